@@ -1,0 +1,113 @@
+// The one registry of in-cluster addresses. Every host, host:port and URL the platform uses is
+// derived here from (service, namespace, port, cluster domain); no other code spells a host.
+// A short name (`garage`) or a namespace-only name (`garage.garage`) resolves only through the
+// caller's DNS search path, so every address here is the full <service>.<namespace>.svc.<domain>.
+import type { ComponentName } from "./config";
+
+export interface ServiceRef {
+    service: string;
+    namespace: string;
+    port: number;
+}
+
+export interface Endpoint extends ServiceRef {
+    clusterDomain: string;
+    /** `<service>.<namespace>.svc.<clusterDomain>` */
+    host: string;
+    /** `<host>:<port>` */
+    hostPort: string;
+}
+
+export function serviceHost(service: string, namespace: string, clusterDomain: string): string {
+    return `${service}.${namespace}.svc.${clusterDomain}`;
+}
+
+export function endpoint(ref: ServiceRef, clusterDomain: string): Endpoint {
+    const host = serviceHost(ref.service, ref.namespace, clusterDomain);
+    return { ...ref, clusterDomain, host, hostPort: `${host}:${ref.port}` };
+}
+
+/** `scheme://host:port[/path]`, for http, thrift, s3 and similar schemes. */
+export function urlOf(ep: Endpoint, scheme: string, path = ""): string {
+    const suffix = path === "" ? "" : path.startsWith("/") ? path : `/${path}`;
+    return `${scheme}://${ep.hostPort}${suffix}`;
+}
+
+/** `jdbc:postgresql://host:port/database` */
+export function jdbcPostgresUrl(ep: Endpoint, database: string): string {
+    return urlOf(ep, "jdbc:postgresql", database);
+}
+
+/** The address of one pod of a StatefulSet behind its headless Service. */
+export function podEndpoint(pod: string, headless: ServiceRef, clusterDomain: string): Endpoint {
+    return endpoint({ ...headless, service: `${pod}.${headless.service}` }, clusterDomain);
+}
+
+/**
+ * Helm's conventional `<chart>.fullname`: the release name when it already contains the chart
+ * name, else `<release>-<chart>`, cut to 63 characters (Trino's and Dagster's charts use it).
+ */
+export function helmFullname(release: string, chart: string): string {
+    const name = release.includes(chart) ? release : `${release}-${chart}`;
+    return name.slice(0, 63).replace(/-+$/, "");
+}
+
+/** Helm release names are set explicitly: without one, every Service the chart creates changes. */
+export const RELEASES = {
+    trino: "trino",
+    airbyte: "airbyte",
+    dagster: "dagster",
+} as const;
+
+export interface PlatformService {
+    component: ComponentName;
+    service: string;
+    port: number;
+    /** Scheme of the URL clients use; absent for raw TCP (PostgreSQL). */
+    scheme?: string;
+    description: string;
+}
+
+/** Every Service another namespace reaches, with the name the owning code or chart creates. */
+export const PLATFORM_SERVICES = {
+    garageS3: { component: "garage", service: "garage", port: 3900, scheme: "http", description: "Garage S3 API" },
+    postgres: { component: "database", service: "postgres", port: 5432, description: "metadata PostgreSQL" },
+    hiveMetastore: { component: "database", service: "hive-metastore", port: 9083, scheme: "thrift", description: "Hive Metastore" },
+    trino: { component: "trino", service: helmFullname(RELEASES.trino, "trino"), port: 8080, scheme: "http", description: "Trino coordinator" },
+    airbyteServer: { component: "airbyte", service: `${RELEASES.airbyte}-airbyte-server-svc`, port: 8001, scheme: "http", description: "Airbyte server (UI and API)" },
+    dagsterWebserver: { component: "dagster", service: `${helmFullname(RELEASES.dagster, "dagster")}-dagster-webserver`, port: 80, scheme: "http", description: "Dagster webserver" },
+} as const satisfies Record<string, PlatformService>;
+
+export type ServiceId = keyof typeof PLATFORM_SERVICES;
+
+/** One row of the address table published as a stack output. */
+export interface AddressEntry extends Endpoint {
+    component: ComponentName;
+    /** The URL clients use, or `host:port` for raw TCP services. */
+    url: string;
+}
+
+export function serviceEndpoint(id: ServiceId, namespace: string, clusterDomain: string): Endpoint {
+    const s = PLATFORM_SERVICES[id];
+    return endpoint({ service: s.service, namespace, port: s.port }, clusterDomain);
+}
+
+export function addressEntry(id: ServiceId, namespace: string, clusterDomain: string): AddressEntry {
+    const s: PlatformService = PLATFORM_SERVICES[id];
+    const ep = serviceEndpoint(id, namespace, clusterDomain);
+    return { ...ep, component: s.component, url: s.scheme ? urlOf(ep, s.scheme) : ep.hostPort };
+}
+
+/** The address table of the platform services whose component is in `components`. */
+export function addressTable(
+    namespaces: Record<ComponentName, string>,
+    clusterDomain: string,
+    components: readonly ComponentName[],
+): Partial<Record<ServiceId, AddressEntry>> {
+    const table: Partial<Record<ServiceId, AddressEntry>> = {};
+    for (const id of Object.keys(PLATFORM_SERVICES) as ServiceId[]) {
+        const component = PLATFORM_SERVICES[id].component;
+        if (components.includes(component)) table[id] = addressEntry(id, namespaces[component], clusterDomain);
+    }
+    return table;
+}

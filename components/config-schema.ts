@@ -1,0 +1,92 @@
+// The declared configuration of the project: every key, its type, default and description.
+// `Pulumi.yaml`'s `config:` block is generated from this table (`npm run sync-config`) and a test
+// keeps the two identical, so the CLI fills and type-checks exactly the defaults the program applies.
+// The CLI allows only string, integer, boolean and array types (no object), hence flat keys.
+
+export type ConfigKeyType = "string" | "integer" | "boolean" | "array";
+
+export interface ConfigKey {
+    type: ConfigKeyType;
+    description: string;
+    /** Absent when the value must come from the stack (or is derived at run time). */
+    default?: string | number | boolean | string[];
+    /** Element type of an array key. */
+    items?: { type: "string" };
+}
+
+interface ResourceDefaults {
+    cpuRequest: string;
+    memoryRequest: string;
+    cpuLimit: string;
+    memoryLimit: string;
+}
+
+type ResourceKeySuffix = "CpuRequest" | "MemoryRequest" | "CpuLimit" | "MemoryLimit";
+
+/** The four requests/limits keys of one workload, named `<prefix>CpuRequest` and so on. */
+function resourceKeys<P extends string>(prefix: P, workload: string, d: ResourceDefaults): Record<`${P}${ResourceKeySuffix}`, ConfigKey> {
+    return {
+        [`${prefix}CpuRequest`]: { type: "string", default: d.cpuRequest, description: `CPU request of ${workload} (Kubernetes quantity, e.g. 250m).` },
+        [`${prefix}MemoryRequest`]: { type: "string", default: d.memoryRequest, description: `Memory request of ${workload} (Kubernetes quantity, e.g. 512Mi).` },
+        [`${prefix}CpuLimit`]: { type: "string", default: d.cpuLimit, description: `CPU limit of ${workload}; at least the request.` },
+        [`${prefix}MemoryLimit`]: { type: "string", default: d.memoryLimit, description: `Memory limit of ${workload}; at least the request.` },
+    } as Record<`${P}${ResourceKeySuffix}`, ConfigKey>;
+}
+
+export const CONFIG_KEYS = {
+    environment: {
+        type: "string",
+        description: "Environment name put on every namespace and used to tell stacks apart; defaults to the stack name (set it when several split stacks form one environment).",
+    },
+    kubeContext: {
+        type: "string",
+        description: "kubeconfig context of the target cluster. This or `kubeconfig` is required, so a stack never deploys to whatever context happens to be current.",
+    },
+    kubeconfig: {
+        type: "string",
+        description: "Path to, or contents of, the kubeconfig of the target cluster (alternative to `kubeContext`).",
+    },
+    clusterDomain: {
+        type: "string",
+        default: "cluster.local",
+        description: "DNS domain of the cluster's Services; every cross-namespace address is <service>.<namespace>.svc.<clusterDomain>.",
+    },
+    components: {
+        type: "array",
+        items: { type: "string" },
+        default: ["garage", "database", "trino", "airbyte", "dagster"],
+        description: "Components this stack deploys: any of garage, database, trino, airbyte, dagster.",
+    },
+
+    garageNamespace: { type: "string", default: "garage", description: "Namespace of Garage (S3 object store)." },
+    databaseNamespace: { type: "string", default: "database", description: "Namespace of the metadata PostgreSQL and the Hive Metastore." },
+    trinoNamespace: { type: "string", default: "trino", description: "Namespace of Trino." },
+    airbyteNamespace: { type: "string", default: "airbyte", description: "Namespace of Airbyte." },
+    dagsterNamespace: { type: "string", default: "dagster", description: "Namespace of Dagster." },
+
+    garageImage: { type: "string", default: "dxflrs/garage:v2.3.0", description: "Garage image, pinned by tag or digest." },
+    garageReplicas: { type: "integer", default: 1, description: "Number of Garage nodes (StatefulSet replicas)." },
+    garageReplicationFactor: { type: "integer", default: 1, description: "Copies Garage keeps of each object; at most the number of nodes." },
+    garageDataSize: { type: "string", default: "10Gi", description: "Size of each Garage node's data volume." },
+    garageMetadataSize: { type: "string", default: "1Gi", description: "Size of each Garage node's metadata volume." },
+    ...resourceKeys("garage", "each Garage node", { cpuRequest: "100m", memoryRequest: "256Mi", cpuLimit: "1", memoryLimit: "1Gi" }),
+
+    postgresImage: { type: "string", default: "postgres:17.6", description: "PostgreSQL image for the metadata databases, pinned by tag or digest." },
+    postgresStorageSize: { type: "string", default: "5Gi", description: "Size of the PostgreSQL data volume." },
+    ...resourceKeys("postgres", "PostgreSQL", { cpuRequest: "100m", memoryRequest: "256Mi", cpuLimit: "1", memoryLimit: "1Gi" }),
+
+    hiveMetastoreImage: { type: "string", default: "apache/hive:4.0.1", description: "Hive Metastore image (apache/hive 4.0.x), pinned by tag or digest." },
+    hiveMetastoreReplicas: { type: "integer", default: 1, description: "Hive Metastore replicas." },
+    ...resourceKeys("hiveMetastore", "the Hive Metastore", { cpuRequest: "250m", memoryRequest: "1Gi", cpuLimit: "1", memoryLimit: "1Gi" }),
+
+    trinoChartVersion: { type: "string", default: "1.42.2", description: "Version of the trino/trino Helm chart (exact version)." },
+    trinoWorkers: { type: "integer", default: 1, description: "Number of Trino workers." },
+    ...resourceKeys("trinoCoordinator", "the Trino coordinator", { cpuRequest: "500m", memoryRequest: "2Gi", cpuLimit: "2", memoryLimit: "2Gi" }),
+    ...resourceKeys("trinoWorker", "each Trino worker", { cpuRequest: "500m", memoryRequest: "2Gi", cpuLimit: "2", memoryLimit: "2Gi" }),
+
+    airbyteChartVersion: { type: "string", default: "2.2.0", description: "Version of the airbyte-v2/airbyte Helm chart (exact version)." },
+
+    dagsterChartVersion: { type: "string", default: "1.9.4", description: "Version of the dagster/dagster Helm chart (exact version)." },
+} satisfies Record<string, ConfigKey>;
+
+export type ConfigKeyName = keyof typeof CONFIG_KEYS;

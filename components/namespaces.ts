@@ -1,0 +1,58 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ComponentName } from "./config";
+import { platformLabels } from "./labels";
+
+export type PodSecurityLevel = "privileged" | "baseline" | "restricted";
+
+/**
+ * The Pod Security Admission level each component's pods pass. `audit` and `warn` are always
+ * `restricted`, so whatever keeps a namespace below it stays visible.
+ */
+export const POD_SECURITY: Record<ComponentName, PodSecurityLevel> = {
+    garage: "restricted",
+    database: "restricted",
+    trino: "restricted",
+    airbyte: "baseline",
+    dagster: "baseline",
+};
+
+export interface NamespacesArgs {
+    /** Namespace name of each component this stack deploys. */
+    namespaces: Partial<Record<ComponentName, string>>;
+    /** Environment label value (the stack name unless configured). */
+    environment: string;
+}
+
+/** Labels of a platform namespace: ownership, component, environment and Pod Security Admission. */
+export function namespaceLabels(component: ComponentName, environment: string): Record<string, string> {
+    const level = POD_SECURITY[component];
+    return {
+        ...platformLabels(component, environment),
+        "pod-security.kubernetes.io/enforce": level,
+        "pod-security.kubernetes.io/enforce-version": "latest",
+        "pod-security.kubernetes.io/audit": "restricted",
+        "pod-security.kubernetes.io/warn": "restricted",
+    };
+}
+
+/** One labelled Namespace per component the stack deploys. */
+export class Namespaces extends pulumi.ComponentResource {
+    /** Namespace name per component; resolves once the Namespace exists. */
+    public readonly names: Partial<Record<ComponentName, pulumi.Output<string>>> = {};
+    public readonly namespaces: Partial<Record<ComponentName, k8s.core.v1.Namespace>> = {};
+
+    constructor(name: string, args: NamespacesArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("lakehouse:platform:Namespaces", name, {}, opts);
+        for (const [component, namespace] of Object.entries(args.namespaces) as [ComponentName, string][]) {
+            const ns = new k8s.core.v1.Namespace(
+                component,
+                { metadata: { name: namespace, labels: namespaceLabels(component, args.environment) } },
+                { parent: this },
+            );
+            this.namespaces[component] = ns;
+            this.names[component] = ns.metadata.name;
+        }
+        this.registerOutputs({ names: this.names });
+    }
+}

@@ -1,0 +1,267 @@
+// Runs the Pulumi program offline under the SDK's own mock monitor (`pulumi.runtime.setMocks`):
+// the real SDK and the real component code, with the engine's part played here. It records every
+// registration with its options (parent, provider, dependencies, protect, retainOnDelete) so tests,
+// the plan and the policy check see what the engine would receive.
+//
+// What differs from a real `pulumi up` (also in the README): providers do not run, so a resource's
+// state is its inputs plus the few outputs computed below (random values, StackReference outputs);
+// charts are not rendered; nothing is checked against a cluster.
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+
+const SIG = pulumi.runtime.specialSigKey;
+const SECRET_SIG = pulumi.runtime.specialSecretSig;
+export const STACK_TYPE = "pulumi:pulumi:Stack";
+
+export interface RecordedResource {
+    urn: string;
+    type: string;
+    name: string;
+    /** False for component resources (and the stack). */
+    custom: boolean;
+    /** Read (`.get`, StackReference) rather than created. */
+    read: boolean;
+    id?: string;
+    parent?: string;
+    /** URN of the provider resource, when one is given explicitly. */
+    provider?: string;
+    /** Inputs as the engine receives them; secret values wrapped (see `isSecretValue`). */
+    inputs: Record<string, unknown>;
+    /** State returned to the program (inputs plus computed outputs). */
+    state: Record<string, unknown>;
+    /** Component outputs passed to `registerOutputs`, secrets wrapped. */
+    outputs?: Record<string, unknown>;
+    dependencies: string[];
+    propertyDependencies: Record<string, string[]>;
+    protect: boolean;
+    retainOnDelete: boolean;
+    deleteBeforeReplace: boolean;
+    ignoreChanges: string[];
+    additionalSecretOutputs: string[];
+}
+
+/** Outputs of other stacks, by stack name, that `pulumi.StackReference` reads in this run. */
+export type StackOutputs = Record<string, Record<string, unknown>>;
+
+export interface RunOptions {
+    project: string;
+    stack: string;
+    /** Config as the CLI passes it: fully qualified keys, string values. */
+    config: Record<string, string>;
+    /** The program: what `index.ts` exports. */
+    program: () => Promise<Record<string, unknown> | undefined> | Record<string, unknown> | undefined;
+    /** `true` leaves outputs the mock does not know unknown, as `pulumi preview` does. */
+    preview?: boolean;
+    stackReferences?: StackOutputs;
+}
+
+export interface RunResult {
+    /** Stack outputs with secrets wrapped (see `isSecretValue`). */
+    outputs: Record<string, unknown>;
+    resources: RecordedResource[];
+}
+
+/** The program failed; what it registered before failing is kept. */
+export class ProgramError extends Error {
+    constructor(
+        public readonly cause: unknown,
+        public readonly resources: RecordedResource[],
+    ) {
+        super(cause instanceof Error ? cause.message : String(cause));
+        this.name = "ProgramError";
+    }
+}
+
+export function isSecretValue(v: unknown): v is { value: unknown } {
+    return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG] === SECRET_SIG;
+}
+
+/** Replaces every secret with `mask` (or drops the wrapper with `unwrap`). */
+export function mapSecrets(v: unknown, onSecret: (inner: unknown) => unknown): unknown {
+    if (isSecretValue(v)) return onSecret(mapSecrets(v.value, onSecret));
+    if (Array.isArray(v)) return v.map((x) => mapSecrets(x, onSecret));
+    if (typeof v === "object" && v !== null) {
+        const out: Record<string, unknown> = {};
+        for (const [k, x] of Object.entries(v)) out[k] = mapSecrets(x, onSecret);
+        return out;
+    }
+    return v;
+}
+
+export const SECRET_MASK = "[secret]";
+export const unwrapSecrets = <T>(v: T): T => mapSecrets(v, (inner) => inner) as T;
+export const maskSecrets = <T>(v: T): T => mapSecrets(v, () => SECRET_MASK) as T;
+
+/** Deterministic stand-in for a random value: same resource name, same value, every run. */
+function fakeRandom(seed: string, length: number, alphabet: string): string {
+    let out = "";
+    let block = 0;
+    while (out.length < length) {
+        const digest = createHash("sha256").update(`${seed}/${block++}`).digest();
+        for (const byte of digest) {
+            if (out.length < length) out += alphabet[byte % alphabet.length];
+        }
+    }
+    return out;
+}
+
+const HEX = "0123456789abcdef";
+const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/** Outputs the real providers compute and the program reads. */
+function computedState(type: string, name: string, inputs: Record<string, unknown>, refs: StackOutputs): Record<string, unknown> {
+    const plain = unwrapSecrets(inputs);
+    switch (type) {
+        case "random:index/randomPassword:RandomPassword":
+        case "random:index/randomString:RandomString": {
+            const length = Number(plain.length ?? 16);
+            return { result: fakeRandom(name, length, plain.special === false ? ALNUM : `${ALNUM}-_`) };
+        }
+        case "random:index/randomId:RandomId":
+        case "random:index/randomBytes:RandomBytes": {
+            const hex = fakeRandom(name, 2 * Number(plain.byteLength ?? plain.length ?? 8), HEX);
+            const base64 = Buffer.from(hex, "hex").toString("base64");
+            return { hex, b64Std: base64, b64Url: base64.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, ""), base64, dec: BigInt(`0x${hex}`).toString() };
+        }
+        case "pulumi:pulumi:StackReference": {
+            const stackName = String(plain.name);
+            const outputs = refs[stackName];
+            if (outputs === undefined) throw new Error(`offline run: no outputs given for referenced stack "${stackName}"`);
+            return { name: stackName, outputs, secretOutputNames: [] };
+        }
+        default:
+            return {};
+    }
+}
+
+type Req = {
+    getType(): string; getName(): string; getParent(): string; getProvider(): string; getCustom?(): boolean;
+    getObject?(): { toJavaScript(): Record<string, unknown> }; getProperties?(): { toJavaScript(): Record<string, unknown> };
+    getId?(): string; getProtect?(): boolean | undefined; getRetainondelete?(): boolean | undefined;
+    getDependenciesList?(): string[]; getPropertydependenciesMap?(): { forEach(cb: (v: { getUrnsList(): string[] }, k: string) => void): void };
+    getDeletebeforereplace?(): boolean; getIgnorechangesList?(): string[]; getAdditionalsecretoutputsList?(): string[];
+};
+type Struct = { toJavaScript(): Record<string, unknown> };
+type Response = { getUrn(): string; getId?(): string; getObject?(): Struct | undefined; getProperties?(): Struct | undefined };
+type Callback = (err: unknown, response?: Response) => void;
+type MonitorLike = {
+    registerResource(req: Req, cb: Callback): Promise<void>;
+    readResource(req: Req, cb: Callback): Promise<void>;
+    registerResourceOutputs(req: { getUrn(): string; getOutputs(): { toJavaScript(): Record<string, unknown> } | undefined }, cb: (err: unknown, r?: unknown) => void): void;
+};
+
+let running = false;
+
+/**
+ * Runs `program` as the language host would (inside a Stack root resource) against the mock
+ * monitor, and returns the stack outputs and every registration; throws ProgramError when the
+ * program fails. Runs are sequential: the SDK's runtime state is global to the process.
+ */
+export async function runProgram(opts: RunOptions): Promise<RunResult> {
+    if (running) throw new Error("offline run already in progress: runs share the SDK's global state and must not overlap");
+    running = true;
+    try {
+        return await runOnce(opts);
+    } finally {
+        running = false;
+    }
+}
+
+async function runOnce(opts: RunOptions): Promise<RunResult> {
+    const refs = opts.stackReferences ?? {};
+    const byUrn = new Map<string, RecordedResource>();
+
+    const mocks: pulumi.runtime.Mocks = {
+        newResource(args) {
+            const inputs = (args.inputs ?? {}) as Record<string, unknown>;
+            const state = { ...inputs, ...computedState(args.type, args.name, inputs, refs) };
+            const id = args.id || (args.custom === false ? undefined : `${args.name}-id`);
+            return { id, state };
+        },
+        call() {
+            return {};
+        },
+    };
+
+    await pulumi.runtime.setMocks(mocks, opts.project, opts.stack, opts.preview ?? false);
+    pulumi.runtime.setAllConfig(opts.config);
+    const monitor = pulumi.runtime.getMonitor() as unknown as MonitorLike;
+
+    const record = (req: Req, read: boolean, cb: Callback): Callback => {
+        const raw = read ? req.getProperties?.() : req.getObject?.();
+        const propertyDependencies: Record<string, string[]> = {};
+        req.getPropertydependenciesMap?.().forEach((v, k) => {
+            propertyDependencies[k] = v.getUrnsList();
+        });
+        const base = {
+            type: req.getType(),
+            name: req.getName(),
+            custom: read ? true : (req.getCustom?.() ?? false),
+            read,
+            parent: req.getParent() || undefined,
+            provider: providerUrn(req.getProvider()),
+            inputs: deserialize(raw),
+            dependencies: req.getDependenciesList?.() ?? [],
+            propertyDependencies,
+            protect: req.getProtect?.() ?? false,
+            retainOnDelete: req.getRetainondelete?.() ?? false,
+            deleteBeforeReplace: req.getDeletebeforereplace?.() ?? false,
+            ignoreChanges: req.getIgnorechangesList?.() ?? [],
+            additionalSecretOutputs: req.getAdditionalsecretoutputsList?.() ?? [],
+        };
+        return (err, response) => {
+            if (!err && response) {
+                const urn = response.getUrn();
+                const state = read ? response.getProperties?.() : response.getObject?.();
+                byUrn.set(urn, {
+                    urn,
+                    ...base,
+                    id: (read ? req.getId?.() : response.getId?.()) || undefined,
+                    state: deserialize(state),
+                });
+            }
+            cb(err, response);
+        };
+    };
+
+    const registerResource = monitor.registerResource.bind(monitor);
+    const readResource = monitor.readResource.bind(monitor);
+    const registerResourceOutputs = monitor.registerResourceOutputs.bind(monitor);
+    monitor.registerResource = (req, cb) => registerResource(req, record(req, false, cb));
+    monitor.readResource = (req, cb) => readResource(req, record(req, true, cb));
+    monitor.registerResourceOutputs = (req, cb) => {
+        const r = byUrn.get(req.getUrn());
+        if (r) r.outputs = deserialize(req.getOutputs());
+        registerResourceOutputs(req, cb);
+    };
+
+    try {
+        await pulumi.runtime.runInPulumiStack(async () => (await opts.program()) ?? {});
+    } catch (err) {
+        await waitForRpcs().catch(() => undefined);
+        throw new ProgramError(err, [...byUrn.values()]);
+    }
+    await waitForRpcs();
+
+    const resources = [...byUrn.values()];
+    const stack = resources.find((r) => r.type === STACK_TYPE);
+    return { outputs: stack?.outputs ?? {}, resources };
+}
+
+/** Struct → plain values, keeping secrets wrapped and unknowns as the SDK's sentinel. */
+function deserialize(struct: Struct | undefined): Record<string, unknown> {
+    type SdkStruct = Parameters<typeof pulumi.runtime.deserializeProperties>[0];
+    return struct ? pulumi.runtime.deserializeProperties(struct as unknown as SdkStruct, true) : {};
+}
+
+/** Provider references are `<urn>::<id>`. */
+function providerUrn(ref: string): string | undefined {
+    if (!ref) return undefined;
+    const i = ref.lastIndexOf("::");
+    return i > 0 ? ref.slice(0, i) : ref;
+}
+
+async function waitForRpcs(): Promise<void> {
+    const settings = pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> };
+    if (settings.waitForRPCs) await settings.waitForRPCs();
+}

@@ -1,0 +1,32 @@
+// Renders `Pulumi.yaml` from the config schema in code, so the CLI declares, fills and
+// type-checks exactly the keys and defaults the program applies. `npm run sync-config` writes it;
+// a test fails when the committed file differs.
+import { stringify } from "yaml";
+import { CONFIG_KEYS } from "../components/config-schema";
+
+export const PROJECT_NAME = "lakehouse-platform";
+
+export function renderPulumiYaml(): string {
+    const header = [
+        "# The lakehouse platform: Garage, Hive Metastore (+ PostgreSQL), Trino, Airbyte and Dagster on Kubernetes.",
+        "# The config block is generated from components/config-schema.ts: edit it there, then `npm run sync-config`.",
+        "",
+    ].join("\n");
+    const project = {
+        name: PROJECT_NAME,
+        description: "An open-source lakehouse on Kubernetes that proves its own wiring",
+        runtime: { name: "nodejs", options: { typescript: true, packagemanager: "npm" } },
+        config: Object.fromEntries(
+            Object.entries(CONFIG_KEYS).map(([key, k]) => [
+                key,
+                {
+                    type: k.type,
+                    ...("items" in k ? { items: k.items } : {}),
+                    description: k.description,
+                    ...("default" in k ? { default: k.default } : {}),
+                },
+            ]),
+        ),
+    };
+    return header + stringify(project, { lineWidth: 0 });
+}

@@ -1,0 +1,47 @@
+// Runs this project's program for one stack, offline: the stack's own config file as the CLI
+// would pass it, the program from index.ts, the SDK's mock monitor (see engine.ts).
+import * as path from "path";
+import { parsePlatformConfig, PlatformConfig, projectKeys } from "../components/config";
+import { RecordedResource, runProgram, RunResult, StackOutputs, STACK_TYPE } from "./engine";
+import { loadProject, Project, stackConfig } from "./stack-config";
+
+export interface StackRunOptions {
+    /** Values set over the stack file (keys as in the stack file; `undefined` removes one). */
+    overrides?: Record<string, unknown>;
+    preview?: boolean;
+    /** Outputs of stacks read through `pulumi.StackReference`, by stack name. */
+    stackReferences?: StackOutputs;
+    project?: Project;
+}
+
+export interface StackRun extends RunResult {
+    stack: string;
+    project: Project;
+}
+
+type Program = () => Record<string, unknown> | Promise<Record<string, unknown>>;
+
+export async function runStack(stack: string, options: StackRunOptions = {}): Promise<StackRun> {
+    const project = options.project ?? loadProject();
+    const config = stackConfig(project, stack, options.overrides);
+    const result = await runProgram({
+        project: project.name,
+        stack,
+        config,
+        preview: options.preview,
+        stackReferences: options.stackReferences,
+        // Loaded only now, after the mocks are set, as the language host loads it after connecting.
+        program: async () => ((await import(path.join(project.dir, "index.ts"))) as { default: Program }).default(),
+    });
+    return { ...result, stack, project };
+}
+
+/** The resources of a run that the program registered (everything but the stack root). */
+export function programResources(resources: RecordedResource[]): RecordedResource[] {
+    return resources.filter((r) => r.type !== STACK_TYPE);
+}
+
+/** The typed configuration of a stack file, as the program loads it (throws ConfigError). */
+export function platformConfigOf(stack: string, overrides?: Record<string, unknown>, project = loadProject()): PlatformConfig {
+    return parsePlatformConfig(projectKeys(stackConfig(project, stack, overrides), project.name), project.name, stack);
+}

@@ -1,0 +1,59 @@
+// The one test helper around the offline engine: every test that runs the program goes through
+// here, so there is one mock for the whole mocha process (see offline/engine.ts).
+import { isSecretValue, ProgramError, RecordedResource, unwrapSecrets } from "../../offline/engine";
+import { programResources, runStack, StackRun, StackRunOptions } from "../../offline/run-stack";
+
+export { isSecretValue, unwrapSecrets };
+export type { RecordedResource, StackRun };
+
+/** A finished run with lookups over what it registered. */
+export class Run {
+    constructor(public readonly raw: StackRun) {}
+
+    get outputs(): Record<string, unknown> {
+        return unwrapSecrets(this.raw.outputs);
+    }
+
+    /** Everything the program registered (not the stack root). */
+    get resources(): RecordedResource[] {
+        return programResources(this.raw.resources);
+    }
+
+    ofType(type: string): RecordedResource[] {
+        return this.resources.filter((r) => r.type === type);
+    }
+
+    /** The one resource of `type` named `name`; fails the test when there is not exactly one. */
+    one(type: string, name: string): RecordedResource {
+        const found = this.ofType(type).filter((r) => r.name === name);
+        if (found.length !== 1) {
+            const names = this.ofType(type).map((r) => r.name);
+            throw new Error(`expected one ${type} named ${name}, found ${found.length} (names: ${names.join(", ") || "none"})`);
+        }
+        return found[0];
+    }
+
+    /** Inputs with secrets unwrapped, as a provider would see them. */
+    inputs(r: RecordedResource): Record<string, any> {
+        return unwrapSecrets(r.inputs) as Record<string, any>;
+    }
+
+    byUrn(urn: string): RecordedResource | undefined {
+        return this.raw.resources.find((r) => r.urn === urn);
+    }
+}
+
+export async function run(stack: string, options: StackRunOptions = {}): Promise<Run> {
+    return new Run(await runStack(stack, options));
+}
+
+/** Runs a stack that must fail; returns the program's error and what was registered before it. */
+export async function runFailing(stack: string, options: StackRunOptions = {}): Promise<ProgramError> {
+    try {
+        await runStack(stack, options);
+    } catch (err) {
+        if (err instanceof ProgramError) return err;
+        throw err;
+    }
+    throw new Error(`stack ${stack} was expected to fail, and ran`);
+}
