@@ -29,4 +29,15 @@ export default tseslint.config(
         },
     },
     { files: ["*.mjs"], ...tseslint.configs.disableTypeChecked },
+    {
+        // Test fixtures that stand in for command-line tools: plain CommonJS run by node.
+        files: ["tests/fixtures/**/*.js"],
+        ...tseslint.configs.disableTypeChecked,
+        languageOptions: {
+            ...tseslint.configs.disableTypeChecked.languageOptions,
+            sourceType: "commonjs",
+            globals: { require: "readonly", module: "writable", process: "readonly", console: "readonly", __dirname: "readonly" },
+        },
+        rules: { ...tseslint.configs.disableTypeChecked.rules, "@typescript-eslint/no-require-imports": "off" },
+    },
 );

@@ -64,6 +64,12 @@ export const CONFIG_KEYS = {
     airbyteNamespace: { type: "string", default: "airbyte", description: "Namespace of Airbyte." },
     dagsterNamespace: { type: "string", default: "dagster", description: "Namespace of Dagster." },
 
+    storageClass: { type: "string", description: "StorageClass of every persistent volume (Garage, PostgreSQL); the cluster's default class when unset." },
+    busyboxImage: { type: "string", default: "busybox:1.37.0-musl", description: "Static busybox image that lends its shell to jobs whose main image has none (Garage's bootstrap), pinned." },
+
+    lakehouseBucket: { type: "string", default: "lakehouse", description: "Bucket holding the Iceberg warehouse and the data Airbyte lands." },
+    airbyteBucket: { type: "string", default: "airbyte", description: "Bucket for Airbyte's own state, logs and workload output." },
+
     garageImage: { type: "string", default: "dxflrs/garage:v2.3.0", description: "Garage image, pinned by tag or digest." },
     garageReplicas: { type: "integer", default: 1, description: "Number of Garage nodes (StatefulSet replicas)." },
     garageReplicationFactor: { type: "integer", default: 1, description: "Copies Garage keeps of each object; at most the number of nodes." },

@@ -30,6 +30,10 @@ export interface PlatformConfig {
     /** Components this stack deploys, in dependency order. */
     components: ComponentName[];
     namespaces: Record<ComponentName, string>;
+    /** StorageClass of every persistent volume; the cluster default when undefined. */
+    storageClass?: string;
+    buckets: { lakehouse: string; airbyte: string };
+    images: { busybox: string };
     garage: {
         image: string;
         replicas: number;
@@ -83,6 +87,12 @@ function formatProblems(stack: string, problems: ConfigProblem[]): string {
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_LABEL_RULE = "a DNS-1123 label: at most 63 lower-case letters, digits or '-', starting and ending with a letter or digit";
+const BUCKET_RULE = "an S3 bucket name: 3 to 63 lower-case letters, digits, '.' or '-', starting and ending with a letter or digit";
+
+/** S3 bucket naming rules (the subset Garage and every S3 client agree on). */
+export function isBucketName(s: string): boolean {
+    return /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(s) && !s.includes("..") && !/^\d+\.\d+\.\d+\.\d+$/.test(s);
+}
 
 export function isDnsLabel(s: string): boolean {
     return s.length <= 63 && DNS_LABEL.test(s);
@@ -325,6 +335,16 @@ export function parsePlatformConfig(raw: Record<string, string>, project: string
         r.problem("garageReplicationFactor", replicationFactor, `at most ${r.fullKey("garageReplicas")} = ${garageReplicas}: Garage cannot keep more copies than it has nodes`);
     }
 
+    const storageClass = r.optionalString("storageClass");
+    if (storageClass !== undefined && !isDnsSubdomain(storageClass)) {
+        r.problem("storageClass", storageClass, "the name of a StorageClass (a DNS subdomain), or unset for the cluster default");
+    }
+    const lakehouseBucket = r.string("lakehouseBucket", isBucketName, BUCKET_RULE);
+    const airbyteBucket = r.string("airbyteBucket", isBucketName, BUCKET_RULE);
+    if (lakehouseBucket === airbyteBucket && lakehouseBucket !== "") {
+        r.problem("airbyteBucket", airbyteBucket, `a bucket of its own: Airbyte's state and logs must not mix with the warehouse in ${r.fullKey("lakehouseBucket")}`);
+    }
+
     const hiveMetastoreReplicas = r.integer("hiveMetastoreReplicas", 1);
     const trinoWorkers = r.integer("trinoWorkers", 1);
 
@@ -337,6 +357,9 @@ export function parsePlatformConfig(raw: Record<string, string>, project: string
         kubernetes: { context, kubeconfig },
         components,
         namespaces,
+        storageClass,
+        buckets: { lakehouse: lakehouseBucket, airbyte: airbyteBucket },
+        images: { busybox: r.image("busyboxImage") },
         garage: {
             image: r.image("garageImage"),
             replicas: garageReplicas ?? 0,

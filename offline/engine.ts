@@ -170,11 +170,19 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
 async function runOnce(opts: RunOptions): Promise<RunResult> {
     const refs = opts.stackReferences ?? {};
     const byUrn = new Map<string, RecordedResource>();
+    // The engine marks `additionalSecretOutputs` secret in the state it returns; the mock API does
+    // not pass them, so the registration wrapper below hands them over (newResource runs synchronously
+    // at the start of the monitor's registerResource).
+    let secretOutputs: string[] = [];
 
     const mocks: pulumi.runtime.Mocks = {
         newResource(args) {
             const inputs = (args.inputs ?? {}) as Record<string, unknown>;
-            const state = { ...inputs, ...computedState(args.type, args.name, inputs, refs) };
+            const state: Record<string, unknown> = { ...inputs, ...computedState(args.type, args.name, inputs, refs) };
+            for (const key of secretOutputs) {
+                if (state[key] !== undefined && !isSecretValue(state[key])) state[key] = { [SIG]: SECRET_SIG, value: state[key] };
+            }
+            secretOutputs = [];
             const id = args.id || (args.custom === false ? undefined : `${args.name}-id`);
             return { id, state };
         },
@@ -227,7 +235,10 @@ async function runOnce(opts: RunOptions): Promise<RunResult> {
     const registerResource = monitor.registerResource.bind(monitor);
     const readResource = monitor.readResource.bind(monitor);
     const registerResourceOutputs = monitor.registerResourceOutputs.bind(monitor);
-    monitor.registerResource = (req, cb) => registerResource(req, record(req, false, cb));
+    monitor.registerResource = (req, cb) => {
+        secretOutputs = req.getAdditionalsecretoutputsList?.() ?? [];
+        return registerResource(req, record(req, false, cb));
+    };
     monitor.readResource = (req, cb) => readResource(req, record(req, true, cb));
     monitor.registerResourceOutputs = (req, cb) => {
         const r = byUrn.get(req.getUrn());

@@ -1,0 +1,55 @@
+// Small builders shared by the components that define their own workloads.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+import type { Resources } from "./config";
+
+import Input = k8s.types.input.core.v1;
+
+/** Pod-level security context that passes the `restricted` Pod Security Standard. */
+export function restrictedPodSecurity(uid: number, gid = uid): Input.PodSecurityContext {
+    return {
+        runAsNonRoot: true,
+        runAsUser: uid,
+        runAsGroup: gid,
+        fsGroup: gid,
+        fsGroupChangePolicy: "OnRootMismatch",
+        seccompProfile: { type: "RuntimeDefault" },
+    };
+}
+
+/** Container security context that passes `restricted`; the root file system is read-only unless the image must write to it. */
+export function restrictedContainerSecurity(readOnlyRootFilesystem = true): Input.SecurityContext {
+    return {
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem,
+        runAsNonRoot: true,
+        capabilities: { drop: ["ALL"] },
+        seccompProfile: { type: "RuntimeDefault" },
+    };
+}
+
+export function resourceRequirements(r: Resources): Input.ResourceRequirements {
+    return { requests: { ...r.requests }, limits: { ...r.limits } };
+}
+
+/** An environment variable read from a key of a Secret, so the value never sits in a spec. */
+export function envFromSecret(name: string, secret: pulumi.Input<string>, key: string): Input.EnvVar {
+    return { name, valueFrom: { secretKeyRef: { name: secret, key } } };
+}
+
+/** Short content hash, for pod-template annotations that roll pods when a file they read changes. */
+export function checksum(...parts: string[]): string {
+    const h = createHash("sha256");
+    for (const p of parts) h.update(p).update("\0");
+    return h.digest("hex").slice(0, 16);
+}
+
+/** Children of a component: parented to it and waiting on everything the component waits on. */
+export function childOptions(
+    parent: pulumi.ComponentResource,
+    componentOpts: pulumi.ComponentResourceOptions | undefined,
+    extra: pulumi.CustomResourceOptions = {},
+): pulumi.CustomResourceOptions {
+    return pulumi.mergeOptions({ parent, dependsOn: componentOpts?.dependsOn }, extra);
+}
