@@ -81,8 +81,20 @@ export const CONFIG_KEYS = {
     postgresStorageSize: { type: "string", default: "5Gi", description: "Size of the PostgreSQL data volume." },
     ...resourceKeys("postgres", "PostgreSQL", { cpuRequest: "100m", memoryRequest: "256Mi", cpuLimit: "1", memoryLimit: "1Gi" }),
 
+    postgresMaxConnections: { type: "integer", default: 200, description: "PostgreSQL max_connections, shared by the metastore, Airbyte (with Temporal) and Dagster." },
+
     hiveMetastoreImage: { type: "string", default: "apache/hive:4.0.1", description: "Hive Metastore image (apache/hive 4.0.x), pinned by tag or digest." },
     hiveMetastoreReplicas: { type: "integer", default: 1, description: "Hive Metastore replicas." },
+    hiveMetastoreJdbcDriverUrl: {
+        type: "string",
+        default: "https://repo1.maven.org/maven2/org/postgresql/postgresql/42.7.4/postgresql-42.7.4.jar",
+        description: "Where the metastore's init container downloads the PostgreSQL JDBC driver (needs egress); empty when hiveMetastoreImage already has it in /opt/hive/lib.",
+    },
+    hiveMetastoreJdbcDriverSha256: {
+        type: "string",
+        description: "SHA-256 the downloaded driver must have; when unset, only the checksum published beside it on the same server is checked.",
+    },
+    curlImage: { type: "string", default: "curlimages/curl:8.11.1", description: "Image with sh and curl for downloads in init containers, pinned." },
     ...resourceKeys("hiveMetastore", "the Hive Metastore", { cpuRequest: "250m", memoryRequest: "1Gi", cpuLimit: "1", memoryLimit: "1Gi" }),
 
     trinoChartVersion: { type: "string", default: "1.42.2", description: "Version of the trino/trino Helm chart (exact version)." },

@@ -33,7 +33,7 @@ export interface PlatformConfig {
     /** StorageClass of every persistent volume; the cluster default when undefined. */
     storageClass?: string;
     buckets: { lakehouse: string; airbyte: string };
-    images: { busybox: string };
+    images: { busybox: string; curl: string };
     garage: {
         image: string;
         replicas: number;
@@ -43,8 +43,8 @@ export interface PlatformConfig {
         resources: Resources;
     };
     database: {
-        postgres: { image: string; storageSize: string; resources: Resources };
-        metastore: { image: string; replicas: number; resources: Resources };
+        postgres: { image: string; storageSize: string; maxConnections: number; resources: Resources };
+        metastore: { image: string; replicas: number; resources: Resources; jdbcDriverUrl: string; jdbcDriverSha256?: string };
     };
     trino: {
         chartVersion: string;
@@ -346,6 +346,15 @@ export function parsePlatformConfig(raw: Record<string, string>, project: string
     }
 
     const hiveMetastoreReplicas = r.integer("hiveMetastoreReplicas", 1);
+    const postgresMaxConnections = r.integer("postgresMaxConnections", 20);
+    const jdbcDriverUrl = r.optionalString("hiveMetastoreJdbcDriverUrl") ?? "";
+    if (jdbcDriverUrl !== "" && !/^https:\/\/[^\s]+\.jar$/.test(jdbcDriverUrl)) {
+        r.problem("hiveMetastoreJdbcDriverUrl", jdbcDriverUrl, "an https:// URL of a .jar, or empty when the image already has the driver");
+    }
+    const jdbcDriverSha256 = r.optionalString("hiveMetastoreJdbcDriverSha256");
+    if (jdbcDriverSha256 !== undefined && !/^[0-9a-f]{64}$/.test(jdbcDriverSha256)) {
+        r.problem("hiveMetastoreJdbcDriverSha256", jdbcDriverSha256, "64 lower-case hex characters (sha256sum of the jar)");
+    }
     const trinoWorkers = r.integer("trinoWorkers", 1);
 
     // Placeholders (`?? 0`, "") stand only where a problem was recorded, and then nothing is returned.
@@ -359,7 +368,7 @@ export function parsePlatformConfig(raw: Record<string, string>, project: string
         namespaces,
         storageClass,
         buckets: { lakehouse: lakehouseBucket, airbyte: airbyteBucket },
-        images: { busybox: r.image("busyboxImage") },
+        images: { busybox: r.image("busyboxImage"), curl: r.image("curlImage") },
         garage: {
             image: r.image("garageImage"),
             replicas: garageReplicas ?? 0,
@@ -372,12 +381,15 @@ export function parsePlatformConfig(raw: Record<string, string>, project: string
             postgres: {
                 image: r.image("postgresImage"),
                 storageSize: r.quantity("postgresStorageSize", "storage"),
+                maxConnections: postgresMaxConnections ?? 0,
                 resources: r.resources("postgres"),
             },
             metastore: {
                 image: r.image("hiveMetastoreImage"),
                 replicas: hiveMetastoreReplicas ?? 0,
                 resources: r.resources("hiveMetastore"),
+                jdbcDriverUrl,
+                jdbcDriverSha256,
             },
         },
         trino: {

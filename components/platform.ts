@@ -3,7 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { AddressEntry, addressTable, ServiceId } from "./addresses";
 import { ComponentName, PlatformConfig } from "./config";
 import { Garage, GarageConsumer } from "./garage";
+import { HiveMetastore } from "./hive-metastore";
 import { Namespaces } from "./namespaces";
+import { DatabaseConsumer, MetadataDatabase } from "./postgres";
 
 export interface LakehousePlatformArgs {
     /** The validated stack configuration. */
@@ -24,6 +26,18 @@ export function garageConsumers(cfg: PlatformConfig): GarageConsumer[] {
     return all.filter((c) => cfg.components.includes(c.component)).map(({ component: _component, ...c }) => c);
 }
 
+/** Who gets a PostgreSQL database and role, from which component. */
+export function databaseConsumers(cfg: PlatformConfig): DatabaseConsumer[] {
+    const all: (DatabaseConsumer & { component: ComponentName })[] = [
+        { component: "database", name: "hive-metastore", namespace: cfg.namespaces.database, database: "metastore", role: "metastore", passwordKey: "password" },
+        // Temporal, which Airbyte runs, creates its own two databases with Airbyte's role.
+        { component: "airbyte", name: "airbyte", namespace: cfg.namespaces.airbyte, database: "airbyte", role: "airbyte", passwordKey: "password", createDatabases: true },
+        // The Dagster chart reads the password from the key `postgresql-password`.
+        { component: "dagster", name: "dagster", namespace: cfg.namespaces.dagster, database: "dagster", role: "dagster", passwordKey: "postgresql-password" },
+    ];
+    return all.filter((c) => cfg.components.includes(c.component)).map(({ component: _component, ...c }) => c);
+}
+
 /**
  * The whole platform of one stack: the Kubernetes provider built from the stack's config, the
  * namespaces, and the components, composed in dependency order.
@@ -36,6 +50,8 @@ export class LakehousePlatform extends pulumi.ComponentResource {
     /** Address of every service the stack deploys. */
     public readonly addresses: Partial<Record<ServiceId, AddressEntry>>;
     public readonly garage?: Garage;
+    public readonly metadataDatabase?: MetadataDatabase;
+    public readonly hiveMetastore?: HiveMetastore;
 
     constructor(name: string, args: LakehousePlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("lakehouse:platform:LakehousePlatform", name, {}, opts);
@@ -76,6 +92,48 @@ export class LakehousePlatform extends pulumi.ComponentResource {
                 },
                 // Consumer Secrets go into the other components' namespaces.
                 childOpts([namespaces]),
+            );
+        }
+
+        if (cfg.components.includes("database") && this.garage) {
+            const garage = this.garage;
+            this.metadataDatabase = new MetadataDatabase(
+                "postgres",
+                {
+                    namespace: cfg.namespaces.database,
+                    clusterDomain: cfg.clusterDomain,
+                    environment: cfg.environment,
+                    image: cfg.database.postgres.image,
+                    storageSize: cfg.database.postgres.storageSize,
+                    storageClass: cfg.storageClass,
+                    resources: cfg.database.postgres.resources,
+                    maxConnections: cfg.database.postgres.maxConnections,
+                    consumers: databaseConsumers(cfg),
+                },
+                childOpts([namespaces]),
+            );
+            const metastoreDb = this.metadataDatabase.credentials["hive-metastore"];
+            this.hiveMetastore = new HiveMetastore(
+                "hive-metastore",
+                {
+                    namespace: cfg.namespaces.database,
+                    clusterDomain: cfg.clusterDomain,
+                    environment: cfg.environment,
+                    image: cfg.database.metastore.image,
+                    replicas: cfg.database.metastore.replicas,
+                    resources: cfg.database.metastore.resources,
+                    s3Endpoint: garage.s3Url,
+                    s3Region: garage.region,
+                    bucket: cfg.buckets.lakehouse,
+                    s3CredentialsSecret: garage.credentialSecrets["hive-metastore"].name,
+                    jdbcUrl: this.metadataDatabase.jdbcUrls["hive-metastore"],
+                    database: metastoreDb,
+                    jdbcDriverUrl: cfg.database.metastore.jdbcDriverUrl,
+                    jdbcDriverSha256: cfg.database.metastore.jdbcDriverSha256,
+                    curlImage: cfg.images.curl,
+                },
+                // The metastore starts once its keys are in Garage and its database exists.
+                childOpts([namespaces, garage, this.metadataDatabase]),
             );
         }
 
