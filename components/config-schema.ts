@@ -99,6 +99,10 @@ export const CONFIG_KEYS = {
 
     trinoChartVersion: { type: "string", default: "1.42.2", description: "Version of the trino/trino Helm chart (exact version)." },
     trinoWorkers: { type: "integer", default: 1, description: "Number of Trino workers." },
+    trinoCatalogName: { type: "string", default: "lakehouse", description: "Name of Trino's Iceberg catalog (on the Hive Metastore and Garage)." },
+    trinoKeepDemoCatalogs: { type: "boolean", default: false, description: "Keep the chart's tpch and tpcds demo catalogs." },
+    trinoCoordinatorHeap: { type: "string", default: "1536M", description: "JVM heap of the Trino coordinator (e.g. 1536M, 6G); at most 85% of its memory limit." },
+    trinoWorkerHeap: { type: "string", default: "1536M", description: "JVM heap of each Trino worker (e.g. 1536M, 12G); at most 85% of its memory limit." },
     ...resourceKeys("trinoCoordinator", "the Trino coordinator", { cpuRequest: "500m", memoryRequest: "2Gi", cpuLimit: "2", memoryLimit: "2Gi" }),
     ...resourceKeys("trinoWorker", "each Trino worker", { cpuRequest: "500m", memoryRequest: "2Gi", cpuLimit: "2", memoryLimit: "2Gi" }),
 

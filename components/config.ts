@@ -49,8 +49,10 @@ export interface PlatformConfig {
     trino: {
         chartVersion: string;
         workers: number;
-        coordinator: { resources: Resources };
-        worker: { resources: Resources };
+        catalogName: string;
+        keepDemoCatalogs: boolean;
+        coordinator: { resources: Resources; heap: string };
+        worker: { resources: Resources; heap: string };
     };
     airbyte: { chartVersion: string };
     dagster: { chartVersion: string };
@@ -182,6 +184,25 @@ class ConfigReader {
             return undefined;
         }
         return Number(text);
+    }
+
+    boolean(key: ConfigKeyName): boolean {
+        const { value } = this.rawOrDefault(key);
+        if (value === true || value === "true") return true;
+        if (value === false || value === "false") return false;
+        this.problem(key, value, "true or false");
+        return false;
+    }
+
+    /** A JVM heap size (`1536M`, `8G`) that fits in the workload's memory limit with room to spare. */
+    heap(key: ConfigKeyName, memoryLimitKey: ConfigKeyName, memoryLimit: string): string {
+        const heap = this.string(key, (s) => /^\d+[MG]$/.test(s), "a JVM heap size such as 1536M or 8G");
+        const heapBytes = /^\d+[MG]$/.test(heap) ? Number(heap.slice(0, -1)) * (heap.endsWith("G") ? 2 ** 30 : 2 ** 20) : undefined;
+        const limitBytes = parseQuantity(memoryLimit);
+        if (heapBytes !== undefined && limitBytes !== undefined && heapBytes > 0.85 * limitBytes) {
+            this.problem(key, heap, `at most 85% of ${this.fullKey(memoryLimitKey)} = ${JSON.stringify(memoryLimit)}: the JVM needs memory beyond its heap`);
+        }
+        return heap;
     }
 
     stringArray(key: ConfigKeyName): string[] {
@@ -356,6 +377,8 @@ export function parsePlatformConfig(raw: Record<string, string>, project: string
         r.problem("hiveMetastoreJdbcDriverSha256", jdbcDriverSha256, "64 lower-case hex characters (sha256sum of the jar)");
     }
     const trinoWorkers = r.integer("trinoWorkers", 1);
+    const coordinatorResources = r.resources("trinoCoordinator");
+    const workerResources = r.resources("trinoWorker");
 
     // Placeholders (`?? 0`, "") stand only where a problem was recorded, and then nothing is returned.
     const config: PlatformConfig = {
@@ -395,8 +418,10 @@ export function parsePlatformConfig(raw: Record<string, string>, project: string
         trino: {
             chartVersion: r.chartVersion("trinoChartVersion"),
             workers: trinoWorkers ?? 0,
-            coordinator: { resources: r.resources("trinoCoordinator") },
-            worker: { resources: r.resources("trinoWorker") },
+            catalogName: r.string("trinoCatalogName", (s) => /^[a-z][a-z0-9_]{0,63}$/.test(s), "a Trino catalog name: lower-case letters, digits and '_', starting with a letter"),
+            keepDemoCatalogs: r.boolean("trinoKeepDemoCatalogs"),
+            coordinator: { resources: coordinatorResources, heap: r.heap("trinoCoordinatorHeap", "trinoCoordinatorMemoryLimit", coordinatorResources.limits.memory) },
+            worker: { resources: workerResources, heap: r.heap("trinoWorkerHeap", "trinoWorkerMemoryLimit", workerResources.limits.memory) },
         },
         airbyte: { chartVersion: r.chartVersion("airbyteChartVersion") },
         dagster: { chartVersion: r.chartVersion("dagsterChartVersion") },

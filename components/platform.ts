@@ -6,6 +6,7 @@ import { Garage, GarageConsumer } from "./garage";
 import { HiveMetastore } from "./hive-metastore";
 import { Namespaces } from "./namespaces";
 import { DatabaseConsumer, MetadataDatabase } from "./postgres";
+import { Trino } from "./trino";
 
 export interface LakehousePlatformArgs {
     /** The validated stack configuration. */
@@ -52,6 +53,7 @@ export class LakehousePlatform extends pulumi.ComponentResource {
     public readonly garage?: Garage;
     public readonly metadataDatabase?: MetadataDatabase;
     public readonly hiveMetastore?: HiveMetastore;
+    public readonly trino?: Trino;
 
     constructor(name: string, args: LakehousePlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("lakehouse:platform:LakehousePlatform", name, {}, opts);
@@ -134,6 +136,28 @@ export class LakehousePlatform extends pulumi.ComponentResource {
                 },
                 // The metastore starts once its keys are in Garage and its database exists.
                 childOpts([namespaces, garage, this.metadataDatabase]),
+            );
+        }
+
+        if (cfg.components.includes("trino") && this.garage && this.hiveMetastore) {
+            this.trino = new Trino(
+                "trino",
+                {
+                    namespace: cfg.namespaces.trino,
+                    clusterDomain: cfg.clusterDomain,
+                    environment: cfg.environment,
+                    chartVersion: cfg.trino.chartVersion,
+                    workers: cfg.trino.workers,
+                    coordinator: cfg.trino.coordinator,
+                    worker: cfg.trino.worker,
+                    catalogName: cfg.trino.catalogName,
+                    keepDemoCatalogs: cfg.trino.keepDemoCatalogs,
+                    metastoreUri: this.hiveMetastore.metastoreUri,
+                    s3Endpoint: this.garage.s3Url,
+                    s3Region: this.garage.region,
+                    s3CredentialsSecret: this.garage.credentialSecrets.trino.name,
+                },
+                childOpts([namespaces, this.garage, this.hiveMetastore]),
             );
         }
 

@@ -25,6 +25,10 @@ export interface RecordedResource {
     parent?: string;
     /** URN of the provider resource, when one is given explicitly. */
     provider?: string;
+    /** Providers by package, for component resources (a remote component such as a v4 Chart uses them). */
+    providers: Record<string, string>;
+    /** A component implemented by a provider (multi-language component, e.g. `helm.v4.Chart`). */
+    remote: boolean;
     /** Inputs as the engine receives them; secret values wrapped (see `isSecretValue`). */
     inputs: Record<string, unknown>;
     /** State returned to the program (inputs plus computed outputs). */
@@ -140,6 +144,7 @@ type Req = {
     getId?(): string; getProtect?(): boolean | undefined; getRetainondelete?(): boolean | undefined;
     getDependenciesList?(): string[]; getPropertydependenciesMap?(): { forEach(cb: (v: { getUrnsList(): string[] }, k: string) => void): void };
     getDeletebeforereplace?(): boolean; getIgnorechangesList?(): string[]; getAdditionalsecretoutputsList?(): string[];
+    getProvidersMap?(): { forEach(cb: (v: string, k: string) => void): void }; getRemote?(): boolean;
 };
 type Struct = { toJavaScript(): Record<string, unknown> };
 type Response = { getUrn(): string; getId?(): string; getObject?(): Struct | undefined; getProperties?(): Struct | undefined };
@@ -201,6 +206,10 @@ async function runOnce(opts: RunOptions): Promise<RunResult> {
         req.getPropertydependenciesMap?.().forEach((v, k) => {
             propertyDependencies[k] = v.getUrnsList();
         });
+        const providers: Record<string, string> = {};
+        req.getProvidersMap?.().forEach((v, k) => {
+            providers[k] = providerUrn(v) ?? v;
+        });
         const base = {
             type: req.getType(),
             name: req.getName(),
@@ -208,6 +217,8 @@ async function runOnce(opts: RunOptions): Promise<RunResult> {
             read,
             parent: req.getParent() || undefined,
             provider: providerUrn(req.getProvider()),
+            providers,
+            remote: req.getRemote?.() ?? false,
             inputs: deserialize(raw),
             dependencies: req.getDependenciesList?.() ?? [],
             propertyDependencies,

@@ -48,7 +48,8 @@ describe("the program (index.ts) under mocks", () => {
                 const providers = r.ofType(PROVIDER);
                 assert.equal(providers.length, 1);
                 assert.equal(r.inputs(providers[0]).context, platformConfigOf(stack).kubernetes.context);
-                const k8sResources = r.resources.filter((x) => x.custom && x.type.startsWith("kubernetes:"));
+                // Custom resources and provider-implemented components (helm.v4.Chart) alike.
+                const k8sResources = r.resources.filter((x) => (x.custom || x.remote) && x.type.startsWith("kubernetes:"));
                 assert.ok(k8sResources.length > 0);
                 for (const x of k8sResources) assert.equal(x.provider, providers[0].urn, `${x.type} ${x.name} does not use the stack's provider`);
             });

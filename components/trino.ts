@@ -1,0 +1,151 @@
+// Trino, with an Iceberg catalog on the Hive Metastore and Garage, from the official chart.
+//
+// Deployed with `helm.v4.Chart`: the chart needs no Helm hook (its only hooks are `helm test`
+// pods, which have no place in a deployment), and rendering it client-side makes every object a
+// Pulumi resource: previews show exact diffs of the catalog ConfigMap and Deployments, the policy
+// pack sees the Services the chart creates, and Pulumi waits for the coordinator to be ready before
+// anything that depends on Trino starts. The price is that Helm keeps no release record.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { stringify as toProperties } from "dot-properties";
+import { Endpoint, RELEASES, serviceEndpoint, urlOf } from "./addresses";
+import { Resources } from "./config";
+import { childOptions } from "./k8s";
+
+export const TRINO_REPOSITORY = "https://trinodb.github.io/charts";
+const TRINO_UID = 1000;
+
+export interface TrinoNodeSize {
+    resources: Resources;
+    /** JVM heap (`-Xmx`), e.g. `1536M` or `12G`. */
+    heap: string;
+}
+
+export interface TrinoArgs {
+    namespace: string;
+    clusterDomain: string;
+    environment: string;
+    chartVersion: string;
+    workers: number;
+    coordinator: TrinoNodeSize;
+    worker: TrinoNodeSize;
+    /** Name of the Iceberg catalog (`lakehouse`). */
+    catalogName: string;
+    /** Keep the chart's tpch and tpcds demo catalogs. */
+    keepDemoCatalogs: boolean;
+    /** `thrift://hive-metastore.<ns>.svc.<domain>:9083` */
+    metastoreUri: string;
+    /** Garage's S3 endpoint URL. */
+    s3Endpoint: string;
+    s3Region: string;
+    /** Trino's Garage Secret (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) in Trino's namespace. */
+    s3CredentialsSecret: string;
+}
+
+/** Bytes of a JVM size such as `1536M` or `8G`. */
+export function jvmBytes(size: string): number | undefined {
+    const m = /^(\d+)([KMG])$/.exec(size);
+    if (!m) return undefined;
+    return Number(m[1]) * { K: 2 ** 10, M: 2 ** 20, G: 2 ** 30 }[m[2] as "K" | "M" | "G"];
+}
+
+/**
+ * Query memory a node may use: half its heap. Trino refuses to start when the query memory per
+ * node plus the heap headroom (30% of the heap by default) exceeds the heap.
+ */
+export function queryMemoryPerNodeMb(heap: string): number {
+    return Math.floor((jvmBytes(heap) ?? 0) / 2 / 2 ** 20);
+}
+
+/**
+ * The Iceberg catalog, with the properties Trino 480+ reads: native S3 (the legacy `hive.s3.*`
+ * properties are gone), path-style addressing on Garage, credentials from the environment.
+ */
+export function icebergCatalog(args: { metastoreUri: string; s3Endpoint: string; s3Region: string }): string {
+    return toProperties(
+        {
+            "connector.name": "iceberg",
+            "iceberg.catalog.type": "hive_metastore",
+            "hive.metastore.uri": args.metastoreUri,
+            "fs.native-s3.enabled": "true",
+            "s3.endpoint": args.s3Endpoint,
+            "s3.region": args.s3Region,
+            "s3.path-style-access": "true",
+            "s3.aws-access-key": "${ENV:AWS_ACCESS_KEY_ID}",
+            "s3.aws-secret-key": "${ENV:AWS_SECRET_ACCESS_KEY}",
+        },
+        { keySep: "=", lineWidth: null },
+    );
+}
+
+function nodeValues(size: TrinoNodeSize) {
+    return {
+        jvm: { maxHeapSize: size.heap },
+        config: { query: { maxMemoryPerNode: `${queryMemoryPerNodeMb(size.heap)}MB` } },
+        resources: { requests: { ...size.resources.requests }, limits: { ...size.resources.limits } },
+    };
+}
+
+/** Values for the trino/trino chart: every key is one the pinned chart version reads. */
+export function trinoValues(args: TrinoArgs): Record<string, unknown> {
+    const catalogs: Record<string, string | null> = args.keepDemoCatalogs ? {} : { tpch: null, tpcds: null };
+    catalogs[args.catalogName] = icebergCatalog(args);
+    return {
+        server: {
+            workers: args.workers,
+            // Trino's node.environment allows lower-case letters, digits and '_'.
+            node: { environment: args.environment.replace(/-/g, "_") },
+            config: { query: { maxMemory: `${queryMemoryPerNodeMb(args.worker.heap) * args.workers}MB` } },
+        },
+        coordinator: nodeValues(args.coordinator),
+        worker: nodeValues(args.worker),
+        catalogs,
+        // The catalog's ${ENV:...} references resolve from this Secret, on the coordinator and every worker.
+        envFrom: [{ secretRef: { name: args.s3CredentialsSecret } }],
+        securityContext: {
+            runAsUser: TRINO_UID,
+            runAsGroup: TRINO_UID,
+            runAsNonRoot: true,
+            fsGroup: TRINO_UID,
+            seccompProfile: { type: "RuntimeDefault" },
+        },
+        containerSecurityContext: {
+            allowPrivilegeEscalation: false,
+            runAsNonRoot: true,
+            capabilities: { drop: ["ALL"] },
+            seccompProfile: { type: "RuntimeDefault" },
+        },
+    };
+}
+
+export class Trino extends pulumi.ComponentResource {
+    /** The coordinator Service the chart creates: `trino.<ns>.svc.<domain>:8080`. */
+    public readonly endpoint: Endpoint;
+    /** `http://trino.<ns>.svc.<domain>:8080` */
+    public readonly url: string;
+    /** Name of the Iceberg catalog. */
+    public readonly catalog: string;
+    public readonly chart: k8s.helm.v4.Chart;
+
+    constructor(name: string, args: TrinoArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("lakehouse:query:Trino", name, {}, opts);
+        this.endpoint = serviceEndpoint("trino", args.namespace, args.clusterDomain);
+        this.url = urlOf(this.endpoint, "http");
+        this.catalog = args.catalogName;
+
+        this.chart = new k8s.helm.v4.Chart(
+            name,
+            {
+                chart: "trino",
+                version: args.chartVersion,
+                repositoryOpts: { repo: TRINO_REPOSITORY },
+                namespace: args.namespace,
+                name: RELEASES.trino,
+                values: trinoValues(args),
+            },
+            childOptions(this, opts),
+        );
+
+        this.registerOutputs({ endpoint: this.endpoint, url: this.url, catalog: this.catalog });
+    }
+}

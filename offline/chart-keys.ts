@@ -1,0 +1,76 @@
+// The value paths a pinned chart version knows: every key of its default values.yaml (subcharts
+// under their name), which defaults are empty maps (free-form below), and every path its templates
+// read. Helm ignores a misspelt key without a word, so tests check generated values against these.
+//
+// `npm run chart-keys -- <chart defaults dir>...` writes tests/fixtures/chart-keys/<chart>-<version>.json
+// from the upstream reference data (../shared/charts/<chart>/<version>: values.yaml, Chart.yaml,
+// template-keys.txt); the project keeps only these key lists, not the upstream files.
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+
+export interface ChartKeys {
+    chart: string;
+    version: string;
+    /** Where the lists came from. */
+    source: string;
+    defaults: string[];
+    emptyMaps: string[];
+    templateReads: string[];
+}
+
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function walkDefaults(value: unknown, prefix: string[], defaults: Set<string>, emptyMaps: Set<string>): void {
+    if (!isMap(value)) return;
+    if (Object.keys(value).length === 0 && prefix.length > 0) emptyMaps.add(prefix.join("."));
+    for (const [k, v] of Object.entries(value)) {
+        const p = [...prefix, k];
+        defaults.add(p.join("."));
+        walkDefaults(v, p, defaults, emptyMaps);
+    }
+}
+
+export function readChartKeys(dir: string): ChartKeys {
+    const chart = parse(fs.readFileSync(path.join(dir, "Chart.yaml"), "utf8")) as { name: string; version: string };
+    const defaults = new Set<string>();
+    const emptyMaps = new Set<string>();
+    walkDefaults(parse(fs.readFileSync(path.join(dir, "values.yaml"), "utf8")), [], defaults, emptyMaps);
+    for (const sub of fs.readdirSync(dir)) {
+        const subValues = path.join(dir, sub, "values.yaml");
+        if (fs.existsSync(subValues)) walkDefaults(parse(fs.readFileSync(subValues, "utf8")), [sub], defaults, emptyMaps);
+    }
+    const templateReads = fs
+        .readFileSync(path.join(dir, "template-keys.txt"), "utf8")
+        .split("\n")
+        .filter((l) => l !== "" && !l.startsWith("#"));
+    return {
+        chart: chart.name,
+        version: chart.version,
+        source: `upstream chart ${chart.name} ${chart.version}: key paths of its default values.yaml (and subcharts'), and the value paths its templates read (reference data in ../shared/charts/${chart.name}/${chart.version})`,
+        defaults: [...defaults].sort(),
+        emptyMaps: [...emptyMaps].sort(),
+        templateReads: [...new Set(templateReads)].sort(),
+    };
+}
+
+export const CHART_KEYS_DIR = path.resolve(__dirname, "..", "tests", "fixtures", "chart-keys");
+
+export function chartKeysFile(chart: string, version: string): string {
+    return path.join(CHART_KEYS_DIR, `${chart}-${version}.json`);
+}
+
+if (require.main === module) {
+    const dirs = process.argv.slice(2);
+    if (dirs.length === 0) {
+        console.error("usage: npm run chart-keys -- <chart defaults dir>...   (e.g. ../shared/charts/trino/1.42.2)");
+        process.exit(2);
+    }
+    fs.mkdirSync(CHART_KEYS_DIR, { recursive: true });
+    for (const dir of dirs) {
+        const keys = readChartKeys(dir);
+        const file = chartKeysFile(keys.chart, keys.version);
+        fs.writeFileSync(file, JSON.stringify(keys, null, 1) + "\n");
+        console.log(`wrote ${path.relative(process.cwd(), file)} (${keys.defaults.length} defaults, ${keys.templateReads.length} template reads)`);
+    }
+}
