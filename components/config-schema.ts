@@ -107,6 +107,7 @@ export const CONFIG_KEYS = {
     ...resourceKeys("trinoWorker", "each Trino worker", { cpuRequest: "500m", memoryRequest: "2Gi", cpuLimit: "2", memoryLimit: "2Gi" }),
 
     airbyteChartVersion: { type: "string", default: "2.2.0", description: "Version of the airbyte-v2/airbyte Helm chart (exact version)." },
+    airbyteSize: { type: "string", default: "small", description: "Requests and limits of Airbyte's pods and connector jobs: small (a laptop), medium (twice small) or large (four times)." },
 
     dagsterChartVersion: { type: "string", default: "1.9.4", description: "Version of the dagster/dagster Helm chart (exact version)." },
 } satisfies Record<string, ConfigKey>;

@@ -15,6 +15,10 @@ export const COMPONENT_NEEDS: Record<ComponentName, readonly ComponentName[]> = 
     dagster: ["garage", "database", "trino", "airbyte"],
 };
 
+/** Sizes of Airbyte's pod fleet (see airbyte.ts). */
+export const AIRBYTE_SIZES = ["small", "medium", "large"] as const;
+export type AirbyteSize = (typeof AIRBYTE_SIZES)[number];
+
 export interface Resources {
     requests: { cpu: string; memory: string };
     limits: { cpu: string; memory: string };
@@ -54,7 +58,7 @@ export interface PlatformConfig {
         coordinator: { resources: Resources; heap: string };
         worker: { resources: Resources; heap: string };
     };
-    airbyte: { chartVersion: string };
+    airbyte: { chartVersion: string; size: AirbyteSize };
     dagster: { chartVersion: string };
 }
 
@@ -423,7 +427,10 @@ export function parsePlatformConfig(raw: Record<string, string>, project: string
             coordinator: { resources: coordinatorResources, heap: r.heap("trinoCoordinatorHeap", "trinoCoordinatorMemoryLimit", coordinatorResources.limits.memory) },
             worker: { resources: workerResources, heap: r.heap("trinoWorkerHeap", "trinoWorkerMemoryLimit", workerResources.limits.memory) },
         },
-        airbyte: { chartVersion: r.chartVersion("airbyteChartVersion") },
+        airbyte: {
+            chartVersion: r.chartVersion("airbyteChartVersion"),
+            size: r.string("airbyteSize", (s) => (AIRBYTE_SIZES as readonly string[]).includes(s), `one of ${AIRBYTE_SIZES.join(", ")}`) as AirbyteSize,
+        },
         dagster: { chartVersion: r.chartVersion("dagsterChartVersion") },
     };
 

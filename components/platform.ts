@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AddressEntry, addressTable, ServiceId } from "./addresses";
+import { Airbyte } from "./airbyte";
 import { ComponentName, PlatformConfig } from "./config";
 import { Garage, GarageConsumer } from "./garage";
 import { HiveMetastore } from "./hive-metastore";
@@ -54,6 +55,7 @@ export class LakehousePlatform extends pulumi.ComponentResource {
     public readonly metadataDatabase?: MetadataDatabase;
     public readonly hiveMetastore?: HiveMetastore;
     public readonly trino?: Trino;
+    public readonly airbyte?: Airbyte;
 
     constructor(name: string, args: LakehousePlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("lakehouse:platform:LakehousePlatform", name, {}, opts);
@@ -158,6 +160,25 @@ export class LakehousePlatform extends pulumi.ComponentResource {
                     s3CredentialsSecret: this.garage.credentialSecrets.trino.name,
                 },
                 childOpts([namespaces, this.garage, this.hiveMetastore]),
+            );
+        }
+
+        if (cfg.components.includes("airbyte") && this.garage && this.metadataDatabase) {
+            this.airbyte = new Airbyte(
+                "airbyte",
+                {
+                    namespace: cfg.namespaces.airbyte,
+                    clusterDomain: cfg.clusterDomain,
+                    chartVersion: cfg.airbyte.chartVersion,
+                    size: cfg.airbyte.size,
+                    s3Endpoint: this.garage.s3Url,
+                    s3Region: this.garage.region,
+                    storageBucket: cfg.buckets.airbyte,
+                    lakehouseBucket: cfg.buckets.lakehouse,
+                    s3CredentialsSecret: this.garage.credentialSecrets.airbyte.name,
+                    database: { endpoint: this.metadataDatabase.endpoint, credentials: this.metadataDatabase.credentials.airbyte },
+                },
+                childOpts([namespaces, this.garage, this.metadataDatabase]),
             );
         }
 

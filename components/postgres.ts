@@ -118,6 +118,14 @@ export function renderInitSql(consumers: DatabaseConsumer[]): string {
             ` WHERE datname = '${c.database}' AND EXISTS (SELECT FROM aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a WHERE a.grantee = 0)`,
             `\\gexec`,
         );
+        if (c.createDatabases) {
+            // Tools that create databases (Temporal's setup) connect to the `postgres` database first.
+            parts.push(
+                `SELECT format('GRANT CONNECT ON DATABASE %I TO %I', datname, '${c.role}') FROM pg_catalog.pg_database`,
+                ` WHERE datname = 'postgres' AND NOT has_database_privilege('${c.role}', oid, 'CONNECT')`,
+                `\\gexec`,
+            );
+        }
     }
     return parts.join("\n") + "\n";
 }

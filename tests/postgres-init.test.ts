@@ -128,12 +128,17 @@ describe("PostgreSQL init SQL on a real server", function () {
         const elsewhere = psql(loginUrl(role, password, "metastore"), ["-c", "SELECT 1"]);
         assert.notEqual(elsewhere.status, 0);
         assert.match(elsewhere.stderr, /permission denied for database "metastore"/);
-        assert.notEqual(psql(loginUrl(role, password, "postgres"), ["-c", "SELECT 1"]).status, 0, "consumers must not reach the postgres database");
+        for (const consumer of ["hive-metastore", "dagster"]) {
+            const denied = psql(loginUrl(secrets[consumer].role, secrets[consumer].password, "postgres"), ["-c", "SELECT 1"]);
+            assert.match(denied.stderr, /permission denied for database "postgres"/, `${consumer} reached the postgres database`);
+        }
     });
 
-    it("lets Airbyte's role create Temporal's databases and no other role create any", () => {
+    it("lets Airbyte's role create Temporal's databases, from the postgres database as Temporal's setup does, and no other role create any", () => {
         const airbyte = full.inputs(full.one("kubernetes:core/v1:Secret", "postgres-airbyte-credentials")).stringData;
-        assert.equal(psql(loginUrl("airbyte", airbyte.password, "airbyte"), ["-c", "CREATE DATABASE temporal_probe"]).status, 0);
+        // temporal-sql-tool connects to `postgres` (or `defaultdb`) to create `temporal` and `temporal_visibility`.
+        const created = psql(loginUrl("airbyte", airbyte.password, "postgres"), ["-c", "CREATE DATABASE temporal_probe"]);
+        assert.equal(created.status, 0, created.stderr);
         sql("DROP DATABASE temporal_probe");
         const metastore = full.inputs(full.one("kubernetes:core/v1:Secret", "postgres-hive-metastore-credentials")).stringData;
         const denied = psql(loginUrl("metastore", metastore.password, "metastore"), ["-c", "CREATE DATABASE temporal_probe"]);

@@ -75,6 +75,7 @@ describe("Trino", () => {
             const chart = trinoChart(runs[stack]);
             const report = checkValues(chart.values, loadChartKeys("trino", chart.version));
             assert.deepEqual(report.unknown, [], `${stack}: keys the chart never reads`);
+            assert.deepEqual(report.unread, [], `${stack}: keys the defaults have but no template reads`);
             // Read whole by the templates (toYaml or range): the catalogs and the security contexts.
             for (const p of report.readWhole) assert.match(p, /^(catalogs|securityContext|containerSecurityContext)\./);
         }

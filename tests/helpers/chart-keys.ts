@@ -15,6 +15,11 @@ export interface KeyReport {
     unknown: string[];
     /** Paths accepted only because a template reads a parent whole: worth a look by hand. */
     readWhole: string[];
+    /**
+     * Values set on paths the defaults have but no template reads (neither the path nor a parent):
+     * keys that are "real" in values.yaml yet change nothing.
+     */
+    unread: string[];
 }
 
 export function checkValues(values: Record<string, unknown>, keys: ChartKeys): KeyReport {
@@ -30,15 +35,17 @@ export function checkValues(values: Record<string, unknown>, keys: ChartKeys): K
         }
         return false;
     };
-    const report: KeyReport = { unknown: [], readWhole: [] };
+    const report: KeyReport = { unknown: [], readWhole: [], unread: [] };
     const walk = (v: Record<string, unknown>, prefix: string[]) => {
         for (const [k, x] of Object.entries(v)) {
             const parts = [...prefix, k];
             const p = parts.join(".");
             if (defaults.has(p) || reads.has(p) || readBelow(p)) {
                 if (isMap(x)) walk(x, parts);
+                else if (!reads.has(p) && !readParent(parts)) report.unread.push(p);
             } else if (emptyMaps.has(prefix.join("."))) {
-                // free-form below an empty default map (resources, annotations, ...)
+                // free-form below an empty default map (resources, annotations, ...), read if a parent is
+                if (!readParent(parts)) report.unread.push(p);
             } else if (readParent(parts)) {
                 report.readWhole.push(p);
             } else {

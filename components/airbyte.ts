@@ -1,0 +1,192 @@
+// Airbyte (chart v2), keeping its state, logs and workload output on Garage and its database on the
+// platform's PostgreSQL, so nothing it needs lives only inside its namespace.
+//
+// Deployed with `helm.v3.Release`: the chart puts its secrets, its env ConfigMap and its bootloader
+// behind Helm hooks, which `helm.v4.Chart` drops.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { Endpoint, RELEASES, serviceEndpoint, urlOf } from "./addresses";
+import type { AirbyteSize } from "./config";
+import { DatabaseCredentials } from "./postgres";
+import { childOptions } from "./k8s";
+
+export const AIRBYTE_REPOSITORY = "https://airbytehq.github.io/charts";
+/** Where the suggested S3 destination lands data in the lakehouse bucket. */
+export const LANDING_PATH = "raw/airbyte";
+
+
+interface Size {
+    requests: { cpu: string; memory: string };
+    limits: { cpu: string; memory: string };
+}
+
+/**
+ * The chart's pods that run by default in chart 2.2.0, and the connector pods Airbyte launches
+ * (`global.workloads.resources.*`; the chart's `global.jobs.resources` is in its defaults but no
+ * template reads it).
+ */
+const SMALL: Record<string, Size> = {
+    server: { requests: { cpu: "250m", memory: "1Gi" }, limits: { cpu: "1", memory: "2Gi" } },
+    worker: { requests: { cpu: "250m", memory: "1Gi" }, limits: { cpu: "1", memory: "2Gi" } },
+    workloadLauncher: { requests: { cpu: "100m", memory: "512Mi" }, limits: { cpu: "500m", memory: "1Gi" } },
+    workloadApiServer: { requests: { cpu: "100m", memory: "512Mi" }, limits: { cpu: "500m", memory: "1Gi" } },
+    cron: { requests: { cpu: "50m", memory: "512Mi" }, limits: { cpu: "500m", memory: "1Gi" } },
+    airbyteBootloader: { requests: { cpu: "100m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+    temporal: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+    manifestServer: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "1Gi" } },
+    replication: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "2Gi" } },
+    check: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "1Gi" } },
+    discover: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "1Gi" } },
+    sidecar: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "250m", memory: "256Mi" } },
+};
+
+/** Connector pods, sized through `global.workloads.resources.<kind>.<cpu|memory>.<request|limit>`. */
+export const CONNECTOR_PODS = ["replication", "check", "discover", "sidecar"] as const;
+
+function scaleQuantity(q: string, factor: number): string {
+    const m = /^(\d+(?:\.\d+)?)(m|Mi|Gi)?$/.exec(q);
+    if (!m) throw new Error(`cannot scale quantity ${q}`);
+    const value = Number(m[1]) * factor;
+    return `${Number.isInteger(value) ? value : value.toFixed(1)}${m[2] ?? ""}`;
+}
+
+/** Requests and limits of each Airbyte pod for a size: medium doubles small, large quadruples it. */
+export function airbyteSizing(size: AirbyteSize): Record<string, Size> {
+    const factor = { small: 1, medium: 2, large: 4 }[size];
+    const scale = (r: Size["requests"]) => ({ cpu: scaleQuantity(r.cpu, factor), memory: scaleQuantity(r.memory, factor) });
+    return Object.fromEntries(Object.entries(SMALL).map(([pod, s]) => [pod, { requests: scale(s.requests), limits: scale(s.limits) }]));
+}
+
+export interface AirbyteArgs {
+    namespace: string;
+    clusterDomain: string;
+    chartVersion: string;
+    size: AirbyteSize;
+    /** Garage's S3 endpoint URL. */
+    s3Endpoint: string;
+    s3Region: string;
+    /** Bucket for Airbyte's own state, logs and workload output. */
+    storageBucket: string;
+    /** Bucket Airbyte lands data in (the lakehouse). */
+    lakehouseBucket: string;
+    /** Airbyte's Garage Secret (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) in Airbyte's namespace. */
+    s3CredentialsSecret: string;
+    /** The platform PostgreSQL: host of its Service (FQDN) and port. */
+    database: { endpoint: Endpoint; credentials: DatabaseCredentials };
+}
+
+/**
+ * The S3 destination a user creates in Airbyte to land data in the lakehouse: Airbyte's "S3"
+ * destination on Garage. The key pair is the one in `credentials` (a Secret's name, not its value).
+ */
+export interface S3Destination {
+    destinationType: "s3";
+    s3_endpoint: string;
+    s3_bucket_name: string;
+    s3_bucket_path: string;
+    s3_bucket_region: string;
+    /** Garage serves buckets path-style; Airbyte's S3 destination uses path-style whenever an endpoint is set. */
+    pathStyleAccess: true;
+    credentials: { secretNamespace: string; secretName: string; accessKeyIdKey: string; secretAccessKeyKey: string };
+}
+
+/** Values for the airbyte-v2/airbyte chart: every key is one the pinned chart version reads. */
+export function airbyteValues(args: AirbyteArgs): Record<string, unknown> {
+    const sizing = airbyteSizing(args.size);
+    const { endpoint, credentials } = args.database;
+    const resources = (pod: string) => ({ resources: { requests: sizing[pod].requests, limits: sizing[pod].limits } });
+    const connector = (pod: string) => ({
+        cpu: { request: sizing[pod].requests.cpu, limit: sizing[pod].limits.cpu },
+        memory: { request: sizing[pod].requests.memory, limit: sizing[pod].limits.memory },
+    });
+    return {
+        global: {
+            edition: "community",
+            storage: {
+                // Garage through the chart's S3-compatible mode: `s3` has no endpoint setting (AWS only).
+                type: "minio",
+                secretName: args.s3CredentialsSecret,
+                minio: { endpoint: args.s3Endpoint, s3PathStyleAccess: true },
+                bucket: {
+                    log: args.storageBucket,
+                    state: args.storageBucket,
+                    workloadOutput: args.storageBucket,
+                    activityPayload: args.storageBucket,
+                    auditLogging: args.storageBucket,
+                },
+            },
+            database: {
+                // The chart reads `type` only to force TLS on Temporal's connection when it is
+                // `external`; the platform PostgreSQL serves plain connections inside the cluster,
+                // so it stays `internal` and every connection setting is given here.
+                type: "internal",
+                host: endpoint.host,
+                port: endpoint.port,
+                name: credentials.database,
+                secretName: credentials.secretName,
+                userSecretKey: credentials.usernameKey,
+                passwordSecretKey: credentials.passwordKey,
+                // The replica settings default to keys our Secret does not have.
+                replica: { userSecretKey: credentials.usernameKey, passwordSecretKey: credentials.passwordKey },
+            },
+            workloads: { resources: Object.fromEntries(CONNECTOR_PODS.map((pod) => [pod, connector(pod)])) },
+        },
+        postgresql: { enabled: false },
+        minio: { enabled: false },
+        server: resources("server"),
+        worker: resources("worker"),
+        workloadLauncher: resources("workloadLauncher"),
+        workloadApiServer: resources("workloadApiServer"),
+        cron: resources("cron"),
+        airbyteBootloader: resources("airbyteBootloader"),
+        temporal: resources("temporal"),
+        manifestServer: resources("manifestServer"),
+    };
+}
+
+export class Airbyte extends pulumi.ComponentResource {
+    /** The server Service the chart creates: `airbyte-airbyte-server-svc.<ns>.svc.<domain>:8001`. */
+    public readonly serverEndpoint: Endpoint;
+    /** `http://airbyte-airbyte-server-svc.<ns>.svc.<domain>:8001` (UI and API). */
+    public readonly url: string;
+    /** Airbyte's public API. */
+    public readonly apiUrl: string;
+    /** What to configure in Airbyte to land data in the lakehouse bucket. */
+    public readonly s3Destination: S3Destination;
+    public readonly release: k8s.helm.v3.Release;
+
+    constructor(name: string, args: AirbyteArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("lakehouse:ingestion:Airbyte", name, {}, opts);
+        this.serverEndpoint = serviceEndpoint("airbyteServer", args.namespace, args.clusterDomain);
+        this.url = urlOf(this.serverEndpoint, "http");
+        this.apiUrl = urlOf(this.serverEndpoint, "http", "api/public/v1");
+        this.s3Destination = {
+            destinationType: "s3",
+            s3_endpoint: args.s3Endpoint,
+            s3_bucket_name: args.lakehouseBucket,
+            s3_bucket_path: LANDING_PATH,
+            s3_bucket_region: args.s3Region,
+            pathStyleAccess: true,
+            credentials: { secretNamespace: args.namespace, secretName: args.s3CredentialsSecret, accessKeyIdKey: "AWS_ACCESS_KEY_ID", secretAccessKeyKey: "AWS_SECRET_ACCESS_KEY" },
+        };
+
+        this.release = new k8s.helm.v3.Release(
+            name,
+            {
+                // Named explicitly: without a name the release gets a random suffix, and every Service name with it.
+                name: RELEASES.airbyte,
+                chart: "airbyte",
+                version: args.chartVersion,
+                repositoryOpts: { repo: AIRBYTE_REPOSITORY },
+                namespace: args.namespace,
+                values: airbyteValues(args),
+                // The bootloader runs the database migrations before anything else starts.
+                timeout: 900,
+                maxHistory: 10,
+            },
+            childOptions(this, opts),
+        );
+
+        this.registerOutputs({ serverEndpoint: this.serverEndpoint, url: this.url, apiUrl: this.apiUrl, s3Destination: this.s3Destination });
+    }
+}

@@ -1,0 +1,129 @@
+import { strict as assert } from "assert";
+import { airbyteSizing, CONNECTOR_PODS } from "../components/airbyte";
+import { parseQuantity } from "../components/config";
+import { platformConfigOf } from "../offline/run-stack";
+import { checkValues, loadChartKeys } from "./helpers/chart-keys";
+import { run, Run } from "./helpers/stack";
+
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+
+function release(r: Run) {
+    return r.inputs(r.one(RELEASE, "airbyte"));
+}
+
+describe("Airbyte", () => {
+    const runs: Record<string, Run> = {};
+    before(async () => {
+        for (const stack of ["dev", "staging", "prod"]) runs[stack] = await run(stack);
+    });
+
+    for (const stack of ["dev", "staging"]) {
+        describe(`in ${stack}`, () => {
+            it("installs the pinned chart v2 from its repository as a named Release in the Airbyte namespace", () => {
+                const cfg = platformConfigOf(stack);
+                const rel = release(runs[stack]);
+                assert.equal(rel.namespace, cfg.namespaces.airbyte);
+                assert.equal(rel.chart, "airbyte");
+                assert.equal(rel.version, cfg.airbyte.chartVersion);
+                assert.equal(rel.repositoryOpts.repo, "https://airbytehq.github.io/charts");
+                assert.equal(rel.name, "airbyte", "the release name decides the Service names");
+            });
+
+            it("stores state, logs and workload output on Garage through the chart's S3-compatible mode", () => {
+                const cfg = platformConfigOf(stack);
+                const storage = release(runs[stack]).values.global.storage;
+                assert.equal(storage.type, "minio");
+                assert.equal(storage.minio.endpoint, `http://garage.${cfg.namespaces.garage}.svc.${cfg.clusterDomain}:3900`);
+                assert.equal(storage.minio.s3PathStyleAccess, true);
+                assert.equal(storage.secretName, "airbyte-garage-credentials");
+                assert.deepEqual(new Set(Object.values(storage.bucket)), new Set(["airbyte"]));
+                assert.equal(storage.s3, undefined, "the chart's `s3` mode has no endpoint setting");
+                assert.equal(release(runs[stack]).values.minio.enabled, false);
+            });
+
+            it("uses the platform PostgreSQL by its FQDN, with the role and password from its Secret", () => {
+                const cfg = platformConfigOf(stack);
+                const values = release(runs[stack]).values;
+                const db = values.global.database;
+                assert.equal(db.host, `postgres.${cfg.namespaces.database}.svc.${cfg.clusterDomain}`);
+                assert.equal(db.port, 5432);
+                assert.equal(db.name, "airbyte");
+                assert.equal(db.secretName, "airbyte-postgres-credentials");
+                assert.equal(db.userSecretKey, "username");
+                assert.equal(db.passwordSecretKey, "password");
+                assert.deepEqual(db.replica, { userSecretKey: "username", passwordSecretKey: "password" });
+                assert.equal(values.postgresql.enabled, false);
+                // The Secrets it names exist in Airbyte's namespace, with the keys it names.
+                const r = runs[stack];
+                const dbSecret = r.inputs(r.one("kubernetes:core/v1:Secret", "postgres-airbyte-credentials"));
+                assert.equal(dbSecret.metadata.namespace, cfg.namespaces.airbyte);
+                assert.ok("username" in dbSecret.stringData && "password" in dbSecret.stringData);
+                const s3Secret = r.inputs(r.one("kubernetes:core/v1:Secret", "garage-airbyte-credentials"));
+                assert.equal(s3Secret.metadata.namespace, cfg.namespaces.airbyte);
+            });
+
+            it("keeps every password and key out of the values: only Secret names and keys", () => {
+                const r = runs[stack];
+                const values = JSON.stringify(release(r).values);
+                const credentials = ["postgres-airbyte-credentials", "garage-airbyte-credentials"].flatMap((name) => Object.values<string>(r.inputs(r.one("kubernetes:core/v1:Secret", name)).stringData));
+                for (const c of credentials.filter((c) => c.length > 12)) assert.ok(!values.includes(c), "a credential is in Airbyte's values");
+                assert.doesNotMatch(values, /"(password|secretAccessKey|accessKeyId)":/);
+            });
+
+            it("publishes the server endpoint of the Service the chart creates, and the S3 destination to land data", () => {
+                const cfg = platformConfigOf(stack);
+                const out = runs[stack].one("lakehouse:ingestion:Airbyte", "airbyte").outputs as any;
+                assert.equal(out.url, `http://airbyte-airbyte-server-svc.${cfg.namespaces.airbyte}.svc.${cfg.clusterDomain}:8001`);
+                assert.deepEqual(out.s3Destination, {
+                    destinationType: "s3",
+                    s3_endpoint: `http://garage.${cfg.namespaces.garage}.svc.${cfg.clusterDomain}:3900`,
+                    s3_bucket_name: "lakehouse",
+                    s3_bucket_path: "raw/airbyte",
+                    s3_bucket_region: "us-east-1",
+                    pathStyleAccess: true,
+                    credentials: { secretNamespace: cfg.namespaces.airbyte, secretName: "airbyte-garage-credentials", accessKeyIdKey: "AWS_ACCESS_KEY_ID", secretAccessKeyKey: "AWS_SECRET_ACCESS_KEY" },
+                });
+            });
+        });
+    }
+
+    it("sets only keys the pinned chart version reads", () => {
+        // Key paths of airbyte 2.2.0's default values.yaml and of every value its templates read,
+        // copied from the upstream chart (tests/fixtures/chart-keys/airbyte-2.2.0.json, `npm run chart-keys`).
+        for (const stack of ["dev", "staging", "prod"]) {
+            const rel = release(runs[stack]);
+            const report = checkValues(rel.values, loadChartKeys("airbyte", rel.version));
+            assert.deepEqual(report.unknown, [], `${stack}: keys the chart never reads`);
+            assert.deepEqual(report.readWhole, []);
+            assert.deepEqual(report.unread, [], `${stack}: keys the defaults have but no template reads`);
+        }
+    });
+
+    it("gives every pod it configures, and the connector pods it launches, requests and limits scaled by airbyteSize", () => {
+        const pods = ["server", "worker", "workloadLauncher", "workloadApiServer", "cron", "airbyteBootloader", "temporal", "manifestServer"];
+        for (const stack of ["dev", "staging", "prod"]) {
+            const values = release(runs[stack]).values;
+            const sizing = airbyteSizing(platformConfigOf(stack).airbyte.size);
+            for (const pod of pods) assert.deepEqual(values[pod].resources, sizing[pod], `${stack} ${pod}`);
+            for (const pod of CONNECTOR_PODS) {
+                assert.deepEqual(values.global.workloads.resources[pod], {
+                    cpu: { request: sizing[pod].requests.cpu, limit: sizing[pod].limits.cpu },
+                    memory: { request: sizing[pod].requests.memory, limit: sizing[pod].limits.memory },
+                });
+            }
+            for (const s of Object.values(sizing)) {
+                assert.ok(parseQuantity(s.limits.memory)! >= parseQuantity(s.requests.memory)!);
+                assert.ok(parseQuantity(s.limits.cpu)! >= parseQuantity(s.requests.cpu)!);
+            }
+        }
+        assert.deepEqual(airbyteSizing("large").server, { requests: { cpu: "1000m", memory: "4Gi" }, limits: { cpu: "4", memory: "8Gi" } });
+    });
+
+    it("installs only once Garage's keys are imported and its database exists", () => {
+        const r = runs.dev;
+        const dependencies = r.one(RELEASE, "airbyte").dependencies;
+        for (const job of ["garage-bootstrap", "postgres-init"]) {
+            assert.ok(dependencies.includes(r.one("kubernetes:batch/v1:Job", job).urn), `the Release does not wait for ${job}`);
+        }
+    });
+});
