@@ -6,7 +6,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Endpoint, RELEASES, serviceEndpoint, urlOf } from "./addresses";
-import type { AirbyteSize } from "./config";
+import type { SizeProfile } from "./config";
+import { PodSize, scaleSizes } from "./sizing";
 import { DatabaseCredentials } from "./postgres";
 import { childOptions } from "./k8s";
 
@@ -15,17 +16,12 @@ export const AIRBYTE_REPOSITORY = "https://airbytehq.github.io/charts";
 export const LANDING_PATH = "raw/airbyte";
 
 
-interface Size {
-    requests: { cpu: string; memory: string };
-    limits: { cpu: string; memory: string };
-}
-
 /**
  * The chart's pods that run by default in chart 2.2.0, and the connector pods Airbyte launches
  * (`global.workloads.resources.*`; the chart's `global.jobs.resources` is in its defaults but no
  * template reads it).
  */
-const SMALL: Record<string, Size> = {
+const SMALL = {
     server: { requests: { cpu: "250m", memory: "1Gi" }, limits: { cpu: "1", memory: "2Gi" } },
     worker: { requests: { cpu: "250m", memory: "1Gi" }, limits: { cpu: "1", memory: "2Gi" } },
     workloadLauncher: { requests: { cpu: "100m", memory: "512Mi" }, limits: { cpu: "500m", memory: "1Gi" } },
@@ -38,30 +34,23 @@ const SMALL: Record<string, Size> = {
     check: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "1Gi" } },
     discover: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "1Gi" } },
     sidecar: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "250m", memory: "256Mi" } },
-};
+} satisfies Record<string, PodSize>;
 
+/** Pods the chart runs, sized through `<pod>.resources`. */
+export const AIRBYTE_PODS = ["server", "worker", "workloadLauncher", "workloadApiServer", "cron", "airbyteBootloader", "temporal", "manifestServer"] as const;
 /** Connector pods, sized through `global.workloads.resources.<kind>.<cpu|memory>.<request|limit>`. */
 export const CONNECTOR_PODS = ["replication", "check", "discover", "sidecar"] as const;
 
-function scaleQuantity(q: string, factor: number): string {
-    const m = /^(\d+(?:\.\d+)?)(m|Mi|Gi)?$/.exec(q);
-    if (!m) throw new Error(`cannot scale quantity ${q}`);
-    const value = Number(m[1]) * factor;
-    return `${Number.isInteger(value) ? value : value.toFixed(1)}${m[2] ?? ""}`;
-}
-
-/** Requests and limits of each Airbyte pod for a size: medium doubles small, large quadruples it. */
-export function airbyteSizing(size: AirbyteSize): Record<string, Size> {
-    const factor = { small: 1, medium: 2, large: 4 }[size];
-    const scale = (r: Size["requests"]) => ({ cpu: scaleQuantity(r.cpu, factor), memory: scaleQuantity(r.memory, factor) });
-    return Object.fromEntries(Object.entries(SMALL).map(([pod, s]) => [pod, { requests: scale(s.requests), limits: scale(s.limits) }]));
+/** Requests and limits of each Airbyte pod for a size profile. */
+export function airbyteSizing(size: SizeProfile): Record<keyof typeof SMALL, PodSize> {
+    return scaleSizes(SMALL, size);
 }
 
 export interface AirbyteArgs {
     namespace: string;
     clusterDomain: string;
     chartVersion: string;
-    size: AirbyteSize;
+    size: SizeProfile;
     /** Garage's S3 endpoint URL. */
     s3Endpoint: string;
     s3Region: string;
@@ -94,8 +83,7 @@ export interface S3Destination {
 export function airbyteValues(args: AirbyteArgs): Record<string, unknown> {
     const sizing = airbyteSizing(args.size);
     const { endpoint, credentials } = args.database;
-    const resources = (pod: string) => ({ resources: { requests: sizing[pod].requests, limits: sizing[pod].limits } });
-    const connector = (pod: string) => ({
+    const connector = (pod: (typeof CONNECTOR_PODS)[number]) => ({
         cpu: { request: sizing[pod].requests.cpu, limit: sizing[pod].limits.cpu },
         memory: { request: sizing[pod].requests.memory, limit: sizing[pod].limits.memory },
     });
@@ -133,14 +121,7 @@ export function airbyteValues(args: AirbyteArgs): Record<string, unknown> {
         },
         postgresql: { enabled: false },
         minio: { enabled: false },
-        server: resources("server"),
-        worker: resources("worker"),
-        workloadLauncher: resources("workloadLauncher"),
-        workloadApiServer: resources("workloadApiServer"),
-        cron: resources("cron"),
-        airbyteBootloader: resources("airbyteBootloader"),
-        temporal: resources("temporal"),
-        manifestServer: resources("manifestServer"),
+        ...Object.fromEntries(AIRBYTE_PODS.map((pod) => [pod, { resources: sizing[pod] }])),
     };
 }
 

@@ -110,6 +110,19 @@ export const CONFIG_KEYS = {
     airbyteSize: { type: "string", default: "small", description: "Requests and limits of Airbyte's pods and connector jobs: small (a laptop), medium (twice small) or large (four times)." },
 
     dagsterChartVersion: { type: "string", default: "1.9.4", description: "Version of the dagster/dagster Helm chart (exact version)." },
+    dagsterChartPath: {
+        type: "string",
+        description: "Install Dagster from this local chart directory instead of the repository (the repository's chart ships a values schema that current Helm cannot load; see the README).",
+    },
+    dagsterSize: { type: "string", default: "small", description: "Requests and limits of Dagster's webserver, daemon, code location and run pods: small, medium (twice small) or large (four times)." },
+    dagsterUserCodeImage: { type: "string", default: "docker.io/dagster/user-code-example", description: "Image repository of the Dagster code location (the user code)." },
+    dagsterUserCodeTag: { type: "string", default: "1.9.4", description: "Tag of the code location image; keep it at the Dagster version of the chart." },
+    dagsterUserCodeModule: {
+        type: "string",
+        default: "/example_project/example_repo/repo.py",
+        description: "Python module the code location loads (--module-name), or a file ending in .py (--python-file); the default is the example image's repository.",
+    },
+    dbtSchema: { type: "string", default: "analytics", description: "Schema of the Iceberg catalog that dbt builds its models in." },
 } satisfies Record<string, ConfigKey>;
 
 export type ConfigKeyName = keyof typeof CONFIG_KEYS;

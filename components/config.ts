@@ -15,9 +15,9 @@ export const COMPONENT_NEEDS: Record<ComponentName, readonly ComponentName[]> = 
     dagster: ["garage", "database", "trino", "airbyte"],
 };
 
-/** Sizes of Airbyte's pod fleet (see airbyte.ts). */
-export const AIRBYTE_SIZES = ["small", "medium", "large"] as const;
-export type AirbyteSize = (typeof AIRBYTE_SIZES)[number];
+/** Size profiles of chart-managed pod fleets (see sizing.ts). */
+export const SIZE_PROFILES = ["small", "medium", "large"] as const;
+export type SizeProfile = (typeof SIZE_PROFILES)[number];
 
 export interface Resources {
     requests: { cpu: string; memory: string };
@@ -58,8 +58,14 @@ export interface PlatformConfig {
         coordinator: { resources: Resources; heap: string };
         worker: { resources: Resources; heap: string };
     };
-    airbyte: { chartVersion: string; size: AirbyteSize };
-    dagster: { chartVersion: string };
+    airbyte: { chartVersion: string; size: SizeProfile };
+    dagster: {
+        chartVersion: string;
+        chartPath?: string;
+        size: SizeProfile;
+        userCode: { image: string; tag: string; module: string };
+        dbtSchema: string;
+    };
 }
 
 export interface ConfigProblem {
@@ -207,6 +213,10 @@ class ConfigReader {
             this.problem(key, heap, `at most 85% of ${this.fullKey(memoryLimitKey)} = ${JSON.stringify(memoryLimit)}: the JVM needs memory beyond its heap`);
         }
         return heap;
+    }
+
+    sizeProfile(key: ConfigKeyName): SizeProfile {
+        return this.string(key, (s) => (SIZE_PROFILES as readonly string[]).includes(s), `one of ${SIZE_PROFILES.join(", ")}`) as SizeProfile;
     }
 
     stringArray(key: ConfigKeyName): string[] {
@@ -429,9 +439,19 @@ export function parsePlatformConfig(raw: Record<string, string>, project: string
         },
         airbyte: {
             chartVersion: r.chartVersion("airbyteChartVersion"),
-            size: r.string("airbyteSize", (s) => (AIRBYTE_SIZES as readonly string[]).includes(s), `one of ${AIRBYTE_SIZES.join(", ")}`) as AirbyteSize,
+            size: r.sizeProfile("airbyteSize"),
         },
-        dagster: { chartVersion: r.chartVersion("dagsterChartVersion") },
+        dagster: {
+            chartVersion: r.chartVersion("dagsterChartVersion"),
+            chartPath: r.optionalString("dagsterChartPath"),
+            size: r.sizeProfile("dagsterSize"),
+            userCode: {
+                image: r.string("dagsterUserCodeImage", (s) => /^[a-z0-9][a-z0-9._/:-]*$/.test(s) && !/:[\w.-]+$/.test(s.split("/").pop() ?? ""), "an image repository without tag (the tag is dagsterUserCodeTag)"),
+                tag: r.string("dagsterUserCodeTag", (s) => /^[\w][\w.-]{0,127}$/.test(s) && s !== "latest", "an image tag other than 'latest', such as 1.9.4"),
+                module: r.string("dagsterUserCodeModule", (s) => /^([A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*|\/?[\w./-]+\.py)$/.test(s), "a Python module (my_pipelines.definitions) or a .py file path"),
+            },
+            dbtSchema: r.string("dbtSchema", (s) => /^[a-z_][a-z0-9_]{0,62}$/.test(s), "a schema name: lower-case letters, digits and '_'"),
+        },
     };
 
     if (r.problems.length > 0) throw new ConfigError(stack, r.problems);

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AddressEntry, addressTable, ServiceId } from "./addresses";
 import { Airbyte } from "./airbyte";
+import { Dagster } from "./dagster";
 import { ComponentName, PlatformConfig } from "./config";
 import { Garage, GarageConsumer } from "./garage";
 import { HiveMetastore } from "./hive-metastore";
@@ -56,6 +57,7 @@ export class LakehousePlatform extends pulumi.ComponentResource {
     public readonly hiveMetastore?: HiveMetastore;
     public readonly trino?: Trino;
     public readonly airbyte?: Airbyte;
+    public readonly dagster?: Dagster;
 
     constructor(name: string, args: LakehousePlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("lakehouse:platform:LakehousePlatform", name, {}, opts);
@@ -178,6 +180,31 @@ export class LakehousePlatform extends pulumi.ComponentResource {
                     s3CredentialsSecret: this.garage.credentialSecrets.airbyte.name,
                     database: { endpoint: this.metadataDatabase.endpoint, credentials: this.metadataDatabase.credentials.airbyte },
                 },
+                childOpts([namespaces, this.garage, this.metadataDatabase]),
+            );
+        }
+
+        if (cfg.components.includes("dagster") && this.garage && this.metadataDatabase && this.trino && this.airbyte) {
+            this.dagster = new Dagster(
+                "dagster",
+                {
+                    namespace: cfg.namespaces.dagster,
+                    clusterDomain: cfg.clusterDomain,
+                    environment: cfg.environment,
+                    chartVersion: cfg.dagster.chartVersion,
+                    chartPath: cfg.dagster.chartPath,
+                    size: cfg.dagster.size,
+                    userCode: cfg.dagster.userCode,
+                    database: { endpoint: this.metadataDatabase.endpoint, credentials: this.metadataDatabase.credentials.dagster },
+                    trino: { endpoint: this.trino.endpoint, catalog: this.trino.catalog },
+                    dbtSchema: cfg.dagster.dbtSchema,
+                    s3Endpoint: this.garage.s3Url,
+                    s3Region: this.garage.region,
+                    lakehouseBucket: cfg.buckets.lakehouse,
+                    s3CredentialsSecret: this.garage.credentialSecrets.dagster.name,
+                    airbyte: { endpoint: this.airbyte.serverEndpoint, apiUrl: this.airbyte.apiUrl },
+                },
+                // Trino and Airbyte are only addresses to Dagster: it need not wait for them to be up.
                 childOpts([namespaces, this.garage, this.metadataDatabase]),
             );
         }

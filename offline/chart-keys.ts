@@ -21,12 +21,20 @@ export interface ChartKeys {
 
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
-function walkDefaults(value: unknown, prefix: string[], defaults: Set<string>, emptyMaps: Set<string>): void {
+/**
+ * Records every key path of a defaults tree. The items of a list of maps (such as Dagster's
+ * `deployments`) are described by the list's first item, under `<path>[]`.
+ */
+function walkDefaults(value: unknown, prefix: string, defaults: Set<string>, emptyMaps: Set<string>): void {
+    if (Array.isArray(value)) {
+        if (isMap(value[0])) walkDefaults(value[0], `${prefix}[]`, defaults, emptyMaps);
+        return;
+    }
     if (!isMap(value)) return;
-    if (Object.keys(value).length === 0 && prefix.length > 0) emptyMaps.add(prefix.join("."));
+    if (Object.keys(value).length === 0 && prefix !== "") emptyMaps.add(prefix);
     for (const [k, v] of Object.entries(value)) {
-        const p = [...prefix, k];
-        defaults.add(p.join("."));
+        const p = prefix === "" ? k : `${prefix}.${k}`;
+        defaults.add(p);
         walkDefaults(v, p, defaults, emptyMaps);
     }
 }
@@ -35,10 +43,10 @@ export function readChartKeys(dir: string): ChartKeys {
     const chart = parse(fs.readFileSync(path.join(dir, "Chart.yaml"), "utf8")) as { name: string; version: string };
     const defaults = new Set<string>();
     const emptyMaps = new Set<string>();
-    walkDefaults(parse(fs.readFileSync(path.join(dir, "values.yaml"), "utf8")), [], defaults, emptyMaps);
+    walkDefaults(parse(fs.readFileSync(path.join(dir, "values.yaml"), "utf8")), "", defaults, emptyMaps);
     for (const sub of fs.readdirSync(dir)) {
         const subValues = path.join(dir, sub, "values.yaml");
-        if (fs.existsSync(subValues)) walkDefaults(parse(fs.readFileSync(subValues, "utf8")), [sub], defaults, emptyMaps);
+        if (fs.existsSync(subValues)) walkDefaults(parse(fs.readFileSync(subValues, "utf8")), sub, defaults, emptyMaps);
     }
     const templateReads = fs
         .readFileSync(path.join(dir, "template-keys.txt"), "utf8")

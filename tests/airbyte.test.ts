@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { airbyteSizing, CONNECTOR_PODS } from "../components/airbyte";
+import { AIRBYTE_PODS, airbyteSizing, CONNECTOR_PODS } from "../components/airbyte";
 import { parseQuantity } from "../components/config";
 import { platformConfigOf } from "../offline/run-stack";
 import { checkValues, loadChartKeys } from "./helpers/chart-keys";
@@ -100,11 +100,10 @@ describe("Airbyte", () => {
     });
 
     it("gives every pod it configures, and the connector pods it launches, requests and limits scaled by airbyteSize", () => {
-        const pods = ["server", "worker", "workloadLauncher", "workloadApiServer", "cron", "airbyteBootloader", "temporal", "manifestServer"];
         for (const stack of ["dev", "staging", "prod"]) {
             const values = release(runs[stack]).values;
             const sizing = airbyteSizing(platformConfigOf(stack).airbyte.size);
-            for (const pod of pods) assert.deepEqual(values[pod].resources, sizing[pod], `${stack} ${pod}`);
+            for (const pod of AIRBYTE_PODS) assert.deepEqual(values[pod].resources, sizing[pod], `${stack} ${pod}`);
             for (const pod of CONNECTOR_PODS) {
                 assert.deepEqual(values.global.workloads.resources[pod], {
                     cpu: { request: sizing[pod].requests.cpu, limit: sizing[pod].limits.cpu },

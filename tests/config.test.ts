@@ -74,6 +74,15 @@ describe("platform config", () => {
         ["no target cluster", { kubeContext: "" }, "kubeContext", /never deploys to whatever context is current/],
         ["a misspelt key", { trinoWorker: "3" }, "trinoWorker", /did you mean lakehouse-platform:trinoWorkers\?/],
         ["an environment that is not a label", { environment: "Prod_1" }, "environment", /DNS-1123 label/],
+        ["a heap bigger than the memory limit allows", { trinoWorkerHeap: "2G" }, "trinoWorkerHeap", /at most 85% of lakehouse-platform:trinoWorkerMemoryLimit = "2Gi"/],
+        ["a heap that is not a JVM size", { trinoCoordinatorHeap: "1.5g" }, "trinoCoordinatorHeap", /JVM heap size such as 1536M/],
+        ["a size profile that does not exist", { airbyteSize: "huge" }, "airbyteSize", /one of small, medium, large/],
+        ["a boolean that is not one", { trinoKeepDemoCatalogs: "yes" }, "trinoKeepDemoCatalogs", /true or false/],
+        ["a code location image with its tag", { dagsterUserCodeImage: "dagster/user-code-example:1.9.4" }, "dagsterUserCodeImage", /without tag/],
+        ["a code location on :latest", { dagsterUserCodeTag: "latest" }, "dagsterUserCodeTag", /other than 'latest'/],
+        ["a bucket name S3 refuses", { lakehouseBucket: "Lake_House" }, "lakehouseBucket", /S3 bucket name/],
+        ["the same bucket for Airbyte's state and the warehouse", { airbyteBucket: "lakehouse" }, "airbyteBucket", /a bucket of its own/],
+        ["a JDBC driver checksum that is not SHA-256", { hiveMetastoreJdbcDriverSha256: "abc" }, "hiveMetastoreJdbcDriverSha256", /64 lower-case hex/],
     ];
 
     for (const [what, raw, key, expected] of badInputs) {

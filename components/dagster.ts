@@ -1,0 +1,212 @@
+// Dagster, orchestrating the platform's pipelines; dbt inside it transforms data through Trino.
+// The chart's bundled PostgreSQL pulls Bitnami images that are no longer published, so Dagster
+// keeps its runs, events and schedules in the platform's PostgreSQL.
+//
+// Deployed with `helm.v3.Release`: the chart migrates Dagster's database schema on upgrades with a
+// Helm hook (`migrate.enabled`), which `helm.v4.Chart` would drop.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { stringify as toYaml } from "yaml";
+import { Endpoint, RELEASES, serviceEndpoint, urlOf } from "./addresses";
+import type { SizeProfile } from "./config";
+import { childOptions } from "./k8s";
+import { platformLabels } from "./labels";
+import { DatabaseCredentials } from "./postgres";
+import { PodSize, scaleSizes } from "./sizing";
+
+export const DAGSTER_REPOSITORY = "https://dagster-io.github.io/helm";
+/** Where dbt finds `profiles.yml` in the code location and every run pod. */
+export const DBT_PROFILES_DIR = "/opt/dagster/dbt";
+/** The dbt profile name a dbt project's `dbt_project.yml` refers to. */
+export const DBT_PROFILE = "lakehouse";
+const CODE_LOCATION_PORT = 3030;
+
+const SMALL = {
+    webserver: { requests: { cpu: "100m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+    daemon: { requests: { cpu: "100m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+    codeLocation: { requests: { cpu: "100m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+    run: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "2Gi" } },
+    // The chart's init containers that wait for PostgreSQL.
+    init: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
+} satisfies Record<string, PodSize>;
+
+export function dagsterSizing(size: SizeProfile): Record<keyof typeof SMALL, PodSize> {
+    return scaleSizes(SMALL, size);
+}
+
+export interface UserCode {
+    /** Image repository, e.g. `docker.io/dagster/user-code-example`. */
+    image: string;
+    tag: string;
+    /** Python module to load (`--module-name`), or a file when it ends in `.py` (`--python-file`). */
+    module: string;
+}
+
+export interface DagsterArgs {
+    namespace: string;
+    clusterDomain: string;
+    environment: string;
+    chartVersion: string;
+    /** A local chart directory to install instead of the repository's chart (see the README). */
+    chartPath?: string;
+    size: SizeProfile;
+    userCode: UserCode;
+    database: { endpoint: Endpoint; credentials: DatabaseCredentials };
+    trino: { endpoint: Endpoint; catalog: string };
+    /** Schema dbt builds its models in. */
+    dbtSchema: string;
+    s3Endpoint: string;
+    s3Region: string;
+    lakehouseBucket: string;
+    /** Dagster's Garage Secret (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) in Dagster's namespace. */
+    s3CredentialsSecret: string;
+    airbyte: { endpoint: Endpoint; apiUrl: string };
+}
+
+/** dbt's `profiles.yml`: one target, named after the environment, on Trino's FQDN and port. */
+export function dbtProfiles(args: { environment: string; trino: { endpoint: Endpoint; catalog: string }; schema: string }): string {
+    return toYaml({
+        [DBT_PROFILE]: {
+            target: args.environment,
+            outputs: {
+                [args.environment]: {
+                    type: "trino",
+                    method: "none",
+                    user: "dbt",
+                    host: args.trino.endpoint.host,
+                    port: args.trino.endpoint.port,
+                    http_scheme: "http",
+                    database: args.trino.catalog,
+                    schema: args.schema,
+                    threads: 4,
+                },
+            },
+        },
+    });
+}
+
+export function grpcArgs(module: string): string[] {
+    return module.endsWith(".py") ? ["--python-file", module] : ["--module-name", module];
+}
+
+/** The platform's addresses, in the code location and (through includeConfigInLaunchedRuns) every run. */
+export function userCodeEnv(args: DagsterArgs): { name: string; value: string }[] {
+    return [
+        { name: "TRINO_HOST", value: args.trino.endpoint.host },
+        { name: "TRINO_PORT", value: String(args.trino.endpoint.port) },
+        { name: "TRINO_CATALOG", value: args.trino.catalog },
+        { name: "LAKEHOUSE_BUCKET", value: args.lakehouseBucket },
+        { name: "LAKEHOUSE_S3_ENDPOINT", value: args.s3Endpoint },
+        // boto3 and the AWS CLI read the endpoint of S3 from this variable.
+        { name: "AWS_ENDPOINT_URL_S3", value: args.s3Endpoint },
+        { name: "AWS_REGION", value: args.s3Region },
+        { name: "AIRBYTE_API_URL", value: args.airbyte.apiUrl },
+        { name: "AIRBYTE_HOST", value: args.airbyte.endpoint.host },
+        { name: "AIRBYTE_PORT", value: String(args.airbyte.endpoint.port) },
+        { name: "DBT_PROFILES_DIR", value: DBT_PROFILES_DIR },
+        { name: "DBT_TARGET", value: args.environment },
+    ];
+}
+
+/** The profile ConfigMap the code location mounts at DBT_PROFILES_DIR. */
+export const DBT_PROFILES_CONFIGMAP = "dagster-dbt-profiles";
+
+const POD_SECURITY = { seccompProfile: { type: "RuntimeDefault" } };
+const CONTAINER_SECURITY = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
+
+/** Values for the dagster/dagster chart: every key is one the pinned chart version reads. */
+export function dagsterValues(args: DagsterArgs): Record<string, unknown> {
+    const sizing = dagsterSizing(args.size);
+    const { endpoint, credentials } = args.database;
+    return {
+        global: { postgresqlSecretName: credentials.secretName },
+        postgresql: {
+            enabled: false,
+            postgresqlHost: endpoint.host,
+            postgresqlUsername: credentials.role,
+            postgresqlDatabase: credentials.database,
+            service: { port: endpoint.port },
+        },
+        // The password is in the platform's Secret (key `postgresql-password`); the chart must not make its own.
+        generatePostgresqlPasswordSecret: false,
+        dagsterWebserver: {
+            image: { pullPolicy: "IfNotPresent" },
+            resources: sizing.webserver,
+            initContainerResources: sizing.init,
+            podSecurityContext: POD_SECURITY,
+            securityContext: CONTAINER_SECURITY,
+        },
+        dagsterDaemon: {
+            image: { pullPolicy: "IfNotPresent" },
+            resources: sizing.daemon,
+            initContainerResources: sizing.init,
+            podSecurityContext: POD_SECURITY,
+            securityContext: CONTAINER_SECURITY,
+        },
+        runLauncher: { type: "K8sRunLauncher", config: { k8sRunLauncher: { imagePullPolicy: "IfNotPresent", resources: sizing.run } } },
+        "dagster-user-deployments": {
+            enabled: true,
+            enableSubchart: true,
+            deployments: [
+                {
+                    name: "lakehouse",
+                    image: { repository: args.userCode.image, tag: args.userCode.tag, pullPolicy: "IfNotPresent" },
+                    dagsterApiGrpcArgs: grpcArgs(args.userCode.module),
+                    port: CODE_LOCATION_PORT,
+                    // Run pods inherit the env, Secrets and volumes below.
+                    includeConfigInLaunchedRuns: { enabled: true },
+                    env: userCodeEnv(args),
+                    envSecrets: [{ name: args.s3CredentialsSecret }],
+                    volumes: [{ name: "dbt-profiles", configMap: { name: DBT_PROFILES_CONFIGMAP } }],
+                    volumeMounts: [{ name: "dbt-profiles", mountPath: DBT_PROFILES_DIR, readOnly: true }],
+                    resources: sizing.codeLocation,
+                    podSecurityContext: POD_SECURITY,
+                    securityContext: CONTAINER_SECURITY,
+                },
+            ],
+        },
+    };
+}
+
+export class Dagster extends pulumi.ComponentResource {
+    /** The webserver Service the chart creates: `dagster-dagster-webserver.<ns>.svc.<domain>:80`. */
+    public readonly webserverEndpoint: Endpoint;
+    /** `http://dagster-dagster-webserver.<ns>.svc.<domain>:80` */
+    public readonly url: string;
+    /** The dbt `profiles.yml` every run uses. */
+    public readonly dbtProfiles: string;
+    public readonly release: k8s.helm.v3.Release;
+
+    constructor(name: string, args: DagsterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("lakehouse:orchestration:Dagster", name, {}, opts);
+        this.webserverEndpoint = serviceEndpoint("dagsterWebserver", args.namespace, args.clusterDomain);
+        this.url = urlOf(this.webserverEndpoint, "http");
+        this.dbtProfiles = dbtProfiles({ environment: args.environment, trino: args.trino, schema: args.dbtSchema });
+
+        const profiles = new k8s.core.v1.ConfigMap(
+            `${name}-dbt-profiles`,
+            {
+                metadata: { name: DBT_PROFILES_CONFIGMAP, namespace: args.namespace, labels: platformLabels("dagster", args.environment) },
+                data: { "profiles.yml": this.dbtProfiles },
+            },
+            childOptions(this, opts),
+        );
+
+        this.release = new k8s.helm.v3.Release(
+            name,
+            {
+                name: RELEASES.dagster,
+                ...(args.chartPath
+                    ? { chart: args.chartPath }
+                    : { chart: "dagster", version: args.chartVersion, repositoryOpts: { repo: DAGSTER_REPOSITORY } }),
+                namespace: args.namespace,
+                values: dagsterValues(args),
+                timeout: 600,
+                maxHistory: 10,
+            },
+            childOptions(this, opts, { dependsOn: [profiles] }),
+        );
+
+        this.registerOutputs({ webserverEndpoint: this.webserverEndpoint, url: this.url, dbtProfiles: this.dbtProfiles });
+    }
+}

@@ -1,0 +1,151 @@
+import { strict as assert } from "assert";
+import { parse as parseYaml } from "yaml";
+import { dagsterSizing, grpcArgs } from "../components/dagster";
+import { platformConfigOf } from "../offline/run-stack";
+import { checkValues, loadChartKeys } from "./helpers/chart-keys";
+import { run, Run } from "./helpers/stack";
+
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+
+function release(r: Run) {
+    return r.inputs(r.one(RELEASE, "dagster"));
+}
+
+function codeLocation(r: Run) {
+    return release(r).values["dagster-user-deployments"].deployments[0];
+}
+
+describe("Dagster", () => {
+    const runs: Record<string, Run> = {};
+    before(async () => {
+        for (const stack of ["dev", "staging", "prod"]) runs[stack] = await run(stack);
+    });
+
+    for (const stack of ["dev", "staging"]) {
+        describe(`in ${stack}`, () => {
+            it("installs the pinned dagster/dagster chart as a named Release in the Dagster namespace", () => {
+                const cfg = platformConfigOf(stack);
+                const rel = release(runs[stack]);
+                assert.equal(rel.namespace, cfg.namespaces.dagster);
+                assert.equal(rel.chart, "dagster");
+                assert.equal(rel.version, cfg.dagster.chartVersion);
+                assert.equal(rel.repositoryOpts.repo, "https://dagster-io.github.io/helm");
+                assert.equal(rel.name, "dagster");
+            });
+
+            it("uses the platform PostgreSQL by FQDN instead of the bundled one, with the password Secret in the form the chart reads", () => {
+                const cfg = platformConfigOf(stack);
+                const r = runs[stack];
+                const v = release(r).values;
+                assert.equal(v.postgresql.enabled, false);
+                assert.equal(v.postgresql.postgresqlHost, `postgres.${cfg.namespaces.database}.svc.${cfg.clusterDomain}`);
+                assert.equal(v.postgresql.postgresqlUsername, "dagster");
+                assert.equal(v.postgresql.postgresqlDatabase, "dagster");
+                assert.equal(v.postgresql.service.port, 5432);
+                assert.equal(v.generatePostgresqlPasswordSecret, false);
+                assert.equal(v.global.postgresqlSecretName, "dagster-postgres-credentials");
+                const secret = r.inputs(r.one("kubernetes:core/v1:Secret", "postgres-dagster-credentials"));
+                assert.equal(secret.metadata.namespace, cfg.namespaces.dagster);
+                assert.ok("postgresql-password" in secret.stringData, "the chart reads the key postgresql-password");
+            });
+
+            it("gives the code location (and its runs) the platform's addresses, as FQDNs, and its Garage key by reference", () => {
+                const cfg = platformConfigOf(stack);
+                const code = codeLocation(runs[stack]);
+                const env = Object.fromEntries(code.env.map((e: { name: string; value: string }) => [e.name, e.value]));
+                assert.equal(env.TRINO_HOST, `trino.${cfg.namespaces.trino}.svc.${cfg.clusterDomain}`);
+                assert.equal(env.TRINO_PORT, "8080");
+                assert.equal(env.TRINO_CATALOG, "lakehouse");
+                assert.equal(env.LAKEHOUSE_S3_ENDPOINT, `http://garage.${cfg.namespaces.garage}.svc.${cfg.clusterDomain}:3900`);
+                assert.equal(env.LAKEHOUSE_BUCKET, "lakehouse");
+                assert.equal(env.AIRBYTE_API_URL, `http://airbyte-airbyte-server-svc.${cfg.namespaces.airbyte}.svc.${cfg.clusterDomain}:8001/api/public/v1`);
+                assert.equal(env.DBT_PROFILES_DIR, "/opt/dagster/dbt");
+                assert.deepEqual(code.envSecrets, [{ name: "dagster-garage-credentials" }]);
+                assert.deepEqual(code.includeConfigInLaunchedRuns, { enabled: true });
+                assert.equal(code.image.repository, cfg.dagster.userCode.image);
+                assert.equal(code.image.tag, cfg.dagster.userCode.tag);
+                assert.deepEqual(code.dagsterApiGrpcArgs, grpcArgs(cfg.dagster.userCode.module));
+            });
+
+            it("writes a dbt profile for the environment's target, on Trino's FQDN and port, mounted where dbt looks", () => {
+                const cfg = platformConfigOf(stack);
+                const r = runs[stack];
+                const map = r.inputs(r.one("kubernetes:core/v1:ConfigMap", "dagster-dbt-profiles"));
+                assert.equal(map.metadata.namespace, cfg.namespaces.dagster);
+                const profile = parseYaml(map.data["profiles.yml"]).lakehouse;
+                assert.equal(profile.target, stack);
+                const target = profile.outputs[stack];
+                assert.equal(target.type, "trino");
+                assert.equal(target.host, `trino.${cfg.namespaces.trino}.svc.${cfg.clusterDomain}`);
+                assert.equal(target.port, 8080);
+                assert.equal(target.database, "lakehouse", "dbt-trino's database is the Trino catalog");
+                assert.equal(target.schema, "analytics");
+                const code = codeLocation(r);
+                assert.deepEqual(code.volumes, [{ name: "dbt-profiles", configMap: { name: "dagster-dbt-profiles" } }]);
+                assert.deepEqual(code.volumeMounts, [{ name: "dbt-profiles", mountPath: "/opt/dagster/dbt", readOnly: true }]);
+                const out = r.one("lakehouse:orchestration:Dagster", "dagster").outputs as any;
+                assert.equal(out.dbtProfiles, map.data["profiles.yml"]);
+            });
+
+            it("publishes the webserver endpoint of the Service the chart creates for release `dagster`", () => {
+                const cfg = platformConfigOf(stack);
+                const out = runs[stack].one("lakehouse:orchestration:Dagster", "dagster").outputs as any;
+                assert.equal(out.url, `http://dagster-dagster-webserver.${cfg.namespaces.dagster}.svc.${cfg.clusterDomain}:80`);
+            });
+
+            it("puts no password in the values", () => {
+                const r = runs[stack];
+                const values = JSON.stringify(release(r).values);
+                for (const name of ["postgres-dagster-credentials", "garage-dagster-credentials"]) {
+                    for (const v of Object.values<string>(r.inputs(r.one("kubernetes:core/v1:Secret", name)).stringData)) {
+                        if (v.length > 12) assert.ok(!values.includes(v), `a value of ${name} is in Dagster's values`);
+                    }
+                }
+                assert.doesNotMatch(values, /"postgresqlPassword"/);
+            });
+        });
+    }
+
+    it("sets only keys the pinned chart version reads, in the chart and in the code location", () => {
+        // Key paths of dagster 1.9.4's default values.yaml (with its user-deployments subchart and the
+        // keys of its example code location) and every value its templates read, copied from the upstream
+        // chart (tests/fixtures/chart-keys/dagster-1.9.4.json, `npm run chart-keys`).
+        for (const stack of ["dev", "staging", "prod"]) {
+            const rel = release(runs[stack]);
+            const report = checkValues(rel.values, loadChartKeys("dagster", rel.version));
+            assert.deepEqual(report.unknown, [], `${stack}: keys the chart never reads`);
+            assert.deepEqual(report.unread, [], `${stack}: keys the defaults have but no template reads`);
+        }
+    });
+
+    it("sizes the webserver, daemon, code location and run pods by dagsterSize", () => {
+        for (const stack of ["dev", "staging", "prod"]) {
+            const v = release(runs[stack]).values;
+            const sizing = dagsterSizing(platformConfigOf(stack).dagster.size);
+            assert.deepEqual(v.dagsterWebserver.resources, sizing.webserver);
+            assert.deepEqual(v.dagsterDaemon.resources, sizing.daemon);
+            assert.deepEqual(codeLocation(runs[stack]).resources, sizing.codeLocation);
+            assert.deepEqual(v.runLauncher.config.k8sRunLauncher.resources, sizing.run);
+        }
+    });
+
+    it("loads a module or a file, as configured", () => {
+        assert.deepEqual(grpcArgs("/example_project/example_repo/repo.py"), ["--python-file", "/example_project/example_repo/repo.py"]);
+        assert.deepEqual(grpcArgs("lakehouse_pipelines.definitions"), ["--module-name", "lakehouse_pipelines.definitions"]);
+    });
+
+    it("installs from a local chart directory when one is configured", async () => {
+        const r = await run("dev", { overrides: { "lakehouse-platform:dagsterChartPath": "./vendor/charts/dagster" } });
+        const rel = release(r);
+        assert.equal(rel.chart, "./vendor/charts/dagster");
+        assert.equal(rel.repositoryOpts, undefined);
+    });
+
+    it("waits for its database and Garage key, not for Trino or Airbyte to be up", () => {
+        const r = runs.dev;
+        const dependencies = r.one(RELEASE, "dagster").dependencies;
+        for (const job of ["garage-bootstrap", "postgres-init"]) assert.ok(dependencies.includes(r.one("kubernetes:batch/v1:Job", job).urn), job);
+        assert.ok(!dependencies.includes(r.one("kubernetes:helm.sh/v3:Release", "airbyte").urn));
+        assert.ok(!dependencies.includes(r.one("kubernetes:helm.sh/v4:Chart", "trino").urn));
+    });
+});
