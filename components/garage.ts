@@ -9,7 +9,8 @@ import { Endpoint, podEndpoint, serviceEndpoint, urlOf } from "./addresses";
 import { parseQuantity, Resources } from "./config";
 import { BootstrapGrant, BootstrapPlan, renderBootstrapScript } from "./garage-bootstrap";
 import { checksum, childOptions, envFromSecret, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity } from "./k8s";
-import { platformLabels } from "./labels";
+import { deliveredLabels, platformLabels } from "./labels";
+import type { ComponentName } from "./config";
 
 /**
  * Garage rejects a signature whose region differs from its own `s3_region`, and Airbyte's
@@ -27,6 +28,8 @@ const DATA_DIR = "/var/lib/garage/data";
 export interface GarageConsumer {
     /** Key name in Garage and prefix of the consumer's Secret, e.g. `trino`. */
     name: string;
+    /** The component the consumer is part of (its Secret is labelled with it). */
+    component: ComponentName;
     /** Namespace the consumer runs in; its Secret is created there. */
     namespace: string;
     /** Buckets the consumer reads and writes; it gets nothing else. */
@@ -282,7 +285,7 @@ export class Garage extends pulumi.ComponentResource {
             new k8s.core.v1.Secret(
                 `${name}-${consumer.name}-credentials`,
                 {
-                    metadata: { name: secretName, namespace: consumer.namespace, labels },
+                    metadata: { name: secretName, namespace: consumer.namespace, labels: deliveredLabels(consumer.component, "garage", args.environment) },
                     type: "Opaque",
                     stringData: { [ACCESS_KEY_ID]: accessKeyId, [SECRET_ACCESS_KEY]: secret.hex },
                 },

@@ -13,3 +13,13 @@ export function platformLabels(component: ComponentName, environment: string): R
         [ENVIRONMENT_LABEL]: environment,
     };
 }
+
+export const ISSUED_BY_LABEL = "lakehouse-platform/issued-by";
+
+/**
+ * Labels of an object one component delivers into another's namespace (a credentials Secret): it
+ * belongs to the namespace's component, and says which component issued it.
+ */
+export function deliveredLabels(consumer: ComponentName, issuer: ComponentName, environment: string): Record<string, string> {
+    return { ...platformLabels(consumer, environment), [ISSUED_BY_LABEL]: issuer };
+}

@@ -18,7 +18,7 @@ export interface LakehousePlatformArgs {
 /** Who gets a Garage key, from which component, and on which buckets. */
 export function garageConsumers(cfg: PlatformConfig): GarageConsumer[] {
     const { lakehouse, airbyte } = cfg.buckets;
-    const all: (GarageConsumer & { component: ComponentName })[] = [
+    const all: GarageConsumer[] = [
         // The metastore creates database and table directories in the warehouse.
         { component: "database", name: "hive-metastore", namespace: cfg.namespaces.database, readWrite: [lakehouse] },
         { component: "trino", name: "trino", namespace: cfg.namespaces.trino, readWrite: [lakehouse] },
@@ -26,19 +26,19 @@ export function garageConsumers(cfg: PlatformConfig): GarageConsumer[] {
         { component: "airbyte", name: "airbyte", namespace: cfg.namespaces.airbyte, readWrite: [airbyte, lakehouse] },
         { component: "dagster", name: "dagster", namespace: cfg.namespaces.dagster, readWrite: [lakehouse] },
     ];
-    return all.filter((c) => cfg.components.includes(c.component)).map(({ component: _component, ...c }) => c);
+    return all.filter((c) => cfg.components.includes(c.component));
 }
 
 /** Who gets a PostgreSQL database and role, from which component. */
 export function databaseConsumers(cfg: PlatformConfig): DatabaseConsumer[] {
-    const all: (DatabaseConsumer & { component: ComponentName })[] = [
+    const all: DatabaseConsumer[] = [
         { component: "database", name: "hive-metastore", namespace: cfg.namespaces.database, database: "metastore", role: "metastore", passwordKey: "password" },
         // Temporal, which Airbyte runs, creates its own two databases with Airbyte's role.
         { component: "airbyte", name: "airbyte", namespace: cfg.namespaces.airbyte, database: "airbyte", role: "airbyte", passwordKey: "password", createDatabases: true },
         // The Dagster chart reads the password from the key `postgresql-password`.
         { component: "dagster", name: "dagster", namespace: cfg.namespaces.dagster, database: "dagster", role: "dagster", passwordKey: "postgresql-password" },
     ];
-    return all.filter((c) => cfg.components.includes(c.component)).map(({ component: _component, ...c }) => c);
+    return all.filter((c) => cfg.components.includes(c.component));
 }
 
 /**

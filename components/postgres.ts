@@ -8,7 +8,8 @@ import { createHash, createHmac, pbkdf2Sync } from "crypto";
 import { Endpoint, jdbcPostgresUrl, serviceEndpoint } from "./addresses";
 import { Resources } from "./config";
 import { checksum, childOptions, envFromSecret, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity } from "./k8s";
-import { platformLabels } from "./labels";
+import { deliveredLabels, platformLabels } from "./labels";
+import type { ComponentName } from "./config";
 
 /** uid and gid of the `postgres` user in the official (Debian-based) image. */
 const POSTGRES_UID = 999;
@@ -18,6 +19,8 @@ const SCRAM_ITERATIONS = 4096;
 export interface DatabaseConsumer {
     /** Consumer name, used for its Secret: `<name>-postgres-credentials`. */
     name: string;
+    /** The component the consumer is part of (its Secret is labelled with it). */
+    component: ComponentName;
     /** Namespace the consumer runs in; its Secret is created there. */
     namespace: string;
     database: string;
@@ -165,7 +168,7 @@ export class MetadataDatabase extends pulumi.ComponentResource {
             new k8s.core.v1.Secret(
                 `${name}-${c.name}-credentials`,
                 {
-                    metadata: { name: secretName, namespace: c.namespace, labels },
+                    metadata: { name: secretName, namespace: c.namespace, labels: deliveredLabels(c.component, "database", args.environment) },
                     type: "Opaque",
                     stringData: { username: c.role, [c.passwordKey]: password.result },
                 },

@@ -2,7 +2,9 @@
 // would pass it, the program from index.ts, the SDK's mock monitor (see engine.ts).
 import * as path from "path";
 import { parsePlatformConfig, PlatformConfig, projectKeys } from "../components/config";
-import { RecordedResource, runProgram, RunResult, StackOutputs, STACK_TYPE } from "./engine";
+import { PlatformPolicyConfig } from "../policies/lib/config";
+import { RecordedResource, runProgram, RunResult, StackOutputs, STACK_TYPE, unwrapSecrets } from "./engine";
+import { ResourceForPolicy } from "./policy-runner";
 import { loadProject, Project, stackConfig } from "./stack-config";
 
 export interface StackRunOptions {
@@ -44,4 +46,23 @@ export function programResources(resources: RecordedResource[]): RecordedResourc
 /** The typed configuration of a stack file, as the program loads it (throws ConfigError). */
 export function platformConfigOf(stack: string, overrides?: Record<string, unknown>, project = loadProject()): PlatformConfig {
     return parsePlatformConfig(projectKeys(stackConfig(project, stack, overrides), project.name), project.name, stack);
+}
+
+/** A run's resources as the policies see them: inputs for resource policies, state for stack policies. */
+export function policyResources(resources: RecordedResource[]): ResourceForPolicy[] {
+    return programResources(resources).map((r) => ({
+        type: r.type,
+        name: r.name,
+        urn: r.urn,
+        props: unwrapSecrets(r.inputs),
+        outputs: unwrapSecrets(r.state),
+        parent: r.parent,
+        protect: r.protect,
+        dependencies: r.dependencies,
+    }));
+}
+
+/** The policy configuration that describes a stack: its cluster domain and namespaces. */
+export function policyConfigOf(config: PlatformConfig): PlatformPolicyConfig {
+    return { clusterDomain: config.clusterDomain, namespaces: { ...config.namespaces }, allowedHosts: [] };
 }

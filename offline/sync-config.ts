@@ -1,9 +1,24 @@
-// Writes Pulumi.yaml from components/config-schema.ts (see pulumi-yaml.ts).
+// Writes what is generated from the code: Pulumi.yaml (from components/config-schema.ts), and the
+// policy pack's configuration for each stack (policies/config/<stack>.json, from the stack files).
 import * as fs from "fs";
 import * as path from "path";
+import { packConfigFor } from "./policy-runner";
 import { renderPulumiYaml } from "./pulumi-yaml";
-import { PROJECT_DIR } from "./stack-config";
+import { platformConfigOf, policyConfigOf } from "./run-stack";
+import { listStacks, loadProject, PROJECT_DIR } from "./stack-config";
 
-const file = path.join(PROJECT_DIR, "Pulumi.yaml");
-fs.writeFileSync(file, renderPulumiYaml());
-console.log(`wrote ${path.relative(process.cwd(), file) || file}`);
+export const POLICY_CONFIG_DIR = path.join(PROJECT_DIR, "policies", "config");
+
+export function renderPolicyConfig(stack: string): string {
+    return JSON.stringify(packConfigFor(policyConfigOf(platformConfigOf(stack))), null, 2) + "\n";
+}
+
+if (require.main === module) {
+    const write = (file: string, text: string) => {
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, text);
+        console.log(`wrote ${path.relative(PROJECT_DIR, file)}`);
+    };
+    write(path.join(PROJECT_DIR, "Pulumi.yaml"), renderPulumiYaml());
+    for (const stack of listStacks(loadProject())) write(path.join(POLICY_CONFIG_DIR, `${stack}.json`), renderPolicyConfig(stack));
+}

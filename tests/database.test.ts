@@ -156,7 +156,7 @@ describe("metadata database and Hive Metastore", () => {
     });
 
     it("refuses identifiers it would have to quote", () => {
-        assert.throws(() => renderInitSql([{ name: "x", namespace: "x", database: "Meta-Store", role: "ok", passwordKey: "password" }]), /not a plain identifier/);
+        assert.throws(() => renderInitSql([{ name: "x", component: "database", namespace: "x", database: "Meta-Store", role: "ok", passwordKey: "password" }]), /not a plain identifier/);
     });
 
     it("gives the metastore JVM three quarters of its memory limit", () => {

@@ -1,0 +1,23 @@
+import { ResourceValidationPolicy } from "@pulumi/policy";
+import { resourceLabel, show } from "./lib/report";
+import { HELM_TYPES, isMap } from "./lib/strings";
+
+const EXACT_VERSION = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
+
+/** A chart from a local directory or archive is pinned by its files. */
+function isLocalChart(chart: unknown): boolean {
+    return typeof chart === "string" && (chart.startsWith(".") || chart.startsWith("/") || chart.endsWith(".tgz"));
+}
+
+export const chartVersionPinned: ResourceValidationPolicy = {
+    name: "chart-version-pinned",
+    description: "A Helm chart from a repository is installed at an exact version, so a new chart release cannot change a stack behind a review.",
+    enforcementLevel: "advisory",
+    validateResource: (args, reportViolation) => {
+        if (!HELM_TYPES.has(args.type) || !isMap(args.props) || isLocalChart(args.props.chart)) return;
+        const version = args.props.version;
+        if (typeof version !== "string" || !EXACT_VERSION.test(version)) {
+            reportViolation(`${resourceLabel(args.type, args.name)}: chart ${show(args.props.chart)} has version ${show(version ?? null)}; pin an exact version such as 1.42.2.`);
+        }
+    },
+};

@@ -1,0 +1,130 @@
+// What the policies know of the platform: the Services its components expose (by the names the
+// platform gives them) and the Services known charts create for a release. Policies judge what
+// resources say and never import the program, so this is their own record, kept in step with
+// components/addresses.ts by a test.
+import { isMap } from "./strings";
+
+export const COMPONENTS = ["garage", "database", "trino", "airbyte", "dagster"] as const;
+export type Component = (typeof COMPONENTS)[number];
+
+export interface KnownService {
+    name: string;
+    component: Component;
+    ports: number[];
+}
+
+/** Services another namespace reaches. */
+export const PLATFORM_SERVICES: readonly KnownService[] = [
+    { name: "garage", component: "garage", ports: [3900] },
+    { name: "garage-headless", component: "garage", ports: [3901, 3903] },
+    { name: "postgres", component: "database", ports: [5432] },
+    { name: "hive-metastore", component: "database", ports: [9083] },
+    { name: "trino", component: "trino", ports: [8080] },
+    { name: "airbyte-airbyte-server-svc", component: "airbyte", ports: [8001] },
+    { name: "dagster-dagster-webserver", component: "dagster", ports: [80] },
+];
+
+const BY_NAME = new Map(PLATFORM_SERVICES.map((s) => [s.name, s]));
+
+export function platformService(name: string): KnownService | undefined {
+    return BY_NAME.get(name);
+}
+
+export interface ServiceDecl {
+    name: string;
+    namespace: string;
+    ports: number[];
+    /** A headless Service: its pods have names `<pod>.<service>.<namespace>.svc.<domain>`. */
+    headless: boolean;
+    /** What declares it, for messages. */
+    source: string;
+}
+
+function helmFullname(release: string, chart: string): string {
+    const name = release.includes(chart) ? release : `${release}-${chart}`;
+    return name.slice(0, 63).replace(/-+$/, "");
+}
+
+/** The chart a Helm resource installs: `trino`, `repo/trino`, or a local path ending in the chart's name. */
+export function chartName(chart: unknown): string | undefined {
+    if (typeof chart !== "string" || chart === "") return undefined;
+    return chart.replace(/\/+$/, "").split("/").pop()?.replace(/-\d+(\.\d+)*\.tgz$/, "");
+}
+
+function num(v: unknown, fallback: number): number {
+    return typeof v === "number" && Number.isInteger(v) ? v : fallback;
+}
+
+/**
+ * The Services a known chart creates for a release, from the chart's templates (with the values
+ * that name or number them).
+ */
+export function chartServices(chart: string | undefined, release: string, namespace: string, values: unknown): ServiceDecl[] {
+    const v = isMap(values) ? values : {};
+    const source = `chart ${chart} (release ${release})`;
+    const decl = (name: string, ports: number[], headless = false): ServiceDecl => ({ name, namespace, ports, headless, source });
+    switch (chart) {
+        case "trino": {
+            const full = helmFullname(release, "trino");
+            const port = num(isMap(v.service) ? v.service.port : undefined, 8080);
+            return [decl(full, [port]), decl(`${full}-worker`, [port], true)];
+        }
+        case "airbyte":
+            return [
+                decl(`${release}-airbyte-server-svc`, [8001]),
+                decl(`${release}-airbyte-workload-api-server-svc`, [8007]),
+                decl(`${release}-temporal`, [7233]),
+            ];
+        case "dagster": {
+            const full = helmFullname(release, "dagster");
+            const web = isMap(v.dagsterWebserver) ? v.dagsterWebserver : {};
+            const nameOverride = typeof web.nameOverride === "string" ? web.nameOverride : "dagster-webserver";
+            const webPort = num(isMap(web.service) ? web.service.port : undefined, 80);
+            const out = [decl(`${full}-${nameOverride}`, [webPort])];
+            const uds = v["dagster-user-deployments"];
+            const deployments = isMap(uds) && Array.isArray(uds.deployments) ? uds.deployments : [];
+            for (const d of deployments) if (isMap(d) && typeof d.name === "string") out.push(decl(d.name, [num(d.port, 3030)]));
+            return out;
+        }
+        default:
+            return [];
+    }
+}
+
+export type HostForm =
+    | { form: "fqdn"; service: string; namespace: string; pod?: string; domain: string }
+    | { form: "svc-no-domain"; service: string; namespace: string; pod?: string }
+    | { form: "namespace-only"; service: string; namespace: string }
+    | { form: "short"; service: string }
+    | { form: "other" };
+
+const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * How a host names an in-cluster Service: fully (`svc.ns.svc.domain`), without the domain
+ * (`svc.ns.svc`), by namespace only (`svc.ns`) or by its short name (`svc`). The last two are
+ * recognised only for platform services, since any other `a.b` or `a` may be an outside host.
+ */
+export function hostForm(host: string): HostForm {
+    const h = host.toLowerCase().replace(/\.$/, "");
+    const at = h.indexOf(".svc.");
+    const left = at >= 0 ? h.slice(0, at) : h.endsWith(".svc") ? h.slice(0, -4) : undefined;
+    if (left !== undefined) {
+        const parts = left.split(".");
+        if ((parts.length === 2 || parts.length === 3) && parts.every((p) => LABEL.test(p))) {
+            const pod = parts.length === 3 ? parts[0] : undefined;
+            const [service, namespace] = parts.slice(-2);
+            if (at >= 0) return { form: "fqdn", service, namespace, pod, domain: h.slice(at + 5) };
+            return { form: "svc-no-domain", service, namespace, pod };
+        }
+        return { form: "other" };
+    }
+    const parts = h.split(".");
+    if (parts.length === 1 && platformService(parts[0])) return { form: "short", service: parts[0] };
+    if (parts.length === 2 && platformService(parts[0]) && LABEL.test(parts[1])) return { form: "namespace-only", service: parts[0], namespace: parts[1] };
+    return { form: "other" };
+}
+
+export function fqdn(service: string, namespace: string, domain: string, pod?: string): string {
+    return `${pod ? `${pod}.` : ""}${service}.${namespace}.svc.${domain}`;
+}

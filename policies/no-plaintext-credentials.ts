@@ -1,0 +1,58 @@
+import { ResourceValidationPolicy } from "@pulumi/policy";
+import { resourceLabel } from "./lib/report";
+import { configStrings, FoundString } from "./lib/strings";
+
+/** Field names whose value is a credential: `password`, `adminToken`, `s3.aws-secret-key`, `AWS_SECRET_ACCESS_KEY`. */
+const CREDENTIAL_KEY =
+    /(password|passwd|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key([_-]?id)?|secret[_-]?(access[_-]?)?key|private[_-]?key|credentials?)$/i;
+
+/** Field names that name a Secret or a key in one, rather than hold a credential. */
+const REFERENCE_KEY = /([a-z0-9](SecretKey|SecretName|SecretRef|KeyRef|SecretKeyName)|^(secretName|existingSecret|secretRef|secretKeyRef|secretKeyName))$|[_-]SECRET_NAME$/;
+
+/** Values that refer to a credential kept elsewhere: `${ENV:X}`, `${env.X}`, `$(X)`, `{{ ... }}`. */
+const REFERENCE_VALUE = /^\s*(\$\{[^}]+\}|\$\([A-Za-z_][\w]*\)|\{\{.*\}\})\s*$/s;
+
+/** Key material whatever the field: cloud and Garage access keys, private keys, passwords in URLs. */
+const MATERIAL: [RegExp, string][] = [
+    [/\bAKIA[0-9A-Z]{16}\b/, "an AWS access key id"],
+    [/\bGK[0-9a-f]{24}\b/, "a Garage access key id"],
+    [/-----BEGIN [A-Z ]*PRIVATE KEY-----/, "a private key"],
+    [/\b[a-z][a-z0-9+.-]*:\/\/[^:@/\s]+:[^@/\s]+@/i, "a password in a URL"],
+];
+
+export interface CredentialFinding {
+    found: FoundString;
+    what: string;
+}
+
+export function credentialFindings(type: string, props: unknown): CredentialFinding[] {
+    const out: CredentialFinding[] = [];
+    configStrings(type, props, (found) => {
+        if (found.expanded) return;
+        const value = found.value;
+        if (CREDENTIAL_KEY.test(found.key) && !REFERENCE_KEY.test(found.key) && value.trim() !== "" && !REFERENCE_VALUE.test(value)) {
+            out.push({ found, what: `a literal ${found.key}` });
+            return;
+        }
+        for (const [pattern, what] of MATERIAL) {
+            if (pattern.test(value)) {
+                out.push({ found, what });
+                return;
+            }
+        }
+    });
+    return out;
+}
+
+export const noPlaintextCredentials: ResourceValidationPolicy = {
+    name: "no-plaintext-credentials",
+    description:
+        "No password, secret key or token as a literal in Helm values, ConfigMaps or env values: Helm keeps values in its release Secret and charts copy them into ConfigMaps. Refer to a Secret instead (secretKeyRef, ${ENV:...}, existingSecret, a Secret's name).",
+    enforcementLevel: "mandatory",
+    validateResource: (args, reportViolation) => {
+        for (const { found, what } of credentialFindings(args.type, args.props)) {
+            // The value itself is never repeated in the message.
+            reportViolation(`${resourceLabel(args.type, args.name)}: ${found.path} holds ${what}; keep it in a Secret and refer to it (secretKeyRef, envFrom, \${ENV:...}, the chart's existingSecret).`);
+        }
+    },
+};

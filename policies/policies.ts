@@ -1,0 +1,22 @@
+// Every policy of the pack, as plain objects. The pack's entry (index.ts) only assembles them;
+// tests, the offline plan and `npm run check` use this list directly.
+import { Policies } from "@pulumi/policy";
+import { chartVersionPinned } from "./chart-version-pinned";
+import { componentNamespace } from "./component-namespace";
+import { crossNamespaceFqdn } from "./cross-namespace-fqdn";
+import { fqdnResolves } from "./fqdn-resolves";
+import { imageTagPinned } from "./image-tag-pinned";
+import { noIpEndpoints } from "./no-ip-endpoints";
+import { noPlaintextCredentials } from "./no-plaintext-credentials";
+
+export const POLICY_PACK_NAME = "lakehouse-platform";
+
+export const POLICIES: Policies = [
+    crossNamespaceFqdn,
+    fqdnResolves,
+    noIpEndpoints,
+    noPlaintextCredentials,
+    componentNamespace,
+    chartVersionPinned,
+    imageTagPinned,
+];

@@ -1,0 +1,122 @@
+import { strict as assert } from "assert";
+import * as fc from "fast-check";
+import * as fs from "fs";
+import * as path from "path";
+import { PLATFORM_SERVICES as PROGRAM_SERVICES } from "../../components/addresses";
+import { evaluatePolicies, mandatory, packConfigFor } from "../../offline/policy-runner";
+import { platformConfigOf, policyConfigOf, policyResources } from "../../offline/run-stack";
+import { renderPolicyConfig } from "../../offline/sync-config";
+import { PLATFORM_SERVICES } from "../../policies/lib/platform";
+import { POLICIES } from "../../policies/policies";
+import { run } from "../helpers/stack";
+import { T } from "../helpers/policy";
+
+describe("the policy pack on this project's stacks", () => {
+    for (const stack of ["dev", "staging", "prod"]) {
+        it(`${stack}: no mandatory violation, and nothing a policy could not judge`, async () => {
+            const r = await run(stack);
+            const report = await evaluatePolicies(policyResources(r.raw.resources), packConfigFor(policyConfigOf(platformConfigOf(stack))));
+            assert.deepEqual(mandatory(report).map((v) => v.message), []);
+            assert.deepEqual(report.skipped, []);
+            assert.deepEqual(report.violations, [], "advisories too");
+        });
+    }
+
+    it("catches a wrong address the program could produce: Trino pointed at a metastore namespace that does not exist", async () => {
+        const r = await run("staging", { overrides: { "lakehouse-platform:components": ["garage", "database", "trino"] } });
+        const resources = policyResources(r.raw.resources).map((x) => {
+            if (x.type !== T.chart) return x;
+            const values = JSON.parse(JSON.stringify(x.props.values).replace(/hive-metastore\.database-staging/g, "hive-metastore.database")) as object;
+            return { ...x, props: { ...x.props, values }, outputs: undefined };
+        });
+        const report = await evaluatePolicies(resources, packConfigFor(policyConfigOf(platformConfigOf("staging"))));
+        const found = mandatory(report);
+        assert.equal(found.length, 1);
+        assert.equal(found[0].policy, "fqdn-resolves");
+        assert.match(found[0].message, /use "hive-metastore\.database-staging\.svc\.cluster\.local"/);
+    });
+
+    it("knows every Service the program publishes, by the same name and port", () => {
+        for (const s of Object.values(PROGRAM_SERVICES)) {
+            const known = PLATFORM_SERVICES.find((k) => k.name === s.service);
+            assert.ok(known, `the policies do not know ${s.service}`);
+            assert.equal(known.component, s.component);
+            assert.ok(known.ports.includes(s.port));
+        }
+    });
+});
+
+describe("every policy, on arbitrary input", () => {
+    // Nested values of any shape, with strings that look like addresses, configuration text and credentials.
+    const text = fc.oneof(
+        fc.string(),
+        fc.constantFrom("garage:3900", "http://garage.garage:3900", "thrift://hive-metastore.hive.svc.cluster.local:9083", "10.0.0.1:80", "[::]:3900", "password", "${ENV:X}", "GK0123456789abcdef01234567"),
+        fc.constantFrom("a=b\nhost=trino:8080", "key: value\nhost: trino\n", "<configuration><property><name>x</name><value>garage:3900</value></property></configuration>", "[s]\nk = \"v\"\n", "<a", "x:\n  - [", "=\n=\n"),
+    );
+    const value = fc.letrec((tie) => ({
+        node: fc.oneof({ depthSize: "small" }, text, fc.integer(), fc.boolean(), fc.constant(null), fc.constant(undefined), fc.array(tie("node"), { maxLength: 4 }), fc.dictionary(fc.oneof(fc.string(), fc.constantFrom("env", "data", "values", "metadata", "host", "password", "image", "containers", "spec", "namespace", "chart", "name", "value")), tie("node"), { maxKeys: 5 })),
+    })).node;
+    const types = fc.constantFrom(T.release, T.chart, T.configMap, T.deployment, T.job, T.service, T.namespace, T.secret, T.stackReference, "kubernetes:batch/v1:CronJob", "kubernetes:core/v1:Pod", "random:index/randomPassword:RandomPassword");
+    const resource = fc.record({ type: types, name: fc.string(), props: value });
+
+    it("never throws, whatever the resources", async () => {
+        await fc.assert(
+            fc.asyncProperty(fc.array(resource, { maxLength: 6 }), fc.constantFrom<"advisory" | "remediate">("advisory", "remediate"), async (resources, level) => {
+                const fixtures = resources.map((r, i) => ({ type: r.type, name: r.name, urn: `urn:${i}`, props: r.props as Record<string, unknown> }));
+                const config = Object.fromEntries(POLICIES.map((p) => [p.name, { enforcementLevel: level }]));
+                const report = await evaluatePolicies(fixtures, config);
+                assert.deepEqual(report.skipped, [], JSON.stringify(report.skipped));
+            }),
+            { numRuns: 300 },
+        );
+    });
+
+    it("never throws when called directly with malformed props or config", async () => {
+        await fc.assert(
+            fc.asyncProperty(value, value, types, async (props, cfg, type) => {
+                for (const policy of POLICIES) {
+                    const getConfig = <C>() => cfg as C;
+                    if ("validateStack" in policy) {
+                        const resources = [{ type, name: "x", urn: "u", props, opts: {}, dependencies: [], propertyDependencies: {} }];
+                        await policy.validateStack({ resources, getConfig } as never, () => undefined);
+                    } else {
+                        const args = { type, name: "x", urn: "u", props, getConfig } as never;
+                        if (typeof policy.validateResource === "function") await policy.validateResource(args, () => undefined);
+                        if (policy.remediateResource) await policy.remediateResource(args);
+                    }
+                }
+            }),
+            { numRuns: 300 },
+        );
+    });
+});
+
+describe("the pack itself", () => {
+    it("has the policies of the platform, each named, described and at its default level", () => {
+        const levels = Object.fromEntries(POLICIES.map((p) => [p.name, p.enforcementLevel]));
+        assert.deepEqual(levels, {
+            "cross-namespace-fqdn": "mandatory",
+            "fqdn-resolves": "mandatory",
+            "no-ip-endpoints": "mandatory",
+            "no-plaintext-credentials": "mandatory",
+            "component-namespace": "mandatory",
+            "chart-version-pinned": "advisory",
+            "image-tag-pinned": "advisory",
+        });
+        for (const p of POLICIES) assert.ok(p.description.length > 40, p.name);
+    });
+
+    it("is a Node.js pack whose entry only assembles the policy objects", () => {
+        const dir = path.join(__dirname, "..", "..", "policies");
+        assert.match(fs.readFileSync(path.join(dir, "PulumiPolicy.yaml"), "utf8"), /^runtime: nodejs$/m);
+        const entry = fs.readFileSync(path.join(dir, "index.ts"), "utf8");
+        assert.match(entry, /new PolicyPack\(POLICY_PACK_NAME, \{ policies: POLICIES \}\)/);
+    });
+
+    for (const stack of ["dev", "staging", "prod"]) {
+        it(`policies/config/${stack}.json is the pack configuration of the ${stack} stack (run \`npm run sync-config\`)`, () => {
+            const file = path.join(__dirname, "..", "..", "policies", "config", `${stack}.json`);
+            assert.equal(fs.readFileSync(file, "utf8"), renderPolicyConfig(stack));
+        });
+    }
+});
