@@ -11,5 +11,6 @@ export = () => {
         clusterDomain: config.clusterDomain,
         namespaces: platform.namespaces,
         addresses: platform.addresses,
+        wiring: platform.wiring,
     };
 };

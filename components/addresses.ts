@@ -10,6 +10,12 @@ export interface ServiceRef {
     port: number;
 }
 
+/** An address one component hands another: the Service, and the URL (or host:port) clients use. */
+export interface Address {
+    service: Endpoint;
+    url: string;
+}
+
 export interface Endpoint extends ServiceRef {
     clusterDomain: string;
     /** `<service>.<namespace>.svc.<clusterDomain>` */
@@ -110,4 +116,25 @@ export function addressTable(
         if (components.includes(component)) table[id] = addressEntry(id, namespaces[component], clusterDomain);
     }
     return table;
+}
+
+/**
+ * One connection of the platform's call graph: `from` reaches `to`'s service at `address`,
+ * configured in the value `via`. The wiring feeds the stack outputs, the plan and the
+ * NetworkPolicies.
+ */
+export interface WiringEdge {
+    from: ComponentName;
+    to: ComponentName;
+    service: ServiceId;
+    host: string;
+    port: number;
+    /** The address exactly as configured (URL, host:port or host). */
+    address: string;
+    /** The resource that carries it (type and Pulumi name) and the value's path in it. */
+    via: { type: string; name: string; path: string };
+}
+
+export function wire(from: ComponentName, service: ServiceId, target: Endpoint, address: string, via: WiringEdge["via"]): WiringEdge {
+    return { from, to: PLATFORM_SERVICES[service].component, service, host: target.host, port: target.port, address, via };
 }

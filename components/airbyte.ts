@@ -5,7 +5,7 @@
 // behind Helm hooks, which `helm.v4.Chart` drops.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Endpoint, RELEASES, serviceEndpoint, urlOf } from "./addresses";
+import { Address, Endpoint, RELEASES, serviceEndpoint, urlOf, wire, WiringEdge } from "./addresses";
 import type { SizeProfile } from "./config";
 import { PodSize, scaleSizes } from "./sizing";
 import { DatabaseCredentials } from "./postgres";
@@ -51,8 +51,8 @@ export interface AirbyteArgs {
     clusterDomain: string;
     chartVersion: string;
     size: SizeProfile;
-    /** Garage's S3 endpoint URL. */
-    s3Endpoint: string;
+    /** Garage's S3 API. */
+    s3: Address;
     s3Region: string;
     /** Bucket for Airbyte's own state, logs and workload output. */
     storageBucket: string;
@@ -60,8 +60,8 @@ export interface AirbyteArgs {
     lakehouseBucket: string;
     /** Airbyte's Garage Secret (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) in Airbyte's namespace. */
     s3CredentialsSecret: string;
-    /** The platform PostgreSQL: host of its Service (FQDN) and port. */
-    database: { endpoint: Endpoint; credentials: DatabaseCredentials };
+    /** The platform PostgreSQL: its Service (FQDN host and port) and Airbyte's credentials. */
+    database: { service: Endpoint; credentials: DatabaseCredentials };
 }
 
 /**
@@ -82,7 +82,7 @@ export interface S3Destination {
 /** Values for the airbyte-v2/airbyte chart: every key is one the pinned chart version reads. */
 export function airbyteValues(args: AirbyteArgs): Record<string, unknown> {
     const sizing = airbyteSizing(args.size);
-    const { endpoint, credentials } = args.database;
+    const { service: endpoint, credentials } = args.database;
     const connector = (pod: (typeof CONNECTOR_PODS)[number]) => ({
         cpu: { request: sizing[pod].requests.cpu, limit: sizing[pod].limits.cpu },
         memory: { request: sizing[pod].requests.memory, limit: sizing[pod].limits.memory },
@@ -94,7 +94,7 @@ export function airbyteValues(args: AirbyteArgs): Record<string, unknown> {
                 // Garage through the chart's S3-compatible mode: `s3` has no endpoint setting (AWS only).
                 type: "minio",
                 secretName: args.s3CredentialsSecret,
-                minio: { endpoint: args.s3Endpoint, s3PathStyleAccess: true },
+                minio: { endpoint: args.s3.url, s3PathStyleAccess: true },
                 bucket: {
                     log: args.storageBucket,
                     state: args.storageBucket,
@@ -127,23 +127,30 @@ export function airbyteValues(args: AirbyteArgs): Record<string, unknown> {
 
 export class Airbyte extends pulumi.ComponentResource {
     /** The server Service the chart creates: `airbyte-airbyte-server-svc.<ns>.svc.<domain>:8001`. */
-    public readonly serverEndpoint: Endpoint;
+    public readonly serverService: Endpoint;
     /** `http://airbyte-airbyte-server-svc.<ns>.svc.<domain>:8001` (UI and API). */
-    public readonly url: string;
+    public readonly serverUrl: string;
     /** Airbyte's public API. */
     public readonly apiUrl: string;
     /** What to configure in Airbyte to land data in the lakehouse bucket. */
     public readonly s3Destination: S3Destination;
     public readonly release: k8s.helm.v3.Release;
+    /** The connections Airbyte makes to other components. */
+    public readonly wiring: WiringEdge[];
 
     constructor(name: string, args: AirbyteArgs, opts?: pulumi.ComponentResourceOptions) {
         super("lakehouse:ingestion:Airbyte", name, {}, opts);
-        this.serverEndpoint = serviceEndpoint("airbyteServer", args.namespace, args.clusterDomain);
-        this.url = urlOf(this.serverEndpoint, "http");
-        this.apiUrl = urlOf(this.serverEndpoint, "http", "api/public/v1");
+        this.serverService = serviceEndpoint("airbyteServer", args.namespace, args.clusterDomain);
+        this.serverUrl = urlOf(this.serverService, "http");
+        this.apiUrl = urlOf(this.serverService, "http", "api/public/v1");
+        const values = (path: string) => ({ type: "kubernetes:helm.sh/v3:Release", name, path: `values.${path}` });
+        this.wiring = [
+            wire("airbyte", "garageS3", args.s3.service, args.s3.url, values("global.storage.minio.endpoint")),
+            wire("airbyte", "postgres", args.database.service, args.database.service.host, values("global.database.host")),
+        ];
         this.s3Destination = {
             destinationType: "s3",
-            s3_endpoint: args.s3Endpoint,
+            s3_endpoint: args.s3.url,
             s3_bucket_name: args.lakehouseBucket,
             s3_bucket_path: LANDING_PATH,
             s3_bucket_region: args.s3Region,
@@ -168,6 +175,6 @@ export class Airbyte extends pulumi.ComponentResource {
             childOptions(this, opts),
         );
 
-        this.registerOutputs({ serverEndpoint: this.serverEndpoint, url: this.url, apiUrl: this.apiUrl, s3Destination: this.s3Destination });
+        this.registerOutputs({ serverService: this.serverService, serverUrl: this.serverUrl, apiUrl: this.apiUrl, s3Destination: this.s3Destination, wiring: this.wiring });
     }
 }

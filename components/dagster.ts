@@ -7,7 +7,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify as toYaml } from "yaml";
-import { Endpoint, RELEASES, serviceEndpoint, urlOf } from "./addresses";
+import { Address, Endpoint, RELEASES, serviceEndpoint, urlOf, wire, WiringEdge } from "./addresses";
 import type { SizeProfile } from "./config";
 import { childOptions } from "./k8s";
 import { platformLabels } from "./labels";
@@ -51,20 +51,20 @@ export interface DagsterArgs {
     chartPath?: string;
     size: SizeProfile;
     userCode: UserCode;
-    database: { endpoint: Endpoint; credentials: DatabaseCredentials };
-    trino: { endpoint: Endpoint; catalog: string };
+    database: { service: Endpoint; credentials: DatabaseCredentials };
+    trino: { service: Endpoint; catalog: string };
     /** Schema dbt builds its models in. */
     dbtSchema: string;
-    s3Endpoint: string;
+    s3: Address;
     s3Region: string;
     lakehouseBucket: string;
     /** Dagster's Garage Secret (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) in Dagster's namespace. */
     s3CredentialsSecret: string;
-    airbyte: { endpoint: Endpoint; apiUrl: string };
+    airbyte: { service: Endpoint; apiUrl: string };
 }
 
 /** dbt's `profiles.yml`: one target, named after the environment, on Trino's FQDN and port. */
-export function dbtProfiles(args: { environment: string; trino: { endpoint: Endpoint; catalog: string }; schema: string }): string {
+export function dbtProfiles(args: { environment: string; trino: { service: Endpoint; catalog: string }; schema: string }): string {
     return toYaml({
         [DBT_PROFILE]: {
             target: args.environment,
@@ -73,8 +73,8 @@ export function dbtProfiles(args: { environment: string; trino: { endpoint: Endp
                     type: "trino",
                     method: "none",
                     user: "dbt",
-                    host: args.trino.endpoint.host,
-                    port: args.trino.endpoint.port,
+                    host: args.trino.service.host,
+                    port: args.trino.service.port,
                     http_scheme: "http",
                     database: args.trino.catalog,
                     schema: args.schema,
@@ -92,17 +92,17 @@ export function grpcArgs(module: string): string[] {
 /** The platform's addresses, in the code location and (through includeConfigInLaunchedRuns) every run. */
 export function userCodeEnv(args: DagsterArgs): { name: string; value: string }[] {
     return [
-        { name: "TRINO_HOST", value: args.trino.endpoint.host },
-        { name: "TRINO_PORT", value: String(args.trino.endpoint.port) },
+        { name: "TRINO_HOST", value: args.trino.service.host },
+        { name: "TRINO_PORT", value: String(args.trino.service.port) },
         { name: "TRINO_CATALOG", value: args.trino.catalog },
         { name: "LAKEHOUSE_BUCKET", value: args.lakehouseBucket },
-        { name: "LAKEHOUSE_S3_ENDPOINT", value: args.s3Endpoint },
+        { name: "LAKEHOUSE_S3_ENDPOINT", value: args.s3.url },
         // boto3 and the AWS CLI read the endpoint of S3 from this variable.
-        { name: "AWS_ENDPOINT_URL_S3", value: args.s3Endpoint },
+        { name: "AWS_ENDPOINT_URL_S3", value: args.s3.url },
         { name: "AWS_REGION", value: args.s3Region },
         { name: "AIRBYTE_API_URL", value: args.airbyte.apiUrl },
-        { name: "AIRBYTE_HOST", value: args.airbyte.endpoint.host },
-        { name: "AIRBYTE_PORT", value: String(args.airbyte.endpoint.port) },
+        { name: "AIRBYTE_HOST", value: args.airbyte.service.host },
+        { name: "AIRBYTE_PORT", value: String(args.airbyte.service.port) },
         { name: "DBT_PROFILES_DIR", value: DBT_PROFILES_DIR },
         { name: "DBT_TARGET", value: args.environment },
     ];
@@ -117,7 +117,7 @@ const CONTAINER_SECURITY = { allowPrivilegeEscalation: false, capabilities: { dr
 /** Values for the dagster/dagster chart: every key is one the pinned chart version reads. */
 export function dagsterValues(args: DagsterArgs): Record<string, unknown> {
     const sizing = dagsterSizing(args.size);
-    const { endpoint, credentials } = args.database;
+    const { service: endpoint, credentials } = args.database;
     return {
         global: { postgresqlSecretName: credentials.secretName },
         postgresql: {
@@ -170,17 +170,33 @@ export function dagsterValues(args: DagsterArgs): Record<string, unknown> {
 
 export class Dagster extends pulumi.ComponentResource {
     /** The webserver Service the chart creates: `dagster-dagster-webserver.<ns>.svc.<domain>:80`. */
-    public readonly webserverEndpoint: Endpoint;
+    public readonly webserverService: Endpoint;
     /** `http://dagster-dagster-webserver.<ns>.svc.<domain>:80` */
-    public readonly url: string;
+    public readonly webserverUrl: string;
+    /** The connections Dagster (its code location and runs) makes to other components. */
+    public readonly wiring: WiringEdge[];
     /** The dbt `profiles.yml` every run uses. */
     public readonly dbtProfiles: string;
     public readonly release: k8s.helm.v3.Release;
 
     constructor(name: string, args: DagsterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("lakehouse:orchestration:Dagster", name, {}, opts);
-        this.webserverEndpoint = serviceEndpoint("dagsterWebserver", args.namespace, args.clusterDomain);
-        this.url = urlOf(this.webserverEndpoint, "http");
+        this.webserverService = serviceEndpoint("dagsterWebserver", args.namespace, args.clusterDomain);
+        this.webserverUrl = urlOf(this.webserverService, "http");
+        const release = (path: string) => ({ type: "kubernetes:helm.sh/v3:Release", name, path: `values.${path}` });
+        const env = userCodeEnv(args);
+        const codeEnv = (variable: string) => release(`dagster-user-deployments.deployments[0].env[${env.findIndex((e) => e.name === variable)}].value`);
+        this.wiring = [
+            wire("dagster", "postgres", args.database.service, args.database.service.host, release("postgresql.postgresqlHost")),
+            wire("dagster", "trino", args.trino.service, args.trino.service.host, codeEnv("TRINO_HOST")),
+            wire("dagster", "trino", args.trino.service, args.trino.service.host, {
+                type: "kubernetes:core/v1:ConfigMap",
+                name: `${name}-dbt-profiles`,
+                path: `data["profiles.yml"] › ${DBT_PROFILE}.outputs.${args.environment}.host`,
+            }),
+            wire("dagster", "garageS3", args.s3.service, args.s3.url, codeEnv("LAKEHOUSE_S3_ENDPOINT")),
+            wire("dagster", "airbyteServer", args.airbyte.service, args.airbyte.apiUrl, codeEnv("AIRBYTE_API_URL")),
+        ];
         this.dbtProfiles = dbtProfiles({ environment: args.environment, trino: args.trino, schema: args.dbtSchema });
 
         const profiles = new k8s.core.v1.ConfigMap(
@@ -207,6 +223,6 @@ export class Dagster extends pulumi.ComponentResource {
             childOptions(this, opts, { dependsOn: [profiles] }),
         );
 
-        this.registerOutputs({ webserverEndpoint: this.webserverEndpoint, url: this.url, dbtProfiles: this.dbtProfiles });
+        this.registerOutputs({ webserverService: this.webserverService, webserverUrl: this.webserverUrl, dbtProfiles: this.dbtProfiles, wiring: this.wiring });
     }
 }

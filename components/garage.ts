@@ -5,7 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { stringify as toToml } from "smol-toml";
-import { Endpoint, podEndpoint, serviceEndpoint, urlOf } from "./addresses";
+import { Address, Endpoint, podEndpoint, serviceEndpoint, urlOf } from "./addresses";
 import { parseQuantity, Resources } from "./config";
 import { BootstrapGrant, BootstrapPlan, renderBootstrapScript } from "./garage-bootstrap";
 import { checksum, childOptions, envFromSecret, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity } from "./k8s";
@@ -94,10 +94,10 @@ function envPrefix(consumer: string): string {
 }
 
 export class Garage extends pulumi.ComponentResource {
-    /** The S3 API, `garage.<ns>.svc.<domain>:3900`. */
-    public readonly s3Endpoint: Endpoint;
+    /** The S3 API's Service, `garage.<ns>.svc.<domain>:3900`. */
+    public readonly s3Service: Endpoint;
     /** `http://garage.<ns>.svc.<domain>:3900` */
-    public readonly s3Url: string;
+    public readonly s3Endpoint: string;
     public readonly region: string = S3_REGION;
     public readonly buckets: string[];
     /** Each consumer's credentials Secret, in the consumer's namespace. */
@@ -106,6 +106,11 @@ export class Garage extends pulumi.ComponentResource {
     public readonly credentials: Record<string, pulumi.Output<{ accessKeyId: string; secretAccessKey: string }>> = {};
     /** The bootstrap Job: once it has completed, the store is usable. */
     public readonly bootstrap: k8s.batch.v1.Job;
+
+    /** The S3 API as consumers are given it. */
+    get s3(): Address {
+        return { service: this.s3Service, url: this.s3Endpoint };
+    }
 
     constructor(name: string, args: GarageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("lakehouse:storage:Garage", name, {}, opts);
@@ -116,8 +121,8 @@ export class Garage extends pulumi.ComponentResource {
         const meta = (resourceName: string, namespace = ns) => ({ name: resourceName, namespace, labels });
 
         const headless = { service: "garage-headless", namespace: ns, port: ADMIN_PORT };
-        this.s3Endpoint = serviceEndpoint("garageS3", ns, args.clusterDomain);
-        this.s3Url = urlOf(this.s3Endpoint, "http");
+        this.s3Service = serviceEndpoint("garageS3", ns, args.clusterDomain);
+        this.s3Endpoint = urlOf(this.s3Service, "http");
         this.buckets = [...args.buckets];
 
         // Cluster secrets, generated once and kept in state (rotating the rpc secret needs every node restarted).
@@ -174,10 +179,10 @@ export class Garage extends pulumi.ComponentResource {
             child(),
         );
 
-        const s3Service = new k8s.core.v1.Service(
+        const s3ApiService = new k8s.core.v1.Service(
             `${name}-s3`,
             {
-                metadata: meta(this.s3Endpoint.service),
+                metadata: meta(this.s3Service.service),
                 spec: { type: "ClusterIP", selector, ports: [{ name: "s3-api", port: S3_PORT, targetPort: "s3-api", protocol: "TCP" }] },
             },
             child(),
@@ -364,12 +369,12 @@ export class Garage extends pulumi.ComponentResource {
                     },
                 },
             },
-            child({ dependsOn: [statefulSet, s3Service, keysSecret] }),
+            child({ dependsOn: [statefulSet, s3ApiService, keysSecret] }),
         );
 
         this.registerOutputs({
+            s3Service: this.s3Service,
             s3Endpoint: this.s3Endpoint,
-            s3Url: this.s3Url,
             region: this.region,
             buckets: this.buckets,
             credentialSecrets: this.credentialSecrets,

@@ -4,7 +4,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { XMLBuilder } from "fast-xml-parser";
-import { Endpoint, serviceEndpoint, urlOf } from "./addresses";
+import { Address, Endpoint, serviceEndpoint, urlOf, wire, WiringEdge } from "./addresses";
 import { parseQuantity, Resources } from "./config";
 import { DatabaseCredentials } from "./postgres";
 import { checksum, childOptions, envFromSecret, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity } from "./k8s";
@@ -24,16 +24,15 @@ export interface HiveMetastoreArgs {
     image: string;
     replicas: number;
     resources: Resources;
-    /** Garage's S3 endpoint URL (`http://garage.<ns>.svc.<domain>:3900`). */
-    s3Endpoint: string;
+    /** Garage's S3 API (`http://garage.<ns>.svc.<domain>:3900`). */
+    s3: Address;
     s3Region: string;
     /** Bucket of the warehouse. */
     bucket: string;
     /** The metastore's Garage Secret (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) in this namespace. */
     s3CredentialsSecret: string;
-    /** JDBC URL of the metastore database. */
-    jdbcUrl: string;
-    database: DatabaseCredentials;
+    /** The metastore database: PostgreSQL's Service, its JDBC URL and the credentials Secret. */
+    database: { service: Endpoint; jdbcUrl: string; credentials: DatabaseCredentials };
     /** Where the init container downloads the PostgreSQL JDBC driver from; empty when the image has it. */
     jdbcDriverUrl: string;
     /** SHA-256 the driver must have; when empty, the checksum Maven Central publishes beside it is checked. */
@@ -94,12 +93,14 @@ export function metastoreHeapMb(memoryLimit: string): number {
 
 export class HiveMetastore extends pulumi.ComponentResource {
     /** `hive-metastore.<ns>.svc.<domain>:9083` */
-    public readonly endpoint: Endpoint;
+    public readonly metastoreService: Endpoint;
     /** `thrift://hive-metastore.<ns>.svc.<domain>:9083` */
     public readonly metastoreUri: string;
     /** `s3a://<bucket>/warehouse` */
     public readonly warehouse: string;
     public readonly deployment: k8s.apps.v1.Deployment;
+    /** The connections the metastore makes to other components. */
+    public readonly wiring: WiringEdge[];
 
     constructor(name: string, args: HiveMetastoreArgs, opts?: pulumi.ComponentResourceOptions) {
         super("lakehouse:database:HiveMetastore", name, {}, opts);
@@ -108,12 +109,15 @@ export class HiveMetastore extends pulumi.ComponentResource {
         const selector = { "app.kubernetes.io/name": "hive-metastore", "app.kubernetes.io/instance": name };
         const child = (extra?: pulumi.CustomResourceOptions) => childOptions(this, opts, extra);
         const meta = (resourceName: string) => ({ name: resourceName, namespace: ns, labels });
-        this.endpoint = serviceEndpoint("hiveMetastore", ns, args.clusterDomain);
-        this.metastoreUri = urlOf(this.endpoint, "thrift");
+        this.metastoreService = serviceEndpoint("hiveMetastore", ns, args.clusterDomain);
+        this.metastoreUri = urlOf(this.metastoreService, "thrift");
         this.warehouse = warehouseLocation(args.bucket);
 
-        const coreSite = renderHadoopXml(coreSiteProperties(args));
-        const hiveSite = renderHadoopXml(hiveSiteProperties({ jdbcUrl: args.jdbcUrl, user: args.database.role, bucket: args.bucket }));
+        const coreSite = renderHadoopXml(coreSiteProperties({ s3Endpoint: args.s3.url, s3Region: args.s3Region }));
+        const hiveSite = renderHadoopXml(hiveSiteProperties({ jdbcUrl: args.database.jdbcUrl, user: args.database.credentials.role, bucket: args.bucket }));
+        this.wiring = [
+            wire("database", "garageS3", args.s3.service, args.s3.url, { type: "kubernetes:core/v1:ConfigMap", name: `${name}-conf`, path: 'data["core-site.xml"] › fs.s3a.endpoint' }),
+        ];
         const conf = new k8s.core.v1.ConfigMap(`${name}-conf`, { metadata: meta("hive-metastore-conf"), data: { "core-site.xml": coreSite, "hive-site.xml": hiveSite } }, child());
 
         const jarName = "postgresql-jdbc.jar";
@@ -138,7 +142,7 @@ export class HiveMetastore extends pulumi.ComponentResource {
 
         const service = new k8s.core.v1.Service(
             `${name}`,
-            { metadata: meta(this.endpoint.service), spec: { type: "ClusterIP", selector, ports: [{ name: "thrift", port: THRIFT_PORT, targetPort: "thrift", protocol: "TCP" }] } },
+            { metadata: meta(this.metastoreService.service), spec: { type: "ClusterIP", selector, ports: [{ name: "thrift", port: THRIFT_PORT, targetPort: "thrift", protocol: "TCP" }] } },
             child(),
         );
         const thrift = { tcpSocket: { port: "thrift" } };
@@ -165,7 +169,7 @@ export class HiveMetastore extends pulumi.ComponentResource {
                                         { name: "HADOOP_CLASSPATH", value: "/opt/hadoop/share/hadoop/tools/lib/*" },
                                         // The entrypoint traces its commands (set -x): only non-secret options go here.
                                         { name: "SERVICE_OPTS", value: `-Xmx${metastoreHeapMb(args.resources.limits.memory)}m` },
-                                        envFromSecret(DB_PASSWORD_ENV, args.database.secretName, args.database.passwordKey),
+                                        envFromSecret(DB_PASSWORD_ENV, args.database.credentials.secretName, args.database.credentials.passwordKey),
                                     ],
                                     // S3A reads AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY from the environment.
                                     envFrom: [{ secretRef: { name: args.s3CredentialsSecret } }],
@@ -194,6 +198,6 @@ export class HiveMetastore extends pulumi.ComponentResource {
             child({ dependsOn: [service] }),
         );
 
-        this.registerOutputs({ endpoint: this.endpoint, metastoreUri: this.metastoreUri, warehouse: this.warehouse });
+        this.registerOutputs({ metastoreService: this.metastoreService, metastoreUri: this.metastoreUri, warehouse: this.warehouse, wiring: this.wiring });
     }
 }

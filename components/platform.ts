@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { AddressEntry, addressTable, ServiceId } from "./addresses";
+import { AddressEntry, addressTable, ServiceId, WiringEdge } from "./addresses";
 import { Airbyte } from "./airbyte";
 import { Dagster } from "./dagster";
 import { ComponentName, PlatformConfig } from "./config";
@@ -58,6 +58,8 @@ export class LakehousePlatform extends pulumi.ComponentResource {
     public readonly trino?: Trino;
     public readonly airbyte?: Airbyte;
     public readonly dagster?: Dagster;
+    /** Who reaches whom, at which address, through which value: the platform's call graph. */
+    public readonly wiring: WiringEdge[];
 
     constructor(name: string, args: LakehousePlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("lakehouse:platform:LakehousePlatform", name, {}, opts);
@@ -128,12 +130,11 @@ export class LakehousePlatform extends pulumi.ComponentResource {
                     image: cfg.database.metastore.image,
                     replicas: cfg.database.metastore.replicas,
                     resources: cfg.database.metastore.resources,
-                    s3Endpoint: garage.s3Url,
+                    s3: garage.s3,
                     s3Region: garage.region,
                     bucket: cfg.buckets.lakehouse,
                     s3CredentialsSecret: garage.credentialSecrets["hive-metastore"].name,
-                    jdbcUrl: this.metadataDatabase.jdbcUrls["hive-metastore"],
-                    database: metastoreDb,
+                    database: { service: this.metadataDatabase.postgresService, jdbcUrl: this.metadataDatabase.jdbcUrls["hive-metastore"], credentials: metastoreDb },
                     jdbcDriverUrl: cfg.database.metastore.jdbcDriverUrl,
                     jdbcDriverSha256: cfg.database.metastore.jdbcDriverSha256,
                     curlImage: cfg.images.curl,
@@ -156,8 +157,8 @@ export class LakehousePlatform extends pulumi.ComponentResource {
                     worker: cfg.trino.worker,
                     catalogName: cfg.trino.catalogName,
                     keepDemoCatalogs: cfg.trino.keepDemoCatalogs,
-                    metastoreUri: this.hiveMetastore.metastoreUri,
-                    s3Endpoint: this.garage.s3Url,
+                    metastore: { service: this.hiveMetastore.metastoreService, url: this.hiveMetastore.metastoreUri },
+                    s3: this.garage.s3,
                     s3Region: this.garage.region,
                     s3CredentialsSecret: this.garage.credentialSecrets.trino.name,
                 },
@@ -173,12 +174,12 @@ export class LakehousePlatform extends pulumi.ComponentResource {
                     clusterDomain: cfg.clusterDomain,
                     chartVersion: cfg.airbyte.chartVersion,
                     size: cfg.airbyte.size,
-                    s3Endpoint: this.garage.s3Url,
+                    s3: this.garage.s3,
                     s3Region: this.garage.region,
                     storageBucket: cfg.buckets.airbyte,
                     lakehouseBucket: cfg.buckets.lakehouse,
                     s3CredentialsSecret: this.garage.credentialSecrets.airbyte.name,
-                    database: { endpoint: this.metadataDatabase.endpoint, credentials: this.metadataDatabase.credentials.airbyte },
+                    database: { service: this.metadataDatabase.postgresService, credentials: this.metadataDatabase.credentials.airbyte },
                 },
                 childOpts([namespaces, this.garage, this.metadataDatabase]),
             );
@@ -195,22 +196,23 @@ export class LakehousePlatform extends pulumi.ComponentResource {
                     chartPath: cfg.dagster.chartPath,
                     size: cfg.dagster.size,
                     userCode: cfg.dagster.userCode,
-                    database: { endpoint: this.metadataDatabase.endpoint, credentials: this.metadataDatabase.credentials.dagster },
-                    trino: { endpoint: this.trino.endpoint, catalog: this.trino.catalog },
+                    database: { service: this.metadataDatabase.postgresService, credentials: this.metadataDatabase.credentials.dagster },
+                    trino: { service: this.trino.coordinatorService, catalog: this.trino.catalog },
                     dbtSchema: cfg.dagster.dbtSchema,
-                    s3Endpoint: this.garage.s3Url,
+                    s3: this.garage.s3,
                     s3Region: this.garage.region,
                     lakehouseBucket: cfg.buckets.lakehouse,
                     s3CredentialsSecret: this.garage.credentialSecrets.dagster.name,
-                    airbyte: { endpoint: this.airbyte.serverEndpoint, apiUrl: this.airbyte.apiUrl },
+                    airbyte: { service: this.airbyte.serverService, apiUrl: this.airbyte.apiUrl },
                 },
                 // Trino and Airbyte are only addresses to Dagster: it need not wait for them to be up.
                 childOpts([namespaces, this.garage, this.metadataDatabase]),
             );
         }
 
+        this.wiring = [this.hiveMetastore, this.trino, this.airbyte, this.dagster].flatMap((c) => c?.wiring ?? []);
         this.namespaces = namespaces.names;
         this.addresses = addressTable(cfg.namespaces, cfg.clusterDomain, cfg.components);
-        this.registerOutputs({ namespaces: this.namespaces, addresses: this.addresses });
+        this.registerOutputs({ namespaces: this.namespaces, addresses: this.addresses, wiring: this.wiring });
     }
 }

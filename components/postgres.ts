@@ -135,7 +135,9 @@ export function renderInitSql(consumers: DatabaseConsumer[]): string {
 
 export class MetadataDatabase extends pulumi.ComponentResource {
     /** `postgres.<ns>.svc.<domain>:5432` */
-    public readonly endpoint: Endpoint;
+    public readonly postgresService: Endpoint;
+    /** `postgres.<ns>.svc.<domain>:5432`, as clients are given it. */
+    public readonly postgresEndpoint: string;
     /** Each consumer's database, role and credentials Secret (in the consumer's namespace). */
     public readonly credentials: Record<string, DatabaseCredentials> = {};
     /** Each consumer's JDBC URL. */
@@ -150,7 +152,8 @@ export class MetadataDatabase extends pulumi.ComponentResource {
         const selector = { "app.kubernetes.io/name": "postgres", "app.kubernetes.io/instance": name };
         const child = (extra?: pulumi.CustomResourceOptions) => childOptions(this, opts, extra);
         const meta = (resourceName: string, namespace = ns) => ({ name: resourceName, namespace, labels });
-        this.endpoint = serviceEndpoint("postgres", ns, args.clusterDomain);
+        this.postgresService = serviceEndpoint("postgres", ns, args.clusterDomain);
+        this.postgresEndpoint = this.postgresService.hostPort;
 
         const superuserPassword = new random.RandomPassword(`${name}-superuser`, { length: 32, special: false }, { parent: this });
         const superuser = new k8s.core.v1.Secret(
@@ -175,13 +178,13 @@ export class MetadataDatabase extends pulumi.ComponentResource {
                 child(),
             );
             this.credentials[c.name] = { namespace: c.namespace, secretName, usernameKey: "username", passwordKey: c.passwordKey, database: c.database, role: c.role };
-            this.jdbcUrls[c.name] = jdbcPostgresUrl(this.endpoint, c.database);
+            this.jdbcUrls[c.name] = jdbcPostgresUrl(this.postgresService, c.database);
         }
         const verifierSecret = new k8s.core.v1.Secret(`${name}-role-verifiers`, { metadata: meta("postgres-role-verifiers"), type: "Opaque", stringData: verifiers }, child());
 
         const service = new k8s.core.v1.Service(
             `${name}`,
-            { metadata: meta(this.endpoint.service), spec: { type: "ClusterIP", selector, ports: [{ name: "postgres", port: PORT, targetPort: "postgres", protocol: "TCP" }] } },
+            { metadata: meta(this.postgresService.service), spec: { type: "ClusterIP", selector, ports: [{ name: "postgres", port: PORT, targetPort: "postgres", protocol: "TCP" }] } },
             child(),
         );
         const pgIsReady = { exec: { command: ["pg_isready", "-h", "127.0.0.1", "-p", String(PORT), "-U", "postgres"] } };
@@ -260,8 +263,8 @@ export class MetadataDatabase extends pulumi.ComponentResource {
                                     image: args.image,
                                     command: ["sh", "-c", 'until pg_isready -q; do echo "waiting for $PGHOST"; sleep 2; done; exec psql -X -f /sql/init.sql'],
                                     env: [
-                                        { name: "PGHOST", value: this.endpoint.host },
-                                        { name: "PGPORT", value: String(this.endpoint.port) },
+                                        { name: "PGHOST", value: this.postgresService.host },
+                                        { name: "PGPORT", value: String(this.postgresService.port) },
                                         { name: "PGUSER", value: "postgres" },
                                         { name: "PGDATABASE", value: "postgres" },
                                         envFromSecret("PGPASSWORD", superuser.metadata.name, "password"),
@@ -280,6 +283,6 @@ export class MetadataDatabase extends pulumi.ComponentResource {
             child({ dependsOn: [statefulSet, service] }),
         );
 
-        this.registerOutputs({ endpoint: this.endpoint, credentials: this.credentials, jdbcUrls: this.jdbcUrls });
+        this.registerOutputs({ postgresService: this.postgresService, postgresEndpoint: this.postgresEndpoint, credentials: this.credentials, jdbcUrls: this.jdbcUrls });
     }
 }

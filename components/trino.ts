@@ -8,7 +8,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify as toProperties } from "dot-properties";
-import { Endpoint, RELEASES, serviceEndpoint, urlOf } from "./addresses";
+import { Address, Endpoint, RELEASES, serviceEndpoint, urlOf, wire, WiringEdge } from "./addresses";
 import { Resources } from "./config";
 import { childOptions } from "./k8s";
 
@@ -33,10 +33,10 @@ export interface TrinoArgs {
     catalogName: string;
     /** Keep the chart's tpch and tpcds demo catalogs. */
     keepDemoCatalogs: boolean;
-    /** `thrift://hive-metastore.<ns>.svc.<domain>:9083` */
-    metastoreUri: string;
-    /** Garage's S3 endpoint URL. */
-    s3Endpoint: string;
+    /** The Hive Metastore (`thrift://hive-metastore.<ns>.svc.<domain>:9083`). */
+    metastore: Address;
+    /** Garage's S3 API. */
+    s3: Address;
     s3Region: string;
     /** Trino's Garage Secret (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) in Trino's namespace. */
     s3CredentialsSecret: string;
@@ -89,7 +89,7 @@ function nodeValues(size: TrinoNodeSize) {
 /** Values for the trino/trino chart: every key is one the pinned chart version reads. */
 export function trinoValues(args: TrinoArgs): Record<string, unknown> {
     const catalogs: Record<string, string | null> = args.keepDemoCatalogs ? {} : { tpch: null, tpcds: null };
-    catalogs[args.catalogName] = icebergCatalog(args);
+    catalogs[args.catalogName] = icebergCatalog({ metastoreUri: args.metastore.url, s3Endpoint: args.s3.url, s3Region: args.s3Region });
     return {
         server: {
             workers: args.workers,
@@ -120,18 +120,25 @@ export function trinoValues(args: TrinoArgs): Record<string, unknown> {
 
 export class Trino extends pulumi.ComponentResource {
     /** The coordinator Service the chart creates: `trino.<ns>.svc.<domain>:8080`. */
-    public readonly endpoint: Endpoint;
+    public readonly coordinatorService: Endpoint;
     /** `http://trino.<ns>.svc.<domain>:8080` */
-    public readonly url: string;
+    public readonly coordinatorUrl: string;
+    /** The connections Trino makes to other components. */
+    public readonly wiring: WiringEdge[];
     /** Name of the Iceberg catalog. */
     public readonly catalog: string;
     public readonly chart: k8s.helm.v4.Chart;
 
     constructor(name: string, args: TrinoArgs, opts?: pulumi.ComponentResourceOptions) {
         super("lakehouse:query:Trino", name, {}, opts);
-        this.endpoint = serviceEndpoint("trino", args.namespace, args.clusterDomain);
-        this.url = urlOf(this.endpoint, "http");
+        this.coordinatorService = serviceEndpoint("trino", args.namespace, args.clusterDomain);
+        this.coordinatorUrl = urlOf(this.coordinatorService, "http");
         this.catalog = args.catalogName;
+        const catalog = (property: string) => ({ type: "kubernetes:helm.sh/v4:Chart", name, path: `values.catalogs.${args.catalogName} › ${property}` });
+        this.wiring = [
+            wire("trino", "hiveMetastore", args.metastore.service, args.metastore.url, catalog("hive.metastore.uri")),
+            wire("trino", "garageS3", args.s3.service, args.s3.url, catalog("s3.endpoint")),
+        ];
 
         this.chart = new k8s.helm.v4.Chart(
             name,
@@ -146,6 +153,6 @@ export class Trino extends pulumi.ComponentResource {
             childOptions(this, opts),
         );
 
-        this.registerOutputs({ endpoint: this.endpoint, url: this.url, catalog: this.catalog });
+        this.registerOutputs({ coordinatorService: this.coordinatorService, coordinatorUrl: this.coordinatorUrl, catalog: this.catalog, wiring: this.wiring });
     }
 }

@@ -73,7 +73,7 @@ describe("Airbyte", () => {
             it("publishes the server endpoint of the Service the chart creates, and the S3 destination to land data", () => {
                 const cfg = platformConfigOf(stack);
                 const out = runs[stack].one("lakehouse:ingestion:Airbyte", "airbyte").outputs as any;
-                assert.equal(out.url, `http://airbyte-airbyte-server-svc.${cfg.namespaces.airbyte}.svc.${cfg.clusterDomain}:8001`);
+                assert.equal(out.serverUrl, `http://airbyte-airbyte-server-svc.${cfg.namespaces.airbyte}.svc.${cfg.clusterDomain}:8001`);
                 assert.deepEqual(out.s3Destination, {
                     destinationType: "s3",
                     s3_endpoint: `http://garage.${cfg.namespaces.garage}.svc.${cfg.clusterDomain}:3900`,

@@ -90,7 +90,7 @@ describe("Dagster", () => {
             it("publishes the webserver endpoint of the Service the chart creates for release `dagster`", () => {
                 const cfg = platformConfigOf(stack);
                 const out = runs[stack].one("lakehouse:orchestration:Dagster", "dagster").outputs as any;
-                assert.equal(out.url, `http://dagster-dagster-webserver.${cfg.namespaces.dagster}.svc.${cfg.clusterDomain}:80`);
+                assert.equal(out.webserverUrl, `http://dagster-dagster-webserver.${cfg.namespaces.dagster}.svc.${cfg.clusterDomain}:80`);
             });
 
             it("puts no password in the values", () => {

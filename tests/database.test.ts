@@ -92,7 +92,7 @@ describe("metadata database and Hive Metastore", () => {
                 const hms = r.one("lakehouse:database:HiveMetastore", "hive-metastore").outputs as any;
                 assert.equal(hms.metastoreUri, `thrift://hive-metastore.${cfg.namespaces.database}.svc.${cfg.clusterDomain}:9083`);
                 const db = r.one("lakehouse:database:MetadataDatabase", "postgres").outputs as any;
-                assert.equal(db.endpoint.hostPort, `postgres.${cfg.namespaces.database}.svc.${cfg.clusterDomain}:5432`);
+                assert.equal(db.postgresEndpoint, `postgres.${cfg.namespaces.database}.svc.${cfg.clusterDomain}:5432`);
                 assert.equal(db.jdbcUrls.dagster, `jdbc:postgresql://postgres.${cfg.namespaces.database}.svc.${cfg.clusterDomain}:5432/dagster`);
             });
 

@@ -115,7 +115,7 @@ describe("Garage", () => {
                 const r = runs[stack];
                 const cfg = platformConfigOf(stack);
                 const outputs = r.one(T.garage, "garage").outputs as any;
-                assert.equal(outputs.s3Url, `http://garage.${cfg.namespaces.garage}.svc.${cfg.clusterDomain}:3900`);
+                assert.equal(outputs.s3Endpoint, `http://garage.${cfg.namespaces.garage}.svc.${cfg.clusterDomain}:3900`);
                 assert.equal(outputs.region, "us-east-1");
                 assert.deepEqual(outputs.buckets, ["lakehouse", "airbyte"]);
                 assert.ok(isSecretValue(outputs.credentials), "the consumers' credentials are not marked secret");

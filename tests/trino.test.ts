@@ -62,7 +62,7 @@ describe("Trino", () => {
             it("publishes the coordinator endpoint of the Service the chart creates, and the catalog name", () => {
                 const cfg = platformConfigOf(stack);
                 const out = runs[stack].one("lakehouse:query:Trino", "trino").outputs as any;
-                assert.equal(out.url, `http://trino.${cfg.namespaces.trino}.svc.${cfg.clusterDomain}:8080`);
+                assert.equal(out.coordinatorUrl, `http://trino.${cfg.namespaces.trino}.svc.${cfg.clusterDomain}:8080`);
                 assert.equal(out.catalog, "lakehouse");
             });
         });

@@ -1,0 +1,85 @@
+// npm run plan -- [--stack dev] [--json FILE] [--set key=value ...]
+// Exit status: 0 no mandatory violation, 1 a mandatory violation, 2 bad input (unknown stack,
+// invalid config, bad arguments), 3 an unexpected failure.
+import * as fs from "fs";
+import { parseArgs } from "util";
+import { ConfigError } from "../components/config";
+import { ProgramError } from "./engine";
+import { planStack, renderPlan } from "./plan";
+import { PackConfig } from "./policy-runner";
+import { StackFileError } from "./stack-config";
+
+export const EXIT = { ok: 0, violations: 1, badInput: 2, failure: 3 } as const;
+
+const USAGE = "usage: npm run plan -- [--stack <dev|staging|prod>] [--json FILE] [--set key=value]... [--policy-config FILE]";
+
+/** `--set trinoWorkers=3` as the stack file would say it (numbers, booleans and JSON lists parsed). */
+function parseSetting(setting: string, project: string): [string, unknown] {
+    const at = setting.indexOf("=");
+    if (at <= 0) throw new UsageError(`--set ${setting}: expected key=value`);
+    const key = setting.slice(0, at);
+    const raw = setting.slice(at + 1);
+    let value: unknown = raw;
+    if (/^(true|false|-?\d+)$/.test(raw) || raw.startsWith("[")) {
+        try {
+            value = JSON.parse(raw);
+        } catch {
+            value = raw;
+        }
+    }
+    return [key.includes(":") ? key : `${project}:${key}`, value];
+}
+
+class UsageError extends Error {}
+
+export async function main(argv: string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): Promise<number> {
+    let values: { stack?: string; json?: string; set?: string[]; "policy-config"?: string; help?: boolean };
+    try {
+        const options = { stack: { type: "string", default: "dev" }, json: { type: "string" }, set: { type: "string", multiple: true }, "policy-config": { type: "string" }, help: { type: "boolean" } } as const;
+        ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
+    } catch (e) {
+        err(`plan: ${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
+        return EXIT.badInput;
+    }
+    if (values.help) {
+        out(USAGE);
+        return EXIT.ok;
+    }
+    const stack = values.stack ?? "dev";
+    try {
+        const overrides = Object.fromEntries((values.set ?? []).map((s) => parseSetting(s, "lakehouse-platform")));
+        let policyConfig: PackConfig | undefined;
+        if (values["policy-config"]) {
+            try {
+                policyConfig = JSON.parse(fs.readFileSync(values["policy-config"], "utf8")) as PackConfig;
+            } catch (e) {
+                throw new UsageError(`cannot read the policy config ${values["policy-config"]}: ${e instanceof Error ? e.message : String(e)}`);
+            }
+        }
+        const plan = await planStack(stack, { overrides, policyConfig });
+        out(renderPlan(plan));
+        if (values.json) {
+            fs.writeFileSync(values.json, JSON.stringify(plan, null, 2) + "\n");
+            out(`\nwrote ${values.json}`);
+        }
+        return plan.summary.mandatory > 0 ? EXIT.violations : EXIT.ok;
+    } catch (e) {
+        const cause = e instanceof ProgramError ? e.cause : e;
+        if (cause instanceof ConfigError || cause instanceof StackFileError || cause instanceof UsageError) {
+            err(`plan: ${cause.message}`);
+            return EXIT.badInput;
+        }
+        err(`plan: the program failed: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}`);
+        return EXIT.failure;
+    }
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).then(
+        (code) => process.exit(code),
+        (e: unknown) => {
+            console.error(e);
+            process.exit(EXIT.failure);
+        },
+    );
+}

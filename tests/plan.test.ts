@@ -1,0 +1,128 @@
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { main as check, readResources } from "../offline/check";
+import { PLAN_FORMAT, Plan } from "../offline/plan";
+import { main as plan } from "../offline/plan-cli";
+import { configMap, deployment, devPlatform, trinoCatalog, trinoChart } from "./helpers/policy";
+
+const ROOT = path.join(__dirname, "..");
+
+async function capture(fn: (argv: string[], out: (s: string) => void, err: (s: string) => void) => Promise<number>, argv: string[]) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await fn(argv, (s) => out.push(s), (s) => err.push(s));
+    return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+function tmp(name: string): string {
+    return path.join(fs.mkdtempSync(path.join(os.tmpdir(), "plan-")), name);
+}
+
+describe("npm run plan", () => {
+    it("prints the dev report and exits 0, as `npm run plan` from the project", function () {
+        this.timeout(60_000);
+        const r = spawnSync("npm", ["run", "-s", "plan"], { cwd: ROOT, encoding: "utf8" });
+        assert.equal(r.status, 0, r.stderr);
+        for (const section of ["· stack dev (environment dev) · offline plan", "Resources (", "Wiring (", "Outputs", "Policies (", "mandatory violations: 0", "Result: no mandatory violation."]) {
+            assert.ok(r.stdout.includes(section), `missing ${section}`);
+        }
+        assert.match(r.stdout, /trino\s+database\s+thrift:\/\/hive-metastore\.database\.svc\.cluster\.local:9083\s+9083\s+Chart trino: values\.catalogs\.lakehouse › hive\.metastore\.uri/);
+    });
+
+    it("exits 2 with a clear message for an unknown stack, run as a command", function () {
+        this.timeout(60_000);
+        const r = spawnSync("npm", ["run", "-s", "plan", "--", "--stack", "qa"], { cwd: ROOT, encoding: "utf8" });
+        assert.equal(r.status, 2);
+        assert.match(r.stderr, /no stack "qa": Pulumi\.qa\.yaml does not exist \(stacks here: dev, prod, staging\)/);
+    });
+
+    it("shows staging's namespaces in every address", async () => {
+        const { code, out } = await capture(plan, ["--stack", "staging"]);
+        assert.equal(code, 0);
+        const addresses = out.match(/[a-z0-9-]+\.[a-z0-9-]+\.svc\.cluster\.local/g) ?? [];
+        assert.ok(addresses.length > 10);
+        for (const a of addresses) assert.match(a.split(".")[1], /-staging$/, a);
+    });
+
+    it("exits 2 on an invalid config, naming the keys, and on bad arguments", async () => {
+        const bad = await capture(plan, ["--set", "garageReplicas=0", "--set", "clusterDomain=Local."]);
+        assert.equal(bad.code, 2);
+        assert.match(bad.err, /lakehouse-platform:garageReplicas = "0"/);
+        assert.match(bad.err, /lakehouse-platform:clusterDomain = "Local\."/);
+        const args = await capture(plan, ["--stak", "dev"]);
+        assert.equal(args.code, 2);
+        assert.match(args.err, /usage: npm run plan/);
+    });
+
+    it("exits 1 when a mandatory policy fails: prod judged with the default cluster domain", async () => {
+        const { code, out } = await capture(plan, ["--stack", "prod", "--policy-config", path.join(ROOT, "policies", "config", "dev.json")]);
+        assert.equal(code, 1);
+        assert.match(out, /\[fqdn-resolves\] .*the cluster domain is "cluster\.local", not "prod\.lakehouse\.internal"/);
+        assert.match(out, /Result: \d+ mandatory violation\(s\)\./);
+    });
+
+    it("writes the same as JSON in the documented format, secrets masked, and the file passes `check`", async () => {
+        const file = tmp("plan.json");
+        const { code } = await capture(plan, ["--stack", "dev", "--json", file]);
+        assert.equal(code, 0);
+        const doc = JSON.parse(fs.readFileSync(file, "utf8")) as Plan;
+        assert.equal(doc.format, PLAN_FORMAT);
+        assert.equal(doc.stack, "dev");
+        assert.deepEqual(doc.config.namespaces, { garage: "garage", database: "database", trino: "trino", airbyte: "airbyte", dagster: "dagster" });
+        assert.equal(doc.summary.resources, doc.resources.length);
+        assert.equal(doc.summary.mandatory, 0);
+        const trino = doc.resources.find((r) => r.type === "kubernetes:helm.sh/v4:Chart");
+        assert.equal(trino?.component, "trino");
+        assert.equal(trino?.parent, doc.resources.find((r) => r.type === "lakehouse:query:Trino")?.urn);
+        for (const r of doc.resources) {
+            assert.ok(r.urn && r.type && r.name && r.component && typeof r.inputs === "object", JSON.stringify(r).slice(0, 200));
+        }
+        // Every Secret's data is masked; no generated credential is anywhere in the file.
+        const secrets = doc.resources.filter((r) => r.type === "kubernetes:core/v1:Secret");
+        assert.ok(secrets.length > 5);
+        for (const s of secrets) assert.equal(s.inputs.stringData, "[secret]");
+        const text = fs.readFileSync(file, "utf8");
+        assert.doesNotMatch(text, /GK[0-9a-f]{24}/);
+        assert.doesNotMatch(text, /SCRAM-SHA-256\$/);
+        assert.equal(doc.wiring.length, 10);
+        assert.deepEqual(doc.wiring, doc.outputs.wiring);
+        assert.ok(Array.isArray(doc.policy.violations));
+        const checked = await capture(check, [file]);
+        assert.equal(checked.code, 0, checked.out);
+        assert.match(checked.out, /mandatory violations: 0/);
+    });
+});
+
+describe("npm run check", () => {
+    it("fails a resources file with a short-name address, naming the policy and the value's path", async () => {
+        const file = tmp("resources.json");
+        const resources = [...devPlatform(), trinoChart(trinoCatalog({ s3: "http://garage:3900" })), deployment("code", "dagster", { env: [{ name: "TRINO_HOST", value: "trino.trino.svc.cluster.local" }] })];
+        fs.writeFileSync(file, JSON.stringify({ resources: resources.map((r) => ({ type: r.type, name: r.name, inputs: r.props })) }));
+        const { code, out } = await capture(check, [file]);
+        assert.equal(code, 1);
+        assert.match(out, /mandatory violations: 1\n +\[cross-namespace-fqdn\] kubernetes:helm\.sh\/v4:Chart "trino" \(namespace trino\): values\.catalogs\.lakehouse › s3\.endpoint = "http:\/\/garage:3900"/);
+    });
+
+    it("passes a clean resources file, including a plain list", async () => {
+        const file = tmp("clean.json");
+        const resources = [...devPlatform(), trinoChart(), configMap("conf", "trino", { "x.properties": "a=b" })];
+        fs.writeFileSync(file, JSON.stringify(resources.map((r) => ({ type: r.type, name: r.name, props: r.props }))));
+        const { code, out } = await capture(check, [file]);
+        assert.equal(code, 0);
+        assert.match(out, /Result: no mandatory violation\./);
+    });
+
+    it("exits 2 on a file that is not a resources file", async () => {
+        const file = tmp("bad.json");
+        fs.writeFileSync(file, JSON.stringify([{ name: "x" }]));
+        const bad = await capture(check, [file]);
+        assert.equal(bad.code, 2);
+        assert.match(bad.err, /resources\[0\] needs a string type and name/);
+        assert.equal((await capture(check, [path.join(os.tmpdir(), "does-not-exist.json")])).code, 2);
+        assert.equal((await capture(check, [])).code, 2);
+        assert.throws(() => readResources({ format: "lakehouse-platform/plan@9", resources: [] }), /unsupported format/);
+    });
+});
