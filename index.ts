@@ -1,16 +1,23 @@
-// The Pulumi program: read and validate the stack's config, build the platform, export the outputs.
-// Exported as a function so the language host (and the offline harness) runs it inside the stack.
+// The Pulumi program: read and validate the stack's config, read the stacks it builds on (split
+// stacks), build the platform, export the outputs. Exported as a function so the language host (and
+// the offline harness) runs it inside the stack.
 import { loadPlatformConfig } from "./components/config";
 import { LakehousePlatform } from "./components/platform";
+import { loadUpstream } from "./components/upstream";
 
-export = () => {
+export = async () => {
     const config = loadPlatformConfig();
-    const platform = new LakehousePlatform("lakehouse", { config });
+    const upstream = await loadUpstream(config);
+    const platform = new LakehousePlatform("lakehouse", { config, upstream });
     return {
-        environment: config.environment,
-        clusterDomain: config.clusterDomain,
-        namespaces: platform.namespaces,
+        // The contract (docs/outputs.md): what this stack deploys, for people and for other stacks.
+        contractVersion: platform.contract.contractVersion,
+        environment: platform.contract.environment,
+        clusterDomain: platform.contract.clusterDomain,
+        components: platform.contract.components,
+        // Views of the same, for reading: every service's address, the namespaces, the call graph.
         addresses: platform.addresses,
+        namespaces: platform.namespaces,
         wiring: platform.wiring,
     };
 };

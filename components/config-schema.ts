@@ -57,6 +57,28 @@ export const CONFIG_KEYS = {
         default: ["garage", "database", "trino", "airbyte", "dagster"],
         description: "Components this stack deploys: any of garage, database, trino, airbyte, dagster.",
     },
+    upstreamStacks: {
+        type: "array",
+        items: { type: "string" },
+        default: [],
+        description: "Split stacks: fully qualified names (<org>/<project>/<stack>) of the stacks whose outputs give the components this stack needs but does not deploy.",
+    },
+    downstreamComponents: {
+        type: "array",
+        items: { type: "string" },
+        default: [],
+        description: "Split stacks: components other stacks deploy against this one; Garage and PostgreSQL issue their credentials here, for those stacks to copy.",
+    },
+    protectStatefulResources: {
+        type: "boolean",
+        default: false,
+        description: "Protect the resources that hold data (Garage and PostgreSQL: their StatefulSets, namespaces and the superuser password) so Pulumi refuses to delete or replace them.",
+    },
+    retainStatefulResources: {
+        type: "boolean",
+        default: false,
+        description: "Keep the resources that hold data in the cluster when Pulumi deletes them (retainOnDelete), so a destroyed stack leaves its volumes behind.",
+    },
 
     garageNamespace: { type: "string", default: "garage", description: "Namespace of Garage (S3 object store)." },
     databaseNamespace: { type: "string", default: "database", description: "Namespace of the metadata PostgreSQL and the Hive Metastore." },

@@ -33,6 +33,12 @@ export interface PlatformConfig {
     kubernetes: { context?: string; kubeconfig?: string };
     /** Components this stack deploys, in dependency order. */
     components: ComponentName[];
+    /** Stacks whose outputs give the components this stack needs but does not deploy (split mode). */
+    upstreamStacks: string[];
+    /** Components other stacks deploy against this one: the credentials they need are issued here. */
+    downstreamComponents: ComponentName[];
+    /** Resource options of the resources that hold data (Garage, PostgreSQL). */
+    stateful: { protect: boolean; retainOnDelete: boolean };
     namespaces: Record<ComponentName, string>;
     /** StorageClass of every persistent volume; the cluster default when undefined. */
     storageClass?: string;
@@ -269,6 +275,30 @@ class ConfigReader {
     }
 }
 
+/** `stack`, `project/stack` or `org/project/stack`, as `pulumi.StackReference` takes it. */
+const STACK_NAME = /^([A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/;
+
+function isSameStack(reference: string, project: string, stack: string): boolean {
+    const parts = reference.split("/");
+    return parts[parts.length - 1] === stack && (parts.length < 2 || parts[parts.length - 2] === project);
+}
+
+/** A list of component names: known, each once, in dependency order. */
+function componentList(r: ConfigReader, key: "components" | "downstreamComponents"): { listed: string[]; names: ComponentName[] } {
+    const listed = r.stringArray(key);
+    const out: ComponentName[] = [];
+    for (const name of listed) {
+        if (!(COMPONENTS as readonly string[]).includes(name)) {
+            r.problem(key, listed, `unknown component ${JSON.stringify(name)}; valid components are ${COMPONENTS.join(", ")}`);
+        } else if (out.includes(name as ComponentName)) {
+            r.problem(key, listed, `${name} is listed twice`);
+        } else {
+            out.push(name as ComponentName);
+        }
+    }
+    return { listed, names: out.sort((a, b) => COMPONENTS.indexOf(a) - COMPONENTS.indexOf(b)) };
+}
+
 function editDistance(a: string, b: string): number {
     const row = Array.from({ length: b.length + 1 }, (_, j) => j);
     for (let i = 1; i <= a.length; i++) {
@@ -325,26 +355,36 @@ export function parsePlatformConfig(raw: Record<string, string>, project: string
         r.problem("kubeContext", undefined, `set ${r.fullKey("kubeContext")} (or ${r.fullKey("kubeconfig")}) to the target cluster, so the stack never deploys to whatever context is current`);
     }
 
-    const listed = r.stringArray("components");
-    const components: ComponentName[] = [];
-    for (const name of listed) {
-        if (!(COMPONENTS as readonly string[]).includes(name)) {
-            r.problem("components", listed, `unknown component ${JSON.stringify(name)}; valid components are ${COMPONENTS.join(", ")}`);
-        } else if (components.includes(name as ComponentName)) {
-            r.problem("components", listed, `${name} is listed twice`);
-        } else {
-            components.push(name as ComponentName);
-        }
-    }
+    const { listed, names: components } = componentList(r, "components");
     if (listed.length === 0 && r.problems.every((p) => p.key !== r.fullKey("components"))) {
         r.problem("components", listed, `at least one of ${COMPONENTS.join(", ")}`);
     }
-    components.sort((a, b) => COMPONENTS.indexOf(a) - COMPONENTS.indexOf(b));
+    const upstreamStacks = r.stringArray("upstreamStacks");
+    for (const name of upstreamStacks) {
+        if (!STACK_NAME.test(name)) {
+            r.problem("upstreamStacks", upstreamStacks, `${JSON.stringify(name)} is not a stack name; use <org>/<project>/<stack> (letters, digits, '-', '_', '.')`);
+        } else if (isSameStack(name, project, stack)) {
+            r.problem("upstreamStacks", upstreamStacks, `${JSON.stringify(name)} is this stack; list the stacks that deploy the components this one needs`);
+        }
+    }
+    if (new Set(upstreamStacks).size !== upstreamStacks.length) r.problem("upstreamStacks", upstreamStacks, "each stack once");
     for (const c of components) {
         const missing = COMPONENT_NEEDS[c].filter((n) => !components.includes(n));
-        if (missing.length > 0) {
-            r.problem("components", listed, `${c} needs ${missing.join(" and ")} in the same stack; add ${missing.length === 1 ? "it" : "them"} to the list`);
+        if (missing.length > 0 && upstreamStacks.length === 0) {
+            r.problem(
+                "components",
+                listed,
+                `${c} needs ${missing.join(" and ")}: add ${missing.length === 1 ? "it" : "them"} to the list, or set ${r.fullKey("upstreamStacks")} to the stack${missing.length === 1 ? "" : "s"} that deploy${missing.length === 1 ? "s" : ""} ${missing.length === 1 ? "it" : "them"}`,
+            );
         }
+    }
+    const downstream = componentList(r, "downstreamComponents");
+    const downstreamComponents = downstream.names;
+    for (const c of downstreamComponents) {
+        if (components.includes(c)) r.problem("downstreamComponents", downstream.listed, `${c} is deployed by this stack; list only components other stacks deploy`);
+    }
+    if (downstreamComponents.length > 0 && !components.includes("garage") && !components.includes("database")) {
+        r.problem("downstreamComponents", downstream.listed, "empty: only a stack that deploys garage or database issues credentials to other stacks");
     }
 
     const namespaces = {} as Record<ComponentName, string>;
@@ -402,6 +442,9 @@ export function parsePlatformConfig(raw: Record<string, string>, project: string
         clusterDomain,
         kubernetes: { context, kubeconfig },
         components,
+        upstreamStacks,
+        downstreamComponents,
+        stateful: { protect: r.boolean("protectStatefulResources"), retainOnDelete: r.boolean("retainStatefulResources") },
         namespaces,
         storageClass,
         buckets: { lakehouse: lakehouseBucket, airbyte: airbyteBucket },

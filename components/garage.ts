@@ -9,7 +9,7 @@ import { Address, Endpoint, podEndpoint, serviceEndpoint, urlOf } from "./addres
 import { parseQuantity, Resources } from "./config";
 import { BootstrapGrant, BootstrapPlan, renderBootstrapScript } from "./garage-bootstrap";
 import { checksum, childOptions, envFromSecret, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity } from "./k8s";
-import { deliveredLabels, platformLabels } from "./labels";
+import { deliveredLabels, handoffLabels, platformLabels } from "./labels";
 import type { ComponentName } from "./config";
 
 /**
@@ -30,10 +30,12 @@ export interface GarageConsumer {
     name: string;
     /** The component the consumer is part of (its Secret is labelled with it). */
     component: ComponentName;
-    /** Namespace the consumer runs in; its Secret is created there. */
+    /** Namespace the consumer's Secret is created in: its own, or Garage's when it is a handoff. */
     namespace: string;
     /** Buckets the consumer reads and writes; it gets nothing else. */
     readWrite: string[];
+    /** Another stack deploys the consumer: its Secret waits in Garage's namespace for that stack to copy. */
+    handoff?: boolean;
 }
 
 export interface GarageArgs {
@@ -56,12 +58,16 @@ export interface GarageArgs {
     buckets: string[];
     /** Who gets a key, and on which buckets. */
     consumers: GarageConsumer[];
+    /** Options of the resources that hold the data (StatefulSet): `protect`, `retainOnDelete`. */
+    keepData?: { protect: boolean; retainOnDelete: boolean };
 }
 
 /** Where a consumer's S3 credentials are: a Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. */
 export interface CredentialsSecret {
     namespace: string;
     name: string;
+    /** Buckets the key may read and write. */
+    buckets: string[];
 }
 
 export const ACCESS_KEY_ID = "AWS_ACCESS_KEY_ID";
@@ -100,7 +106,7 @@ export class Garage extends pulumi.ComponentResource {
     public readonly s3Endpoint: string;
     public readonly region: string = S3_REGION;
     public readonly buckets: string[];
-    /** Each consumer's credentials Secret, in the consumer's namespace. */
+    /** Each consumer's credentials Secret: in the consumer's namespace, or Garage's for a handoff. */
     public readonly credentialSecrets: Record<string, CredentialsSecret> = {};
     /** Each consumer's key, marked secret. */
     public readonly credentials: Record<string, pulumi.Output<{ accessKeyId: string; secretAccessKey: string }>> = {};
@@ -259,9 +265,11 @@ export class Garage extends pulumi.ComponentResource {
                         },
                     },
                     volumeClaimTemplates: [volumeClaim("meta", args.metadataSize), volumeClaim("data", args.dataSize)],
+                    // Volumes outlive the StatefulSet and a scale-down (Kubernetes' default, stated so no one flips it).
+                    persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
                 },
             },
-            child({ dependsOn: [roleBinding, crdBinding, headlessService] }),
+            child({ dependsOn: [roleBinding, crdBinding, headlessService], ...args.keepData }),
         );
         if (args.replicas > 1) {
             new k8s.policy.v1.PodDisruptionBudget(
@@ -290,13 +298,17 @@ export class Garage extends pulumi.ComponentResource {
             new k8s.core.v1.Secret(
                 `${name}-${consumer.name}-credentials`,
                 {
-                    metadata: { name: secretName, namespace: consumer.namespace, labels: deliveredLabels(consumer.component, "garage", args.environment) },
+                    metadata: {
+                        name: secretName,
+                        namespace: consumer.namespace,
+                        labels: consumer.handoff ? handoffLabels("garage", consumer.component, args.environment) : deliveredLabels(consumer.component, "garage", args.environment),
+                    },
                     type: "Opaque",
                     stringData: { [ACCESS_KEY_ID]: accessKeyId, [SECRET_ACCESS_KEY]: secret.hex },
                 },
                 child(),
             );
-            this.credentialSecrets[consumer.name] = { namespace: consumer.namespace, name: secretName };
+            this.credentialSecrets[consumer.name] = { namespace: consumer.namespace, name: secretName, buckets: [...consumer.readWrite] };
             this.credentials[consumer.name] = pulumi.secret(pulumi.all([accessKeyId, secret.hex]).apply(([accessKeyId, secretAccessKey]) => ({ accessKeyId, secretAccessKey })));
         }
         const keysSecret = new k8s.core.v1.Secret(`${name}-consumer-keys`, { metadata: meta(keysSecretName), type: "Opaque", stringData: keyEnv }, child());

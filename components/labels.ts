@@ -23,3 +23,13 @@ export const ISSUED_BY_LABEL = "lakehouse-platform/issued-by";
 export function deliveredLabels(consumer: ComponentName, issuer: ComponentName, environment: string): Record<string, string> {
     return { ...platformLabels(consumer, environment), [ISSUED_BY_LABEL]: issuer };
 }
+
+export const ISSUED_FOR_LABEL = "lakehouse-platform/issued-for";
+
+/**
+ * Labels of credentials a component issues for a component another stack deploys (split stacks):
+ * the Secret stays in the issuer's namespace, and that stack copies it into its own.
+ */
+export function handoffLabels(issuer: ComponentName, consumer: ComponentName, environment: string): Record<string, string> {
+    return { ...platformLabels(issuer, environment), [ISSUED_FOR_LABEL]: consumer };
+}

@@ -22,6 +22,11 @@ export interface NamespacesArgs {
     namespaces: Partial<Record<ComponentName, string>>;
     /** Environment label value (the stack name unless configured). */
     environment: string;
+    /**
+     * Options of the namespaces that hold data: deleting a namespace deletes its volumes, so these
+     * get `protect` and `retainOnDelete` as configured.
+     */
+    keepData?: Partial<Record<ComponentName, { protect: boolean; retainOnDelete: boolean }>>;
 }
 
 /** Labels of a platform namespace: ownership, component, environment and Pod Security Admission. */
@@ -48,7 +53,7 @@ export class Namespaces extends pulumi.ComponentResource {
             const ns = new k8s.core.v1.Namespace(
                 component,
                 { metadata: { name: namespace, labels: namespaceLabels(component, args.environment) } },
-                { parent: this },
+                { parent: this, ...args.keepData?.[component] },
             );
             this.namespaces[component] = ns;
             this.names[component] = ns.metadata.name;

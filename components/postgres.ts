@@ -8,7 +8,7 @@ import { createHash, createHmac, pbkdf2Sync } from "crypto";
 import { Endpoint, jdbcPostgresUrl, serviceEndpoint } from "./addresses";
 import { Resources } from "./config";
 import { checksum, childOptions, envFromSecret, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity } from "./k8s";
-import { deliveredLabels, platformLabels } from "./labels";
+import { deliveredLabels, handoffLabels, platformLabels } from "./labels";
 import type { ComponentName } from "./config";
 
 /** uid and gid of the `postgres` user in the official (Debian-based) image. */
@@ -21,7 +21,7 @@ export interface DatabaseConsumer {
     name: string;
     /** The component the consumer is part of (its Secret is labelled with it). */
     component: ComponentName;
-    /** Namespace the consumer runs in; its Secret is created there. */
+    /** Namespace the consumer's Secret is created in: its own, or the database's when it is a handoff. */
     namespace: string;
     database: string;
     role: string;
@@ -29,6 +29,8 @@ export interface DatabaseConsumer {
     passwordKey: string;
     /** The role may create databases (Airbyte's Temporal creates its own). */
     createDatabases?: boolean;
+    /** Another stack deploys the consumer: its Secret waits in the database namespace for that stack to copy. */
+    handoff?: boolean;
 }
 
 export interface MetadataDatabaseArgs {
@@ -41,6 +43,8 @@ export interface MetadataDatabaseArgs {
     resources: Resources;
     maxConnections: number;
     consumers: DatabaseConsumer[];
+    /** Options of the resources that hold the data (StatefulSet, superuser password): `protect`, `retainOnDelete`. */
+    keepData?: { protect: boolean; retainOnDelete: boolean };
 }
 
 /** Where a consumer finds its database credentials. */
@@ -155,7 +159,9 @@ export class MetadataDatabase extends pulumi.ComponentResource {
         this.postgresService = serviceEndpoint("postgres", ns, args.clusterDomain);
         this.postgresEndpoint = this.postgresService.hostPort;
 
-        const superuserPassword = new random.RandomPassword(`${name}-superuser`, { length: 32, special: false }, { parent: this });
+        // PostgreSQL takes the superuser password only when it creates its data directory: a new one
+        // would lock the init Job out of an existing database, so it is kept like the data.
+        const superuserPassword = new random.RandomPassword(`${name}-superuser`, { length: 32, special: false }, { parent: this, ...args.keepData });
         const superuser = new k8s.core.v1.Secret(
             `${name}-superuser`,
             { metadata: meta("postgres-superuser"), type: "Opaque", stringData: { username: "postgres", password: superuserPassword.result } },
@@ -171,7 +177,11 @@ export class MetadataDatabase extends pulumi.ComponentResource {
             new k8s.core.v1.Secret(
                 `${name}-${c.name}-credentials`,
                 {
-                    metadata: { name: secretName, namespace: c.namespace, labels: deliveredLabels(c.component, "database", args.environment) },
+                    metadata: {
+                        name: secretName,
+                        namespace: c.namespace,
+                        labels: c.handoff ? handoffLabels("database", c.component, args.environment) : deliveredLabels(c.component, "database", args.environment),
+                    },
                     type: "Opaque",
                     stringData: { username: c.role, [c.passwordKey]: password.result },
                 },
@@ -235,9 +245,11 @@ export class MetadataDatabase extends pulumi.ComponentResource {
                             spec: { accessModes: ["ReadWriteOnce"], storageClassName: args.storageClass, resources: { requests: { storage: args.storageSize } } },
                         },
                     ],
+                    // The volume outlives the StatefulSet (Kubernetes' default, stated so no one flips it).
+                    persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
                 },
             },
-            child(),
+            child(args.keepData),
         );
 
         const sql = renderInitSql(args.consumers);

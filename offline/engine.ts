@@ -57,6 +57,15 @@ export interface RunOptions {
     /** `true` leaves outputs the mock does not know unknown, as `pulumi preview` does. */
     preview?: boolean;
     stackReferences?: StackOutputs;
+    /** Objects that exist in the cluster, for `.get` reads (another stack deployed them). */
+    cluster?: ClusterObject[];
+}
+
+/** An object as the Kubernetes API returns it to a read: its type, id (`namespace/name`) and state. */
+export interface ClusterObject {
+    type: string;
+    id: string;
+    state: Record<string, unknown>;
 }
 
 export interface RunResult {
@@ -112,6 +121,28 @@ function fakeRandom(seed: string, length: number, alphabet: string): string {
 const HEX = "0123456789abcdef";
 const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
+/**
+ * What the cluster holds after a run is deployed: every Kubernetes object it created, with its id
+ * and state as the API returns it (a Secret's `stringData` becomes base64 `data`, still secret).
+ */
+export function clusterObjectsOf(resources: RecordedResource[]): ClusterObject[] {
+    const out: ClusterObject[] = [];
+    for (const r of resources) {
+        if (!r.custom || r.read || !r.type.startsWith("kubernetes:") || r.type.startsWith("kubernetes:helm")) continue;
+        const metadata = unwrapSecrets(r.inputs.metadata) as { name?: string; namespace?: string } | undefined;
+        if (!metadata?.name) continue;
+        const state: Record<string, unknown> = { ...r.inputs };
+        if (r.type === "kubernetes:core/v1:Secret" && r.inputs.stringData !== undefined) {
+            const plain = unwrapSecrets(r.inputs.stringData) as Record<string, string>;
+            const data = Object.fromEntries(Object.entries(plain).map(([k, v]) => [k, Buffer.from(String(v)).toString("base64")]));
+            delete state.stringData;
+            state.data = { [SIG]: SECRET_SIG, value: { ...(unwrapSecrets(r.inputs.data) as object), ...data } };
+        }
+        out.push({ type: r.type, id: metadata.namespace ? `${metadata.namespace}/${metadata.name}` : metadata.name, state });
+    }
+    return out;
+}
+
 /** Outputs the real providers compute and the program reads. */
 function computedState(type: string, name: string, inputs: Record<string, unknown>, refs: StackOutputs): Record<string, unknown> {
     const plain = unwrapSecrets(inputs);
@@ -130,7 +161,7 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
         case "pulumi:pulumi:StackReference": {
             const stackName = String(plain.name);
             const outputs = refs[stackName];
-            if (outputs === undefined) throw new Error(`offline run: no outputs given for referenced stack "${stackName}"`);
+            if (outputs === undefined) throw new Error(`unknown stack "${stackName}": no outputs were given for it (offline run)`);
             return { name: stackName, outputs, secretOutputNames: [] };
         }
         default:
@@ -174,6 +205,7 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
 
 async function runOnce(opts: RunOptions): Promise<RunResult> {
     const refs = opts.stackReferences ?? {};
+    const failures: Error[] = [];
     const byUrn = new Map<string, RecordedResource>();
     // The engine marks `additionalSecretOutputs` secret in the state it returns; the mock API does
     // not pass them, so the registration wrapper below hands them over (newResource runs synchronously
@@ -183,7 +215,24 @@ async function runOnce(opts: RunOptions): Promise<RunResult> {
     const mocks: pulumi.runtime.Mocks = {
         newResource(args) {
             const inputs = (args.inputs ?? {}) as Record<string, unknown>;
-            const state: Record<string, unknown> = { ...inputs, ...computedState(args.type, args.name, inputs, refs) };
+            if (args.id && args.type !== "pulumi:pulumi:StackReference") {
+                // A read (`Resource.get`): the object must exist, as the provider would find it.
+                const found = (opts.cluster ?? []).find((o) => o.type === args.type && o.id === args.id);
+                if (found === undefined) {
+                    // The engine fails the deployment on a failed read; the SDK under mocks would wait
+                    // forever for the outputs, so the failure is kept and raised when the program ends.
+                    failures.push(new Error(`reading ${args.type} "${args.id}": it does not exist in the cluster`));
+                    return { id: args.id, state: {} };
+                }
+                return { id: args.id, state: { ...found.state } };
+            }
+            let computed: Record<string, unknown> = {};
+            try {
+                computed = computedState(args.type, args.name, inputs, refs);
+            } catch (err) {
+                failures.push(err instanceof Error ? err : new Error(String(err)));
+            }
+            const state: Record<string, unknown> = { ...inputs, ...computed };
             for (const key of secretOutputs) {
                 if (state[key] !== undefined && !isSecretValue(state[key])) state[key] = { [SIG]: SECRET_SIG, value: state[key] };
             }
@@ -261,9 +310,11 @@ async function runOnce(opts: RunOptions): Promise<RunResult> {
         await pulumi.runtime.runInPulumiStack(async () => (await opts.program()) ?? {});
     } catch (err) {
         await waitForRpcs().catch(() => undefined);
-        throw new ProgramError(err, [...byUrn.values()]);
+        // A failed read fails the deployment first, whatever the program made of its empty result.
+        throw new ProgramError(failures[0] ?? err, [...byUrn.values()]);
     }
     await waitForRpcs();
+    if (failures.length > 0) throw new ProgramError(failures[0], [...byUrn.values()]);
 
     const resources = [...byUrn.values()];
     const stack = resources.find((r) => r.type === STACK_TYPE);

@@ -1,17 +1,18 @@
-// npm run plan -- [--stack dev] [--json FILE] [--set key=value ...]
+// npm run plan -- [--stack dev] [--json FILE] [--set key=value ...] [--ref STACK=PLAN.json ...]
 // Exit status: 0 no mandatory violation, 1 a mandatory violation, 2 bad input (unknown stack,
 // invalid config, bad arguments), 3 an unexpected failure.
 import * as fs from "fs";
 import { parseArgs } from "util";
 import { ConfigError } from "../components/config";
+import { ContractError } from "../components/contract";
 import { ProgramError } from "./engine";
-import { planStack, renderPlan } from "./plan";
+import { Plan, PLAN_FORMAT, planStack, renderPlan, UpstreamPlanError } from "./plan";
 import { PackConfig } from "./policy-runner";
 import { StackFileError } from "./stack-config";
 
 export const EXIT = { ok: 0, violations: 1, badInput: 2, failure: 3 } as const;
 
-const USAGE = "usage: npm run plan -- [--stack <dev|staging|prod>] [--json FILE] [--set key=value]... [--policy-config FILE]";
+const USAGE = "usage: npm run plan -- [--stack <dev|staging|prod>] [--json FILE] [--set key=value]... [--policy-config FILE] [--ref <org/project/stack>=PLAN.json]...";
 
 /** `--set trinoWorkers=3` as the stack file would say it (numbers, booleans and JSON lists parsed). */
 function parseSetting(setting: string, project: string): [string, unknown] {
@@ -32,10 +33,21 @@ function parseSetting(setting: string, project: string): [string, unknown] {
 
 class UsageError extends Error {}
 
-export async function main(argv: string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): Promise<number> {
-    let values: { stack?: string; json?: string; set?: string[]; "policy-config"?: string; help?: boolean };
+function readPlanFile(file: string): Plan {
+    let plan: Partial<Plan> | null;
     try {
-        const options = { stack: { type: "string", default: "dev" }, json: { type: "string" }, set: { type: "string", multiple: true }, "policy-config": { type: "string" }, help: { type: "boolean" } } as const;
+        plan = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<Plan> | null;
+    } catch (e) {
+        throw new UsageError(`cannot read the plan ${file}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (plan?.format !== PLAN_FORMAT) throw new UsageError(`${file} is not a plan (format ${PLAN_FORMAT})`);
+    return plan as Plan;
+}
+
+export async function main(argv: string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): Promise<number> {
+    let values: { stack?: string; json?: string; set?: string[]; ref?: string[]; "policy-config"?: string; help?: boolean };
+    try {
+        const options = { stack: { type: "string", default: "dev" }, json: { type: "string" }, set: { type: "string", multiple: true }, ref: { type: "string", multiple: true }, "policy-config": { type: "string" }, help: { type: "boolean" } } as const;
         ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
     } catch (e) {
         err(`plan: ${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
@@ -56,7 +68,13 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
                 throw new UsageError(`cannot read the policy config ${values["policy-config"]}: ${e instanceof Error ? e.message : String(e)}`);
             }
         }
-        const plan = await planStack(stack, { overrides, policyConfig });
+        const upstreamPlans: Record<string, Plan> = {};
+        for (const ref of values.ref ?? []) {
+            const at = ref.indexOf("=");
+            if (at <= 0) throw new UsageError(`--ref ${ref}: expected <stack name>=<plan file>`);
+            upstreamPlans[ref.slice(0, at)] = readPlanFile(ref.slice(at + 1));
+        }
+        const plan = await planStack(stack, { overrides, policyConfig, upstreamPlans });
         out(renderPlan(plan));
         if (values.json) {
             fs.writeFileSync(values.json, JSON.stringify(plan, null, 2) + "\n");
@@ -65,7 +83,7 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
         return plan.summary.mandatory > 0 ? EXIT.violations : EXIT.ok;
     } catch (e) {
         const cause = e instanceof ProgramError ? e.cause : e;
-        if (cause instanceof ConfigError || cause instanceof StackFileError || cause instanceof UsageError) {
+        if (cause instanceof ConfigError || cause instanceof StackFileError || cause instanceof UsageError || cause instanceof UpstreamPlanError || cause instanceof ContractError) {
             err(`plan: ${cause.message}`);
             return EXIT.badInput;
         }

@@ -4,11 +4,13 @@
 // docs/plan-format.md).
 import type { WiringEdge } from "../components/addresses";
 import { PlatformConfig } from "../components/config";
-import { stringify as toYaml } from "yaml";
 import { COMPONENT_LABEL } from "../components/labels";
-import { maskSecrets, RecordedResource, STACK_TYPE } from "./engine";
+import * as fs from "fs";
+import * as path from "path";
+import { ClusterObject, maskSecrets, RecordedResource, STACK_TYPE } from "./engine";
 import { evaluatePolicies, mandatory, PackConfig, packConfigFor, PolicyReport, ResourceForPolicy } from "./policy-runner";
 import { platformConfigOf, policyConfigOf, policyResources, runStack, StackRunOptions } from "./run-stack";
+import { loadProject } from "./stack-config";
 
 export const PLAN_FORMAT = "lakehouse-platform/plan@1";
 
@@ -38,7 +40,7 @@ export interface Plan {
     stack: string;
     environment: string;
     generatedBy: string;
-    config: { clusterDomain: string; components: string[]; namespaces: Record<string, string> };
+    config: { clusterDomain: string; components: string[]; namespaces: Record<string, string>; upstreamStacks: string[] };
     resources: PlanResource[];
     /** Stack outputs, secrets replaced by "[secret]". */
     outputs: Record<string, unknown>;
@@ -122,12 +124,72 @@ export function summarise(resources: PlanResource[], report: PolicyReport): Plan
 export interface PlanOptions extends StackRunOptions {
     /** Pack configuration; the stack's own (cluster domain, namespaces) when not given. */
     policyConfig?: PackConfig;
+    /** Plans of the stacks in `upstreamStacks`, by the name given there (`--ref NAME=FILE`). */
+    upstreamPlans?: Record<string, Plan>;
+    /** Stacks being planned on the way to this one (a reference cycle is an error). */
+    planning?: string[];
+}
+
+/** A stack in `upstreamStacks` has no plan to read: neither given nor plannable from a local stack file. */
+export class UpstreamPlanError extends Error {}
+
+/** What a deployed plan leaves in the cluster, for reads (`.get`) of a stack built on it; secrets stay masked. */
+export function clusterObjectsOfPlan(plan: Plan): ClusterObject[] {
+    const out: ClusterObject[] = [];
+    for (const r of plan.resources) {
+        if (!r.custom || r.state !== undefined || !r.type.startsWith("kubernetes:") || r.type.startsWith("kubernetes:helm")) continue;
+        const metadata = r.inputs.metadata as { name?: string; namespace?: string } | undefined;
+        if (!metadata?.name) continue;
+        const state: Record<string, unknown> = { ...r.inputs };
+        if (r.type === "kubernetes:core/v1:Secret" && isRecord(r.inputs.stringData)) {
+            state.data = { ...(isRecord(r.inputs.data) ? r.inputs.data : {}), ...r.inputs.stringData };
+            delete state.stringData;
+        }
+        out.push({ type: r.type, id: metadata.namespace ? `${metadata.namespace}/${metadata.name}` : metadata.name, state });
+    }
+    return out;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The outputs and cluster objects of the stacks a split stack builds on: from the plans given, or
+ * by planning a stack file of this project named like the referenced stack's last segment.
+ */
+async function upstreamOf(cfg: PlatformConfig, options: PlanOptions): Promise<Pick<StackRunOptions, "stackReferences" | "cluster">> {
+    if (cfg.upstreamStacks.length === 0) return {};
+    const stackReferences: Record<string, Record<string, unknown>> = {};
+    const cluster: ClusterObject[] = [];
+    for (const name of cfg.upstreamStacks) {
+        let plan = options.upstreamPlans?.[name];
+        if (plan === undefined) {
+            const local = name.split("/").pop()!;
+            if (!stackFileExists(local, options.project)) {
+                throw new UpstreamPlanError(
+                    `stack ${cfg.stack} reads ${name} (upstreamStacks): give its plan with --ref ${name}=FILE (made by \`npm run plan -- --stack <it> --json FILE\`), or keep its stack file Pulumi.${local}.yaml here`,
+                );
+            }
+            const planning = [...(options.planning ?? [cfg.stack])];
+            if (planning.includes(local)) throw new UpstreamPlanError(`upstreamStacks form a cycle: ${[...planning, local].join(" → ")}`);
+            plan = await planStack(local, { project: options.project, upstreamPlans: options.upstreamPlans, planning: [...planning, local] });
+        }
+        stackReferences[name] = plan.outputs;
+        cluster.push(...clusterObjectsOfPlan(plan));
+    }
+    return { stackReferences, cluster };
+}
+
+function stackFileExists(stack: string, project = loadProject()): boolean {
+    return fs.existsSync(path.join(project.dir, `Pulumi.${stack}.yaml`));
 }
 
 /** Runs the stack offline and judges it; throws what the run throws (StackFileError, ProgramError). */
 export async function planStack(stack: string, options: PlanOptions = {}): Promise<Plan> {
-    const cfg: PlatformConfig = platformConfigOf(stack, options.overrides);
-    const run = await runStack(stack, options);
+    const cfg: PlatformConfig = platformConfigOf(stack, options.overrides, options.project);
+    const upstream = options.stackReferences ? {} : await upstreamOf(cfg, options);
+    const run = await runStack(stack, { ...options, ...upstream });
     const policyConfig = options.policyConfig ?? packConfigFor(policyConfigOf(cfg));
     const report = await evaluatePolicies(policyResources(run.resources), policyConfig);
     const resources = planResources(run.resources);
@@ -138,7 +200,12 @@ export async function planStack(stack: string, options: PlanOptions = {}): Promi
         stack,
         environment: cfg.environment,
         generatedBy: "npm run plan (offline: the Pulumi SDK's mock monitor; no cluster, no provider ran)",
-        config: { clusterDomain: cfg.clusterDomain, components: [...cfg.components], namespaces: Object.fromEntries(cfg.components.map((c) => [c, cfg.namespaces[c]])) },
+        config: {
+            clusterDomain: cfg.clusterDomain,
+            components: [...cfg.components],
+            namespaces: Object.fromEntries(cfg.components.map((c) => [c, cfg.namespaces[c]])),
+            upstreamStacks: [...cfg.upstreamStacks],
+        },
         resources,
         outputs,
         wiring: (outputs.wiring as WiringEdge[] | undefined) ?? [],
@@ -184,10 +251,41 @@ export function renderPolicySection(report: { violations: PolicyReport["violatio
     return lines;
 }
 
+function flatten(value: unknown, path: string, out: [string, string][]): void {
+    if (Array.isArray(value)) out.push([path, value.join(", ")]);
+    else if (typeof value === "object" && value !== null) for (const [k, v] of Object.entries(value)) flatten(v, path ? `${path}.${k}` : k, out);
+    else out.push([path, String(value)]);
+}
+
+/** The output contract as tables: services, credential Secrets (names only), other settings. */
+function renderOutputs(outputs: Record<string, unknown>): string[] {
+    const components = (outputs.components ?? {}) as Record<string, Record<string, unknown>>;
+    const lines = [`Outputs (contract version ${String(outputs.contractVersion)}, environment ${String(outputs.environment)}; every value in --json)`];
+    const services = [["component", "service", "namespace", "address"]];
+    const secrets = [["issued by", "for", "Secret"]];
+    const settings = [["component", "output", "value"]];
+    for (const [component, contract] of Object.entries(components)) {
+        for (const [name, entry] of Object.entries((contract.services ?? {}) as Record<string, { namespace: string; url: string }>)) {
+            services.push([component, name, entry.namespace, entry.url]);
+        }
+        for (const [consumer, ref] of Object.entries((contract.credentials ?? {}) as Record<string, { namespace: string; secretName: string }>)) {
+            secrets.push([component, consumer, `${ref.namespace}/${ref.secretName}`]);
+        }
+        const rest: [string, string][] = [];
+        for (const [key, value] of Object.entries(contract)) if (!["services", "credentials", "namespace"].includes(key)) flatten(value, key, rest);
+        for (const [key, value] of rest) settings.push([component, key, value]);
+    }
+    lines.push(table(services));
+    if (secrets.length > 1) lines.push("", "  credentials (Secret names; the values never leave Kubernetes Secrets)", table(secrets, "    "));
+    if (settings.length > 1) lines.push("", table(settings));
+    return lines;
+}
+
 export function renderPlan(plan: Plan): string {
     const lines: string[] = [];
     lines.push(`${plan.project} · stack ${plan.stack} (environment ${plan.environment}) · offline plan`);
     lines.push(`  cluster domain ${plan.config.clusterDomain}; components ${plan.config.components.join(", ")}`);
+    if (plan.config.upstreamStacks?.length) lines.push(`  builds on ${plan.config.upstreamStacks.join(", ")} (split stacks)`);
     lines.push(`  ${plan.generatedBy}`);
     lines.push("");
 
@@ -207,9 +305,7 @@ export function renderPlan(plan: Plan): string {
         "",
     );
 
-    lines.push("Outputs (secrets masked; the wiring is the table above)");
-    const outputs = Object.fromEntries(Object.entries(plan.outputs).filter(([k]) => k !== "wiring"));
-    lines.push(toYaml(outputs, { lineWidth: 0 }).trimEnd().split("\n").map((l) => `  ${l}`).join("\n"), "");
+    lines.push(...renderOutputs(plan.outputs), "");
 
     lines.push(...renderPolicySection(plan.policy, plan.summary.resources));
     lines.push("");

@@ -3,7 +3,7 @@
 import * as path from "path";
 import { parsePlatformConfig, PlatformConfig, projectKeys } from "../components/config";
 import { PlatformPolicyConfig } from "../policies/lib/config";
-import { RecordedResource, runProgram, RunResult, StackOutputs, STACK_TYPE, unwrapSecrets } from "./engine";
+import { ClusterObject, RecordedResource, runProgram, RunResult, StackOutputs, STACK_TYPE, unwrapSecrets } from "./engine";
 import { ResourceForPolicy } from "./policy-runner";
 import { loadProject, Project, stackConfig } from "./stack-config";
 
@@ -13,6 +13,8 @@ export interface StackRunOptions {
     preview?: boolean;
     /** Outputs of stacks read through `pulumi.StackReference`, by stack name. */
     stackReferences?: StackOutputs;
+    /** Objects that exist in the cluster, for `.get` reads (see `clusterObjectsOf`). */
+    cluster?: ClusterObject[];
     project?: Project;
 }
 
@@ -32,6 +34,7 @@ export async function runStack(stack: string, options: StackRunOptions = {}): Pr
         config,
         preview: options.preview,
         stackReferences: options.stackReferences,
+        cluster: options.cluster,
         // Loaded only now, after the mocks are set, as the language host loads it after connecting.
         program: async () => ((await import(path.join(project.dir, "index.ts"))) as { default: Program }).default(),
     });

@@ -37,6 +37,15 @@ describe("platform config", () => {
         assert.equal(c.environment, "qa");
     });
 
+    it("accepts a split stack: the components it needs come from its upstream stacks", () => {
+        const query = parse({ components: '["trino"]', upstreamStacks: '["acme/lakehouse-platform/storage-prod"]' });
+        assert.deepEqual(query.components, ["trino"]);
+        assert.deepEqual(query.upstreamStacks, ["acme/lakehouse-platform/storage-prod"]);
+        const storage = parse({ components: '["garage","database"]', downstreamComponents: '["dagster","trino"]' });
+        assert.deepEqual(storage.downstreamComponents, ["trino", "dagster"]);
+        assert.deepEqual(parse({}).stateful, { protect: false, retainOnDelete: false });
+    });
+
     it("orders components by dependency whatever the order given", () => {
         assert.deepEqual(parse({ components: '["trino","garage","database"]' }).components, ["garage", "database", "trino"]);
     });
@@ -56,7 +65,13 @@ describe("platform config", () => {
         ["negative Trino workers", { trinoWorkers: "-1" }, "trinoWorkers", /at least 1/],
         ["replicas that are not a number", { hiveMetastoreReplicas: "two" }, "hiveMetastoreReplicas", /an integer/],
         ["an unknown component", { components: '["garage","spark"]' }, "components", /unknown component "spark"; valid components are garage, database, trino, airbyte, dagster/],
-        ["a component without what it needs", { components: '["trino"]' }, "components", /trino needs garage and database/],
+        ["a component without what it needs", { components: '["trino"]' }, "components", /trino needs garage and database: add them to the list, or set lakehouse-platform:upstreamStacks/],
+        ["an upstream stack name that is not one", { components: '["trino"]', upstreamStacks: '["acme/lakehouse platform/storage"]' }, "upstreamStacks", /not a stack name; use <org>\/<project>\/<stack>/],
+        ["the stack itself as its upstream", { components: '["trino"]', upstreamStacks: '["acme/lakehouse-platform/dev"]' }, "upstreamStacks", /is this stack/],
+        ["a downstream component the stack deploys itself", { downstreamComponents: '["trino"]' }, "downstreamComponents", /trino is deployed by this stack/],
+        ["downstream components on a stack that issues no credentials", { components: '["trino"]', upstreamStacks: '["storage"]', downstreamComponents: '["dagster"]' }, "downstreamComponents", /only a stack that deploys garage or database/],
+        ["an unknown downstream component", { components: '["garage"]', downstreamComponents: '["spark"]' }, "downstreamComponents", /unknown component "spark"/],
+        ["a protect flag that is not a boolean", { protectStatefulResources: "yes" }, "protectStatefulResources", /true or false/],
         ["components that are not a list", { components: "garage" }, "components", /a list of strings/],
         ["a component listed twice", { components: '["garage","garage"]' }, "components", /listed twice/],
         ["no component at all", { components: "[]" }, "components", /at least one of/],

@@ -57,6 +57,26 @@ describe("npm run plan", () => {
         assert.match(args.err, /usage: npm run plan/);
     });
 
+    it("plans a split stack from the plan of the stack it builds on (--ref), and says what is missing without it", async () => {
+        const storageFile = tmp("storage.json");
+        const storage = await capture(plan, ["--set", 'components=["garage","database"]', "--set", 'downstreamComponents=["trino"]', "--json", storageFile]);
+        assert.equal(storage.code, 0, storage.err);
+        const split = ["--set", 'components=["trino"]', "--set", 'upstreamStacks=["acme/lakehouse-platform/storage-dev"]'];
+        const query = await capture(plan, [...split, "--ref", `acme/lakehouse-platform/storage-dev=${storageFile}`]);
+        assert.equal(query.code, 0, query.err);
+        assert.match(query.out, /builds on acme\/lakehouse-platform\/storage-dev/);
+        assert.match(query.out, /trino\s+garage\s+http:\/\/garage\.garage\.svc\.cluster\.local:3900/);
+        const missing = await capture(plan, split);
+        assert.equal(missing.code, 2);
+        assert.match(missing.err, /reads acme\/lakehouse-platform\/storage-dev \(upstreamStacks\): give its plan with --ref/);
+        // A storage plan that issued no key for Trino is refused by the contract check, as bad input.
+        const bare = tmp("bare.json");
+        assert.equal((await capture(plan, ["--set", 'components=["garage","database"]', "--json", bare])).code, 0);
+        const refused = await capture(plan, [...split, "--ref", `acme/lakehouse-platform/storage-dev=${bare}`]);
+        assert.equal(refused.code, 2);
+        assert.match(refused.err, /publishes no Garage key for trino/);
+    });
+
     it("exits 1 when a mandatory policy fails: prod judged with the default cluster domain", async () => {
         const { code, out } = await capture(plan, ["--stack", "prod", "--policy-config", path.join(ROOT, "policies", "config", "dev.json")]);
         assert.equal(code, 1);

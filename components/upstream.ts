@@ -1,0 +1,105 @@
+// Split stacks: the components a stack needs but does not deploy are read from the outputs of the
+// stacks that do (`upstreamStacks`), through `pulumi.StackReference`, and checked against the
+// output contract before any Kubernetes resource is registered.
+import * as pulumi from "@pulumi/pulumi";
+import { COMPONENT_NEEDS, ComponentName, PlatformConfig } from "./config";
+import { ComponentContracts, ContractError, CREDENTIALS_NEEDED, readContract, upstreamCredentials } from "./contract";
+
+/** What the referenced stacks give this one. */
+export interface Upstream {
+    /** The contract of each component this stack reads from another stack. */
+    components: Partial<ComponentContracts>;
+    /** Which stack each of those comes from. */
+    sources: Partial<Record<ComponentName, string>>;
+}
+
+export const NO_UPSTREAM: Upstream = { components: {}, sources: {} };
+
+/** Components this stack needs and does not deploy. */
+export function upstreamNeeds(cfg: Pick<PlatformConfig, "components">): ComponentName[] {
+    const needs = new Set(cfg.components.flatMap((c) => COMPONENT_NEEDS[c]));
+    return [...needs].filter((c) => !cfg.components.includes(c));
+}
+
+const CONTRACT_OUTPUTS = ["contractVersion", "environment", "clusterDomain", "components"] as const;
+
+async function outputsOf(ref: pulumi.StackReference): Promise<Record<string, unknown>> {
+    const outputs: Record<string, unknown> = {};
+    for (const name of CONTRACT_OUTPUTS) {
+        const details = await ref.getOutputDetails(name);
+        const value: unknown = details.value ?? details.secretValue;
+        if (value !== undefined) outputs[name] = value;
+    }
+    return outputs;
+}
+
+/**
+ * Reads every stack in `upstreamStacks` and returns the contracts of the components this stack
+ * needs from them. Fails with a ContractError naming the stack and output when one is missing or
+ * outdated, when two stacks deploy the same component, or when a stack lives in another cluster
+ * domain, environment or namespace than this stack's configuration says.
+ */
+export async function loadUpstream(cfg: PlatformConfig): Promise<Upstream> {
+    if (cfg.upstreamStacks.length === 0) return NO_UPSTREAM;
+    const upstream: Upstream = { components: {}, sources: {} };
+    const problems: string[] = [];
+    const conflicting = new Set<ComponentName>();
+    for (const stackName of cfg.upstreamStacks) {
+        const ref = new pulumi.StackReference(stackName, { name: stackName });
+        const contract = readContract(stackName, await outputsOf(ref));
+        if (contract.clusterDomain !== cfg.clusterDomain) {
+            problems.push(
+                `stack ${stackName} runs in cluster domain "${contract.clusterDomain}", this stack's ${cfg.project}:clusterDomain is "${cfg.clusterDomain}": split stacks share one cluster and its domain`,
+            );
+        }
+        if (contract.environment !== cfg.environment) {
+            problems.push(
+                `stack ${stackName} is environment "${contract.environment}", this stack is "${cfg.environment}": the stacks of one split environment set the same ${cfg.project}:environment (a stack never reads another environment's services)`,
+            );
+        }
+        for (const [name, component] of Object.entries(contract.components) as [ComponentName, ComponentContracts[ComponentName]][]) {
+            if (cfg.components.includes(name)) {
+                problems.push(`stack ${stackName} deploys ${name}, which this stack deploys too: remove it from ${cfg.project}:components of one of them`);
+                continue;
+            }
+            const earlier = upstream.sources[name];
+            if (earlier !== undefined) {
+                problems.push(`stacks ${earlier} and ${stackName} both deploy ${name}: list only one of them in ${cfg.project}:upstreamStacks`);
+                conflicting.add(name);
+                continue;
+            }
+            if (component.namespace !== cfg.namespaces[name]) {
+                problems.push(
+                    `stack ${stackName} deploys ${name} in namespace "${component.namespace}", this stack's ${cfg.project}:${name}Namespace is "${cfg.namespaces[name]}": set it to "${component.namespace}" (the stacks of a split name every namespace alike)`,
+                );
+            }
+            upstream.components[name] = component as never;
+            upstream.sources[name] = stackName;
+        }
+    }
+    for (const need of upstreamNeeds(cfg)) {
+        if (upstream.components[need] === undefined && !conflicting.has(need)) {
+            const who = cfg.components.filter((c) => COMPONENT_NEEDS[c].includes(need));
+            problems.push(
+                `none of ${cfg.project}:upstreamStacks (${cfg.upstreamStacks.join(", ")}) publishes the output "components.${need}", which ${who.join(" and ")} need${who.length === 1 ? "s" : ""}: add the stack that deploys ${need}`,
+            );
+        }
+    }
+    // The credentials this stack's components need from an issuer another stack deploys.
+    for (const component of cfg.components) {
+        for (const { issuer, consumer } of CREDENTIALS_NEEDED[component]) {
+            const contract = upstream.components[issuer];
+            if (cfg.components.includes(issuer) || contract === undefined) continue;
+            try {
+                upstreamCredentials(upstream.sources[issuer]!, issuer, contract.credentials as Record<string, unknown>, consumer, component, cfg.project);
+            } catch (err) {
+                if (!(err instanceof ContractError)) throw err;
+                problems.push(err.message);
+            }
+        }
+    }
+    if (problems.length > 0) {
+        throw new ContractError(`stack "${cfg.stack}" cannot use its upstream stacks:\n${problems.map((p) => `  - ${p}`).join("\n")}\nNo Kubernetes resource was registered.`);
+    }
+    return upstream;
+}
