@@ -71,6 +71,8 @@ export interface PlatformService {
     port: number;
     /** Scheme of the URL clients use; absent for raw TCP (PostgreSQL). */
     scheme?: string;
+    /** People and tools outside the platform use it (a UI or API), so client namespaces may reach it. */
+    userFacing?: boolean;
     description: string;
 }
 
@@ -79,9 +81,9 @@ export const PLATFORM_SERVICES = {
     garageS3: { component: "garage", service: "garage", port: 3900, scheme: "http", description: "Garage S3 API" },
     postgres: { component: "database", service: "postgres", port: 5432, description: "metadata PostgreSQL" },
     hiveMetastore: { component: "database", service: "hive-metastore", port: 9083, scheme: "thrift", description: "Hive Metastore" },
-    trino: { component: "trino", service: helmFullname(RELEASES.trino, "trino"), port: 8080, scheme: "http", description: "Trino coordinator" },
-    airbyteServer: { component: "airbyte", service: `${RELEASES.airbyte}-airbyte-server-svc`, port: 8001, scheme: "http", description: "Airbyte server (UI and API)" },
-    dagsterWebserver: { component: "dagster", service: `${helmFullname(RELEASES.dagster, "dagster")}-dagster-webserver`, port: 80, scheme: "http", description: "Dagster webserver" },
+    trino: { component: "trino", service: helmFullname(RELEASES.trino, "trino"), port: 8080, scheme: "http", userFacing: true, description: "Trino coordinator" },
+    airbyteServer: { component: "airbyte", service: `${RELEASES.airbyte}-airbyte-server-svc`, port: 8001, scheme: "http", userFacing: true, description: "Airbyte server (UI and API)" },
+    dagsterWebserver: { component: "dagster", service: `${helmFullname(RELEASES.dagster, "dagster")}-dagster-webserver`, port: 80, scheme: "http", userFacing: true, description: "Dagster webserver" },
 } as const satisfies Record<string, PlatformService>;
 
 export type ServiceId = keyof typeof PLATFORM_SERVICES;

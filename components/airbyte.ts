@@ -36,6 +36,8 @@ const SMALL = {
     sidecar: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "250m", memory: "256Mi" } },
 } satisfies Record<string, PodSize>;
 
+const AIRBYTE_UID = 1000;
+
 /** Pods the chart runs, sized through `<pod>.resources`. */
 export const AIRBYTE_PODS = ["server", "worker", "workloadLauncher", "workloadApiServer", "cron", "airbyteBootloader", "temporal", "manifestServer"] as const;
 /** Connector pods, sized through `global.workloads.resources.<kind>.<cpu|memory>.<request|limit>`. */
@@ -121,9 +123,26 @@ export function airbyteValues(args: AirbyteArgs): Record<string, unknown> {
         },
         postgresql: { enabled: false },
         minio: { enabled: false },
-        ...Object.fromEntries(AIRBYTE_PODS.map((pod) => [pod, { resources: sizing[pod] }])),
+        ...Object.fromEntries(AIRBYTE_PODS.map((pod) => [pod, { resources: sizing[pod], podSecurityContext: POD_SECURITY, containerSecurityContext: CONTAINER_SECURITY }])),
     };
 }
+
+/**
+ * Every pod the chart runs, stated rather than left to each pod's defaults (two of which set
+ * none): Airbyte's user 1000, no privilege escalation, no capability, the runtime's seccomp
+ * profile. The images write to their own file systems, so the root stays writable. The connector
+ * pods Airbyte launches are its own, which is why the namespace enforces `baseline`.
+ */
+const POD_SECURITY = { runAsNonRoot: true, runAsUser: AIRBYTE_UID, runAsGroup: AIRBYTE_UID, fsGroup: AIRBYTE_UID, seccompProfile: { type: "RuntimeDefault" } };
+const CONTAINER_SECURITY = {
+    allowPrivilegeEscalation: false,
+    runAsNonRoot: true,
+    runAsUser: AIRBYTE_UID,
+    runAsGroup: AIRBYTE_UID,
+    readOnlyRootFilesystem: false,
+    capabilities: { drop: ["ALL"] },
+    seccompProfile: { type: "RuntimeDefault" },
+};
 
 export class Airbyte extends pulumi.ComponentResource {
     /** The server Service the chart creates: `airbyte-airbyte-server-svc.<ns>.svc.<domain>:8001`. */

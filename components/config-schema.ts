@@ -69,6 +69,17 @@ export const CONFIG_KEYS = {
         default: [],
         description: "Split stacks: components other stacks deploy against this one; Garage and PostgreSQL issue their credentials here, for those stacks to copy.",
     },
+    networkPolicies: {
+        type: "boolean",
+        default: true,
+        description: "NetworkPolicies from the wiring: each platform namespace admits only the namespaces and ports that reach it, plus its own pods.",
+    },
+    networkPolicyClientNamespaces: {
+        type: "array",
+        items: { type: "string" },
+        default: [],
+        description: "Namespaces admitted to the user-facing services (Trino, the Airbyte server, the Dagster webserver), e.g. an ingress controller's.",
+    },
     protectStatefulResources: {
         type: "boolean",
         default: false,

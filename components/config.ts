@@ -39,6 +39,8 @@ export interface PlatformConfig {
     downstreamComponents: ComponentName[];
     /** Resource options of the resources that hold data (Garage, PostgreSQL). */
     stateful: { protect: boolean; retainOnDelete: boolean };
+    /** NetworkPolicies from the wiring, and the namespaces admitted to the user-facing services. */
+    network: { policies: boolean; clientNamespaces: string[] };
     namespaces: Record<ComponentName, string>;
     /** StorageClass of every persistent volume; the cluster default when undefined. */
     storageClass?: string;
@@ -404,6 +406,12 @@ export function parsePlatformConfig(raw: Record<string, string>, project: string
         }
     }
 
+    const clientNamespaces = r.stringArray("networkPolicyClientNamespaces");
+    for (const ns of clientNamespaces) {
+        if (!isDnsLabel(ns)) r.problem("networkPolicyClientNamespaces", clientNamespaces, `${JSON.stringify(ns)} is not a namespace name (${DNS_LABEL_RULE})`);
+        else if (owner.has(ns)) r.problem("networkPolicyClientNamespaces", clientNamespaces, `${ns} is ${owner.get(ns)}'s namespace; list only namespaces outside the platform (its own traffic follows the wiring)`);
+    }
+
     const garageReplicas = r.integer("garageReplicas", 1);
     const replicationFactor = r.integer("garageReplicationFactor", 1);
     if (garageReplicas !== undefined && replicationFactor !== undefined && replicationFactor > garageReplicas) {
@@ -445,6 +453,7 @@ export function parsePlatformConfig(raw: Record<string, string>, project: string
         upstreamStacks,
         downstreamComponents,
         stateful: { protect: r.boolean("protectStatefulResources"), retainOnDelete: r.boolean("retainStatefulResources") },
+        network: { policies: r.boolean("networkPolicies"), clientNamespaces },
         namespaces,
         storageClass,
         buckets: { lakehouse: lakehouseBucket, airbyte: airbyteBucket },

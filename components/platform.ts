@@ -10,6 +10,7 @@ import { copySecret } from "./handoff";
 import { HiveMetastore } from "./hive-metastore";
 import { deliveredLabels } from "./labels";
 import { Namespaces } from "./namespaces";
+import { NetworkPolicies, OutsideEgress, outsideEgress } from "./network-policies";
 import { DatabaseConsumer, MetadataDatabase } from "./postgres";
 import { Trino } from "./trino";
 import { NO_UPSTREAM, Upstream } from "./upstream";
@@ -96,6 +97,8 @@ export class LakehousePlatform extends pulumi.ComponentResource {
     public readonly dagster?: Dagster;
     /** Who reaches whom, at which address, through which value: the platform's call graph. */
     public readonly wiring: WiringEdge[];
+    /** The NetworkPolicies derived from the wiring (when `networkPolicies` is on). */
+    public readonly networkPolicies?: NetworkPolicies;
 
     constructor(name: string, args: LakehousePlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("lakehouse:platform:LakehousePlatform", name, {}, opts);
@@ -334,6 +337,15 @@ export class LakehousePlatform extends pulumi.ComponentResource {
         }
 
         this.wiring = [this.hiveMetastore, this.trino, this.airbyte, this.dagster].flatMap((c) => c?.wiring ?? []);
+        if (cfg.network.policies) {
+            const egress: Partial<Record<ComponentName, OutsideEgress>> = {};
+            for (const c of cfg.components) egress[c] = outsideEgress(c, { jdbcDriverDownload: cfg.database.metastore.jdbcDriverUrl !== "" });
+            this.networkPolicies = new NetworkPolicies(
+                "network-policies",
+                { environment: cfg.environment, namespaces: cfg.namespaces, components: cfg.components, wiring: this.wiring, egress, clientNamespaces: cfg.network.clientNamespaces },
+                childOpts([namespaces]),
+            );
+        }
         this.namespaces = namespaces.names;
         this.addresses = addressTable(cfg.namespaces, cfg.clusterDomain, cfg.components);
         this.contract = { contractVersion: CONTRACT_VERSION, environment: cfg.environment, clusterDomain: cfg.clusterDomain, components: own };

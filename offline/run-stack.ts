@@ -67,5 +67,5 @@ export function policyResources(resources: RecordedResource[]): ResourceForPolic
 
 /** The policy configuration that describes a stack: its cluster domain and namespaces. */
 export function policyConfigOf(config: PlatformConfig): PlatformPolicyConfig {
-    return { clusterDomain: config.clusterDomain, namespaces: { ...config.namespaces }, allowedHosts: [] };
+    return { clusterDomain: config.clusterDomain, namespaces: { ...config.namespaces }, allowedHosts: [], clientNamespaces: [...config.network.clientNamespaces] };
 }

@@ -6,6 +6,7 @@ import { componentNamespace } from "./component-namespace";
 import { crossNamespaceFqdn } from "./cross-namespace-fqdn";
 import { fqdnResolves } from "./fqdn-resolves";
 import { imageTagPinned } from "./image-tag-pinned";
+import { networkPolicyCoverage } from "./network-policy-coverage";
 import { noIpEndpoints } from "./no-ip-endpoints";
 import { noPlaintextCredentials } from "./no-plaintext-credentials";
 
@@ -17,6 +18,7 @@ export const POLICIES: Policies = [
     noIpEndpoints,
     noPlaintextCredentials,
     componentNamespace,
+    networkPolicyCoverage,
     chartVersionPinned,
     imageTagPinned,
 ];

@@ -14,12 +14,15 @@ export interface PlatformPolicyConfig {
      * `kube-dns.kube-system.svc.cluster.local`). A leading `*.` matches any subdomain.
      */
     allowedHosts: string[];
+    /** Namespaces outside the platform admitted to its user-facing services (an ingress controller's). */
+    clientNamespaces: string[];
 }
 
 export const DEFAULT_CONFIG: PlatformPolicyConfig = {
     clusterDomain: "cluster.local",
     namespaces: { garage: "garage", database: "database", trino: "trino", airbyte: "airbyte", dagster: "dagster" },
     allowedHosts: [],
+    clientNamespaces: [],
 };
 
 export const CONFIG_SCHEMA: PolicyConfigSchema = {
@@ -36,6 +39,12 @@ export const CONFIG_SCHEMA: PolicyConfigSchema = {
             default: DEFAULT_CONFIG.allowedHosts,
             items: { type: "string" },
             description: "Hosts never flagged (outside hosts, or in-cluster names the stack does not declare); '*.' matches subdomains.",
+        },
+        clientNamespaces: {
+            type: "array",
+            default: DEFAULT_CONFIG.clientNamespaces,
+            items: { type: "string" },
+            description: "Namespaces outside the platform that NetworkPolicies may admit to its user-facing services (an ingress controller's).",
         },
     },
 };
@@ -57,6 +66,7 @@ export function policyConfig(args: { getConfig<T extends object>(): T }): Platfo
         clusterDomain: typeof g.clusterDomain === "string" && g.clusterDomain !== "" ? g.clusterDomain.replace(/^\.|\.$/g, "") : DEFAULT_CONFIG.clusterDomain,
         namespaces,
         allowedHosts: Array.isArray(g.allowedHosts) ? g.allowedHosts.filter((h): h is string => typeof h === "string") : DEFAULT_CONFIG.allowedHosts,
+        clientNamespaces: Array.isArray(g.clientNamespaces) ? g.clientNamespaces.filter((h): h is string => typeof h === "string") : DEFAULT_CONFIG.clientNamespaces,
     };
 }
 

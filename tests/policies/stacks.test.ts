@@ -31,9 +31,14 @@ describe("the policy pack on this project's stacks", () => {
         });
         const report = await evaluatePolicies(resources, packConfigFor(policyConfigOf(platformConfigOf("staging"))));
         const found = mandatory(report);
-        assert.equal(found.length, 1);
-        assert.equal(found[0].policy, "fqdn-resolves");
-        assert.match(found[0].message, /use "hive-metastore\.database-staging\.svc\.cluster\.local"/);
+        const resolves = found.filter((v) => v.policy === "fqdn-resolves");
+        assert.equal(resolves.length, 1);
+        assert.match(resolves[0].message, /use "hive-metastore\.database-staging\.svc\.cluster\.local"/);
+        // The NetworkPolicies still admit the connection the values no longer make, both ways.
+        const coverage = found.filter((v) => v.policy === "network-policy-coverage").map((v) => v.message);
+        assert.equal(found.length, 1 + coverage.length);
+        assert.deepEqual(coverage.map((m) => m.split(":")[0]).sort(), ["NetworkPolicy database-staging/lakehouse-from-trino ingress[0]", "NetworkPolicy trino-staging/lakehouse-to-database egress[0]"]);
+        assert.match(coverage.join("\n"), /nothing in trino-staging is wired to database-staging on 9083/);
     });
 
     it("knows every Service the program publishes, by the same name and port", () => {
@@ -100,6 +105,7 @@ describe("the pack itself", () => {
             "no-ip-endpoints": "mandatory",
             "no-plaintext-credentials": "mandatory",
             "component-namespace": "mandatory",
+            "network-policy-coverage": "mandatory",
             "chart-version-pinned": "advisory",
             "image-tag-pinned": "advisory",
         });

@@ -1,0 +1,129 @@
+import { StackValidationPolicy } from "@pulumi/policy";
+import { CONFIG_SCHEMA, PlatformPolicyConfig, policyConfig } from "./lib/config";
+import {
+    connections,
+    egressRulesAdmitting,
+    ingressRulesAdmitting,
+    isolated,
+    namespaceLabels,
+    parseNetworkPolicies,
+    ParsedNetworkPolicy,
+    Rule,
+} from "./lib/network";
+import { resourceLabel } from "./lib/report";
+
+type ResourceLike = { type: string; name: string; props: unknown; urn?: string };
+
+export interface CoverageProblem {
+    urn?: string;
+    message: string;
+}
+
+function admitsOwnPods(policies: ParsedNetworkPolicy[], namespace: string): boolean {
+    return policies.some((p) => p.namespace === namespace && p.allPods && (p.ingress ?? []).some((r) => r.ports === undefined && (r.peers === undefined || r.peers.some((x) => x.kind === "own"))));
+}
+
+function ruleLabel(policy: ParsedNetworkPolicy, direction: "ingress" | "egress", rule: Rule): string {
+    return `NetworkPolicy ${policy.namespace}/${policy.name} ${direction}[${rule.index}]`;
+}
+
+/**
+ * Where the stack's NetworkPolicies and its connections disagree: a connection between platform
+ * namespaces that no rule admits (ingress into the target, egress out of the source when the source
+ * is isolated), and a rule that admits another namespace no connection comes from or goes to.
+ * A stack without NetworkPolicies is not judged (they are switched off).
+ */
+export function coverageProblems(resources: ResourceLike[], config: PlatformPolicyConfig): CoverageProblem[] {
+    const policies = parseNetworkPolicies(resources);
+    if (policies.length === 0) return [];
+    const labelsOf = namespaceLabels(resources);
+    const conns = connections(resources, config);
+    const out: CoverageProblem[] = [];
+    const platform = new Set(Object.values(config.namespaces));
+    const clients = new Set(config.clientNamespaces);
+    const ingressIsolated = isolated(policies, "ingress");
+    const egressIsolated = isolated(policies, "egress");
+
+    // Every platform namespace the stack deploys is isolated for ingress, once it uses NetworkPolicies at all.
+    for (const r of resources) {
+        if (r.type !== "kubernetes:core/v1:Namespace") continue;
+        const name = (r.props as { metadata?: { name?: string } }).metadata?.name;
+        if (name === undefined || !platform.has(name)) continue;
+        if (!ingressIsolated.has(name)) {
+            out.push({ urn: r.urn, message: `${resourceLabel(r.type, r.name)}: namespace ${name} has no NetworkPolicy isolating its pods' ingress, while the stack's other namespaces do; every platform namespace admits only what is wired into it.` });
+        } else if (!admitsOwnPods(policies, name)) {
+            out.push({
+                urn: r.urn,
+                message: `${resourceLabel(r.type, r.name)}: namespace ${name} is isolated but no rule admits its own pods on every port, so traffic inside it (a chart's own services, a database and its clients) is cut; add an ingress rule from podSelector {}.`,
+            });
+        }
+    }
+
+    for (const c of conns) {
+        if (ingressRulesAdmitting(policies, c.from, c.to, c.port, labelsOf).length === 0) {
+            out.push({ message: `${c.via}: connects ${c.from} to ${c.to} on port ${c.port}, but no NetworkPolicy in ${c.to} admits it; add an ingress rule from namespace ${c.from} on ${c.port}.` });
+        }
+        if (egressIsolated.has(c.from) && egressRulesAdmitting(policies, c.from, c.to, c.port, labelsOf).length === 0) {
+            out.push({ message: `${c.via}: connects ${c.from} to ${c.to} on port ${c.port}, but ${c.from}'s egress is restricted and no rule lets it out; add an egress rule to namespace ${c.to} on ${c.port}.` });
+        }
+    }
+
+    const wired = (from: string, to: string, port: number | string) => conns.some((c) => c.from === from && c.to === to && (c.port === port || port === "*"));
+    // Namespaces a selector can select: the platform's, those connections name, and those selectors name.
+    const named = policies.flatMap((p) => [...(p.ingress ?? []), ...(p.egress ?? [])]).flatMap((r) => r.peers ?? []).flatMap((peer) => (peer.kind === "namespaces" && peer.matchLabels["kubernetes.io/metadata.name"] ? [peer.matchLabels["kubernetes.io/metadata.name"]] : []));
+    const known = [...new Set([...platform, ...clients, ...named, ...conns.flatMap((c) => [c.from, c.to])])];
+    for (const policy of policies) {
+        for (const direction of ["ingress", "egress"] as const) {
+            for (const rule of policy[direction] ?? []) {
+                const at = ruleLabel(policy, direction, rule);
+                if (rule.peers === undefined) {
+                    // Egress to any address on named ports is how DNS and outside services are allowed.
+                    if (direction === "ingress") out.push({ urn: policy.urn, message: `${at}: admits every source; name the namespaces the wiring says reach ${policy.namespace}.` });
+                    else if (rule.ports === undefined) out.push({ urn: policy.urn, message: `${at}: allows every destination on every port, which is no restriction; remove the rule or name ports.` });
+                    continue;
+                }
+                for (const peer of rule.peers) {
+                    if (peer.kind === "own") continue;
+                    if (peer.kind === "ipBlock") {
+                        if (direction === "ingress") out.push({ urn: policy.urn, message: `${at}: admits the address range ${peer.cidr}; platform traffic is admitted by namespace.` });
+                        continue;
+                    }
+                    if (peer.any) {
+                        out.push({ urn: policy.urn, message: `${at}: selects every namespace; name the namespaces the wiring says ${direction === "ingress" ? `reach ${policy.namespace}` : `${policy.namespace} reaches`}.` });
+                        continue;
+                    }
+                    const selected = known.filter((ns) => ns !== policy.namespace && Object.entries(peer.matchLabels).every(([k, v]) => labelsOf(ns)[k] === v));
+                    for (const ns of selected) {
+                        if (direction === "ingress" && clients.has(ns)) continue;
+                        for (const p of rule.ports ?? [{ port: "*", protocol: "TCP" }]) {
+                            const ok = direction === "ingress" ? wired(ns, policy.namespace, p.port) : wired(policy.namespace, ns, p.port);
+                            if (!ok) {
+                                const what = p.port === "*" ? "every port" : `port ${p.port}`;
+                                out.push({
+                                    urn: policy.urn,
+                                    message:
+                                        direction === "ingress"
+                                            ? `${at}: admits namespace ${ns} on ${what}, but nothing in ${ns} is wired to ${policy.namespace}${p.port === "*" ? "" : ` on ${p.port}`}; remove it, or list ${ns} in clientNamespaces if people reach ${policy.namespace} from there.`
+                                            : `${at}: lets ${policy.namespace} reach namespace ${ns} on ${what}, but nothing in ${policy.namespace} is wired to ${ns}${p.port === "*" ? "" : ` on ${p.port}`}; remove it.`,
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return out;
+}
+
+export const networkPolicyCoverage: StackValidationPolicy = {
+    name: "network-policy-coverage",
+    description:
+        "The NetworkPolicies admit every connection the stack configures between platform namespaces (ingress, and egress where it is restricted) and no other namespace.",
+    enforcementLevel: "mandatory",
+    configSchema: CONFIG_SCHEMA,
+    validateStack: (args, reportViolation) => {
+        const config = policyConfig(args);
+        for (const { urn, message } of coverageProblems(args.resources, config)) reportViolation(message, urn);
+    },
+};
