@@ -3,7 +3,8 @@
 //
 // Deployed with `helm.v3.Release`: the chart puts its secrets, its env ConfigMap and its bootloader
 // behind Helm hooks, which `helm.v4.Chart` drops.
-import * as k8s from "@pulumi/kubernetes";
+// Imported from its module: `k8s.helm` would also load the deprecated helm.v3.Chart and its YAML machinery.
+import { Release as HelmRelease } from "@pulumi/kubernetes/helm/v3/release";
 import * as pulumi from "@pulumi/pulumi";
 import { Address, Endpoint, RELEASES, serviceEndpoint, urlOf, wire, WiringEdge } from "./addresses";
 import type { SizeProfile } from "./config";
@@ -153,7 +154,7 @@ export class Airbyte extends pulumi.ComponentResource {
     public readonly apiUrl: string;
     /** What to configure in Airbyte to land data in the lakehouse bucket. */
     public readonly s3Destination: S3Destination;
-    public readonly release: k8s.helm.v3.Release;
+    public readonly release: HelmRelease;
     /** The connections Airbyte makes to other components. */
     public readonly wiring: WiringEdge[];
 
@@ -177,7 +178,7 @@ export class Airbyte extends pulumi.ComponentResource {
             credentials: { secretNamespace: args.namespace, secretName: args.s3CredentialsSecret, accessKeyIdKey: "AWS_ACCESS_KEY_ID", secretAccessKeyKey: "AWS_SECRET_ACCESS_KEY" },
         };
 
-        this.release = new k8s.helm.v3.Release(
+        this.release = new HelmRelease(
             name,
             {
                 // Named explicitly: without a name the release gets a random suffix, and every Service name with it.

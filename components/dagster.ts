@@ -5,8 +5,10 @@
 // Deployed with `helm.v3.Release`: the chart migrates Dagster's database schema on upgrades with a
 // Helm hook (`migrate.enabled`), which `helm.v4.Chart` would drop.
 import * as k8s from "@pulumi/kubernetes";
+// Imported from its module: `k8s.helm` would also load the deprecated helm.v3.Chart and its YAML machinery.
+import { Release as HelmRelease } from "@pulumi/kubernetes/helm/v3/release";
 import * as pulumi from "@pulumi/pulumi";
-import { stringify as toYaml } from "yaml";
+import { dump } from "js-yaml";
 import { Address, Endpoint, RELEASES, serviceEndpoint, urlOf, wire, WiringEdge } from "./addresses";
 import type { SizeProfile } from "./config";
 import { childOptions } from "./k8s";
@@ -65,7 +67,7 @@ export interface DagsterArgs {
 
 /** dbt's `profiles.yml`: one target, named after the environment, on Trino's FQDN and port. */
 export function dbtProfiles(args: { environment: string; trino: { service: Endpoint; catalog: string }; schema: string }): string {
-    return toYaml({
+    return dump({
         [DBT_PROFILE]: {
             target: args.environment,
             outputs: {
@@ -82,7 +84,7 @@ export function dbtProfiles(args: { environment: string; trino: { service: Endpo
                 },
             },
         },
-    });
+    }, { lineWidth: -1, noRefs: true });
 }
 
 export function grpcArgs(module: string): string[] {
@@ -177,7 +179,7 @@ export class Dagster extends pulumi.ComponentResource {
     public readonly wiring: WiringEdge[];
     /** The dbt `profiles.yml` every run uses. */
     public readonly dbtProfiles: string;
-    public readonly release: k8s.helm.v3.Release;
+    public readonly release: HelmRelease;
 
     constructor(name: string, args: DagsterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("lakehouse:orchestration:Dagster", name, {}, opts);
@@ -208,7 +210,7 @@ export class Dagster extends pulumi.ComponentResource {
             childOptions(this, opts),
         );
 
-        this.release = new k8s.helm.v3.Release(
+        this.release = new HelmRelease(
             name,
             {
                 name: RELEASES.dagster,

@@ -5,7 +5,8 @@
 // Pulumi resource: previews show exact diffs of the catalog ConfigMap and Deployments, the policy
 // pack sees the Services the chart creates, and Pulumi waits for the coordinator to be ready before
 // anything that depends on Trino starts. The price is that Helm keeps no release record.
-import * as k8s from "@pulumi/kubernetes";
+// Imported from its module: `k8s.helm` would also load the deprecated helm.v3.Chart and its YAML machinery.
+import { Chart as HelmChart } from "@pulumi/kubernetes/helm/v4/chart";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify as toProperties } from "dot-properties";
 import { Address, Endpoint, RELEASES, serviceEndpoint, urlOf, wire, WiringEdge } from "./addresses";
@@ -127,7 +128,7 @@ export class Trino extends pulumi.ComponentResource {
     public readonly wiring: WiringEdge[];
     /** Name of the Iceberg catalog. */
     public readonly catalog: string;
-    public readonly chart: k8s.helm.v4.Chart;
+    public readonly chart: HelmChart;
 
     constructor(name: string, args: TrinoArgs, opts?: pulumi.ComponentResourceOptions) {
         super("lakehouse:query:Trino", name, {}, opts);
@@ -140,7 +141,7 @@ export class Trino extends pulumi.ComponentResource {
             wire("trino", "garageS3", args.s3.service, args.s3.url, catalog("s3.endpoint")),
         ];
 
-        this.chart = new k8s.helm.v4.Chart(
+        this.chart = new HelmChart(
             name,
             {
                 chart: "trino",

@@ -7,7 +7,8 @@
 // template-keys.txt); the project keeps only these key lists, not the upstream files.
 import * as fs from "fs";
 import * as path from "path";
-import { parse } from "yaml";
+import { CORE_SCHEMA, load } from "js-yaml";
+import { PROJECT_DIR } from "./stack-config";
 
 export interface ChartKeys {
     chart: string;
@@ -40,13 +41,13 @@ function walkDefaults(value: unknown, prefix: string, defaults: Set<string>, emp
 }
 
 export function readChartKeys(dir: string): ChartKeys {
-    const chart = parse(fs.readFileSync(path.join(dir, "Chart.yaml"), "utf8")) as { name: string; version: string };
+    const chart = load(fs.readFileSync(path.join(dir, "Chart.yaml"), "utf8"), { schema: CORE_SCHEMA }) as { name: string; version: string };
     const defaults = new Set<string>();
     const emptyMaps = new Set<string>();
-    walkDefaults(parse(fs.readFileSync(path.join(dir, "values.yaml"), "utf8")), "", defaults, emptyMaps);
+    walkDefaults(load(fs.readFileSync(path.join(dir, "values.yaml"), "utf8"), { schema: CORE_SCHEMA }), "", defaults, emptyMaps);
     for (const sub of fs.readdirSync(dir)) {
         const subValues = path.join(dir, sub, "values.yaml");
-        if (fs.existsSync(subValues)) walkDefaults(parse(fs.readFileSync(subValues, "utf8")), sub, defaults, emptyMaps);
+        if (fs.existsSync(subValues)) walkDefaults(load(fs.readFileSync(subValues, "utf8"), { schema: CORE_SCHEMA }), sub, defaults, emptyMaps);
     }
     const templateReads = fs
         .readFileSync(path.join(dir, "template-keys.txt"), "utf8")
@@ -62,7 +63,7 @@ export function readChartKeys(dir: string): ChartKeys {
     };
 }
 
-export const CHART_KEYS_DIR = path.resolve(__dirname, "..", "tests", "fixtures", "chart-keys");
+export const CHART_KEYS_DIR = path.join(PROJECT_DIR, "tests", "fixtures", "chart-keys");
 
 export function chartKeysFile(chart: string, version: string): string {
     return path.join(CHART_KEYS_DIR, `${chart}-${version}.json`);

@@ -59,6 +59,12 @@ export interface RunOptions {
     stackReferences?: StackOutputs;
     /** Objects that exist in the cluster, for `.get` reads (another stack deployed them). */
     cluster?: ClusterObject[];
+    /**
+     * `false` runs without stack traces: the SDK records one for every promise and resource (for
+     * leak reports and source positions, which an offline run does not use), which is most of what
+     * a plan costs beyond the harness. Errors keep their messages.
+     */
+    stackTraces?: boolean;
 }
 
 /** An object as the Kubernetes API returns it to a read: its type, id (`namespace/name`) and state. */
@@ -196,9 +202,12 @@ let running = false;
 export async function runProgram(opts: RunOptions): Promise<RunResult> {
     if (running) throw new Error("offline run already in progress: runs share the SDK's global state and must not overlap");
     running = true;
+    const limit = Error.stackTraceLimit;
+    if (opts.stackTraces === false) Error.stackTraceLimit = 0;
     try {
         return await runOnce(opts);
     } finally {
+        Error.stackTraceLimit = limit;
         running = false;
     }
 }
@@ -211,6 +220,11 @@ async function runOnce(opts: RunOptions): Promise<RunResult> {
     // not pass them, so the registration wrapper below hands them over (newResource runs synchronously
     // at the start of the monitor's registerResource).
     let secretOutputs: string[] = [];
+    // The state newResource returns, handed to the recorder of the same request (newResource runs
+    // synchronously at the start of the monitor's call): the same values the SDK gets back, without
+    // converting the response a second time.
+    let returned: { inputs: Record<string, unknown>; state: Record<string, unknown> } | undefined;
+    type Recorder = { callback: Callback; state?: Record<string, unknown>; inputs?: Record<string, unknown> };
 
     const mocks: pulumi.runtime.Mocks = {
         newResource(args) {
@@ -238,6 +252,7 @@ async function runOnce(opts: RunOptions): Promise<RunResult> {
             }
             secretOutputs = [];
             const id = args.id || (args.custom === false ? undefined : `${args.name}-id`);
+            returned = { inputs, state };
             return { id, state };
         },
         call() {
@@ -249,8 +264,7 @@ async function runOnce(opts: RunOptions): Promise<RunResult> {
     pulumi.runtime.setAllConfig(opts.config);
     const monitor = pulumi.runtime.getMonitor() as unknown as MonitorLike;
 
-    const record = (req: Req, read: boolean, cb: Callback): Callback => {
-        const raw = read ? req.getProperties?.() : req.getObject?.();
+    const record = (req: Req, read: boolean, cb: Callback): Recorder => {
         const propertyDependencies: Record<string, string[]> = {};
         req.getPropertydependenciesMap?.().forEach((v, k) => {
             propertyDependencies[k] = v.getUrnsList();
@@ -268,7 +282,6 @@ async function runOnce(opts: RunOptions): Promise<RunResult> {
             provider: providerUrn(req.getProvider()),
             providers,
             remote: req.getRemote?.() ?? false,
-            inputs: deserialize(raw),
             dependencies: req.getDependenciesList?.() ?? [],
             propertyDependencies,
             protect: req.getProtect?.() ?? false,
@@ -277,29 +290,49 @@ async function runOnce(opts: RunOptions): Promise<RunResult> {
             ignoreChanges: req.getIgnorechangesList?.() ?? [],
             additionalSecretOutputs: req.getAdditionalsecretoutputsList?.() ?? [],
         };
-        return (err, response) => {
-            if (!err && response) {
-                const urn = response.getUrn();
-                const state = read ? response.getProperties?.() : response.getObject?.();
-                byUrn.set(urn, {
-                    urn,
-                    ...base,
-                    id: (read ? req.getId?.() : response.getId?.()) || undefined,
-                    state: deserialize(state),
-                });
-            }
-            cb(err, response);
+        const recorder: Recorder = {
+            callback: (err, response) => {
+                if (!err && response) {
+                    const urn = response.getUrn();
+                    const state = recorder.state ?? deserialize(read ? response.getProperties?.() : response.getObject?.());
+                    // In a preview, unknown inputs keep the SDK's sentinel only in the request itself.
+                    const inputs = recorder.inputs && !opts.preview ? withoutUndefined(recorder.inputs) : deserialize(read ? req.getProperties?.() : req.getObject?.());
+                    byUrn.set(urn, {
+                        urn,
+                        ...base,
+                        inputs,
+                        id: (read ? req.getId?.() : response.getId?.()) || undefined,
+                        state: withoutUndefined(state),
+                    });
+                }
+                cb(err, response);
+            },
         };
+        return recorder;
     };
 
     const registerResource = monitor.registerResource.bind(monitor);
     const readResource = monitor.readResource.bind(monitor);
     const registerResourceOutputs = monitor.registerResourceOutputs.bind(monitor);
+    const takeReturned = (): typeof returned => {
+        const got = returned;
+        returned = undefined;
+        return got;
+    };
+    const recorded = (req: Req, read: boolean, cb: Callback, call: (req: Req, cb: Callback) => Promise<void>): Promise<void> => {
+        const recorder = record(req, read, cb);
+        returned = undefined;
+        const done = call(req, recorder.callback);
+        const got = takeReturned();
+        recorder.state = got?.state;
+        recorder.inputs = got?.inputs;
+        return done;
+    };
     monitor.registerResource = (req, cb) => {
         secretOutputs = req.getAdditionalsecretoutputsList?.() ?? [];
-        return registerResource(req, record(req, false, cb));
+        return recorded(req, false, cb, registerResource);
     };
-    monitor.readResource = (req, cb) => readResource(req, record(req, true, cb));
+    monitor.readResource = (req, cb) => recorded(req, true, cb, readResource);
     monitor.registerResourceOutputs = (req, cb) => {
         const r = byUrn.get(req.getUrn());
         if (r) r.outputs = deserialize(req.getOutputs());
@@ -319,6 +352,11 @@ async function runOnce(opts: RunOptions): Promise<RunResult> {
     const resources = [...byUrn.values()];
     const stack = resources.find((r) => r.type === STACK_TYPE);
     return { outputs: stack?.outputs ?? {}, resources };
+}
+
+/** The state as the engine hands it back: properties whose value is undefined do not exist. */
+function withoutUndefined(state: Record<string, unknown>): Record<string, unknown> {
+    return Object.fromEntries(Object.entries(state).filter(([, v]) => v !== undefined));
 }
 
 /** Struct → plain values, keeping secrets wrapped and unknowns as the SDK's sentinel. */

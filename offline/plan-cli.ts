@@ -87,7 +87,8 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
             err(`plan: ${cause.message}`);
             return EXIT.badInput;
         }
-        err(`plan: the program failed: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}`);
+        const trace = process.env.LAKEHOUSE_STACK_TRACES === "1" ? "" : "\n(run again with LAKEHOUSE_STACK_TRACES=1 for stack traces)";
+        err(`plan: the program failed: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}${trace}`);
         return EXIT.failure;
     }
 }

@@ -7,6 +7,7 @@ import { PlatformConfig } from "../components/config";
 import { COMPONENT_LABEL } from "../components/labels";
 import * as fs from "fs";
 import * as path from "path";
+import { CriticalPath, criticalPath, renderCriticalPath } from "./critical-path";
 import { ClusterObject, maskSecrets, RecordedResource, STACK_TYPE } from "./engine";
 import { evaluatePolicies, mandatory, PackConfig, packConfigFor, PolicyReport, ResourceForPolicy } from "./policy-runner";
 import { platformConfigOf, policyConfigOf, policyResources, runStack, StackRunOptions } from "./run-stack";
@@ -45,6 +46,8 @@ export interface Plan {
     /** Stack outputs, secrets replaced by "[secret]". */
     outputs: Record<string, unknown>;
     wiring: WiringEdge[];
+    /** The longest chain of resources that wait on each other (see offline/critical-path.ts). */
+    criticalPath: CriticalPath;
     policy: {
         config: PackConfig;
         violations: PolicyReport["violations"];
@@ -189,7 +192,9 @@ function stackFileExists(stack: string, project = loadProject()): boolean {
 export async function planStack(stack: string, options: PlanOptions = {}): Promise<Plan> {
     const cfg: PlatformConfig = platformConfigOf(stack, options.overrides, options.project);
     const upstream = options.stackReferences ? {} : await upstreamOf(cfg, options);
-    const run = await runStack(stack, { ...options, ...upstream });
+    // The plan runs without the SDK's debugging stack traces, unless asked for (LAKEHOUSE_STACK_TRACES=1).
+    const stackTraces = options.stackTraces ?? process.env.LAKEHOUSE_STACK_TRACES === "1";
+    const run = await runStack(stack, { ...options, ...upstream, stackTraces });
     const policyConfig = options.policyConfig ?? packConfigFor(policyConfigOf(cfg));
     const report = await evaluatePolicies(policyResources(run.resources), policyConfig);
     const resources = planResources(run.resources);
@@ -209,6 +214,7 @@ export async function planStack(stack: string, options: PlanOptions = {}): Promi
         resources,
         outputs,
         wiring: (outputs.wiring as WiringEdge[] | undefined) ?? [],
+        criticalPath: criticalPath(resources),
         policy: {
             config: policyConfig,
             violations: report.violations,
@@ -305,6 +311,7 @@ export function renderPlan(plan: Plan): string {
         "",
     );
 
+    lines.push(...renderCriticalPath(plan.criticalPath), "");
     lines.push(...renderOutputs(plan.outputs), "");
 
     lines.push(...renderPolicySection(plan.policy, plan.summary.resources));

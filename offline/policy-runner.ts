@@ -82,22 +82,46 @@ function isType(type: string) {
     return (cls: { __pulumiType?: string }) => (cls).__pulumiType === type;
 }
 
+const NO_OPTS_TIMEOUTS = { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 };
+
+/** What a resource policy receives, as CrossGuard builds it: one object per resource and policy, methods shared. */
+class ResourceArgs {
+    readonly stackTags = new Map<string, string>();
+    readonly opts: Record<string, unknown>;
+    readonly type: string;
+    readonly urn: string;
+    readonly name: string;
+
+    constructor(
+        r: ResourceForPolicy,
+        readonly props: Record<string, unknown>,
+        private readonly settings: Record<string, unknown>,
+    ) {
+        this.type = r.type;
+        this.urn = r.urn;
+        this.name = r.name;
+        this.opts = { protect: r.protect ?? false, ignoreChanges: [], aliases: [], customTimeouts: NO_OPTS_TIMEOUTS, additionalSecretOutputs: [], parent: r.parent };
+    }
+
+    isType(cls: unknown): boolean {
+        return isType(this.type)(cls as { __pulumiType?: string });
+    }
+
+    asType(cls: unknown): Record<string, unknown> | undefined {
+        return this.isType(cls) ? this.props : undefined;
+    }
+
+    getConfig<T extends object>(): T {
+        return this.settings as T;
+    }
+
+    notApplicable(reason?: string): never {
+        throw new NotApplicable(reason ?? "not applicable");
+    }
+}
+
 function resourceArgs(r: ResourceForPolicy, props: Record<string, unknown>, settings: Record<string, unknown>): ResourceValidationArgs {
-    const args = {
-        type: r.type,
-        props,
-        urn: r.urn,
-        name: r.name,
-        opts: { protect: r.protect ?? false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [], parent: r.parent },
-        stackTags: new Map<string, string>(),
-        isType: (cls: unknown) => isType(r.type)(cls as { __pulumiType?: string }),
-        asType: (cls: unknown) => (isType(r.type)(cls as { __pulumiType?: string }) ? props : undefined),
-        getConfig: <T extends object>() => settings as T,
-        notApplicable: (reason?: string): never => {
-            throw new NotApplicable(reason ?? "not applicable");
-        },
-    };
-    return args as unknown as ResourceValidationArgs;
+    return new ResourceArgs(r, props, settings) as unknown as ResourceValidationArgs;
 }
 
 function stackResources(resources: ResourceForPolicy[]): PolicyResource[] {
@@ -132,13 +156,15 @@ export async function evaluatePolicies(resources: ResourceForPolicy[], config: P
     const resourcePolicies = policies.filter((p): p is ResourceValidationPolicy => !("validateStack" in p));
     const stackPolicies = policies.filter((p): p is StackValidationPolicy => "validateStack" in p);
 
+    // Level and settings per policy, read once: the same for every resource.
+    const setup = new Map(policies.map((p) => [p, { level: levelOf(p, config), settings: settingsOf(p, config) }]));
     for (const r of resources) {
         let props = r.props;
         for (const policy of resourcePolicies) {
-            const level = levelOf(policy, config);
+            const { level, settings } = setup.get(policy)!;
             if (level !== "remediate" || !policy.remediateResource) continue;
             try {
-                const fixed = await policy.remediateResource(resourceArgs(r, props, settingsOf(policy, config)));
+                const fixed = await policy.remediateResource(resourceArgs(r, props, settings));
                 if (fixed) {
                     props = fixed;
                     report.remediations.push({ policy: policy.name, urn: r.urn, props: fixed });
@@ -148,7 +174,7 @@ export async function evaluatePolicies(resources: ResourceForPolicy[], config: P
             }
         }
         for (const policy of resourcePolicies) {
-            const level = levelOf(policy, config);
+            const { level, settings } = setup.get(policy)!;
             if (level === "disabled" || !policy.validateResource) continue;
             const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
             const reportViolation: ReportViolation = (message) => {
@@ -156,7 +182,7 @@ export async function evaluatePolicies(resources: ResourceForPolicy[], config: P
             };
             for (const validate of validations) {
                 try {
-                    await validate(resourceArgs(r, props, settingsOf(policy, config)), reportViolation);
+                    await validate(resourceArgs(r, props, settings), reportViolation);
                 } catch (err) {
                     report.skipped.push({ policy: policy.name, urn: r.urn, reason: String(err instanceof Error ? err.message : err) });
                 }
@@ -166,9 +192,8 @@ export async function evaluatePolicies(resources: ResourceForPolicy[], config: P
 
     const all = stackResources(resources);
     for (const policy of stackPolicies) {
-        const level = levelOf(policy, config);
+        const { level, settings } = setup.get(policy)!;
         if (level === "disabled") continue;
-        const settings = settingsOf(policy, config);
         const args = {
             resources: all,
             stackTags: new Map<string, string>(),

@@ -1,7 +1,7 @@
 // Renders `Pulumi.yaml` from the config schema in code, so the CLI declares, fills and
 // type-checks exactly the keys and defaults the program applies. `npm run sync-config` writes it;
 // a test fails when the committed file differs.
-import { stringify } from "yaml";
+import { dump } from "js-yaml";
 import { CONFIG_KEYS } from "../components/config-schema";
 
 export const PROJECT_NAME = "lakehouse-platform";
@@ -28,5 +28,5 @@ export function renderPulumiYaml(): string {
             ]),
         ),
     };
-    return header + stringify(project, { lineWidth: 0 });
+    return header + dump(project, { lineWidth: -1, noRefs: true });
 }

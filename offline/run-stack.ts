@@ -16,6 +16,10 @@ export interface StackRunOptions {
     /** Objects that exist in the cluster, for `.get` reads (see `clusterObjectsOf`). */
     cluster?: ClusterObject[];
     project?: Project;
+    /** Another program in place of this project's index.ts (the benchmark's empty program). */
+    program?: Program;
+    /** See RunOptions.stackTraces (engine.ts). */
+    stackTraces?: boolean;
 }
 
 export interface StackRun extends RunResult {
@@ -23,7 +27,7 @@ export interface StackRun extends RunResult {
     project: Project;
 }
 
-type Program = () => Record<string, unknown> | Promise<Record<string, unknown>>;
+export type Program = () => Record<string, unknown> | Promise<Record<string, unknown>>;
 
 export async function runStack(stack: string, options: StackRunOptions = {}): Promise<StackRun> {
     const project = options.project ?? loadProject();
@@ -35,8 +39,10 @@ export async function runStack(stack: string, options: StackRunOptions = {}): Pr
         preview: options.preview,
         stackReferences: options.stackReferences,
         cluster: options.cluster,
-        // Loaded only now, after the mocks are set, as the language host loads it after connecting.
-        program: async () => ((await import(path.join(project.dir, "index.ts"))) as { default: Program }).default(),
+        stackTraces: options.stackTraces,
+        // Loaded only now, after the mocks are set, as the language host loads it after connecting:
+        // this project's index.ts (index.js when running compiled, from `.build/`).
+        program: options.program ?? (async () => ((await import(path.join(__dirname, "..", "index"))) as { default: Program }).default()),
     });
     return { ...result, stack, project };
 }

@@ -3,7 +3,9 @@
 // every value as a string (arrays and objects as JSON) under its fully qualified key.
 import * as fs from "fs";
 import * as path from "path";
-import { parse } from "yaml";
+import { CORE_SCHEMA, load } from "js-yaml";
+
+const parse = (text: string): unknown => load(text, { schema: CORE_SCHEMA });
 
 export interface DeclaredKey {
     type: "string" | "integer" | "boolean" | "array";
@@ -26,11 +28,28 @@ export class StackFileError extends Error {
     }
 }
 
-export const PROJECT_DIR = path.resolve(__dirname, "..");
+/** The project directory: the nearest one above this module with a Pulumi.yaml (from source or from `.build/`). */
+function findProjectDir(start: string): string {
+    for (let dir = start; ; dir = path.dirname(dir)) {
+        if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
+        if (path.dirname(dir) === dir) return path.resolve(start, "..");
+    }
+}
+
+export const PROJECT_DIR = findProjectDir(__dirname);
+
+// Read once per process and file version: a plan reads the project for the config, the run and the policies.
+const projects = new Map<string, { mtimeMs: number; project: Project }>();
 
 export function loadProject(dir = PROJECT_DIR): Project {
-    const doc = parse(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8")) as { name: string; config?: Record<string, DeclaredKey> };
-    return { name: doc.name, dir, config: doc.config ?? {} };
+    const file = path.join(dir, "Pulumi.yaml");
+    const mtimeMs = fs.statSync(file).mtimeMs;
+    const cached = projects.get(file);
+    if (cached?.mtimeMs === mtimeMs) return cached.project;
+    const doc = parse(fs.readFileSync(file, "utf8")) as { name: string; config?: Record<string, DeclaredKey> };
+    const project = { name: doc.name, dir, config: doc.config ?? {} };
+    projects.set(file, { mtimeMs, project });
+    return project;
 }
 
 /** Stacks that have a `Pulumi.<stack>.yaml` in the project. */

@@ -93,10 +93,11 @@ export function unresolvedNames(resources: ResourceLike[], config: PlatformPolic
     for (const r of resources) {
         for (const { found, ref, form } of references(r.type, r.props, config)) {
             if (form.form !== "fqdn") continue;
-            const at = `${resourceLabel(r.type, r.name)}: ${where(found, ref)}`;
+            // Messages are built only for what is reported: most addresses resolve.
+            const at = () => `${resourceLabel(r.type, r.name)}: ${where(found, ref)}`;
             const correct = (namespace: string, domain = config.clusterDomain) => fqdn(form.service, namespace, domain, form.pod);
             if (form.domain !== config.clusterDomain) {
-                out.push({ resource: r, message: `${at}: the cluster domain is "${config.clusterDomain}", not "${form.domain}"; use "${correct(form.namespace)}".` });
+                out.push({ resource: r, message: `${at()}: the cluster domain is "${config.clusterDomain}", not "${form.domain}"; use "${correct(form.namespace)}".` });
                 continue;
             }
             const decl = index.get(form.service, form.namespace);
@@ -108,16 +109,16 @@ export function unresolvedNames(resources: ResourceLike[], config: PlatformPolic
                         : elsewhere.length > 1
                           ? `; Services named ${form.service} are in namespaces ${elsewhere.map((d) => d.namespace).join(", ")}`
                           : "";
-                out.push({ resource: r, message: `${at}: no Service ${form.service} in namespace ${form.namespace} is declared by the stack or created by a known chart${hint}.` });
+                out.push({ resource: r, message: `${at()}: no Service ${form.service} in namespace ${form.namespace} is declared by the stack or created by a known chart${hint}.` });
                 continue;
             }
             if (form.pod && !decl.headless) {
-                out.push({ resource: r, message: `${at}: ${form.pod}.${form.service} names a pod, but Service ${form.service} (${decl.source}) is not headless, so pods get no such name.` });
+                out.push({ resource: r, message: `${at()}: ${form.pod}.${form.service} names a pod, but Service ${form.service} (${decl.source}) is not headless, so pods get no such name.` });
                 continue;
             }
             const port = ref.port ?? defaultPort(ref.scheme);
             if (port !== undefined && decl.ports.length > 0 && !decl.ports.includes(port)) {
-                out.push({ resource: r, message: `${at}: Service ${form.service} in ${form.namespace} (${decl.source}) exposes port ${decl.ports.join(", ")}, not ${port}.` });
+                out.push({ resource: r, message: `${at()}: Service ${form.service} in ${form.namespace} (${decl.source}) exposes port ${decl.ports.join(", ")}, not ${port}.` });
             }
         }
     }

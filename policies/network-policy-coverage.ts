@@ -1,7 +1,9 @@
 import { StackValidationPolicy } from "@pulumi/policy";
 import { CONFIG_SCHEMA, PlatformPolicyConfig, policyConfig } from "./lib/config";
 import {
+    Connection,
     connections,
+    connectionSource,
     egressRulesAdmitting,
     ingressRulesAdmitting,
     isolated,
@@ -59,19 +61,26 @@ export function coverageProblems(resources: ResourceLike[], config: PlatformPoli
         }
     }
 
+    // Each distinct connection once, named by the first value that makes it.
+    const distinct = new Map<string, Connection>();
     for (const c of conns) {
+        const key = `${c.from}\n${c.to}\n${c.port}`;
+        if (!distinct.has(key)) distinct.set(key, c);
+    }
+    for (const c of distinct.values()) {
         if (ingressRulesAdmitting(policies, c.from, c.to, c.port, labelsOf).length === 0) {
-            out.push({ message: `${c.via}: connects ${c.from} to ${c.to} on port ${c.port}, but no NetworkPolicy in ${c.to} admits it; add an ingress rule from namespace ${c.from} on ${c.port}.` });
+            out.push({ message: `${connectionSource(c)}: connects ${c.from} to ${c.to} on port ${c.port}, but no NetworkPolicy in ${c.to} admits it; add an ingress rule from namespace ${c.from} on ${c.port}.` });
         }
         if (egressIsolated.has(c.from) && egressRulesAdmitting(policies, c.from, c.to, c.port, labelsOf).length === 0) {
-            out.push({ message: `${c.via}: connects ${c.from} to ${c.to} on port ${c.port}, but ${c.from}'s egress is restricted and no rule lets it out; add an egress rule to namespace ${c.to} on ${c.port}.` });
+            out.push({ message: `${connectionSource(c)}: connects ${c.from} to ${c.to} on port ${c.port}, but ${c.from}'s egress is restricted and no rule lets it out; add an egress rule to namespace ${c.to} on ${c.port}.` });
         }
     }
 
-    const wired = (from: string, to: string, port: number | string) => conns.some((c) => c.from === from && c.to === to && (c.port === port || port === "*"));
+    const pairs = new Set([...distinct.values()].map((c) => `${c.from}\n${c.to}`));
+    const wired = (from: string, to: string, port: number | string) => (port === "*" ? pairs.has(`${from}\n${to}`) : distinct.has(`${from}\n${to}\n${port}`));
     // Namespaces a selector can select: the platform's, those connections name, and those selectors name.
     const named = policies.flatMap((p) => [...(p.ingress ?? []), ...(p.egress ?? [])]).flatMap((r) => r.peers ?? []).flatMap((peer) => (peer.kind === "namespaces" && peer.matchLabels["kubernetes.io/metadata.name"] ? [peer.matchLabels["kubernetes.io/metadata.name"]] : []));
-    const known = [...new Set([...platform, ...clients, ...named, ...conns.flatMap((c) => [c.from, c.to])])];
+    const known = [...new Set([...platform, ...clients, ...named, ...[...distinct.values()].flatMap((c) => [c.from, c.to])])];
     for (const policy of policies) {
         for (const direction of ["ingress", "egress"] as const) {
             for (const rule of policy[direction] ?? []) {

@@ -1,5 +1,7 @@
 import { strict as assert } from "assert";
-import { parse as parseYaml } from "yaml";
+import { load } from "js-yaml";
+
+const parseYaml = (text: string): any => load(text);
 import { dagsterSizing, grpcArgs } from "../components/dagster";
 import { platformConfigOf } from "../offline/run-stack";
 import { checkValues, loadChartKeys } from "./helpers/chart-keys";

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { parse } from "yaml";
+import { load as parse } from "js-yaml";
 import { CONFIG_KEYS } from "../components/config-schema";
 import { renderPulumiYaml } from "../offline/pulumi-yaml";
 import { platformConfigOf } from "../offline/run-stack";
@@ -16,7 +16,7 @@ describe("Pulumi.yaml and the stack files", () => {
 
     it("declares every key with a type the CLI accepts and a description", () => {
         // The CLI's project schema allows string, integer, boolean and array (with items) only.
-        const doc = parse(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8"));
+        const doc = parse(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8")) as { runtime: { name: string }; config: Record<string, unknown> };
         assert.equal(doc.runtime.name, "nodejs");
         assert.deepEqual(Object.keys(doc.config).sort(), Object.keys(CONFIG_KEYS).sort());
         for (const [key, decl] of Object.entries(doc.config as Record<string, { type: string; description: string; items?: object }>)) {

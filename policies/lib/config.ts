@@ -49,6 +49,9 @@ export const CONFIG_SCHEMA: PolicyConfigSchema = {
     },
 };
 
+// Read once per configuration object: a policy asks for it on every resource.
+const READ = new WeakMap<object, PlatformPolicyConfig>();
+
 /** The configuration given to a policy, over the defaults; anything malformed falls back to them. */
 export function policyConfig(args: { getConfig<T extends object>(): T }): PlatformPolicyConfig {
     let given: unknown;
@@ -58,6 +61,14 @@ export function policyConfig(args: { getConfig<T extends object>(): T }): Platfo
         given = {};
     }
     const g = isMap(given) ? given : {};
+    const cached = READ.get(g);
+    if (cached) return cached;
+    const read = readConfig(g);
+    READ.set(g, read);
+    return read;
+}
+
+function readConfig(g: Record<string, unknown>): PlatformPolicyConfig {
     const namespaces = { ...DEFAULT_CONFIG.namespaces };
     if (isMap(g.namespaces)) {
         for (const c of COMPONENTS) if (typeof g.namespaces[c] === "string") namespaces[c] = g.namespaces[c];

@@ -55,6 +55,8 @@ function validPort(p: string | undefined): number | undefined | null {
 
 /** Every host the string refers to. `key` is the field it sits in (host fields hold a bare host). */
 export function findHostRefs(text: string, key = ""): HostRef[] {
+    // Without a ':' only a host field can hold a host: most configuration values end here.
+    if (!text.includes(":") && !isHostField(key)) return [];
     if (isImageKey(key) || text.length > 100_000) return [];
     const refs: HostRef[] = [];
     const covered: [number, number][] = [];

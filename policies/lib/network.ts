@@ -104,12 +104,25 @@ function portAdmits(rule: Rule, port: number): boolean {
     return rule.ports === undefined || rule.ports.some((p) => p.protocol === "TCP" && (p.port === port || p.port === "*"));
 }
 
+// Policies by namespace, built once per list: a stack's connections are looked up one by one.
+const BY_NAMESPACE = new WeakMap<ParsedNetworkPolicy[], Map<string, ParsedNetworkPolicy[]>>();
+
+function inNamespace(policies: ParsedNetworkPolicy[], namespace: string): ParsedNetworkPolicy[] {
+    let index = BY_NAMESPACE.get(policies);
+    if (!index) {
+        index = new Map();
+        for (const p of policies) index.set(p.namespace, [...(index.get(p.namespace) ?? []), p]);
+        BY_NAMESPACE.set(policies, index);
+    }
+    return index.get(namespace) ?? [];
+}
+
 /** The rules of `owner`'s policies in `direction` that admit TCP `port` to or from namespace `other`. */
 function rulesAdmitting(direction: "ingress" | "egress", policies: ParsedNetworkPolicy[], owner: string, other: string, port: number, labelsOf: (ns: string) => Record<string, string>): { policy: ParsedNetworkPolicy; rule: Rule }[] {
     const out: { policy: ParsedNetworkPolicy; rule: Rule }[] = [];
-    for (const policy of policies) {
+    for (const policy of inNamespace(policies, owner)) {
         const rules = policy[direction];
-        if (policy.namespace !== owner || !policy.allPods || rules === undefined) continue;
+        if (!policy.allPods || rules === undefined) continue;
         for (const rule of rules) {
             const peerOk = rule.peers === undefined || rule.peers.some((p) => peerAdmits(p, owner, other, labelsOf));
             if (peerOk && portAdmits(rule, port)) out.push({ policy, rule });
@@ -137,8 +150,14 @@ export interface Connection {
     from: string;
     to: string;
     port: number;
-    /** What makes it, for messages. */
-    via: string;
+    /** The resource that makes it and the value's path, for messages. */
+    type: string;
+    name: string;
+    path: string;
+}
+
+export function connectionSource(c: Connection): string {
+    return `${c.type.split(":").pop()} ${c.name}: ${c.path}`;
 }
 
 /**
@@ -157,7 +176,7 @@ export function connections(resources: ResourceLike[], config: PlatformPolicyCon
             // A bare host (`TRINO_HOST`, `postgresqlHost`) is used on the Service's port.
             const explicit = ref.port ?? defaultPort(ref.scheme);
             const ports = explicit !== undefined ? [explicit] : (platformService(form.service)?.ports ?? []);
-            for (const port of ports) out.push({ from: ns, to: form.namespace, port, via: `${r.type.split(":").pop()} ${r.name}: ${found.path}` });
+            for (const port of ports) out.push({ from: ns, to: form.namespace, port, type: r.type, name: r.name, path: found.path });
         }
     }
     return out;

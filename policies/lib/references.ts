@@ -11,8 +11,21 @@ export interface Reference {
     form: HostForm;
 }
 
+// Four policies read the references of each resource: found once per props object, type and
+// allowed-host list (the same array while the configuration object is the same).
+const CACHE = new WeakMap<object, { type: string; allowedHosts: string[]; refs: Reference[] }>();
+
 /** Every host reference in the resource's configuration that is not an allowed host. */
 export function references(type: string, props: unknown, config: PlatformPolicyConfig): Reference[] {
+    if (typeof props !== "object" || props === null) return [];
+    const cached = CACHE.get(props);
+    if (cached && cached.type === type && (cached.allowedHosts === config.allowedHosts || cached.allowedHosts.join("\n") === config.allowedHosts.join("\n"))) return cached.refs;
+    const refs = findReferences(type, props, config);
+    CACHE.set(props, { type, allowedHosts: config.allowedHosts, refs });
+    return refs;
+}
+
+function findReferences(type: string, props: unknown, config: PlatformPolicyConfig): Reference[] {
     const out: Reference[] = [];
     configStrings(type, props, (found) => {
         // Parsed configuration text is judged through its own values, which carry better paths.

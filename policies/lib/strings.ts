@@ -4,7 +4,7 @@
 import { XMLParser } from "fast-xml-parser";
 import { parse as parseProperties } from "dot-properties";
 import { parse as parseToml } from "smol-toml";
-import { parse as parseYaml } from "yaml";
+import { CORE_SCHEMA, load as loadYaml } from "js-yaml";
 
 export interface FoundString {
     /** Where the string is, e.g. `values.catalogs.lakehouse › hive.metastore.uri`. */
@@ -72,7 +72,7 @@ function parseEmbedded(format: Format, text: string): unknown {
         case "toml":
             return parseToml(text);
         case "yaml":
-            return parseYaml(text);
+            return loadYaml(text, { schema: CORE_SCHEMA });
         case "properties":
             return parseProperties(text);
     }
@@ -176,6 +176,23 @@ export function containersOf(type: string, props: unknown): ContainerRef[] {
  */
 export function configStrings(type: string, props: unknown, visit: (s: FoundString) => void): void {
     if (!isMap(props)) return;
+    for (const found of foundStrings(type, props)) visit(found);
+}
+
+// The resource policies judge one resource after another, each reading the same configuration:
+// the last resource's strings are kept (CrossGuard hands every policy the same props object), so
+// its embedded files are parsed once. One entry only: a stack of 100,000 resources stays small.
+let last: { props: object; type: string; found: FoundString[] } | undefined;
+
+function foundStrings(type: string, props: Record<string, unknown>): FoundString[] {
+    if (last?.props === props && last.type === type) return last.found;
+    const found: FoundString[] = [];
+    collectConfigStrings(type, props, (s) => found.push(s));
+    last = { props, type, found };
+    return found;
+}
+
+function collectConfigStrings(type: string, props: Record<string, unknown>, visit: (s: FoundString) => void): void {
     if (HELM_TYPES.has(type)) {
         walkStrings(props.values, "values", visit);
     } else if (type === CONFIGMAP_TYPE) {

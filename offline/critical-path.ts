@@ -1,0 +1,82 @@
+// The deployment's critical path as the plan sees it: the longest chain of resources that wait on
+// each other (dependencies, explicit or through inputs, with components expanded to their
+// children). Its length is counted in waits: resources Pulumi waits on until they are ready
+// (workloads, Jobs, Helm charts and releases), since creating the others takes no time to speak of.
+
+/** Kinds Pulumi's Kubernetes provider waits on until they are ready. */
+export const AWAITED_KINDS = new Set(["StatefulSet", "Deployment", "DaemonSet", "Job", "Chart", "Release"]);
+
+export interface PathResource {
+    urn: string;
+    type: string;
+    name: string;
+    component: string;
+    dependencies: string[];
+}
+
+export interface PathStep {
+    kind: string;
+    name: string;
+    component: string;
+}
+
+export interface CriticalPath {
+    /** Waits on the longest chain. */
+    waits: number;
+    /** The awaited resources of the chain, first to last. */
+    steps: PathStep[];
+    /** Per component: the waits until its last resource is ready. */
+    readyAfter: Record<string, number>;
+}
+
+export function kindOf(type: string): string {
+    return type.split(":").pop() ?? type;
+}
+
+export function criticalPath(resources: PathResource[]): CriticalPath {
+    const byUrn = new Map(resources.map((r) => [r.urn, r]));
+    const depth = new Map<string, { waits: number; count: number; previous?: string }>();
+    const visiting = new Set<string>();
+    const weight = (r: PathResource) => (AWAITED_KINDS.has(kindOf(r.type)) ? 1 : 0);
+    const measure = (urn: string): { waits: number; count: number } => {
+        const known = depth.get(urn);
+        if (known) return known;
+        const r = byUrn.get(urn)!;
+        if (visiting.has(urn)) throw new Error(`dependency cycle through ${r.type} ${r.name}`);
+        visiting.add(urn);
+        let best: { waits: number; count: number; previous?: string } = { waits: 0, count: 0 };
+        for (const dep of r.dependencies) {
+            if (!byUrn.has(dep) || dep === urn) continue;
+            const d = measure(dep);
+            if (d.waits > best.waits || (d.waits === best.waits && d.count > best.count)) best = { waits: d.waits, count: d.count, previous: dep };
+        }
+        visiting.delete(urn);
+        const own = { waits: best.waits + weight(r), count: best.count + 1, previous: best.previous };
+        depth.set(urn, own);
+        return own;
+    };
+    let end: string | undefined;
+    const readyAfter: Record<string, number> = {};
+    for (const r of resources) {
+        const d = measure(r.urn);
+        readyAfter[r.component] = Math.max(readyAfter[r.component] ?? 0, d.waits);
+        const top = end === undefined ? undefined : depth.get(end)!;
+        if (!top || d.waits > top.waits || (d.waits === top.waits && d.count > top.count)) end = r.urn;
+    }
+    const steps: PathStep[] = [];
+    for (let urn = end; urn !== undefined; urn = depth.get(urn)!.previous) {
+        const r = byUrn.get(urn)!;
+        if (weight(r) > 0) steps.unshift({ kind: kindOf(r.type), name: r.name, component: r.component });
+    }
+    return { waits: end === undefined ? 0 : depth.get(end)!.waits, steps, readyAfter };
+}
+
+export function renderCriticalPath(path: CriticalPath): string[] {
+    const chain = path.steps.map((s) => `${s.kind} ${s.name} (${s.component})`).join(" → ");
+    const ready = Object.entries(path.readyAfter)
+        .filter(([c]) => c !== "platform")
+        .sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0]))
+        .map(([c, n]) => `${c} ${n}`)
+        .join(", ");
+    return [`Critical path (${path.waits} waits for readiness)`, `  ${chain || "(nothing to wait for)"}`, `  ready after n waits: ${ready}`];
+}

@@ -1,0 +1,66 @@
+// Runs one of the offline tools compiled (`node offline/launch.mjs plan-cli --stack dev`; with
+// `--build`, only compiles): the
+// JavaScript in .build/ spares each run the TypeScript compiler and the source-map stack traces
+// ts-node adds to every promise the SDK makes. Compiles first when a source is newer than the build.
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const build = join(root, ".build");
+const stamp = join(build, ".stamp");
+const SOURCES = ["index.ts", "components", "policies", "offline", "tsconfig.json", "tsconfig.build.json", "package-lock.json"];
+
+/**
+ * @param {string} path
+ * @returns {number} the newest modification time of the TypeScript and JSON files at or below path
+ */
+function newest(path) {
+    const s = statSync(path);
+    if (!s.isDirectory()) return path.endsWith(".ts") || path.endsWith(".json") ? s.mtimeMs : 0;
+    let t = 0;
+    for (const entry of readdirSync(path)) t = Math.max(t, newest(join(path, entry)));
+    return t;
+}
+
+function stale() {
+    if (!existsSync(stamp)) return true;
+    const built = statSync(stamp).mtimeMs;
+    return SOURCES.some((s) => existsSync(join(root, s)) && newest(join(root, s)) > built);
+}
+
+const force = process.argv[2] === "--build";
+if (force || stale()) {
+    process.stderr.write("compiling the program and tools to .build/ (tsc -p tsconfig.build.json) ...\n");
+    const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+    const r = spawnSync(process.execPath, [tsc, "-p", join(root, "tsconfig.build.json")], { stdio: "inherit", cwd: root });
+    if (r.status !== 0) {
+        process.stderr.write("the TypeScript sources do not compile (see above); fix them, or run `npm run typecheck`.\n");
+        process.exit(3);
+    }
+    writeFileSync(stamp, "");
+    const now = new Date();
+    utimesSync(stamp, now, now);
+}
+
+if (force) process.exit(0);
+
+const [tool, ...args] = process.argv.slice(2);
+if (!tool || !/^[\w-]+$/.test(tool)) {
+    process.stderr.write("usage: node offline/launch.mjs <tool> [args...]\n");
+    process.exit(2);
+}
+const { main } = createRequire(import.meta.url)(join(build, "offline", `${tool}.js`));
+if (typeof main !== "function") {
+    process.stderr.write(`offline/${tool}.ts exports no main(argv)\n`);
+    process.exit(2);
+}
+try {
+    process.exitCode = await main(args);
+} catch (e) {
+    process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 3;
+}

@@ -1,0 +1,76 @@
+// The critical path the plan prints, and the pieces the benchmark is built from. Nothing here is
+// timed: speed targets live in `npm run bench`.
+import { strict as assert } from "assert";
+import { checkCriticalPath } from "../offline/bench";
+import { criticalPath, PathResource } from "../offline/critical-path";
+import { planStack } from "../offline/plan";
+import { evaluatePolicies, packConfigFor } from "../offline/policy-runner";
+import { platformConfigOf, policyConfigOf, policyResources } from "../offline/run-stack";
+import { syntheticStack } from "../offline/synthetic";
+import { run } from "./helpers/stack";
+
+function resource(name: string, type: string, component: string, dependencies: string[] = []): PathResource {
+    return { urn: name, name, type, component, dependencies };
+}
+
+describe("critical path", () => {
+    it("counts the waits for readiness on the longest chain, not the objects created in between", () => {
+        const path = criticalPath([
+            resource("ns", "kubernetes:core/v1:Namespace", "garage"),
+            resource("role", "kubernetes:rbac.authorization.k8s.io/v1:Role", "garage", ["ns"]),
+            resource("garage", "kubernetes:apps/v1:StatefulSet", "garage", ["role"]),
+            resource("garage-bootstrap", "kubernetes:batch/v1:Job", "garage", ["garage"]),
+            resource("cm", "kubernetes:core/v1:ConfigMap", "dagster", ["garage-bootstrap"]),
+            resource("dagster", "kubernetes:helm.sh/v3:Release", "dagster", ["cm"]),
+            resource("hive-metastore", "kubernetes:apps/v1:Deployment", "database", ["garage-bootstrap"]),
+            resource("trino", "kubernetes:helm.sh/v4:Chart", "trino", ["hive-metastore"]),
+        ]);
+        assert.equal(path.waits, 4);
+        assert.deepEqual(path.steps.map((s) => s.name), ["garage", "garage-bootstrap", "hive-metastore", "trino"]);
+        assert.deepEqual(path.readyAfter, { garage: 2, dagster: 3, database: 3, trino: 4 });
+        assert.deepEqual(checkCriticalPath(path), []);
+    });
+
+    it("is what the plan prints: storage → bootstrap → metastore → Trino, with Airbyte and Dagster beside Trino", async () => {
+        for (const stack of ["dev", "prod"]) {
+            const plan = await planStack(stack);
+            assert.deepEqual(plan.criticalPath.steps.map((s) => `${s.kind} ${s.name}`), ["StatefulSet garage", "Job garage-bootstrap", "Deployment hive-metastore", "Chart trino"]);
+            assert.deepEqual(checkCriticalPath(plan.criticalPath), []);
+            assert.ok(plan.criticalPath.readyAfter.dagster < plan.criticalPath.readyAfter.trino);
+            assert.ok(plan.criticalPath.readyAfter.airbyte < plan.criticalPath.readyAfter.trino);
+        }
+    });
+
+    it("flags a chain longer than the dependencies require: Dagster made to wait for Trino", async () => {
+        const plan = await planStack("dev");
+        const trino = plan.resources.find((r) => r.type === "kubernetes:helm.sh/v4:Chart")!;
+        const resources = plan.resources.map((r) => (r.type === "kubernetes:helm.sh/v3:Release" && r.name === "dagster" ? { ...r, dependencies: [...r.dependencies, trino.urn] } : r));
+        const problems = checkCriticalPath(criticalPath(resources));
+        assert.equal(problems.length, 2);
+        assert.match(problems.join("\n"), /Chart trino → Release dagster/);
+        assert.match(problems.join("\n"), /dagster is ready only after 5 waits, not in parallel to Trino \(4\)/);
+    });
+});
+
+describe("benchmark inputs", () => {
+    it("synthetic stacks have the size asked for, realistic objects, and pass every policy", async () => {
+        const r = await run("staging");
+        const cfg = platformConfigOf("staging");
+        const resources = syntheticStack(2_000, { base: policyResources(r.raw.resources), namespaces: cfg.namespaces, clusterDomain: cfg.clusterDomain });
+        assert.equal(resources.length, 2_000);
+        assert.equal(new Set(resources.map((x) => x.urn)).size, 2_000);
+        const kinds = new Set(resources.map((x) => x.type.split(":").pop()));
+        for (const k of ["Deployment", "Service", "ConfigMap", "Secret", "Role", "NetworkPolicy", "Chart", "Release"]) assert.ok(kinds.has(k), k);
+        const report = await evaluatePolicies(resources, packConfigFor(policyConfigOf(cfg)));
+        assert.deepEqual(report.violations, []);
+        assert.deepEqual(report.skipped, []);
+    });
+
+    it("a plan without the SDK's stack traces has exactly the resources, inputs and outputs of one with them", async () => {
+        const fast = await planStack("staging", { stackTraces: false });
+        const traced = await planStack("staging", { stackTraces: true });
+        assert.deepEqual(fast.resources, traced.resources);
+        assert.deepEqual(fast.outputs, traced.outputs);
+        assert.deepEqual(fast.policy, traced.policy);
+    });
+});
