@@ -82,13 +82,3 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
         throw e;
     }
 }
-
-if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => process.exit(code),
-        (e: unknown) => {
-            console.error(e);
-            process.exit(EXIT.failure);
-        },
-    );
-}

@@ -128,25 +128,29 @@ const HEX = "0123456789abcdef";
 const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /**
- * What the cluster holds after a run is deployed: every Kubernetes object it created, with its id
- * and state as the API returns it (a Secret's `stringData` becomes base64 `data`, still secret).
+ * A Kubernetes object as the API returns it to a read: its id (`namespace/name`) and state, with a
+ * Secret's `stringData` turned into `data` by `encode`. Undefined for what is not an API object.
  */
-export function clusterObjectsOf(resources: RecordedResource[]): ClusterObject[] {
-    const out: ClusterObject[] = [];
-    for (const r of resources) {
-        if (!r.custom || r.read || !r.type.startsWith("kubernetes:") || r.type.startsWith("kubernetes:helm")) continue;
-        const metadata = unwrapSecrets(r.inputs.metadata) as { name?: string; namespace?: string } | undefined;
-        if (!metadata?.name) continue;
-        const state: Record<string, unknown> = { ...r.inputs };
-        if (r.type === "kubernetes:core/v1:Secret" && r.inputs.stringData !== undefined) {
-            const plain = unwrapSecrets(r.inputs.stringData) as Record<string, string>;
-            const data = Object.fromEntries(Object.entries(plain).map(([k, v]) => [k, Buffer.from(String(v)).toString("base64")]));
-            delete state.stringData;
-            state.data = { [SIG]: SECRET_SIG, value: { ...(unwrapSecrets(r.inputs.data) as object), ...data } };
-        }
-        out.push({ type: r.type, id: metadata.namespace ? `${metadata.namespace}/${metadata.name}` : metadata.name, state });
+export function clusterObject(type: string, inputs: Record<string, unknown>, encode: (stringData: unknown, data: unknown) => unknown): ClusterObject | undefined {
+    if (!type.startsWith("kubernetes:") || type.startsWith("kubernetes:helm")) return undefined;
+    const metadata = unwrapSecrets(inputs.metadata) as { name?: string; namespace?: string } | undefined;
+    if (!metadata?.name) return undefined;
+    const state: Record<string, unknown> = { ...inputs };
+    if (type === "kubernetes:core/v1:Secret" && inputs.stringData !== undefined) {
+        state.data = encode(inputs.stringData, inputs.data);
+        delete state.stringData;
     }
-    return out;
+    return { type, id: metadata.namespace ? `${metadata.namespace}/${metadata.name}` : metadata.name, state };
+}
+
+/** What the cluster holds after a run is deployed: every Kubernetes object it created (Secret data base64, still secret). */
+export function clusterObjectsOf(resources: RecordedResource[]): ClusterObject[] {
+    const encode = (stringData: unknown, data: unknown) => {
+        const plain = unwrapSecrets(stringData) as Record<string, string>;
+        const encoded = Object.fromEntries(Object.entries(plain).map(([k, v]) => [k, Buffer.from(String(v)).toString("base64")]));
+        return { [SIG]: SECRET_SIG, value: { ...(unwrapSecrets(data) as object), ...encoded } };
+    };
+    return resources.flatMap((r) => (r.custom && !r.read ? (clusterObject(r.type, r.inputs, encode) ?? []) : []));
 }
 
 /** Outputs the real providers compute and the program reads. */

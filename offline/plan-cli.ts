@@ -92,13 +92,3 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
         return EXIT.failure;
     }
 }
-
-if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => process.exit(code),
-        (e: unknown) => {
-            console.error(e);
-            process.exit(EXIT.failure);
-        },
-    );
-}

@@ -8,7 +8,7 @@ import { COMPONENT_LABEL } from "../components/labels";
 import * as fs from "fs";
 import * as path from "path";
 import { CriticalPath, criticalPath, renderCriticalPath } from "./critical-path";
-import { ClusterObject, maskSecrets, RecordedResource, STACK_TYPE } from "./engine";
+import { ClusterObject, clusterObject, maskSecrets, RecordedResource, STACK_TYPE } from "./engine";
 import { evaluatePolicies, mandatory, PackConfig, packConfigFor, PolicyReport, ResourceForPolicy } from "./policy-runner";
 import { platformConfigOf, policyConfigOf, policyResources, runStack, StackRunOptions } from "./run-stack";
 import { loadProject } from "./stack-config";
@@ -138,19 +138,8 @@ export class UpstreamPlanError extends Error {}
 
 /** What a deployed plan leaves in the cluster, for reads (`.get`) of a stack built on it; secrets stay masked. */
 export function clusterObjectsOfPlan(plan: Plan): ClusterObject[] {
-    const out: ClusterObject[] = [];
-    for (const r of plan.resources) {
-        if (!r.custom || r.state !== undefined || !r.type.startsWith("kubernetes:") || r.type.startsWith("kubernetes:helm")) continue;
-        const metadata = r.inputs.metadata as { name?: string; namespace?: string } | undefined;
-        if (!metadata?.name) continue;
-        const state: Record<string, unknown> = { ...r.inputs };
-        if (r.type === "kubernetes:core/v1:Secret" && isRecord(r.inputs.stringData)) {
-            state.data = { ...(isRecord(r.inputs.data) ? r.inputs.data : {}), ...r.inputs.stringData };
-            delete state.stringData;
-        }
-        out.push({ type: r.type, id: metadata.namespace ? `${metadata.namespace}/${metadata.name}` : metadata.name, state });
-    }
-    return out;
+    const merge = (stringData: unknown, data: unknown) => ({ ...(isRecord(data) ? data : {}), ...(isRecord(stringData) ? stringData : {}) });
+    return plan.resources.flatMap((r) => (r.custom && r.state === undefined ? (clusterObject(r.type, r.inputs, merge) ?? []) : []));
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
