@@ -10,7 +10,7 @@ import { Address, Endpoint, RELEASES, serviceEndpoint, urlOf, wire, WiringEdge }
 import type { SizeProfile } from "./config";
 import { PodSize, scaleSizes } from "./sizing";
 import { DatabaseCredentials } from "./postgres";
-import { childOptions } from "./k8s";
+import { childOptions, restrictedContainerSecurity } from "./k8s";
 
 export const AIRBYTE_REPOSITORY = "https://airbytehq.github.io/charts";
 /** Where the suggested S3 destination lands data in the lakehouse bucket. */
@@ -135,15 +135,7 @@ export function airbyteValues(args: AirbyteArgs): Record<string, unknown> {
  * pods Airbyte launches are its own, which is why the namespace enforces `baseline`.
  */
 const POD_SECURITY = { runAsNonRoot: true, runAsUser: AIRBYTE_UID, runAsGroup: AIRBYTE_UID, fsGroup: AIRBYTE_UID, seccompProfile: { type: "RuntimeDefault" } };
-const CONTAINER_SECURITY = {
-    allowPrivilegeEscalation: false,
-    runAsNonRoot: true,
-    runAsUser: AIRBYTE_UID,
-    runAsGroup: AIRBYTE_UID,
-    readOnlyRootFilesystem: false,
-    capabilities: { drop: ["ALL"] },
-    seccompProfile: { type: "RuntimeDefault" },
-};
+const CONTAINER_SECURITY = { ...restrictedContainerSecurity(false), runAsUser: AIRBYTE_UID, runAsGroup: AIRBYTE_UID };
 
 export class Airbyte extends pulumi.ComponentResource {
     /** The server Service the chart creates: `airbyte-airbyte-server-svc.<ns>.svc.<domain>:8001`. */

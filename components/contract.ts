@@ -4,7 +4,7 @@
 // is added without a version change; renaming or removing one, or changing its meaning, is a new
 // version, and a consumer refuses a contract version it was not written for.
 import * as pulumi from "@pulumi/pulumi";
-import { AddressEntry, addressEntry, ServiceId } from "./addresses";
+import { AddressEntry } from "./addresses";
 import { COMPONENTS, ComponentName } from "./config";
 import type { DatabaseCredentials } from "./postgres";
 
@@ -75,11 +75,6 @@ export interface PlatformOutputs {
     clusterDomain: string;
     /** The components this stack deploys. */
     components: Partial<ComponentContracts>;
-}
-
-/** The address entry of a service in a namespace (the shape every contract service has). */
-export function serviceEntry(id: ServiceId, namespace: string, clusterDomain: string): AddressEntry {
-    return addressEntry(id, namespace, clusterDomain);
 }
 
 /** A referenced stack's outputs cannot serve this stack. */

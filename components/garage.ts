@@ -9,7 +9,7 @@ import { Address, Endpoint, podEndpoint, serviceEndpoint, urlOf } from "./addres
 import { parseQuantity, Resources } from "./config";
 import { BootstrapGrant, BootstrapPlan, renderBootstrapScript } from "./garage-bootstrap";
 import { checksum, childOptions, envFromSecret, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity } from "./k8s";
-import { deliveredLabels, handoffLabels, platformLabels } from "./labels";
+import { credentialLabels, platformLabels } from "./labels";
 import type { ComponentName } from "./config";
 
 /**
@@ -301,7 +301,7 @@ export class Garage extends pulumi.ComponentResource {
                     metadata: {
                         name: secretName,
                         namespace: consumer.namespace,
-                        labels: consumer.handoff ? handoffLabels("garage", consumer.component, args.environment) : deliveredLabels(consumer.component, "garage", args.environment),
+                        labels: credentialLabels("garage", consumer.component, args.environment, consumer.handoff),
                     },
                     type: "Opaque",
                     stringData: { [ACCESS_KEY_ID]: accessKeyId, [SECRET_ACCESS_KEY]: secret.hex },

@@ -26,6 +26,11 @@ export function deliveredLabels(consumer: ComponentName, issuer: ComponentName, 
 
 export const ISSUED_FOR_LABEL = "lakehouse-platform/issued-for";
 
+/** Labels of a consumer's credentials Secret: delivered into its namespace, or a handoff in the issuer's. */
+export function credentialLabels(issuer: ComponentName, consumer: ComponentName, environment: string, handoff = false): Record<string, string> {
+    return handoff ? handoffLabels(issuer, consumer, environment) : deliveredLabels(consumer, issuer, environment);
+}
+
 /**
  * Labels of credentials a component issues for a component another stack deploys (split stacks):
  * the Secret stays in the issuer's namespace, and that stack copies it into its own.

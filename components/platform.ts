@@ -8,7 +8,7 @@ import { Dagster } from "./dagster";
 import { ACCESS_KEY_ID, Garage, GarageConsumer, SECRET_ACCESS_KEY } from "./garage";
 import { copySecret } from "./handoff";
 import { HiveMetastore } from "./hive-metastore";
-import { deliveredLabels } from "./labels";
+import { credentialLabels } from "./labels";
 import { Namespaces } from "./namespaces";
 import { NetworkPolicies, OutsideEgress, outsideEgress } from "./network-policies";
 import { DatabaseConsumer, MetadataDatabase } from "./postgres";
@@ -60,6 +60,11 @@ export function databaseConsumers(cfg: PlatformConfig): DatabaseConsumer[] {
         if (mode === undefined) return [];
         return [{ ...c, namespace: mode === "local" ? cfg.namespaces[c.component] : cfg.namespaces.database, handoff: mode === "handoff" }];
     });
+}
+
+/** A service as the contract publishes it: its endpoint, the component it belongs to and its URL. */
+function published(component: ComponentName, service: Endpoint, url: string): AddressEntry {
+    return { ...service, component, url };
 }
 
 /** The Endpoint part of a published address entry. */
@@ -147,7 +152,7 @@ export class LakehousePlatform extends pulumi.ComponentResource {
                 `${consumer}-${issuer === "garage" ? "garage" : "postgres"}-credentials`,
                 { namespace: ref.namespace, name: ref.secretName },
                 { namespace: home, name: ref.secretName },
-                deliveredLabels(component, issuer, cfg.environment),
+                credentialLabels(issuer, component, cfg.environment),
                 { parent: this, provider: this.provider, dependsOn: [namespaces] },
             );
             return { ref: { ...ref, namespace: home }, dependsOn: [copy] };
@@ -184,7 +189,7 @@ export class LakehousePlatform extends pulumi.ComponentResource {
             const garage = this.garage;
             publish("garage", {
                 namespace: cfg.namespaces.garage,
-                services: { s3: { ...garage.s3Service, component: "garage", url: garage.s3Endpoint } },
+                services: { s3: published("garage", garage.s3Service, garage.s3Endpoint) },
                 region: garage.region,
                 buckets: { ...cfg.buckets },
                 credentials: Object.fromEntries(
@@ -240,8 +245,8 @@ export class LakehousePlatform extends pulumi.ComponentResource {
             publish("database", {
                 namespace: cfg.namespaces.database,
                 services: {
-                    postgres: { ...db.postgresService, component: "database", url: db.postgresEndpoint },
-                    hiveMetastore: { ...this.hiveMetastore.metastoreService, component: "database", url: this.hiveMetastore.metastoreUri },
+                    postgres: published("database", db.postgresService, db.postgresEndpoint),
+                    hiveMetastore: published("database", this.hiveMetastore.metastoreService, this.hiveMetastore.metastoreUri),
                 },
                 warehouse: this.hiveMetastore.warehouse,
                 credentials: Object.fromEntries(Object.entries(db.credentials).map(([consumer, c]) => [consumer, { ...c }])),
@@ -272,7 +277,7 @@ export class LakehousePlatform extends pulumi.ComponentResource {
             );
             publish("trino", {
                 namespace: cfg.namespaces.trino,
-                services: { coordinator: { ...this.trino.coordinatorService, component: "trino", url: this.trino.coordinatorUrl } },
+                services: { coordinator: published("trino", this.trino.coordinatorService, this.trino.coordinatorUrl) },
                 catalog: this.trino.catalog,
             });
         }
@@ -298,7 +303,7 @@ export class LakehousePlatform extends pulumi.ComponentResource {
             );
             publish("airbyte", {
                 namespace: cfg.namespaces.airbyte,
-                services: { server: { ...this.airbyte.serverService, component: "airbyte", url: this.airbyte.serverUrl } },
+                services: { server: published("airbyte", this.airbyte.serverService, this.airbyte.serverUrl) },
                 apiUrl: this.airbyte.apiUrl,
             });
         }
@@ -332,7 +337,7 @@ export class LakehousePlatform extends pulumi.ComponentResource {
             );
             publish("dagster", {
                 namespace: cfg.namespaces.dagster,
-                services: { webserver: { ...this.dagster.webserverService, component: "dagster", url: this.dagster.webserverUrl } },
+                services: { webserver: published("dagster", this.dagster.webserverService, this.dagster.webserverUrl) },
             });
         }
 

@@ -8,7 +8,7 @@ import { createHash, createHmac, pbkdf2Sync } from "crypto";
 import { Endpoint, jdbcPostgresUrl, serviceEndpoint } from "./addresses";
 import { Resources } from "./config";
 import { checksum, childOptions, envFromSecret, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity } from "./k8s";
-import { deliveredLabels, handoffLabels, platformLabels } from "./labels";
+import { credentialLabels, platformLabels } from "./labels";
 import type { ComponentName } from "./config";
 
 /** uid and gid of the `postgres` user in the official (Debian-based) image. */
@@ -180,7 +180,7 @@ export class MetadataDatabase extends pulumi.ComponentResource {
                     metadata: {
                         name: secretName,
                         namespace: c.namespace,
-                        labels: c.handoff ? handoffLabels("database", c.component, args.environment) : deliveredLabels(c.component, "database", args.environment),
+                        labels: credentialLabels("database", c.component, args.environment, c.handoff),
                     },
                     type: "Opaque",
                     stringData: { username: c.role, [c.passwordKey]: password.result },

@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { CORE_SCHEMA, load } from "js-yaml";
 import { PROJECT_DIR } from "./stack-config";
+import { isMap } from "../policies/lib/strings";
 
 export interface ChartKeys {
     chart: string;
@@ -19,8 +20,6 @@ export interface ChartKeys {
     emptyMaps: string[];
     templateReads: string[];
 }
-
-const isMap = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * Records every key path of a defaults tree. The items of a list of maps (such as Dagster's

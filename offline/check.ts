@@ -8,12 +8,11 @@ import { DEFAULT_CONFIG } from "../policies/lib/config";
 import { EXIT } from "./plan-cli";
 import { PLAN_FORMAT, planPolicyResources, PlanResource, renderPolicySection } from "./plan";
 import { evaluatePolicies, mandatory, PackConfig, packConfigFor, PolicyReport, ResourceForPolicy } from "./policy-runner";
+import { isMap } from "../policies/lib/strings";
 
 const USAGE = "usage: npm run check -- FILE [--policy-config FILE]";
 
 export class ResourcesFileError extends Error {}
-
-const isMap = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** The resources (and the pack configuration a plan carries) of a resources file's JSON. */
 export function readResources(doc: unknown): { resources: ResourceForPolicy[]; config?: PackConfig } {

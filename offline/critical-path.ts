@@ -29,6 +29,7 @@ export interface CriticalPath {
     readyAfter: Record<string, number>;
 }
 
+/** `kubernetes:apps/v1:StatefulSet` → `StatefulSet`; `random:index/randomPassword:RandomPassword` → `RandomPassword`. */
 export function kindOf(type: string): string {
     return type.split(":").pop() ?? type;
 }

@@ -7,10 +7,11 @@ import { PlatformConfig } from "../components/config";
 import { COMPONENT_LABEL } from "../components/labels";
 import * as fs from "fs";
 import * as path from "path";
-import { CriticalPath, criticalPath, renderCriticalPath } from "./critical-path";
+import { CriticalPath, criticalPath, kindOf, renderCriticalPath } from "./critical-path";
 import { ClusterObject, clusterObject, maskSecrets, RecordedResource, STACK_TYPE } from "./engine";
 import { evaluatePolicies, mandatory, PackConfig, packConfigFor, PolicyReport, ResourceForPolicy } from "./policy-runner";
 import { platformConfigOf, policyConfigOf, policyResources, runStack, StackRunOptions } from "./run-stack";
+import { isMap } from "../policies/lib/strings";
 import { loadProject } from "./stack-config";
 
 export const PLAN_FORMAT = "lakehouse-platform/plan@1";
@@ -84,11 +85,6 @@ function componentOf(r: RecordedResource, byUrn: Map<string, RecordedResource>):
     return "platform";
 }
 
-/** `kubernetes:apps/v1:StatefulSet` → `StatefulSet`; `random:index/randomPassword:RandomPassword` → `RandomPassword`. */
-export function kindOf(type: string): string {
-    return type.split(":").pop() ?? type;
-}
-
 export function planResources(resources: RecordedResource[]): PlanResource[] {
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
     return resources
@@ -138,12 +134,8 @@ export class UpstreamPlanError extends Error {}
 
 /** What a deployed plan leaves in the cluster, for reads (`.get`) of a stack built on it; secrets stay masked. */
 export function clusterObjectsOfPlan(plan: Plan): ClusterObject[] {
-    const merge = (stringData: unknown, data: unknown) => ({ ...(isRecord(data) ? data : {}), ...(isRecord(stringData) ? stringData : {}) });
+    const merge = (stringData: unknown, data: unknown) => ({ ...(isMap(data) ? data : {}), ...(isMap(stringData) ? stringData : {}) });
     return plan.resources.flatMap((r) => (r.custom && r.state === undefined ? (clusterObject(r.type, r.inputs, merge) ?? []) : []));
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-    return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 /**
