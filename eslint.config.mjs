@@ -4,7 +4,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-    { ignores: ["node_modules/", "bin/", "scratch/", ".build/"] },
+    { ignores: ["node_modules/", "bin/", "policies/bin/", "scratch/", ".build/"] },
     js.configs.recommended,
     ...tseslint.configs.recommendedTypeChecked,
     {
@@ -39,8 +39,8 @@ export default tseslint.config(
     },
     { files: ["*.mjs"], ...tseslint.configs.disableTypeChecked },
     {
-        // Test fixtures that stand in for command-line tools: plain CommonJS run by node.
-        files: ["tests/fixtures/**/*.js"],
+        // Test fixtures that stand in for command-line tools, and fixture packs: plain CommonJS run by node.
+        files: ["tests/fixtures/**/*.js", "offline/bench-packs/**/*.js"],
         ...tseslint.configs.disableTypeChecked,
         languageOptions: {
             ...tseslint.configs.disableTypeChecked.languageOptions,

@@ -2,6 +2,7 @@
 // and reported in one error (key, bad value, what would be valid) before any resource exists.
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_KEYS, ConfigKey, ConfigKeyName } from "./config-schema";
+import { closestName } from "./suggest";
 
 export const COMPONENTS = ["garage", "database", "trino", "airbyte", "dagster"] as const;
 export type ComponentName = (typeof COMPONENTS)[number];
@@ -301,30 +302,6 @@ function componentList(r: ConfigReader, key: "components" | "downstreamComponent
     return { listed, names: out.sort((a, b) => COMPONENTS.indexOf(a) - COMPONENTS.indexOf(b)) };
 }
 
-function editDistance(a: string, b: string): number {
-    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-        let diagonal = row[0];
-        row[0] = i;
-        for (let j = 1; j <= b.length; j++) {
-            const above = row[j];
-            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
-            diagonal = above;
-        }
-    }
-    return row[b.length];
-}
-
-function closestKey(key: string): string | undefined {
-    let best: string | undefined;
-    let bestDistance = Infinity;
-    for (const known of Object.keys(CONFIG_KEYS)) {
-        const d = editDistance(key, known);
-        if (d < bestDistance) [best, bestDistance] = [known, d];
-    }
-    return bestDistance <= Math.max(2, Math.floor(key.length / 4)) ? best : undefined;
-}
-
 /**
  * Validates raw stack configuration (the project's keys without the `<project>:` prefix, values
  * as the Pulumi CLI passes them: strings, arrays as JSON) and returns the typed configuration.
@@ -335,7 +312,7 @@ export function parsePlatformConfig(raw: Record<string, string>, project: string
 
     for (const key of Object.keys(raw)) {
         if (!(key in CONFIG_KEYS)) {
-            const hint = closestKey(key);
+            const hint = closestName(key, Object.keys(CONFIG_KEYS));
             r.problems.push({
                 key: r.fullKey(key),
                 value: raw[key],

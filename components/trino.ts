@@ -1,12 +1,13 @@
 // Trino, with an Iceberg catalog on the Hive Metastore and Garage, from the official chart.
 //
-// Deployed with `helm.v4.Chart`: the chart needs no Helm hook (its only hooks are `helm test`
-// pods, which have no place in a deployment), and rendering it client-side makes every object a
-// Pulumi resource: previews show exact diffs of the catalog ConfigMap and Deployments, the policy
-// pack sees the Services the chart creates, and Pulumi waits for the coordinator to be ready before
-// anything that depends on Trino starts. The price is that Helm keeps no release record.
+// Deployed with `helm.v3.Release`, like Airbyte and Dagster. A `helm.v4.Chart` is built by the
+// Kubernetes provider (a multi-language component): the policy pack then sees the Chart with no
+// inputs and only the objects the provider renders, which exist in `pulumi preview` but in no
+// offline run, since nothing here renders charts. As a Release, the pack judges the same values
+// (the catalog text with its metastore and S3 addresses) in `pulumi preview --policy-pack` and in
+// `npm run plan`, and Helm's wait still holds Dagster's dbt runs until the coordinator is ready.
 // Imported from its module: `k8s.helm` would also load the deprecated helm.v3.Chart and its YAML machinery.
-import { Chart as HelmChart } from "@pulumi/kubernetes/helm/v4/chart";
+import { Release as HelmRelease } from "@pulumi/kubernetes/helm/v3/release";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify as toProperties } from "dot-properties";
 import { Address, Endpoint, RELEASES, serviceEndpoint, urlOf, wire, WiringEdge } from "./addresses";
@@ -128,28 +129,32 @@ export class Trino extends pulumi.ComponentResource {
     public readonly wiring: WiringEdge[];
     /** Name of the Iceberg catalog. */
     public readonly catalog: string;
-    public readonly chart: HelmChart;
+    public readonly release: HelmRelease;
 
     constructor(name: string, args: TrinoArgs, opts?: pulumi.ComponentResourceOptions) {
         super("lakehouse:query:Trino", name, {}, opts);
         this.coordinatorService = serviceEndpoint("trino", args.namespace, args.clusterDomain);
         this.coordinatorUrl = urlOf(this.coordinatorService, "http");
         this.catalog = args.catalogName;
-        const catalog = (property: string) => ({ type: "kubernetes:helm.sh/v4:Chart", name, path: `values.catalogs.${args.catalogName} › ${property}` });
+        const catalog = (property: string) => ({ type: "kubernetes:helm.sh/v3:Release", name, path: `values.catalogs.${args.catalogName} › ${property}` });
         this.wiring = [
             wire("trino", "hiveMetastore", args.metastore.service, args.metastore.url, catalog("hive.metastore.uri")),
             wire("trino", "garageS3", args.s3.service, args.s3.url, catalog("s3.endpoint")),
         ];
 
-        this.chart = new HelmChart(
+        this.release = new HelmRelease(
             name,
             {
+                // Named explicitly: without a name the release gets a random suffix, and every Service name with it.
+                name: RELEASES.trino,
                 chart: "trino",
                 version: args.chartVersion,
                 repositoryOpts: { repo: TRINO_REPOSITORY },
                 namespace: args.namespace,
-                name: RELEASES.trino,
                 values: trinoValues(args),
+                // Helm waits for the coordinator and workers to be ready (the JVMs take a minute).
+                timeout: 600,
+                maxHistory: 10,
             },
             childOptions(this, opts),
         );

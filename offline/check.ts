@@ -1,82 +1,151 @@
 // npm run check -- FILE [--policy-config FILE]
-// Runs the pack's policies over a resources file: a plan written by `npm run plan -- --json`, or
-// any JSON list of resources ({ type, name, urn?, inputs | props }), from another program too.
-// Exit status: 0 no mandatory violation, 1 a mandatory violation, 2 bad input.
+// The policy gate over a resources file: a plan written by `npm run plan -- --json`, or any JSON
+// list of resources ({ type, name, urn?, inputs | props, outputs? }), from another program too.
+// The verdicts come from the pack as shipped, over the CLI's protocol (crossguard/), exactly as
+// `npm run plan` and `pulumi preview --policy-pack policies` reach them.
+// Exit status: 0 no mandatory violation, 1 a mandatory violation, 2 bad input, 3 a failure (a
+// policy that throws fails the gate, as it fails `pulumi preview`).
 import * as fs from "fs";
 import { parseArgs } from "util";
-import { DEFAULT_CONFIG } from "../policies/lib/config";
-import { EXIT } from "./plan-cli";
-import { PLAN_FORMAT, planPolicyResources, PlanResource, renderPolicySection } from "./plan";
-import { evaluatePolicies, mandatory, PackConfig, packConfigFor, PolicyReport, ResourceForPolicy } from "./policy-runner";
+import { EngineResource, secret } from "./crossguard/engine-view";
+import { ConfigLayer, runGate } from "./crossguard/gate";
+import { mandatory, PolicyFailure } from "./crossguard/judge";
+import { PackConfigError } from "./crossguard/pack-config";
+import { PackStartError } from "./crossguard/pack-host";
+import { SECRET_MASK, STACK_TYPE } from "./engine";
+import { EXIT } from "./exit";
+import { engineResourcesOfPlan, Plan, PLAN_FORMAT, renderPolicySection } from "./plan";
 import { isMap } from "../policies/lib/strings";
 
-const USAGE = "usage: npm run check -- FILE [--policy-config FILE]";
+const USAGE = `usage: npm run check -- FILE [--policy-config FILE]
+
+Judges a resources file with the policy pack (policies/), started and spoken to as
+\`pulumi preview --policy-pack policies\` does. FILE is a plan (\`npm run plan -- --json FILE\`) or a
+JSON list of resources { "type", "name", "urn"?, "inputs" | "props", "outputs"? }, also under a
+top-level "resources". --policy-config FILE is a --policy-pack-config file, merged over the plan's
+own pack configuration (or over the policies' defaults for a plain list).
+
+Exit status: 0 no mandatory violation, 1 a mandatory violation, 2 bad input, 3 a failure.`;
 
 export class ResourcesFileError extends Error {}
 
-/** The resources (and the pack configuration a plan carries) of a resources file's JSON. */
-export function readResources(doc: unknown): { resources: ResourceForPolicy[]; config?: PackConfig } {
-    if (isMap(doc) && typeof doc.format === "string") {
-        if (doc.format !== PLAN_FORMAT) throw new ResourcesFileError(`unsupported format ${JSON.stringify(doc.format)}; this version reads ${PLAN_FORMAT}`);
-        if (!Array.isArray(doc.resources)) throw new ResourcesFileError("a plan without a resources list");
-        const policy = isMap(doc.policy) && isMap(doc.policy.config) ? (doc.policy.config as PackConfig) : undefined;
-        return { resources: planPolicyResources(doc.resources as PlanResource[]), config: policy };
-    }
-    const list = Array.isArray(doc) ? doc : isMap(doc) && Array.isArray(doc.resources) ? doc.resources : undefined;
-    if (!list) throw new ResourcesFileError("expected a plan, a list of resources, or { resources: [...] }");
-    const resources = list.map((item: unknown, i): ResourceForPolicy => {
-        if (!isMap(item)) throw new ResourcesFileError(`resources[${i}] is not an object`);
-        if (typeof item.type !== "string" || typeof item.name !== "string") throw new ResourcesFileError(`resources[${i}] needs a string type and name`);
-        const props = item.inputs ?? item.props ?? {};
-        if (!isMap(props)) throw new ResourcesFileError(`resources[${i}].inputs is not an object`);
-        const urn = typeof item.urn === "string" ? item.urn : `urn:pulumi:check::file::${item.type}::${item.name}`;
-        const state = isMap(item.state) ? item.state : isMap(item.outputs) ? item.outputs : props;
-        return { type: item.type, name: item.name, urn, props, outputs: state };
-    });
-    return { resources };
+export interface ResourcesFile {
+    resources: EngineResource[];
+    /** The pack configuration a plan carries. */
+    config?: ConfigLayer;
+    stack: string;
+    project: string;
 }
 
-export async function checkFile(file: string, policyConfigFile?: string): Promise<{ report: PolicyReport; resources: number }> {
-    let doc: unknown;
+const FILE_PROJECT = "file";
+const FILE_STACK = "check";
+
+/** The resources (and the pack configuration a plan carries) of a resources file's JSON. */
+export function readResources(doc: unknown, source = "the file"): ResourcesFile {
+    if (isMap(doc) && typeof doc.format === "string") {
+        if (doc.format !== PLAN_FORMAT) throw new ResourcesFileError(`${source}: unsupported format ${JSON.stringify(doc.format)}; this version reads ${PLAN_FORMAT} (plan the stack again)`);
+        if (!Array.isArray(doc.resources)) throw new ResourcesFileError(`${source}: a plan without a resources list`);
+        const plan = doc as unknown as Plan;
+        const config = isMap(plan.policy) && isMap(plan.policy.config) ? { doc: plan.policy.config, source: `carried by ${source}` } : undefined;
+        return { resources: engineResourcesOfPlan(plan.resources), config, stack: plan.stack, project: plan.project };
+    }
+    const list = Array.isArray(doc) ? doc : isMap(doc) && Array.isArray(doc.resources) ? doc.resources : undefined;
+    if (!list) throw new ResourcesFileError(`${source}: expected a plan, a list of resources, or { "resources": [...] }`);
+    const root: EngineResource = {
+        urn: `urn:pulumi:${FILE_STACK}::${FILE_PROJECT}::${STACK_TYPE}::${FILE_PROJECT}-${FILE_STACK}`,
+        type: STACK_TYPE,
+        name: `${FILE_PROJECT}-${FILE_STACK}`,
+        custom: false,
+        registered: true,
+        inputs: {},
+        outputs: {},
+        dependencies: [],
+        propertyDependencies: {},
+        options: { protect: false, ignoreChanges: [], additionalSecretOutputs: [], aliases: [] },
+    };
+    const resources = list.map((item: unknown, i): EngineResource => {
+        if (!isMap(item)) throw new ResourcesFileError(`${source}: resources[${i}] is not an object`);
+        if (typeof item.type !== "string" || typeof item.name !== "string") throw new ResourcesFileError(`${source}: resources[${i}] needs a string type and name`);
+        const props = item.inputs ?? item.props ?? {};
+        if (!isMap(props)) throw new ResourcesFileError(`${source}: resources[${i}].inputs is not an object`);
+        const outputs = isMap(item.outputs) ? item.outputs : isMap(item.state) ? item.state : props;
+        const urn = typeof item.urn === "string" ? item.urn : `urn:pulumi:${FILE_STACK}::${FILE_PROJECT}::${item.type}::${item.name}`;
+        const unmask = (v: unknown): unknown => (v === SECRET_MASK ? secret(SECRET_MASK) : Array.isArray(v) ? v.map(unmask) : isMap(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unmask(x)])) : v);
+        return {
+            urn,
+            type: item.type,
+            name: item.name,
+            custom: true,
+            registered: true,
+            inputs: unmask(props) as Record<string, unknown>,
+            outputs: unmask(outputs) as Record<string, unknown>,
+            parent: root.urn,
+            dependencies: [],
+            propertyDependencies: {},
+            options: { protect: false, ignoreChanges: [], additionalSecretOutputs: [], aliases: [] },
+        };
+    });
+    return { resources: [root, ...resources], stack: FILE_STACK, project: FILE_PROJECT };
+}
+
+function readJson(file: string, what: string): unknown {
+    let text: string;
     try {
-        doc = JSON.parse(fs.readFileSync(file, "utf8"));
+        text = fs.readFileSync(file, "utf8");
     } catch (e) {
-        throw new ResourcesFileError(`cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`);
+        throw new ResourcesFileError(`cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : e instanceof Error ? e.message : String(e)}`);
     }
-    const { resources, config } = readResources(doc);
-    let packConfig = config ?? packConfigFor(DEFAULT_CONFIG);
-    if (policyConfigFile) {
-        try {
-            packConfig = JSON.parse(fs.readFileSync(policyConfigFile, "utf8")) as PackConfig;
-        } catch (e) {
-            throw new ResourcesFileError(`cannot read ${policyConfigFile}: ${e instanceof Error ? e.message : String(e)}`);
-        }
+    try {
+        return JSON.parse(text);
+    } catch (e) {
+        throw new ResourcesFileError(`${what} ${file} is not JSON: ${e instanceof Error ? e.message : String(e)}`);
     }
-    return { report: await evaluatePolicies(resources, packConfig), resources: resources.length };
+}
+
+/** Reads a `--policy-pack-config` file as a configuration layer. */
+export function readPolicyConfigFile(file: string): ConfigLayer {
+    return { doc: readJson(file, "the policy config"), source: file };
+}
+
+export async function checkFile(file: string, policyConfigFile?: string) {
+    const parsed = readResources(readJson(file, "the resources file"), file);
+    const layers: ConfigLayer[] = [];
+    if (parsed.config) layers.push(parsed.config);
+    if (policyConfigFile) layers.push(readPolicyConfigFile(policyConfigFile));
+    const identity = { organization: "organization", project: parsed.project, stack: parsed.stack, dryRun: true, config: {} };
+    return { gate: await runGate(parsed.resources, identity, layers), resources: parsed.resources.length };
 }
 
 export async function main(argv: string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): Promise<number> {
-    let parsed: { values: { "policy-config"?: string }; positionals: string[] };
+    let parsed: { values: { "policy-config"?: string; help?: boolean }; positionals: string[] };
     try {
-        parsed = parseArgs({ args: argv, options: { "policy-config": { type: "string" } }, strict: true, allowPositionals: true });
+        parsed = parseArgs({ args: argv, options: { "policy-config": { type: "string" }, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: true });
     } catch (e) {
-        err(`check: ${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
+        err(`check: ${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
         return EXIT.badInput;
+    }
+    if (parsed.values.help) {
+        out(USAGE);
+        return EXIT.ok;
     }
     if (parsed.positionals.length !== 1) {
-        err(`check: give one resources file\n${USAGE}`);
+        err(`check: give one resources file\n\n${USAGE}`);
         return EXIT.badInput;
     }
     try {
-        const { report, resources } = await checkFile(parsed.positionals[0], parsed.values["policy-config"]);
-        out(renderPolicySection(report, resources).join("\n"));
-        const failed = mandatory(report).length;
+        const { gate, resources } = await checkFile(parsed.positionals[0], parsed.values["policy-config"]);
+        out(renderPolicySection({ violations: gate.diagnostics, remediations: gate.remediations }, resources).join("\n"));
+        const failed = mandatory(gate).length;
         out(failed === 0 ? "\nResult: no mandatory violation." : `\nResult: ${failed} mandatory violation(s).`);
         return failed > 0 ? EXIT.violations : EXIT.ok;
     } catch (e) {
-        if (e instanceof ResourcesFileError) {
+        if (e instanceof ResourcesFileError || e instanceof PackConfigError) {
             err(`check: ${e.message}`);
             return EXIT.badInput;
+        }
+        if (e instanceof PolicyFailure || e instanceof PackStartError) {
+            err(`check: ${e.message}`);
+            return EXIT.failure;
         }
         throw e;
     }

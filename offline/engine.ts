@@ -5,7 +5,9 @@
 //
 // What differs from a real `pulumi up` (also in the README): providers do not run, so a resource's
 // state is its inputs plus the few outputs computed below (random values, StackReference outputs);
-// charts are not rendered; nothing is checked against a cluster.
+// charts are not rendered; nothing is checked against a cluster. URNs are built as the engine
+// builds them (the mock monitor's own scheme keeps only the parent's type), so plans, reports and
+// the policy pack see the URNs `pulumi preview` shows.
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 
@@ -42,6 +44,45 @@ export interface RecordedResource {
     deleteBeforeReplace: boolean;
     ignoreChanges: string[];
     additionalSecretOutputs: string[];
+    /** Aliases the program gives (URNs, or specs the engine turns into URNs). */
+    aliases: AliasSpec[];
+    /** Version of the resource's package, as the SDK sends it (names the default provider). */
+    version?: string;
+}
+
+/** An alias as the SDK sends it: a URN, or the parts the engine fills in from the resource. */
+export interface AliasSpec {
+    urn?: string;
+    name?: string;
+    type?: string;
+    stack?: string;
+    project?: string;
+    parentUrn?: string;
+    noParent?: boolean;
+}
+
+/**
+ * The URN the engine gives a resource: `urn:pulumi:<stack>::<project>::<qualified type>::<name>`,
+ * where the qualified type is the chain of parent types joined by `$`, ending with the resource's
+ * own; children of the root stack carry no stack type.
+ */
+export function engineUrn(stack: string, project: string, parentUrn: string | undefined, type: string, name: string): string {
+    let qualified = type;
+    if (parentUrn) {
+        const parentQualified = qualifiedTypeOf(parentUrn);
+        if (parentQualified !== STACK_TYPE) qualified = `${parentQualified}$${type}`;
+    }
+    return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
+}
+
+/** The qualified type of a URN (the part between project and name). */
+export function qualifiedTypeOf(urn: string): string {
+    return urn.split("::")[2] ?? "";
+}
+
+/** The name of a URN (everything after the qualified type; names may contain `::`). */
+export function urnName(urn: string): string {
+    return urn.split("::").slice(3).join("::");
 }
 
 /** Outputs of other stacks, by stack name, that `pulumi.StackReference` reads in this run. */
@@ -54,7 +95,7 @@ export interface RunOptions {
     config: Record<string, string>;
     /** The program: what `index.ts` exports. */
     program: () => Promise<Record<string, unknown> | undefined> | Record<string, unknown> | undefined;
-    /** `true` leaves outputs the mock does not know unknown, as `pulumi preview` does. */
+    /** `true` runs a first `pulumi preview`: what providers compute (random values) stays unknown. */
     preview?: boolean;
     stackReferences?: StackOutputs;
     /** Objects that exist in the cluster, for `.get` reads (another stack deployed them). */
@@ -186,11 +227,33 @@ type Req = {
     getDependenciesList?(): string[]; getPropertydependenciesMap?(): { forEach(cb: (v: { getUrnsList(): string[] }, k: string) => void): void };
     getDeletebeforereplace?(): boolean; getIgnorechangesList?(): string[]; getAdditionalsecretoutputsList?(): string[];
     getProvidersMap?(): { forEach(cb: (v: string, k: string) => void): void }; getRemote?(): boolean;
+    getVersion?(): string; getAliasesList?(): AliasProto[];
 };
+type AliasProto = {
+    getUrn(): string;
+    getSpec(): { getName(): string; getType(): string; getStack(): string; getProject(): string; getParenturn(): string; getNoparent(): boolean } | undefined;
+};
+
+function aliasSpecs(list: AliasProto[] | undefined): AliasSpec[] {
+    return (list ?? []).map((a) => {
+        if (a.getUrn()) return { urn: a.getUrn() };
+        const s = a.getSpec();
+        if (!s) return {};
+        const spec: AliasSpec = {};
+        if (s.getName()) spec.name = s.getName();
+        if (s.getType()) spec.type = s.getType();
+        if (s.getStack()) spec.stack = s.getStack();
+        if (s.getProject()) spec.project = s.getProject();
+        if (s.getParenturn()) spec.parentUrn = s.getParenturn();
+        if (s.getNoparent()) spec.noParent = true;
+        return spec;
+    });
+}
 type Struct = { toJavaScript(): Record<string, unknown> };
 type Response = { getUrn(): string; getId?(): string; getObject?(): Struct | undefined; getProperties?(): Struct | undefined };
 type Callback = (err: unknown, response?: Response) => void;
 type MonitorLike = {
+    newUrn?(parent: string, type: string, name: string): string;
     registerResource(req: Req, cb: Callback): Promise<void>;
     readResource(req: Req, cb: Callback): Promise<void>;
     registerResourceOutputs(req: { getUrn(): string; getOutputs(): { toJavaScript(): Record<string, unknown> } | undefined }, cb: (err: unknown, r?: unknown) => void): void;
@@ -246,7 +309,9 @@ async function runOnce(opts: RunOptions): Promise<RunResult> {
             }
             let computed: Record<string, unknown> = {};
             try {
-                computed = computedState(args.type, args.name, inputs, refs);
+                // A first preview: nothing exists yet, so what providers compute (random values) is
+                // unknown; other stacks' outputs exist and are read as in an update.
+                if (!opts.preview || args.type === "pulumi:pulumi:StackReference") computed = computedState(args.type, args.name, inputs, refs);
             } catch (err) {
                 failures.push(err instanceof Error ? err : new Error(String(err)));
             }
@@ -267,6 +332,8 @@ async function runOnce(opts: RunOptions): Promise<RunResult> {
     await pulumi.runtime.setMocks(mocks, opts.project, opts.stack, opts.preview ?? false);
     pulumi.runtime.setAllConfig(opts.config);
     const monitor = pulumi.runtime.getMonitor() as unknown as MonitorLike;
+    // URNs as the engine builds them, so dependencies, parents and reports name what `pulumi preview` names.
+    monitor.newUrn = (parent, type, name) => engineUrn(opts.stack, opts.project, parent || undefined, type, name);
 
     const record = (req: Req, read: boolean, cb: Callback): Recorder => {
         const propertyDependencies: Record<string, string[]> = {};
@@ -293,6 +360,8 @@ async function runOnce(opts: RunOptions): Promise<RunResult> {
             deleteBeforeReplace: req.getDeletebeforereplace?.() ?? false,
             ignoreChanges: req.getIgnorechangesList?.() ?? [],
             additionalSecretOutputs: req.getAdditionalsecretoutputsList?.() ?? [],
+            aliases: aliasSpecs(req.getAliasesList?.()),
+            version: req.getVersion?.() || undefined,
         };
         const recorder: Recorder = {
             callback: (err, response) => {

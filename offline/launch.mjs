@@ -1,5 +1,5 @@
 // Runs one of the offline tools compiled (`node offline/launch.mjs plan-cli --stack dev`; with
-// `--build`, only compiles): the
+// `--build`, only compiles; with `--build-if-stale`, compiles when a source changed): the
 // JavaScript in .build/ spares each run the TypeScript compiler and the source-map stack traces
 // ts-node adds to every promise the SDK makes. Compiles first when a source is newer than the build.
 import { spawnSync } from "node:child_process";
@@ -22,7 +22,7 @@ function newest(path) {
     const s = statSync(path);
     if (!s.isDirectory()) return path.endsWith(".ts") || path.endsWith(".json") ? s.mtimeMs : 0;
     let t = 0;
-    for (const entry of readdirSync(path)) t = Math.max(t, newest(join(path, entry)));
+    for (const entry of readdirSync(path)) if (entry !== "node_modules" && entry !== "bin") t = Math.max(t, newest(join(path, entry)));
     return t;
 }
 
@@ -32,21 +32,30 @@ function stale() {
     return SOURCES.some((s) => existsSync(join(root, s)) && newest(join(root, s)) > built);
 }
 
+// `--build` compiles whatever the state; `--build-if-stale` (the test suite's setup) only when a source is newer.
 const force = process.argv[2] === "--build";
+const onlyBuild = force || process.argv[2] === "--build-if-stale";
 if (force || stale()) {
-    process.stderr.write("compiling the program and tools to .build/ (tsc -p tsconfig.build.json) ...\n");
+    // Two builds: the program and tools to .build/, and the policy pack to policies/bin/ (its own
+    // package, whose `main` the Pulumi CLI loads; see policies/tsconfig.json).
     const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
-    const r = spawnSync(process.execPath, [tsc, "-p", join(root, "tsconfig.build.json")], { stdio: "inherit", cwd: root });
-    if (r.status !== 0) {
-        process.stderr.write("the TypeScript sources do not compile (see above); fix them, or run `npm run typecheck`.\n");
-        process.exit(3);
+    for (const [what, project] of [
+        ["the program and tools to .build/", join(root, "tsconfig.build.json")],
+        ["the policy pack to policies/bin/", join(root, "policies", "tsconfig.json")],
+    ]) {
+        process.stderr.write(`compiling ${what} (tsc -p ${project.slice(root.length + 1)}) ...\n`);
+        const r = spawnSync(process.execPath, [tsc, "-p", project], { stdio: "inherit", cwd: root });
+        if (r.status !== 0) {
+            process.stderr.write("the TypeScript sources do not compile (see above); fix them, or run `npm run typecheck`.\n");
+            process.exit(3);
+        }
     }
     writeFileSync(stamp, "");
     const now = new Date();
     utimesSync(stamp, now, now);
 }
 
-if (force) process.exit(0);
+if (onlyBuild) process.exit(0);
 
 const [tool, ...args] = process.argv.slice(2);
 if (!tool || !/^[\w-]+$/.test(tool)) {
@@ -63,4 +72,7 @@ try {
 } catch (e) {
     process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exitCode = 3;
+} finally {
+    // The policy pack a tool started (and its gRPC channels) would keep the process alive.
+    await createRequire(import.meta.url)(join(build, "offline", "crossguard", "gate.js")).stopSharedPack();
 }

@@ -5,12 +5,16 @@ import * as fs from "fs";
 import { parseArgs } from "util";
 import { ConfigError } from "../components/config";
 import { ContractError } from "../components/contract";
+import { readPolicyConfigFile, ResourcesFileError } from "./check";
+import { PolicyFailure } from "./crossguard/judge";
+import { PackConfigError } from "./crossguard/pack-config";
+import { PackStartError } from "./crossguard/pack-host";
 import { ProgramError } from "./engine";
+import { EXIT } from "./exit";
 import { Plan, PLAN_FORMAT, planStack, renderPlan, UpstreamPlanError } from "./plan";
-import { PackConfig } from "./policy-runner";
 import { StackFileError } from "./stack-config";
 
-export const EXIT = { ok: 0, violations: 1, badInput: 2, failure: 3 } as const;
+export { EXIT };
 
 const USAGE = "usage: npm run plan -- [--stack <dev|staging|prod>] [--json FILE] [--set key=value]... [--policy-config FILE] [--ref <org/project/stack>=PLAN.json]...";
 
@@ -60,14 +64,7 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
     const stack = values.stack ?? "dev";
     try {
         const overrides = Object.fromEntries((values.set ?? []).map((s) => parseSetting(s, "lakehouse-platform")));
-        let policyConfig: PackConfig | undefined;
-        if (values["policy-config"]) {
-            try {
-                policyConfig = JSON.parse(fs.readFileSync(values["policy-config"], "utf8")) as PackConfig;
-            } catch (e) {
-                throw new UsageError(`cannot read the policy config ${values["policy-config"]}: ${e instanceof Error ? e.message : String(e)}`);
-            }
-        }
+        const policyConfig = values["policy-config"] ? readPolicyConfigFile(values["policy-config"]) : undefined;
         const upstreamPlans: Record<string, Plan> = {};
         for (const ref of values.ref ?? []) {
             const at = ref.indexOf("=");
@@ -83,9 +80,21 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
         return plan.summary.mandatory > 0 ? EXIT.violations : EXIT.ok;
     } catch (e) {
         const cause = e instanceof ProgramError ? e.cause : e;
-        if (cause instanceof ConfigError || cause instanceof StackFileError || cause instanceof UsageError || cause instanceof UpstreamPlanError || cause instanceof ContractError) {
+        if (
+            cause instanceof ConfigError ||
+            cause instanceof StackFileError ||
+            cause instanceof UsageError ||
+            cause instanceof UpstreamPlanError ||
+            cause instanceof ContractError ||
+            cause instanceof ResourcesFileError ||
+            cause instanceof PackConfigError
+        ) {
             err(`plan: ${cause.message}`);
             return EXIT.badInput;
+        }
+        if (cause instanceof PolicyFailure || cause instanceof PackStartError) {
+            err(`plan: ${cause.message}`);
+            return EXIT.failure;
         }
         const trace = process.env.LAKEHOUSE_STACK_TRACES === "1" ? "" : "\n(run again with LAKEHOUSE_STACK_TRACES=1 for stack traces)";
         err(`plan: the program failed: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}${trace}`);

@@ -8,32 +8,48 @@ import { COMPONENT_LABEL } from "../components/labels";
 import * as fs from "fs";
 import * as path from "path";
 import { CriticalPath, criticalPath, kindOf, renderCriticalPath } from "./critical-path";
-import { ClusterObject, clusterObject, maskSecrets, RecordedResource, STACK_TYPE } from "./engine";
-import { evaluatePolicies, mandatory, PackConfig, packConfigFor, PolicyReport, ResourceForPolicy } from "./policy-runner";
-import { platformConfigOf, policyConfigOf, policyResources, runStack, StackRunOptions } from "./run-stack";
+import { EngineResource, secret } from "./crossguard/engine-view";
+import { asConfigFile, ConfigLayer, GateRun, runGate, sharedPack } from "./crossguard/gate";
+import { advisories, mandatory, Verdict } from "./crossguard/judge";
+import { ClusterObject, clusterObject, maskSecrets, SECRET_MASK, STACK_TYPE, unwrapSecrets } from "./engine";
+import { engineResources, packIdentity, platformConfigOf, runStack, stackPolicyDoc, StackRunOptions } from "./run-stack";
 import { isMap } from "../policies/lib/strings";
 import { loadProject } from "./stack-config";
 
-export const PLAN_FORMAT = "lakehouse-platform/plan@1";
+export const PLAN_FORMAT = "lakehouse-platform/plan@2";
 
 export interface PlanResource {
+    /** As the engine builds it: `urn:pulumi:<stack>::<project>::<parent types$type>::<name>`. */
     urn: string;
     type: string;
     name: string;
     /** The platform component the resource belongs to (`platform` for what is shared). */
     component: string;
+    /** `program`: the program registered it; `engine`: the engine adds it (the root stack, default providers). */
+    registeredBy: "program" | "engine";
+    /** False for reads (`.get`, stack references): the policy pack sees them only in the whole-stack pass. */
+    registered: boolean;
     /** URN of the parent resource. */
     parent?: string;
     custom: boolean;
-    /** URN of the explicit provider. */
+    /** URN of the provider that manages it (explicit, or the engine's default provider). */
     provider?: string;
     dependencies: string[];
     protect: boolean;
     retainOnDelete: boolean;
-    /** Inputs, secrets replaced by "[secret]". */
+    /** Alias URNs: earlier URNs of the resource, so a rename keeps it. */
+    aliases?: string[];
+    /** Inputs as the policy pack receives them, secrets replaced by "[secret]". */
     inputs: Record<string, unknown>;
-    /** State the program reads back (only for resources it reads, such as stack references), masked. */
-    state?: Record<string, unknown>;
+    /** Outputs, when they differ from the inputs (read state, computed values, component outputs), masked. */
+    outputs?: Record<string, unknown>;
+}
+
+export interface PlanViolation {
+    policy: string;
+    enforcementLevel: Verdict;
+    urn: string;
+    message: string;
 }
 
 export interface Plan {
@@ -50,13 +66,18 @@ export interface Plan {
     /** The longest chain of resources that wait on each other (see offline/critical-path.ts). */
     criticalPath: CriticalPath;
     policy: {
-        config: PackConfig;
-        violations: PolicyReport["violations"];
+        /** The pack the verdicts come from, and how long it took to start. */
+        pack: { name: string; version: string };
+        /** The pack configuration it ran with, as `--policy-pack-config` takes it. */
+        config: Record<string, Record<string, unknown>>;
+        violations: PlanViolation[];
         remediations: { policy: string; urn: string }[];
-        skipped: PolicyReport["skipped"];
     };
     summary: {
+        /** Resources the program registered. */
         resources: number;
+        /** Resources the policy pack judged (with the root stack and the default providers). */
+        judged: number;
         byComponent: Record<string, Record<string, number>>;
         mandatory: number;
         advisory: number;
@@ -74,55 +95,97 @@ const COMPONENT_TYPES: Record<string, string> = {
     "lakehouse:orchestration:Dagster": "dagster",
 };
 
-function componentOf(r: RecordedResource, byUrn: Map<string, RecordedResource>): string {
-    const labels = (r.inputs.metadata as { labels?: Record<string, unknown> } | undefined)?.labels;
+function componentOf(r: EngineResource, byUrn: Map<string, EngineResource>): string {
+    const labels = (unwrapSecrets(r.inputs).metadata as { labels?: Record<string, unknown> } | undefined)?.labels;
     const label = labels?.[COMPONENT_LABEL];
     if (typeof label === "string") return label;
-    for (let p: RecordedResource | undefined = r; p; p = p.parent ? byUrn.get(p.parent) : undefined) {
+    for (let p: EngineResource | undefined = r; p; p = p.parent ? byUrn.get(p.parent) : undefined) {
         const c = COMPONENT_TYPES[p.type];
         if (c) return c;
     }
     return "platform";
 }
 
-export function planResources(resources: RecordedResource[]): PlanResource[] {
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** The engine's view of a run as plan resources, secrets masked. */
+export function planResources(resources: readonly EngineResource[], programUrns: ReadonlySet<string>, retained: ReadonlySet<string>): PlanResource[] {
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
-    return resources
-        .filter((r) => r.type !== STACK_TYPE)
-        .map((r) => ({
+    return resources.map((r) => {
+        const inputs = maskSecrets(r.inputs);
+        const outputs = maskSecrets(r.outputs);
+        return {
             urn: r.urn,
             type: r.type,
             name: r.name,
             component: componentOf(r, byUrn),
+            registeredBy: programUrns.has(r.urn) && r.type !== STACK_TYPE ? "program" : "engine",
+            registered: r.registered,
             parent: r.parent,
             custom: r.custom,
             provider: r.provider,
             dependencies: r.dependencies,
-            protect: r.protect,
-            retainOnDelete: r.retainOnDelete,
-            inputs: maskSecrets(r.inputs),
-            ...(r.read ? { state: maskSecrets(r.state) } : {}),
-        }));
+            protect: r.options.protect,
+            retainOnDelete: retained.has(r.urn),
+            ...(r.options.aliases.length > 0 ? { aliases: r.options.aliases } : {}),
+            inputs,
+            ...(sameJson(inputs, outputs) ? {} : { outputs }),
+        };
+    });
 }
 
-export function summarise(resources: PlanResource[], report: PolicyReport): Plan["summary"] {
+/** The plan's resources back as the engine presents them (masked secrets become secret values). */
+export function engineResourcesOfPlan(resources: readonly PlanResource[]): EngineResource[] {
+    const unmask = (v: unknown): unknown => {
+        if (v === SECRET_MASK) return secret(SECRET_MASK);
+        if (Array.isArray(v)) return v.map(unmask);
+        if (isMap(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unmask(x)]));
+        return v;
+    };
+    return resources.map((r) => {
+        const inputs = unmask(r.inputs) as Record<string, unknown>;
+        return {
+            urn: r.urn,
+            type: r.type,
+            name: r.name,
+            custom: r.custom,
+            registered: r.registered,
+            inputs,
+            outputs: r.outputs ? (unmask(r.outputs) as Record<string, unknown>) : inputs,
+            parent: r.parent,
+            dependencies: r.dependencies,
+            propertyDependencies: {},
+            provider: r.provider,
+            options: { protect: r.protect, ignoreChanges: [], additionalSecretOutputs: [], aliases: r.aliases ?? [] },
+        };
+    });
+}
+
+/** What the program itself registered (the engine's additions aside). */
+export function programPlanResources(plan: Pick<Plan, "resources">): PlanResource[] {
+    return plan.resources.filter((r) => r.registeredBy === "program");
+}
+
+export function summarise(resources: PlanResource[], judged: GateRun): Plan["summary"] {
+    const own = resources.filter((r) => r.registeredBy === "program");
     const byComponent: Record<string, Record<string, number>> = {};
-    for (const r of resources) {
+    for (const r of own) {
         const kinds = (byComponent[r.component] ??= {});
         kinds[kindOf(r.type)] = (kinds[kindOf(r.type)] ?? 0) + 1;
     }
     return {
-        resources: resources.length,
+        resources: own.length,
+        judged: resources.length,
         byComponent,
-        mandatory: mandatory(report).length,
-        advisory: report.violations.filter((v) => v.enforcementLevel === "advisory").length,
-        remediations: report.remediations.length,
+        mandatory: mandatory(judged).length,
+        advisory: advisories(judged).length,
+        remediations: judged.remediations.length,
     };
 }
 
 export interface PlanOptions extends StackRunOptions {
-    /** Pack configuration; the stack's own (cluster domain, namespaces) when not given. */
-    policyConfig?: PackConfig;
+    /** A `--policy-pack-config` document merged over the stack's own settings, and where it came from. */
+    policyConfig?: ConfigLayer;
     /** Plans of the stacks in `upstreamStacks`, by the name given there (`--ref NAME=FILE`). */
     upstreamPlans?: Record<string, Plan>;
     /** Stacks being planned on the way to this one (a reference cycle is an error). */
@@ -135,7 +198,7 @@ export class UpstreamPlanError extends Error {}
 /** What a deployed plan leaves in the cluster, for reads (`.get`) of a stack built on it; secrets stay masked. */
 export function clusterObjectsOfPlan(plan: Plan): ClusterObject[] {
     const merge = (stringData: unknown, data: unknown) => ({ ...(isMap(data) ? data : {}), ...(isMap(stringData) ? stringData : {}) });
-    return plan.resources.flatMap((r) => (r.custom && r.state === undefined ? (clusterObject(r.type, r.inputs, merge) ?? []) : []));
+    return programPlanResources(plan).flatMap((r) => (r.custom && r.registered ? (clusterObject(r.type, r.inputs, merge) ?? []) : []));
 }
 
 /**
@@ -169,23 +232,27 @@ function stackFileExists(stack: string, project = loadProject()): boolean {
     return fs.existsSync(path.join(project.dir, `Pulumi.${stack}.yaml`));
 }
 
-/** Runs the stack offline and judges it; throws what the run throws (StackFileError, ProgramError). */
+/** Runs the stack offline and judges it through the policy pack; throws what the run throws (StackFileError, ProgramError). */
 export async function planStack(stack: string, options: PlanOptions = {}): Promise<Plan> {
     const cfg: PlatformConfig = platformConfigOf(stack, options.overrides, options.project);
     const upstream = options.stackReferences ? {} : await upstreamOf(cfg, options);
     // The plan runs without the SDK's debugging stack traces, unless asked for (LAKEHOUSE_STACK_TRACES=1).
     const stackTraces = options.stackTraces ?? process.env.LAKEHOUSE_STACK_TRACES === "1";
     const run = await runStack(stack, { ...options, ...upstream, stackTraces });
-    const policyConfig = options.policyConfig ?? packConfigFor(policyConfigOf(cfg));
-    const report = await evaluatePolicies(policyResources(run.resources), policyConfig);
-    const resources = planResources(run.resources);
+    const engine = engineResources(run);
+    const identity = packIdentity(stack, run.project, run.config, options.preview ?? false);
+    const { info } = await sharedPack(identity);
+    const layers: ConfigLayer[] = [{ doc: stackPolicyDoc(cfg, info.policies), source: `of stack ${stack}` }];
+    if (options.policyConfig) layers.push(options.policyConfig);
+    const gate = await runGate(engine, identity, layers);
+    const resources = planResources(engine, new Set(run.resources.map((r) => r.urn)), new Set(run.resources.filter((r) => r.retainOnDelete).map((r) => r.urn)));
     const outputs = maskSecrets(run.outputs);
     return {
         format: PLAN_FORMAT,
         project: run.project.name,
         stack,
         environment: cfg.environment,
-        generatedBy: "npm run plan (offline: the Pulumi SDK's mock monitor; no cluster, no provider ran)",
+        generatedBy: "npm run plan (offline: the Pulumi SDK's mock monitor, no provider ran; verdicts from the policy pack over the CLI's protocol)",
         config: {
             clusterDomain: cfg.clusterDomain,
             components: [...cfg.components],
@@ -195,20 +262,15 @@ export async function planStack(stack: string, options: PlanOptions = {}): Promi
         resources,
         outputs,
         wiring: (outputs.wiring as WiringEdge[] | undefined) ?? [],
-        criticalPath: criticalPath(resources),
+        criticalPath: criticalPath(resources.filter((r) => r.registeredBy === "program")),
         policy: {
-            config: policyConfig,
-            violations: report.violations,
-            remediations: report.remediations.map(({ policy, urn }) => ({ policy, urn })),
-            skipped: report.skipped,
+            pack: { name: gate.pack.name, version: gate.pack.version },
+            config: asConfigFile(gate.config),
+            violations: gate.diagnostics.map(({ policy, enforcementLevel, urn, message }) => ({ policy, enforcementLevel, urn, message })),
+            remediations: gate.remediations.map(({ policy, urn }) => ({ policy, urn })),
         },
-        summary: summarise(resources, report),
+        summary: summarise(resources, gate),
     };
-}
-
-/** A plan's resources as the policies see them (for `npm run check`). */
-export function planPolicyResources(resources: PlanResource[]): ResourceForPolicy[] {
-    return resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs, outputs: r.state ?? r.inputs, parent: r.parent, protect: r.protect, dependencies: r.dependencies }));
 }
 
 // ---- text ----
@@ -220,21 +282,18 @@ function table(rows: string[][], indent = "  "): string {
 }
 
 
-export function renderPolicySection(report: { violations: PolicyReport["violations"]; remediations: { policy: string; urn: string }[]; skipped: PolicyReport["skipped"] }, resourceCount: number): string[] {
+export function renderPolicySection(policy: Pick<Plan["policy"], "violations" | "remediations">, judged: number): string[] {
     const lines: string[] = [];
-    const mandatoryViolations = report.violations.filter((v) => v.enforcementLevel === "mandatory");
-    const advisories = report.violations.filter((v) => v.enforcementLevel === "advisory");
-    lines.push(`Policies (${resourceCount} resources checked)`);
+    const mandatoryViolations = policy.violations.filter((v) => v.enforcementLevel === "mandatory");
+    const advisoryViolations = policy.violations.filter((v) => v.enforcementLevel === "advisory");
+    const shown = (v: PlanViolation) => `    [${v.policy}] ${v.message.replace(/\n/g, "\n      ")}`;
+    lines.push(`Policies (${judged} resources judged by the pack over the CLI's protocol)`);
     lines.push(`  mandatory violations: ${mandatoryViolations.length}`);
-    for (const v of mandatoryViolations) lines.push(`    [${v.policy}] ${v.message}`);
-    lines.push(`  advisories: ${advisories.length}`);
-    for (const v of advisories) lines.push(`    [${v.policy}] ${v.message}`);
-    lines.push(`  remediations offered: ${report.remediations.length}`);
-    for (const r of report.remediations) lines.push(`    [${r.policy}] ${r.urn}`);
-    if (report.skipped.length > 0) {
-        lines.push(`  could not judge: ${report.skipped.length}`);
-        for (const s of report.skipped) lines.push(`    [${s.policy}] ${s.urn ?? "stack"}: ${s.reason}`);
-    }
+    for (const v of mandatoryViolations) lines.push(shown(v));
+    lines.push(`  advisories: ${advisoryViolations.length}`);
+    for (const v of advisoryViolations) lines.push(shown(v));
+    lines.push(`  remediations applied: ${policy.remediations.length}`);
+    for (const r of policy.remediations) lines.push(`    [${r.policy}] ${r.urn}`);
     return lines;
 }
 
@@ -295,7 +354,7 @@ export function renderPlan(plan: Plan): string {
     lines.push(...renderCriticalPath(plan.criticalPath), "");
     lines.push(...renderOutputs(plan.outputs), "");
 
-    lines.push(...renderPolicySection(plan.policy, plan.summary.resources));
+    lines.push(...renderPolicySection(plan.policy, plan.summary.judged));
     lines.push("");
     lines.push(plan.summary.mandatory === 0 ? "Result: no mandatory violation." : `Result: ${plan.summary.mandatory} mandatory violation(s).`);
     return lines.join("\n");

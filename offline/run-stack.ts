@@ -3,8 +3,9 @@
 import * as path from "path";
 import { parsePlatformConfig, PlatformConfig, projectKeys } from "../components/config";
 import { PlatformPolicyConfig } from "../policies/lib/config";
-import { ClusterObject, RecordedResource, runProgram, RunResult, StackOutputs, STACK_TYPE, unwrapSecrets } from "./engine";
-import { ResourceForPolicy } from "./policy-runner";
+import { EngineResource, engineView, EngineViewOptions } from "./crossguard/engine-view";
+import { StackIdentity } from "./crossguard/pack-host";
+import { ClusterObject, RecordedResource, runProgram, RunResult, StackOutputs, STACK_TYPE } from "./engine";
 import { loadProject, Project, stackConfig } from "./stack-config";
 
 export interface StackRunOptions {
@@ -25,6 +26,8 @@ export interface StackRunOptions {
 export interface StackRun extends RunResult {
     stack: string;
     project: Project;
+    /** The config map the program ran with (fully qualified keys, string values). */
+    config: Record<string, string>;
 }
 
 export type Program = () => Record<string, unknown> | Promise<Record<string, unknown>>;
@@ -44,7 +47,7 @@ export async function runStack(stack: string, options: StackRunOptions = {}): Pr
         // this project's index.ts (index.js when running compiled, from `.build/`).
         program: options.program ?? (async () => ((await import(path.join(__dirname, "..", "index"))) as { default: Program }).default()),
     });
-    return { ...result, stack, project };
+    return { ...result, stack, project, config };
 }
 
 /** The resources of a run that the program registered (everything but the stack root). */
@@ -57,21 +60,28 @@ export function platformConfigOf(stack: string, overrides?: Record<string, unkno
     return parsePlatformConfig(projectKeys(stackConfig(project, stack, overrides), project.name), project.name, stack);
 }
 
-/** A run's resources as the policies see them: inputs for resource policies, state for stack policies. */
-export function policyResources(resources: RecordedResource[]): ResourceForPolicy[] {
-    return programResources(resources).map((r) => ({
-        type: r.type,
-        name: r.name,
-        urn: r.urn,
-        props: unwrapSecrets(r.inputs),
-        outputs: unwrapSecrets(r.state),
-        parent: r.parent,
-        protect: r.protect,
-        dependencies: r.dependencies,
-    }));
+/** A run's resources as the engine presents them to the policy pack (see crossguard/engine-view.ts). */
+export function engineResources(run: Pick<StackRun, "resources" | "stack" | "project">, rendered?: EngineViewOptions["rendered"]): EngineResource[] {
+    return engineView(run.resources, { project: run.project.name, stack: run.stack, rendered });
 }
 
-/** The policy configuration that describes a stack: its cluster domain and namespaces. */
+/** The stack's identity and config as the CLI hands them to a policy pack. */
+export function packIdentity(stack: string, project: Project, config: Record<string, string>, dryRun = true): StackIdentity {
+    return { organization: "organization", project: project.name, stack, dryRun, config };
+}
+
+/** The policy settings that describe a stack: its cluster domain, namespaces and client namespaces. */
 export function policyConfigOf(config: PlatformConfig): PlatformPolicyConfig {
     return { clusterDomain: config.clusterDomain, namespaces: { ...config.namespaces }, allowedHosts: [], clientNamespaces: [...config.network.clientNamespaces] };
+}
+
+/**
+ * The stack's `--policy-pack-config` document (policies/config/<stack>.json): its settings for
+ * every policy whose schema takes them.
+ */
+export function stackPolicyDoc(config: PlatformConfig, policies: readonly { name: string; configSchema?: { properties: object } }[]): Record<string, PlatformPolicyConfig> {
+    const settings = policyConfigOf(config);
+    const doc: Record<string, PlatformPolicyConfig> = {};
+    for (const p of policies) if (p.configSchema && "clusterDomain" in p.configSchema.properties) doc[p.name] = structuredClone(settings);
+    return doc;
 }

@@ -2,15 +2,16 @@
 // policy pack's configuration for each stack (policies/config/<stack>.json, from the stack files).
 import * as fs from "fs";
 import * as path from "path";
-import { packConfigFor } from "./policy-runner";
+import { POLICIES } from "../policies/policies";
 import { renderPulumiYaml } from "./pulumi-yaml";
-import { platformConfigOf, policyConfigOf } from "./run-stack";
+import { platformConfigOf, stackPolicyDoc } from "./run-stack";
 import { listStacks, loadProject, PROJECT_DIR } from "./stack-config";
 
 export const POLICY_CONFIG_DIR = path.join(PROJECT_DIR, "policies", "config");
 
 export function renderPolicyConfig(stack: string): string {
-    return JSON.stringify(packConfigFor(policyConfigOf(platformConfigOf(stack))), null, 2) + "\n";
+    // The policies are listed from the pack's own module here; the pack declares the same over GetAnalyzerInfo.
+    return JSON.stringify(stackPolicyDoc(platformConfigOf(stack), POLICIES), null, 2) + "\n";
 }
 
 if (require.main === module) {

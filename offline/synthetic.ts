@@ -5,11 +5,33 @@
 // Deployment with env addresses and Secret references, in that order (a cut never leaves an address
 // without its Service). Every object passes the policies, so a run measures the full work of a
 // passing gate.
-import { ResourceForPolicy } from "./policy-runner";
+import { EngineResource } from "./crossguard/engine-view";
+
+interface Template {
+    type: string;
+    name: string;
+    urn: string;
+    props: Record<string, unknown>;
+}
+
+function asEngineResource(t: Template): EngineResource {
+    return {
+        urn: t.urn,
+        type: t.type,
+        name: t.name,
+        custom: true,
+        registered: true,
+        inputs: t.props,
+        outputs: t.props,
+        dependencies: [],
+        propertyDependencies: {},
+        options: { protect: false, ignoreChanges: [], additionalSecretOutputs: [], aliases: [] },
+    };
+}
 
 export interface SyntheticOptions {
     /** The real stack's resources to start from. */
-    base: ResourceForPolicy[];
+    base: EngineResource[];
     /** Namespace of each component in the base stack. */
     namespaces: { garage: string; database: string; trino: string; airbyte: string; dagster: string };
     clusterDomain: string;
@@ -24,8 +46,8 @@ const CHART_LABELS = (component: string, app: string) => ({
 });
 
 /** `count` resources: the base stack, then rendered-chart objects in the Airbyte and Dagster namespaces. */
-export function syntheticStack(count: number, opts: SyntheticOptions): ResourceForPolicy[] {
-    const out: ResourceForPolicy[] = opts.base.slice(0, count);
+export function syntheticStack(count: number, opts: SyntheticOptions): EngineResource[] {
+    const out: EngineResource[] = opts.base.slice(0, count);
     const ns = opts.namespaces;
     const svc = (service: string, namespace: string) => `${service}.${namespace}.svc.${opts.clusterDomain}`;
     const trino = svc("trino", ns.trino);
@@ -35,7 +57,7 @@ export function syntheticStack(count: number, opts: SyntheticOptions): ResourceF
         // Connections the platform wires (and its NetworkPolicies admit): Dagster → Trino, Airbyte → Garage and PostgreSQL.
         const [component, namespace] = i % 2 === 0 ? (["dagster", ns.dagster] as const) : (["airbyte", ns.airbyte] as const);
         const app = `${component}-app-${i}`;
-        const urn = (type: string, name: string) => `urn:pulumi:bench::lakehouse-platform::kubernetes:helm.sh/v4:Chart$${type}::${name}`;
+        const urn = (type: string, name: string) => `urn:pulumi:staging::lakehouse-platform::kubernetes:helm.sh/v4:Chart$${type}::${name}`;
         const labels = CHART_LABELS(component, app);
         const local = svc(app, namespace);
         const env =
@@ -53,7 +75,7 @@ export function syntheticStack(count: number, opts: SyntheticOptions): ResourceF
                       { name: "APP_URL", value: `http://${local}:3030` },
                       { name: "DATABASE_PASSWORD", valueFrom: { secretKeyRef: { name: `${app}-secret`, key: "password" } } },
                   ];
-        const templates: ResourceForPolicy[] = [
+        const templates: Template[] = [
             {
                 type: "kubernetes:core/v1:Service",
                 name: app,
@@ -153,7 +175,7 @@ export function syntheticStack(count: number, opts: SyntheticOptions): ResourceF
                 },
             },
         ];
-        for (const t of templates) if (out.length < count) out.push(t);
+        for (const t of templates) if (out.length < count) out.push(asEngineResource(t));
     }
     return out;
 }

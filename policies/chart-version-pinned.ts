@@ -1,6 +1,6 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
 import { resourceLabel, show } from "./lib/report";
-import { HELM_TYPES, isMap } from "./lib/strings";
+import { HELM_TYPES, isMap, isRemoteComponent } from "./lib/strings";
 
 const EXACT_VERSION = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
 
@@ -14,7 +14,9 @@ export const chartVersionPinned: ResourceValidationPolicy = {
     description: "A Helm chart from a repository is installed at an exact version, so a new chart release cannot change a stack behind a review.",
     enforcementLevel: "advisory",
     validateResource: (args, reportViolation) => {
-        if (!HELM_TYPES.has(args.type) || !isMap(args.props) || isLocalChart(args.props.chart)) return;
+        // A helm.v4.Chart reaches the pack with no inputs (the provider builds it): its version is not
+        // visible, and the objects it renders always carry the version they came from.
+        if (!HELM_TYPES.has(args.type) || !isMap(args.props) || isRemoteComponent(args.type, args.props) || isLocalChart(args.props.chart)) return;
         const version = args.props.version;
         if (typeof version !== "string" || !EXACT_VERSION.test(version)) {
             reportViolation(`${resourceLabel(args.type, args.name)}: chart ${show(args.props.chart)} has version ${show(version ?? null)}; pin an exact version such as 1.42.2.`);

@@ -2,7 +2,7 @@ import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { COMPONENTS, Component } from "./lib/platform";
 import { resourceLabel } from "./lib/report";
 import { chartName } from "./lib/platform";
-import { HELM_TYPES, isMap, labelsOf, namespaceOf } from "./lib/strings";
+import { HELM_TYPES, isMap, isRemoteComponent, labelsOf, namespaceOf } from "./lib/strings";
 
 export const PART_OF = "lakehouse-platform";
 export const COMPONENT_LABEL = "lakehouse-platform/component";
@@ -54,6 +54,8 @@ export function misplacements(resources: ResourceLike[]): Misplacement[] {
     for (const r of resources) {
         const helm = HELM_TYPES.has(r.type);
         if (!r.type.startsWith("kubernetes:") || CLUSTER_SCOPED.test(r.type) || r.type.startsWith("pulumi:")) continue;
+        // A chart the provider renders has no inputs of its own; its objects are judged one by one.
+        if (isRemoteComponent(r.type, r.props)) continue;
         if (!helm && !(isMap(r.props) && isMap(r.props.metadata))) continue;
         const component = componentOf(r);
         const ns = namespaceOf(r.type, r.props);

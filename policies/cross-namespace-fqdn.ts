@@ -4,7 +4,7 @@ import { findHostRefs, HostRef } from "./lib/hosts";
 import { fqdn, HostForm, hostForm, platformService } from "./lib/platform";
 import { references, where } from "./lib/references";
 import { resourceLabel } from "./lib/report";
-import { mapConfigStrings, namespaceOf } from "./lib/strings";
+import { namespaceOf, rewriteConfigStrings } from "./lib/strings";
 import { isAllowedHost } from "./lib/config";
 
 export interface CrossNamespaceIssue {
@@ -77,10 +77,13 @@ export const crossNamespaceFqdn: ResourceValidationPolicy = {
             reportViolation(`${resourceLabel(args.type, args.name)} (namespace ${ns ?? "unset"}): ${where(found, ref)}: ${issue.problem}; ${fix}.`);
         }
     },
+    // Rewrites in place: the props are the SDK's proxy, which keeps a rewritten secret secret. What
+    // it cannot fix (a name whose target namespace is unknown) stays, and the engine then reports it
+    // as mandatory.
     remediateResource: (args) => {
         const config = policyConfig(args);
         const ns = namespaceOf(args.type, args.props);
-        const fixed = mapConfigStrings(args.type, args.props, (value, key) => rewrite(value, key, ns, config));
-        return JSON.stringify(fixed) === JSON.stringify(args.props) ? undefined : (fixed as Record<string, unknown>);
+        const changed = rewriteConfigStrings(args.type, args.props, (value, key) => rewrite(value, key, ns, config));
+        return changed ? args.props : undefined;
     },
 };

@@ -4,7 +4,7 @@ import { defaultPort } from "./lib/hosts";
 import { chartName, chartServices, fqdn, ServiceDecl } from "./lib/platform";
 import { references, where } from "./lib/references";
 import { resourceLabel } from "./lib/report";
-import { dig, HELM_TYPES, isMap } from "./lib/strings";
+import { dig, HELM_TYPES, isMap, isRemoteComponent } from "./lib/strings";
 
 const SERVICE_TYPE = "kubernetes:core/v1:Service";
 const STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference";
@@ -70,7 +70,8 @@ export function serviceIndex(resources: ResourceLike[]): ServiceIndex {
         if (r.type === SERVICE_TYPE) {
             const decl = serviceFromResource(r);
             if (decl) index.add(decl);
-        } else if (HELM_TYPES.has(r.type) && isMap(r.props)) {
+        } else if (HELM_TYPES.has(r.type) && isMap(r.props) && !isRemoteComponent(r.type, r.props)) {
+            // (A helm.v4.Chart's Services are its rendered children, indexed above like any Service.)
             const release = typeof r.props.name === "string" ? r.props.name : r.name;
             const namespace = typeof r.props.namespace === "string" ? r.props.namespace : "default";
             for (const decl of chartServices(chartName(r.props.chart), release, namespace, r.props.values)) index.add(decl);

@@ -2,9 +2,23 @@ import { ResourceValidationPolicy } from "@pulumi/policy";
 import { resourceLabel } from "./lib/report";
 import { configStrings, FoundString } from "./lib/strings";
 
-/** Field names whose value is a credential: `password`, `adminToken`, `s3.aws-secret-key`, `AWS_SECRET_ACCESS_KEY`. */
+/**
+ * Field names whose value is a credential: `password`, `adminToken`, `s3.aws-secret-key`,
+ * `AWS_SECRET_ACCESS_KEY`, and Hadoop's dotted properties (`fs.s3a.secret.key`,
+ * `fs.s3a.access.key`, `fs.s3a.session.token`, `fs.s3a.bucket.<b>.secret.key`,
+ * `fs.s3a.encryption.key`, `fs.gs.auth.service.account.private.key`,
+ * `javax.jdo.option.ConnectionPassword`).
+ */
 const CREDENTIAL_KEY =
-    /(password|passwd|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key([_-]?id)?|secret[_-]?(access[_-]?)?key|private[_-]?key|credentials?)$/i;
+    /(password|passwd|passphrase|pwd|secret|token|api[_.-]?key|access[_.-]?key([_.-]?id)?|secret[_.-]?(access[_.-]?)?key|private[_.-]?key|encryption[_.-]?key|credentials?)$/i;
+
+/** Hadoop credential properties whose name does not end with the credential's kind. */
+const HADOOP_CREDENTIAL_KEY = [
+    // fs.azure.account.key.<account>.dfs.core.windows.net: an Azure storage account key.
+    /^fs\.azure\.account\.key\./,
+    // fs.azure.sas.<container>.<account>.blob.core.windows.net: a shared access signature.
+    /^fs\.azure\.sas\./,
+];
 
 /** Field names that name a Secret or a key in one, rather than hold a credential. */
 const REFERENCE_KEY = /([a-z0-9](SecretKey|SecretName|SecretRef|KeyRef|SecretKeyName)|^(secretName|existingSecret|secretRef|secretKeyRef|secretKeyName))$|[_-]SECRET_NAME$/;
@@ -30,7 +44,8 @@ export function credentialFindings(type: string, props: unknown): CredentialFind
     configStrings(type, props, (found) => {
         if (found.expanded) return;
         const value = found.value;
-        if (CREDENTIAL_KEY.test(found.key) && !REFERENCE_KEY.test(found.key) && value.trim() !== "" && !REFERENCE_VALUE.test(value)) {
+        const credentialKey = (CREDENTIAL_KEY.test(found.key) || HADOOP_CREDENTIAL_KEY.some((k) => k.test(found.key))) && !REFERENCE_KEY.test(found.key);
+        if (credentialKey && value.trim() !== "" && !REFERENCE_VALUE.test(value)) {
             out.push({ found, what: `a literal ${found.key}` });
             return;
         }

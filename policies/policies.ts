@@ -3,6 +3,7 @@
 import { Policies } from "@pulumi/policy";
 import { chartVersionPinned } from "./chart-version-pinned";
 import { componentNamespace } from "./component-namespace";
+import { configurationReadable } from "./configuration-readable";
 import { crossNamespaceFqdn } from "./cross-namespace-fqdn";
 import { fqdnResolves } from "./fqdn-resolves";
 import { imageTagPinned } from "./image-tag-pinned";
@@ -17,6 +18,7 @@ export const POLICIES: Policies = [
     fqdnResolves,
     noIpEndpoints,
     noPlaintextCredentials,
+    configurationReadable,
     componentNamespace,
     networkPolicyCoverage,
     chartVersionPinned,

@@ -4,8 +4,9 @@ import { strict as assert } from "assert";
 import { checkCriticalPath } from "../offline/bench";
 import { criticalPath, PathResource } from "../offline/critical-path";
 import { planStack } from "../offline/plan";
-import { evaluatePolicies, packConfigFor } from "../offline/policy-runner";
-import { platformConfigOf, policyConfigOf, policyResources } from "../offline/run-stack";
+import { runGate } from "../offline/crossguard/gate";
+import { engineResources, packIdentity, platformConfigOf, stackPolicyDoc } from "../offline/run-stack";
+import { POLICIES } from "../policies/policies";
 import { syntheticStack } from "../offline/synthetic";
 import { run } from "./helpers/stack";
 
@@ -23,7 +24,7 @@ describe("critical path", () => {
             resource("cm", "kubernetes:core/v1:ConfigMap", "dagster", ["garage-bootstrap"]),
             resource("dagster", "kubernetes:helm.sh/v3:Release", "dagster", ["cm"]),
             resource("hive-metastore", "kubernetes:apps/v1:Deployment", "database", ["garage-bootstrap"]),
-            resource("trino", "kubernetes:helm.sh/v4:Chart", "trino", ["hive-metastore"]),
+            resource("trino", "kubernetes:helm.sh/v3:Release", "trino", ["hive-metastore"]),
         ]);
         assert.equal(path.waits, 4);
         assert.deepEqual(path.steps.map((s) => s.name), ["garage", "garage-bootstrap", "hive-metastore", "trino"]);
@@ -34,7 +35,7 @@ describe("critical path", () => {
     it("is what the plan prints: storage → bootstrap → metastore → Trino, with Airbyte and Dagster beside Trino", async () => {
         for (const stack of ["dev", "prod"]) {
             const plan = await planStack(stack);
-            assert.deepEqual(plan.criticalPath.steps.map((s) => `${s.kind} ${s.name}`), ["StatefulSet garage", "Job garage-bootstrap", "Deployment hive-metastore", "Chart trino"]);
+            assert.deepEqual(plan.criticalPath.steps.map((s) => `${s.kind} ${s.name}`), ["StatefulSet garage", "Job garage-bootstrap", "Deployment hive-metastore", "Release trino"]);
             assert.deepEqual(checkCriticalPath(plan.criticalPath), []);
             assert.ok(plan.criticalPath.readyAfter.dagster < plan.criticalPath.readyAfter.trino);
             assert.ok(plan.criticalPath.readyAfter.airbyte < plan.criticalPath.readyAfter.trino);
@@ -43,11 +44,11 @@ describe("critical path", () => {
 
     it("flags a chain longer than the dependencies require: Dagster made to wait for Trino", async () => {
         const plan = await planStack("dev");
-        const trino = plan.resources.find((r) => r.type === "kubernetes:helm.sh/v4:Chart")!;
+        const trino = plan.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.name === "trino")!;
         const resources = plan.resources.map((r) => (r.type === "kubernetes:helm.sh/v3:Release" && r.name === "dagster" ? { ...r, dependencies: [...r.dependencies, trino.urn] } : r));
         const problems = checkCriticalPath(criticalPath(resources));
         assert.equal(problems.length, 2);
-        assert.match(problems.join("\n"), /Chart trino → Release dagster/);
+        assert.match(problems.join("\n"), /Release trino → Release dagster/);
         assert.match(problems.join("\n"), /dagster is ready only after 5 waits, not in parallel to Trino \(4\)/);
     });
 });
@@ -56,14 +57,13 @@ describe("benchmark inputs", () => {
     it("synthetic stacks have the size asked for, realistic objects, and pass every policy", async () => {
         const r = await run("staging");
         const cfg = platformConfigOf("staging");
-        const resources = syntheticStack(2_000, { base: policyResources(r.raw.resources), namespaces: cfg.namespaces, clusterDomain: cfg.clusterDomain });
+        const resources = syntheticStack(2_000, { base: engineResources(r.raw), namespaces: cfg.namespaces, clusterDomain: cfg.clusterDomain });
         assert.equal(resources.length, 2_000);
         assert.equal(new Set(resources.map((x) => x.urn)).size, 2_000);
         const kinds = new Set(resources.map((x) => x.type.split(":").pop()));
-        for (const k of ["Deployment", "Service", "ConfigMap", "Secret", "Role", "NetworkPolicy", "Chart", "Release"]) assert.ok(kinds.has(k), k);
-        const report = await evaluatePolicies(resources, packConfigFor(policyConfigOf(cfg)));
-        assert.deepEqual(report.violations, []);
-        assert.deepEqual(report.skipped, []);
+        for (const k of ["Deployment", "Service", "ConfigMap", "Secret", "Role", "NetworkPolicy", "Release"]) assert.ok(kinds.has(k), k);
+        const report = await runGate(resources, packIdentity("staging", r.raw.project, r.raw.config), [{ doc: stackPolicyDoc(cfg, POLICIES), source: "of stack staging" }]);
+        assert.deepEqual(report.diagnostics, []);
     });
 
     it("a plan without the SDK's stack traces has exactly the resources, inputs and outputs of one with them", async () => {

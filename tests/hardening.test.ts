@@ -62,7 +62,7 @@ describe("pod hardening and sizing", () => {
     });
 
     it("configures Trino's pods as non-root with no privilege and sized from config", () => {
-        const values = runs.prod.inputs(runs.prod.one("kubernetes:helm.sh/v4:Chart", "trino")).values;
+        const values = runs.prod.inputs(runs.prod.one("kubernetes:helm.sh/v3:Release", "trino")).values;
         assert.equal(values.securityContext.runAsNonRoot, true);
         assert.equal(values.securityContext.seccompProfile.type, "RuntimeDefault");
         assert.equal(values.containerSecurityContext.allowPrivilegeEscalation, false);

@@ -4,8 +4,9 @@ import { strict as assert } from "assert";
 import type { WiringEdge } from "../components/addresses";
 import { COMPONENTS } from "../components/config";
 import { clusterObjectsOf } from "../offline/engine";
-import { evaluatePolicies, mandatory, packConfigFor } from "../offline/policy-runner";
-import { platformConfigOf, policyConfigOf, policyResources } from "../offline/run-stack";
+import { unwrapSecrets } from "../offline/engine";
+import { engineResources, platformConfigOf } from "../offline/run-stack";
+import { judgeRun, mandatoryOf } from "./helpers/policy";
 import { egressRulesAdmitting, ingressRulesAdmitting, namespaceLabels, NETWORK_POLICY_TYPE, parseNetworkPolicies, ParsedNetworkPolicy } from "../policies/lib/network";
 import { run, Run } from "./helpers/stack";
 
@@ -20,7 +21,7 @@ interface Judged {
 }
 
 function judge(r: Run, stack: string, overrides: Record<string, unknown> = {}): Judged {
-    const resources = policyResources(r.raw.resources);
+    const resources = engineResources(r.raw).map((x) => ({ type: x.type, name: x.name, urn: x.urn, props: unwrapSecrets(x.inputs) }));
     const cfg = platformConfigOf(stack, overrides);
     const ns = cfg.namespaces;
     const edges = (r.outputs.wiring as WiringEdge[]).map((e) => ({ from: ns[e.from], to: ns[e.to], port: e.port }));
@@ -109,12 +110,11 @@ describe("NetworkPolicies from the wiring", () => {
         assert.equal(admitted("garage", 3900), 0);
         assert.equal(admitted("database", 5432), 0);
         assert.equal(admitted("trino", 8081), 0);
-        const resources = policyResources(r.raw.resources);
-        const withClients = await evaluatePolicies(resources, packConfigFor(policyConfigOf(platformConfigOf("dev", overrides))));
-        assert.deepEqual(mandatory(withClients), []);
-        const withoutClients = await evaluatePolicies(resources, packConfigFor(policyConfigOf(platformConfigOf("dev", ON))));
+        const withClients = await judgeRun(r.raw, { settings: platformConfigOf("dev", overrides) });
+        assert.deepEqual(mandatoryOf(withClients), []);
+        const withoutClients = await judgeRun(r.raw, { settings: platformConfigOf("dev", ON) });
         assert.deepEqual(
-            mandatory(withoutClients).map((v) => v.message.split(":")[0]).sort(),
+            mandatoryOf(withoutClients).map((v) => v.message.split(":")[0]).sort(),
             ["NetworkPolicy airbyte/lakehouse-from-clients ingress[0]", "NetworkPolicy dagster/lakehouse-from-clients ingress[0]", "NetworkPolicy trino/lakehouse-from-clients ingress[0]"],
         );
     });
@@ -133,8 +133,8 @@ describe("NetworkPolicies from the wiring", () => {
         // Together they are exactly the single stack's policies for these three namespaces.
         const single = await run("dev", { overrides: { ...ON, [`${P}:components`]: ["garage", "database", "trino"] } });
         assert.deepEqual([...placed(storage), ...placed(query)].sort(), placed(single));
-        const report = await evaluatePolicies(policyResources(query.raw.resources), packConfigFor(policyConfigOf(platformConfigOf("dev"))));
-        assert.deepEqual(mandatory(report), []);
+        const report = await judgeRun(query.raw, { settings: platformConfigOf("dev") });
+        assert.deepEqual(mandatoryOf(report), []);
     });
 
     it("names a NetworkPolicy after what it admits, in the namespace of the component it protects", async () => {

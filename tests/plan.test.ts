@@ -6,7 +6,8 @@ import * as path from "path";
 import { main as check, readResources } from "../offline/check";
 import { PLAN_FORMAT, Plan } from "../offline/plan";
 import { main as plan } from "../offline/plan-cli";
-import { configMap, deployment, devPlatform, trinoCatalog, trinoChart } from "./helpers/policy";
+const planCli = plan;
+import { configMap, deployment, devPlatform, trinoCatalog, trinoRelease } from "./helpers/policy";
 
 const ROOT = path.join(__dirname, "..");
 
@@ -29,7 +30,7 @@ describe("npm run plan", () => {
         for (const section of ["· stack dev (environment dev) · offline plan", "Resources (", "Wiring (", "Outputs", "Policies (", "mandatory violations: 0", "Result: no mandatory violation."]) {
             assert.ok(r.stdout.includes(section), `missing ${section}`);
         }
-        assert.match(r.stdout, /trino\s+database\s+thrift:\/\/hive-metastore\.database\.svc\.cluster\.local:9083\s+9083\s+Chart trino: values\.catalogs\.lakehouse › hive\.metastore\.uri/);
+        assert.match(r.stdout, /trino\s+database\s+thrift:\/\/hive-metastore\.database\.svc\.cluster\.local:9083\s+9083\s+Release trino: values\.catalogs\.lakehouse › hive\.metastore\.uri/);
     });
 
     it("exits 2 with a clear message for an unknown stack, run as a command", function () {
@@ -92,9 +93,15 @@ describe("npm run plan", () => {
         assert.equal(doc.format, PLAN_FORMAT);
         assert.equal(doc.stack, "dev");
         assert.deepEqual(doc.config.namespaces, { garage: "garage", database: "database", trino: "trino", airbyte: "airbyte", dagster: "dagster" });
-        assert.equal(doc.summary.resources, doc.resources.length);
+        assert.equal(doc.summary.resources, doc.resources.filter((r) => r.registeredBy === "program").length);
+        assert.equal(doc.summary.judged, doc.resources.length);
+        // The engine's own resources, as `pulumi preview` shows the pack: the root stack and the default provider of @pulumi/random.
+        assert.deepEqual(
+            doc.resources.filter((r) => r.registeredBy === "engine").map((r) => r.urn),
+            ["urn:pulumi:dev::lakehouse-platform::pulumi:pulumi:Stack::lakehouse-platform-dev", "urn:pulumi:dev::lakehouse-platform::pulumi:providers:random::default_4_21_2"],
+        );
         assert.equal(doc.summary.mandatory, 0);
-        const trino = doc.resources.find((r) => r.type === "kubernetes:helm.sh/v4:Chart");
+        const trino = doc.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.name === "trino");
         assert.equal(trino?.component, "trino");
         assert.equal(trino?.parent, doc.resources.find((r) => r.type === "lakehouse:query:Trino")?.urn);
         for (const r of doc.resources) {
@@ -119,20 +126,65 @@ describe("npm run plan", () => {
 describe("npm run check", () => {
     it("fails a resources file with a short-name address, naming the policy and the value's path", async () => {
         const file = tmp("resources.json");
-        const resources = [...devPlatform(), trinoChart(trinoCatalog({ s3: "http://garage:3900" })), deployment("code", "dagster", { env: [{ name: "TRINO_HOST", value: "trino.trino.svc.cluster.local" }] })];
+        const resources = [...devPlatform(), trinoRelease(trinoCatalog({ s3: "http://garage:3900" })), deployment("code", "dagster", { env: [{ name: "TRINO_HOST", value: "trino.trino.svc.cluster.local" }] })];
         fs.writeFileSync(file, JSON.stringify({ resources: resources.map((r) => ({ type: r.type, name: r.name, inputs: r.props })) }));
         const { code, out } = await capture(check, [file]);
         assert.equal(code, 1);
-        assert.match(out, /mandatory violations: 1\n +\[cross-namespace-fqdn\] kubernetes:helm\.sh\/v4:Chart "trino" \(namespace trino\): values\.catalogs\.lakehouse › s3\.endpoint = "http:\/\/garage:3900"/);
+        assert.match(out, /mandatory violations: 1\n +\[cross-namespace-fqdn\] kubernetes:helm\.sh\/v3:Release "trino" \(namespace trino\): values\.catalogs\.lakehouse › s3\.endpoint = "http:\/\/garage:3900"/);
     });
 
     it("passes a clean resources file, including a plain list", async () => {
         const file = tmp("clean.json");
-        const resources = [...devPlatform(), trinoChart(), configMap("conf", "trino", { "x.properties": "a=b" })];
+        const resources = [...devPlatform(), trinoRelease(), configMap("conf", "trino", { "x.properties": "a=b" })];
         fs.writeFileSync(file, JSON.stringify(resources.map((r) => ({ type: r.type, name: r.name, props: r.props }))));
         const { code, out } = await capture(check, [file]);
         assert.equal(code, 0);
         assert.match(out, /Result: no mandatory violation\./);
+    });
+
+    it("validates --policy-config as the CLI does: exit 2 for a mistyped level, an unknown policy or a malformed file; a partial file is merged", async () => {
+        const plan = tmp("plan.json");
+        assert.equal((await capture(planCli, ["--stack", "staging", "--json", plan])).code, 0);
+        const config = (doc: unknown) => {
+            const f = tmp("config.json");
+            fs.writeFileSync(f, typeof doc === "string" ? doc : JSON.stringify(doc));
+            return f;
+        };
+        const typo = await capture(check, [plan, "--policy-config", config({ "cross-namespace-fqdn": "mandatry" })]);
+        assert.equal(typo.code, 2);
+        assert.match(typo.err, /cross-namespace-fqdn: "mandatry" is not an enforcement level; use one of advisory, mandatory, remediate, disabled/);
+        const unknown = await capture(check, [plan, "--policy-config", config({ "no-such-policy": "advisory" })]);
+        assert.equal(unknown.code, 2);
+        assert.match(unknown.err, /"no-such-policy" is not a policy of this pack/);
+        for (const bad of ["{not json", "null", "[1]", '{"fqdn-resolves": {"clusterDomain": 5}}']) {
+            const r = await capture(check, [plan, "--policy-config", config(bad)]);
+            assert.equal(r.code, 2, bad);
+            assert.doesNotMatch(r.err, /\n\s+at /, "no stack trace for bad input");
+        }
+        // A partial file changes one level and keeps the plan's settings (staging's namespaces): still clean.
+        const partial = await capture(check, [plan, "--policy-config", config({ "image-tag-pinned": "disabled", "cross-namespace-fqdn": "remediate" })]);
+        assert.equal(partial.code, 0, partial.out + partial.err);
+    });
+
+    it("exits 1 for a value too deep or too long to judge", async () => {
+        let deep: unknown = "x";
+        for (let i = 0; i < 70; i++) deep = [deep];
+        const file = tmp("deep.json");
+        fs.writeFileSync(file, JSON.stringify([{ type: "kubernetes:core/v1:ConfigMap", name: "deep", inputs: { metadata: { name: "deep", namespace: "dagster" }, data: { x: "a" } } }, { type: "kubernetes:helm.sh/v3:Release", name: "r", inputs: { chart: "c", version: "1.0.0", namespace: "dagster", values: { deep } } }]));
+        const r = await capture(check, [file]);
+        assert.equal(r.code, 1);
+        assert.match(r.out, /\[configuration-readable\] kubernetes:helm\.sh\/v3:Release "r": values\.deep(\[0\])+ holds values nested deeper than 64 levels/);
+        const long = tmp("long.json");
+        fs.writeFileSync(long, JSON.stringify([{ type: "kubernetes:core/v1:ConfigMap", name: "big", inputs: { metadata: { name: "big", namespace: "dagster" }, data: { x: "y".repeat(1_100_000) } } }]));
+        const l = await capture(check, [long]);
+        assert.equal(l.code, 1);
+        assert.match(l.out, /a string of 1,100,000 characters/);
+    });
+
+    it("answers --help with its usage and exit 0", async () => {
+        const r = await capture(check, ["--help"]);
+        assert.equal(r.code, 0);
+        assert.match(r.out, /usage: npm run check -- FILE/);
     });
 
     it("exits 2 on a file that is not a resources file", async () => {

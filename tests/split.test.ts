@@ -9,8 +9,8 @@ import type { WiringEdge } from "../components/addresses";
 import { CONTRACT_VERSION, CREDENTIALS_NEEDED } from "../components/contract";
 import { databaseConsumers, garageConsumers } from "../components/platform";
 import { ClusterObject, clusterObjectsOf } from "../offline/engine";
-import { evaluatePolicies, mandatory, packConfigFor } from "../offline/policy-runner";
-import { platformConfigOf, policyConfigOf, policyResources } from "../offline/run-stack";
+import { platformConfigOf } from "../offline/run-stack";
+import { judgeRun } from "./helpers/policy";
 import { configStrings } from "../policies/lib/strings";
 import { RecordedResource, run, Run, runFailing } from "./helpers/stack";
 
@@ -211,14 +211,14 @@ describe("split stacks", () => {
             "kubernetes:core/v1:Namespace trino",
             "kubernetes:core/v1:Secret trino-garage-credentials",
             "kubernetes:core/v1:Secret trino-garage-credentials-source (read)",
-            "kubernetes:helm.sh/v4:Chart trino",
+            "kubernetes:helm.sh/v3:Release trino",
             "lakehouse:platform:LakehousePlatform lakehouse",
             "lakehouse:platform:Namespaces namespaces",
             "lakehouse:query:Trino trino",
             "pulumi:providers:kubernetes kubernetes",
             `pulumi:pulumi:StackReference ${STORAGE} (read)`,
         ]);
-        assert.deepEqual(query.inputs(query.one("kubernetes:helm.sh/v4:Chart", "trino")), single.inputs(single.one("kubernetes:helm.sh/v4:Chart", "trino")));
+        assert.deepEqual(query.inputs(query.one("kubernetes:helm.sh/v3:Release", "trino")), single.inputs(single.one("kubernetes:helm.sh/v3:Release", "trino")));
         const copy = secretNamed(query, "trino", "trino-garage-credentials");
         assert.deepEqual(decoded(query, copy), decoded(single, secretNamed(single, "trino", "trino-garage-credentials")));
         assert.ok(query.raw.resources.find((res) => res.urn === copy.urn)!.inputs.data !== undefined);
@@ -245,9 +245,8 @@ describe("split stacks", () => {
 
     it("the policy pack passes every split stack, resolving addresses through the referenced outputs", async () => {
         for (const r of [storage, query, ingestion, orchestration]) {
-            const report = await evaluatePolicies(policyResources(r.raw.resources), packConfigFor(policyConfigOf(platformConfigOf("dev"))));
-            assert.deepEqual(mandatory(report), [], r.raw.stack);
-            assert.deepEqual(report.skipped, []);
+            const report = await judgeRun(r.raw, { settings: platformConfigOf("dev") });
+            assert.deepEqual(report.violations, [], r.raw.stack);
         }
     });
 

@@ -5,14 +5,14 @@ import { platformConfigOf } from "../offline/run-stack";
 import { checkValues, loadChartKeys } from "./helpers/chart-keys";
 import { run, Run } from "./helpers/stack";
 
-const CHART = "kubernetes:helm.sh/v4:Chart";
+const CHART = "kubernetes:helm.sh/v3:Release";
 
-function trinoChart(r: Run) {
+function trinoRelease(r: Run) {
     return r.inputs(r.one(CHART, "trino"));
 }
 
 function catalogOf(r: Run, name = "lakehouse"): Record<string, string> {
-    return parseProperties(trinoChart(r).values.catalogs[name]) as Record<string, string>;
+    return parseProperties(trinoRelease(r).values.catalogs[name]) as Record<string, string>;
 }
 
 describe("Trino", () => {
@@ -25,7 +25,7 @@ describe("Trino", () => {
         describe(`in ${stack}`, () => {
             it("installs the pinned trino/trino chart from its repository into the Trino namespace", () => {
                 const cfg = platformConfigOf(stack);
-                const chart = trinoChart(runs[stack]);
+                const chart = trinoRelease(runs[stack]);
                 assert.equal(chart.namespace, cfg.namespaces.trino);
                 assert.equal(chart.chart, "trino");
                 assert.equal(chart.version, cfg.trino.chartVersion);
@@ -52,11 +52,11 @@ describe("Trino", () => {
 
             it("keeps key material out of the values: credentials come from Trino's Garage Secret", () => {
                 const r = runs[stack];
-                const values = JSON.stringify(trinoChart(r).values);
+                const values = JSON.stringify(trinoRelease(r).values);
                 const secret = r.inputs(r.one("kubernetes:core/v1:Secret", "garage-trino-credentials"));
                 assert.equal(secret.metadata.namespace, platformConfigOf(stack).namespaces.trino);
                 for (const v of Object.values<string>(secret.stringData)) assert.ok(!values.includes(v), "a Garage key is in Trino's values");
-                assert.deepEqual(trinoChart(r).values.envFrom, [{ secretRef: { name: "trino-garage-credentials" } }]);
+                assert.deepEqual(trinoRelease(r).values.envFrom, [{ secretRef: { name: "trino-garage-credentials" } }]);
             });
 
             it("publishes the coordinator endpoint of the Service the chart creates, and the catalog name", () => {
@@ -72,7 +72,7 @@ describe("Trino", () => {
         // Key paths of trino 1.42.2's default values.yaml and of every value its templates read,
         // copied from the upstream chart (tests/fixtures/chart-keys/trino-1.42.2.json, `npm run chart-keys`).
         for (const stack of ["dev", "staging", "prod"]) {
-            const chart = trinoChart(runs[stack]);
+            const chart = trinoRelease(runs[stack]);
             const report = checkValues(chart.values, loadChartKeys("trino", chart.version));
             assert.deepEqual(report.unknown, [], `${stack}: keys the chart never reads`);
             assert.deepEqual(report.unread, [], `${stack}: keys the defaults have but no template reads`);
@@ -82,16 +82,16 @@ describe("Trino", () => {
     });
 
     it("removes the demo catalogs unless the config keeps them", async () => {
-        assert.deepEqual(Object.keys(trinoChart(runs.dev).values.catalogs).sort(), ["lakehouse", "tpcds", "tpch"]);
-        assert.equal(trinoChart(runs.dev).values.catalogs.tpch, null);
+        assert.deepEqual(Object.keys(trinoRelease(runs.dev).values.catalogs).sort(), ["lakehouse", "tpcds", "tpch"]);
+        assert.equal(trinoRelease(runs.dev).values.catalogs.tpch, null);
         const kept = await run("dev", { overrides: { "lakehouse-platform:trinoKeepDemoCatalogs": true, "lakehouse-platform:trinoCatalogName": "iceberg" } });
-        assert.deepEqual(Object.keys(trinoChart(kept).values.catalogs), ["iceberg"]);
+        assert.deepEqual(Object.keys(trinoRelease(kept).values.catalogs), ["iceberg"]);
     });
 
     it("sizes workers, heap, requests and limits from config: small in dev, real in prod", () => {
         for (const stack of ["dev", "staging", "prod"]) {
             const cfg = platformConfigOf(stack);
-            const v = trinoChart(runs[stack]).values;
+            const v = trinoRelease(runs[stack]).values;
             assert.equal(v.server.workers, cfg.trino.workers);
             for (const node of ["coordinator", "worker"] as const) {
                 assert.equal(v[node].jvm.maxHeapSize, cfg.trino[node].heap);
@@ -101,8 +101,8 @@ describe("Trino", () => {
                 assert.ok(perNode + 0.3 * jvmBytes(cfg.trino[node].heap)! <= jvmBytes(cfg.trino[node].heap)!);
             }
         }
-        const dev = trinoChart(runs.dev).values;
-        const prod = trinoChart(runs.prod).values;
+        const dev = trinoRelease(runs.dev).values;
+        const prod = trinoRelease(runs.prod).values;
         assert.ok(jvmBytes(dev.worker.jvm.maxHeapSize)! <= 2 * 2 ** 30, "dev must fit a laptop cluster");
         assert.ok(prod.server.workers > dev.server.workers);
         assert.ok(jvmBytes(prod.worker.jvm.maxHeapSize)! >= 8 * 2 ** 30);

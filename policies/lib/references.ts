@@ -11,8 +11,9 @@ export interface Reference {
     form: HostForm;
 }
 
-// Four policies read the references of each resource: found once per props object, type and
-// allowed-host list (the same array while the configuration object is the same).
+// Found once per props object, type and allowed-host list: a stack policy reads a resource's
+// references more than once. (CrossGuard hands every policy freshly deserialised props, so
+// nothing is shared between policies.)
 const CACHE = new WeakMap<object, { type: string; allowedHosts: string[]; refs: Reference[] }>();
 
 /** Every host reference in the resource's configuration that is not an allowed host. */

@@ -18,8 +18,21 @@ export interface FoundString {
     expanded: boolean;
 }
 
-const MAX_DEPTH = 48;
+/**
+ * How deep values (and configuration text inside them) are read, and how long a string may be.
+ * Beyond either, nothing is judged, and `configuration-readable` reports it as a mandatory
+ * violation: a value no policy reads must not pass unseen. A string this long exceeds what a
+ * ConfigMap or a Helm release can hold anyway (1 MiB).
+ */
+export const MAX_DEPTH = 64;
+export const MAX_STRING = 1_048_576;
 const EMBED_SEPARATOR = " › ";
+
+/** A value the policies cannot read, and why. */
+export interface Unreadable {
+    path: string;
+    reason: string;
+}
 
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -65,7 +78,36 @@ function xmlToTree(text: string): unknown {
     return doc;
 }
 
+// Every policy call gets freshly deserialised props (CrossGuard shares nothing between policies),
+// but the configuration text in them is the same string for each policy that reads the resource:
+// the trees parsed from the last texts are kept, so a resource's files are parsed once, not once
+// per policy. Bounded, so a stack of any size stays small; the trees are only ever read.
+const PARSED = new Map<string, unknown>();
+const PARSED_ENTRIES = 256;
+const PARSED_MIN_LENGTH = 64;
+
 function parseEmbedded(format: Format, text: string): unknown {
+    if (text.length < PARSED_MIN_LENGTH) return parseText(format, text);
+    const key = `${format}\0${text}`;
+    if (PARSED.has(key)) {
+        const tree = PARSED.get(key);
+        // Refresh its place: the map's order is the order of last use.
+        PARSED.delete(key);
+        PARSED.set(key, tree);
+        return tree;
+    }
+    let tree: unknown;
+    try {
+        tree = parseText(format, text);
+    } catch {
+        tree = undefined;
+    }
+    PARSED.set(key, tree);
+    if (PARSED.size > PARSED_ENTRIES) PARSED.delete(PARSED.keys().next().value as string);
+    return tree;
+}
+
+function parseText(format: Format, text: string): unknown {
     switch (format) {
         case "xml":
             return xmlToTree(text);
@@ -81,12 +123,24 @@ function parseEmbedded(format: Format, text: string): unknown {
 /**
  * Calls `visit` for every string below `value`. Configuration text is parsed (when it parses) and
  * its own strings are visited too, with paths through it; the text itself is visited as well, so
- * nothing is missed when it does not parse.
+ * nothing is missed when it does not parse. What lies beyond the depth or length limits goes to
+ * `unreadable` instead.
  */
-export function walkStrings(value: unknown, path: string, visit: (s: FoundString) => void, key = "", embedded = false, depth = 0, seen = new Set<unknown>()): void {
-    if (depth > MAX_DEPTH) return;
+export function walkStrings(
+    value: unknown,
+    path: string,
+    visit: (s: FoundString) => void,
+    key = "",
+    embedded = false,
+    depth = 0,
+    unreadable: (u: Unreadable) => void = () => undefined,
+): void {
     if (typeof value === "string") {
-        const format = depth < MAX_DEPTH - 8 ? sniffFormat(key, value) : undefined;
+        if (value.length > MAX_STRING) {
+            unreadable({ path, reason: `a string of ${value.length.toLocaleString("en-US")} characters (the policies read at most ${MAX_STRING.toLocaleString("en-US")})` });
+            return;
+        }
+        const format = sniffFormat(key, value);
         let tree: unknown;
         if (format !== undefined) {
             try {
@@ -97,19 +151,23 @@ export function walkStrings(value: unknown, path: string, visit: (s: FoundString
         }
         const expanded = typeof tree === "object" && tree !== null;
         visit({ path, key, value, embedded, expanded });
-        if (expanded) walkStrings(tree, `${path}${EMBED_SEPARATOR}`, visit, key, true, depth + 1, seen);
+        if (expanded) walkStrings(tree, `${path}${EMBED_SEPARATOR}`, visit, key, true, depth + 1, unreadable);
         return;
     }
-    if (typeof value !== "object" || value === null || seen.has(value)) return;
-    seen.add(value);
+    if (typeof value !== "object" || value === null) return;
+    if (depth >= MAX_DEPTH) {
+        unreadable({ path, reason: `values nested deeper than ${MAX_DEPTH} levels` });
+        return;
+    }
     // Right after the separator of embedded text, keys are written as they are (`hive.metastore.uri`).
     const join = (k: string | number) => (path.endsWith(EMBED_SEPARATOR) ? `${path}${typeof k === "number" ? `[${k}]` : k}` : child(path, k));
+    // Index loops and Object.keys only: the policy SDK's secret proxy throws on Array.prototype methods.
     if (Array.isArray(value)) {
-        value.forEach((v, i) => walkStrings(v, join(i), visit, key, embedded, depth + 1, seen));
+        for (let i = 0; i < value.length; i++) walkStrings(value[i], join(i), visit, key, embedded, depth + 1, unreadable);
     } else {
-        for (const [k, v] of Object.entries(value)) walkStrings(v, join(k), visit, k, embedded, depth + 1, seen);
+        const map = value as Record<string, unknown>;
+        for (const k of Object.keys(map)) walkStrings(map[k], join(k), visit, k, embedded, depth + 1, unreadable);
     }
-    seen.delete(value);
 }
 
 /** Types whose props carry Helm values. */
@@ -162,9 +220,10 @@ export function containersOf(type: string, props: unknown): ContainerRef[] {
     for (const field of ["initContainers", "containers"]) {
         const list = spec[field];
         if (!Array.isArray(list)) continue;
-        list.forEach((c, i) => {
+        for (let i = 0; i < list.length; i++) {
+            const c: unknown = list[i];
             if (isMap(c)) out.push({ path: `${base}.${field}[${typeof c.name === "string" ? JSON.stringify(c.name) : i}]`, container: c });
-        });
+        }
     }
     return out;
 }
@@ -172,44 +231,76 @@ export function containersOf(type: string, props: unknown): ContainerRef[] {
 /**
  * The configuration a resource hands to software: Helm values, ConfigMap data, and each
  * container's env values, command and arguments. Other props (names, labels, specs) are not
- * configuration of the software and are not scanned.
+ * configuration of the software and are not scanned. Values beyond the limits go to `unreadable`.
  */
-export function configStrings(type: string, props: unknown, visit: (s: FoundString) => void): void {
+export function configStrings(type: string, props: unknown, visit: (s: FoundString) => void, unreadable?: (u: Unreadable) => void): void {
     if (!isMap(props)) return;
-    for (const found of foundStrings(type, props)) visit(found);
+    forEachConfigValue(type, props, (value, path, key) => walkStrings(value, path, visit, key, false, 0, unreadable));
 }
 
-// The resource policies judge one resource after another, each reading the same configuration:
-// the last resource's strings are kept (CrossGuard hands every policy the same props object), so
-// its embedded files are parsed once. One entry only: a stack of 100,000 resources stays small.
-let last: { props: object; type: string; found: FoundString[] } | undefined;
-
-function foundStrings(type: string, props: Record<string, unknown>): FoundString[] {
-    if (last?.props === props && last.type === type) return last.found;
-    const found: FoundString[] = [];
-    collectConfigStrings(type, props, (s) => found.push(s));
-    last = { props, type, found };
-    return found;
-}
-
-function collectConfigStrings(type: string, props: Record<string, unknown>, visit: (s: FoundString) => void): void {
+/**
+ * Calls `fn` for each configuration value of a resource, with its holder, so a remediation can
+ * write a new value in place (through the policy SDK's proxy, which keeps a secret secret).
+ */
+function forEachConfigValue(type: string, props: Record<string, unknown>, fn: (value: unknown, path: string, key: string, holder: Record<string, unknown> | unknown[], slot: string | number) => void): void {
     if (HELM_TYPES.has(type)) {
-        walkStrings(props.values, "values", visit);
+        fn(props.values, "values", "values", props, "values");
     } else if (type === CONFIGMAP_TYPE) {
-        walkStrings(props.data, "data", visit);
+        fn(props.data, "data", "data", props, "data");
     } else if (isWorkload(type)) {
         for (const { path, container } of containersOf(type, props)) {
-            if (Array.isArray(container.env)) {
-                container.env.forEach((e, i) => {
+            const env: unknown = container.env;
+            if (Array.isArray(env)) {
+                for (let i = 0; i < env.length; i++) {
+                    const e: unknown = env[i];
                     if (isMap(e) && typeof e.value === "string") {
                         const name = typeof e.name === "string" ? e.name : String(i);
-                        walkStrings(e.value, `${path}.env[${JSON.stringify(name)}]`, visit, name);
+                        fn(e.value, `${path}.env[${JSON.stringify(name)}]`, name, e, "value");
                     }
-                });
+                }
             }
-            for (const field of ["command", "args"]) walkStrings(container[field], `${path}.${field}`, visit, field);
+            for (const field of ["command", "args"]) fn(container[field], `${path}.${field}`, field, container, field);
         }
     }
+}
+
+/**
+ * Rewrites, in place, every configuration string of a resource for which `fn` returns another
+ * value (as `configStrings` finds them, but whole, not inside embedded text). Returns whether
+ * anything changed. Writes go through the props object given, so the policy SDK's proxy keeps the
+ * secrecy of what it replaces.
+ */
+export function rewriteConfigStrings(type: string, props: unknown, fn: (value: string, key: string) => string): boolean {
+    if (!isMap(props)) return false;
+    let changed = false;
+    const visit = (value: unknown, key: string, holder: Record<string, unknown> | unknown[], slot: string | number, depth: number): void => {
+        if (typeof value === "string") {
+            if (value.length > MAX_STRING) return;
+            const fixed = fn(value, key);
+            if (fixed !== value) {
+                (holder as Record<string | number, unknown>)[slot] = fixed;
+                changed = true;
+            }
+            return;
+        }
+        if (typeof value !== "object" || value === null || depth >= MAX_DEPTH) return;
+        if (Array.isArray(value)) {
+            for (let i = 0; i < value.length; i++) visit(value[i], key, value, i, depth + 1);
+        } else {
+            const map = value as Record<string, unknown>;
+            for (const k of Object.keys(map)) visit(map[k], k, map, k, depth + 1);
+        }
+    };
+    forEachConfigValue(type, props, (value, _path, key, holder, slot) => visit(value, key, holder, slot, 0));
+    return changed;
+}
+
+/**
+ * A multi-language component the engine shows with no inputs (a `helm.v4.Chart`, built by the
+ * Kubernetes provider): what it deploys is judged through its children, the objects it renders.
+ */
+export function isRemoteComponent(type: string, props: unknown): boolean {
+    return type === "kubernetes:helm.sh/v4:Chart" && (!isMap(props) || Object.keys(props).length === 0);
 }
 
 /** The namespace a namespaced resource or Helm release is in, when it says. */
@@ -227,46 +318,3 @@ export function labelsOf(props: unknown): Record<string, string> {
 }
 
 export { isMap, dig };
-
-function mapStrings(value: unknown, fn: (value: string, key: string) => string, key: string, depth = 0): unknown {
-    if (depth > MAX_DEPTH) return value;
-    if (typeof value === "string") return fn(value, key);
-    if (Array.isArray(value)) return value.map((v) => mapStrings(v, fn, key, depth + 1));
-    if (isMap(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapStrings(v, fn, k, depth + 1)]));
-    return value;
-}
-
-/**
- * A copy of the props with every configuration string (as `configStrings` finds them, but whole,
- * not inside embedded text) replaced by `fn(value, key)`.
- */
-export function mapConfigStrings(type: string, props: unknown, fn: (value: string, key: string) => string): unknown {
-    if (!isMap(props)) return props;
-    if (HELM_TYPES.has(type)) return { ...props, values: mapStrings(props.values, fn, "values") };
-    if (type === CONFIGMAP_TYPE) return { ...props, data: mapStrings(props.data, fn, "data") };
-    const keys = POD_SPEC_PATHS[type];
-    if (!keys) return props;
-    const mapContainer = (c: unknown): unknown => {
-        if (!isMap(c)) return c;
-        const out: Record<string, unknown> = { ...c };
-        const env: unknown = c.env;
-        if (Array.isArray(env)) {
-            out.env = env.map((e: unknown) => (isMap(e) && typeof e.value === "string" ? { ...e, value: fn(e.value, typeof e.name === "string" ? e.name : "") } : e));
-        }
-        for (const field of ["command", "args"]) if (Array.isArray(c[field])) out[field] = mapStrings(c[field], fn, field);
-        return out;
-    };
-    const update = (node: unknown, rest: string[]): unknown => {
-        if (!isMap(node)) return node;
-        if (rest.length === 0) {
-            const out: Record<string, unknown> = { ...node };
-            for (const field of ["initContainers", "containers"]) {
-                const list: unknown = node[field];
-                if (Array.isArray(list)) out[field] = list.map(mapContainer);
-            }
-            return out;
-        }
-        return { ...node, [rest[0]]: update(node[rest[0]], rest.slice(1)) };
-    };
-    return update(props, keys);
-}

@@ -1,38 +1,109 @@
-// Calls the pack's policies the way CrossGuard does, on fixture resources (see offline/policy-runner.ts).
+// Runs fixtures through the policy pack as shipped, started and spoken to as `pulumi preview
+// --policy-pack policies` does (offline/crossguard/): the engine's URNs, a root stack, secrets as
+// secret values, the CLI's configuration rules, its verdicts.
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { evaluatePolicies, PolicyReport, ResourceForPolicy } from "../../offline/policy-runner";
+import { EngineResource, secret, wireValue } from "../../offline/crossguard/engine-view";
+import { runGate, sharedPack } from "../../offline/crossguard/gate";
+import { engineResources, packIdentity, stackPolicyDoc, StackRun } from "../../offline/run-stack";
+import { parsePlatformConfig, PlatformConfig, projectKeys } from "../../components/config";
+import { Diagnostic, Remediation } from "../../offline/crossguard/judge";
+import { STACK_TYPE, unwrapSecrets } from "../../offline/engine";
 import { DEFAULT_CONFIG, PlatformPolicyConfig } from "../../policies/lib/config";
+import { POLICIES } from "../../policies/policies";
 
-export type Fixture = Omit<ResourceForPolicy, "urn"> & { urn?: string };
+export { secret };
 
-export function urnOf(type: string, name: string): string {
-    return `urn:pulumi:test::lakehouse-platform::${type}::${name}`;
+/** A resource as a test writes it: its type, name and inputs (`props`), optionally its outputs. */
+export interface Fixture {
+    type: string;
+    name: string;
+    props: Record<string, unknown>;
+    /** Outputs, as the whole-stack pass sees them; the inputs when not given. */
+    outputs?: Record<string, unknown>;
+    urn?: string;
+    /** A read (StackReference, `.get`): seen only by stack policies. */
+    read?: boolean;
+    /** Objects a remote component (a helm.v4.Chart) renders: its children. */
+    children?: Fixture[];
 }
 
-function withUrn(f: Fixture): ResourceForPolicy {
-    return { ...f, urn: f.urn ?? urnOf(f.type, f.name) };
+export const TEST_STACK = "test";
+export const TEST_PROJECT = "lakehouse-platform";
+export const ROOT_URN = `urn:pulumi:${TEST_STACK}::${TEST_PROJECT}::${STACK_TYPE}::${TEST_PROJECT}-${TEST_STACK}`;
+
+export function urnOf(type: string, name: string, parentType?: string): string {
+    return `urn:pulumi:${TEST_STACK}::${TEST_PROJECT}::${parentType ? `${parentType}$` : ""}${type}::${name}`;
 }
 
-/** Runs one policy over fixtures with the given platform config (the defaults otherwise). */
-export async function run(
-    policy: ResourceValidationPolicy | StackValidationPolicy,
-    fixtures: Fixture[],
-    config: Partial<PlatformPolicyConfig> & { enforcementLevel?: "advisory" | "mandatory" | "remediate" | "disabled" } = {},
-): Promise<PolicyReport> {
+function fixtureResources(fixtures: Fixture[]): EngineResource[] {
+    const base = (urn: string, type: string, name: string, props: Record<string, unknown>, outputs: Record<string, unknown>, parent: string, read = false): EngineResource => ({
+        urn,
+        type,
+        name,
+        custom: true,
+        registered: !read,
+        // As the engine marshals them: undefined properties do not exist.
+        inputs: wireValue(props) as Record<string, unknown>,
+        outputs: wireValue(outputs) as Record<string, unknown>,
+        parent,
+        dependencies: [],
+        propertyDependencies: {},
+        options: { protect: false, ignoreChanges: [], additionalSecretOutputs: [], aliases: [] },
+    });
+    const out: EngineResource[] = [{ ...base(ROOT_URN, STACK_TYPE, `${TEST_PROJECT}-${TEST_STACK}`, {}, {}, ""), custom: false, parent: undefined }];
+    for (const f of fixtures) {
+        const urn = f.urn ?? urnOf(f.type, f.name);
+        out.push(base(urn, f.type, f.name, f.props, f.outputs ?? f.props, ROOT_URN, f.read));
+        for (const c of f.children ?? []) out.push(base(c.urn ?? urnOf(c.type, c.name, f.type), c.type, c.name, c.props, c.outputs ?? c.props, urn));
+    }
+    return out;
+}
+
+export type Level = "advisory" | "mandatory" | "remediate" | "disabled";
+
+export interface Report {
+    violations: Diagnostic[];
+    /** Remediations, with the properties as the engine receives them (`properties`, secrets wrapped) and unwrapped (`props`). */
+    remediations: (Remediation & { props: Record<string, any> })[];
+}
+
+const identity = { organization: "organization", project: TEST_PROJECT, stack: TEST_STACK, dryRun: true, config: {} };
+
+/**
+ * Runs one policy of the pack over fixtures (every other policy disabled), with the platform
+ * settings given over the defaults (for policies that take them) and an enforcement level.
+ */
+export async function run(policy: ResourceValidationPolicy | StackValidationPolicy, fixtures: Fixture[], config: Partial<PlatformPolicyConfig> & { enforcementLevel?: Level } = {}): Promise<Report> {
     const { enforcementLevel, ...platform } = config;
-    return evaluatePolicies(fixtures.map(withUrn), { [policy.name]: { ...DEFAULT_CONFIG, ...platform, ...(enforcementLevel ? { enforcementLevel } : {}) } }, [policy]);
+    const doc: Record<string, unknown> = { all: "disabled" };
+    const settings = policy.configSchema ? { ...DEFAULT_CONFIG, ...platform } : {};
+    doc[policy.name] = { enforcementLevel: enforcementLevel ?? policy.enforcementLevel ?? "advisory", ...settings };
+    return runPack(fixtures, doc);
+}
+
+/** Runs the whole pack over fixtures with a `--policy-pack-config` document. */
+export async function runPack(fixtures: Fixture[], doc: Record<string, unknown> = {}): Promise<Report> {
+    const gate = await runGate(fixtureResources(fixtures), identity, [{ doc, source: "of the test" }]);
+    return { violations: gate.diagnostics, remediations: gate.remediations.map((r) => ({ ...r, props: unwrapSecrets(r.properties) as Record<string, any> })) };
 }
 
 export async function messages(policy: ResourceValidationPolicy | StackValidationPolicy, fixtures: Fixture[], config: Partial<PlatformPolicyConfig> = {}): Promise<string[]> {
     const report = await run(policy, fixtures, config);
-    if (report.skipped.length > 0) throw new Error(`policy failed: ${JSON.stringify(report.skipped)}`);
-    return report.violations.map((v) => v.message);
+    return report.violations.filter((v) => v.policy === policy.name).map((v) => v.message);
+}
+
+/** The pack's own list, so a test can ask for a policy by name. */
+export function policyNamed(name: string): ResourceValidationPolicy | StackValidationPolicy {
+    const p = POLICIES.find((x) => x.name === name);
+    if (!p) throw new Error(`no policy ${name}`);
+    return p;
 }
 
 // ---- realistic fixture resources ----
 
 export const T = {
     release: "kubernetes:helm.sh/v3:Release",
+    /** A helm.v4.Chart: under the engine, a component with no inputs whose children are the rendered objects. */
     chart: "kubernetes:helm.sh/v4:Chart",
     configMap: "kubernetes:core/v1:ConfigMap",
     deployment: "kubernetes:apps/v1:Deployment",
@@ -58,9 +129,10 @@ export function trinoCatalog(opts: { metastore?: string; s3?: string; extra?: st
     ].join("\n");
 }
 
-export function trinoChart(catalog = trinoCatalog(), namespace = "trino", extraValues: Record<string, unknown> = {}): Fixture {
+/** Trino as the program deploys it: a helm.v3.Release named `trino` with the catalog in its values. */
+export function trinoRelease(catalog = trinoCatalog(), namespace = "trino", extraValues: Record<string, unknown> = {}): Fixture {
     return {
-        type: T.chart,
+        type: T.release,
         name: "trino",
         props: { chart: "trino", version: "1.42.2", name: "trino", namespace, repositoryOpts: { repo: "https://trinodb.github.io/charts" }, values: { catalogs: { lakehouse: catalog, tpch: null }, envFrom: [{ secretRef: { name: "trino-garage-credentials" } }], ...extraValues } },
     };
@@ -110,4 +182,33 @@ export function devPlatform(ns: Record<string, string> = { garage: "garage", dat
         service("postgres", ns.database, [5432]),
         service("hive-metastore", ns.database, [9083]),
     ];
+}
+
+/**
+ * A helm.v4.Chart as the engine shows it: no inputs, and the objects the chart renders (here given
+ * by the test) as its children, each named `<release>:<namespace>/<name>` as the provider names them.
+ */
+export function renderedChart(name: string, children: Fixture[]): Fixture {
+    return { type: T.chart, name, props: {}, children: children.map((c) => ({ ...c, name: `${name}:${(c.props.metadata as { namespace?: string } | undefined)?.namespace ?? "default"}/${c.name}` })) };
+}
+
+/**
+ * Judges a stack run through the pack, as `pulumi preview --policy-pack policies
+ * --policy-pack-config policies/config/<stack>.json` would: the engine's view of the run, the
+ * stack's own settings, then `extra` (a partial config file) over them; `edit` changes the
+ * resources first (to plant a mistake).
+ */
+export async function judgeRun(raw: StackRun, options: { extra?: Record<string, unknown>; edit?: (resources: EngineResource[]) => EngineResource[]; settings?: PlatformConfig } = {}): Promise<Report> {
+    const settings = options.settings ?? parsePlatformConfig(projectKeys(raw.config, raw.project.name), raw.project.name, raw.stack);
+    const runIdentity = packIdentity(raw.stack, raw.project, raw.config);
+    const { info } = await sharedPack(runIdentity);
+    const resources = (options.edit ?? ((x) => x))(engineResources(raw));
+    const layers = [{ doc: stackPolicyDoc(settings, info.policies), source: `of stack ${raw.stack}` }];
+    if (options.extra) layers.push({ doc: options.extra as never, source: "of the test" });
+    const gate = await runGate(resources, runIdentity, layers);
+    return { violations: gate.diagnostics, remediations: gate.remediations.map((r) => ({ ...r, props: unwrapSecrets(r.properties) as Record<string, any> })) };
+}
+
+export function mandatoryOf(report: Report): Diagnostic[] {
+    return report.violations.filter((v) => v.enforcementLevel === "mandatory");
 }

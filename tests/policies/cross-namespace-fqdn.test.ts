@@ -1,13 +1,13 @@
 import { strict as assert } from "assert";
 import { crossNamespaceFqdn } from "../../policies/cross-namespace-fqdn";
-import { configMap, deployment, messages, run, T, trinoCatalog, trinoChart } from "../helpers/policy";
+import { configMap, deployment, messages, run, T, trinoCatalog, trinoRelease } from "../helpers/policy";
 
 const STAGING = { garage: "garage-staging", database: "database-staging", trino: "trino-staging", airbyte: "airbyte-staging", dagster: "dagster-staging" };
 
 describe("policy cross-namespace-fqdn", () => {
     it("accepts full names, outside hosts and local port-forwards", async () => {
         const catalog = trinoCatalog({ extra: "hive.s3.endpoint=https://s3.amazonaws.com\ndocs=https://example.com:443/x\nlocal=localhost:8080" });
-        assert.deepEqual(await messages(crossNamespaceFqdn, [trinoChart(catalog)]), []);
+        assert.deepEqual(await messages(crossNamespaceFqdn, [trinoRelease(catalog)]), []);
         const env = [
             { name: "TRINO_HOST", value: "trino.trino.svc.cluster.local" },
             { name: "UPSTREAM", value: "https://example.com" },
@@ -17,15 +17,15 @@ describe("policy cross-namespace-fqdn", () => {
     });
 
     it("flags a short name inside catalog properties, with the path, the text and the full name", async () => {
-        const [message, ...rest] = await messages(crossNamespaceFqdn, [trinoChart(trinoCatalog({ s3: "http://garage:3900" }))]);
+        const [message, ...rest] = await messages(crossNamespaceFqdn, [trinoRelease(trinoCatalog({ s3: "http://garage:3900" }))]);
         assert.deepEqual(rest, []);
-        assert.match(message, /^kubernetes:helm\.sh\/v4:Chart "trino" \(namespace trino\): values\.catalogs\.lakehouse › s3\.endpoint = "http:\/\/garage:3900": "garage" is a short name/);
+        assert.match(message, /^kubernetes:helm\.sh\/v3:Release "trino" \(namespace trino\): values\.catalogs\.lakehouse › s3\.endpoint = "http:\/\/garage:3900": "garage" is a short name/);
         assert.match(message, /use "garage\.garage\.svc\.cluster\.local"/);
     });
 
     it("flags a namespace-only name and a name without the cluster domain", async () => {
         const catalog = trinoCatalog({ metastore: "thrift://hive-metastore.database:9083", s3: "http://garage.garage.svc:3900" });
-        const found = await messages(crossNamespaceFqdn, [trinoChart(catalog)]);
+        const found = await messages(crossNamespaceFqdn, [trinoRelease(catalog)]);
         assert.equal(found.length, 2);
         assert.match(found[0], /hive\.metastore\.uri = "thrift:\/\/hive-metastore\.database:9083": "hive-metastore\.database" names the namespace but not the cluster domain.*use "hive-metastore\.database\.svc\.cluster\.local"/);
         assert.match(found[1], /s3\.endpoint = "http:\/\/garage\.garage\.svc:3900": the name lacks the cluster domain "cluster\.local".*use "garage\.garage\.svc\.cluster\.local"/);
@@ -57,24 +57,24 @@ describe("policy cross-namespace-fqdn", () => {
 
     it("gives the full name in the stack's own namespaces and cluster domain", async () => {
         const config = { namespaces: STAGING, clusterDomain: "prod.lakehouse.internal" };
-        const [found] = await messages(crossNamespaceFqdn, [trinoChart(trinoCatalog({ s3: "http://garage:3900" }), "trino-staging")], config);
+        const [found] = await messages(crossNamespaceFqdn, [trinoRelease(trinoCatalog({ s3: "http://garage:3900" }), "trino-staging")], config);
         assert.match(found, /use "garage\.garage-staging\.svc\.prod\.lakehouse\.internal"/);
     });
 
     it("offers no fix when its config does not describe the stack's namespaces", async () => {
-        const [found] = await messages(crossNamespaceFqdn, [trinoChart(trinoCatalog({ s3: "http://garage:3900" }), "trino-staging")]);
+        const [found] = await messages(crossNamespaceFqdn, [trinoRelease(trinoCatalog({ s3: "http://garage:3900" }), "trino-staging")]);
         assert.match(found, /"garage" is a short name/);
         assert.match(found, /set this policy's `namespaces`/);
-        const report = await run(crossNamespaceFqdn, [trinoChart(trinoCatalog({ s3: "http://garage:3900" }), "trino-staging")], { enforcementLevel: "remediate" });
+        const report = await run(crossNamespaceFqdn, [trinoRelease(trinoCatalog({ s3: "http://garage:3900" }), "trino-staging")], { enforcementLevel: "remediate" });
         assert.deepEqual(report.remediations, []);
     });
 
     it("rewrites the values to the full names when set to remediate", async () => {
         const catalog = trinoCatalog({ metastore: "thrift://hive-metastore:9083", s3: "http://garage.garage:3900", extra: "docs=https://example.com" });
         const code = deployment("code", "dagster", { env: [{ name: "TRINO_HOST", value: "trino" }, { name: "DB", value: "postgres:5432" }] });
-        const report = await run(crossNamespaceFqdn, [trinoChart(catalog), code], { enforcementLevel: "remediate" });
+        const report = await run(crossNamespaceFqdn, [trinoRelease(catalog), code], { enforcementLevel: "remediate" });
         assert.equal(report.remediations.length, 2);
-        const fixedCatalog = (report.remediations[0].props.values as any).catalogs.lakehouse as string;
+        const fixedCatalog = report.remediations[0].props.values.catalogs.lakehouse as string;
         assert.match(fixedCatalog, /hive\.metastore\.uri=thrift:\/\/hive-metastore\.database\.svc\.cluster\.local:9083\n/);
         assert.match(fixedCatalog, /s3\.endpoint=http:\/\/garage\.garage\.svc\.cluster\.local:3900\n/);
         assert.match(fixedCatalog, /docs=https:\/\/example\.com$/);

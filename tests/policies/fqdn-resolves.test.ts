@@ -1,17 +1,17 @@
 import { strict as assert } from "assert";
 import { fqdnResolves } from "../../policies/fqdn-resolves";
-import { configMap, deployment, devPlatform, Fixture, messages, service, T, trinoCatalog, trinoChart } from "../helpers/policy";
+import { configMap, deployment, devPlatform, Fixture, messages, service, T, trinoCatalog, trinoRelease } from "../helpers/policy";
 
 const STAGING = { garage: "garage-staging", database: "database-staging", trino: "trino-staging", airbyte: "airbyte-staging", dagster: "dagster-staging" };
 
 describe("policy fqdn-resolves", () => {
     it("accepts full names of Services the stack declares, on ports they expose", async () => {
-        assert.deepEqual(await messages(fqdnResolves, [...devPlatform(), trinoChart()]), []);
+        assert.deepEqual(await messages(fqdnResolves, [...devPlatform(), trinoRelease()]), []);
     });
 
     it("flags a Service looked for in the wrong namespace, and says where it is", async () => {
         const catalog = trinoCatalog({ metastore: "thrift://hive-metastore.hive.svc.cluster.local:9083" });
-        const [found, ...rest] = await messages(fqdnResolves, [...devPlatform(), trinoChart(catalog)]);
+        const [found, ...rest] = await messages(fqdnResolves, [...devPlatform(), trinoRelease(catalog)]);
         assert.deepEqual(rest, []);
         assert.match(found, /values\.catalogs\.lakehouse › hive\.metastore\.uri = "thrift:\/\/hive-metastore\.hive\.svc\.cluster\.local:9083"/);
         assert.match(found, /no Service hive-metastore in namespace hive.*hive-metastore is in namespace database: use "hive-metastore\.database\.svc\.cluster\.local"/);
@@ -24,16 +24,16 @@ describe("policy fqdn-resolves", () => {
     });
 
     it("flags a name in another cluster domain than the cluster's", async () => {
-        const [found] = await messages(fqdnResolves, [...devPlatform(), trinoChart()], { clusterDomain: "prod.lakehouse.internal" });
+        const [found] = await messages(fqdnResolves, [...devPlatform(), trinoRelease()], { clusterDomain: "prod.lakehouse.internal" });
         assert.match(found, /the cluster domain is "prod\.lakehouse\.internal", not "cluster\.local"; use "hive-metastore\.database\.svc\.prod\.lakehouse\.internal"/);
     });
 
     it("checks the stack's own namespaces: a dev address in a staging stack points at nothing", async () => {
-        const resources = [...devPlatform(STAGING), trinoChart(trinoCatalog(), "trino-staging")];
+        const resources = [...devPlatform(STAGING), trinoRelease(trinoCatalog(), "trino-staging")];
         const found = await messages(fqdnResolves, resources);
         assert.equal(found.length, 2);
         assert.match(found[0], /no Service hive-metastore in namespace database .*use "hive-metastore\.database-staging\.svc\.cluster\.local"/);
-        const fixed = trinoChart(trinoCatalog({ metastore: "thrift://hive-metastore.database-staging.svc.cluster.local:9083", s3: "http://garage.garage-staging.svc.cluster.local:3900" }), "trino-staging");
+        const fixed = trinoRelease(trinoCatalog({ metastore: "thrift://hive-metastore.database-staging.svc.cluster.local:9083", s3: "http://garage.garage-staging.svc.cluster.local:3900" }), "trino-staging");
         assert.deepEqual(await messages(fqdnResolves, [...devPlatform(STAGING), fixed]), []);
     });
 
@@ -51,10 +51,10 @@ describe("policy fqdn-resolves", () => {
             { name: "CODE", value: "lakehouse.dagster.svc.cluster.local:3030" },
         ];
         const airbyte: Fixture = { type: T.release, name: "airbyte", props: { chart: "airbyte", name: "airbyte", namespace: "airbyte", version: "2.2.0", values: {} } };
-        const resources = [...devPlatform(), trinoChart(), airbyte, dagster, configMap("dbt", "dagster", { "profiles.yml": profiles }), deployment("code", "dagster", { env })];
+        const resources = [...devPlatform(), trinoRelease(), airbyte, dagster, configMap("dbt", "dagster", { "profiles.yml": profiles }), deployment("code", "dagster", { env })];
         assert.deepEqual(await messages(fqdnResolves, resources), []);
         const wrongRelease = { ...airbyte, props: { ...airbyte.props, name: "ingest" } };
-        const [found] = await messages(fqdnResolves, [...devPlatform(), trinoChart(), wrongRelease, deployment("code", "dagster", { env: [env[1]] })]);
+        const [found] = await messages(fqdnResolves, [...devPlatform(), trinoRelease(), wrongRelease, deployment("code", "dagster", { env: [env[1]] })]);
         assert.match(found, /no Service airbyte-airbyte-server-svc in namespace airbyte/);
     });
 
@@ -64,8 +64,8 @@ describe("policy fqdn-resolves", () => {
             name: "storage",
             props: { name: "org/lakehouse-platform/storage-dev", outputs: { garage: { s3: { service: "garage", namespace: "garage", port: 3900 } }, database: { metastore: { service: "hive-metastore", namespace: "database", port: 9083 } } } },
         };
-        assert.deepEqual(await messages(fqdnResolves, [storage, trinoChart()]), []);
-        assert.equal((await messages(fqdnResolves, [trinoChart()])).length, 2);
+        assert.deepEqual(await messages(fqdnResolves, [storage, trinoRelease()]), []);
+        assert.equal((await messages(fqdnResolves, [trinoRelease()])).length, 2);
     });
 
     it("accepts pod names through a headless Service only", async () => {

@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { networkPolicyCoverage } from "../../policies/network-policy-coverage";
-import { configMap, devPlatform, Fixture, messages, namespace, trinoChart } from "../helpers/policy";
+import { configMap, devPlatform, Fixture, messages, namespace, trinoRelease } from "../helpers/policy";
 
 const NP = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 
@@ -18,7 +18,7 @@ const admit = (to: string, from: string, ports: number[]) => policy(to, `lakehou
 const allow = (from: string, to: string, ports: number[]) => policy(from, `lakehouse-to-${to}`, { policyTypes: ["Egress"], egress: [{ to: [byName(to)], ports: ports.map((port) => ({ protocol: "TCP", port })) }] });
 
 /** Trino reaches the metastore and Garage; nothing else is wired. */
-const platform = [...devPlatform({ garage: "garage", database: "database", trino: "trino" }), trinoChart()];
+const platform = [...devPlatform({ garage: "garage", database: "database", trino: "trino" }), trinoRelease()];
 const dns = { ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] };
 const covered = [
     baseline("garage"),
@@ -42,7 +42,7 @@ describe("network-policy-coverage", () => {
     it("flags a wired connection no ingress rule admits, naming the value that makes it", async () => {
         const found = await messages(networkPolicyCoverage, [...platform, ...covered.filter((f) => f.name !== "garage-lakehouse-from-trino")]);
         assert.equal(found.length, 1);
-        assert.match(found[0], /Chart trino: values\.catalogs\.lakehouse › s3\.endpoint: connects trino to garage on port 3900, but no NetworkPolicy in garage admits it/);
+        assert.match(found[0], /Release trino: values\.catalogs\.lakehouse › s3\.endpoint: connects trino to garage on port 3900, but no NetworkPolicy in garage admits it/);
     });
 
     it("flags a connection out of an isolated namespace that no egress rule lets out", async () => {

@@ -1,14 +1,16 @@
 import { strict as assert } from "assert";
 import { chartVersionPinned } from "../../policies/chart-version-pinned";
 import { componentNamespace } from "../../policies/component-namespace";
+import { configurationReadable } from "../../policies/configuration-readable";
+import { MAX_DEPTH, MAX_STRING } from "../../policies/lib/strings";
 import { imageTagPinned } from "../../policies/image-tag-pinned";
 import { noIpEndpoints } from "../../policies/no-ip-endpoints";
 import { noPlaintextCredentials } from "../../policies/no-plaintext-credentials";
-import { configMap, deployment, devPlatform, Fixture, messages, namespace, T, trinoCatalog, trinoChart } from "../helpers/policy";
+import { configMap, deployment, devPlatform, Fixture, messages, namespace, T, trinoCatalog, trinoRelease } from "../helpers/policy";
 
 describe("policy no-ip-endpoints", () => {
     it("flags an IP address as an endpoint", async () => {
-        const [found, ...rest] = await messages(noIpEndpoints, [trinoChart(trinoCatalog({ s3: "http://10.43.12.7:3900" }))]);
+        const [found, ...rest] = await messages(noIpEndpoints, [trinoRelease(trinoCatalog({ s3: "http://10.43.12.7:3900" }))]);
         assert.deepEqual(rest, []);
         assert.match(found, /s3\.endpoint = "http:\/\/10\.43\.12\.7:3900": 10\.43\.12\.7 is an IP address/);
         const [env] = await messages(noIpEndpoints, [deployment("x", "trino", { env: [{ name: "DB", value: "[fd00::12]:5432" }] })]);
@@ -27,7 +29,7 @@ describe("policy no-ip-endpoints", () => {
 describe("policy no-plaintext-credentials", () => {
     it("flags literal passwords, secret keys and tokens, in values, properties, XML and env", async () => {
         const release: Fixture = { type: T.release, name: "dagster", props: { chart: "dagster", namespace: "dagster", version: "1.9.4", values: { postgresql: { postgresqlPassword: "test" } } } };
-        const catalog = trinoChart(trinoCatalog().replace("s3.aws-secret-key=${ENV:AWS_SECRET_ACCESS_KEY}", "s3.aws-secret-key=abc123secret"));
+        const catalog = trinoRelease(trinoCatalog().replace("s3.aws-secret-key=${ENV:AWS_SECRET_ACCESS_KEY}", "s3.aws-secret-key=abc123secret"));
         const xml = "<configuration><property><name>javax.jdo.option.ConnectionPassword</name><value>hunter2</value></property></configuration>";
         const cm = configMap("conf", "database", { "hive-site.xml": xml });
         const env = deployment("x", "airbyte", { env: [{ name: "DATABASE_PASSWORD", value: "airbyte" }, { name: "ADMIN_TOKEN", value: "t0k3n" }] });
@@ -39,6 +41,20 @@ describe("policy no-plaintext-credentials", () => {
         assert.match(found[3], /env\["DATABASE_PASSWORD"\] holds a literal DATABASE_PASSWORD/);
         assert.match(found[4], /env\["ADMIN_TOKEN"\]/);
         for (const m of found) assert.doesNotMatch(m, /hunter2|abc123secret|t0k3n/, "a message must not repeat the secret");
+    });
+
+    it("flags Hadoop's own credential properties written as literals (S3A, Azure, GCS)", async () => {
+        const prop = (name: string, value: string) => `<property><name>${name}</name><value>${value}</value></property>`;
+        const xml = `<configuration>${prop("fs.s3a.endpoint", "http://garage.garage.svc.cluster.local:3900")}${prop("fs.s3a.access.key", "AKIDEXAMPLEKEY")}${prop("fs.s3a.secret.key", "wJalrXUtnFEMI")}${prop("fs.s3a.session.token", "FwoGZXIvYXdz")}${prop("fs.s3a.bucket.lakehouse.secret.key", "abc")}${prop("fs.azure.account.key.acct.dfs.core.windows.net", "c2VjcmV0")}${prop("fs.gs.auth.service.account.private.key", "MIIEv")}${prop("fs.s3a.path.style.access", "true")}</configuration>`;
+        const found = await messages(noPlaintextCredentials, [configMap("hive-metastore-conf", "database", { "core-site.xml": xml })]);
+        assert.deepEqual(
+            found.map((m) => / › (\S+) holds/.exec(m)![1]),
+            ["fs.s3a.access.key", "fs.s3a.secret.key", "fs.s3a.session.token", "fs.s3a.bucket.lakehouse.secret.key", "fs.azure.account.key.acct.dfs.core.windows.net", "fs.gs.auth.service.account.private.key"],
+        );
+        for (const m of found) assert.doesNotMatch(m, /wJalrXUtnFEMI|AKIDEXAMPLEKEY|c2VjcmV0/);
+        // The same properties taken from the environment pass.
+        const refs = `<configuration>${prop("fs.s3a.access.key", "${env.AWS_ACCESS_KEY_ID}")}${prop("fs.s3a.secret.key", "${env.AWS_SECRET_ACCESS_KEY}")}</configuration>`;
+        assert.deepEqual(await messages(noPlaintextCredentials, [configMap("c", "database", { "core-site.xml": refs })]), []);
     });
 
     it("flags key material under any name", async () => {
@@ -56,14 +72,14 @@ describe("policy no-plaintext-credentials", () => {
         };
         const xml = "<configuration><property><name>javax.jdo.option.ConnectionPassword</name><value>${env.METASTORE_DB_PASSWORD}</value></property></configuration>";
         const env = deployment("x", "database", { env: [{ name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: "postgres-superuser", key: "password" } } }, { name: "DB_PASSWORD_FILE_NAME_SECRET_NAME", value: "x" }] });
-        const resources = [{ type: T.release, name: "a", props: { chart: "airbyte", namespace: "airbyte", values } }, trinoChart(), configMap("c", "database", { "hive-site.xml": xml }), env];
+        const resources = [{ type: T.release, name: "a", props: { chart: "airbyte", namespace: "airbyte", values } }, trinoRelease(), configMap("c", "database", { "hive-site.xml": xml }), env];
         assert.deepEqual(await messages(noPlaintextCredentials, resources), []);
     });
 });
 
 describe("policy component-namespace", () => {
     it("accepts components in their own labelled namespaces", async () => {
-        const resources = [...devPlatform(), trinoChart(), configMap("conf", "database", {}, { "lakehouse-platform/component": "database" })];
+        const resources = [...devPlatform(), trinoRelease(), configMap("conf", "database", {}, { "lakehouse-platform/component": "database" })];
         assert.deepEqual(await messages(componentNamespace, resources), []);
     });
 
@@ -77,7 +93,7 @@ describe("policy component-namespace", () => {
     });
 
     it("flags a component in another component's namespace, and names its own", async () => {
-        const [found] = await messages(componentNamespace, [...devPlatform(), trinoChart(trinoCatalog(), "database")]);
+        const [found] = await messages(componentNamespace, [...devPlatform(), trinoRelease(trinoCatalog(), "database")]);
         assert.match(found, /belongs to trino but is in namespace database, which is database's; trino's namespace is trino/);
     });
 
@@ -112,5 +128,22 @@ describe("policy image-tag-pinned (advisory)", () => {
         assert.match(found[1], /containers\["x"\]\.image = "postgres:latest"/);
         assert.match(found[2], /values\.sidecar\.image = "foo\/bar:latest"/);
         assert.match(found[3], /values\.tool\.tag = "latest"/);
+    });
+});
+
+describe("policy configuration-readable", () => {
+    it("reports what no policy can read, as a mandatory violation naming the resource, the value and the reason", async () => {
+        let deep: unknown = "garage:3900";
+        for (let i = 0; i < MAX_DEPTH + 2; i++) deep = { nested: deep };
+        const long = `http://garage:3900 ${"x".repeat(MAX_STRING)}`;
+        const found = await messages(configurationReadable, [
+            { type: T.release, name: "deep", props: { chart: "c", version: "1.0.0", namespace: "trino", values: { a: deep } } },
+            configMap("long", "dagster", { "big.txt": long }),
+            deployment("fine", "dagster", { env: [{ name: "X", value: "x".repeat(1000) }] }),
+        ]);
+        assert.equal(found.length, 2);
+        assert.match(found[0], /Release "deep": values\.a(\.nested)+ holds values nested deeper than 64 levels, which the policies cannot read/);
+        assert.match(found[1], /ConfigMap "long": data\["big\.txt"\] holds a string of 1,048,595 characters \(the policies read at most 1,048,576\)/);
+        assert.equal(configurationReadable.enforcementLevel, "mandatory");
     });
 });

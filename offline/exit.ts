@@ -1,0 +1,11 @@
+// Exit statuses of every command (plan, check, bench, test:e2e), as the README documents them.
+export const EXIT = {
+    /** Clean: no mandatory violation, every check passed. */
+    ok: 0,
+    /** A mandatory policy violation (or a failed check). */
+    violations: 1,
+    /** Bad input: arguments, stack files, config, resources or policy config files, output paths. */
+    badInput: 2,
+    /** A failure that is not the input's fault: a bug, a policy that throws, a pack that does not start. */
+    failure: 3,
+} as const;
