@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const build = join(root, ".build");
 const stamp = join(build, ".stamp");
-const SOURCES = ["index.ts", "components", "policies", "offline", "tsconfig.json", "tsconfig.build.json", "package-lock.json"];
+const SOURCES = ["index.ts", "components", "policies", "offline", "tests/e2e", "tsconfig.json", "tsconfig.build.json", "package-lock.json"];
 
 /**
  * @param {string} path

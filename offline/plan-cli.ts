@@ -19,7 +19,7 @@ export { EXIT };
 const USAGE = "usage: npm run plan -- [--stack <dev|staging|prod>] [--json FILE] [--set key=value]... [--policy-config FILE] [--ref <org/project/stack>=PLAN.json]...";
 
 /** `--set trinoWorkers=3` as the stack file would say it (numbers, booleans and JSON lists parsed). */
-function parseSetting(setting: string, project: string): [string, unknown] {
+export function parseSetting(setting: string, project: string): [string, unknown] {
     const at = setting.indexOf("=");
     if (at <= 0) throw new UsageError(`--set ${setting}: expected key=value`);
     const key = setting.slice(0, at);
@@ -35,7 +35,7 @@ function parseSetting(setting: string, project: string): [string, unknown] {
     return [key.includes(":") ? key : `${project}:${key}`, value];
 }
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
 function readPlanFile(file: string): Plan {
     let plan: Partial<Plan> | null;

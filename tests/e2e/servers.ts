@@ -1,0 +1,391 @@
+// The platform's servers, each started from the program's own files and specs, on its own loopback
+// address: PostgreSQL (as the official image initialises it), Garage (as many nodes as the
+// StatefulSet asks), the Hive Metastore (as the apache/hive image runs it: schematool, then the
+// server) and Trino (one node). Every deviation from what a cluster would do is recorded as a
+// substitution, with its reason.
+import * as fs from "fs";
+import * as path from "path";
+import { parse as parseToml, stringify as toToml } from "smol-toml";
+import { Toolchain } from "./install";
+import { addressOf } from "./names";
+import { PlatformRun } from "./platform";
+import { must, Processes, run, RunResult, sleep, tail } from "./procs";
+import { Report } from "./report";
+
+type Json = Record<string, unknown>;
+
+export interface Context {
+    p: PlatformRun;
+    tc: Toolchain;
+    names: Map<string, string>;
+    procs: Processes;
+    work: string;
+    report: Report;
+}
+
+const asRoot = process.getuid?.() === 0;
+
+/** A command as the `postgres` user (PostgreSQL refuses to run as root). */
+function asPostgres(command: string, args: string[]): [string, string[]] {
+    return asRoot ? ["runuser", ["-u", "postgres", "--", command, ...args]] : [command, args];
+}
+
+// ---- PostgreSQL ----
+
+export interface PgLogin {
+    host: string;
+    port: number;
+    user: string;
+    password: string;
+    database: string;
+}
+
+export class Postgres {
+    private constructor(
+        private readonly ctx: Context,
+        readonly host: string,
+        readonly port: number,
+        readonly superuser: PgLogin,
+    ) {}
+
+    static namespace(p: PlatformRun): string {
+        return p.output<string>("components.database.namespace");
+    }
+
+    /** initdb and the server, as the official image's entrypoint does with the StatefulSet's env and args. */
+    static async start(ctx: Context): Promise<Postgres> {
+        const { p, tc, procs, work, report } = ctx;
+        const ns = Postgres.namespace(p);
+        const service = p.output<{ host: string; port: number }>("components.database.services.postgres");
+        const container = p.container("StatefulSet", ns, "postgres", "postgres");
+        const { env } = p.containerEnv(ns, container);
+        const dir = path.join(work, "postgres");
+        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+        if (asRoot) await must("chown", ["postgres", dir]);
+        const pwfile = path.join(dir, "pwfile");
+        fs.writeFileSync(pwfile, env.POSTGRES_PASSWORD, { mode: 0o600 });
+        if (asRoot) await must("chown", ["postgres", pwfile]);
+        const data = path.join(dir, "data");
+        const initdbArgs = (env.POSTGRES_INITDB_ARGS ?? "").split(/\s+/).filter(Boolean);
+        await must(...asPostgres(path.join(tc.postgres.bin, "initdb"), ["-D", data, "--username=postgres", `--pwfile=${pwfile}`, ...initdbArgs]));
+        fs.rmSync(pwfile);
+        // The image's entrypoint admits password logins from anywhere once a password is set.
+        fs.appendFileSync(path.join(data, "pg_hba.conf"), "\nhost all all all scram-sha-256\n");
+        report.substitute("the postgres image's entrypoint (initdb, pg_hba.conf)", `Debian's initdb with POSTGRES_PASSWORD and POSTGRES_INITDB_ARGS from the StatefulSet, and the line the entrypoint appends: host all all all scram-sha-256`, "no container runtime here; the same steps, with the program's values");
+        const address = addressOf(ctx.names, service.host);
+        report.substitute(`PostgreSQL listening on the pod's address (${service.host}:${service.port} through the Service)`, `listen_addresses=${address}, port ${service.port}`, "every Service has a loopback address of its own");
+        const child = procs.start("postgres", ...asPostgres(path.join(tc.postgres.bin, "postgres"), ["-D", data, "-c", `listen_addresses=${address}`, "-p", String(service.port), "-c", `unix_socket_directories=${dir}`, ...container.args]));
+        await procs.waitForPort("postgres", child, address, service.port, 60_000);
+        return new Postgres(ctx, service.host, service.port, { host: service.host, port: service.port, user: "postgres", password: env.POSTGRES_PASSWORD, database: "postgres" });
+    }
+
+    /** psql with a login (the password from the environment, never the command line). */
+    psql(login: PgLogin, sql: string, extra: string[] = []): Promise<RunResult> {
+        return run("psql", ["-X", "-v", "ON_ERROR_STOP=1", "-At", "-h", login.host, "-p", String(login.port), "-U", login.user, "-d", login.database, ...extra], {
+            env: { ...process.env, PGPASSWORD: login.password, PGCONNECT_TIMEOUT: "10" },
+            input: sql,
+        });
+    }
+
+    async query(login: PgLogin, sql: string): Promise<string> {
+        const r = await this.psql(login, sql);
+        if (r.code !== 0) throw new Error(tail(r.output, 8));
+        return r.stdout.trim();
+    }
+
+    /** Roles and databases as the catalog has them: what the init SQL changes, and nothing else. */
+    catalog(): Promise<string> {
+        return this.query(
+            this.superuser,
+            "SELECT rolname || ' ' || coalesce(rolpassword, '') || ' ' || rolcanlogin || ' ' || rolcreatedb FROM pg_authid WHERE rolname !~ '^pg_' ORDER BY 1;" +
+                "SELECT datname || ' ' || datdba::regrole || ' ' || coalesce(datacl::text, '') FROM pg_database ORDER BY 1;",
+        );
+    }
+
+    /** The init Job: its command and environment, the SQL from its ConfigMap, unchanged. */
+    async runInit(p: PlatformRun): Promise<RunResult> {
+        const ns = Postgres.namespace(p);
+        const job = p.container("Job", ns, "postgres-init", "init");
+        const { env } = p.containerEnv(ns, job);
+        const dir = path.join(this.ctx.work, "postgres-init");
+        fs.mkdirSync(dir, { recursive: true });
+        fs.writeFileSync(path.join(dir, "init.sql"), p.configMap(ns, "postgres-init")["init.sql"]);
+        this.ctx.report.substitute("the init Job's ConfigMap mounted at /sql", `${dir}/init.sql (the same file), /sql in the command read as that directory`, "no pods: the Job's own command runs on this machine");
+        const command = job.command.map((a) => a.replace(/\/sql\//g, `${dir}/`));
+        return run(command[0], command.slice(1), { env: { ...process.env, ...env }, timeoutMs: 120_000 });
+    }
+}
+
+// ---- Garage ----
+
+/** JSON with every list sorted: Garage lists keys and buckets in no fixed order. */
+export function canonical(value: unknown): string {
+    const sort = (v: unknown): unknown => {
+        if (Array.isArray(v)) return v.map(sort).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
+        if (typeof v === "object" && v !== null) return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Json)[k])]));
+        return v;
+    };
+    return JSON.stringify(sort(value));
+}
+
+export interface GarageNode {
+    index: number;
+    /** `garage-<i>.garage-headless.<ns>.svc.<domain>` */
+    pod: string;
+    address: string;
+    config: string;
+    id: string;
+}
+
+export class GarageCluster {
+    private constructor(
+        private readonly ctx: Context,
+        readonly nodes: GarageNode[],
+        readonly rpcSecret: string,
+        readonly adminToken: string,
+    ) {}
+
+    static namespace(p: PlatformRun): string {
+        return p.output<string>("components.garage.namespace");
+    }
+
+    /** The StatefulSet's nodes, from garage.toml with only bind and data addresses substituted. */
+    static async start(ctx: Context): Promise<GarageCluster> {
+        const { p, tc, procs, work, report, names } = ctx;
+        const ns = GarageCluster.namespace(p);
+        const replicas = p.replicas("StatefulSet", ns, "garage");
+        const container = p.container("StatefulSet", ns, "garage", "garage");
+        const { env } = p.containerEnv(ns, container);
+        const toml = p.configMap(ns, "garage-config")["garage.toml"];
+        const s3 = p.output<{ host: string; port: number }>("components.garage.services.s3");
+        const domain = s3.host.split(".svc.")[1];
+        const nodes: GarageNode[] = [];
+        for (let i = 0; i < replicas; i++) {
+            const pod = `garage-${i}.garage-headless.${ns}.svc.${domain}`;
+            const address = addressOf(names, pod);
+            const config = parseToml(toml) as Json;
+            const dir = path.join(work, `garage-${i}`);
+            const port = (addr: unknown) => String(addr).split(":").pop();
+            config.metadata_dir = path.join(dir, "meta");
+            config.data_dir = path.join(dir, "data");
+            config.rpc_bind_addr = `${address}:${port(config.rpc_bind_addr)}`;
+            config.rpc_public_addr = `${address}:${port(config.rpc_bind_addr)}`;
+            const s3Api = config.s3_api as Json;
+            // The S3 Service's address goes to the first node; the others serve S3 on their own.
+            s3Api.api_bind_addr = `${i === 0 ? addressOf(names, s3.host) : address}:${port(s3Api.api_bind_addr)}`;
+            const admin = config.admin as Json;
+            admin.api_bind_addr = `${address}:${port(admin.api_bind_addr)}`;
+            delete config.kubernetes_discovery;
+            fs.mkdirSync(dir, { recursive: true });
+            const file = path.join(dir, "garage.toml");
+            fs.writeFileSync(file, toToml(config));
+            nodes.push({ index: i, pod, address, config: file, id: "" });
+        }
+        report.substitute("garage.toml metadata_dir, data_dir (the pod's volumes)", "a directory per node under the suite's work directory", "no volumes");
+        report.substitute("garage.toml rpc_bind_addr, s3_api.api_bind_addr, admin.api_bind_addr ([::]:port in a pod)", "each node's own loopback address (the S3 Service's address on the first node), same ports; rpc_public_addr set to it", "every pod and Service has a loopback address of its own");
+        report.substitute("garage.toml [kubernetes_discovery] (nodes find each other through GarageNode objects)", "removed; once all nodes are up, the first node connects to the others (garage node connect)", "no Kubernetes API; that feature is not compiled into the crates.io build either");
+        report.substitute("the Garage container's env from the garage-daemon Secret", "the same values, as environment variables", "Secrets reach containers as environment variables");
+
+        const child = (n: GarageNode) => procs.start(`garage-${n.index}`, tc.garage.bin, ["-c", n.config, "server"], { env: { ...process.env, ...env } });
+        const children = nodes.map(child);
+        const cluster = new GarageCluster(ctx, nodes, env.GARAGE_RPC_SECRET, env.GARAGE_ADMIN_TOKEN);
+        await Promise.all(nodes.map((n, i) => procs.waitForPort(`garage-${n.index}`, children[i], n.address, 3903, 60_000)));
+        for (const n of nodes) {
+            const info = (await cluster.admin(n, "GetNodeInfo?node=self")) as { success: Record<string, { nodeId: string }> };
+            n.id = Object.values(info.success)[0].nodeId;
+        }
+        for (const n of nodes.slice(1)) {
+            await must(tc.garage.bin, ["node", "connect", `${n.id}@${n.address}:3901`], { env: cluster.cliEnv() });
+        }
+        return cluster;
+    }
+
+    /** Environment of the garage CLI: the first node over RPC, the cluster's secret. */
+    cliEnv(): NodeJS.ProcessEnv {
+        const first = this.nodes[0];
+        return { ...process.env, GARAGE_RPC_HOST: `${first.id}@${first.pod}:3901`, GARAGE_RPC_SECRET: this.rpcSecret };
+    }
+
+    garage(args: string[]): Promise<RunResult> {
+        return run(this.ctx.tc.garage.bin, args, { env: this.cliEnv() });
+    }
+
+    /** The admin API v2 of a node (bearer token from the daemon's Secret). */
+    async admin(node: GarageNode, call: string, body?: unknown): Promise<unknown> {
+        const res = await fetch(`http://${node.pod}:3903/v2/${call}`, {
+            method: body === undefined ? "GET" : "POST",
+            headers: { Authorization: `Bearer ${this.adminToken}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+            body: body === undefined ? undefined : JSON.stringify(body),
+        });
+        const text = await res.text();
+        if (!res.ok) throw new Error(`admin API ${call}: HTTP ${res.status}: ${text.slice(0, 300)}`);
+        return JSON.parse(text) as unknown;
+    }
+
+    /** Layout, buckets and their keys, keys and their buckets: all the bootstrap changes. */
+    async snapshot(): Promise<string> {
+        const n = this.nodes[0];
+        const layout = (await this.admin(n, "GetClusterLayout")) as Json;
+        const buckets = (await this.admin(n, "ListBuckets")) as { id: string }[];
+        const keys = (await this.admin(n, "ListKeys")) as { id: string }[];
+        const bucketInfo = await Promise.all(buckets.map((b) => this.admin(n, `GetBucketInfo?id=${b.id}`)));
+        const keyInfo = await Promise.all(keys.map((k) => this.admin(n, `GetKeyInfo?id=${k.id}`)));
+        return canonical({ layout: { version: layout.version, roles: layout.roles, staged: layout.stagedRoleChanges }, bucketInfo, keyInfo });
+    }
+
+    /**
+     * The bootstrap Job: its script from the ConfigMap, run by busybox's sh with busybox's applets,
+     * against the real `garage` CLI, with the Job container's environment.
+     */
+    async runBootstrap(p: PlatformRun): Promise<RunResult> {
+        const { tc, work, report } = this.ctx;
+        const ns = GarageCluster.namespace(p);
+        const job = p.container("Job", ns, "garage-bootstrap", "bootstrap");
+        const { env } = p.containerEnv(ns, job);
+        const dir = path.join(work, "garage-bootstrap");
+        const tools = path.join(dir, "tools");
+        const root = path.join(dir, "root");
+        const scripts = path.join(dir, "scripts");
+        for (const d of [tools, root, scripts]) fs.mkdirSync(d, { recursive: true });
+        fs.copyFileSync(tc.busybox.bin, path.join(tools, "busybox"));
+        fs.chmodSync(path.join(tools, "busybox"), 0o755);
+        if (!fs.existsSync(path.join(root, "garage"))) fs.symlinkSync(tc.garage.bin, path.join(root, "garage"));
+        fs.writeFileSync(path.join(scripts, "bootstrap.sh"), p.configMap(ns, "garage-bootstrap")["bootstrap.sh"]);
+        report.substitute("the bootstrap Job's /tools (busybox copied by the init container), / (the Garage image's CLI) and /scripts (the ConfigMap)", `${tools}, ${root} and ${scripts}: the same busybox applets, the real garage CLI, the same script`, "no pods: the Job's own command runs on this machine");
+        const mapped = (s: string) => s.replace(/\/tools/g, tools).replace(/\/scripts/g, scripts);
+        const command = job.command.map(mapped);
+        const pathVar = env.PATH.split(":").map((d) => (d === "/tools" ? tools : d === "/" ? root : d)).join(":");
+        return run(command[0], command.slice(1), { env: { ...env, PATH: pathVar, BOOTSTRAP_RETRY_SECONDS: "1" }, timeoutMs: 300_000 });
+    }
+
+    async stop(): Promise<void> {
+        for (const n of this.nodes) await this.ctx.procs.stop(`garage-${n.index}`);
+    }
+}
+
+// ---- Hive Metastore ----
+
+export class Metastore {
+    private constructor(
+        readonly host: string,
+        readonly port: number,
+    ) {}
+
+    static conf(ctx: Context, name: string): { dir: string; env: Record<string, string>; container: ReturnType<PlatformRun["container"]> } {
+        const { p, work } = ctx;
+        const ns = Postgres.namespace(p);
+        const container = p.container("Deployment", ns, "hive-metastore", "metastore");
+        const { env } = p.containerEnv(ns, container);
+        const dir = path.join(work, name, "conf");
+        fs.mkdirSync(dir, { recursive: true });
+        const files = p.configMap(ns, "hive-metastore-conf");
+        for (const f of ["core-site.xml", "hive-site.xml"]) fs.writeFileSync(path.join(dir, f), files[f]);
+        return { dir, env, container };
+    }
+
+    private static java(ctx: Context, conf: string, env: Record<string, string>, jvm: string[], main: string, args: string[]) {
+        const { tc } = ctx;
+        const classpath = [conf, ...tc.metastore.classpath].join(":");
+        return { command: tc.java17, args: [...jvm, "-cp", classpath, main, ...args], env: { ...process.env, ...env, METASTORE_HOME: tc.metastore.home } };
+    }
+
+    /** schematool, as the image's entrypoint runs it before the server (`-dbType $DB_DRIVER -initOrUpgradeSchema`). */
+    static async schematool(ctx: Context, name = "hive-metastore"): Promise<RunResult> {
+        const { dir, env } = Metastore.conf(ctx, name);
+        const j = Metastore.java(ctx, dir, env, [], "org.apache.hadoop.hive.metastore.tools.schematool.MetastoreSchemaTool", ["-dbType", env.DB_DRIVER, "-initOrUpgradeSchema"]);
+        return run(j.command, j.args, { env: j.env, timeoutMs: 300_000, log: ctx.procs.logOf(`${name}-schematool`) });
+    }
+
+    /** The server, with the Deployment's env (SERVICE_OPTS as JVM options) and the program's two files as its configuration. */
+    static async start(ctx: Context, name = "hive-metastore", address?: string): Promise<Metastore> {
+        const { p, report, procs } = ctx;
+        const service = p.output<{ host: string; port: number }>("components.database.services.hiveMetastore");
+        const { dir, env } = Metastore.conf(ctx, name);
+        const bind = address ?? addressOf(ctx.names, service.host);
+        const jvm = [...(env.SERVICE_OPTS ?? "").split(/\s+/).filter(Boolean), `-Dmetastore.thrift.bind.host=${bind}`];
+        report.substitute("the hive-metastore-conf ConfigMap mounted into HIVE_CUSTOM_CONF_DIR", `${dir} (core-site.xml and hive-site.xml unchanged) first on the classpath`, "no pods");
+        report.substitute("the metastore listening on all of the pod's addresses", `-Dmetastore.thrift.bind.host=${bind} (a system property, as the image passes SERVICE_OPTS)`, "every Service has a loopback address of its own");
+        report.substitute("the apache/hive image's Hadoop (HADOOP_CLASSPATH=/opt/hadoop/share/hadoop/tools/lib/*) and /opt/hive/lib", `the standalone metastore's jars with Hadoop ${ctx.tc.metastore.hadoop} (common, hdfs, mapreduce, aws) and the JDBC driver from the program's URL, from Maven Central`, "no container registry; the same releases");
+        report.substitute("the metastore's env from its Secrets (METASTORE_DB_PASSWORD, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)", "the same values, as environment variables", "Secrets reach containers as environment variables");
+        const j = Metastore.java(ctx, dir, env, jvm, "org.apache.hadoop.hive.metastore.HiveMetaStore", []);
+        const child = procs.start(name, j.command, j.args, { env: j.env });
+        await procs.waitForPort(name, child, bind, service.port, 180_000);
+        return new Metastore(service.host, service.port);
+    }
+}
+
+// ---- Trino ----
+
+export class Trino {
+    private constructor(
+        readonly host: string,
+        readonly port: number,
+        readonly catalog: string,
+    ) {}
+
+    /**
+     * One Trino node from the chart values: the catalogs from `values.catalogs` written unchanged
+     * (null ones dropped, as the chart drops them), the environment from `values.envFrom`, the heap
+     * and query memory from the values. `extraCatalogs` are added beside them (the negative controls).
+     */
+    static async start(ctx: Context, extraCatalogs: Record<string, string> = {}): Promise<Trino> {
+        const { p, tc, work, report, procs, names } = ctx;
+        const values = p.helmValues("trino");
+        const ns = p.output<string>("components.trino.namespace");
+        const service = p.output<{ host: string; port: number }>("components.trino.services.coordinator");
+        const catalogName = p.output<string>("components.trino.catalog");
+        const address = addressOf(names, service.host);
+        const dir = path.join(work, "trino");
+        const etc = path.join(dir, "etc");
+        fs.mkdirSync(path.join(etc, "catalog"), { recursive: true });
+        const catalogs = values.catalogs as Record<string, string | null>;
+        for (const [name, text] of Object.entries({ ...catalogs, ...extraCatalogs })) {
+            if (text !== null) fs.writeFileSync(path.join(etc, "catalog", `${name}.properties`), text);
+        }
+        const server = values.server as Json;
+        const coordinator = values.coordinator as Json;
+        const query = ((server.config as Json).query as Json).maxMemory as string;
+        const perNode = (((coordinator.config as Json).query as Json).maxMemoryPerNode as string) ?? "1GB";
+        fs.writeFileSync(
+            path.join(etc, "config.properties"),
+            [`coordinator=true`, `node-scheduler.include-coordinator=true`, `http-server.http.port=${service.port}`, `discovery.uri=http://${address}:${service.port}`, `query.max-memory=${query}`, `query.max-memory-per-node=${perNode}`, ""].join("\n"),
+        );
+        report.substitute("the chart's coordinator and workers (config.properties, node.properties, jvm.config it renders)", `one node, coordinator with node-scheduler.include-coordinator=true, port ${service.port}, query memory and heap from the values`, "one machine; the chart is not rendered here");
+        report.substitute("the trino image (bin/launcher)", `trino-main and the Iceberg plugin ${tc.trino.used} from Maven Central, started by io.trino.server.Server as TrinoServer's main does`, "no container registry; Trino's tarball is published on GitHub only since 477");
+        report.substitute(`Trino listening on the pod's address (${service.host}:${service.port} through the Service)`, `node.bind-ip=${address}`, "every Service has a loopback address of its own");
+        report.substitute("Trino's Garage Secret through values.envFrom", "the same values, as environment variables", "Secrets reach containers as environment variables");
+        const env: Record<string, string> = {};
+        for (const from of (values.envFrom as Json[] | undefined) ?? []) if (from.secretRef) Object.assign(env, p.secret(ns, String((from.secretRef as Json).name)));
+        const heap = String((coordinator.jvm as Json).maxHeapSize);
+        const jvm = [
+            `-Xmx${heap}`,
+            "-XX:+UseG1GC",
+            "-XX:+ExitOnOutOfMemoryError",
+            "--add-modules=jdk.incubator.vector",
+            "--enable-native-access=ALL-UNNAMED",
+            "-Djdk.attach.allowAttachSelf=true",
+            "-XX:+EnableDynamicAgentLoading",
+            `-Dnode.environment=${String((server.node as Json).environment)}`,
+            "-Dnode.id=e2e-coordinator",
+            `-Dnode.data-dir=${path.join(dir, "data")}`,
+            `-Dnode.bind-ip=${address}`,
+            `-Dnode.internal-address=${address}`,
+            `-Dconfig=${path.join(etc, "config.properties")}`,
+            `-Dcatalog.config-dir=${path.join(etc, "catalog")}`,
+            `-Dplugin.dir=${path.join(tc.trino.home, "plugin")}`,
+        ];
+        const child = procs.start("trino", tc.java25, [...jvm, "-cp", path.join(tc.trino.home, "lib", "*"), tc.trino.launcher], { cwd: dir, env: { ...process.env, ...env } });
+        await procs.waitForPort("trino", child, address, service.port, 300_000);
+        // Listening is not serving: wait for the server to finish starting.
+        for (let i = 0; i < 120; i++) {
+            try {
+                const info = (await (await fetch(`http://${service.host}:${service.port}/v1/info`)).json()) as { starting: boolean };
+                if (!info.starting) return new Trino(service.host, service.port, catalogName);
+            } catch {
+                // not yet
+            }
+            await sleep(1000);
+        }
+        throw new Error(`Trino did not finish starting:\n${tail(procs.read("trino"))}`);
+    }
+}
