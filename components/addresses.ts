@@ -2,6 +2,7 @@
 // derived here from (service, namespace, port, cluster domain); no other code spells a host.
 // A short name (`garage`) or a namespace-only name (`garage.garage`) resolves only through the
 // caller's DNS search path, so every address here is the full <service>.<namespace>.svc.<domain>.
+import { helmFullname } from "../policies/lib/rules";
 import type { ComponentName } from "./config";
 
 export interface ServiceRef {
@@ -49,14 +50,8 @@ export function podEndpoint(pod: string, headless: ServiceRef, clusterDomain: st
     return endpoint({ ...headless, service: `${pod}.${headless.service}` }, clusterDomain);
 }
 
-/**
- * Helm's conventional `<chart>.fullname`: the release name when it already contains the chart
- * name, else `<release>-<chart>`, cut to 63 characters (Trino's and Dagster's charts use it).
- */
-export function helmFullname(release: string, chart: string): string {
-    const name = release.includes(chart) ? release : `${release}-${chart}`;
-    return name.slice(0, 63).replace(/-+$/, "");
-}
+// Helm's `<chart>.fullname`, as the policy pack computes it for the same charts.
+export { helmFullname };
 
 /** Helm release names are set explicitly: without one, every Service the chart creates changes. */
 export const RELEASES = {

@@ -1,10 +1,17 @@
 // Loads and validates the whole platform configuration in one place. Every problem is collected
-// and reported in one error (key, bad value, what would be valid) before any resource exists.
+// and reported in one error (key, bad value unless it is secret, what would be valid) before any
+// resource exists. The config is read as the Pulumi CLI hands it over: every key of the stack,
+// with the list of those that are secret; no message ever shows a secret's value, nor the value of
+// a key this program does not know (a mistyped secret is still a secret).
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import * as sdkConfig from "@pulumi/pulumi/runtime/config";
+import { COMPONENTS, isDnsLabel, isDnsSubdomain, isExactVersion, isPinnedImage, jvmBytes, parseImageReference } from "../policies/lib/rules";
 import { CONFIG_KEYS, ConfigKey, ConfigKeyName } from "./config-schema";
-import { closestName } from "./suggest";
+import { closestName, editDistance } from "./suggest";
 
-export const COMPONENTS = ["garage", "database", "trino", "airbyte", "dagster"] as const;
+export { COMPONENTS, isDnsLabel, isDnsSubdomain, isExactVersion, isPinnedImage };
 export type ComponentName = (typeof COMPONENTS)[number];
 
 /** What each component reads from the others: deploying one without these cannot work. */
@@ -25,13 +32,21 @@ export interface Resources {
     limits: { cpu: string; memory: string };
 }
 
+/** How the stack reaches its cluster: a kubeconfig context, or a kubeconfig (path or contents). */
+export interface ClusterAccess {
+    context?: string;
+    kubeconfig?: string;
+    /** Which of the two the stack set as secret (the kubeconfig is treated as one either way). */
+    secret: { context: boolean; kubeconfig: boolean };
+}
+
 export interface PlatformConfig {
     project: string;
     stack: string;
     /** Label value naming the environment; the stack name unless configured. */
     environment: string;
     clusterDomain: string;
-    kubernetes: { context?: string; kubeconfig?: string };
+    kubernetes: ClusterAccess;
     /** Components this stack deploys, in dependency order. */
     components: ComponentName[];
     /** Stacks whose outputs give the components this stack needs but does not deploy (split mode). */
@@ -57,7 +72,15 @@ export interface PlatformConfig {
     };
     database: {
         postgres: { image: string; storageSize: string; maxConnections: number; resources: Resources };
-        metastore: { image: string; replicas: number; resources: Resources; jdbcDriverUrl: string; jdbcDriverSha256?: string };
+        metastore: {
+            image: string;
+            replicas: number;
+            resources: Resources;
+            jdbcDriverUrl: string;
+            /** The driver URL was set as a secret (it may carry a repository's credentials). */
+            jdbcDriverUrlSecret: boolean;
+            jdbcDriverSha256?: string;
+        };
     };
     trino: {
         chartVersion: string;
@@ -78,12 +101,14 @@ export interface PlatformConfig {
 }
 
 export interface ConfigProblem {
-    /** Fully qualified key, e.g. `lakehouse-platform:trinoWorkers`. */
+    /** Fully qualified key, e.g. `lakehouse-platform:trinoWorkers`, or a file. */
     key: string;
     /** The offending value as given (undefined when the key is missing). */
-    value: unknown;
+    value?: unknown;
     /** What would be valid. */
     expected: string;
+    /** The value is a secret, or of a key nobody declared (which may be one): it is never shown. */
+    hidden?: boolean;
 }
 
 /** Invalid stack configuration; printed by Pulumi without a stack trace. */
@@ -97,49 +122,26 @@ export class ConfigError extends pulumi.RunError {
     }
 }
 
-function formatProblems(stack: string, problems: ConfigProblem[]): string {
-    const lines = problems.map((p) => {
-        const shown = p.value === undefined ? "(not set)" : JSON.stringify(p.value);
-        return `  - ${p.key} = ${shown}: ${p.expected}`;
-    });
+function shown(p: ConfigProblem): string {
+    if (p.hidden) return p.value === undefined ? "" : " (value not shown)";
+    if (p.value === undefined) return " (not set)";
+    return ` = ${JSON.stringify(p.value)}`;
+}
+
+export function formatProblems(stack: string, problems: ConfigProblem[]): string {
+    const lines = problems.map((p) => `  - ${p.key}${shown(p)}: ${p.expected}`);
     const n = problems.length;
     return [`invalid configuration for stack "${stack}" (${n} problem${n === 1 ? "" : "s"}):`, ...lines, "No resource was registered."].join("\n");
 }
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_LABEL_RULE = "a DNS-1123 label: at most 63 lower-case letters, digits or '-', starting and ending with a letter or digit";
 const BUCKET_RULE = "an S3 bucket name: 3 to 63 lower-case letters, digits, '.' or '-', starting and ending with a letter or digit";
+/** Kubernetes takes replica counts as int32. */
+const INT32_MAX = 2 ** 31 - 1;
 
 /** S3 bucket naming rules (the subset Garage and every S3 client agree on). */
 export function isBucketName(s: string): boolean {
     return /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(s) && !s.includes("..") && !/^\d+\.\d+\.\d+\.\d+$/.test(s);
-}
-
-export function isDnsLabel(s: string): boolean {
-    return s.length <= 63 && DNS_LABEL.test(s);
-}
-
-/** A DNS-1123 subdomain without a trailing dot, such as `cluster.local`. */
-export function isDnsSubdomain(s: string): boolean {
-    return s.length > 0 && s.length <= 253 && s.split(".").every(isDnsLabel);
-}
-
-const EXACT_VERSION = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
-
-/** An exact chart version: a range, `latest` or an empty string would let the chart change under a stack. */
-export function isExactVersion(s: string): boolean {
-    return EXACT_VERSION.test(s);
-}
-
-/** An image reference pinned by a tag other than `latest`, or by digest. */
-export function isPinnedImage(ref: string): boolean {
-    if (/\s/.test(ref) || ref === "") return false;
-    if (/@sha256:[0-9a-f]{64}$/.test(ref)) return true;
-    const lastSlash = ref.lastIndexOf("/");
-    const colon = ref.indexOf(":", lastSlash + 1);
-    if (colon < 0) return false;
-    const tag = ref.slice(colon + 1);
-    return /^[\w][\w.-]{0,127}$/.test(tag) && tag !== "latest";
 }
 
 const QUANTITY = /^(\d+(\.\d+)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
@@ -155,6 +157,24 @@ export function parseQuantity(q: string): number | undefined {
     return Number(m[1]) * SUFFIX[m[3] ?? ""];
 }
 
+/** Sensible bounds of the quantities the stack sets (a 1-byte volume or 999999Ei is a typo). */
+const QUANTITY_BOUNDS = {
+    cpu: { min: 0.001, max: 512, unit: "cores", example: "500m or 2" },
+    memory: { min: 16 * 2 ** 20, max: 4 * 2 ** 40, unit: "bytes", example: "512Mi or 4Gi" },
+    storage: { min: 2 ** 30, max: 2 ** 50, unit: "bytes", example: "10Gi or 500Gi" },
+} as const;
+type QuantityKind = keyof typeof QUANTITY_BOUNDS;
+
+function humanBytes(n: number): string {
+    for (const [suffix, size] of [["Pi", 2 ** 50], ["Ti", 2 ** 40], ["Gi", 2 ** 30], ["Mi", 2 ** 20]] as const) if (n >= size) return `${n / size}${suffix}`;
+    return `${n}`;
+}
+
+/** Trino's JVM needs room to start; below this heap a node fails at start. */
+const MIN_TRINO_HEAP = 512 * 2 ** 20;
+
+// ---- the reader: raw values, declared defaults, and every problem ----
+
 /** Reads raw (string) config values, applies declared defaults, and collects problems. */
 class ConfigReader {
     readonly problems: ConfigProblem[] = [];
@@ -162,14 +182,25 @@ class ConfigReader {
     constructor(
         private readonly project: string,
         private readonly raw: Record<string, string>,
+        private readonly secretKeys: ReadonlySet<string>,
+        readonly cwd: string,
     ) {}
 
     fullKey(key: string): string {
         return `${this.project}:${key}`;
     }
 
+    isSecret(key: string): boolean {
+        return this.secretKeys.has(key);
+    }
+
+    /** The value as the stack gives it (undefined when unset), for messages. */
+    given(key: ConfigKeyName): string | undefined {
+        return this.raw[key];
+    }
+
     problem(key: ConfigKeyName, value: unknown, expected: string): void {
-        this.problems.push({ key: this.fullKey(key), value, expected });
+        this.problems.push({ key: this.fullKey(key), value, expected, ...(this.isSecret(key) && value !== undefined ? { hidden: true } : {}) });
     }
 
     private rawOrDefault(key: ConfigKeyName): { value: ConfigKey["default"]; given: boolean } {
@@ -184,22 +215,26 @@ class ConfigReader {
         return Array.isArray(value) ? JSON.stringify(value) : String(value);
     }
 
+    /** A required string, checked by `check`; an empty value counts as missing and is shown as `""`. */
     string(key: ConfigKeyName, check?: (s: string) => boolean, rule?: string): string {
-        const value = this.optionalString(key);
-        if (value === undefined) {
-            this.problem(key, undefined, rule ?? "a value is required");
+        const { value } = this.rawOrDefault(key);
+        if (value === undefined || value === "") {
+            this.problem(key, value, rule ?? "a value is required");
             return "";
         }
-        if (check && !check(value)) this.problem(key, value, rule ?? "invalid value");
-        return value;
+        const text = String(value);
+        if (check && !check(text)) this.problem(key, text, rule ?? "invalid value");
+        return text;
     }
 
-    /** The value, or undefined (with a problem recorded) when it is not an integer of at least `min`. */
-    integer(key: ConfigKeyName, min: number): number | undefined {
+    /** The value, or undefined (with a problem recorded) when it is not an integer in [min, max]. */
+    integer(key: ConfigKeyName, min: number, max = INT32_MAX, why = ""): number | undefined {
         const { value } = this.rawOrDefault(key);
         const text = Array.isArray(value) ? "" : String(value);
-        if (!/^-?\d+$/.test(text) || Number(text) < min) {
-            this.problem(key, value, `an integer of at least ${min}`);
+        const rule = `an integer from ${min} to ${max.toLocaleString("en-US")}${why}`;
+        // BigInt: 99999999999999999999 is no Number, and must not round to one.
+        if (!/^-?\d+$/.test(text) || BigInt(text) < BigInt(min) || BigInt(text) > BigInt(max)) {
+            this.problem(key, value, rule);
             return undefined;
         }
         return Number(text);
@@ -213,19 +248,8 @@ class ConfigReader {
         return false;
     }
 
-    /** A JVM heap size (`1536M`, `8G`) that fits in the workload's memory limit with room to spare. */
-    heap(key: ConfigKeyName, memoryLimitKey: ConfigKeyName, memoryLimit: string): string {
-        const heap = this.string(key, (s) => /^\d+[MG]$/.test(s), "a JVM heap size such as 1536M or 8G");
-        const heapBytes = /^\d+[MG]$/.test(heap) ? Number(heap.slice(0, -1)) * (heap.endsWith("G") ? 2 ** 30 : 2 ** 20) : undefined;
-        const limitBytes = parseQuantity(memoryLimit);
-        if (heapBytes !== undefined && limitBytes !== undefined && heapBytes > 0.85 * limitBytes) {
-            this.problem(key, heap, `at most 85% of ${this.fullKey(memoryLimitKey)} = ${JSON.stringify(memoryLimit)}: the JVM needs memory beyond its heap`);
-        }
-        return heap;
-    }
-
-    sizeProfile(key: ConfigKeyName): SizeProfile {
-        return this.string(key, (s) => (SIZE_PROFILES as readonly string[]).includes(s), `one of ${SIZE_PROFILES.join(", ")}`) as SizeProfile;
+    oneOf<T extends string>(key: ConfigKeyName, values: readonly T[]): T {
+        return this.string(key, (s) => (values as readonly string[]).includes(s), `one of ${values.join(", ")}`) as T;
     }
 
     stringArray(key: ConfigKeyName): string[] {
@@ -244,29 +268,46 @@ class ConfigReader {
         return parsed;
     }
 
-    quantity(key: ConfigKeyName, kind: "cpu" | "memory" | "storage"): string {
-        const rule = kind === "cpu" ? "a CPU quantity such as 500m or 2" : `a ${kind} quantity such as 512Mi or 10Gi`;
+    /** A Kubernetes quantity of `kind`, within sensible bounds (a key may raise the minimum). */
+    quantity(key: ConfigKeyName, kind: QuantityKind, min: number = QUANTITY_BOUNDS[kind].min): string {
+        const b = QUANTITY_BOUNDS[kind];
+        const bounds = kind === "cpu" ? `from ${min * 1000}m to ${b.max} cores` : `from ${humanBytes(min)} to ${humanBytes(b.max)}`;
+        const rule = `a ${kind === "cpu" ? "CPU" : kind} quantity such as ${b.example}, ${bounds}`;
         return this.string(key, (s) => {
             const v = parseQuantity(s);
-            if (v === undefined || v <= 0) return false;
-            return kind === "cpu" || !s.endsWith("m");
+            if (v === undefined || v < min || v > b.max) return false;
+            // CPU is counted in cores or millicores; bytes have no millis.
+            return kind === "cpu" ? /^(\d+(\.\d+)?|\.\d+)m?$/.test(s) : !s.endsWith("m");
         }, rule);
     }
 
+    /** Requests and limits of one workload (`<prefix>CpuRequest` ...), each problem on its own key. */
     resources(prefix: "garage" | "postgres" | "hiveMetastore" | "trinoCoordinator" | "trinoWorker"): Resources {
         const key = (suffix: string) => `${prefix}${suffix}` as ConfigKeyName;
+        const before = this.problems.length;
         const r: Resources = {
             requests: { cpu: this.quantity(key("CpuRequest"), "cpu"), memory: this.quantity(key("MemoryRequest"), "memory") },
             limits: { cpu: this.quantity(key("CpuLimit"), "cpu"), memory: this.quantity(key("MemoryLimit"), "memory") },
         };
         for (const [resource, req, lim] of [["Cpu", r.requests.cpu, r.limits.cpu], ["Memory", r.requests.memory, r.limits.memory]] as const) {
-            const a = parseQuantity(req);
-            const b = parseQuantity(lim);
-            if (a !== undefined && b !== undefined && b < a) {
+            // Compared only when both are valid: a bad request is that key's problem, not the limit's.
+            if (this.problems.slice(before).some((p) => p.key === this.fullKey(key(`${resource}Request`)) || p.key === this.fullKey(key(`${resource}Limit`)))) continue;
+            if ((parseQuantity(lim) ?? 0) < (parseQuantity(req) ?? 0)) {
                 this.problem(key(`${resource}Limit`), lim, `at least the request ${this.fullKey(key(`${resource}Request`))} = ${JSON.stringify(req)}`);
             }
         }
         return r;
+    }
+
+    /** A JVM heap (`1536M`, `8G`) of at least 512M that fits in the workload's memory limit with room to spare. */
+    heap(key: ConfigKeyName, memoryLimitKey: ConfigKeyName, memoryLimit: string): string {
+        const heap = this.string(key, (s) => (jvmBytes(s) ?? 0) >= MIN_TRINO_HEAP && /^\d+[MG]$/.test(s), "a JVM heap size of at least 512M, such as 1536M or 8G");
+        const heapBytes = jvmBytes(heap);
+        const limitBytes = parseQuantity(memoryLimit);
+        if (heapBytes !== undefined && heapBytes >= MIN_TRINO_HEAP && limitBytes !== undefined && heapBytes > 0.85 * limitBytes) {
+            this.problem(key, heap, `at most 85% of ${this.fullKey(memoryLimitKey)} = ${JSON.stringify(memoryLimit)}: the JVM needs memory beyond its heap`);
+        }
+        return heap;
     }
 
     chartVersion(key: ConfigKeyName): string {
@@ -274,9 +315,49 @@ class ConfigReader {
     }
 
     image(key: ConfigKeyName): string {
-        return this.string(key, isPinnedImage, "an image pinned by tag or digest, such as repository/name:1.2.3 (not ':latest', not untagged)");
+        return this.string(key, isPinnedImage, "an image reference pinned by tag or by a full sha256 digest, such as repository/name:1.2.3 (lower-case repository, not ':latest', not untagged)");
     }
 }
+
+// ---- keys the program does not read ----
+
+/** Keys of the Kubernetes provider's own config, and the project key that does their job here. */
+const PROVIDER_KEYS: Record<string, ConfigKeyName> = { "kubernetes:context": "kubeContext", "kubernetes:kubeconfig": "kubeconfig" };
+
+/**
+ * Problems with keys this program would not read: a misspelt key of the project, a key under a
+ * misspelt project prefix, or the Kubernetes provider's own keys (which configure only default
+ * providers, and every resource here goes through the stack's explicit provider). Values are
+ * never shown: a mistyped key may well hold a secret.
+ */
+function unreadKeys(r: ConfigReader, project: string, raw: Record<string, string>, foreign: Record<string, string>): ConfigProblem[] {
+    const out: ConfigProblem[] = [];
+    for (const key of Object.keys(raw)) {
+        if (key in CONFIG_KEYS) continue;
+        const hint = closestName(key, Object.keys(CONFIG_KEYS));
+        out.push({ key: r.fullKey(key), value: raw[key], hidden: true, expected: `not a key of this project${hint ? `; did you mean ${r.fullKey(hint)}?` : ""} (Pulumi.yaml lists every key)` });
+    }
+    for (const full of Object.keys(foreign)) {
+        const at = full.indexOf(":");
+        const [namespace, key] = at > 0 ? [full.slice(0, at), full.slice(at + 1)] : ["", full];
+        if (namespace === "pulumi") continue;
+        let expected: string;
+        if (PROVIDER_KEYS[full]) {
+            expected = `not read: every resource goes through the stack's explicit Kubernetes provider, built from ${r.fullKey(PROVIDER_KEYS[full])}; set that key instead (pulumi config rm ${full}; pulumi config set ${PROVIDER_KEYS[full]} ...)`;
+        } else if (namespace === "kubernetes") {
+            expected = `not read: the stack's explicit Kubernetes provider takes only ${r.fullKey("kubeContext")} or ${r.fullKey("kubeconfig")}; each component's namespace is ${r.fullKey("<component>Namespace")}`;
+        } else if (namespace !== "" && editDistance(namespace, project) <= 3) {
+            const hint = key in CONFIG_KEYS ? key : closestName(key, Object.keys(CONFIG_KEYS));
+            expected = `"${namespace}" is not this project's name; did you mean ${r.fullKey(hint ?? key)}?`;
+        } else {
+            expected = `not read by this program, whose keys are ${r.fullKey("<key>")} (Pulumi.yaml lists them)`;
+        }
+        out.push({ key: full, value: foreign[full], hidden: true, expected });
+    }
+    return out;
+}
+
+// ---- one reader per section ----
 
 /** `stack`, `project/stack` or `org/project/stack`, as `pulumi.StackReference` takes it. */
 const STACK_NAME = /^([A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/;
@@ -302,70 +383,49 @@ function componentList(r: ConfigReader, key: "components" | "downstreamComponent
     return { listed, names: out.sort((a, b) => COMPONENTS.indexOf(a) - COMPONENTS.indexOf(b)) };
 }
 
-/**
- * Validates raw stack configuration (the project's keys without the `<project>:` prefix, values
- * as the Pulumi CLI passes them: strings, arrays as JSON) and returns the typed configuration.
- * Throws one ConfigError listing every problem.
- */
-export function parsePlatformConfig(raw: Record<string, string>, project: string, stack: string): PlatformConfig {
-    const r = new ConfigReader(project, raw);
-
-    for (const key of Object.keys(raw)) {
-        if (!(key in CONFIG_KEYS)) {
-            const hint = closestName(key, Object.keys(CONFIG_KEYS));
-            r.problems.push({
-                key: r.fullKey(key),
-                value: raw[key],
-                expected: `not a key of this project${hint ? `; did you mean ${r.fullKey(hint)}?` : ""} (Pulumi.yaml lists every key)`,
-            });
-        }
-    }
-
+/** Where the stack deploys: its environment label, cluster domain and cluster. */
+function readTarget(r: ConfigReader, stack: string): Pick<PlatformConfig, "environment" | "clusterDomain" | "kubernetes"> {
     const environment = r.optionalString("environment") ?? stack;
-    if (!isDnsLabel(environment)) {
-        r.problem("environment", environment, `${DNS_LABEL_RULE} (it defaults to the stack name; set it when the stack name is not one)`);
-    }
-
+    if (!isDnsLabel(environment)) r.problem("environment", environment, `${DNS_LABEL_RULE} (it defaults to the stack name; set it when the stack name is not one)`);
     const clusterDomain = r.string("clusterDomain", isDnsSubdomain, "a DNS domain of lower-case labels separated by dots, such as cluster.local (no leading, trailing or double dot)");
-
     const context = r.optionalString("kubeContext");
     const kubeconfig = r.optionalString("kubeconfig");
     if (context === undefined && kubeconfig === undefined) {
-        r.problem("kubeContext", undefined, `set ${r.fullKey("kubeContext")} (or ${r.fullKey("kubeconfig")}) to the target cluster, so the stack never deploys to whatever context is current`);
+        r.problem("kubeContext", r.given("kubeContext"), `set ${r.fullKey("kubeContext")} (or ${r.fullKey("kubeconfig")}) to the target cluster, so the stack never deploys to whatever context is current`);
     }
+    return { environment, clusterDomain, kubernetes: { context, kubeconfig, secret: { context: r.isSecret("kubeContext"), kubeconfig: r.isSecret("kubeconfig") } } };
+}
 
+/** What the stack deploys, and how it relates to the stacks it builds on or serves. */
+function readTopology(r: ConfigReader, project: string, stack: string): Pick<PlatformConfig, "components" | "upstreamStacks" | "downstreamComponents"> {
     const { listed, names: components } = componentList(r, "components");
-    if (listed.length === 0 && r.problems.every((p) => p.key !== r.fullKey("components"))) {
-        r.problem("components", listed, `at least one of ${COMPONENTS.join(", ")}`);
-    }
+    if (listed.length === 0 && r.problems.every((p) => p.key !== r.fullKey("components"))) r.problem("components", listed, `at least one of ${COMPONENTS.join(", ")}`);
     const upstreamStacks = r.stringArray("upstreamStacks");
     for (const name of upstreamStacks) {
-        if (!STACK_NAME.test(name)) {
-            r.problem("upstreamStacks", upstreamStacks, `${JSON.stringify(name)} is not a stack name; use <org>/<project>/<stack> (letters, digits, '-', '_', '.')`);
-        } else if (isSameStack(name, project, stack)) {
-            r.problem("upstreamStacks", upstreamStacks, `${JSON.stringify(name)} is this stack; list the stacks that deploy the components this one needs`);
-        }
+        if (!STACK_NAME.test(name)) r.problem("upstreamStacks", upstreamStacks, `${JSON.stringify(name)} is not a stack name; use <org>/<project>/<stack> (letters, digits, '-', '_', '.')`);
+        else if (isSameStack(name, project, stack)) r.problem("upstreamStacks", upstreamStacks, `${JSON.stringify(name)} is this stack; list the stacks that deploy the components this one needs`);
     }
     if (new Set(upstreamStacks).size !== upstreamStacks.length) r.problem("upstreamStacks", upstreamStacks, "each stack once");
     for (const c of components) {
         const missing = COMPONENT_NEEDS[c].filter((n) => !components.includes(n));
-        if (missing.length > 0 && upstreamStacks.length === 0) {
-            r.problem(
-                "components",
-                listed,
-                `${c} needs ${missing.join(" and ")}: add ${missing.length === 1 ? "it" : "them"} to the list, or set ${r.fullKey("upstreamStacks")} to the stack${missing.length === 1 ? "" : "s"} that deploy${missing.length === 1 ? "s" : ""} ${missing.length === 1 ? "it" : "them"}`,
-            );
-        }
+        if (missing.length === 0 || upstreamStacks.length > 0) continue;
+        const one = missing.length === 1;
+        r.problem("components", listed, `${c} needs ${missing.join(" and ")}: add ${one ? "it" : "them"} to the list, or set ${r.fullKey("upstreamStacks")} to the stack${one ? "" : "s"} that deploy${one ? "s" : ""} ${one ? "it" : "them"}`);
     }
     const downstream = componentList(r, "downstreamComponents");
-    const downstreamComponents = downstream.names;
-    for (const c of downstreamComponents) {
+    for (const c of downstream.names) {
         if (components.includes(c)) r.problem("downstreamComponents", downstream.listed, `${c} is deployed by this stack; list only components other stacks deploy`);
     }
-    if (downstreamComponents.length > 0 && !components.includes("garage") && !components.includes("database")) {
+    if (downstream.names.length > 0 && !components.includes("garage") && !components.includes("database")) {
         r.problem("downstreamComponents", downstream.listed, "empty: only a stack that deploys garage or database issues credentials to other stacks");
     }
+    return { components, upstreamStacks, downstreamComponents: downstream.names };
+}
 
+const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
+/** A namespace of its own for each component, and the client namespaces of the NetworkPolicies. */
+function readNamespaces(r: ConfigReader): Pick<PlatformConfig, "namespaces" | "network"> {
     const namespaces = {} as Record<ComponentName, string>;
     const owner = new Map<string, ComponentName>();
     for (const c of COMPONENTS) {
@@ -373,133 +433,178 @@ export function parsePlatformConfig(raw: Record<string, string>, project: string
         const ns = r.string(key, isDnsLabel, DNS_LABEL_RULE);
         namespaces[c] = ns;
         const first = owner.get(ns);
-        if (first !== undefined && ns !== "") {
-            r.problem(key, ns, `a namespace of its own: ${r.fullKey(`${first}Namespace`)} already uses ${JSON.stringify(ns)}`);
-        } else {
-            owner.set(ns, c);
-        }
-        if (["default", "kube-system", "kube-public", "kube-node-lease"].includes(ns)) {
-            r.problem(key, ns, "a namespace of the platform's own, not a Kubernetes system namespace");
-        }
+        if (first !== undefined && ns !== "") r.problem(key, ns, `a namespace of its own: ${r.fullKey(`${first}Namespace`)} already uses ${JSON.stringify(ns)}`);
+        else owner.set(ns, c);
+        if (SYSTEM_NAMESPACES.includes(ns)) r.problem(key, ns, "a namespace of the platform's own, not a Kubernetes system namespace");
     }
-
     const clientNamespaces = r.stringArray("networkPolicyClientNamespaces");
     for (const ns of clientNamespaces) {
         if (!isDnsLabel(ns)) r.problem("networkPolicyClientNamespaces", clientNamespaces, `${JSON.stringify(ns)} is not a namespace name (${DNS_LABEL_RULE})`);
         else if (owner.has(ns)) r.problem("networkPolicyClientNamespaces", clientNamespaces, `${ns} is ${owner.get(ns)}'s namespace; list only namespaces outside the platform (its own traffic follows the wiring)`);
     }
+    return { namespaces, network: { policies: r.boolean("networkPolicies"), clientNamespaces } };
+}
 
-    const garageReplicas = r.integer("garageReplicas", 1);
-    const replicationFactor = r.integer("garageReplicationFactor", 1);
-    if (garageReplicas !== undefined && replicationFactor !== undefined && replicationFactor > garageReplicas) {
-        r.problem("garageReplicationFactor", replicationFactor, `at most ${r.fullKey("garageReplicas")} = ${garageReplicas}: Garage cannot keep more copies than it has nodes`);
-    }
-
+/** Buckets, volumes' class, shared tool images and what keeps data. */
+function readShared(r: ConfigReader): Pick<PlatformConfig, "storageClass" | "buckets" | "images" | "stateful"> {
     const storageClass = r.optionalString("storageClass");
-    if (storageClass !== undefined && !isDnsSubdomain(storageClass)) {
-        r.problem("storageClass", storageClass, "the name of a StorageClass (a DNS subdomain), or unset for the cluster default");
-    }
-    const lakehouseBucket = r.string("lakehouseBucket", isBucketName, BUCKET_RULE);
-    const airbyteBucket = r.string("airbyteBucket", isBucketName, BUCKET_RULE);
-    if (lakehouseBucket === airbyteBucket && lakehouseBucket !== "") {
-        r.problem("airbyteBucket", airbyteBucket, `a bucket of its own: Airbyte's state and logs must not mix with the warehouse in ${r.fullKey("lakehouseBucket")}`);
-    }
+    if (storageClass !== undefined && !isDnsSubdomain(storageClass)) r.problem("storageClass", storageClass, "the name of a StorageClass (a DNS subdomain), or unset for the cluster default");
+    const lakehouse = r.string("lakehouseBucket", isBucketName, BUCKET_RULE);
+    const airbyte = r.string("airbyteBucket", isBucketName, BUCKET_RULE);
+    if (lakehouse === airbyte && lakehouse !== "") r.problem("airbyteBucket", airbyte, `a bucket of its own: Airbyte's state and logs must not mix with the warehouse in ${r.fullKey("lakehouseBucket")}`);
+    return {
+        storageClass,
+        buckets: { lakehouse, airbyte },
+        images: { busybox: r.image("busyboxImage"), curl: r.image("curlImage") },
+        stateful: { protect: r.boolean("protectStatefulResources"), retainOnDelete: r.boolean("retainStatefulResources") },
+    };
+}
 
-    const hiveMetastoreReplicas = r.integer("hiveMetastoreReplicas", 1);
-    const postgresMaxConnections = r.integer("postgresMaxConnections", 20);
+function readGarage(r: ConfigReader): PlatformConfig["garage"] {
+    const replicas = r.integer("garageReplicas", 1, 100, " (a Garage cluster of more nodes is a deployment of its own)");
+    const replicationFactor = r.integer("garageReplicationFactor", 1, 7, " (Garage keeps at most 7 copies)");
+    if (replicas !== undefined && replicationFactor !== undefined && replicationFactor > replicas) {
+        r.problem("garageReplicationFactor", replicationFactor, `at most ${r.fullKey("garageReplicas")} = ${replicas}: Garage cannot keep more copies than it has nodes`);
+    }
+    return {
+        image: r.image("garageImage"),
+        replicas: replicas ?? 0,
+        replicationFactor: replicationFactor ?? 0,
+        dataSize: r.quantity("garageDataSize", "storage"),
+        metadataSize: r.quantity("garageMetadataSize", "storage", 100 * 2 ** 20),
+        resources: r.resources("garage"),
+    };
+}
+
+function readDatabase(r: ConfigReader): PlatformConfig["database"] {
     const jdbcDriverUrl = r.optionalString("hiveMetastoreJdbcDriverUrl") ?? "";
-    if (jdbcDriverUrl !== "" && !/^https:\/\/[^\s]+\.jar$/.test(jdbcDriverUrl)) {
-        r.problem("hiveMetastoreJdbcDriverUrl", jdbcDriverUrl, "an https:// URL of a .jar, or empty when the image already has the driver");
-    }
+    if (jdbcDriverUrl !== "" && !/^https:\/\/[^\s]+\.jar$/.test(jdbcDriverUrl)) r.problem("hiveMetastoreJdbcDriverUrl", jdbcDriverUrl, "an https:// URL of a .jar, or empty when the image already has the driver");
     const jdbcDriverSha256 = r.optionalString("hiveMetastoreJdbcDriverSha256");
-    if (jdbcDriverSha256 !== undefined && !/^[0-9a-f]{64}$/.test(jdbcDriverSha256)) {
-        r.problem("hiveMetastoreJdbcDriverSha256", jdbcDriverSha256, "64 lower-case hex characters (sha256sum of the jar)");
-    }
-    const trinoWorkers = r.integer("trinoWorkers", 1);
-    const coordinatorResources = r.resources("trinoCoordinator");
-    const workerResources = r.resources("trinoWorker");
+    if (jdbcDriverSha256 !== undefined && !/^[0-9a-f]{64}$/.test(jdbcDriverSha256)) r.problem("hiveMetastoreJdbcDriverSha256", jdbcDriverSha256, "64 lower-case hex characters (sha256sum of the jar)");
+    return {
+        postgres: {
+            image: r.image("postgresImage"),
+            storageSize: r.quantity("postgresStorageSize", "storage"),
+            maxConnections: r.integer("postgresMaxConnections", 20, 10_000, " (PostgreSQL reserves memory for each)") ?? 0,
+            resources: r.resources("postgres"),
+        },
+        metastore: {
+            image: r.image("hiveMetastoreImage"),
+            replicas: r.integer("hiveMetastoreReplicas", 1, 20) ?? 0,
+            resources: r.resources("hiveMetastore"),
+            jdbcDriverUrl,
+            jdbcDriverUrlSecret: r.isSecret("hiveMetastoreJdbcDriverUrl"),
+            jdbcDriverSha256,
+        },
+    };
+}
 
+function readTrino(r: ConfigReader): PlatformConfig["trino"] {
+    const coordinator = r.resources("trinoCoordinator");
+    const worker = r.resources("trinoWorker");
+    return {
+        chartVersion: r.chartVersion("trinoChartVersion"),
+        workers: r.integer("trinoWorkers", 1, 500, " (a Trino cluster of more workers needs more than one coordinator can schedule)") ?? 0,
+        catalogName: r.string("trinoCatalogName", (s) => /^[a-z][a-z0-9_]{0,63}$/.test(s), "a Trino catalog name: lower-case letters, digits and '_', starting with a letter"),
+        keepDemoCatalogs: r.boolean("trinoKeepDemoCatalogs"),
+        coordinator: { resources: coordinator, heap: r.heap("trinoCoordinatorHeap", "trinoCoordinatorMemoryLimit", coordinator.limits.memory) },
+        worker: { resources: worker, heap: r.heap("trinoWorkerHeap", "trinoWorkerMemoryLimit", worker.limits.memory) },
+    };
+}
+
+function readDagster(r: ConfigReader): PlatformConfig["dagster"] {
+    const chartPath = r.optionalString("dagsterChartPath");
+    if (chartPath !== undefined && !fs.existsSync(path.join(path.resolve(r.cwd, chartPath), "Chart.yaml"))) {
+        r.problem("dagsterChartPath", chartPath, `a directory holding a Helm chart (its Chart.yaml), relative to the project (${r.cwd}); nothing is there`);
+    }
+    const image = r.string("dagsterUserCodeImage", (s) => {
+        const ref = parseImageReference(s);
+        return ref !== undefined && ref.tag === undefined && ref.digest === undefined;
+    }, "an image repository without tag (the tag is dagsterUserCodeTag), such as docker.io/team/pipelines");
+    return {
+        chartVersion: r.chartVersion("dagsterChartVersion"),
+        chartPath,
+        size: r.oneOf("dagsterSize", SIZE_PROFILES),
+        userCode: {
+            image,
+            tag: r.string("dagsterUserCodeTag", (s) => /^[\w][\w.-]{0,127}$/.test(s) && s !== "latest", "an image tag other than 'latest', such as 1.9.4"),
+            module: r.string("dagsterUserCodeModule", (s) => /^([A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*|\/?[\w./-]+\.py)$/.test(s), "a Python module (my_pipelines.definitions) or a .py file path"),
+        },
+        dbtSchema: r.string("dbtSchema", (s) => /^[a-z_][a-z0-9_]{0,62}$/.test(s), "a schema name: lower-case letters, digits and '_'"),
+    };
+}
+
+export interface ParseOptions {
+    /** Keys outside the project's namespace (fully qualified), as the CLI passes them too. */
+    foreign?: Record<string, string>;
+    /** The project keys (without prefix) whose values are secret. */
+    secretKeys?: ReadonlySet<string>;
+    /** Problems found before the program reads its config (the CLI's type checks, offline): reported with the rest. */
+    earlier?: ConfigProblem[];
+    /** Directory a relative dagsterChartPath is resolved from: the project's (where Pulumi runs the program). */
+    cwd?: string;
+}
+
+/**
+ * Validates raw stack configuration (the project's keys without the `<project>:` prefix, values
+ * as the Pulumi CLI passes them: strings, arrays as JSON) and returns the typed configuration.
+ * Throws one ConfigError listing every problem.
+ */
+export function parsePlatformConfig(raw: Record<string, string>, project: string, stack: string, options: ParseOptions = {}): PlatformConfig {
+    const r = new ConfigReader(project, raw, options.secretKeys ?? new Set(), options.cwd ?? process.cwd());
+    const unread = unreadKeys(r, project, raw, options.foreign ?? {});
     // Placeholders (`?? 0`, "") stand only where a problem was recorded, and then nothing is returned.
     const config: PlatformConfig = {
         project,
         stack,
-        environment,
-        clusterDomain,
-        kubernetes: { context, kubeconfig },
-        components,
-        upstreamStacks,
-        downstreamComponents,
-        stateful: { protect: r.boolean("protectStatefulResources"), retainOnDelete: r.boolean("retainStatefulResources") },
-        network: { policies: r.boolean("networkPolicies"), clientNamespaces },
-        namespaces,
-        storageClass,
-        buckets: { lakehouse: lakehouseBucket, airbyte: airbyteBucket },
-        images: { busybox: r.image("busyboxImage"), curl: r.image("curlImage") },
-        garage: {
-            image: r.image("garageImage"),
-            replicas: garageReplicas ?? 0,
-            replicationFactor: replicationFactor ?? 0,
-            dataSize: r.quantity("garageDataSize", "storage"),
-            metadataSize: r.quantity("garageMetadataSize", "storage"),
-            resources: r.resources("garage"),
-        },
-        database: {
-            postgres: {
-                image: r.image("postgresImage"),
-                storageSize: r.quantity("postgresStorageSize", "storage"),
-                maxConnections: postgresMaxConnections ?? 0,
-                resources: r.resources("postgres"),
-            },
-            metastore: {
-                image: r.image("hiveMetastoreImage"),
-                replicas: hiveMetastoreReplicas ?? 0,
-                resources: r.resources("hiveMetastore"),
-                jdbcDriverUrl,
-                jdbcDriverSha256,
-            },
-        },
-        trino: {
-            chartVersion: r.chartVersion("trinoChartVersion"),
-            workers: trinoWorkers ?? 0,
-            catalogName: r.string("trinoCatalogName", (s) => /^[a-z][a-z0-9_]{0,63}$/.test(s), "a Trino catalog name: lower-case letters, digits and '_', starting with a letter"),
-            keepDemoCatalogs: r.boolean("trinoKeepDemoCatalogs"),
-            coordinator: { resources: coordinatorResources, heap: r.heap("trinoCoordinatorHeap", "trinoCoordinatorMemoryLimit", coordinatorResources.limits.memory) },
-            worker: { resources: workerResources, heap: r.heap("trinoWorkerHeap", "trinoWorkerMemoryLimit", workerResources.limits.memory) },
-        },
-        airbyte: {
-            chartVersion: r.chartVersion("airbyteChartVersion"),
-            size: r.sizeProfile("airbyteSize"),
-        },
-        dagster: {
-            chartVersion: r.chartVersion("dagsterChartVersion"),
-            chartPath: r.optionalString("dagsterChartPath"),
-            size: r.sizeProfile("dagsterSize"),
-            userCode: {
-                image: r.string("dagsterUserCodeImage", (s) => /^[a-z0-9][a-z0-9._/:-]*$/.test(s) && !/:[\w.-]+$/.test(s.split("/").pop() ?? ""), "an image repository without tag (the tag is dagsterUserCodeTag)"),
-                tag: r.string("dagsterUserCodeTag", (s) => /^[\w][\w.-]{0,127}$/.test(s) && s !== "latest", "an image tag other than 'latest', such as 1.9.4"),
-                module: r.string("dagsterUserCodeModule", (s) => /^([A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*|\/?[\w./-]+\.py)$/.test(s), "a Python module (my_pipelines.definitions) or a .py file path"),
-            },
-            dbtSchema: r.string("dbtSchema", (s) => /^[a-z_][a-z0-9_]{0,62}$/.test(s), "a schema name: lower-case letters, digits and '_'"),
-        },
+        ...readTarget(r, stack),
+        ...readTopology(r, project, stack),
+        ...readNamespaces(r),
+        ...readShared(r),
+        garage: readGarage(r),
+        database: readDatabase(r),
+        trino: readTrino(r),
+        airbyte: { chartVersion: r.chartVersion("airbyteChartVersion"), size: r.oneOf("airbyteSize", SIZE_PROFILES) },
+        dagster: readDagster(r),
     };
-
-    if (r.problems.length > 0) throw new ConfigError(stack, r.problems);
+    const problems = [...(options.earlier ?? []), ...unread, ...r.problems];
+    if (problems.length > 0) throw new ConfigError(stack, problems);
     return config;
+}
+
+/** The project's own keys of a full config map (`<project>:<key>` → `<key>`), and the rest. */
+export function splitKeys(all: Record<string, string>, project: string): { raw: Record<string, string>; foreign: Record<string, string> } {
+    const prefix = `${project}:`;
+    const raw: Record<string, string> = {};
+    const foreign: Record<string, string> = {};
+    for (const [key, value] of Object.entries(all)) {
+        if (key.startsWith(prefix)) raw[key.slice(prefix.length)] = value;
+        else foreign[key] = value;
+    }
+    return { raw, foreign };
 }
 
 /** The project's own keys of a full config map (`<project>:<key>` → `<key>`). */
 export function projectKeys(all: Record<string, string>, project: string): Record<string, string> {
-    const prefix = `${project}:`;
-    const raw: Record<string, string> = {};
-    for (const [key, value] of Object.entries(all)) {
-        if (key.startsWith(prefix)) raw[key.slice(prefix.length)] = value;
-    }
-    return raw;
+    return splitKeys(all, project).raw;
+}
+
+/** Which config keys the CLI marked secret (PULUMI_CONFIG_SECRET_KEYS, which the SDK keeps). */
+export function secretConfigKeys(keys: string[]): Set<string> {
+    const sdk = sdkConfig as unknown as { isConfigSecret?: (key: string) => boolean };
+    if (sdk.isConfigSecret) return new Set(keys.filter((k) => sdk.isConfigSecret!(k)));
+    const env = process.env.PULUMI_CONFIG_SECRET_KEYS;
+    const list = env ? (JSON.parse(env) as unknown) : [];
+    return new Set(Array.isArray(list) ? list.filter((k): k is string => typeof k === "string" && keys.includes(k)) : []);
 }
 
 /** Loads the running stack's configuration; throws ConfigError before any resource is created. */
 export function loadPlatformConfig(): PlatformConfig {
     const project = pulumi.getProject();
     const stack = pulumi.getStack();
-    return parsePlatformConfig(projectKeys(pulumi.runtime.allConfig(), project), project, stack);
+    const all = pulumi.runtime.allConfig();
+    const { raw, foreign } = splitKeys(all, project);
+    const prefix = `${project}:`;
+    const secretKeys = new Set([...secretConfigKeys(Object.keys(all))].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)));
+    return parsePlatformConfig(raw, project, stack, { foreign, secretKeys });
 }

@@ -35,6 +35,8 @@ export interface HiveMetastoreArgs {
     database: { service: Endpoint; jdbcUrl: string; credentials: DatabaseCredentials };
     /** Where the init container downloads the PostgreSQL JDBC driver from; empty when the image has it. */
     jdbcDriverUrl: string;
+    /** The URL is a secret (a private repository's credentials in it): the init container reads it from a Secret. */
+    jdbcDriverUrlSecret?: boolean;
     /** SHA-256 the driver must have; when empty, the checksum Maven Central publishes beside it is checked. */
     jdbcDriverSha256?: string;
     /** Image with sh and curl for the driver download. */
@@ -125,6 +127,11 @@ export class HiveMetastore extends pulumi.ComponentResource {
         const verify = args.jdbcDriverSha256
             ? `echo "${args.jdbcDriverSha256}  /jdbc/${jarName}" | sha256sum -c -`
             : `echo "$(curl -fsSL "$DRIVER_URL.sha1" | cut -c1-40)  /jdbc/${jarName}" | sha1sum -c -`;
+        // A secret URL travels in a Secret of its own, never in the pod spec.
+        const driverUrlSecret = downloadDriver && args.jdbcDriverUrlSecret
+            ? new k8s.core.v1.Secret(`${name}-jdbc-driver-url`, { metadata: meta("hive-metastore-jdbc-driver-url"), type: "Opaque", stringData: { url: pulumi.secret(args.jdbcDriverUrl) } }, child())
+            : undefined;
+        const driverUrlEnv = driverUrlSecret ? envFromSecret("DRIVER_URL", driverUrlSecret.metadata.name, "url") : { name: "DRIVER_URL", value: args.jdbcDriverUrl };
         const initContainers = downloadDriver
             ? [
                   {
@@ -132,7 +139,7 @@ export class HiveMetastore extends pulumi.ComponentResource {
                       name: "jdbc-driver",
                       image: args.curlImage,
                       command: ["sh", "-ec", `curl -fsSL --retry 5 -o /jdbc/${jarName} "$DRIVER_URL"; ${verify}`],
-                      env: [{ name: "DRIVER_URL", value: args.jdbcDriverUrl }],
+                      env: [driverUrlEnv],
                       resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
                       securityContext: restrictedContainerSecurity(),
                       volumeMounts: [{ name: "jdbc", mountPath: "/jdbc" }],

@@ -111,11 +111,14 @@ export class LakehousePlatform extends pulumi.ComponentResource {
         const upstream = args.upstream ?? NO_UPSTREAM;
         const deploys = (c: ComponentName) => cfg.components.includes(c);
 
+        // The kubeconfig (a path or the file itself) is a credential whether or not the stack set it
+        // with --secret; the context is secret when the stack says so.
+        const access = cfg.kubernetes;
         this.provider = new k8s.Provider(
             "kubernetes",
             {
-                context: cfg.kubernetes.context,
-                kubeconfig: cfg.kubernetes.kubeconfig,
+                context: access.context !== undefined && access.secret.context ? pulumi.secret(access.context) : access.context,
+                kubeconfig: access.kubeconfig !== undefined ? pulumi.secret(access.kubeconfig) : undefined,
                 enableServerSideApply: true,
             },
             { parent: this },
@@ -235,6 +238,7 @@ export class LakehousePlatform extends pulumi.ComponentResource {
                     s3CredentialsSecret: metastoreKey.ref.secretName,
                     database: { service: this.metadataDatabase.postgresService, jdbcUrl: this.metadataDatabase.jdbcUrls["hive-metastore"], credentials: metastoreDb },
                     jdbcDriverUrl: cfg.database.metastore.jdbcDriverUrl,
+                    jdbcDriverUrlSecret: cfg.database.metastore.jdbcDriverUrlSecret,
                     jdbcDriverSha256: cfg.database.metastore.jdbcDriverSha256,
                     curlImage: cfg.images.curl,
                 },

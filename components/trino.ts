@@ -11,6 +11,7 @@ import { Release as HelmRelease } from "@pulumi/kubernetes/helm/v3/release";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify as toProperties } from "dot-properties";
 import { Address, Endpoint, RELEASES, serviceEndpoint, urlOf, wire, WiringEdge } from "./addresses";
+import { jvmBytes } from "../policies/lib/rules";
 import { Resources } from "./config";
 import { childOptions } from "./k8s";
 
@@ -44,12 +45,7 @@ export interface TrinoArgs {
     s3CredentialsSecret: string;
 }
 
-/** Bytes of a JVM size such as `1536M` or `8G`. */
-export function jvmBytes(size: string): number | undefined {
-    const m = /^(\d+)([KMG])$/.exec(size);
-    if (!m) return undefined;
-    return Number(m[1]) * { K: 2 ** 10, M: 2 ** 20, G: 2 ** 30 }[m[2] as "K" | "M" | "G"];
-}
+export { jvmBytes };
 
 /**
  * Query memory a node may use: half its heap. Trino refuses to start when the query memory per

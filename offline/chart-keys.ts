@@ -8,6 +8,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { CORE_SCHEMA, load } from "js-yaml";
+import { EXIT } from "./exit";
 import { PROJECT_DIR } from "./stack-config";
 import { isMap } from "../policies/lib/strings";
 
@@ -68,17 +69,30 @@ export function chartKeysFile(chart: string, version: string): string {
     return path.join(CHART_KEYS_DIR, `${chart}-${version}.json`);
 }
 
-if (require.main === module) {
-    const dirs = process.argv.slice(2);
-    if (dirs.length === 0) {
-        console.error("usage: npm run chart-keys -- <chart defaults dir>...   (e.g. ../shared/charts/trino/1.42.2)");
-        process.exit(2);
+const USAGE = `usage: npm run chart-keys -- <chart defaults dir>...   (e.g. ../shared/charts/trino/1.42.2)
+
+Writes tests/fixtures/chart-keys/<chart>-<version>.json: every value path the chart version's
+defaults (values.yaml) and templates (template-keys.txt) know, for the values tests.`;
+
+export function main(argv: string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): number {
+    if (argv.includes("--help") || argv.includes("-h")) {
+        out(USAGE);
+        return EXIT.ok;
+    }
+    if (argv.length === 0 || argv.some((a) => a.startsWith("-"))) {
+        err(`chart-keys: give one or more chart directories\n\n${USAGE}`);
+        return EXIT.badInput;
     }
     fs.mkdirSync(CHART_KEYS_DIR, { recursive: true });
-    for (const dir of dirs) {
+    for (const dir of argv) {
+        if (!fs.existsSync(path.join(dir, "Chart.yaml"))) {
+            err(`chart-keys: ${dir} holds no Chart.yaml\n\n${USAGE}`);
+            return EXIT.badInput;
+        }
         const keys = readChartKeys(dir);
         const file = chartKeysFile(keys.chart, keys.version);
         fs.writeFileSync(file, JSON.stringify(keys, null, 1) + "\n");
-        console.log(`wrote ${path.relative(process.cwd(), file)} (${keys.defaults.length} defaults, ${keys.templateReads.length} template reads)`);
+        out(`wrote ${path.relative(process.cwd(), file)} (${keys.defaults.length} defaults, ${keys.templateReads.length} template reads)`);
     }
+    return EXIT.ok;
 }

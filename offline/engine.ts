@@ -93,6 +93,8 @@ export interface RunOptions {
     stack: string;
     /** Config as the CLI passes it: fully qualified keys, string values. */
     config: Record<string, string>;
+    /** Keys of `config` that are secret, as the CLI passes them (PULUMI_CONFIG_SECRET_KEYS). */
+    secretKeys?: string[];
     /** The program: what `index.ts` exports. */
     program: () => Promise<Record<string, unknown> | undefined> | Record<string, unknown> | undefined;
     /** `true` runs a first `pulumi preview`: what providers compute (random values) stays unknown. */
@@ -271,9 +273,22 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
     running = true;
     const limit = Error.stackTraceLimit;
     if (opts.stackTraces === false) Error.stackTraceLimit = 0;
+    // A program that throws leaves the same error in promises the SDK derived from it (the stack's
+    // outputs) that nothing awaits: the language host reports the error once, and so does this run
+    // (as ProgramError); its other copies are not new failures.
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
     try {
         return await runOnce(opts);
+    } catch (e) {
+        const cause = e instanceof ProgramError ? e.cause : e;
+        await new Promise((resolve) => setImmediate(resolve));
+        const others = unhandled.filter((r) => r !== cause);
+        if (others.length > 0) throw others[0] instanceof Error ? others[0] : new Error(String(others[0]));
+        throw e;
     } finally {
+        process.off("unhandledRejection", onUnhandled);
         Error.stackTraceLimit = limit;
         running = false;
     }
@@ -330,7 +345,7 @@ async function runOnce(opts: RunOptions): Promise<RunResult> {
     };
 
     await pulumi.runtime.setMocks(mocks, opts.project, opts.stack, opts.preview ?? false);
-    pulumi.runtime.setAllConfig(opts.config);
+    pulumi.runtime.setAllConfig(opts.config, opts.secretKeys ?? []);
     const monitor = pulumi.runtime.getMonitor() as unknown as MonitorLike;
     // URNs as the engine builds them, so dependencies, parents and reports name what `pulumi preview` names.
     monitor.newUrn = (parent, type, name) => engineUrn(opts.stack, opts.project, parent || undefined, type, name);

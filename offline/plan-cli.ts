@@ -2,6 +2,7 @@
 // Exit status: 0 no mandatory violation, 1 a mandatory violation, 2 bad input (unknown stack,
 // invalid config, bad arguments), 3 an unexpected failure.
 import * as fs from "fs";
+import * as path from "path";
 import { parseArgs } from "util";
 import { ConfigError } from "../components/config";
 import { ContractError } from "../components/contract";
@@ -37,6 +38,18 @@ export function parseSetting(setting: string, project: string): [string, unknown
 
 export class UsageError extends Error {}
 
+/** A file path whose directory exists and may be written. */
+export function assertWritable(file: string): void {
+    const dir = path.dirname(path.resolve(file));
+    if (!fs.existsSync(dir)) throw new UsageError(`--json ${file}: the directory ${dir} does not exist`);
+    try {
+        fs.accessSync(dir, fs.constants.W_OK);
+    } catch {
+        throw new UsageError(`--json ${file}: the directory ${dir} is not writable`);
+    }
+    if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw new UsageError(`--json ${file}: it is a directory`);
+}
+
 function readPlanFile(file: string): Plan {
     let plan: Partial<Plan> | null;
     try {
@@ -65,6 +78,8 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
     try {
         const overrides = Object.fromEntries((values.set ?? []).map((s) => parseSetting(s, "lakehouse-platform")));
         const policyConfig = values["policy-config"] ? readPolicyConfigFile(values["policy-config"]) : undefined;
+        // Refused before planning: a plan that cannot be written is bad input, not a failure after the fact.
+        if (values.json) assertWritable(values.json);
         const upstreamPlans: Record<string, Plan> = {};
         for (const ref of values.ref ?? []) {
             const at = ref.indexOf("=");

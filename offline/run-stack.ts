@@ -1,12 +1,12 @@
 // Runs this project's program for one stack, offline: the stack's own config file as the CLI
 // would pass it, the program from index.ts, the SDK's mock monitor (see engine.ts).
 import * as path from "path";
-import { parsePlatformConfig, PlatformConfig, projectKeys } from "../components/config";
+import { ConfigError, parsePlatformConfig, PlatformConfig, splitKeys } from "../components/config";
 import { PlatformPolicyConfig } from "../policies/lib/config";
 import { EngineResource, engineView, EngineViewOptions } from "./crossguard/engine-view";
 import { StackIdentity } from "./crossguard/pack-host";
 import { ClusterObject, RecordedResource, runProgram, RunResult, StackOutputs, STACK_TYPE } from "./engine";
-import { loadProject, Project, stackConfig } from "./stack-config";
+import { loadProject, Project, StackConfig, stackConfig } from "./stack-config";
 
 export interface StackRunOptions {
     /** Values set over the stack file (keys as in the stack file; `undefined` removes one). */
@@ -34,11 +34,16 @@ export type Program = () => Record<string, unknown> | Promise<Record<string, unk
 
 export async function runStack(stack: string, options: StackRunOptions = {}): Promise<StackRun> {
     const project = options.project ?? loadProject();
-    const config = stackConfig(project, stack, options.overrides);
+    const sc = stackConfig(project, stack, options.overrides);
+    // What the CLI would refuse (a stack file's shape, a value's type) stops the run before the
+    // program, reported with every problem the program finds in the rest.
+    if (sc.problems.length > 0) configOf(sc, project, stack);
+    const config = sc.config;
     const result = await runProgram({
         project: project.name,
         stack,
         config,
+        secretKeys: sc.secretKeys,
         preview: options.preview,
         stackReferences: options.stackReferences,
         cluster: options.cluster,
@@ -57,7 +62,17 @@ export function programResources(resources: RecordedResource[]): RecordedResourc
 
 /** The typed configuration of a stack file, as the program loads it (throws ConfigError). */
 export function platformConfigOf(stack: string, overrides?: Record<string, unknown>, project = loadProject()): PlatformConfig {
-    return parsePlatformConfig(projectKeys(stackConfig(project, stack, overrides), project.name), project.name, stack);
+    return configOf(stackConfig(project, stack, overrides), project, stack);
+}
+
+/** The program's reading of a stack's config, with the problems the CLI's checks found first. */
+function configOf(sc: StackConfig, project: Project, stack: string): PlatformConfig {
+    const { raw, foreign } = splitKeys(sc.config, project.name);
+    const prefix = `${project.name}:`;
+    const secretKeys = new Set(sc.secretKeys.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)));
+    const config = parsePlatformConfig(raw, project.name, stack, { foreign, secretKeys, earlier: sc.problems, cwd: project.dir });
+    if (sc.problems.length > 0) throw new ConfigError(stack, sc.problems);
+    return config;
 }
 
 /** A run's resources as the engine presents them to the policy pack (see crossguard/engine-view.ts). */

@@ -1,11 +1,12 @@
 // What the Pulumi CLI does with `Pulumi.yaml` and `Pulumi.<stack>.yaml` before it starts the
-// program: check each stack value against the declared type, fill declared defaults, and pass
-// every value as a string (arrays and objects as JSON) under its fully qualified key.
+// program: read the stack file (a mapping with `config:`), decrypt `secure:` values (offline: a
+// placeholder, kept secret), check each value against the declared type, fill declared defaults,
+// and pass every value as a string (arrays and objects as JSON) under its fully qualified key,
+// with the list of keys that are secret. Every problem is collected, not just the first.
 import * as fs from "fs";
 import * as path from "path";
-import { CORE_SCHEMA, load } from "js-yaml";
-
-const parse = (text: string): unknown => load(text, { schema: CORE_SCHEMA });
+import { CORE_SCHEMA, load, YAMLException } from "js-yaml";
+import type { ConfigProblem } from "../components/config";
 
 export interface DeclaredKey {
     type: "string" | "integer" | "boolean" | "array";
@@ -20,11 +21,31 @@ export interface Project {
     config: Record<string, DeclaredKey>;
 }
 
-/** A stack file that the CLI itself would refuse (unknown stack, wrong value type). */
+/** A stack file the CLI itself would refuse to read (unknown stack, YAML it cannot parse). */
 export class StackFileError extends Error {
     constructor(message: string) {
         super(message);
         this.name = "StackFileError";
+    }
+}
+
+/** What stands for a `secure:` value offline: the CLI would decrypt it; here it is a secret of unknown content. */
+export const SECURE_PLACEHOLDER = "[secret]";
+
+/** Top-level keys of a stack file, besides `config`, that the CLI reads. */
+const STACK_FILE_KEYS = ["config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"];
+
+/** YAML as the CLI reads it, or a StackFileError naming the file, line and column. */
+export function parseYamlFile(file: string): unknown {
+    const text = fs.readFileSync(file, "utf8");
+    try {
+        return load(text, { schema: CORE_SCHEMA, filename: path.basename(file) });
+    } catch (e) {
+        if (e instanceof YAMLException) {
+            const at = e.mark ? `${path.basename(file)}:${e.mark.line + 1}:${e.mark.column + 1}` : path.basename(file);
+            throw new StackFileError(`${at}: ${e.reason}; the file is not valid YAML`);
+        }
+        throw e;
     }
 }
 
@@ -46,7 +67,7 @@ export function loadProject(dir = PROJECT_DIR): Project {
     const mtimeMs = fs.statSync(file).mtimeMs;
     const cached = projects.get(file);
     if (cached?.mtimeMs === mtimeMs) return cached.project;
-    const doc = parse(fs.readFileSync(file, "utf8")) as { name: string; config?: Record<string, DeclaredKey> };
+    const doc = parseYamlFile(file) as { name: string; config?: Record<string, DeclaredKey> };
     const project = { name: doc.name, dir, config: doc.config ?? {} };
     projects.set(file, { mtimeMs, project });
     return project;
@@ -61,57 +82,116 @@ export function listStacks(project: Project): string[] {
         .sort();
 }
 
-/** The stack file's `config:` map (fully qualified keys, YAML-typed values). */
-export function readStackFile(project: Project, stack: string): Record<string, unknown> {
-    const file = path.join(project.dir, `Pulumi.${stack}.yaml`);
-    if (!fs.existsSync(file)) {
-        throw new StackFileError(`no stack "${stack}": ${path.basename(file)} does not exist (stacks here: ${listStacks(project).join(", ")})`);
-    }
-    const doc = (parse(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
-    return doc.config ?? {};
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const kindOf = (v: unknown) => (v === null ? "null" : Array.isArray(v) ? "a list" : typeof v === "object" ? "a mapping" : `a ${typeof v}`);
+
+export interface StackFile {
+    /** The file's `config:` map (fully qualified keys, YAML-typed values). */
+    values: Record<string, unknown>;
+    /** What is wrong with the file's shape: each problem names the file and the key. */
+    problems: ConfigProblem[];
 }
 
-function asConfigString(key: string, declared: DeclaredKey | undefined, value: unknown): string {
-    if (declared === undefined) {
-        return typeof value === "string" ? value : JSON.stringify(value);
+/** The stack file's `config:` map, and what is wrong with its shape. */
+export function readStackFile(project: Project, stack: string): StackFile {
+    const name = `Pulumi.${stack}.yaml`;
+    const file = path.join(project.dir, name);
+    if (!fs.existsSync(file)) throw new StackFileError(`no stack "${stack}": ${name} does not exist (stacks here: ${listStacks(project).join(", ")})`);
+    const doc = parseYamlFile(file);
+    const problems: ConfigProblem[] = [];
+    // An empty file is a stack without config, as the CLI reads it.
+    if (doc === null || doc === undefined) return { values: {}, problems };
+    if (!isMap(doc)) {
+        problems.push({ key: name, expected: `the file holds ${kindOf(doc)}; a stack file is a mapping whose config: section holds the stack's keys` });
+        return { values: {}, problems };
     }
-    const fail = () => new StackFileError(`${key}: ${JSON.stringify(value)} is not of the type ${declared.type} that Pulumi.yaml declares`);
+    for (const key of Object.keys(doc)) {
+        if (STACK_FILE_KEYS.includes(key)) continue;
+        const hint = key.includes(":") ? ` (it looks like a config key: indent it under config:)` : "";
+        problems.push({ key: `${name}: ${key}`, hidden: true, value: "", expected: `not a stack-file setting${hint}; the file takes ${STACK_FILE_KEYS.join(", ")}` });
+    }
+    if (doc.config === undefined || doc.config === null) return { values: {}, problems };
+    if (!isMap(doc.config)) {
+        problems.push({ key: `${name}: config`, expected: `config: holds ${kindOf(doc.config)}; it is a mapping of <project>:<key> to values` });
+        return { values: {}, problems };
+    }
+    return { values: doc.config, problems };
+}
+
+function isSecure(value: unknown): boolean {
+    return isMap(value) && typeof value.secure === "string" && Object.keys(value).length === 1;
+}
+
+/** The value as the CLI passes it (a string), or a problem when it is not of the declared type. */
+function asConfigString(key: string, declared: DeclaredKey | undefined, value: unknown, secret: boolean): { text?: string; problem?: ConfigProblem } {
+    if (declared === undefined) return { text: typeof value === "string" ? value : JSON.stringify(value) };
+    const fail = (): { problem: ConfigProblem } => ({ problem: { key, value, expected: `a value of the type ${declared.type} that Pulumi.yaml declares`, ...(secret ? { hidden: true } : {}) } });
     switch (declared.type) {
         case "string":
-            if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return String(value);
-            throw fail();
+            if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return { text: String(value) };
+            return fail();
         case "integer":
-            if ((typeof value === "number" && Number.isInteger(value)) || (typeof value === "string" && /^-?\d+$/.test(value))) return String(value);
-            throw fail();
+            if ((typeof value === "number" && Number.isInteger(value)) || (typeof value === "string" && /^-?\d+$/.test(value))) return { text: String(value) };
+            return fail();
         case "boolean":
-            if (typeof value === "boolean" || value === "true" || value === "false") return String(value);
-            throw fail();
+            if (typeof value === "boolean" || value === "true" || value === "false") return { text: String(value) };
+            return fail();
         case "array":
-            if (Array.isArray(value)) return JSON.stringify(value);
-            throw fail();
+            if (Array.isArray(value)) return { text: JSON.stringify(value) };
+            return fail();
     }
+}
+
+export interface StackConfig {
+    /** What the CLI hands the program: fully qualified keys, string values (declared defaults filled). */
+    config: Record<string, string>;
+    /** Fully qualified keys whose values are secret (PULUMI_CONFIG_SECRET_KEYS). */
+    secretKeys: string[];
+    /** Every problem the CLI would have, in the file's shape and the values' types. */
+    problems: ConfigProblem[];
 }
 
 /**
- * The config map the CLI hands the program for `stack`: the stack file's values (type-checked)
- * over the declared defaults, plus `overrides` (keys as in the stack file, as `pulumi config set`;
- * `undefined` removes a key, as `pulumi config rm`).
+ * The config the CLI hands the program for `stack`: the stack file's values (type-checked) over
+ * the declared defaults, plus `overrides` (keys as in the stack file, as `pulumi config set`;
+ * `undefined` removes a key, as `pulumi config rm`). A value of the wrong type is left out of
+ * `config` and reported in `problems`, with every other one.
  */
-export function stackConfig(project: Project, stack: string, overrides: Record<string, unknown> = {}): Record<string, string> {
-    const values = { ...readStackFile(project, stack), ...overrides };
+export function stackConfig(project: Project, stack: string, overrides: Record<string, unknown> = {}): StackConfig {
+    const file = readStackFile(project, stack);
+    const values = { ...file.values, ...overrides };
     const config: Record<string, string> = {};
+    const secretKeys: string[] = [];
+    const problems = [...file.problems];
     for (const [key, declared] of Object.entries(project.config)) {
-        if (declared.default !== undefined) config[`${project.name}:${key}`] = asConfigString(key, declared, declared.default);
+        if (declared.default !== undefined) config[`${project.name}:${key}`] = asConfigString(key, declared, declared.default, false).text!;
     }
-    for (const [fullKey, value] of Object.entries(values)) {
-        const [namespace, key] = fullKey.includes(":") ? fullKey.split(/:(.*)/s, 2) : [project.name, fullKey];
+    for (const [given, value] of Object.entries(values)) {
+        const [namespace, key] = given.includes(":") ? given.split(/:(.*)/s, 2) : [project.name, given];
+        const full = `${namespace}:${key}`;
         if (value === undefined) {
             // an override of `undefined` removes the key, as `pulumi config rm` would
-            delete config[`${namespace}:${key}`];
+            delete config[full];
             continue;
         }
         const declared = namespace === project.name ? project.config[key] : undefined;
-        config[`${namespace}:${key}`] = asConfigString(fullKey, declared, value);
+        if (isSecure(value)) {
+            secretKeys.push(full);
+            if (declared !== undefined && declared.type !== "string") {
+                problems.push({ key: full, hidden: true, value: "", expected: `a secure ${declared.type} cannot be checked offline (the CLI decrypts it); give it with --set to plan` });
+                delete config[full];
+            } else {
+                config[full] = SECURE_PLACEHOLDER;
+            }
+            continue;
+        }
+        const { text, problem } = asConfigString(full, declared, value, false);
+        if (problem) {
+            problems.push(problem);
+            delete config[full];
+        } else {
+            config[full] = text!;
+        }
     }
-    return config;
+    return { config, secretKeys, problems };
 }

@@ -3,6 +3,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { POLICIES } from "../policies/policies";
+import { EXIT } from "./exit";
 import { renderPulumiYaml } from "./pulumi-yaml";
 import { platformConfigOf, stackPolicyDoc } from "./run-stack";
 import { listStacks, loadProject, PROJECT_DIR } from "./stack-config";
@@ -14,12 +15,27 @@ export function renderPolicyConfig(stack: string): string {
     return JSON.stringify(stackPolicyDoc(platformConfigOf(stack), POLICIES), null, 2) + "\n";
 }
 
-if (require.main === module) {
+const USAGE = `usage: npm run sync-config
+
+Writes what is generated from the code: Pulumi.yaml's config block (from components/config-schema.ts)
+and the policy pack's configuration of every stack (policies/config/<stack>.json). Tests fail when
+either is out of date.`;
+
+export function main(argv: string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): number {
+    if (argv.includes("--help") || argv.includes("-h")) {
+        out(USAGE);
+        return EXIT.ok;
+    }
+    if (argv.length > 0) {
+        err(`sync-config: takes no arguments\n\n${USAGE}`);
+        return EXIT.badInput;
+    }
     const write = (file: string, text: string) => {
         fs.mkdirSync(path.dirname(file), { recursive: true });
         fs.writeFileSync(file, text);
-        console.log(`wrote ${path.relative(PROJECT_DIR, file)}`);
+        out(`wrote ${path.relative(PROJECT_DIR, file)}`);
     };
     write(path.join(PROJECT_DIR, "Pulumi.yaml"), renderPulumiYaml());
     for (const stack of listStacks(loadProject())) write(path.join(POLICY_CONFIG_DIR, `${stack}.json`), renderPolicyConfig(stack));
+    return EXIT.ok;
 }

@@ -1,8 +1,7 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
 import { resourceLabel, show } from "./lib/report";
+import { isExactVersion } from "./lib/rules";
 import { HELM_TYPES, isMap, isRemoteComponent } from "./lib/strings";
-
-const EXACT_VERSION = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
 
 /** A chart from a local directory or archive is pinned by its files. */
 function isLocalChart(chart: unknown): boolean {
@@ -18,7 +17,7 @@ export const chartVersionPinned: ResourceValidationPolicy = {
         // visible, and the objects it renders always carry the version they came from.
         if (!HELM_TYPES.has(args.type) || !isMap(args.props) || isRemoteComponent(args.type, args.props) || isLocalChart(args.props.chart)) return;
         const version = args.props.version;
-        if (typeof version !== "string" || !EXACT_VERSION.test(version)) {
+        if (typeof version !== "string" || !isExactVersion(version)) {
             reportViolation(`${resourceLabel(args.type, args.name)}: chart ${show(args.props.chart)} has version ${show(version ?? null)}; pin an exact version such as 1.42.2.`);
         }
     },

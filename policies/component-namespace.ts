@@ -1,13 +1,8 @@
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { COMPONENTS, Component } from "./lib/platform";
-import { resourceLabel } from "./lib/report";
 import { chartName } from "./lib/platform";
+import { resourceLabel } from "./lib/report";
+import { Component, COMPONENT_LABEL, isComponent, NAMESPACE_LABELS, PART_OF, PART_OF_LABEL } from "./lib/rules";
 import { HELM_TYPES, isMap, isRemoteComponent, labelsOf, namespaceOf } from "./lib/strings";
-
-export const PART_OF = "lakehouse-platform";
-export const COMPONENT_LABEL = "lakehouse-platform/component";
-export const ENVIRONMENT_LABEL = "lakehouse-platform/environment";
-export const NAMESPACE_LABELS = ["app.kubernetes.io/part-of", COMPONENT_LABEL, ENVIRONMENT_LABEL, "pod-security.kubernetes.io/enforce"];
 
 const NAMESPACE_TYPE = "kubernetes:core/v1:Namespace";
 const SYSTEM_NAMESPACES = new Set(["default", "kube-system", "kube-public", "kube-node-lease"]);
@@ -15,10 +10,6 @@ const SYSTEM_NAMESPACES = new Set(["default", "kube-system", "kube-public", "kub
 const CLUSTER_SCOPED = /^kubernetes:(core\/v1:(Namespace|Node|PersistentVolume)|rbac\.authorization\.k8s\.io\/v1:ClusterRole(Binding)?|apiextensions\.k8s\.io\/v1:CustomResourceDefinition|storage\.k8s\.io\/v1:StorageClass|admissionregistration\.k8s\.io\/v1:\w+|scheduling\.k8s\.io\/v1:PriorityClass|networking\.k8s\.io\/v1:IngressClass)$/;
 
 type ResourceLike = Pick<PolicyResource, "type" | "name" | "props"> & { urn?: string };
-
-function isComponent(c: string | undefined): c is Component {
-    return (COMPONENTS as readonly string[]).includes(c ?? "");
-}
 
 /** The component a resource belongs to: its component label, or the chart a Helm resource installs. */
 export function componentOf(r: ResourceLike): Component | undefined {
@@ -46,7 +37,7 @@ export function misplacements(resources: ResourceLike[]): Misplacement[] {
         const labels = labelsOf(r.props);
         const name = isMap(r.props) && isMap(r.props.metadata) && typeof r.props.metadata.name === "string" ? r.props.metadata.name : r.name;
         declared.set(name, isComponent(labels[COMPONENT_LABEL]) ? labels[COMPONENT_LABEL] : undefined);
-        if (labels["app.kubernetes.io/part-of"] === PART_OF || labels[COMPONENT_LABEL] !== undefined) {
+        if (labels[PART_OF_LABEL] === PART_OF || labels[COMPONENT_LABEL] !== undefined) {
             const missing = NAMESPACE_LABELS.filter((l) => !labels[l]);
             if (missing.length > 0) out.push({ resource: r, message: `${resourceLabel(r.type, r.name)}: namespace ${name} lacks the platform labels ${missing.join(", ")}.` });
         }

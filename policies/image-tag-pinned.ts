@@ -1,14 +1,7 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
 import { resourceLabel } from "./lib/report";
+import { isPinnedImage } from "./lib/rules";
 import { containersOf, HELM_TYPES, isMap } from "./lib/strings";
-
-/** An image reference with a tag other than `latest`, or a digest. */
-export function isPinnedImage(ref: string): boolean {
-    if (/@sha256:[0-9a-f]{64}$/.test(ref)) return true;
-    const name = ref.slice(ref.lastIndexOf("/") + 1);
-    const colon = name.indexOf(":");
-    return colon > 0 && colon < name.length - 1 && name.slice(colon + 1) !== "latest";
-}
 
 /** Image settings in Helm values: `image: repo:tag` strings, and `{repository, tag}` maps (an empty tag means the chart's own version). */
 function unpinnedInValues(value: unknown, path: string, out: string[], depth = 0): void {

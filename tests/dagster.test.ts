@@ -137,9 +137,9 @@ describe("Dagster", () => {
     });
 
     it("installs from a local chart directory when one is configured", async () => {
-        const r = await run("dev", { overrides: { "lakehouse-platform:dagsterChartPath": "./vendor/charts/dagster" } });
+        const r = await run("dev", { overrides: { "lakehouse-platform:dagsterChartPath": "./tests/fixtures/local-chart/dagster" } });
         const rel = release(r);
-        assert.equal(rel.chart, "./vendor/charts/dagster");
+        assert.equal(rel.chart, "./tests/fixtures/local-chart/dagster");
         assert.equal(rel.repositoryOpts, undefined);
     });
 

@@ -2,10 +2,11 @@
 // platform gives them) and the Services known charts create for a release. Policies judge what
 // resources say and never import the program, so this is their own record, kept in step with
 // components/addresses.ts by a test.
+import { Component, helmFullname, isDnsLabel } from "./rules";
 import { isMap } from "./strings";
 
-export const COMPONENTS = ["garage", "database", "trino", "airbyte", "dagster"] as const;
-export type Component = (typeof COMPONENTS)[number];
+export { COMPONENTS } from "./rules";
+export type { Component } from "./rules";
 
 export interface KnownService {
     name: string;
@@ -38,11 +39,6 @@ export interface ServiceDecl {
     headless: boolean;
     /** What declares it, for messages. */
     source: string;
-}
-
-function helmFullname(release: string, chart: string): string {
-    const name = release.includes(chart) ? release : `${release}-${chart}`;
-    return name.slice(0, 63).replace(/-+$/, "");
 }
 
 /** The chart a Helm resource installs: `trino`, `repo/trino`, or a local path ending in the chart's name. */
@@ -98,7 +94,6 @@ export type HostForm =
     | { form: "short"; service: string }
     | { form: "other" };
 
-const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /**
  * How a host names an in-cluster Service: fully (`svc.ns.svc.domain`), without the domain
@@ -111,7 +106,7 @@ export function hostForm(host: string): HostForm {
     const left = at >= 0 ? h.slice(0, at) : h.endsWith(".svc") ? h.slice(0, -4) : undefined;
     if (left !== undefined) {
         const parts = left.split(".");
-        if ((parts.length === 2 || parts.length === 3) && parts.every((p) => LABEL.test(p))) {
+        if ((parts.length === 2 || parts.length === 3) && parts.every((p) => isDnsLabel(p))) {
             const pod = parts.length === 3 ? parts[0] : undefined;
             const [service, namespace] = parts.slice(-2);
             if (at >= 0) return { form: "fqdn", service, namespace, pod, domain: h.slice(at + 5) };
@@ -121,7 +116,7 @@ export function hostForm(host: string): HostForm {
     }
     const parts = h.split(".");
     if (parts.length === 1 && platformService(parts[0])) return { form: "short", service: parts[0] };
-    if (parts.length === 2 && platformService(parts[0]) && LABEL.test(parts[1])) return { form: "namespace-only", service: parts[0], namespace: parts[1] };
+    if (parts.length === 2 && platformService(parts[0]) && isDnsLabel(parts[1])) return { form: "namespace-only", service: parts[0], namespace: parts[1] };
     return { form: "other" };
 }
 

@@ -77,7 +77,7 @@ export function wantedOf(p: PlatformRun): Wanted {
     const metastore = p.container("Deployment", db, "hive-metastore", "metastore");
     const busybox = p.container("Job", GarageCluster.namespace(p), "garage-bootstrap", "tools", true).image;
     const driver = p.container("Deployment", db, "hive-metastore", "jdbc-driver", true);
-    const url = String((driver.spec.env as { name: string; value: string }[]).find((e) => e.name === "DRIVER_URL")?.value);
+    const url = p.containerEnv(db, driver).env.DRIVER_URL;
     const m = /\/maven2\/(.+)\/([^/]+)\/([^/]+)\/\2-\3\.jar$/.exec(url);
     if (!m) throw new Error(`the JDBC driver URL ${url} is not a Maven repository path`);
     return { garage: tagOf(garage), hive: tagOf(metastore.image), postgres: tagOf(postgres), busybox: tagOf(busybox), jdbc: { group: m[1].replace(/\//g, "."), artifact: m[2], version: m[3] } };
