@@ -10,7 +10,9 @@ import { Address, Endpoint, RELEASES, serviceEndpoint, urlOf, wire, WiringEdge }
 import type { SizeProfile } from "./config";
 import { PodSize, scaleSizes } from "./sizing";
 import { DatabaseCredentials } from "./postgres";
-import { childOptions, restrictedContainerSecurity } from "./k8s";
+import { childOptions, CREDENTIALS_REVISION, restrictedContainerSecurity } from "./k8s";
+import { ACCESS_KEY_ID, SECRET_ACCESS_KEY } from "./garage";
+import { secretPointer } from "../policies/lib/rules";
 
 export const AIRBYTE_REPOSITORY = "https://airbytehq.github.io/charts";
 /** Where the suggested S3 destination lands data in the lakehouse bucket. */
@@ -65,6 +67,8 @@ export interface AirbyteArgs {
     s3CredentialsSecret: string;
     /** The platform PostgreSQL: its Service (FQDN host and port) and Airbyte's credentials. */
     database: { service: Endpoint; credentials: DatabaseCredentials };
+    /** One-way checksum of the key and login in those Secrets: on the pods, so rotated credentials roll them. */
+    credentialsRevision?: pulumi.Input<string>;
 }
 
 /**
@@ -97,7 +101,14 @@ export function airbyteValues(args: AirbyteArgs): Record<string, unknown> {
                 // Garage through the chart's S3-compatible mode: `s3` has no endpoint setting (AWS only).
                 type: "minio",
                 secretName: args.s3CredentialsSecret,
-                minio: { endpoint: args.s3.url, s3PathStyleAccess: true },
+                minio: {
+                    endpoint: args.s3.url,
+                    s3PathStyleAccess: true,
+                    // The chart writes these into its own Secret whatever the pods read, defaulting
+                    // to minio/minio123: it gets where the key is instead, never a credential.
+                    accessKeyId: secretPointer(args.s3CredentialsSecret, ACCESS_KEY_ID),
+                    secretAccessKey: secretPointer(args.s3CredentialsSecret, SECRET_ACCESS_KEY),
+                },
                 bucket: {
                     log: args.storageBucket,
                     state: args.storageBucket,
@@ -117,6 +128,10 @@ export function airbyteValues(args: AirbyteArgs): Record<string, unknown> {
                 secretName: credentials.secretName,
                 userSecretKey: credentials.usernameKey,
                 passwordSecretKey: credentials.passwordKey,
+                // Likewise for its Secret's DATABASE_USER / DATABASE_PASSWORD (default airbyte/airbyte);
+                // the pods read both from the Secret above.
+                user: credentials.role,
+                password: secretPointer(credentials.secretName, credentials.passwordKey),
                 // The replica settings default to keys our Secret does not have.
                 replica: { userSecretKey: credentials.usernameKey, passwordSecretKey: credentials.passwordKey },
             },
@@ -124,7 +139,17 @@ export function airbyteValues(args: AirbyteArgs): Record<string, unknown> {
         },
         postgresql: { enabled: false },
         minio: { enabled: false },
-        ...Object.fromEntries(AIRBYTE_PODS.map((pod) => [pod, { resources: sizing[pod], podSecurityContext: POD_SECURITY, containerSecurityContext: CONTAINER_SECURITY }])),
+        ...Object.fromEntries(
+            AIRBYTE_PODS.map((pod) => [
+                pod,
+                {
+                    resources: sizing[pod],
+                    podSecurityContext: POD_SECURITY,
+                    containerSecurityContext: CONTAINER_SECURITY,
+                    ...(args.credentialsRevision !== undefined ? { podAnnotations: { [CREDENTIALS_REVISION]: args.credentialsRevision } } : {}),
+                },
+            ]),
+        ),
     };
 }
 
@@ -167,7 +192,7 @@ export class Airbyte extends pulumi.ComponentResource {
             s3_bucket_path: LANDING_PATH,
             s3_bucket_region: args.s3Region,
             pathStyleAccess: true,
-            credentials: { secretNamespace: args.namespace, secretName: args.s3CredentialsSecret, accessKeyIdKey: "AWS_ACCESS_KEY_ID", secretAccessKeyKey: "AWS_SECRET_ACCESS_KEY" },
+            credentials: { secretNamespace: args.namespace, secretName: args.s3CredentialsSecret, accessKeyIdKey: ACCESS_KEY_ID, secretAccessKeyKey: SECRET_ACCESS_KEY },
         };
 
         this.release = new HelmRelease(

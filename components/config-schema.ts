@@ -90,6 +90,13 @@ export const CONFIG_KEYS = {
         default: false,
         description: "Keep the resources that hold data in the cluster when Pulumi deletes them (retainOnDelete), so a destroyed stack leaves its volumes behind.",
     },
+    credentialGenerations: {
+        type: "array",
+        items: { type: "string" },
+        default: [],
+        description:
+            "Rotation: the generation of each rotated credential, as <credential>=<n> (garage-key/<consumer>, database-login/<consumer>, garage-admin-token, garage-rpc-secret; unset means 1). Raising a number issues a new credential, moves its holders to it and retires the old one (README: Rotating credentials).",
+    },
 
     garageNamespace: { type: "string", default: "garage", description: "Namespace of Garage (S3 object store)." },
     databaseNamespace: { type: "string", default: "database", description: "Namespace of the metadata PostgreSQL and the Hive Metastore." },

@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as sdkConfig from "@pulumi/pulumi/runtime/config";
 import { COMPONENTS, isDnsLabel, isDnsSubdomain, isExactVersion, isPinnedImage, jvmBytes, parseImageReference } from "../policies/lib/rules";
 import { CONFIG_KEYS, ConfigKey, ConfigKeyName } from "./config-schema";
+import { CREDENTIALS, Generations, parseGenerations } from "./credentials";
 import { closestName, editDistance } from "./suggest";
 
 export { COMPONENTS, isDnsLabel, isDnsSubdomain, isExactVersion, isPinnedImage };
@@ -55,6 +56,8 @@ export interface PlatformConfig {
     downstreamComponents: ComponentName[];
     /** Resource options of the resources that hold data (Garage, PostgreSQL). */
     stateful: { protect: boolean; retainOnDelete: boolean };
+    /** Generation of each credential the stack rotated (`credentialGenerations`); unlisted ones are at 1. */
+    credentialGenerations: Generations;
     /** NetworkPolicies from the wiring, and the namespaces admitted to the user-facing services. */
     network: { policies: boolean; clientNamespaces: string[] };
     namespaces: Record<ComponentName, string>;
@@ -460,6 +463,19 @@ function readShared(r: ConfigReader): Pick<PlatformConfig, "storageClass" | "buc
     };
 }
 
+/**
+ * Rotation requests: only credentials this stack issues (it deploys their issuer, and serves their
+ * holder itself or for a downstream stack), each once.
+ */
+function readRotation(r: ConfigReader, topology: Pick<PlatformConfig, "components" | "downstreamComponents">): Generations {
+    const entries = r.stringArray("credentialGenerations");
+    const served = (c: ComponentName) => topology.components.includes(c) || topology.downstreamComponents.includes(c);
+    const issued = CREDENTIALS.filter((c) => topology.components.includes(c.issuer) && served(c.holder)).map((c) => c.name);
+    const { generations, problems } = parseGenerations(entries, issued);
+    for (const p of problems) r.problem("credentialGenerations", entries, p);
+    return generations;
+}
+
 function readGarage(r: ConfigReader): PlatformConfig["garage"] {
     const replicas = r.integer("garageReplicas", 1, 100, " (a Garage cluster of more nodes is a deployment of its own)");
     const replicationFactor = r.integer("garageReplicationFactor", 1, 7, " (Garage keeps at most 7 copies)");
@@ -554,13 +570,16 @@ export function parsePlatformConfig(raw: Record<string, string>, project: string
     const r = new ConfigReader(project, raw, options.secretKeys ?? new Set(), options.cwd ?? process.cwd());
     const unread = unreadKeys(r, project, raw, options.foreign ?? {});
     // Placeholders (`?? 0`, "") stand only where a problem was recorded, and then nothing is returned.
+    const target = readTarget(r, stack);
+    const topology = readTopology(r, project, stack);
     const config: PlatformConfig = {
         project,
         stack,
-        ...readTarget(r, stack),
-        ...readTopology(r, project, stack),
+        ...target,
+        ...topology,
         ...readNamespaces(r),
         ...readShared(r),
+        credentialGenerations: readRotation(r, topology),
         garage: readGarage(r),
         database: readDatabase(r),
         trino: readTrino(r),

@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AddressEntry } from "./addresses";
 import { COMPONENTS, ComponentName } from "./config";
+import { DATABASE_LOGIN_CONSUMERS, GARAGE_KEY_CONSUMERS } from "./credentials";
 import type { DatabaseCredentials } from "./postgres";
 
 export const CONTRACT_VERSION = 1;
@@ -18,6 +19,8 @@ export interface GarageCredentialsRef {
     secretAccessKeyKey: string;
     /** Buckets the key may read and write. */
     buckets: string[];
+    /** The key's generation (`credentialGenerations`); stacks deployed before rotation existed omit it: 1. */
+    generation?: number;
 }
 
 /** Where a consumer's PostgreSQL login is, and which database and role it is for. */
@@ -164,20 +167,19 @@ export function readContract(stack: string, outputs: Record<string, unknown>): {
     return { environment: outputs.environment as string, clusterDomain: outputs.clusterDomain as string, components: found };
 }
 
-/** The credentials each component's workloads need: who issues them, and the consumer's name there. */
-export const CREDENTIALS_NEEDED: Record<ComponentName, { issuer: "garage" | "database"; consumer: string }[]> = {
-    garage: [],
-    database: [{ issuer: "garage", consumer: "hive-metastore" }],
-    trino: [{ issuer: "garage", consumer: "trino" }],
-    airbyte: [
-        { issuer: "garage", consumer: "airbyte" },
-        { issuer: "database", consumer: "airbyte" },
-    ],
-    dagster: [
-        { issuer: "garage", consumer: "dagster" },
-        { issuer: "database", consumer: "dagster" },
-    ],
-};
+/**
+ * The credentials each component's workloads need from another component: who issues them, and
+ * the consumer's name there (the metastore's own database login never leaves its component).
+ */
+export const CREDENTIALS_NEEDED = Object.fromEntries(
+    COMPONENTS.map((component) => [
+        component,
+        [
+            ...GARAGE_KEY_CONSUMERS.filter((c) => c.component === component).map((c) => ({ issuer: "garage" as const, consumer: c.name })),
+            ...DATABASE_LOGIN_CONSUMERS.filter((c) => c.component === component && component !== "database").map((c) => ({ issuer: "database" as const, consumer: c.name })),
+        ],
+    ]),
+) as Record<ComponentName, { issuer: "garage" | "database"; consumer: string }[]>;
 
 const CREDENTIAL_FIELDS = {
     garage: ["namespace", "secretName", "accessKeyIdKey", "secretAccessKeyKey"],

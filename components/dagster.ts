@@ -2,8 +2,13 @@
 // The chart's bundled PostgreSQL pulls Bitnami images that are no longer published, so Dagster
 // keeps its runs, events and schedules in the platform's PostgreSQL.
 //
-// Deployed with `helm.v3.Release`: the chart migrates Dagster's database schema on upgrades with a
-// Helm hook (`migrate.enabled`), which `helm.v4.Chart` would drop.
+// Deployed with `helm.v3.Release`, so Helm keeps the release's history and `helm rollback` works.
+//
+// Database migrations: the chart's `migrate.enabled` renders a plain Job (no Helm hook) that its
+// documentation enables for one upgrade at a time; left on, the next upgrade that changes its pod
+// template (a new Dagster version) fails on the Job's immutable template. So this component runs
+// `dagster instance migrate` in a Job of its own, named per Dagster version, before the Release
+// upgrades: Pulumi replaces it when the version changes, and it runs exactly once per version.
 import * as k8s from "@pulumi/kubernetes";
 // Imported from its module: `k8s.helm` would also load the deprecated helm.v3.Chart and its YAML machinery.
 import { Release as HelmRelease } from "@pulumi/kubernetes/helm/v3/release";
@@ -11,7 +16,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { dump } from "js-yaml";
 import { Address, Endpoint, RELEASES, serviceEndpoint, urlOf, wire, WiringEdge } from "./addresses";
 import type { SizeProfile } from "./config";
-import { childOptions } from "./k8s";
+import { checksum, childOptions, CREDENTIALS_REVISION, envFromSecret, restrictedContainerSecurity, restrictedPodSecurity } from "./k8s";
 import { platformLabels } from "./labels";
 import { DatabaseCredentials } from "./postgres";
 import { PodSize, scaleSizes } from "./sizing";
@@ -63,6 +68,45 @@ export interface DagsterArgs {
     /** Dagster's Garage Secret (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) in Dagster's namespace. */
     s3CredentialsSecret: string;
     airbyte: { service: Endpoint; apiUrl: string };
+    /** One-way checksum of the key and login Dagster reads: on its pods, so rotated credentials roll them. */
+    credentialsRevision?: pulumi.Input<string>;
+}
+
+/**
+ * The Dagster image of the webserver, the daemon and the migration Job: the chart's own repository
+ * at the chart's Dagster version (its default tag), stated so all three run the same one.
+ */
+export function dagsterImage(chartVersion: string): { repository: string; tag: string } {
+    return { repository: "docker.io/dagster/dagster-celery-k8s", tag: chartVersion };
+}
+
+/** Where the migration Job's dagster.yaml lives, and the uid it runs as (the image's user is root). */
+const DAGSTER_HOME = "/opt/dagster/dagster_home";
+const MIGRATE_UID = 1001;
+
+/**
+ * The instance configuration `dagster instance migrate` needs: the storage the chart configures
+ * (from the same values: host, port, database, user, and the password from the environment), and
+ * no telemetry (the Job's root file system is read-only).
+ */
+export function migrationInstanceYaml(database: { service: Endpoint; credentials: DatabaseCredentials }): string {
+    return dump(
+        {
+            storage: {
+                postgres: {
+                    postgres_db: {
+                        username: database.credentials.role,
+                        password: { env: "DAGSTER_PG_PASSWORD" },
+                        hostname: database.service.host,
+                        db_name: database.credentials.database,
+                        port: database.service.port,
+                    },
+                },
+            },
+            telemetry: { enabled: false },
+        },
+        { lineWidth: -1, noRefs: true },
+    );
 }
 
 /** dbt's `profiles.yml`: one target, named after the environment, on Trino's FQDN and port. */
@@ -120,6 +164,8 @@ const CONTAINER_SECURITY = { allowPrivilegeEscalation: false, capabilities: { dr
 export function dagsterValues(args: DagsterArgs): Record<string, unknown> {
     const sizing = dagsterSizing(args.size);
     const { service: endpoint, credentials } = args.database;
+    const image = { ...dagsterImage(args.chartVersion), pullPolicy: "IfNotPresent" };
+    const annotations = args.credentialsRevision !== undefined ? { annotations: { [CREDENTIALS_REVISION]: args.credentialsRevision } } : {};
     return {
         global: { postgresqlSecretName: credentials.secretName },
         postgresql: {
@@ -132,14 +178,16 @@ export function dagsterValues(args: DagsterArgs): Record<string, unknown> {
         // The password is in the platform's Secret (key `postgresql-password`); the chart must not make its own.
         generatePostgresqlPasswordSecret: false,
         dagsterWebserver: {
-            image: { pullPolicy: "IfNotPresent" },
+            image,
+            ...annotations,
             resources: sizing.webserver,
             initContainerResources: sizing.init,
             podSecurityContext: POD_SECURITY,
             securityContext: CONTAINER_SECURITY,
         },
         dagsterDaemon: {
-            image: { pullPolicy: "IfNotPresent" },
+            image,
+            ...annotations,
             resources: sizing.daemon,
             initContainerResources: sizing.init,
             podSecurityContext: POD_SECURITY,
@@ -153,6 +201,7 @@ export function dagsterValues(args: DagsterArgs): Record<string, unknown> {
                 {
                     name: "lakehouse",
                     image: { repository: args.userCode.image, tag: args.userCode.tag, pullPolicy: "IfNotPresent" },
+                    ...annotations,
                     dagsterApiGrpcArgs: grpcArgs(args.userCode.module),
                     port: CODE_LOCATION_PORT,
                     // Run pods inherit the env, Secrets and volumes below.
@@ -210,6 +259,8 @@ export class Dagster extends pulumi.ComponentResource {
             childOptions(this, opts),
         );
 
+        const migration = this.migrationJob(name, args, opts);
+
         this.release = new HelmRelease(
             name,
             {
@@ -222,9 +273,69 @@ export class Dagster extends pulumi.ComponentResource {
                 timeout: 600,
                 maxHistory: 10,
             },
-            childOptions(this, opts, { dependsOn: [profiles] }),
+            childOptions(this, opts, { dependsOn: [profiles, migration] }),
         );
 
         this.registerOutputs({ webserverService: this.webserverService, webserverUrl: this.webserverUrl, dbtProfiles: this.dbtProfiles, wiring: this.wiring });
+    }
+
+    /**
+     * `dagster instance migrate` at the chart's Dagster version, before the Release installs or
+     * upgrades it: on an empty database it creates the schema, on an older one it upgrades it, on
+     * a current one it changes nothing. The Job is named by version, so a new version replaces it.
+     */
+    private migrationJob(name: string, args: DagsterArgs, opts?: pulumi.ComponentResourceOptions): k8s.batch.v1.Job {
+        const labels = platformLabels("dagster", args.environment);
+        const instance = migrationInstanceYaml(args.database);
+        const map = new k8s.core.v1.ConfigMap(
+            `${name}-migrate-instance`,
+            { metadata: { name: "dagster-migrate-instance", namespace: args.namespace, labels }, data: { "dagster.yaml": instance } },
+            childOptions(this, opts),
+        );
+        const image = dagsterImage(args.chartVersion);
+        const { credentials } = args.database;
+        return new k8s.batch.v1.Job(
+            `${name}-migrate`,
+            {
+                metadata: { name: `dagster-instance-migrate-${image.tag.replace(/[^a-z0-9-]/g, "-")}`, namespace: args.namespace, labels },
+                spec: {
+                    backoffLimit: 4,
+                    activeDeadlineSeconds: 1200,
+                    template: {
+                        metadata: { labels: { ...labels, "app.kubernetes.io/name": "dagster-instance-migrate" }, annotations: { "lakehouse-platform/run-checksum": checksum(instance) } },
+                        spec: {
+                            restartPolicy: "Never",
+                            securityContext: restrictedPodSecurity(MIGRATE_UID),
+                            containers: [
+                                {
+                                    name: "migrate",
+                                    image: `${image.repository}:${image.tag}`,
+                                    command: ["dagster", "instance", "migrate"],
+                                    env: [
+                                        { name: "DAGSTER_HOME", value: DAGSTER_HOME },
+                                        { name: "HOME", value: "/tmp" },
+                                        envFromSecret("DAGSTER_PG_PASSWORD", credentials.secretName, credentials.passwordKey),
+                                    ],
+                                    // Fixed, not by dagsterSize: any change to a Job's template replaces it, and runs it again.
+                                    resources: SMALL.webserver,
+                                    securityContext: restrictedContainerSecurity(),
+                                    volumeMounts: [
+                                        { name: "home", mountPath: DAGSTER_HOME },
+                                        { name: "instance", mountPath: `${DAGSTER_HOME}/dagster.yaml`, subPath: "dagster.yaml", readOnly: true },
+                                        { name: "tmp", mountPath: "/tmp" },
+                                    ],
+                                },
+                            ],
+                            volumes: [
+                                { name: "home", emptyDir: { sizeLimit: "16Mi" } },
+                                { name: "instance", configMap: { name: map.metadata.name } },
+                                { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+                            ],
+                        },
+                    },
+                },
+            },
+            childOptions(this, opts),
+        );
     }
 }

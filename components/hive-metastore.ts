@@ -1,13 +1,15 @@
 // The Hive Metastore that holds Trino's Iceberg catalog. There is no official chart; the official
-// `apache/hive` 4.0.x image runs it as the metastore and initialises (or upgrades) its schema in
-// PostgreSQL with its own schematool step on every start.
+// `apache/hive` 4.0.x image runs it. Its entrypoint would run `schematool -initOrUpgradeSchema` in
+// every pod at start, so replicas starting together on an empty database would race to create the
+// schema: a Job runs schematool once per change of image or configuration, and the pods skip it
+// (`IS_RESUME=true`, which the entrypoint reads as "skip schema initialisation").
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { XMLBuilder } from "fast-xml-parser";
 import { Address, Endpoint, serviceEndpoint, urlOf, wire, WiringEdge } from "./addresses";
 import { parseQuantity, Resources } from "./config";
 import { DatabaseCredentials } from "./postgres";
-import { checksum, childOptions, envFromSecret, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity } from "./k8s";
+import { checksum, childOptions, CREDENTIALS_REVISION, envFromSecret, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity } from "./k8s";
 import { platformLabels } from "./labels";
 
 /** uid and gid of the `hive` user in the apache/hive image. */
@@ -41,6 +43,13 @@ export interface HiveMetastoreArgs {
     jdbcDriverSha256?: string;
     /** Image with sh and curl for the driver download. */
     curlImage: string;
+    /** The credentials the metastore reads, with their generations: on its pods, so rotated credentials roll them. */
+    credentialsRevision?: pulumi.Input<string>;
+    /**
+     * What the server waits for beyond its schema (its Garage key in Garage). The schema Job needs
+     * only the database, so it runs while Garage is still bootstrapping.
+     */
+    serverDependsOn?: pulumi.Resource[];
 }
 
 export interface HadoopProperty {
@@ -83,7 +92,9 @@ export function hiveSiteProperties(args: { jdbcUrl: string; user: string; bucket
         { name: "metastore.warehouse.dir", value: warehouseLocation(args.bucket) },
         { name: "hive.metastore.warehouse.dir", value: warehouseLocation(args.bucket) },
         { name: "metastore.thrift.port", value: String(THRIFT_PORT) },
-        { name: "datanucleus.autoCreateSchema", value: "false" },
+        // The schema is schematool's (the schema Job): DataNucleus must never create tables itself,
+        // and a metastore refuses to start on a schema of another version.
+        { name: "datanucleus.schema.autoCreateAll", value: "false" },
         { name: "metastore.schema.verification", value: "true" },
     ];
 }
@@ -93,6 +104,19 @@ export function metastoreHeapMb(memoryLimit: string): number {
     return Math.floor(((parseQuantity(memoryLimit) ?? 0) * 0.75) / 2 ** 20);
 }
 
+/** The files and the driver every metastore container (server or schematool) gets. */
+interface MetastoreFiles {
+    conf: k8s.core.v1.ConfigMap;
+    /** Init containers that download the JDBC driver (none when the image has it). */
+    initContainers: k8s.types.input.core.v1.Container[];
+    volumes: k8s.types.input.core.v1.Volume[];
+    /** Mounts of the two files and the driver. */
+    mounts: k8s.types.input.core.v1.VolumeMount[];
+    checksum: string;
+}
+
+const JAR_NAME = "postgresql-jdbc.jar";
+
 export class HiveMetastore extends pulumi.ComponentResource {
     /** `hive-metastore.<ns>.svc.<domain>:9083` */
     public readonly metastoreService: Endpoint;
@@ -100,111 +124,206 @@ export class HiveMetastore extends pulumi.ComponentResource {
     public readonly metastoreUri: string;
     /** `s3a://<bucket>/warehouse` */
     public readonly warehouse: string;
+    /** The Job that creates or upgrades the schema, once per image and configuration. */
+    public readonly schemaJob: k8s.batch.v1.Job;
     public readonly deployment: k8s.apps.v1.Deployment;
     /** The connections the metastore makes to other components. */
     public readonly wiring: WiringEdge[];
 
+    private readonly args: HiveMetastoreArgs;
+    private readonly opts?: pulumi.ComponentResourceOptions;
+    private readonly labels: Record<string, string>;
+    private readonly selector: Record<string, string>;
+
     constructor(name: string, args: HiveMetastoreArgs, opts?: pulumi.ComponentResourceOptions) {
         super("lakehouse:database:HiveMetastore", name, {}, opts);
-        const ns = args.namespace;
-        const labels = { ...platformLabels("database", args.environment), "app.kubernetes.io/name": "hive-metastore" };
-        const selector = { "app.kubernetes.io/name": "hive-metastore", "app.kubernetes.io/instance": name };
-        const child = (extra?: pulumi.CustomResourceOptions) => childOptions(this, opts, extra);
-        const meta = (resourceName: string) => ({ name: resourceName, namespace: ns, labels });
-        this.metastoreService = serviceEndpoint("hiveMetastore", ns, args.clusterDomain);
+        this.args = args;
+        this.opts = opts;
+        this.labels = { ...platformLabels("database", args.environment), "app.kubernetes.io/name": "hive-metastore" };
+        this.selector = { "app.kubernetes.io/name": "hive-metastore", "app.kubernetes.io/instance": name };
+        this.metastoreService = serviceEndpoint("hiveMetastore", args.namespace, args.clusterDomain);
         this.metastoreUri = urlOf(this.metastoreService, "thrift");
         this.warehouse = warehouseLocation(args.bucket);
-
-        const coreSite = renderHadoopXml(coreSiteProperties({ s3Endpoint: args.s3.url, s3Region: args.s3Region }));
-        const hiveSite = renderHadoopXml(hiveSiteProperties({ jdbcUrl: args.database.jdbcUrl, user: args.database.credentials.role, bucket: args.bucket }));
         this.wiring = [
             wire("database", "garageS3", args.s3.service, args.s3.url, { type: "kubernetes:core/v1:ConfigMap", name: `${name}-conf`, path: 'data["core-site.xml"] › fs.s3a.endpoint' }),
         ];
-        const conf = new k8s.core.v1.ConfigMap(`${name}-conf`, { metadata: meta("hive-metastore-conf"), data: { "core-site.xml": coreSite, "hive-site.xml": hiveSite } }, child());
 
-        const jarName = "postgresql-jdbc.jar";
-        const downloadDriver = args.jdbcDriverUrl !== "";
+        const files = this.files(name);
+        const service = this.service(name);
+        this.schemaJob = this.schemaInitJob(name, files);
+        this.deployment = this.metastoreDeployment(name, files, [service, this.schemaJob, ...(args.serverDependsOn ?? [])]);
+
+        this.registerOutputs({ metastoreService: this.metastoreService, metastoreUri: this.metastoreUri, warehouse: this.warehouse, wiring: this.wiring });
+    }
+
+    private child(extra?: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions {
+        return childOptions(this, this.opts, extra);
+    }
+
+    private meta(resourceName: string) {
+        return { name: resourceName, namespace: this.args.namespace, labels: this.labels };
+    }
+
+    /** The two configuration files, and the JDBC driver the image lacks, downloaded by an init container. */
+    private files(name: string): MetastoreFiles {
+        const args = this.args;
+        const coreSite = renderHadoopXml(coreSiteProperties({ s3Endpoint: args.s3.url, s3Region: args.s3Region }));
+        const hiveSite = renderHadoopXml(hiveSiteProperties({ jdbcUrl: args.database.jdbcUrl, user: args.database.credentials.role, bucket: args.bucket }));
+        const conf = new k8s.core.v1.ConfigMap(`${name}-conf`, { metadata: this.meta("hive-metastore-conf"), data: { "core-site.xml": coreSite, "hive-site.xml": hiveSite } }, this.child());
+        // Mounted file by file: the entrypoint links regular files only, and a ConfigMap volume presents symbolic links.
+        const mounts: k8s.types.input.core.v1.VolumeMount[] = [
+            { name: "conf", mountPath: `${CONF_DIR}/core-site.xml`, subPath: "core-site.xml", readOnly: true },
+            { name: "conf", mountPath: `${CONF_DIR}/hive-site.xml`, subPath: "hive-site.xml", readOnly: true },
+        ];
+        const volumes: k8s.types.input.core.v1.Volume[] = [{ name: "conf", configMap: { name: conf.metadata.name } }];
+        const sum = checksum(coreSite, hiveSite);
+        if (args.jdbcDriverUrl === "") return { conf, initContainers: [], volumes, mounts, checksum: sum };
+        return {
+            conf,
+            initContainers: [this.driverDownload(name)],
+            volumes: [...volumes, { name: "jdbc", emptyDir: { sizeLimit: "16Mi" } }],
+            mounts: [...mounts, { name: "jdbc", mountPath: `/opt/hive/lib/${JAR_NAME}`, subPath: JAR_NAME, readOnly: true }],
+            checksum: sum,
+        };
+    }
+
+    /** The image has no PostgreSQL JDBC driver: download it (this needs egress to the driver's URL) and check it. */
+    private driverDownload(name: string): k8s.types.input.core.v1.Container {
+        const args = this.args;
         const verify = args.jdbcDriverSha256
-            ? `echo "${args.jdbcDriverSha256}  /jdbc/${jarName}" | sha256sum -c -`
-            : `echo "$(curl -fsSL "$DRIVER_URL.sha1" | cut -c1-40)  /jdbc/${jarName}" | sha1sum -c -`;
+            ? `echo "${args.jdbcDriverSha256}  /jdbc/${JAR_NAME}" | sha256sum -c -`
+            : `echo "$(curl -fsSL "$DRIVER_URL.sha1" | cut -c1-40)  /jdbc/${JAR_NAME}" | sha1sum -c -`;
         // A secret URL travels in a Secret of its own, never in the pod spec.
-        const driverUrlSecret = downloadDriver && args.jdbcDriverUrlSecret
-            ? new k8s.core.v1.Secret(`${name}-jdbc-driver-url`, { metadata: meta("hive-metastore-jdbc-driver-url"), type: "Opaque", stringData: { url: pulumi.secret(args.jdbcDriverUrl) } }, child())
+        const urlSecret = args.jdbcDriverUrlSecret
+            ? new k8s.core.v1.Secret(`${name}-jdbc-driver-url`, { metadata: this.meta("hive-metastore-jdbc-driver-url"), type: "Opaque", stringData: { url: pulumi.secret(args.jdbcDriverUrl) } }, this.child())
             : undefined;
-        const driverUrlEnv = driverUrlSecret ? envFromSecret("DRIVER_URL", driverUrlSecret.metadata.name, "url") : { name: "DRIVER_URL", value: args.jdbcDriverUrl };
-        const initContainers = downloadDriver
-            ? [
-                  {
-                      // The image has no PostgreSQL JDBC driver; this needs egress to the driver's URL.
-                      name: "jdbc-driver",
-                      image: args.curlImage,
-                      command: ["sh", "-ec", `curl -fsSL --retry 5 -o /jdbc/${jarName} "$DRIVER_URL"; ${verify}`],
-                      env: [driverUrlEnv],
-                      resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
-                      securityContext: restrictedContainerSecurity(),
-                      volumeMounts: [{ name: "jdbc", mountPath: "/jdbc" }],
-                  },
-              ]
-            : [];
+        return {
+            name: "jdbc-driver",
+            image: args.curlImage,
+            command: ["sh", "-ec", `curl -fsSL --retry 5 -o /jdbc/${JAR_NAME} "$DRIVER_URL"; ${verify}`],
+            env: [urlSecret ? envFromSecret("DRIVER_URL", urlSecret.metadata.name, "url") : { name: "DRIVER_URL", value: args.jdbcDriverUrl }],
+            resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
+            securityContext: restrictedContainerSecurity(),
+            volumeMounts: [{ name: "jdbc", mountPath: "/jdbc" }],
+        };
+    }
 
-        const service = new k8s.core.v1.Service(
+    private service(name: string): k8s.core.v1.Service {
+        return new k8s.core.v1.Service(
             `${name}`,
-            { metadata: meta(this.metastoreService.service), spec: { type: "ClusterIP", selector, ports: [{ name: "thrift", port: THRIFT_PORT, targetPort: "thrift", protocol: "TCP" }] } },
-            child(),
+            { metadata: this.meta(this.metastoreService.service), spec: { type: "ClusterIP", selector: this.selector, ports: [{ name: "thrift", port: THRIFT_PORT, targetPort: "thrift", protocol: "TCP" }] } },
+            this.child(),
         );
-        const thrift = { tcpSocket: { port: "thrift" } };
-        this.deployment = new k8s.apps.v1.Deployment(
-            `${name}`,
+    }
+
+    /** What the image's entrypoint and the metastore read: the database, the custom configuration, the heap. */
+    private baseEnv(): k8s.types.input.core.v1.EnvVar[] {
+        const { credentials } = this.args.database;
+        return [
+            { name: "DB_DRIVER", value: "postgres" },
+            { name: "HIVE_CUSTOM_CONF_DIR", value: CONF_DIR },
+            // The entrypoint traces its commands (set -x): only non-secret options go here.
+            { name: "SERVICE_OPTS", value: `-Xmx${metastoreHeapMb(this.args.resources.limits.memory)}m` },
+            envFromSecret(DB_PASSWORD_ENV, credentials.secretName, credentials.passwordKey),
+        ];
+    }
+
+    /**
+     * `schematool -initOrUpgradeSchema`, as the entrypoint would run it, once: the Job is replaced
+     * (and runs again) when the image or the configuration changes, before the pods roll. A second
+     * run on a current schema changes nothing.
+     */
+    private schemaInitJob(name: string, files: MetastoreFiles): k8s.batch.v1.Job {
+        const args = this.args;
+        return new k8s.batch.v1.Job(
+            `${name}-schema`,
             {
-                metadata: meta("hive-metastore"),
+                metadata: this.meta("hive-metastore-schema"),
                 spec: {
-                    replicas: args.replicas,
-                    selector: { matchLabels: selector },
+                    backoffLimit: 6,
+                    activeDeadlineSeconds: 1200,
                     template: {
-                        metadata: { labels: { ...labels, ...selector }, annotations: { "lakehouse-platform/config-checksum": checksum(coreSite, hiveSite) } },
+                        metadata: {
+                            labels: { ...this.labels, "app.kubernetes.io/name": "hive-metastore-schema" },
+                            annotations: { "lakehouse-platform/run-checksum": checksum(args.image, files.checksum) },
+                        },
                         spec: {
+                            restartPolicy: "Never",
                             securityContext: restrictedPodSecurity(HIVE_UID),
-                            initContainers,
+                            initContainers: files.initContainers,
                             containers: [
                                 {
-                                    name: "metastore",
+                                    name: "schematool",
                                     image: args.image,
-                                    env: [
-                                        { name: "SERVICE_NAME", value: "metastore" },
-                                        { name: "DB_DRIVER", value: "postgres" },
-                                        { name: "HIVE_CUSTOM_CONF_DIR", value: CONF_DIR },
-                                        { name: "HADOOP_CLASSPATH", value: "/opt/hadoop/share/hadoop/tools/lib/*" },
-                                        // The entrypoint traces its commands (set -x): only non-secret options go here.
-                                        { name: "SERVICE_OPTS", value: `-Xmx${metastoreHeapMb(args.resources.limits.memory)}m` },
-                                        envFromSecret(DB_PASSWORD_ENV, args.database.credentials.secretName, args.database.credentials.passwordKey),
-                                    ],
-                                    // S3A reads AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY from the environment.
-                                    envFrom: [{ secretRef: { name: args.s3CredentialsSecret } }],
-                                    ports: [{ name: "thrift", containerPort: THRIFT_PORT, protocol: "TCP" }],
-                                    // schematool runs before the server listens: give it time.
-                                    startupProbe: { ...thrift, periodSeconds: 10, failureThreshold: 30 },
-                                    readinessProbe: { ...thrift, periodSeconds: 10 },
-                                    livenessProbe: { ...thrift, periodSeconds: 20, failureThreshold: 6 },
+                                    // The entrypoint's own steps: the custom files into the configuration directory, then schematool.
+                                    command: ["/bin/bash", "-ec", SCHEMATOOL_SCRIPT],
+                                    env: this.baseEnv(),
                                     resources: resourceRequirements(args.resources),
-                                    // The entrypoint links the custom configuration into the image's conf directory.
                                     securityContext: restrictedContainerSecurity(false),
-                                    volumeMounts: [
-                                        // Mounted file by file: the entrypoint links regular files only, and a
-                                        // ConfigMap volume presents symbolic links.
-                                        { name: "conf", mountPath: `${CONF_DIR}/core-site.xml`, subPath: "core-site.xml", readOnly: true },
-                                        { name: "conf", mountPath: `${CONF_DIR}/hive-site.xml`, subPath: "hive-site.xml", readOnly: true },
-                                        ...(downloadDriver ? [{ name: "jdbc", mountPath: `/opt/hive/lib/${jarName}`, subPath: jarName, readOnly: true }] : []),
-                                    ],
+                                    volumeMounts: files.mounts,
                                 },
                             ],
-                            volumes: [{ name: "conf", configMap: { name: conf.metadata.name } }, ...(downloadDriver ? [{ name: "jdbc", emptyDir: { sizeLimit: "16Mi" } }] : [])],
+                            volumes: files.volumes,
                         },
                     },
                 },
             },
-            child({ dependsOn: [service] }),
+            this.child(),
         );
+    }
 
-        this.registerOutputs({ metastoreService: this.metastoreService, metastoreUri: this.metastoreUri, warehouse: this.warehouse, wiring: this.wiring });
+    private metastoreDeployment(name: string, files: MetastoreFiles, waitFor: pulumi.Resource[]): k8s.apps.v1.Deployment {
+        const args = this.args;
+        const thrift = { tcpSocket: { port: "thrift" } };
+        const annotations: Record<string, pulumi.Input<string>> = { "lakehouse-platform/config-checksum": files.checksum };
+        if (args.credentialsRevision !== undefined) annotations[CREDENTIALS_REVISION] = args.credentialsRevision;
+        const container: k8s.types.input.core.v1.Container = {
+            name: "metastore",
+            image: args.image,
+            env: [
+                { name: "SERVICE_NAME", value: "metastore" },
+                // The schema Job has created or upgraded the schema: every pod starts the server right away.
+                { name: "IS_RESUME", value: "true" },
+                ...this.baseEnv(),
+                { name: "HADOOP_CLASSPATH", value: "/opt/hadoop/share/hadoop/tools/lib/*" },
+            ],
+            // S3A reads AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY from the environment.
+            envFrom: [{ secretRef: { name: args.s3CredentialsSecret } }],
+            ports: [{ name: "thrift", containerPort: THRIFT_PORT, protocol: "TCP" }],
+            startupProbe: { ...thrift, periodSeconds: 10, failureThreshold: 30 },
+            readinessProbe: { ...thrift, periodSeconds: 10 },
+            livenessProbe: { ...thrift, periodSeconds: 20, failureThreshold: 6 },
+            resources: resourceRequirements(args.resources),
+            // The entrypoint links the custom configuration into the image's conf directory.
+            securityContext: restrictedContainerSecurity(false),
+            volumeMounts: files.mounts,
+        };
+        return new k8s.apps.v1.Deployment(
+            `${name}`,
+            {
+                metadata: this.meta("hive-metastore"),
+                spec: {
+                    replicas: args.replicas,
+                    selector: { matchLabels: this.selector },
+                    template: {
+                        metadata: { labels: { ...this.labels, ...this.selector }, annotations },
+                        spec: { securityContext: restrictedPodSecurity(HIVE_UID), initContainers: files.initContainers, containers: [container], volumes: files.volumes },
+                    },
+                },
+            },
+            this.child({ dependsOn: waitFor }),
+        );
     }
 }
+
+/**
+ * The schema Job's command: what the image's entrypoint does before it starts a service (link the
+ * custom files into `$HIVE_HOME/conf`, then `schematool -dbType $DB_DRIVER -initOrUpgradeSchema`),
+ * and nothing else.
+ */
+export const SCHEMATOOL_SCRIPT = [
+    'export HIVE_CONF_DIR="$HIVE_HOME/conf" HADOOP_CONF_DIR="$HIVE_HOME/conf"',
+    'find "$HIVE_CUSTOM_CONF_DIR" -type f -exec ln -sfn {} "$HIVE_CONF_DIR"/ \\;',
+    'export HADOOP_CLIENT_OPTS="${HADOOP_CLIENT_OPTS:-} $SERVICE_OPTS"',
+    'exec "$HIVE_HOME/bin/schematool" -dbType "$DB_DRIVER" -initOrUpgradeSchema',
+].join("\n");

@@ -53,3 +53,10 @@ export function childOptions(
 ): pulumi.CustomResourceOptions {
     return pulumi.mergeOptions({ parent, dependsOn: componentOpts?.dependsOn }, extra);
 }
+
+/**
+ * Pod-template annotation holding a one-way checksum of the credentials a workload reads from
+ * Secrets: Kubernetes does not restart pods whose Secret changed, so a rotated credential changes
+ * this annotation and the workload rolls onto it.
+ */
+export const CREDENTIALS_REVISION = "lakehouse-platform/credentials-revision";

@@ -1,11 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { AddressEntry, addressTable, Endpoint, ServiceId, WiringEdge } from "./addresses";
+import { Address, AddressEntry, addressTable, Endpoint, ServiceId, WiringEdge } from "./addresses";
 import { Airbyte } from "./airbyte";
 import { ComponentName, PlatformConfig } from "./config";
 import { ComponentContracts, CONTRACT_VERSION, DatabaseCredentialsRef, GarageCredentialsRef, PlatformOutputs, upstreamCredentials } from "./contract";
 import { Dagster } from "./dagster";
 import { ACCESS_KEY_ID, Garage, GarageConsumer, SECRET_ACCESS_KEY } from "./garage";
+import { credentialName, DATABASE_LOGIN_CONSUMERS, GARAGE_KEY_CONSUMERS, generationOf } from "./credentials";
 import { copySecret } from "./handoff";
 import { HiveMetastore } from "./hive-metastore";
 import { credentialLabels } from "./labels";
@@ -30,35 +31,31 @@ function served(cfg: PlatformConfig, component: ComponentName): "local" | "hando
 
 /** Who gets a Garage key, from which component, and on which buckets. */
 export function garageConsumers(cfg: PlatformConfig): GarageConsumer[] {
-    const { lakehouse, airbyte } = cfg.buckets;
-    const all: Omit<GarageConsumer, "namespace">[] = [
-        // The metastore creates database and table directories in the warehouse.
-        { component: "database", name: "hive-metastore", readWrite: [lakehouse] },
-        { component: "trino", name: "trino", readWrite: [lakehouse] },
-        // Airbyte keeps its state and logs in its own bucket and lands data in the lakehouse.
-        { component: "airbyte", name: "airbyte", readWrite: [airbyte, lakehouse] },
-        { component: "dagster", name: "dagster", readWrite: [lakehouse] },
-    ];
-    return all.flatMap((c) => {
+    return GARAGE_KEY_CONSUMERS.flatMap((c) => {
         const mode = served(cfg, c.component);
         if (mode === undefined) return [];
-        return [{ ...c, namespace: mode === "local" ? cfg.namespaces[c.component] : cfg.namespaces.garage, handoff: mode === "handoff" }];
+        return [{
+            name: c.name,
+            component: c.component,
+            readWrite: c.buckets.map((b) => cfg.buckets[b]),
+            namespace: mode === "local" ? cfg.namespaces[c.component] : cfg.namespaces.garage,
+            handoff: mode === "handoff",
+            generation: generationOf(cfg.credentialGenerations, credentialName.garageKey(c.name)),
+        }];
     });
 }
 
 /** Who gets a PostgreSQL database and role, from which component. */
 export function databaseConsumers(cfg: PlatformConfig): DatabaseConsumer[] {
-    const all: Omit<DatabaseConsumer, "namespace">[] = [
-        { component: "database", name: "hive-metastore", database: "metastore", role: "metastore", passwordKey: "password" },
-        // Temporal, which Airbyte runs, creates its own two databases with Airbyte's role.
-        { component: "airbyte", name: "airbyte", database: "airbyte", role: "airbyte", passwordKey: "password", createDatabases: true },
-        // The Dagster chart reads the password from the key `postgresql-password`.
-        { component: "dagster", name: "dagster", database: "dagster", role: "dagster", passwordKey: "postgresql-password" },
-    ];
-    return all.flatMap((c) => {
+    return DATABASE_LOGIN_CONSUMERS.flatMap((c) => {
         const mode = served(cfg, c.component);
         if (mode === undefined) return [];
-        return [{ ...c, namespace: mode === "local" ? cfg.namespaces[c.component] : cfg.namespaces.database, handoff: mode === "handoff" }];
+        return [{
+            ...c,
+            namespace: mode === "local" ? cfg.namespaces[c.component] : cfg.namespaces.database,
+            handoff: mode === "handoff",
+            generation: generationOf(cfg.credentialGenerations, credentialName.databaseLogin(c.name)),
+        }];
     });
 }
 
@@ -77,6 +74,13 @@ function endpointOf(entry: AddressEntry): Endpoint {
 interface Delivered<T> {
     ref: T;
     dependsOn: pulumi.Resource[];
+    /** The credential and its generation (`garage-key/trino=2`), for the consumer's pod templates. */
+    revision: string;
+}
+
+/** What a consumer's pods carry so that a rotated credential rolls them: every credential it reads, with its generation. */
+function revisionOf(...delivered: Delivered<unknown>[]): string {
+    return delivered.map((d) => d.revision).join(",");
 }
 
 /**
@@ -104,17 +108,76 @@ export class LakehousePlatform extends pulumi.ComponentResource {
     public readonly wiring: WiringEdge[];
     /** The NetworkPolicies derived from the wiring (when `networkPolicies` is on). */
     public readonly networkPolicies?: NetworkPolicies;
+    /** Deletes rotated Garage keys once their consumers run with the new ones (when a key was rotated). */
+    public readonly keyRetirement?: k8s.batch.v1.Job;
+
+    private readonly cfg: PlatformConfig;
+    private readonly upstream: Upstream;
+    private readonly namespaceSet: Namespaces;
+    /** Contracts of every component this stack deploys or reads; local ones are added as they are built. */
+    private readonly contracts: Partial<ComponentContracts>;
+    /** Contracts of the components this stack deploys: its output. */
+    private readonly own: Partial<ComponentContracts> = {};
 
     constructor(name: string, args: LakehousePlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("lakehouse:platform:LakehousePlatform", name, {}, opts);
-        const cfg = args.config;
-        const upstream = args.upstream ?? NO_UPSTREAM;
-        const deploys = (c: ComponentName) => cfg.components.includes(c);
+        this.cfg = args.config;
+        this.upstream = args.upstream ?? NO_UPSTREAM;
+        this.contracts = { ...this.upstream.components };
+        this.provider = this.kubernetesProvider();
+        this.namespaceSet = this.deployNamespaces();
 
-        // The kubeconfig (a path or the file itself) is a credential whether or not the stack set it
-        // with --secret; the context is secret when the stack says so.
-        const access = cfg.kubernetes;
-        this.provider = new k8s.Provider(
+        if (this.deploys("garage")) this.garage = this.deployGarage();
+        if (this.deploys("database")) [this.metadataDatabase, this.hiveMetastore] = this.deployDatabase();
+        if (this.deploys("trino")) this.trino = this.deployTrino();
+        if (this.deploys("airbyte")) this.airbyte = this.deployAirbyte();
+        if (this.deploys("dagster")) this.dagster = this.deployDagster();
+        this.keyRetirement = this.retireRotatedKeys();
+
+        this.wiring = [this.hiveMetastore, this.trino, this.airbyte, this.dagster].flatMap((c) => c?.wiring ?? []);
+        this.networkPolicies = this.deployNetworkPolicies();
+        this.namespaces = this.namespaceSet.names;
+        this.addresses = addressTable(this.cfg.namespaces, this.cfg.clusterDomain, this.cfg.components);
+        this.contract = { contractVersion: CONTRACT_VERSION, environment: this.cfg.environment, clusterDomain: this.cfg.clusterDomain, components: this.own };
+        this.registerOutputs({ namespaces: this.namespaces, addresses: this.addresses, wiring: this.wiring, contract: this.contract });
+    }
+
+    private deploys(c: ComponentName): boolean {
+        return this.cfg.components.includes(c);
+    }
+
+    /** Options of a component: parented here, through the stack's provider, after `dependsOn`. */
+    private childOpts(dependsOn: pulumi.Resource[] = []): pulumi.ComponentResourceOptions {
+        return { parent: this, provider: this.provider, dependsOn };
+    }
+
+    private get keepData() {
+        return { protect: this.cfg.stateful.protect, retainOnDelete: this.cfg.stateful.retainOnDelete };
+    }
+
+    /**
+     * The contract of a component this stack deploys or reads. The config guarantees that every
+     * component a deployed one needs is deployed here or given by an upstream stack (COMPONENT_NEEDS),
+     * so a missing one is a bug of this program, not of the stack.
+     */
+    private contractOf<C extends ComponentName>(component: C): ComponentContracts[C] {
+        const found = this.contracts[component];
+        if (found === undefined) throw new Error(`internal error: no contract for ${component}, which the validated config promised`);
+        return found;
+    }
+
+    private publish<C extends ComponentName>(component: C, contract: ComponentContracts[C]): void {
+        this.contracts[component] = contract;
+        this.own[component] = contract;
+    }
+
+    /**
+     * The kubeconfig (a path or the file itself) is a credential whether or not the stack set it
+     * with --secret; the context is secret when the stack says so.
+     */
+    private kubernetesProvider(): k8s.Provider {
+        const access = this.cfg.kubernetes;
+        return new k8s.Provider(
             "kubernetes",
             {
                 context: access.context !== undefined && access.secret.context ? pulumi.secret(access.context) : access.context,
@@ -123,241 +186,258 @@ export class LakehousePlatform extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        const childOpts = (dependsOn: pulumi.Resource[] = []): pulumi.ComponentResourceOptions => ({ parent: this, provider: this.provider, dependsOn });
-        const keepData = { protect: cfg.stateful.protect, retainOnDelete: cfg.stateful.retainOnDelete };
+    }
 
+    private deployNamespaces(): Namespaces {
         const deployed: Partial<Record<ComponentName, string>> = {};
-        for (const c of cfg.components) deployed[c] = cfg.namespaces[c];
-        const namespaces = new Namespaces("namespaces", { namespaces: deployed, environment: cfg.environment, keepData: { garage: keepData, database: keepData } }, childOpts());
+        for (const c of this.cfg.components) deployed[c] = this.cfg.namespaces[c];
+        const keepData = this.keepData;
+        return new Namespaces("namespaces", { namespaces: deployed, environment: this.cfg.environment, keepData: { garage: keepData, database: keepData } }, this.childOpts());
+    }
 
-        // Contracts of every component this stack deploys or reads; local ones are added as they are built.
-        const contracts: Partial<ComponentContracts> = { ...upstream.components };
-        const own: Partial<ComponentContracts> = {};
-        const publish = <C extends ComponentName>(component: C, contract: ComponentContracts[C]) => {
-            contracts[component] = contract;
-            own[component] = contract;
-        };
+    /** A consumer's credentials from the issuer in this stack, or copied from another stack's handoff. */
+    private deliver<T extends { namespace: string; secretName: string }>(issuer: "garage" | "database", consumer: string, component: ComponentName): Delivered<T> {
+        const cfg = this.cfg;
+        const issued = this.contractOf(issuer).credentials as unknown as Record<string, T>;
+        const local = issuer === "garage" ? this.garage : this.metadataDatabase;
+        if (local !== undefined) return { ref: issued[consumer], dependsOn: [local], revision: local.credentialRevisions[consumer] };
+        const source = this.upstream.sources[issuer] ?? "";
+        const ref = upstreamCredentials(source, issuer, issued, consumer, component, cfg.project);
+        const generation = (ref as { generation?: number }).generation ?? 1;
+        const revision = `${issuer === "garage" ? credentialName.garageKey(consumer) : credentialName.databaseLogin(consumer)}=${generation}`;
+        const home = cfg.namespaces[component];
+        if (ref.namespace === home) return { ref, dependsOn: [], revision };
+        const copy = copySecret(
+            `${consumer}-${issuer === "garage" ? "garage" : "postgres"}-credentials`,
+            { namespace: ref.namespace, name: ref.secretName },
+            { namespace: home, name: ref.secretName },
+            credentialLabels(issuer, component, cfg.environment),
+            { parent: this, provider: this.provider, dependsOn: [this.namespaceSet] },
+        );
+        return { ref: { ...ref, namespace: home }, dependsOn: [copy], revision };
+    }
 
-        // A consumer's credentials from the issuer in this stack, or copied from another stack's handoff.
-        const deliver = <T extends { namespace: string; secretName: string }>(
-            issuer: "garage" | "database",
-            consumer: string,
-            component: ComponentName,
-            local: pulumi.Resource | undefined,
-        ): Delivered<T> => {
-            const issued = contracts[issuer]!.credentials as unknown as Record<string, T>;
-            if (local !== undefined) return { ref: issued[consumer], dependsOn: [local] };
-            const source = upstream.sources[issuer]!;
-            const ref = upstreamCredentials(source, issuer, issued, consumer, component, cfg.project);
-            const home = cfg.namespaces[component];
-            if (ref.namespace === home) return { ref, dependsOn: [] };
-            const copy = copySecret(
-                `${consumer}-${issuer === "garage" ? "garage" : "postgres"}-credentials`,
-                { namespace: ref.namespace, name: ref.secretName },
-                { namespace: home, name: ref.secretName },
-                credentialLabels(issuer, component, cfg.environment),
-                { parent: this, provider: this.provider, dependsOn: [namespaces] },
-            );
-            return { ref: { ...ref, namespace: home }, dependsOn: [copy] };
-        };
-        const garageKey = (consumer: string, component: ComponentName) => deliver<GarageCredentialsRef>("garage", consumer, component, this.garage);
-        const databaseLogin = (consumer: string, component: ComponentName) => deliver<DatabaseCredentialsRef>("database", consumer, component, this.metadataDatabase);
-        const s3 = () => {
-            const entry = contracts.garage!.services.s3;
-            return { service: endpointOf(entry), url: entry.url };
-        };
+    private garageKey(consumer: string, component: ComponentName): Delivered<GarageCredentialsRef> {
+        return this.deliver<GarageCredentialsRef>("garage", consumer, component);
+    }
 
-        if (deploys("garage")) {
-            this.garage = new Garage(
-                "garage",
-                {
-                    namespace: cfg.namespaces.garage,
-                    clusterDomain: cfg.clusterDomain,
-                    environment: cfg.environment,
-                    image: cfg.garage.image,
-                    toolsImage: cfg.images.busybox,
-                    replicas: cfg.garage.replicas,
-                    replicationFactor: cfg.garage.replicationFactor,
-                    dataSize: cfg.garage.dataSize,
-                    metadataSize: cfg.garage.metadataSize,
-                    storageClass: cfg.storageClass,
-                    resources: cfg.garage.resources,
-                    buckets: [cfg.buckets.lakehouse, cfg.buckets.airbyte],
-                    consumers: garageConsumers(cfg),
-                    keepData,
-                },
-                // Consumer Secrets go into the other components' namespaces.
-                childOpts([namespaces]),
-            );
-            const garage = this.garage;
-            publish("garage", {
+    private databaseLogin(consumer: string, component: ComponentName): Delivered<DatabaseCredentialsRef> {
+        return this.deliver<DatabaseCredentialsRef>("database", consumer, component);
+    }
+
+    /** Garage's S3 API as the contract publishes it, its region, and the bucket names. */
+    private s3(): { s3: Address; s3Region: string } {
+        const garage = this.contractOf("garage");
+        return { s3: { service: endpointOf(garage.services.s3), url: garage.services.s3.url }, s3Region: garage.region };
+    }
+
+    private deployGarage(): Garage {
+        const cfg = this.cfg;
+        const garage = new Garage(
+            "garage",
+            {
                 namespace: cfg.namespaces.garage,
-                services: { s3: published("garage", garage.s3Service, garage.s3Endpoint) },
-                region: garage.region,
-                buckets: { ...cfg.buckets },
-                credentials: Object.fromEntries(
-                    Object.entries(garage.credentialSecrets).map(([consumer, s]) => [
-                        consumer,
-                        { namespace: s.namespace, secretName: s.name, accessKeyIdKey: ACCESS_KEY_ID, secretAccessKeyKey: SECRET_ACCESS_KEY, buckets: s.buckets },
-                    ]),
-                ),
-            });
-        }
+                clusterDomain: cfg.clusterDomain,
+                environment: cfg.environment,
+                image: cfg.garage.image,
+                toolsImage: cfg.images.busybox,
+                replicas: cfg.garage.replicas,
+                replicationFactor: cfg.garage.replicationFactor,
+                dataSize: cfg.garage.dataSize,
+                metadataSize: cfg.garage.metadataSize,
+                storageClass: cfg.storageClass,
+                resources: cfg.garage.resources,
+                buckets: [cfg.buckets.lakehouse, cfg.buckets.airbyte],
+                consumers: garageConsumers(cfg),
+                keepData: this.keepData,
+                daemonGenerations: {
+                    adminToken: generationOf(cfg.credentialGenerations, "garage-admin-token"),
+                    rpcSecret: generationOf(cfg.credentialGenerations, "garage-rpc-secret"),
+                },
+            },
+            // Consumer Secrets go into the other components' namespaces.
+            this.childOpts([this.namespaceSet]),
+        );
+        this.publish("garage", {
+            namespace: cfg.namespaces.garage,
+            services: { s3: published("garage", garage.s3Service, garage.s3Endpoint) },
+            region: garage.region,
+            buckets: { ...cfg.buckets },
+            credentials: Object.fromEntries(
+                Object.entries(garage.credentialSecrets).map(([consumer, s]) => [
+                    consumer,
+                    { namespace: s.namespace, secretName: s.name, accessKeyIdKey: ACCESS_KEY_ID, secretAccessKeyKey: SECRET_ACCESS_KEY, buckets: s.buckets, generation: s.generation },
+                ]),
+            ),
+        });
+        return garage;
+    }
 
-        if (deploys("database")) {
-            this.metadataDatabase = new MetadataDatabase(
-                "postgres",
-                {
-                    namespace: cfg.namespaces.database,
-                    clusterDomain: cfg.clusterDomain,
-                    environment: cfg.environment,
-                    image: cfg.database.postgres.image,
-                    storageSize: cfg.database.postgres.storageSize,
-                    storageClass: cfg.storageClass,
-                    resources: cfg.database.postgres.resources,
-                    maxConnections: cfg.database.postgres.maxConnections,
-                    consumers: databaseConsumers(cfg),
-                    keepData,
-                },
-                childOpts([namespaces]),
-            );
-            const metastoreDb = this.metadataDatabase.credentials["hive-metastore"];
-            const metastoreKey = garageKey("hive-metastore", "database");
-            this.hiveMetastore = new HiveMetastore(
-                "hive-metastore",
-                {
-                    namespace: cfg.namespaces.database,
-                    clusterDomain: cfg.clusterDomain,
-                    environment: cfg.environment,
-                    image: cfg.database.metastore.image,
-                    replicas: cfg.database.metastore.replicas,
-                    resources: cfg.database.metastore.resources,
-                    s3: s3(),
-                    s3Region: contracts.garage!.region,
-                    bucket: cfg.buckets.lakehouse,
-                    s3CredentialsSecret: metastoreKey.ref.secretName,
-                    database: { service: this.metadataDatabase.postgresService, jdbcUrl: this.metadataDatabase.jdbcUrls["hive-metastore"], credentials: metastoreDb },
-                    jdbcDriverUrl: cfg.database.metastore.jdbcDriverUrl,
-                    jdbcDriverUrlSecret: cfg.database.metastore.jdbcDriverUrlSecret,
-                    jdbcDriverSha256: cfg.database.metastore.jdbcDriverSha256,
-                    curlImage: cfg.images.curl,
-                },
-                // The metastore starts once its keys are in Garage and its database exists.
-                childOpts([namespaces, ...metastoreKey.dependsOn, this.metadataDatabase]),
-            );
-            const db = this.metadataDatabase;
-            publish("database", {
+    private deployDatabase(): [MetadataDatabase, HiveMetastore] {
+        const cfg = this.cfg;
+        const db = new MetadataDatabase(
+            "postgres",
+            {
                 namespace: cfg.namespaces.database,
-                services: {
-                    postgres: published("database", db.postgresService, db.postgresEndpoint),
-                    hiveMetastore: published("database", this.hiveMetastore.metastoreService, this.hiveMetastore.metastoreUri),
-                },
-                warehouse: this.hiveMetastore.warehouse,
-                credentials: Object.fromEntries(Object.entries(db.credentials).map(([consumer, c]) => [consumer, { ...c }])),
-            });
-        }
+                clusterDomain: cfg.clusterDomain,
+                environment: cfg.environment,
+                image: cfg.database.postgres.image,
+                storageSize: cfg.database.postgres.storageSize,
+                storageClass: cfg.storageClass,
+                resources: cfg.database.postgres.resources,
+                maxConnections: cfg.database.postgres.maxConnections,
+                consumers: databaseConsumers(cfg),
+                keepData: this.keepData,
+            },
+            this.childOpts([this.namespaceSet]),
+        );
+        // The metastore's login is local by construction: it is deployed with the database.
+        const login: Delivered<DatabaseCredentialsRef> = { ref: db.credentials["hive-metastore"], dependsOn: [db], revision: db.credentialRevisions["hive-metastore"] };
+        const key = this.garageKey("hive-metastore", "database");
+        const metastore = new HiveMetastore(
+            "hive-metastore",
+            {
+                namespace: cfg.namespaces.database,
+                clusterDomain: cfg.clusterDomain,
+                environment: cfg.environment,
+                image: cfg.database.metastore.image,
+                replicas: cfg.database.metastore.replicas,
+                resources: cfg.database.metastore.resources,
+                ...this.s3(),
+                bucket: cfg.buckets.lakehouse,
+                s3CredentialsSecret: key.ref.secretName,
+                database: { service: db.postgresService, jdbcUrl: db.jdbcUrls["hive-metastore"], credentials: login.ref },
+                jdbcDriverUrl: cfg.database.metastore.jdbcDriverUrl,
+                jdbcDriverUrlSecret: cfg.database.metastore.jdbcDriverUrlSecret,
+                jdbcDriverSha256: cfg.database.metastore.jdbcDriverSha256,
+                curlImage: cfg.images.curl,
+                credentialsRevision: revisionOf(key, login),
+                // The server starts once its key is in Garage; its schema needs only the database.
+                serverDependsOn: key.dependsOn,
+            },
+            this.childOpts([this.namespaceSet, db]),
+        );
+        this.publish("database", {
+            namespace: cfg.namespaces.database,
+            services: {
+                postgres: published("database", db.postgresService, db.postgresEndpoint),
+                hiveMetastore: published("database", metastore.metastoreService, metastore.metastoreUri),
+            },
+            warehouse: metastore.warehouse,
+            credentials: Object.fromEntries(Object.entries(db.credentials).map(([consumer, c]) => [consumer, { ...c }])),
+        });
+        return [db, metastore];
+    }
 
-        if (deploys("trino")) {
-            const metastore = contracts.database!.services.hiveMetastore;
-            const key = garageKey("trino", "trino");
-            this.trino = new Trino(
-                "trino",
-                {
-                    namespace: cfg.namespaces.trino,
-                    clusterDomain: cfg.clusterDomain,
-                    environment: cfg.environment,
-                    chartVersion: cfg.trino.chartVersion,
-                    workers: cfg.trino.workers,
-                    coordinator: cfg.trino.coordinator,
-                    worker: cfg.trino.worker,
-                    catalogName: cfg.trino.catalogName,
-                    keepDemoCatalogs: cfg.trino.keepDemoCatalogs,
-                    metastore: { service: endpointOf(metastore), url: metastore.url },
-                    s3: s3(),
-                    s3Region: contracts.garage!.region,
-                    s3CredentialsSecret: key.ref.secretName,
-                },
-                childOpts([namespaces, ...key.dependsOn, ...(this.hiveMetastore ? [this.hiveMetastore] : [])]),
-            );
-            publish("trino", {
+    private deployTrino(): Trino {
+        const cfg = this.cfg;
+        const metastore = this.contractOf("database").services.hiveMetastore;
+        const key = this.garageKey("trino", "trino");
+        const trino = new Trino(
+            "trino",
+            {
                 namespace: cfg.namespaces.trino,
-                services: { coordinator: published("trino", this.trino.coordinatorService, this.trino.coordinatorUrl) },
-                catalog: this.trino.catalog,
-            });
-        }
+                clusterDomain: cfg.clusterDomain,
+                environment: cfg.environment,
+                chartVersion: cfg.trino.chartVersion,
+                workers: cfg.trino.workers,
+                coordinator: cfg.trino.coordinator,
+                worker: cfg.trino.worker,
+                catalogName: cfg.trino.catalogName,
+                keepDemoCatalogs: cfg.trino.keepDemoCatalogs,
+                metastore: { service: endpointOf(metastore), url: metastore.url },
+                ...this.s3(),
+                s3CredentialsSecret: key.ref.secretName,
+                credentialsRevision: revisionOf(key),
+            },
+            this.childOpts([this.namespaceSet, ...key.dependsOn, ...(this.hiveMetastore ? [this.hiveMetastore] : [])]),
+        );
+        this.publish("trino", {
+            namespace: cfg.namespaces.trino,
+            services: { coordinator: published("trino", trino.coordinatorService, trino.coordinatorUrl) },
+            catalog: trino.catalog,
+        });
+        return trino;
+    }
 
-        if (deploys("airbyte")) {
-            const key = garageKey("airbyte", "airbyte");
-            const login = databaseLogin("airbyte", "airbyte");
-            this.airbyte = new Airbyte(
-                "airbyte",
-                {
-                    namespace: cfg.namespaces.airbyte,
-                    clusterDomain: cfg.clusterDomain,
-                    chartVersion: cfg.airbyte.chartVersion,
-                    size: cfg.airbyte.size,
-                    s3: s3(),
-                    s3Region: contracts.garage!.region,
-                    storageBucket: cfg.buckets.airbyte,
-                    lakehouseBucket: cfg.buckets.lakehouse,
-                    s3CredentialsSecret: key.ref.secretName,
-                    database: { service: endpointOf(contracts.database!.services.postgres), credentials: login.ref },
-                },
-                childOpts([namespaces, ...key.dependsOn, ...login.dependsOn]),
-            );
-            publish("airbyte", {
+    private deployAirbyte(): Airbyte {
+        const cfg = this.cfg;
+        const key = this.garageKey("airbyte", "airbyte");
+        const login = this.databaseLogin("airbyte", "airbyte");
+        const airbyte = new Airbyte(
+            "airbyte",
+            {
                 namespace: cfg.namespaces.airbyte,
-                services: { server: published("airbyte", this.airbyte.serverService, this.airbyte.serverUrl) },
-                apiUrl: this.airbyte.apiUrl,
-            });
-        }
+                clusterDomain: cfg.clusterDomain,
+                chartVersion: cfg.airbyte.chartVersion,
+                size: cfg.airbyte.size,
+                ...this.s3(),
+                storageBucket: cfg.buckets.airbyte,
+                lakehouseBucket: cfg.buckets.lakehouse,
+                s3CredentialsSecret: key.ref.secretName,
+                database: { service: endpointOf(this.contractOf("database").services.postgres), credentials: login.ref },
+                credentialsRevision: revisionOf(key, login),
+            },
+            this.childOpts([this.namespaceSet, ...key.dependsOn, ...login.dependsOn]),
+        );
+        this.publish("airbyte", {
+            namespace: cfg.namespaces.airbyte,
+            services: { server: published("airbyte", airbyte.serverService, airbyte.serverUrl) },
+            apiUrl: airbyte.apiUrl,
+        });
+        return airbyte;
+    }
 
-        if (deploys("dagster")) {
-            const key = garageKey("dagster", "dagster");
-            const login = databaseLogin("dagster", "dagster");
-            const trino = contracts.trino!;
-            const airbyte = contracts.airbyte!;
-            this.dagster = new Dagster(
-                "dagster",
-                {
-                    namespace: cfg.namespaces.dagster,
-                    clusterDomain: cfg.clusterDomain,
-                    environment: cfg.environment,
-                    chartVersion: cfg.dagster.chartVersion,
-                    chartPath: cfg.dagster.chartPath,
-                    size: cfg.dagster.size,
-                    userCode: cfg.dagster.userCode,
-                    database: { service: endpointOf(contracts.database!.services.postgres), credentials: login.ref },
-                    trino: { service: endpointOf(trino.services.coordinator), catalog: trino.catalog },
-                    dbtSchema: cfg.dagster.dbtSchema,
-                    s3: s3(),
-                    s3Region: contracts.garage!.region,
-                    lakehouseBucket: cfg.buckets.lakehouse,
-                    s3CredentialsSecret: key.ref.secretName,
-                    airbyte: { service: endpointOf(airbyte.services.server), apiUrl: airbyte.apiUrl },
-                },
-                // Trino and Airbyte are only addresses to Dagster: it need not wait for them to be up.
-                childOpts([namespaces, ...key.dependsOn, ...login.dependsOn]),
-            );
-            publish("dagster", {
+    private deployDagster(): Dagster {
+        const cfg = this.cfg;
+        const key = this.garageKey("dagster", "dagster");
+        const login = this.databaseLogin("dagster", "dagster");
+        const trino = this.contractOf("trino");
+        const airbyte = this.contractOf("airbyte");
+        const dagster = new Dagster(
+            "dagster",
+            {
                 namespace: cfg.namespaces.dagster,
-                services: { webserver: published("dagster", this.dagster.webserverService, this.dagster.webserverUrl) },
-            });
-        }
+                clusterDomain: cfg.clusterDomain,
+                environment: cfg.environment,
+                chartVersion: cfg.dagster.chartVersion,
+                chartPath: cfg.dagster.chartPath,
+                size: cfg.dagster.size,
+                userCode: cfg.dagster.userCode,
+                database: { service: endpointOf(this.contractOf("database").services.postgres), credentials: login.ref },
+                trino: { service: endpointOf(trino.services.coordinator), catalog: trino.catalog },
+                dbtSchema: cfg.dagster.dbtSchema,
+                ...this.s3(),
+                lakehouseBucket: cfg.buckets.lakehouse,
+                s3CredentialsSecret: key.ref.secretName,
+                airbyte: { service: endpointOf(airbyte.services.server), apiUrl: airbyte.apiUrl },
+                credentialsRevision: revisionOf(key, login),
+            },
+            // Trino and Airbyte are only addresses to Dagster: it need not wait for them to be up.
+            this.childOpts([this.namespaceSet, ...key.dependsOn, ...login.dependsOn]),
+        );
+        this.publish("dagster", {
+            namespace: cfg.namespaces.dagster,
+            services: { webserver: published("dagster", dagster.webserverService, dagster.webserverUrl) },
+        });
+        return dagster;
+    }
 
-        this.wiring = [this.hiveMetastore, this.trino, this.airbyte, this.dagster].flatMap((c) => c?.wiring ?? []);
-        if (cfg.network.policies) {
-            const egress: Partial<Record<ComponentName, OutsideEgress>> = {};
-            for (const c of cfg.components) egress[c] = outsideEgress(c, { jdbcDriverDownload: cfg.database.metastore.jdbcDriverUrl !== "" });
-            this.networkPolicies = new NetworkPolicies(
-                "network-policies",
-                { environment: cfg.environment, namespaces: cfg.namespaces, components: cfg.components, wiring: this.wiring, egress, clientNamespaces: cfg.network.clientNamespaces },
-                childOpts([namespaces]),
-            );
-        }
-        this.namespaces = namespaces.names;
-        this.addresses = addressTable(cfg.namespaces, cfg.clusterDomain, cfg.components);
-        this.contract = { contractVersion: CONTRACT_VERSION, environment: cfg.environment, clusterDomain: cfg.clusterDomain, components: own };
-        this.registerOutputs({ namespaces: this.namespaces, addresses: this.addresses, wiring: this.wiring, contract: this.contract });
+    /** Rotated Garage keys are deleted after every consumer in this stack rolled onto its new key. */
+    private retireRotatedKeys(): k8s.batch.v1.Job | undefined {
+        const consumers = [this.hiveMetastore, this.trino, this.airbyte, this.dagster].filter((c): c is NonNullable<typeof c> => c !== undefined);
+        return this.garage?.retireEarlierKeys(consumers, { parent: this, provider: this.provider });
+    }
+
+    private deployNetworkPolicies(): NetworkPolicies | undefined {
+        const cfg = this.cfg;
+        if (!cfg.network.policies) return undefined;
+        const egress: Partial<Record<ComponentName, OutsideEgress>> = {};
+        for (const c of cfg.components) egress[c] = outsideEgress(c, { jdbcDriverDownload: cfg.database.metastore.jdbcDriverUrl !== "" });
+        return new NetworkPolicies(
+            "network-policies",
+            { environment: cfg.environment, namespaces: cfg.namespaces, components: cfg.components, wiring: this.wiring, egress, clientNamespaces: cfg.network.clientNamespaces },
+            this.childOpts([this.namespaceSet]),
+        );
     }
 }

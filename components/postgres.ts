@@ -7,6 +7,7 @@ import * as random from "@pulumi/random";
 import { createHash, createHmac, pbkdf2Sync } from "crypto";
 import { Endpoint, jdbcPostgresUrl, serviceEndpoint } from "./addresses";
 import { Resources } from "./config";
+import { credentialName, generationKeepers } from "./credentials";
 import { checksum, childOptions, envFromSecret, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity } from "./k8s";
 import { credentialLabels, platformLabels } from "./labels";
 import type { ComponentName } from "./config";
@@ -31,6 +32,8 @@ export interface DatabaseConsumer {
     createDatabases?: boolean;
     /** Another stack deploys the consumer: its Secret waits in the database namespace for that stack to copy. */
     handoff?: boolean;
+    /** Generation of its password (`credentialGenerations`, database-login/<name>): a new one issues a new password. */
+    generation: number;
 }
 
 export interface MetadataDatabaseArgs {
@@ -55,6 +58,8 @@ export interface DatabaseCredentials {
     passwordKey: string;
     database: string;
     role: string;
+    /** The password's generation (`credentialGenerations`); stacks deployed before rotation existed omit it: 1. */
+    generation?: number;
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -137,6 +142,13 @@ export function renderInitSql(consumers: DatabaseConsumer[]): string {
     return parts.join("\n") + "\n";
 }
 
+/** A consumer's password as this run issues it, and its SCRAM verifier (what the server stores). */
+interface IssuedLogin {
+    consumer: DatabaseConsumer;
+    password: pulumi.Output<string>;
+    verifier: pulumi.Output<string>;
+}
+
 export class MetadataDatabase extends pulumi.ComponentResource {
     /** `postgres.<ns>.svc.<domain>:5432` */
     public readonly postgresService: Endpoint;
@@ -144,95 +156,121 @@ export class MetadataDatabase extends pulumi.ComponentResource {
     public readonly postgresEndpoint: string;
     /** Each consumer's database, role and credentials Secret (in the consumer's namespace). */
     public readonly credentials: Record<string, DatabaseCredentials> = {};
+    /** Each consumer's login and its generation (`database-login/<name>=<n>`), for its pod templates: a new one rolls its pods. */
+    public readonly credentialRevisions: Record<string, string> = {};
     /** Each consumer's JDBC URL. */
     public readonly jdbcUrls: Record<string, string> = {};
-    /** The init Job: once it has completed, every database and role exists. */
+    /** The init Job: once it has completed, every database and role exists, with its current password. */
     public readonly init: k8s.batch.v1.Job;
+
+    private readonly args: MetadataDatabaseArgs;
+    private readonly opts?: pulumi.ComponentResourceOptions;
+    private readonly labels: Record<string, string>;
+    private readonly selector: Record<string, string>;
 
     constructor(name: string, args: MetadataDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super("lakehouse:database:MetadataDatabase", name, {}, opts);
-        const ns = args.namespace;
-        const labels = { ...platformLabels("database", args.environment), "app.kubernetes.io/name": "postgres" };
-        const selector = { "app.kubernetes.io/name": "postgres", "app.kubernetes.io/instance": name };
-        const child = (extra?: pulumi.CustomResourceOptions) => childOptions(this, opts, extra);
-        const meta = (resourceName: string, namespace = ns) => ({ name: resourceName, namespace, labels });
-        this.postgresService = serviceEndpoint("postgres", ns, args.clusterDomain);
+        this.args = args;
+        this.opts = opts;
+        this.labels = { ...platformLabels("database", args.environment), "app.kubernetes.io/name": "postgres" };
+        this.selector = { "app.kubernetes.io/name": "postgres", "app.kubernetes.io/instance": name };
+        this.postgresService = serviceEndpoint("postgres", args.namespace, args.clusterDomain);
         this.postgresEndpoint = this.postgresService.hostPort;
 
-        // PostgreSQL takes the superuser password only when it creates its data directory: a new one
-        // would lock the init Job out of an existing database, so it is kept like the data.
-        const superuserPassword = new random.RandomPassword(`${name}-superuser`, { length: 32, special: false }, { parent: this, ...args.keepData });
-        const superuser = new k8s.core.v1.Secret(
+        const superuser = this.superuserSecret(name);
+        const logins = this.issueLogins(name);
+        const verifiers = this.verifierSecret(name, logins);
+        const service = this.service(name);
+        const statefulSet = this.statefulSet(name, superuser);
+        this.init = this.initJob(name, { superuser, verifiers, logins, dependsOn: [statefulSet, service] });
+        this.consumerSecrets(name, logins);
+
+        this.registerOutputs({ postgresService: this.postgresService, postgresEndpoint: this.postgresEndpoint, credentials: this.credentials, jdbcUrls: this.jdbcUrls });
+    }
+
+    private child(extra?: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions {
+        return childOptions(this, this.opts, extra);
+    }
+
+    private meta(resourceName: string) {
+        return { name: resourceName, namespace: this.args.namespace, labels: this.labels };
+    }
+
+    /**
+     * PostgreSQL takes the superuser password only when it creates its data directory: a new one
+     * would lock the init Job out of an existing database, so it is kept like the data (and is not
+     * rotated by a generation; see the README).
+     */
+    private superuserSecret(name: string): k8s.core.v1.Secret {
+        const password = new random.RandomPassword(`${name}-superuser`, { length: 32, special: false }, { parent: this, ...this.args.keepData });
+        return new k8s.core.v1.Secret(
             `${name}-superuser`,
-            { metadata: meta("postgres-superuser"), type: "Opaque", stringData: { username: "postgres", password: superuserPassword.result } },
-            child(),
+            { metadata: this.meta("postgres-superuser"), type: "Opaque", stringData: { username: "postgres", password: password.result } },
+            this.child(),
         );
+    }
 
-        const verifiers: Record<string, pulumi.Input<string>> = {};
-        for (const c of args.consumers) {
-            const password = new random.RandomPassword(`${name}-${c.name}-password`, { length: 32, special: false }, { parent: this });
-            const salt = new random.RandomBytes(`${name}-${c.name}-salt`, { length: 16 }, { parent: this });
-            verifiers[envName(c.role)] = pulumi.all([password.result, salt.base64]).apply(([p, s]) => scramSha256Verifier(p, Buffer.from(s, "base64")));
-            const secretName = `${c.name}-postgres-credentials`;
-            new k8s.core.v1.Secret(
-                `${name}-${c.name}-credentials`,
-                {
-                    metadata: {
-                        name: secretName,
-                        namespace: c.namespace,
-                        labels: credentialLabels("database", c.component, args.environment, c.handoff),
-                    },
-                    type: "Opaque",
-                    stringData: { username: c.role, [c.passwordKey]: password.result },
-                },
-                child(),
-            );
-            this.credentials[c.name] = { namespace: c.namespace, secretName, usernameKey: "username", passwordKey: c.passwordKey, database: c.database, role: c.role };
-            this.jdbcUrls[c.name] = jdbcPostgresUrl(this.postgresService, c.database);
-        }
-        const verifierSecret = new k8s.core.v1.Secret(`${name}-role-verifiers`, { metadata: meta("postgres-role-verifiers"), type: "Opaque", stringData: verifiers }, child());
+    /** A password per consumer, replaced with each generation, and its verifier (salted anew with it). */
+    private issueLogins(name: string): IssuedLogin[] {
+        return this.args.consumers.map((consumer) => {
+            const keepers = generationKeepers(consumer.generation);
+            const password = new random.RandomPassword(`${name}-${consumer.name}-password`, { length: 32, special: false, keepers }, { parent: this });
+            const salt = new random.RandomBytes(`${name}-${consumer.name}-salt`, { length: 16, keepers }, { parent: this });
+            const verifier = pulumi.all([password.result, salt.base64]).apply(([p, s]) => scramSha256Verifier(p, Buffer.from(s, "base64")));
+            return { consumer, password: password.result, verifier };
+        });
+    }
 
-        const service = new k8s.core.v1.Service(
+    private verifierSecret(name: string, logins: IssuedLogin[]): k8s.core.v1.Secret {
+        const data = Object.fromEntries(logins.map((l) => [envName(l.consumer.role), l.verifier]));
+        return new k8s.core.v1.Secret(`${name}-role-verifiers`, { metadata: this.meta("postgres-role-verifiers"), type: "Opaque", stringData: data }, this.child());
+    }
+
+    private service(name: string): k8s.core.v1.Service {
+        return new k8s.core.v1.Service(
             `${name}`,
-            { metadata: meta(this.postgresService.service), spec: { type: "ClusterIP", selector, ports: [{ name: "postgres", port: PORT, targetPort: "postgres", protocol: "TCP" }] } },
-            child(),
+            { metadata: this.meta(this.postgresService.service), spec: { type: "ClusterIP", selector: this.selector, ports: [{ name: "postgres", port: PORT, targetPort: "postgres", protocol: "TCP" }] } },
+            this.child(),
         );
+    }
+
+    private statefulSet(name: string, superuser: k8s.core.v1.Secret): k8s.apps.v1.StatefulSet {
+        const args = this.args;
         const pgIsReady = { exec: { command: ["pg_isready", "-h", "127.0.0.1", "-p", String(PORT), "-U", "postgres"] } };
-        const statefulSet = new k8s.apps.v1.StatefulSet(
+        const container: k8s.types.input.core.v1.Container = {
+            name: "postgres",
+            image: args.image,
+            args: ["-c", `max_connections=${args.maxConnections}`, "-c", "password_encryption=scram-sha-256"],
+            env: [
+                envFromSecret("POSTGRES_PASSWORD", superuser.metadata.name, "password"),
+                // A subdirectory, so the volume's lost+found does not stop initdb.
+                { name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" },
+                { name: "POSTGRES_INITDB_ARGS", value: "--auth-host=scram-sha-256" },
+            ],
+            ports: [{ name: "postgres", containerPort: PORT, protocol: "TCP" }],
+            readinessProbe: { ...pgIsReady, initialDelaySeconds: 5, periodSeconds: 10 },
+            livenessProbe: { ...pgIsReady, initialDelaySeconds: 30, periodSeconds: 20, failureThreshold: 6 },
+            resources: resourceRequirements(args.resources),
+            securityContext: restrictedContainerSecurity(),
+            volumeMounts: [
+                { name: "data", mountPath: "/var/lib/postgresql/data" },
+                { name: "run", mountPath: "/var/run/postgresql" },
+                { name: "tmp", mountPath: "/tmp" },
+            ],
+        };
+        return new k8s.apps.v1.StatefulSet(
             `${name}`,
             {
-                metadata: meta("postgres"),
+                metadata: this.meta("postgres"),
                 spec: {
-                    serviceName: service.metadata.name,
+                    serviceName: this.postgresService.service,
                     replicas: 1,
-                    selector: { matchLabels: selector },
+                    selector: { matchLabels: this.selector },
                     template: {
-                        metadata: { labels: { ...labels, ...selector } },
+                        metadata: { labels: { ...this.labels, ...this.selector } },
                         spec: {
                             securityContext: restrictedPodSecurity(POSTGRES_UID),
-                            containers: [
-                                {
-                                    name: "postgres",
-                                    image: args.image,
-                                    args: ["-c", `max_connections=${args.maxConnections}`, "-c", "password_encryption=scram-sha-256"],
-                                    env: [
-                                        envFromSecret("POSTGRES_PASSWORD", superuser.metadata.name, "password"),
-                                        // A subdirectory, so the volume's lost+found does not stop initdb.
-                                        { name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" },
-                                        { name: "POSTGRES_INITDB_ARGS", value: "--auth-host=scram-sha-256" },
-                                    ],
-                                    ports: [{ name: "postgres", containerPort: PORT, protocol: "TCP" }],
-                                    readinessProbe: { ...pgIsReady, initialDelaySeconds: 5, periodSeconds: 10 },
-                                    livenessProbe: { ...pgIsReady, initialDelaySeconds: 30, periodSeconds: 20, failureThreshold: 6 },
-                                    resources: resourceRequirements(args.resources),
-                                    securityContext: restrictedContainerSecurity(),
-                                    volumeMounts: [
-                                        { name: "data", mountPath: "/var/lib/postgresql/data" },
-                                        { name: "run", mountPath: "/var/run/postgresql" },
-                                        { name: "tmp", mountPath: "/tmp" },
-                                    ],
-                                },
-                            ],
+                            containers: [container],
                             volumes: [
                                 { name: "run", emptyDir: {} },
                                 { name: "tmp", emptyDir: {} },
@@ -241,7 +279,7 @@ export class MetadataDatabase extends pulumi.ComponentResource {
                     },
                     volumeClaimTemplates: [
                         {
-                            metadata: { name: "data", labels },
+                            metadata: { name: "data", labels: this.labels },
                             spec: { accessModes: ["ReadWriteOnce"], storageClassName: args.storageClass, resources: { requests: { storage: args.storageSize } } },
                         },
                     ],
@@ -249,39 +287,44 @@ export class MetadataDatabase extends pulumi.ComponentResource {
                     persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
                 },
             },
-            child(args.keepData),
+            this.child(args.keepData),
         );
+    }
 
-        const sql = renderInitSql(args.consumers);
-        const sqlMap = new k8s.core.v1.ConfigMap(`${name}-init`, { metadata: meta("postgres-init"), data: { "init.sql": sql } }, child());
-        // The init runs again when the SQL or any role's password changes; the checksum is a one-way
-        // hash of the verifiers, so it carries no secret.
-        const runChecksum = pulumi.unsecret(pulumi.all(Object.values(verifiers)).apply((vs) => checksum(sql, ...vs)));
-        this.init = new k8s.batch.v1.Job(
+    /**
+     * The init SQL as the superuser. It runs again when the SQL or any role's password changes
+     * (the checksum is a one-way hash of the verifiers, so it carries no secret), and then gives a
+     * role that exists its new verifier.
+     */
+    private initJob(name: string, deps: { superuser: k8s.core.v1.Secret; verifiers: k8s.core.v1.Secret; logins: IssuedLogin[]; dependsOn: pulumi.Resource[] }): k8s.batch.v1.Job {
+        const sql = renderInitSql(this.args.consumers);
+        const sqlMap = new k8s.core.v1.ConfigMap(`${name}-init`, { metadata: this.meta("postgres-init"), data: { "init.sql": sql } }, this.child());
+        const runChecksum = pulumi.unsecret(pulumi.all(deps.logins.map((l) => l.verifier)).apply((vs) => checksum(sql, ...vs)));
+        return new k8s.batch.v1.Job(
             `${name}-init`,
             {
-                metadata: meta("postgres-init"),
+                metadata: this.meta("postgres-init"),
                 spec: {
                     backoffLimit: 6,
                     activeDeadlineSeconds: 900,
                     template: {
-                        metadata: { labels: { ...labels, "app.kubernetes.io/name": "postgres-init" }, annotations: { "lakehouse-platform/run-checksum": runChecksum } },
+                        metadata: { labels: { ...this.labels, "app.kubernetes.io/name": "postgres-init" }, annotations: { "lakehouse-platform/run-checksum": runChecksum } },
                         spec: {
                             restartPolicy: "Never",
                             securityContext: restrictedPodSecurity(POSTGRES_UID),
                             containers: [
                                 {
                                     name: "init",
-                                    image: args.image,
+                                    image: this.args.image,
                                     command: ["sh", "-c", 'until pg_isready -q; do echo "waiting for $PGHOST"; sleep 2; done; exec psql -X -f /sql/init.sql'],
                                     env: [
                                         { name: "PGHOST", value: this.postgresService.host },
                                         { name: "PGPORT", value: String(this.postgresService.port) },
                                         { name: "PGUSER", value: "postgres" },
                                         { name: "PGDATABASE", value: "postgres" },
-                                        envFromSecret("PGPASSWORD", superuser.metadata.name, "password"),
+                                        envFromSecret("PGPASSWORD", deps.superuser.metadata.name, "password"),
                                     ],
-                                    envFrom: [{ secretRef: { name: verifierSecret.metadata.name } }],
+                                    envFrom: [{ secretRef: { name: deps.verifiers.metadata.name } }],
                                     resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "128Mi" } },
                                     securityContext: restrictedContainerSecurity(),
                                     volumeMounts: [{ name: "sql", mountPath: "/sql", readOnly: true }],
@@ -292,9 +335,30 @@ export class MetadataDatabase extends pulumi.ComponentResource {
                     },
                 },
             },
-            child({ dependsOn: [statefulSet, service] }),
+            this.child({ dependsOn: [...deps.dependsOn, deps.verifiers] }),
         );
+    }
 
-        this.registerOutputs({ postgresService: this.postgresService, postgresEndpoint: this.postgresEndpoint, credentials: this.credentials, jdbcUrls: this.jdbcUrls });
+    /**
+     * Each consumer's Secret, written after the init Job gave its role the password: the order of
+     * a rotation is server first, then the Secret, then the consumer's pods (their checksum
+     * annotation), so a consumer reads the old password only until its rolling restart.
+     */
+    private consumerSecrets(name: string, logins: IssuedLogin[]): void {
+        for (const { consumer: c, password } of logins) {
+            const secretName = `${c.name}-postgres-credentials`;
+            new k8s.core.v1.Secret(
+                `${name}-${c.name}-credentials`,
+                {
+                    metadata: { name: secretName, namespace: c.namespace, labels: credentialLabels("database", c.component, this.args.environment, c.handoff) },
+                    type: "Opaque",
+                    stringData: { username: c.role, [c.passwordKey]: password },
+                },
+                this.child({ dependsOn: [this.init] }),
+            );
+            this.credentials[c.name] = { namespace: c.namespace, secretName, usernameKey: "username", passwordKey: c.passwordKey, database: c.database, role: c.role, generation: c.generation };
+            this.credentialRevisions[c.name] = `${credentialName.databaseLogin(c.name)}=${c.generation}`;
+            this.jdbcUrls[c.name] = jdbcPostgresUrl(this.postgresService, c.database);
+        }
     }
 }

@@ -13,7 +13,7 @@ import { stringify as toProperties } from "dot-properties";
 import { Address, Endpoint, RELEASES, serviceEndpoint, urlOf, wire, WiringEdge } from "./addresses";
 import { jvmBytes } from "../policies/lib/rules";
 import { Resources } from "./config";
-import { childOptions } from "./k8s";
+import { childOptions, CREDENTIALS_REVISION } from "./k8s";
 
 export const TRINO_REPOSITORY = "https://trinodb.github.io/charts";
 const TRINO_UID = 1000;
@@ -43,6 +43,8 @@ export interface TrinoArgs {
     s3Region: string;
     /** Trino's Garage Secret (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) in Trino's namespace. */
     s3CredentialsSecret: string;
+    /** One-way checksum of the key in that Secret: on the pods, so a rotated key rolls them. */
+    credentialsRevision?: pulumi.Input<string>;
 }
 
 export { jvmBytes };
@@ -56,8 +58,9 @@ export function queryMemoryPerNodeMb(heap: string): number {
 }
 
 /**
- * The Iceberg catalog, with the properties Trino 480+ reads: native S3 (the legacy `hive.s3.*`
- * properties are gone), path-style addressing on Garage, credentials from the environment.
+ * The Iceberg catalog, with the properties the pinned Trino reads: native S3 (the legacy
+ * `hive.s3.*` properties are gone since Trino 481), path-style addressing on Garage, credentials
+ * from the environment.
  */
 export function icebergCatalog(args: { metastoreUri: string; s3Endpoint: string; s3Region: string }): string {
     return toProperties(
@@ -76,8 +79,10 @@ export function icebergCatalog(args: { metastoreUri: string; s3Endpoint: string;
     );
 }
 
-function nodeValues(size: TrinoNodeSize) {
+function nodeValues(size: TrinoNodeSize, credentialsRevision?: pulumi.Input<string>) {
     return {
+        // Beside the chart's own checksum annotations (catalogs, config): a rotated key rolls the pods too.
+        ...(credentialsRevision !== undefined ? { annotations: { [CREDENTIALS_REVISION]: credentialsRevision } } : {}),
         jvm: { maxHeapSize: size.heap },
         config: { query: { maxMemoryPerNode: `${queryMemoryPerNodeMb(size.heap)}MB` } },
         resources: { requests: { ...size.resources.requests }, limits: { ...size.resources.limits } },
@@ -95,8 +100,8 @@ export function trinoValues(args: TrinoArgs): Record<string, unknown> {
             node: { environment: args.environment.replace(/-/g, "_") },
             config: { query: { maxMemory: `${queryMemoryPerNodeMb(args.worker.heap) * args.workers}MB` } },
         },
-        coordinator: nodeValues(args.coordinator),
-        worker: nodeValues(args.worker),
+        coordinator: nodeValues(args.coordinator, args.credentialsRevision),
+        worker: nodeValues(args.worker, args.credentialsRevision),
         catalogs,
         // The catalog's ${ENV:...} references resolve from this Secret, on the coordinator and every worker.
         envFrom: [{ secretRef: { name: args.s3CredentialsSecret } }],

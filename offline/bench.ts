@@ -170,10 +170,10 @@ const ok = (pass: boolean) => (pass ? "ok" : "MISSED");
 /** The chain the dependencies require: storage, its bootstrap, the metastore, Trino. */
 export function checkCriticalPath(path: CriticalPath): string[] {
     const problems: string[] = [];
-    const want = [/^StatefulSet (garage|postgres)$/, /^Job (garage-bootstrap|postgres-init)$/, /^Deployment hive-metastore$/, /^Release trino$/];
+    const want = [/^StatefulSet postgres$/, /^Job postgres-init$/, /^Job hive-metastore-schema$/, /^Deployment hive-metastore$/, /^Release trino$/];
     const got = path.steps.map((s) => `${s.kind} ${s.name}`);
     if (got.length !== want.length || !want.every((re, i) => re.test(got[i]))) {
-        problems.push(`the longest chain is ${got.join(" → ")}; the dependencies require storage → bootstrap → metastore → Trino`);
+        problems.push(`the longest chain is ${got.join(" → ")}; the dependencies require database → its init → the metastore schema → the metastore → Trino`);
     }
     const trino = path.readyAfter.trino ?? 0;
     for (const c of ["airbyte", "dagster"]) {

@@ -199,15 +199,17 @@ export function clusterObjectsOf(resources: RecordedResource[]): ClusterObject[]
 /** Outputs the real providers compute and the program reads. */
 function computedState(type: string, name: string, inputs: Record<string, unknown>, refs: StackOutputs): Record<string, unknown> {
     const plain = unwrapSecrets(inputs);
+    // The random provider replaces a resource whose keepers change: a new value, as a new seed.
+    const seed = plain.keepers !== undefined && Object.keys(plain.keepers as object).length > 0 ? `${name}/keepers/${JSON.stringify(plain.keepers)}` : name;
     switch (type) {
         case "random:index/randomPassword:RandomPassword":
         case "random:index/randomString:RandomString": {
             const length = Number(plain.length ?? 16);
-            return { result: fakeRandom(name, length, plain.special === false ? ALNUM : `${ALNUM}-_`) };
+            return { result: fakeRandom(seed, length, plain.special === false ? ALNUM : `${ALNUM}-_`) };
         }
         case "random:index/randomId:RandomId":
         case "random:index/randomBytes:RandomBytes": {
-            const hex = fakeRandom(name, 2 * Number(plain.byteLength ?? plain.length ?? 8), HEX);
+            const hex = fakeRandom(seed, 2 * Number(plain.byteLength ?? plain.length ?? 8), HEX);
             const base64 = Buffer.from(hex, "hex").toString("base64");
             return { hex, b64Std: base64, b64Url: base64.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, ""), base64, dec: BigInt(`0x${hex}`).toString() };
         }

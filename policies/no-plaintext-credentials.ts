@@ -1,5 +1,6 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
 import { resourceLabel } from "./lib/report";
+import { isSecretPointer } from "./lib/rules";
 import { configStrings, FoundString } from "./lib/strings";
 
 /**
@@ -23,7 +24,10 @@ const HADOOP_CREDENTIAL_KEY = [
 /** Field names that name a Secret or a key in one, rather than hold a credential. */
 const REFERENCE_KEY = /([a-z0-9](SecretKey|SecretName|SecretRef|KeyRef|SecretKeyName)|^(secretName|existingSecret|secretRef|secretKeyRef|secretKeyName))$|[_-]SECRET_NAME$/;
 
-/** Values that refer to a credential kept elsewhere: `${ENV:X}`, `${env.X}`, `$(X)`, `{{ ... }}`. */
+/**
+ * Values that refer to a credential kept elsewhere: `${ENV:X}`, `${env.X}`, `$(X)`, `{{ ... }}`
+ * (and `see Secret <name> key <key>`, see rules.ts).
+ */
 const REFERENCE_VALUE = /^\s*(\$\{[^}]+\}|\$\([A-Za-z_][\w]*\)|\{\{.*\}\})\s*$/s;
 
 /** Key material whatever the field: cloud and Garage access keys, private keys, passwords in URLs. */
@@ -45,7 +49,7 @@ export function credentialFindings(type: string, props: unknown): CredentialFind
         if (found.expanded) return;
         const value = found.value;
         const credentialKey = (CREDENTIAL_KEY.test(found.key) || HADOOP_CREDENTIAL_KEY.some((k) => k.test(found.key))) && !REFERENCE_KEY.test(found.key);
-        if (credentialKey && value.trim() !== "" && !REFERENCE_VALUE.test(value)) {
+        if (credentialKey && value.trim() !== "" && !REFERENCE_VALUE.test(value) && !isSecretPointer(value)) {
             out.push({ found, what: `a literal ${found.key}` });
             return;
         }

@@ -21,21 +21,33 @@ describe("critical path", () => {
             resource("role", "kubernetes:rbac.authorization.k8s.io/v1:Role", "garage", ["ns"]),
             resource("garage", "kubernetes:apps/v1:StatefulSet", "garage", ["role"]),
             resource("garage-bootstrap", "kubernetes:batch/v1:Job", "garage", ["garage"]),
-            resource("cm", "kubernetes:core/v1:ConfigMap", "dagster", ["garage-bootstrap"]),
+            resource("postgres", "kubernetes:apps/v1:StatefulSet", "database", ["ns"]),
+            resource("postgres-init", "kubernetes:batch/v1:Job", "database", ["postgres"]),
+            resource("secret", "kubernetes:core/v1:Secret", "database", ["postgres-init"]),
+            resource("hive-metastore-schema", "kubernetes:batch/v1:Job", "database", ["secret"]),
+            resource("cm", "kubernetes:core/v1:ConfigMap", "dagster", ["garage-bootstrap", "postgres-init"]),
             resource("dagster", "kubernetes:helm.sh/v3:Release", "dagster", ["cm"]),
-            resource("hive-metastore", "kubernetes:apps/v1:Deployment", "database", ["garage-bootstrap"]),
+            resource("hive-metastore", "kubernetes:apps/v1:Deployment", "database", ["garage-bootstrap", "hive-metastore-schema"]),
             resource("trino", "kubernetes:helm.sh/v3:Release", "trino", ["hive-metastore"]),
         ]);
-        assert.equal(path.waits, 4);
-        assert.deepEqual(path.steps.map((s) => s.name), ["garage", "garage-bootstrap", "hive-metastore", "trino"]);
-        assert.deepEqual(path.readyAfter, { garage: 2, dagster: 3, database: 3, trino: 4 });
+        assert.equal(path.waits, 5);
+        assert.deepEqual(path.steps.map((s) => s.name), ["postgres", "postgres-init", "hive-metastore-schema", "hive-metastore", "trino"]);
+        assert.deepEqual(path.readyAfter, { garage: 2, dagster: 3, database: 4, trino: 5 });
         assert.deepEqual(checkCriticalPath(path), []);
     });
 
-    it("is what the plan prints: storage → bootstrap → metastore → Trino, with Airbyte and Dagster beside Trino", async () => {
+    it("is what the plan prints: database → init → metastore schema → metastore → Trino, with Garage, Airbyte and Dagster beside it", async () => {
         for (const stack of ["dev", "prod"]) {
             const plan = await planStack(stack);
-            assert.deepEqual(plan.criticalPath.steps.map((s) => `${s.kind} ${s.name}`), ["StatefulSet garage", "Job garage-bootstrap", "Deployment hive-metastore", "Release trino"]);
+            assert.deepEqual(plan.criticalPath.steps.map((s) => `${s.kind} ${s.name}`), [
+                "StatefulSet postgres",
+                "Job postgres-init",
+                "Job hive-metastore-schema",
+                "Deployment hive-metastore",
+                "Release trino",
+            ]);
+            // Garage bootstraps while the schema is created: its chain is shorter.
+            assert.ok(plan.criticalPath.readyAfter.garage < plan.criticalPath.readyAfter.database);
             assert.deepEqual(checkCriticalPath(plan.criticalPath), []);
             assert.ok(plan.criticalPath.readyAfter.dagster < plan.criticalPath.readyAfter.trino);
             assert.ok(plan.criticalPath.readyAfter.airbyte < plan.criticalPath.readyAfter.trino);
@@ -49,7 +61,7 @@ describe("critical path", () => {
         const problems = checkCriticalPath(criticalPath(resources));
         assert.equal(problems.length, 2);
         assert.match(problems.join("\n"), /Release trino → Release dagster/);
-        assert.match(problems.join("\n"), /dagster is ready only after 5 waits, not in parallel to Trino \(4\)/);
+        assert.match(problems.join("\n"), /dagster is ready only after 6 waits, not in parallel to Trino \(5\)/);
     });
 });
 

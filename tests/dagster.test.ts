@@ -143,6 +143,40 @@ describe("Dagster", () => {
         assert.equal(rel.repositoryOpts, undefined);
     });
 
+    it("migrates its database once per Dagster version, in a Job that runs before the Release installs or upgrades", async () => {
+        const r = runs.dev;
+        const cfg = platformConfigOf("dev");
+        const jobResource = r.one("kubernetes:batch/v1:Job", "dagster-migrate");
+        const job = r.inputs(jobResource);
+        assert.equal(job.metadata.name, `dagster-instance-migrate-${cfg.dagster.chartVersion.replace(/\./g, "-")}`);
+        const c = job.spec.template.spec.containers[0];
+        const values = release(r).values;
+        // The Dagster of the webserver and the daemon, stated in the values so all three agree.
+        assert.equal(c.image, `${values.dagsterWebserver.image.repository}:${values.dagsterWebserver.image.tag}`);
+        assert.deepEqual(values.dagsterDaemon.image, values.dagsterWebserver.image);
+        assert.equal(values.dagsterWebserver.image.tag, cfg.dagster.chartVersion);
+        assert.deepEqual(c.command, ["dagster", "instance", "migrate"]);
+        // The chart's own migrate Job stays off: it is a plain Job that a later upgrade could not patch.
+        assert.equal(values.migrate, undefined);
+        // Its instance file is the storage the chart configures, from the same values.
+        const instance = parseYaml(r.inputs(r.one("kubernetes:core/v1:ConfigMap", "dagster-migrate-instance")).data["dagster.yaml"]);
+        const pg = instance.storage.postgres.postgres_db;
+        assert.deepEqual(
+            { username: pg.username, hostname: pg.hostname, db_name: pg.db_name, port: pg.port },
+            { username: values.postgresql.postgresqlUsername, hostname: values.postgresql.postgresqlHost, db_name: values.postgresql.postgresqlDatabase, port: values.postgresql.service.port },
+        );
+        assert.deepEqual(pg.password, { env: "DAGSTER_PG_PASSWORD" });
+        const pw = c.env.find((e: any) => e.name === "DAGSTER_PG_PASSWORD");
+        assert.deepEqual(pw.valueFrom.secretKeyRef, { name: values.global.postgresqlSecretName, key: "postgresql-password" });
+        assert.ok(r.one(RELEASE, "dagster").dependencies.includes(jobResource.urn), "the Release waits for the migration");
+        assert.ok(jobResource.dependencies.includes(r.one("kubernetes:batch/v1:Job", "postgres-init").urn), "the migration waits for its database");
+        // A new Dagster version is a new Job (replaced, so it runs again); anything else leaves it be.
+        const sized = await run("dev", { overrides: { "lakehouse-platform:dagsterSize": "medium" } });
+        assert.deepEqual(sized.inputs(sized.one("kubernetes:batch/v1:Job", "dagster-migrate")), job, "a new size does not run the migration again");
+        const newer = await run("dev", { overrides: { "lakehouse-platform:dagsterChartVersion": "1.9.5", "lakehouse-platform:dagsterUserCodeTag": "1.9.5" } });
+        assert.equal(newer.inputs(newer.one("kubernetes:batch/v1:Job", "dagster-migrate")).metadata.name, "dagster-instance-migrate-1-9-5");
+    });
+
     it("waits for its database and Garage key, not for Trino or Airbyte to be up", () => {
         const r = runs.dev;
         const dependencies = r.one(RELEASE, "dagster").dependencies;

@@ -86,6 +86,41 @@ describe("metadata database and Hive Metastore", () => {
                 assert.match(init.command.join(" "), /sha1sum -c/);
             });
 
+            it("initialises the schema once, in a Job, so every replica starts right away on it (the pods skip schematool)", () => {
+                const r = runs[stack];
+                const jobResource = r.one(T.job, "hive-metastore-schema");
+                const job = r.inputs(jobResource);
+                const c = job.spec.template.spec.containers[0];
+                const deployment = r.inputs(r.one(T.deployment, "hive-metastore")).spec.template.spec.containers[0];
+                assert.equal(c.image, deployment.image, "the same Hive as the server");
+                assert.match(c.command.join(" "), /"\$HIVE_HOME\/bin\/schematool" -dbType "\$DB_DRIVER" -initOrUpgradeSchema$/);
+                const env = (x: any) => Object.fromEntries(x.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+                for (const name of ["DB_DRIVER", "HIVE_CUSTOM_CONF_DIR", "METASTORE_DB_PASSWORD"]) assert.deepEqual(env(c)[name], env(deployment)[name], name);
+                assert.deepEqual(c.volumeMounts, deployment.volumeMounts, "the same files and driver");
+                // The image's entrypoint runs schematool at start unless IS_RESUME is true.
+                assert.equal(env(deployment).IS_RESUME, "true");
+                assert.equal(env(c).IS_RESUME, undefined);
+                assert.ok(r.one(T.deployment, "hive-metastore").dependencies.includes(jobResource.urn), "the pods wait for the schema");
+                assert.ok(!jobResource.dependencies.includes(r.one(T.job, "garage-bootstrap").urn), "the schema needs only the database");
+                assert.ok(jobResource.dependencies.includes(r.one(T.job, "postgres-init").urn));
+            });
+
+            it("runs the schema Job again exactly when the image or the configuration changes", async () => {
+                const checksumOf = (x: Run) => x.inputs(x.one(T.job, "hive-metastore-schema")).spec.template.metadata.annotations["lakehouse-platform/run-checksum"];
+                const r = runs[stack];
+                const again = await run(stack, { overrides: { "lakehouse-platform:hiveMetastoreReplicas": 3 } });
+                assert.equal(checksumOf(again), checksumOf(r), "more replicas: no new schema run");
+                const upgraded = await run(stack, { overrides: { "lakehouse-platform:hiveMetastoreImage": "apache/hive:4.0.2" } });
+                assert.notEqual(checksumOf(upgraded), checksumOf(r), "a new image upgrades the schema first");
+            });
+
+            it("tells DataNucleus, by the key Hive reads, never to create tables itself", () => {
+                const hive = hadoopConf(runs[stack].inputs(runs[stack].one(T.configMap, "hive-metastore-conf")).data["hive-site.xml"]);
+                assert.equal(hive["datanucleus.schema.autoCreateAll"], "false");
+                assert.equal(hive["datanucleus.autoCreateSchema"], undefined, "not a key Hive reads");
+                assert.equal(hive["metastore.schema.verification"], "true");
+            });
+
             it("publishes the metastore URI and the PostgreSQL endpoint from the address registry", () => {
                 const r = runs[stack];
                 const cfg = platformConfigOf(stack);
@@ -156,7 +191,7 @@ describe("metadata database and Hive Metastore", () => {
     });
 
     it("refuses identifiers it would have to quote", () => {
-        assert.throws(() => renderInitSql([{ name: "x", component: "database", namespace: "x", database: "Meta-Store", role: "ok", passwordKey: "password" }]), /not a plain identifier/);
+        assert.throws(() => renderInitSql([{ name: "x", component: "database", namespace: "x", database: "Meta-Store", role: "ok", passwordKey: "password", generation: 1 }]), /not a plain identifier/);
     });
 
     it("gives the metastore JVM three quarters of its memory limit", () => {

@@ -153,6 +153,7 @@ describe("split stacks", () => {
             accessKeyIdKey: "AWS_ACCESS_KEY_ID",
             secretAccessKeyKey: "AWS_SECRET_ACCESS_KEY",
             buckets: ["lakehouse"],
+            generation: 1,
         });
         // No key material anywhere in the outputs, by value.
         const keys = decoded(storage, secretNamed(storage, "garage", "trino-garage-credentials"));

@@ -112,3 +112,23 @@ export function jvmBytes(size: string): number | undefined {
     if (!m) return undefined;
     return Number(m[1]) * { k: 2 ** 10, m: 2 ** 20, g: 2 ** 30 }[m[2].toLowerCase() as "k" | "m" | "g"];
 }
+
+// ---- where a credential is, said instead of the credential ----
+
+const SECRET_KEY_NAME = /^[-._a-zA-Z0-9]{1,253}$/;
+const SECRET_POINTER = /^see Secret ([a-z0-9]([-a-z0-9.]*[a-z0-9])?) key ([-._a-zA-Z0-9]{1,253})$/;
+
+/**
+ * The text a chart value holds when the chart insists on rendering a credential of its own (its
+ * default otherwise) while every pod reads the credential from another Secret: it names that
+ * Secret and key, authenticates nowhere, and a policy can tell it from a credential.
+ */
+export function secretPointer(secret: string, key: string): string {
+    if (!isDnsSubdomain(secret) || !SECRET_KEY_NAME.test(key)) throw new Error(`secretPointer: ${JSON.stringify(secret)}/${JSON.stringify(key)} is not a Secret name and key`);
+    return `see Secret ${secret} key ${key}`;
+}
+
+export function isSecretPointer(value: string): boolean {
+    const m = SECRET_POINTER.exec(value);
+    return m !== null && isDnsSubdomain(m[1]);
+}

@@ -24,13 +24,13 @@ interface WiringEdge {
 // The helpers stay beside the sources (the compiled suite runs from .build/).
 const PY = path.join(PROJECT_DIR, "tests", "e2e", "py");
 
-async function python(ctx: Context, script: string, request: unknown): Promise<Json[]> {
+export async function python(ctx: Context, script: string, request: unknown): Promise<Json[]> {
     const r = await run(ctx.tc.python.bin, [path.join(PY, script)], { input: JSON.stringify(request), timeoutMs: 600_000 });
     if (r.code !== 0) throw new Error(`${script} failed:\n${tail(r.stderr, 12)}`);
     return r.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Json);
 }
 
-function wiring(ctx: Context): WiringEdge[] {
+export function wiring(ctx: Context): WiringEdge[] {
     return ctx.p.output<WiringEdge[]>("wiring");
 }
 
@@ -185,7 +185,7 @@ export function firstDifference(a: string, b: string): string {
     return `at ${i}: before …${a.slice(Math.max(0, i - 80), i + 80)}…, after …${b.slice(Math.max(0, i - 80), i + 80)}…`;
 }
 
-interface GarageCredential {
+export interface GarageCredential {
     namespace: string;
     secretName: string;
     accessKeyIdKey: string;
@@ -255,17 +255,30 @@ export async function checkGarage(ctx: Context, garage: GarageCluster): Promise<
 
 // ---- Hive Metastore ----
 
+/** A loopback address outside the names' range (127.0.1.x): the second metastore pod's. */
+const SECOND_METASTORE_ADDRESS = "127.0.2.20";
+
 export async function checkMetastore(ctx: Context): Promise<Metastore | undefined> {
     const { report } = ctx;
-    await report.require("hive-metastore: schematool -initOrUpgradeSchema on the metastore database, as the image's entrypoint runs it", async () => {
-        const r = await Metastore.schematool(ctx);
+    const schemaVersion = () => ctx.tc.metastore.used;
+    await report.require("hive-metastore: the schema Job creates the schema on the empty metastore database (schematool -initOrUpgradeSchema)", async () => {
+        const r = await Metastore.schemaJob(ctx);
         if (r.code !== 0) throw new Error(tail(r.output));
+        return `${tail(r.output, 1)} (Hive ${schemaVersion()})`;
+    });
+    await report.check("hive-metastore: the schema Job, run again on the current schema, succeeds and changes nothing", async () => {
+        const r = await Metastore.schemaJob(ctx, "hive-metastore-schema-again");
+        if (r.code !== 0) throw new Error(tail(r.output));
+        if (/Initialization script|Upgrade script/.test(r.output)) throw new Error(`the second run ran a script: ${tail(r.output, 3)}`);
         return tail(r.output, 1);
     });
     let metastore: Metastore | undefined;
-    await report.require("hive-metastore: serves thrift on its address", async () => {
-        metastore = await Metastore.start(ctx);
-        return `${metastore.host}:${metastore.port}`;
+    await report.require("hive-metastore: two pods started at the same moment on that schema both serve thrift (the pods skip schematool: IS_RESUME=true)", async () => {
+        const [first, second] = await Promise.all([Metastore.start(ctx), Metastore.start(ctx, "hive-metastore-second", SECOND_METASTORE_ADDRESS)]);
+        const lists = await Promise.all([first.databases(ctx), second.databases(ctx)]);
+        for (const [i, dbs] of lists.entries()) if (!dbs.includes("default")) throw new Error(`metastore ${i + 1} lists ${dbs.join(", ") || "no database"}`);
+        metastore = first;
+        return `${first.host}:${first.port} and ${second.host}:${second.port} both list ${lists[0].join(", ")} (get_all_databases over thrift)`;
     });
     return metastore;
 }

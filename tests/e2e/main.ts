@@ -16,6 +16,7 @@ import { parseSetting, UsageError } from "../../offline/plan-cli";
 import { PROJECT_DIR, StackFileError } from "../../offline/stack-config";
 import { checkDbt, checkGarage, checkMetastore, checkNames, checkPostgres, checkTrino } from "./checks";
 import { install, Toolchain, Wanted } from "./install";
+import { checkRotation } from "./rotation";
 import { allocate, clusterNames, writeHostsFile } from "./names";
 import { PlatformRun } from "./platform";
 import { must, Processes, run, runInherit } from "./procs";
@@ -170,6 +171,7 @@ async function inside(args: Args, work: string, say: (s: string) => void): Promi
         }
         await checkDbt(ctx);
         await trino?.controls.judge();
+        await checkRotation(ctx, pg, garage);
     } catch (e) {
         if (!(e instanceof CheckFailed)) await report.check("the suite ran to its end", () => Promise.reject(e instanceof Error ? e : new Error(String(e))));
     } finally {

@@ -39,7 +39,11 @@ export class PlatformRun {
     readonly outputs: Json;
     readonly objects: K8sObject[];
 
-    constructor(readonly run: StackRun) {
+    constructor(
+        readonly run: StackRun,
+        /** The config values given over the stack file (`--set`). */
+        readonly overrides: Record<string, unknown> = {},
+    ) {
         this.outputs = unwrapSecrets(run.outputs);
         this.objects = run.resources.flatMap((r) => {
             if (!r.custom || r.read || !r.type.startsWith("kubernetes:")) return [];
@@ -52,7 +56,7 @@ export class PlatformRun {
     }
 
     static async of(stack: string, overrides: Record<string, unknown> = {}): Promise<PlatformRun> {
-        return new PlatformRun(await runStack(stack, { overrides }));
+        return new PlatformRun(await runStack(stack, { overrides }), overrides);
     }
 
     get stack(): string {

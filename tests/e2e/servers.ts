@@ -11,6 +11,7 @@ import { addressOf } from "./names";
 import { PlatformRun } from "./platform";
 import { must, Processes, run, RunResult, sleep, tail } from "./procs";
 import { Report } from "./report";
+import { PROJECT_DIR } from "../../offline/stack-config";
 
 type Json = Record<string, unknown>;
 
@@ -233,16 +234,26 @@ export class GarageCluster {
         return canonical({ layout: { version: layout.version, roles: layout.roles, staged: layout.stagedRoleChanges }, bucketInfo, keyInfo });
     }
 
+    /** The bootstrap Job of a run of the program (layout, buckets, keys checked against the Secrets, grants). */
+    runBootstrap(p: PlatformRun): Promise<RunResult> {
+        return this.runJob(p, "garage-bootstrap", "bootstrap", "garage-bootstrap", "bootstrap.sh");
+    }
+
+    /** The key retirement Job of a run that rotated a key. */
+    runRetire(p: PlatformRun): Promise<RunResult> {
+        return this.runJob(p, "garage-retire-keys", "retire", "garage-retire-keys", "retire.sh");
+    }
+
     /**
-     * The bootstrap Job: its script from the ConfigMap, run by busybox's sh with busybox's applets,
+     * A Garage Job: its script from the ConfigMap, run by busybox's sh with busybox's applets,
      * against the real `garage` CLI, with the Job container's environment.
      */
-    async runBootstrap(p: PlatformRun): Promise<RunResult> {
+    private async runJob(p: PlatformRun, jobName: string, containerName: string, configMap: string, file: string): Promise<RunResult> {
         const { tc, work, report } = this.ctx;
         const ns = GarageCluster.namespace(p);
-        const job = p.container("Job", ns, "garage-bootstrap", "bootstrap");
+        const job = p.container("Job", ns, jobName, containerName);
         const { env } = p.containerEnv(ns, job);
-        const dir = path.join(work, "garage-bootstrap");
+        const dir = path.join(work, jobName);
         const tools = path.join(dir, "tools");
         const root = path.join(dir, "root");
         const scripts = path.join(dir, "scripts");
@@ -250,8 +261,8 @@ export class GarageCluster {
         fs.copyFileSync(tc.busybox.bin, path.join(tools, "busybox"));
         fs.chmodSync(path.join(tools, "busybox"), 0o755);
         if (!fs.existsSync(path.join(root, "garage"))) fs.symlinkSync(tc.garage.bin, path.join(root, "garage"));
-        fs.writeFileSync(path.join(scripts, "bootstrap.sh"), p.configMap(ns, "garage-bootstrap")["bootstrap.sh"]);
-        report.substitute("the bootstrap Job's /tools (busybox copied by the init container), / (the Garage image's CLI) and /scripts (the ConfigMap)", `${tools}, ${root} and ${scripts}: the same busybox applets, the real garage CLI, the same script`, "no pods: the Job's own command runs on this machine");
+        fs.writeFileSync(path.join(scripts, file), p.configMap(ns, configMap)[file]);
+        report.substitute(`the ${jobName} Job's /tools (busybox copied by the init container), / (the Garage image's CLI) and /scripts (the ConfigMap)`, `${tools}, ${root} and ${scripts}: the same busybox applets, the real garage CLI, the same script`, "no pods: the Job's own command runs on this machine");
         const mapped = (s: string) => s.replace(/\/tools/g, tools).replace(/\/scripts/g, scripts);
         const command = job.command.map(mapped);
         const pathVar = env.PATH.split(":").map((d) => (d === "/tools" ? tools : d === "/" ? root : d)).join(":");
@@ -271,10 +282,11 @@ export class Metastore {
         readonly port: number,
     ) {}
 
-    static conf(ctx: Context, name: string): { dir: string; env: Record<string, string>; container: ReturnType<PlatformRun["container"]> } {
+    /** A metastore container's env (the Deployment's server, or the schema Job's schematool) and the two files, in a conf directory of its own. */
+    static conf(ctx: Context, name: string, workload: { kind: string; name: string; container: string } = { kind: "Deployment", name: "hive-metastore", container: "metastore" }): { dir: string; env: Record<string, string>; container: ReturnType<PlatformRun["container"]> } {
         const { p, work } = ctx;
         const ns = Postgres.namespace(p);
-        const container = p.container("Deployment", ns, "hive-metastore", "metastore");
+        const container = p.container(workload.kind, ns, workload.name, workload.container);
         const { env } = p.containerEnv(ns, container);
         const dir = path.join(work, name, "conf");
         fs.mkdirSync(dir, { recursive: true });
@@ -289,18 +301,37 @@ export class Metastore {
         return { command: tc.java17, args: [...jvm, "-cp", classpath, main, ...args], env: { ...process.env, ...env, METASTORE_HOME: tc.metastore.home } };
     }
 
-    /** schematool, as the image's entrypoint runs it before the server (`-dbType $DB_DRIVER -initOrUpgradeSchema`). */
-    static async schematool(ctx: Context, name = "hive-metastore"): Promise<RunResult> {
-        const { dir, env } = Metastore.conf(ctx, name);
-        const j = Metastore.java(ctx, dir, env, [], "org.apache.hadoop.hive.metastore.tools.schematool.MetastoreSchemaTool", ["-dbType", env.DB_DRIVER, "-initOrUpgradeSchema"]);
+    /** schematool with a container's environment (`-dbType $DB_DRIVER <command>`). */
+    private static schematoolRun(ctx: Context, name: string, dir: string, env: Record<string, string>, command: string): Promise<RunResult> {
+        const j = Metastore.java(ctx, dir, env, [], "org.apache.hadoop.hive.metastore.tools.schematool.MetastoreSchemaTool", ["-dbType", env.DB_DRIVER, command]);
         return run(j.command, j.args, { env: j.env, timeoutMs: 300_000, log: ctx.procs.logOf(`${name}-schematool`) });
     }
 
-    /** The server, with the Deployment's env (SERVICE_OPTS as JVM options) and the program's two files as its configuration. */
+    /**
+     * The schema Job: what its command runs (`$HIVE_HOME/bin/schematool -dbType "$DB_DRIVER" <command>`,
+     * read from the Job), with the Job container's environment and files.
+     */
+    static async schemaJob(ctx: Context, name = "hive-metastore-schema"): Promise<RunResult> {
+        const { dir, env, container } = Metastore.conf(ctx, name, { kind: "Job", name: "hive-metastore-schema", container: "schematool" });
+        const m = /"\$HIVE_HOME\/bin\/schematool" -dbType "\$DB_DRIVER" (-\w+)$/m.exec(container.command.join("\n"));
+        if (!m) throw new Error(`the schema Job does not run schematool -dbType "$DB_DRIVER" <command>: ${container.command.join(" ")}`);
+        ctx.report.substitute("the schema Job's command (the entrypoint's conf links, then $HIVE_HOME/bin/schematool)", `MetastoreSchemaTool's main with the Job's arguments (-dbType ${env.DB_DRIVER} ${m[1]}), its env and its two files first on the classpath`, "no pods; the bin/schematool launcher runs that class");
+        return Metastore.schematoolRun(ctx, name, dir, env, m[1]);
+    }
+
+    /**
+     * A metastore pod: the image's entrypoint runs schematool first unless IS_RESUME is true, then
+     * the server, with the Deployment's env (SERVICE_OPTS as JVM options) and the program's two
+     * files as its configuration.
+     */
     static async start(ctx: Context, name = "hive-metastore", address?: string): Promise<Metastore> {
         const { p, report, procs } = ctx;
         const service = p.output<{ host: string; port: number }>("components.database.services.hiveMetastore");
         const { dir, env } = Metastore.conf(ctx, name);
+        if (env.IS_RESUME !== "true") {
+            const r = await Metastore.schematoolRun(ctx, name, dir, env, "-initOrUpgradeSchema");
+            if (r.code !== 0) throw new Error(`${name}: the entrypoint's schematool failed:\n${tail(r.output)}`);
+        }
         const bind = address ?? addressOf(ctx.names, service.host);
         const jvm = [...(env.SERVICE_OPTS ?? "").split(/\s+/).filter(Boolean), `-Dmetastore.thrift.bind.host=${bind}`];
         report.substitute("the hive-metastore-conf ConfigMap mounted into HIVE_CUSTOM_CONF_DIR", `${dir} (core-site.xml and hive-site.xml unchanged) first on the classpath`, "no pods");
@@ -310,7 +341,21 @@ export class Metastore {
         const j = Metastore.java(ctx, dir, env, jvm, "org.apache.hadoop.hive.metastore.HiveMetaStore", []);
         const child = procs.start(name, j.command, j.args, { env: j.env });
         await procs.waitForPort(name, child, bind, service.port, 180_000);
-        return new Metastore(service.host, service.port);
+        return new Metastore(bind === addressOf(ctx.names, service.host) ? service.host : bind, service.port);
+    }
+
+    /** A thrift call, as a client makes it: the databases the metastore lists (a compiled HiveMetaStoreClient probe). */
+    async databases(ctx: Context): Promise<string[]> {
+        const { tc, work } = ctx;
+        const out = path.join(work, "metastore-probe");
+        if (!fs.existsSync(path.join(out, "MetastoreProbe.class"))) {
+            fs.mkdirSync(out, { recursive: true });
+            const source = path.join(PROJECT_DIR, "tests", "e2e", "java", "MetastoreProbe.java");
+            await must(path.join(path.dirname(tc.java17), "javac"), ["-nowarn", "-cp", tc.metastore.classpath.join(":"), "-d", out, source]);
+        }
+        const r = await run(tc.java17, ["-cp", [out, ...tc.metastore.classpath].join(":"), "MetastoreProbe", `thrift://${this.host}:${this.port}`], { timeoutMs: 120_000 });
+        if (r.code !== 0) throw new Error(`thrift://${this.host}:${this.port}: ${tail(r.output, 6)}`);
+        return r.stdout.trim().split("\n").pop()!.split(",").filter(Boolean);
     }
 }
 

@@ -21,7 +21,7 @@ export interface FakeGarageState {
     failOn?: string;
     layout: { version: number; roles: Record<string, { zone: string; capacity: number }>; staged: Record<string, { zone: string; capacity: number }> };
     buckets: Record<string, { keys: Record<string, { read: boolean; write: boolean; owner: boolean }> }>;
-    keys: Record<string, { name: string; secret: string }>;
+    keys: Record<string, { name: string; secret: string; deleted?: boolean }>;
     log: string[];
 }
 
@@ -30,14 +30,14 @@ export interface JobEnv {
     env: Record<string, string>;
 }
 
-/** The bootstrap Job's script and resolved environment, from a run's recorded resources. */
-export function bootstrapJob(run: Run): JobEnv {
-    const job = run.one("kubernetes:batch/v1:Job", "garage-bootstrap");
+/** A Garage Job's script and resolved environment, from a run's recorded resources. */
+export function garageJob(run: Run, jobName: string, file: string): JobEnv {
+    const job = run.one("kubernetes:batch/v1:Job", jobName);
     const spec = run.inputs(job).spec.template.spec;
     const container = spec.containers[0];
     const scriptsVolume = spec.volumes.find((v: { name: string }) => v.name === "scripts");
     const scriptMap = run.ofType("kubernetes:core/v1:ConfigMap").find((c) => run.inputs(c).metadata.name === scriptsVolume.configMap.name);
-    if (!scriptMap) throw new Error("bootstrap ConfigMap not found");
+    if (!scriptMap) throw new Error(`${jobName}: its scripts ConfigMap is not in the run`);
     const namespace = run.inputs(job).metadata.namespace;
     const secrets = run.ofType("kubernetes:core/v1:Secret").map((s) => run.inputs(s));
     const env: Record<string, string> = {};
@@ -54,7 +54,17 @@ export function bootstrapJob(run: Run): JobEnv {
             env[e.name] = value;
         }
     }
-    return { script: run.inputs(scriptMap).data["bootstrap.sh"], env };
+    return { script: run.inputs(scriptMap).data[file], env };
+}
+
+/** The bootstrap Job's script and resolved environment. */
+export function bootstrapJob(run: Run): JobEnv {
+    return garageJob(run, "garage-bootstrap", "bootstrap.sh");
+}
+
+/** The key retirement Job's script and resolved environment. */
+export function retireJob(run: Run): JobEnv {
+    return garageJob(run, "garage-retire-keys", "retire.sh");
 }
 
 function nodeId(i: number): string {
@@ -83,7 +93,7 @@ export interface ScriptRun {
     state: FakeGarageState;
 }
 
-/** Runs the script once with `sh` against the state (which it updates). */
+/** Runs a Job's script once with `sh` against the state (which it updates). */
 export function runBootstrap(job: JobEnv, state: FakeGarageState): ScriptRun {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "garage-bootstrap-"));
     try {

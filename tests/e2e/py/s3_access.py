@@ -3,7 +3,8 @@ addressing, signed for the region given. Reads a JSON request on stdin (credenti
 they are in no command line) and prints one JSON result per line.
 
 request: {"endpoint", "region", "accessKeyId", "secretAccessKey", "probe": key prefix,
-          "allowed": [bucket...], "denied": [bucket...], "list": {"bucket", "prefix"} (optional)}
+          "allowed": [bucket...], "denied": [bucket...], "refused": [bucket...] (a key Garage must not
+          know: every request refused for its credentials), "list": {"bucket", "prefix"} (optional)}
 """
 import json
 import sys
@@ -62,6 +63,18 @@ for bucket in req.get("denied", []):
         emit(bucket=bucket, expect="denied", ok=code in ("AccessDenied", "Forbidden", "403"), detail=error_of(e))
     except Exception as e:  # noqa: BLE001
         emit(bucket=bucket, expect="denied", ok=False, detail=error_of(e))
+
+# Refusals of the key itself (unknown, deleted, or another secret), as opposed to a missing grant.
+AUTH_ERRORS = ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "Forbidden", "403")
+for bucket in req.get("refused", []):
+    try:
+        s3.get_object(Bucket=bucket, Key=req["probe"] + "/refused")
+        emit(bucket=bucket, expect="refused", ok=False, detail="a request with this key was served")
+    except ClientError as e:
+        code = e.response.get("Error", {}).get("Code", "")
+        emit(bucket=bucket, expect="refused", ok=code in AUTH_ERRORS, detail=error_of(e))
+    except Exception as e:  # noqa: BLE001
+        emit(bucket=bucket, expect="refused", ok=False, detail=error_of(e))
 
 if "list" in req:
     try:
