@@ -19,5 +19,7 @@ export = async () => {
         addresses: platform.addresses,
         namespaces: platform.namespaces,
         wiring: platform.wiring,
+        // The checks `verifyWiring` runs after the components are ready, one per edge.
+        wiringChecks: platform.wiringCheckEntries,
     };
 };

@@ -74,6 +74,11 @@ export const CONFIG_KEYS = {
         default: true,
         description: "NetworkPolicies from the wiring: each platform namespace admits only the namespaces and ports that reach it, plus its own pods.",
     },
+    verifyWiring: {
+        type: "boolean",
+        default: true,
+        description: "After the components are ready, a Job in each namespace that starts a connection checks every edge of the wiring from there, with that component's credentials; a failed check fails the update, naming the edge.",
+    },
     networkPolicyClientNamespaces: {
         type: "array",
         items: { type: "string" },

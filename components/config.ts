@@ -60,6 +60,8 @@ export interface PlatformConfig {
     credentialGenerations: Generations;
     /** NetworkPolicies from the wiring, and the namespaces admitted to the user-facing services. */
     network: { policies: boolean; clientNamespaces: string[] };
+    /** Check every edge of the wiring from its source namespace after the components are ready (`verifyWiring`). */
+    verifyWiring: boolean;
     namespaces: Record<ComponentName, string>;
     /** StorageClass of every persistent volume; the cluster default when undefined. */
     storageClass?: string;
@@ -580,6 +582,7 @@ export function parsePlatformConfig(raw: Record<string, string>, project: string
         ...readNamespaces(r),
         ...readShared(r),
         credentialGenerations: readRotation(r, topology),
+        verifyWiring: r.boolean("verifyWiring"),
         garage: readGarage(r),
         database: readDatabase(r),
         trino: readTrino(r),

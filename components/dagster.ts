@@ -16,7 +16,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { dump } from "js-yaml";
 import { Address, Endpoint, RELEASES, serviceEndpoint, urlOf, wire, WiringEdge } from "./addresses";
 import type { SizeProfile } from "./config";
-import { checksum, childOptions, CREDENTIALS_REVISION, envFromSecret, restrictedContainerSecurity, restrictedPodSecurity } from "./k8s";
+import { checksum, childOptions, CREDENTIALS_REVISION, envFromSecret, restrictedContainerSecurity, restrictedPodSecurity, RUN_CHECKSUM } from "./k8s";
 import { platformLabels } from "./labels";
 import { DatabaseCredentials } from "./postgres";
 import { PodSize, scaleSizes } from "./sizing";
@@ -302,7 +302,7 @@ export class Dagster extends pulumi.ComponentResource {
                     backoffLimit: 4,
                     activeDeadlineSeconds: 1200,
                     template: {
-                        metadata: { labels: { ...labels, "app.kubernetes.io/name": "dagster-instance-migrate" }, annotations: { "lakehouse-platform/run-checksum": checksum(instance) } },
+                        metadata: { labels: { ...labels, "app.kubernetes.io/name": "dagster-instance-migrate" }, annotations: { [RUN_CHECKSUM]: checksum(instance) } },
                         spec: {
                             restartPolicy: "Never",
                             securityContext: restrictedPodSecurity(MIGRATE_UID),

@@ -9,7 +9,7 @@ import { Address, Endpoint, podEndpoint, serviceEndpoint, urlOf } from "./addres
 import { parseQuantity, Resources } from "./config";
 import { credentialName, garageKeyIdHex, generationKeepers } from "./credentials";
 import { BootstrapPlan, renderBootstrapScript, renderRetireScript } from "./garage-bootstrap";
-import { checksum, childOptions, envFromSecret, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity } from "./k8s";
+import { checksum, childOptions, envFromSecret, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, RUN_CHECKSUM } from "./k8s";
 import { credentialLabels, platformLabels } from "./labels";
 import type { ComponentName } from "./config";
 
@@ -420,7 +420,7 @@ export class Garage extends pulumi.ComponentResource {
                     backoffLimit: 4,
                     activeDeadlineSeconds: 1200,
                     template: {
-                        metadata: { labels: { ...this.labels, "app.kubernetes.io/name": spec.objectName }, annotations: { "lakehouse-platform/run-checksum": spec.runChecksum } },
+                        metadata: { labels: { ...this.labels, "app.kubernetes.io/name": spec.objectName }, annotations: { [RUN_CHECKSUM]: spec.runChecksum } },
                         spec: {
                             restartPolicy: "Never",
                             securityContext: restrictedPodSecurity(UID),

@@ -9,7 +9,7 @@ import { XMLBuilder } from "fast-xml-parser";
 import { Address, Endpoint, serviceEndpoint, urlOf, wire, WiringEdge } from "./addresses";
 import { parseQuantity, Resources } from "./config";
 import { DatabaseCredentials } from "./postgres";
-import { checksum, childOptions, CREDENTIALS_REVISION, envFromSecret, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity } from "./k8s";
+import { checksum, childOptions, CREDENTIALS_REVISION, envFromSecret, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, RUN_CHECKSUM } from "./k8s";
 import { platformLabels } from "./labels";
 
 /** uid and gid of the `hive` user in the apache/hive image. */
@@ -245,7 +245,7 @@ export class HiveMetastore extends pulumi.ComponentResource {
                     template: {
                         metadata: {
                             labels: { ...this.labels, "app.kubernetes.io/name": "hive-metastore-schema" },
-                            annotations: { "lakehouse-platform/run-checksum": checksum(args.image, files.checksum) },
+                            annotations: { [RUN_CHECKSUM]: checksum(args.image, files.checksum) },
                         },
                         spec: {
                             restartPolicy: "Never",

@@ -38,6 +38,12 @@ export function envFromSecret(name: string, secret: pulumi.Input<string>, key: s
     return { name, valueFrom: { secretKeyRef: { name: secret, key } } };
 }
 
+/**
+ * Pod-template annotation of a Job holding a checksum of everything it acts on: a change replaces
+ * the Job (its template is immutable), so it runs again exactly when its input changed.
+ */
+export const RUN_CHECKSUM = "lakehouse-platform/run-checksum";
+
 /** Short content hash, for pod-template annotations that roll pods when a file they read changes. */
 export function checksum(...parts: string[]): string {
     const h = createHash("sha256");

@@ -15,6 +15,8 @@ import { NetworkPolicies, OutsideEgress, outsideEgress } from "./network-policie
 import { DatabaseConsumer, MetadataDatabase } from "./postgres";
 import { Trino } from "./trino";
 import { NO_UPSTREAM, Upstream } from "./upstream";
+import { CheckSource, WIRING_CHECK_NAME, WiringCheckJobs } from "./wiring-check-jobs";
+import { WiringCheck, wiringChecks } from "./wiring-checks";
 
 export interface LakehousePlatformArgs {
     /** The validated stack configuration. */
@@ -78,6 +80,25 @@ interface Delivered<T> {
     revision: string;
 }
 
+/** A component that starts connections: itself, and the credentials it reads (for its wiring checks). */
+interface ConnectionSource {
+    component: pulumi.Resource;
+    garageKey?: GarageCredentialsRef;
+    login?: DatabaseCredentialsRef;
+    revision: string;
+}
+
+/** One wiring check as the stack outputs list it: the edge, where its Job runs, what it checks. */
+export interface WiringCheckEntry {
+    id: string;
+    from: ComponentName;
+    to: ComponentName;
+    address: string;
+    /** `<namespace>/<Job>` that runs it. */
+    job: string;
+    checks: string[];
+}
+
 /** What a consumer's pods carry so that a rotated credential rolls them: every credential it reads, with its generation. */
 function revisionOf(...delivered: Delivered<unknown>[]): string {
     return delivered.map((d) => d.revision).join(",");
@@ -110,6 +131,12 @@ export class LakehousePlatform extends pulumi.ComponentResource {
     public readonly networkPolicies?: NetworkPolicies;
     /** Deletes rotated Garage keys once their consumers run with the new ones (when a key was rotated). */
     public readonly keyRetirement?: k8s.batch.v1.Job;
+    /** One check per edge of the wiring, run from the edge's source namespace (when `verifyWiring` is on). */
+    public readonly wiringChecks: WiringCheck[];
+    /** The checks as the stack outputs list them. */
+    public readonly wiringCheckEntries: WiringCheckEntry[];
+    /** The Jobs that run them, one per namespace that starts a connection. */
+    public readonly wiringCheckJobs?: WiringCheckJobs;
 
     private readonly cfg: PlatformConfig;
     private readonly upstream: Upstream;
@@ -118,6 +145,8 @@ export class LakehousePlatform extends pulumi.ComponentResource {
     private readonly contracts: Partial<ComponentContracts>;
     /** Contracts of the components this stack deploys: its output. */
     private readonly own: Partial<ComponentContracts> = {};
+    /** The components that start connections, as they are built. */
+    private readonly sources: Partial<Record<ComponentName, ConnectionSource>> = {};
 
     constructor(name: string, args: LakehousePlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("lakehouse:platform:LakehousePlatform", name, {}, opts);
@@ -136,10 +165,13 @@ export class LakehousePlatform extends pulumi.ComponentResource {
 
         this.wiring = [this.hiveMetastore, this.trino, this.airbyte, this.dagster].flatMap((c) => c?.wiring ?? []);
         this.networkPolicies = this.deployNetworkPolicies();
+        this.wiringChecks = this.cfg.verifyWiring ? this.checksOfWiring() : [];
+        this.wiringCheckJobs = this.verifyWiring();
+        this.wiringCheckEntries = this.checkEntries();
         this.namespaces = this.namespaceSet.names;
         this.addresses = addressTable(this.cfg.namespaces, this.cfg.clusterDomain, this.cfg.components);
         this.contract = { contractVersion: CONTRACT_VERSION, environment: this.cfg.environment, clusterDomain: this.cfg.clusterDomain, components: this.own };
-        this.registerOutputs({ namespaces: this.namespaces, addresses: this.addresses, wiring: this.wiring, contract: this.contract });
+        this.registerOutputs({ namespaces: this.namespaces, addresses: this.addresses, wiring: this.wiring, wiringChecks: this.wiringCheckEntries, contract: this.contract });
     }
 
     private deploys(c: ComponentName): boolean {
@@ -317,6 +349,8 @@ export class LakehousePlatform extends pulumi.ComponentResource {
             },
             this.childOpts([this.namespaceSet, db]),
         );
+        // Its own database is in its namespace: the only connection it starts is to Garage.
+        this.sources.database = { component: metastore, garageKey: key.ref, revision: revisionOf(key) };
         this.publish("database", {
             namespace: cfg.namespaces.database,
             services: {
@@ -352,6 +386,7 @@ export class LakehousePlatform extends pulumi.ComponentResource {
             },
             this.childOpts([this.namespaceSet, ...key.dependsOn, ...(this.hiveMetastore ? [this.hiveMetastore] : [])]),
         );
+        this.sources.trino = { component: trino, garageKey: key.ref, revision: revisionOf(key) };
         this.publish("trino", {
             namespace: cfg.namespaces.trino,
             services: { coordinator: published("trino", trino.coordinatorService, trino.coordinatorUrl) },
@@ -380,6 +415,7 @@ export class LakehousePlatform extends pulumi.ComponentResource {
             },
             this.childOpts([this.namespaceSet, ...key.dependsOn, ...login.dependsOn]),
         );
+        this.sources.airbyte = { component: airbyte, garageKey: key.ref, login: login.ref, revision: revisionOf(key, login) };
         this.publish("airbyte", {
             namespace: cfg.namespaces.airbyte,
             services: { server: published("airbyte", airbyte.serverService, airbyte.serverUrl) },
@@ -416,6 +452,7 @@ export class LakehousePlatform extends pulumi.ComponentResource {
             // Trino and Airbyte are only addresses to Dagster: it need not wait for them to be up.
             this.childOpts([this.namespaceSet, ...key.dependsOn, ...login.dependsOn]),
         );
+        this.sources.dagster = { component: dagster, garageKey: key.ref, login: login.ref, revision: revisionOf(key, login) };
         this.publish("dagster", {
             namespace: cfg.namespaces.dagster,
             services: { webserver: published("dagster", dagster.webserverService, dagster.webserverUrl) },
@@ -439,5 +476,59 @@ export class LakehousePlatform extends pulumi.ComponentResource {
             { environment: cfg.environment, namespaces: cfg.namespaces, components: cfg.components, wiring: this.wiring, egress, clientNamespaces: cfg.network.clientNamespaces },
             this.childOpts([this.namespaceSet]),
         );
+    }
+
+    /** Every edge's check, with what the checks need from the contracts: Garage's region, Trino's catalog. */
+    private checksOfWiring(): WiringCheck[] {
+        return wiringChecks(this.wiring, { buckets: this.cfg.buckets, s3Region: this.contracts.garage?.region, trinoCatalog: this.contracts.trino?.catalog });
+    }
+
+    /** The resource behind a service this stack deploys (a check waits for it); undefined when another stack deploys it. */
+    private deployedService(service: ServiceId): pulumi.Resource | undefined {
+        const owners: Record<ServiceId, pulumi.Resource | undefined> = {
+            garageS3: this.garage,
+            postgres: this.metadataDatabase,
+            hiveMetastore: this.hiveMetastore,
+            trino: this.trino,
+            airbyteServer: this.airbyte,
+            dagsterWebserver: this.dagster,
+        };
+        return owners[service];
+    }
+
+    /**
+     * One Job per namespace that starts a connection, after its component, everything its edges
+     * reach, the NetworkPolicies that govern it and the retirement of rotated keys.
+     */
+    private verifyWiring(): WiringCheckJobs | undefined {
+        if (this.wiringChecks.length === 0) return undefined;
+        const after = [this.networkPolicies, this.keyRetirement].filter((r): r is NonNullable<typeof r> => r !== undefined);
+        const sources: Partial<Record<ComponentName, CheckSource>> = {};
+        for (const [component, s] of Object.entries(this.sources) as [ComponentName, ConnectionSource][]) {
+            const reached = this.wiringChecks.filter((c) => c.edge.from === component).map((c) => this.deployedService(c.edge.service));
+            sources[component] = {
+                garageKey: s.garageKey,
+                login: s.login,
+                revision: s.revision,
+                dependsOn: [...new Set([s.component, ...reached.filter((r): r is pulumi.Resource => r !== undefined), ...after])],
+            };
+        }
+        return new WiringCheckJobs(
+            "wiring-checks",
+            { environment: this.cfg.environment, namespaces: this.cfg.namespaces, checks: this.wiringChecks, sources, images: { curl: this.cfg.images.curl, psql: this.cfg.database.postgres.image } },
+            this.childOpts([this.namespaceSet]),
+        );
+    }
+
+    /** The checks as the stack outputs list them. */
+    private checkEntries(): WiringCheckEntry[] {
+        return this.wiringChecks.map((c) => ({
+            id: c.id,
+            from: c.edge.from,
+            to: c.edge.to,
+            address: c.edge.address,
+            job: `${this.cfg.namespaces[c.edge.from]}/${WIRING_CHECK_NAME}`,
+            checks: c.what,
+        }));
     }
 }

@@ -8,7 +8,7 @@ import { createHash, createHmac, pbkdf2Sync } from "crypto";
 import { Endpoint, jdbcPostgresUrl, serviceEndpoint } from "./addresses";
 import { Resources } from "./config";
 import { credentialName, generationKeepers } from "./credentials";
-import { checksum, childOptions, envFromSecret, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity } from "./k8s";
+import { checksum, childOptions, envFromSecret, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, RUN_CHECKSUM } from "./k8s";
 import { credentialLabels, platformLabels } from "./labels";
 import type { ComponentName } from "./config";
 
@@ -308,7 +308,7 @@ export class MetadataDatabase extends pulumi.ComponentResource {
                     backoffLimit: 6,
                     activeDeadlineSeconds: 900,
                     template: {
-                        metadata: { labels: { ...this.labels, "app.kubernetes.io/name": "postgres-init" }, annotations: { "lakehouse-platform/run-checksum": runChecksum } },
+                        metadata: { labels: { ...this.labels, "app.kubernetes.io/name": "postgres-init" }, annotations: { [RUN_CHECKSUM]: runChecksum } },
                         spec: {
                             restartPolicy: "Never",
                             securityContext: restrictedPodSecurity(POSTGRES_UID),

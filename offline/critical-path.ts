@@ -25,8 +25,10 @@ export interface CriticalPath {
     waits: number;
     /** The awaited resources of the chain, first to last. */
     steps: PathStep[];
-    /** Per component: the waits until its last resource is ready. */
+    /** Per component: the waits until its last resource is ready (its wiring checks apart). */
     readyAfter: Record<string, number>;
+    /** The waits until the last wiring check passed (`verifyWiring`); absent when there are none. */
+    verifiedAfter?: number;
 }
 
 /** `kubernetes:apps/v1:StatefulSet` → `StatefulSet`; `random:index/randomPassword:RandomPassword` → `RandomPassword`. */
@@ -34,7 +36,11 @@ export function kindOf(type: string): string {
     return type.split(":").pop() ?? type;
 }
 
-export function criticalPath(resources: PathResource[]): CriticalPath {
+/**
+ * `isCheck` tells the wiring checks apart: they wait for what they check, so they end the chain,
+ * but a component is ready before its checks run.
+ */
+export function criticalPath<R extends PathResource>(resources: R[], isCheck: (r: R) => boolean = () => false): CriticalPath {
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
     const depth = new Map<string, { waits: number; count: number; previous?: string }>();
     const visiting = new Set<string>();
@@ -58,9 +64,11 @@ export function criticalPath(resources: PathResource[]): CriticalPath {
     };
     let end: string | undefined;
     const readyAfter: Record<string, number> = {};
+    let verifiedAfter: number | undefined;
     for (const r of resources) {
         const d = measure(r.urn);
-        readyAfter[r.component] = Math.max(readyAfter[r.component] ?? 0, d.waits);
+        if (isCheck(r)) verifiedAfter = Math.max(verifiedAfter ?? 0, d.waits);
+        else readyAfter[r.component] = Math.max(readyAfter[r.component] ?? 0, d.waits);
         const top = end === undefined ? undefined : depth.get(end)!;
         if (!top || d.waits > top.waits || (d.waits === top.waits && d.count > top.count)) end = r.urn;
     }
@@ -69,7 +77,7 @@ export function criticalPath(resources: PathResource[]): CriticalPath {
         const r = byUrn.get(urn)!;
         if (weight(r) > 0) steps.unshift({ kind: kindOf(r.type), name: r.name, component: r.component });
     }
-    return { waits: end === undefined ? 0 : depth.get(end)!.waits, steps, readyAfter };
+    return { waits: end === undefined ? 0 : depth.get(end)!.waits, steps, readyAfter, ...(verifiedAfter === undefined ? {} : { verifiedAfter }) };
 }
 
 export function renderCriticalPath(path: CriticalPath): string[] {
@@ -79,5 +87,6 @@ export function renderCriticalPath(path: CriticalPath): string[] {
         .sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0]))
         .map(([c, n]) => `${c} ${n}`)
         .join(", ");
-    return [`Critical path (${path.waits} waits for readiness)`, `  ${chain || "(nothing to wait for)"}`, `  ready after n waits: ${ready}`];
+    const verified = path.verifiedAfter === undefined ? "" : `; wiring verified after ${path.verifiedAfter}`;
+    return [`Critical path (${path.waits} waits for readiness)`, `  ${chain || "(nothing to wait for)"}`, `  ready after n waits: ${ready}${verified}`];
 }

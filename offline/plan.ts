@@ -4,6 +4,8 @@
 // docs/plan-format.md).
 import type { WiringEdge } from "../components/addresses";
 import { PlatformConfig } from "../components/config";
+import type { WiringCheckEntry } from "../components/platform";
+import { WIRING_CHECK_NAME } from "../components/wiring-check-jobs";
 import { COMPONENT_LABEL } from "../components/labels";
 import * as fs from "fs";
 import * as path from "path";
@@ -63,6 +65,8 @@ export interface Plan {
     /** Stack outputs, secrets replaced by "[secret]". */
     outputs: Record<string, unknown>;
     wiring: WiringEdge[];
+    /** The checks `verifyWiring` runs, one per edge (empty when it is off). */
+    wiringChecks: WiringCheckEntry[];
     /** The longest chain of resources that wait on each other (see offline/critical-path.ts). */
     criticalPath: CriticalPath;
     policy: {
@@ -104,6 +108,12 @@ function componentOf(r: EngineResource, byUrn: Map<string, EngineResource>): str
         if (c) return c;
     }
     return "platform";
+}
+
+/** A Job of `verifyWiring` (or its script), by the name label the platform gives them. */
+export function isWiringCheck(r: { inputs?: unknown }): boolean {
+    const labels = (r.inputs as { metadata?: { labels?: Record<string, unknown> } } | undefined)?.metadata?.labels;
+    return labels?.["app.kubernetes.io/name"] === WIRING_CHECK_NAME;
 }
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -262,7 +272,8 @@ export async function planStack(stack: string, options: PlanOptions = {}): Promi
         resources,
         outputs,
         wiring: (outputs.wiring as WiringEdge[] | undefined) ?? [],
-        criticalPath: criticalPath(resources.filter((r) => r.registeredBy === "program")),
+        wiringChecks: (outputs.wiringChecks as WiringCheckEntry[] | undefined) ?? [],
+        criticalPath: criticalPath(resources.filter((r) => r.registeredBy === "program"), isWiringCheck),
         policy: {
             pack: { name: gate.pack.name, version: gate.pack.version },
             config: asConfigFile(gate.config),
@@ -327,6 +338,16 @@ function renderOutputs(outputs: Record<string, unknown>): string[] {
     return lines;
 }
 
+/** The checks per edge, or why there are none. */
+function renderWiringChecks(plan: Plan): string[] {
+    if (plan.wiringChecks.length === 0) return [plan.wiring.length === 0 ? "Wiring checks: none (this stack starts no connection)" : "Wiring checks: off (verifyWiring is false)"];
+    const jobs = new Set(plan.wiringChecks.map((c) => c.job));
+    return [
+        `Wiring checks (${plan.wiringChecks.length}, one per connection; ${jobs.size} Jobs run them after the components are ready)`,
+        table([["check", "edge", "Job", "checks"], ...plan.wiringChecks.map((c) => [c.id, `${c.from} → ${c.to}`, c.job, c.checks.join("; ")])]),
+    ];
+}
+
 export function renderPlan(plan: Plan): string {
     const lines: string[] = [];
     lines.push(`${plan.project} · stack ${plan.stack} (environment ${plan.environment}) · offline plan`);
@@ -351,6 +372,7 @@ export function renderPlan(plan: Plan): string {
         "",
     );
 
+    lines.push(...renderWiringChecks(plan), "");
     lines.push(...renderCriticalPath(plan.criticalPath), "");
     lines.push(...renderOutputs(plan.outputs), "");
 

@@ -3,7 +3,7 @@
 import { strict as assert } from "assert";
 import { checkCriticalPath } from "../offline/bench";
 import { criticalPath, PathResource } from "../offline/critical-path";
-import { planStack } from "../offline/plan";
+import { isWiringCheck, planStack } from "../offline/plan";
 import { runGate } from "../offline/crossguard/gate";
 import { engineResources, packIdentity, platformConfigOf, stackPolicyDoc } from "../offline/run-stack";
 import { POLICIES } from "../policies/policies";
@@ -36,7 +36,7 @@ describe("critical path", () => {
         assert.deepEqual(checkCriticalPath(path), []);
     });
 
-    it("is what the plan prints: database → init → metastore schema → metastore → Trino, with Garage, Airbyte and Dagster beside it", async () => {
+    it("is what the plan prints: database → init → metastore schema → metastore → Trino → a check of its edges, with Garage, Airbyte and Dagster beside it", async () => {
         for (const stack of ["dev", "prod"]) {
             const plan = await planStack(stack);
             assert.deepEqual(plan.criticalPath.steps.map((s) => `${s.kind} ${s.name}`), [
@@ -45,7 +45,10 @@ describe("critical path", () => {
                 "Job hive-metastore-schema",
                 "Deployment hive-metastore",
                 "Release trino",
+                // Trino's own checks, or Dagster's check of its edge to Trino: both wait for Trino.
+                plan.criticalPath.steps[5]?.name === "dagster-wiring-check" ? "Job dagster-wiring-check" : "Job trino-wiring-check",
             ]);
+            assert.equal(plan.criticalPath.verifiedAfter, 6);
             // Garage bootstraps while the schema is created: its chain is shorter.
             assert.ok(plan.criticalPath.readyAfter.garage < plan.criticalPath.readyAfter.database);
             assert.deepEqual(checkCriticalPath(plan.criticalPath), []);
@@ -58,7 +61,7 @@ describe("critical path", () => {
         const plan = await planStack("dev");
         const trino = plan.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.name === "trino")!;
         const resources = plan.resources.map((r) => (r.type === "kubernetes:helm.sh/v3:Release" && r.name === "dagster" ? { ...r, dependencies: [...r.dependencies, trino.urn] } : r));
-        const problems = checkCriticalPath(criticalPath(resources));
+        const problems = checkCriticalPath(criticalPath(resources, isWiringCheck));
         assert.equal(problems.length, 2);
         assert.match(problems.join("\n"), /Release trino → Release dagster/);
         assert.match(problems.join("\n"), /dagster is ready only after 6 waits, not in parallel to Trino \(5\)/);

@@ -13,6 +13,7 @@ import { platformConfigOf } from "../offline/run-stack";
 import { judgeRun } from "./helpers/policy";
 import { configStrings } from "../policies/lib/strings";
 import { RecordedResource, run, Run, runFailing } from "./helpers/stack";
+import { assertOneCheckPerEdge, Entry, scriptOf } from "./helpers/wiring-checks";
 
 const P = "lakehouse-platform";
 const STORAGE = "acme/lakehouse-platform/storage-dev";
@@ -206,15 +207,18 @@ describe("split stacks", () => {
         assert.deepEqual(decoded(storage, secretNamed(storage, "garage", "trino-garage-credentials")), decoded(single, secretNamed(single, "trino", "trino-garage-credentials")));
     });
 
-    it("the query stack registers exactly Trino, wired from the referenced outputs with the single stack's values", () => {
+    it("the query stack registers exactly Trino and the checks of its edges, wired from the referenced outputs with the single stack's values", () => {
         const kinds = query.resources.map((res) => `${res.type} ${res.name}${res.read ? " (read)" : ""}`).sort();
         assert.deepEqual(kinds, [
+            "kubernetes:batch/v1:Job trino-wiring-check",
+            "kubernetes:core/v1:ConfigMap trino-wiring-check-script",
             "kubernetes:core/v1:Namespace trino",
             "kubernetes:core/v1:Secret trino-garage-credentials",
             "kubernetes:core/v1:Secret trino-garage-credentials-source (read)",
             "kubernetes:helm.sh/v3:Release trino",
             "lakehouse:platform:LakehousePlatform lakehouse",
             "lakehouse:platform:Namespaces namespaces",
+            "lakehouse:platform:WiringChecks wiring-checks",
             "lakehouse:query:Trino trino",
             "pulumi:providers:kubernetes kubernetes",
             `pulumi:pulumi:StackReference ${STORAGE} (read)`,
@@ -304,6 +308,25 @@ describe("split stacks", () => {
             });
             assert.match(err.message, /stacks acme\/lakehouse-platform\/storage-dev and acme\/lakehouse-platform\/other both deploy garage/);
         });
+    });
+
+    it("each split stack checks exactly the edges it makes, from its own namespaces; together, the single stack's checks", () => {
+        const split = { storage, query, ingestion, orchestration };
+        for (const [name, r] of Object.entries(split)) assertOneCheckPerEdge(r, name);
+        assert.deepEqual((storage.outputs.wiringChecks as Entry[]).map((c) => c.id), ["database-1"]);
+        assert.deepEqual((query.outputs.wiringChecks as Entry[]).map((c) => c.id), ["trino-1", "trino-2"]);
+        // What the query stack's checks reach is the storage stack's: they wait for Trino (which waits for its copied key).
+        const trinoCheck = query.one("kubernetes:batch/v1:Job", "trino-wiring-check");
+        const waits = trinoCheck.dependencies.map((u) => `${query.byUrn(u)?.type} ${query.byUrn(u)?.name}`);
+        assert.ok(waits.includes("kubernetes:helm.sh/v3:Release trino"), waits.join(", "));
+        const all = Object.values(split).flatMap((r) => r.outputs.wiringChecks as Entry[]);
+        const key = (c: Entry) => `${c.id} ${c.from}→${c.to} ${c.address} ${c.job}`;
+        assert.deepEqual(all.map(key).sort(), (single.outputs.wiringChecks as Entry[]).map(key).sort());
+        // The same script text as the single stack's, namespace by namespace.
+        for (const ns of ["database", "trino", "airbyte", "dagster"]) {
+            const owner = Object.values(split).find((r) => (r.outputs.wiringChecks as Entry[]).some((c) => c.job.startsWith(`${ns}/`)))!;
+            assert.equal(scriptOf(owner, ns), scriptOf(single, ns), ns);
+        }
     });
 
     it("issues exactly the credentials each component says it needs from another", () => {

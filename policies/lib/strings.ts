@@ -50,6 +50,8 @@ type Format = "xml" | "toml" | "yaml" | "properties";
 export function sniffFormat(key: string, text: string): Format | undefined {
     if (!text.includes("\n") && !/^\s*</.test(text)) return undefined;
     const name = key.toLowerCase();
+    // A script is read as text, every line of it: a shell assignment is not a properties entry.
+    if (name.endsWith(".sh") || text.startsWith("#!")) return undefined;
     if (name.endsWith(".xml")) return "xml";
     if (name.endsWith(".toml")) return "toml";
     if (name.endsWith(".yaml") || name.endsWith(".yml")) return "yaml";

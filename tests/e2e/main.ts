@@ -17,6 +17,7 @@ import { PROJECT_DIR, StackFileError } from "../../offline/stack-config";
 import { checkDbt, checkGarage, checkMetastore, checkNames, checkPostgres, checkTrino } from "./checks";
 import { install, Toolchain, Wanted } from "./install";
 import { checkRotation } from "./rotation";
+import { checkWiringScripts } from "./wiring";
 import { allocate, clusterNames, writeHostsFile } from "./names";
 import { PlatformRun } from "./platform";
 import { must, Processes, run, runInherit } from "./procs";
@@ -170,6 +171,7 @@ async function inside(args: Args, work: string, say: (s: string) => void): Promi
             report.version("trino (server)", info.nodeVersion.version, tc.trino.pinned, tc.trino.note);
         }
         await checkDbt(ctx);
+        await checkWiringScripts(ctx, garage);
         await trino?.controls.judge();
         await checkRotation(ctx, pg, garage);
     } catch (e) {
