@@ -1,6 +1,7 @@
 // typescript-eslint with type information: floating promises and unsafe `any` matter in a Pulumi
 // program, where a forgotten promise is a resource that silently never registers.
 import js from "@eslint/js";
+import pulumi from "@pulumi/eslint-plugin";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
@@ -9,11 +10,23 @@ export default tseslint.config(
     ...tseslint.configs.recommendedTypeChecked,
     {
         languageOptions: {
-            parserOptions: { projectService: { allowDefaultProject: ["*.mjs", "offline/*.mjs"] }, tsconfigRootDir: import.meta.dirname },
+            parserOptions: {
+                projectService: { allowDefaultProject: ["*.mjs", "offline/*.mjs"] },
+                tsconfigRootDir: import.meta.dirname,
+            },
         },
         rules: {
             "@typescript-eslint/no-floating-promises": "error",
             "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
+        },
+    },
+    {
+        // An Output interpolated into a template literal is "Calling [toString] on an [Output<T>]", not its value.
+        files: ["index.ts", "components/**/*.ts"],
+        plugins: { "@pulumi": pulumi },
+        rules: {
+            "@pulumi/no-output-in-template-literal": "error",
+            "@pulumi/no-output-instance-in-template-literal": "error",
         },
     },
     {
@@ -45,7 +58,13 @@ export default tseslint.config(
         languageOptions: {
             ...tseslint.configs.disableTypeChecked.languageOptions,
             sourceType: "commonjs",
-            globals: { require: "readonly", module: "writable", process: "readonly", console: "readonly", __dirname: "readonly" },
+            globals: {
+                require: "readonly",
+                module: "writable",
+                process: "readonly",
+                console: "readonly",
+                __dirname: "readonly",
+            },
         },
         rules: { ...tseslint.configs.disableTypeChecked.rules, "@typescript-eslint/no-require-imports": "off" },
     },

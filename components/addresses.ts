@@ -75,10 +75,37 @@ export interface PlatformService {
 export const PLATFORM_SERVICES = {
     garageS3: { component: "garage", service: "garage", port: 3900, scheme: "http", description: "Garage S3 API" },
     postgres: { component: "database", service: "postgres", port: 5432, description: "metadata PostgreSQL" },
-    hiveMetastore: { component: "database", service: "hive-metastore", port: 9083, scheme: "thrift", description: "Hive Metastore" },
-    trino: { component: "trino", service: helmFullname(RELEASES.trino, "trino"), port: 8080, scheme: "http", userFacing: true, description: "Trino coordinator" },
-    airbyteServer: { component: "airbyte", service: `${RELEASES.airbyte}-airbyte-server-svc`, port: 8001, scheme: "http", userFacing: true, description: "Airbyte server (UI and API)" },
-    dagsterWebserver: { component: "dagster", service: `${helmFullname(RELEASES.dagster, "dagster")}-dagster-webserver`, port: 80, scheme: "http", userFacing: true, description: "Dagster webserver" },
+    hiveMetastore: {
+        component: "database",
+        service: "hive-metastore",
+        port: 9083,
+        scheme: "thrift",
+        description: "Hive Metastore",
+    },
+    trino: {
+        component: "trino",
+        service: helmFullname(RELEASES.trino, "trino"),
+        port: 8080,
+        scheme: "http",
+        userFacing: true,
+        description: "Trino coordinator",
+    },
+    airbyteServer: {
+        component: "airbyte",
+        service: `${RELEASES.airbyte}-airbyte-server-svc`,
+        port: 8001,
+        scheme: "http",
+        userFacing: true,
+        description: "Airbyte server (UI and API)",
+    },
+    dagsterWebserver: {
+        component: "dagster",
+        service: `${helmFullname(RELEASES.dagster, "dagster")}-dagster-webserver`,
+        port: 80,
+        scheme: "http",
+        userFacing: true,
+        description: "Dagster webserver",
+    },
 } as const satisfies Record<string, PlatformService>;
 
 export type ServiceId = keyof typeof PLATFORM_SERVICES;
@@ -132,6 +159,20 @@ export interface WiringEdge {
     via: { type: string; name: string; path: string };
 }
 
-export function wire(from: ComponentName, service: ServiceId, target: Endpoint, address: string, via: WiringEdge["via"]): WiringEdge {
-    return { from, to: PLATFORM_SERVICES[service].component, service, host: target.host, port: target.port, address, via };
+export function wire(
+    from: ComponentName,
+    service: ServiceId,
+    target: Endpoint,
+    address: string,
+    via: WiringEdge["via"],
+): WiringEdge {
+    return {
+        from,
+        to: PLATFORM_SERVICES[service].component,
+        service,
+        host: target.host,
+        port: target.port,
+        address,
+        via,
+    };
 }

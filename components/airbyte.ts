@@ -18,7 +18,6 @@ export const AIRBYTE_REPOSITORY = "https://airbytehq.github.io/charts";
 /** Where the suggested S3 destination lands data in the lakehouse bucket. */
 export const LANDING_PATH = "raw/airbyte";
 
-
 /**
  * The chart's pods that run by default in chart 2.2.0, and the connector pods Airbyte launches
  * (`global.workloads.resources.*`; the chart's `global.jobs.resources` is in its defaults but no
@@ -42,7 +41,16 @@ const SMALL = {
 const AIRBYTE_UID = 1000;
 
 /** Pods the chart runs, sized through `<pod>.resources`. */
-export const AIRBYTE_PODS = ["server", "worker", "workloadLauncher", "workloadApiServer", "cron", "airbyteBootloader", "temporal", "manifestServer"] as const;
+export const AIRBYTE_PODS = [
+    "server",
+    "worker",
+    "workloadLauncher",
+    "workloadApiServer",
+    "cron",
+    "airbyteBootloader",
+    "temporal",
+    "manifestServer",
+] as const;
 /** Connector pods, sized through `global.workloads.resources.<kind>.<cpu|memory>.<request|limit>`. */
 export const CONNECTOR_PODS = ["replication", "check", "discover", "sidecar"] as const;
 
@@ -146,7 +154,9 @@ export function airbyteValues(args: AirbyteArgs): Record<string, unknown> {
                     resources: sizing[pod],
                     podSecurityContext: POD_SECURITY,
                     containerSecurityContext: CONTAINER_SECURITY,
-                    ...(args.credentialsRevision !== undefined ? { podAnnotations: { [CREDENTIALS_REVISION]: args.credentialsRevision } } : {}),
+                    ...(args.credentialsRevision !== undefined
+                        ? { podAnnotations: { [CREDENTIALS_REVISION]: args.credentialsRevision } }
+                        : {}),
                 },
             ]),
         ),
@@ -159,7 +169,13 @@ export function airbyteValues(args: AirbyteArgs): Record<string, unknown> {
  * profile. The images write to their own file systems, so the root stays writable. The connector
  * pods Airbyte launches are its own, which is why the namespace enforces `baseline`.
  */
-const POD_SECURITY = { runAsNonRoot: true, runAsUser: AIRBYTE_UID, runAsGroup: AIRBYTE_UID, fsGroup: AIRBYTE_UID, seccompProfile: { type: "RuntimeDefault" } };
+const POD_SECURITY = {
+    runAsNonRoot: true,
+    runAsUser: AIRBYTE_UID,
+    runAsGroup: AIRBYTE_UID,
+    fsGroup: AIRBYTE_UID,
+    seccompProfile: { type: "RuntimeDefault" },
+};
 const CONTAINER_SECURITY = { ...restrictedContainerSecurity(false), runAsUser: AIRBYTE_UID, runAsGroup: AIRBYTE_UID };
 
 export class Airbyte extends pulumi.ComponentResource {
@@ -183,7 +199,13 @@ export class Airbyte extends pulumi.ComponentResource {
         const values = (path: string) => ({ type: "kubernetes:helm.sh/v3:Release", name, path: `values.${path}` });
         this.wiring = [
             wire("airbyte", "garageS3", args.s3.service, args.s3.url, values("global.storage.minio.endpoint")),
-            wire("airbyte", "postgres", args.database.service, args.database.service.host, values("global.database.host")),
+            wire(
+                "airbyte",
+                "postgres",
+                args.database.service,
+                args.database.service.host,
+                values("global.database.host"),
+            ),
         ];
         this.s3Destination = {
             destinationType: "s3",
@@ -192,7 +214,12 @@ export class Airbyte extends pulumi.ComponentResource {
             s3_bucket_path: LANDING_PATH,
             s3_bucket_region: args.s3Region,
             pathStyleAccess: true,
-            credentials: { secretNamespace: args.namespace, secretName: args.s3CredentialsSecret, accessKeyIdKey: ACCESS_KEY_ID, secretAccessKeyKey: SECRET_ACCESS_KEY },
+            credentials: {
+                secretNamespace: args.namespace,
+                secretName: args.s3CredentialsSecret,
+                accessKeyIdKey: ACCESS_KEY_ID,
+                secretAccessKeyKey: SECRET_ACCESS_KEY,
+            },
         };
 
         this.release = new HelmRelease(
@@ -212,6 +239,12 @@ export class Airbyte extends pulumi.ComponentResource {
             childOptions(this, opts),
         );
 
-        this.registerOutputs({ serverService: this.serverService, serverUrl: this.serverUrl, apiUrl: this.apiUrl, s3Destination: this.s3Destination, wiring: this.wiring });
+        this.registerOutputs({
+            serverService: this.serverService,
+            serverUrl: this.serverUrl,
+            apiUrl: this.apiUrl,
+            s3Destination: this.s3Destination,
+            wiring: this.wiring,
+        });
     }
 }

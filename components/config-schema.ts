@@ -24,23 +24,45 @@ interface ResourceDefaults {
 type ResourceKeySuffix = "CpuRequest" | "MemoryRequest" | "CpuLimit" | "MemoryLimit";
 
 /** The four requests/limits keys of one workload, named `<prefix>CpuRequest` and so on. */
-function resourceKeys<P extends string>(prefix: P, workload: string, d: ResourceDefaults): Record<`${P}${ResourceKeySuffix}`, ConfigKey> {
+function resourceKeys<P extends string>(
+    prefix: P,
+    workload: string,
+    d: ResourceDefaults,
+): Record<`${P}${ResourceKeySuffix}`, ConfigKey> {
     return {
-        [`${prefix}CpuRequest`]: { type: "string", default: d.cpuRequest, description: `CPU request of ${workload} (Kubernetes quantity, e.g. 250m).` },
-        [`${prefix}MemoryRequest`]: { type: "string", default: d.memoryRequest, description: `Memory request of ${workload} (Kubernetes quantity, e.g. 512Mi).` },
-        [`${prefix}CpuLimit`]: { type: "string", default: d.cpuLimit, description: `CPU limit of ${workload}; at least the request.` },
-        [`${prefix}MemoryLimit`]: { type: "string", default: d.memoryLimit, description: `Memory limit of ${workload}; at least the request.` },
+        [`${prefix}CpuRequest`]: {
+            type: "string",
+            default: d.cpuRequest,
+            description: `CPU request of ${workload} (Kubernetes quantity, e.g. 250m).`,
+        },
+        [`${prefix}MemoryRequest`]: {
+            type: "string",
+            default: d.memoryRequest,
+            description: `Memory request of ${workload} (Kubernetes quantity, e.g. 512Mi).`,
+        },
+        [`${prefix}CpuLimit`]: {
+            type: "string",
+            default: d.cpuLimit,
+            description: `CPU limit of ${workload}; at least the request.`,
+        },
+        [`${prefix}MemoryLimit`]: {
+            type: "string",
+            default: d.memoryLimit,
+            description: `Memory limit of ${workload}; at least the request.`,
+        },
     } as Record<`${P}${ResourceKeySuffix}`, ConfigKey>;
 }
 
 export const CONFIG_KEYS = {
     environment: {
         type: "string",
-        description: "Environment name put on every namespace and used to tell stacks apart; defaults to the stack name (set it when several split stacks form one environment).",
+        description:
+            "Environment name put on every namespace and used to tell stacks apart; defaults to the stack name (set it when several split stacks form one environment).",
     },
     kubeContext: {
         type: "string",
-        description: "kubeconfig context of the target cluster. This or `kubeconfig` is required, so a stack never deploys to whatever context happens to be current.",
+        description:
+            "kubeconfig context of the target cluster. This or `kubeconfig` is required, so a stack never deploys to whatever context happens to be current.",
     },
     kubeconfig: {
         type: "string",
@@ -49,7 +71,8 @@ export const CONFIG_KEYS = {
     clusterDomain: {
         type: "string",
         default: "cluster.local",
-        description: "DNS domain of the cluster's Services; every cross-namespace address is <service>.<namespace>.svc.<clusterDomain>.",
+        description:
+            "DNS domain of the cluster's Services; every cross-namespace address is <service>.<namespace>.svc.<clusterDomain>.",
     },
     components: {
         type: "array",
@@ -61,39 +84,46 @@ export const CONFIG_KEYS = {
         type: "array",
         items: { type: "string" },
         default: [],
-        description: "Split stacks: fully qualified names (<org>/<project>/<stack>) of the stacks whose outputs give the components this stack needs but does not deploy.",
+        description:
+            "Split stacks: fully qualified names (<org>/<project>/<stack>) of the stacks whose outputs give the components this stack needs but does not deploy.",
     },
     downstreamComponents: {
         type: "array",
         items: { type: "string" },
         default: [],
-        description: "Split stacks: components other stacks deploy against this one; Garage and PostgreSQL issue their credentials here, for those stacks to copy.",
+        description:
+            "Split stacks: components other stacks deploy against this one; Garage and PostgreSQL issue their credentials here, for those stacks to copy.",
     },
     networkPolicies: {
         type: "boolean",
         default: true,
-        description: "NetworkPolicies from the wiring: each platform namespace admits only the namespaces and ports that reach it, plus its own pods.",
+        description:
+            "NetworkPolicies from the wiring: each platform namespace admits only the namespaces and ports that reach it, plus its own pods.",
     },
     verifyWiring: {
         type: "boolean",
         default: true,
-        description: "After the components are ready, a Job in each namespace that starts a connection checks every edge of the wiring from there, with that component's credentials; a failed check fails the update, naming the edge.",
+        description:
+            "After the components are ready, a Job in each namespace that starts a connection checks every edge of the wiring from there, with that component's credentials; a failed check fails the update, naming the edge.",
     },
     networkPolicyClientNamespaces: {
         type: "array",
         items: { type: "string" },
         default: [],
-        description: "Namespaces admitted to the user-facing services (Trino, the Airbyte server, the Dagster webserver), e.g. an ingress controller's.",
+        description:
+            "Namespaces admitted to the user-facing services (Trino, the Airbyte server, the Dagster webserver), e.g. an ingress controller's.",
     },
     protectStatefulResources: {
         type: "boolean",
         default: false,
-        description: "Protect the resources that hold data (Garage and PostgreSQL: their StatefulSets, namespaces and the superuser password) so Pulumi refuses to delete or replace them.",
+        description:
+            "Protect the resources that hold data (Garage and PostgreSQL: their StatefulSets, namespaces and the superuser password) so Pulumi refuses to delete or replace them.",
     },
     retainStatefulResources: {
         type: "boolean",
         default: false,
-        description: "Keep the resources that hold data in the cluster when Pulumi deletes them (retainOnDelete), so a destroyed stack leaves its volumes behind.",
+        description:
+            "Keep the resources that hold data in the cluster when Pulumi deletes them (retainOnDelete), so a destroyed stack leaves its volumes behind.",
     },
     credentialGenerations: {
         type: "array",
@@ -104,70 +134,194 @@ export const CONFIG_KEYS = {
     },
 
     garageNamespace: { type: "string", default: "garage", description: "Namespace of Garage (S3 object store)." },
-    databaseNamespace: { type: "string", default: "database", description: "Namespace of the metadata PostgreSQL and the Hive Metastore." },
+    databaseNamespace: {
+        type: "string",
+        default: "database",
+        description: "Namespace of the metadata PostgreSQL and the Hive Metastore.",
+    },
     trinoNamespace: { type: "string", default: "trino", description: "Namespace of Trino." },
     airbyteNamespace: { type: "string", default: "airbyte", description: "Namespace of Airbyte." },
     dagsterNamespace: { type: "string", default: "dagster", description: "Namespace of Dagster." },
 
-    storageClass: { type: "string", description: "StorageClass of every persistent volume (Garage, PostgreSQL); the cluster's default class when unset." },
-    busyboxImage: { type: "string", default: "busybox:1.37.0-musl", description: "Static busybox image that lends its shell to jobs whose main image has none (Garage's bootstrap), pinned." },
+    storageClass: {
+        type: "string",
+        description:
+            "StorageClass of every persistent volume (Garage, PostgreSQL); the cluster's default class when unset.",
+    },
+    busyboxImage: {
+        type: "string",
+        default: "busybox:1.37.0-musl",
+        description:
+            "Static busybox image that lends its shell to jobs whose main image has none (Garage's bootstrap), pinned.",
+    },
 
-    lakehouseBucket: { type: "string", default: "lakehouse", description: "Bucket holding the Iceberg warehouse and the data Airbyte lands." },
-    airbyteBucket: { type: "string", default: "airbyte", description: "Bucket for Airbyte's own state, logs and workload output." },
+    lakehouseBucket: {
+        type: "string",
+        default: "lakehouse",
+        description: "Bucket holding the Iceberg warehouse and the data Airbyte lands.",
+    },
+    airbyteBucket: {
+        type: "string",
+        default: "airbyte",
+        description: "Bucket for Airbyte's own state, logs and workload output.",
+    },
 
-    garageImage: { type: "string", default: "dxflrs/garage:v2.3.0", description: "Garage image, pinned by tag or digest." },
+    garageImage: {
+        type: "string",
+        default: "dxflrs/garage:v2.3.0",
+        description: "Garage image, pinned by tag or digest.",
+    },
     garageReplicas: { type: "integer", default: 1, description: "Number of Garage nodes (StatefulSet replicas)." },
-    garageReplicationFactor: { type: "integer", default: 1, description: "Copies Garage keeps of each object; at most the number of nodes." },
+    garageReplicationFactor: {
+        type: "integer",
+        default: 1,
+        description: "Copies Garage keeps of each object; at most the number of nodes.",
+    },
     garageDataSize: { type: "string", default: "10Gi", description: "Size of each Garage node's data volume." },
     garageMetadataSize: { type: "string", default: "1Gi", description: "Size of each Garage node's metadata volume." },
-    ...resourceKeys("garage", "each Garage node", { cpuRequest: "100m", memoryRequest: "256Mi", cpuLimit: "1", memoryLimit: "1Gi" }),
+    ...resourceKeys("garage", "each Garage node", {
+        cpuRequest: "100m",
+        memoryRequest: "256Mi",
+        cpuLimit: "1",
+        memoryLimit: "1Gi",
+    }),
 
-    postgresImage: { type: "string", default: "postgres:17.6", description: "PostgreSQL image for the metadata databases, pinned by tag or digest." },
+    postgresImage: {
+        type: "string",
+        default: "postgres:17.6",
+        description: "PostgreSQL image for the metadata databases, pinned by tag or digest.",
+    },
     postgresStorageSize: { type: "string", default: "5Gi", description: "Size of the PostgreSQL data volume." },
-    ...resourceKeys("postgres", "PostgreSQL", { cpuRequest: "100m", memoryRequest: "256Mi", cpuLimit: "1", memoryLimit: "1Gi" }),
+    ...resourceKeys("postgres", "PostgreSQL", {
+        cpuRequest: "100m",
+        memoryRequest: "256Mi",
+        cpuLimit: "1",
+        memoryLimit: "1Gi",
+    }),
 
-    postgresMaxConnections: { type: "integer", default: 200, description: "PostgreSQL max_connections, shared by the metastore, Airbyte (with Temporal) and Dagster." },
+    postgresMaxConnections: {
+        type: "integer",
+        default: 200,
+        description: "PostgreSQL max_connections, shared by the metastore, Airbyte (with Temporal) and Dagster.",
+    },
 
-    hiveMetastoreImage: { type: "string", default: "apache/hive:4.0.1", description: "Hive Metastore image (apache/hive 4.0.x), pinned by tag or digest." },
+    hiveMetastoreImage: {
+        type: "string",
+        default: "apache/hive:4.0.1",
+        description: "Hive Metastore image (apache/hive 4.0.x), pinned by tag or digest.",
+    },
     hiveMetastoreReplicas: { type: "integer", default: 1, description: "Hive Metastore replicas." },
     hiveMetastoreJdbcDriverUrl: {
         type: "string",
         default: "https://repo1.maven.org/maven2/org/postgresql/postgresql/42.7.4/postgresql-42.7.4.jar",
-        description: "Where the metastore's init container downloads the PostgreSQL JDBC driver (needs egress); empty when hiveMetastoreImage already has it in /opt/hive/lib.",
+        description:
+            "Where the metastore's init container downloads the PostgreSQL JDBC driver (needs egress); empty when hiveMetastoreImage already has it in /opt/hive/lib.",
     },
     hiveMetastoreJdbcDriverSha256: {
         type: "string",
-        description: "SHA-256 the downloaded driver must have; when unset, only the checksum published beside it on the same server is checked.",
+        description:
+            "SHA-256 the downloaded driver must have; when unset, only the checksum published beside it on the same server is checked.",
     },
-    curlImage: { type: "string", default: "curlimages/curl:8.11.1", description: "Image with sh and curl for downloads in init containers, pinned." },
-    ...resourceKeys("hiveMetastore", "the Hive Metastore", { cpuRequest: "250m", memoryRequest: "1Gi", cpuLimit: "1", memoryLimit: "1Gi" }),
+    curlImage: {
+        type: "string",
+        default: "curlimages/curl:8.11.1",
+        description: "Image with sh and curl for downloads in init containers, pinned.",
+    },
+    ...resourceKeys("hiveMetastore", "the Hive Metastore", {
+        cpuRequest: "250m",
+        memoryRequest: "1Gi",
+        cpuLimit: "1",
+        memoryLimit: "1Gi",
+    }),
 
-    trinoChartVersion: { type: "string", default: "1.42.2", description: "Version of the trino/trino Helm chart (exact version)." },
+    trinoChartVersion: {
+        type: "string",
+        default: "1.42.2",
+        description: "Version of the trino/trino Helm chart (exact version).",
+    },
     trinoWorkers: { type: "integer", default: 1, description: "Number of Trino workers." },
-    trinoCatalogName: { type: "string", default: "lakehouse", description: "Name of Trino's Iceberg catalog (on the Hive Metastore and Garage)." },
-    trinoKeepDemoCatalogs: { type: "boolean", default: false, description: "Keep the chart's tpch and tpcds demo catalogs." },
-    trinoCoordinatorHeap: { type: "string", default: "1536M", description: "JVM heap of the Trino coordinator (e.g. 1536M, 6G); at most 85% of its memory limit." },
-    trinoWorkerHeap: { type: "string", default: "1536M", description: "JVM heap of each Trino worker (e.g. 1536M, 12G); at most 85% of its memory limit." },
-    ...resourceKeys("trinoCoordinator", "the Trino coordinator", { cpuRequest: "500m", memoryRequest: "2Gi", cpuLimit: "2", memoryLimit: "2Gi" }),
-    ...resourceKeys("trinoWorker", "each Trino worker", { cpuRequest: "500m", memoryRequest: "2Gi", cpuLimit: "2", memoryLimit: "2Gi" }),
+    trinoCatalogName: {
+        type: "string",
+        default: "lakehouse",
+        description: "Name of Trino's Iceberg catalog (on the Hive Metastore and Garage).",
+    },
+    trinoKeepDemoCatalogs: {
+        type: "boolean",
+        default: false,
+        description: "Keep the chart's tpch and tpcds demo catalogs.",
+    },
+    trinoCoordinatorHeap: {
+        type: "string",
+        default: "1536M",
+        description: "JVM heap of the Trino coordinator (e.g. 1536M, 6G); at most 85% of its memory limit.",
+    },
+    trinoWorkerHeap: {
+        type: "string",
+        default: "1536M",
+        description: "JVM heap of each Trino worker (e.g. 1536M, 12G); at most 85% of its memory limit.",
+    },
+    ...resourceKeys("trinoCoordinator", "the Trino coordinator", {
+        cpuRequest: "500m",
+        memoryRequest: "2Gi",
+        cpuLimit: "2",
+        memoryLimit: "2Gi",
+    }),
+    ...resourceKeys("trinoWorker", "each Trino worker", {
+        cpuRequest: "500m",
+        memoryRequest: "2Gi",
+        cpuLimit: "2",
+        memoryLimit: "2Gi",
+    }),
 
-    airbyteChartVersion: { type: "string", default: "2.2.0", description: "Version of the airbyte-v2/airbyte Helm chart (exact version)." },
-    airbyteSize: { type: "string", default: "small", description: "Requests and limits of Airbyte's pods and connector jobs: small (a laptop), medium (twice small) or large (four times)." },
+    airbyteChartVersion: {
+        type: "string",
+        default: "2.2.0",
+        description: "Version of the airbyte-v2/airbyte Helm chart (exact version).",
+    },
+    airbyteSize: {
+        type: "string",
+        default: "small",
+        description:
+            "Requests and limits of Airbyte's pods and connector jobs: small (a laptop), medium (twice small) or large (four times).",
+    },
 
-    dagsterChartVersion: { type: "string", default: "1.9.4", description: "Version of the dagster/dagster Helm chart (exact version)." },
+    dagsterChartVersion: {
+        type: "string",
+        default: "1.9.4",
+        description: "Version of the dagster/dagster Helm chart (exact version).",
+    },
     dagsterChartPath: {
         type: "string",
-        description: "Install Dagster from this local chart directory instead of the repository (the repository's chart ships a values schema that current Helm cannot load; see the README).",
+        description:
+            "Install Dagster from this local chart directory instead of the repository (the repository's chart ships a values schema that current Helm cannot load; see the README).",
     },
-    dagsterSize: { type: "string", default: "small", description: "Requests and limits of Dagster's webserver, daemon, code location and run pods: small, medium (twice small) or large (four times)." },
-    dagsterUserCodeImage: { type: "string", default: "docker.io/dagster/user-code-example", description: "Image repository of the Dagster code location (the user code)." },
-    dagsterUserCodeTag: { type: "string", default: "1.9.4", description: "Tag of the code location image; keep it at the Dagster version of the chart." },
+    dagsterSize: {
+        type: "string",
+        default: "small",
+        description:
+            "Requests and limits of Dagster's webserver, daemon, code location and run pods: small, medium (twice small) or large (four times).",
+    },
+    dagsterUserCodeImage: {
+        type: "string",
+        default: "docker.io/dagster/user-code-example",
+        description: "Image repository of the Dagster code location (the user code).",
+    },
+    dagsterUserCodeTag: {
+        type: "string",
+        default: "1.9.4",
+        description: "Tag of the code location image; keep it at the Dagster version of the chart.",
+    },
     dagsterUserCodeModule: {
         type: "string",
         default: "/example_project/example_repo/repo.py",
-        description: "Python module the code location loads (--module-name), or a file ending in .py (--python-file); the default is the example image's repository.",
+        description:
+            "Python module the code location loads (--module-name), or a file ending in .py (--python-file); the default is the example image's repository.",
     },
-    dbtSchema: { type: "string", default: "analytics", description: "Schema of the Iceberg catalog that dbt builds its models in." },
+    dbtSchema: {
+        type: "string",
+        default: "analytics",
+        description: "Schema of the Iceberg catalog that dbt builds its models in.",
+    },
 } satisfies Record<string, ConfigKey>;
 
 export type ConfigKeyName = keyof typeof CONFIG_KEYS;

@@ -7,7 +7,15 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as sdkConfig from "@pulumi/pulumi/runtime/config";
-import { COMPONENTS, isDnsLabel, isDnsSubdomain, isExactVersion, isPinnedImage, jvmBytes, parseImageReference } from "../policies/lib/rules";
+import {
+    COMPONENTS,
+    isDnsLabel,
+    isDnsSubdomain,
+    isExactVersion,
+    isPinnedImage,
+    jvmBytes,
+    parseImageReference,
+} from "../policies/lib/rules";
 import { CONFIG_KEYS, ConfigKey, ConfigKeyName } from "./config-schema";
 import { CREDENTIALS, Generations, parseGenerations } from "./credentials";
 import { closestName, editDistance } from "./suggest";
@@ -136,11 +144,17 @@ function shown(p: ConfigProblem): string {
 export function formatProblems(stack: string, problems: ConfigProblem[]): string {
     const lines = problems.map((p) => `  - ${p.key}${shown(p)}: ${p.expected}`);
     const n = problems.length;
-    return [`invalid configuration for stack "${stack}" (${n} problem${n === 1 ? "" : "s"}):`, ...lines, "No resource was registered."].join("\n");
+    return [
+        `invalid configuration for stack "${stack}" (${n} problem${n === 1 ? "" : "s"}):`,
+        ...lines,
+        "No resource was registered.",
+    ].join("\n");
 }
 
-const DNS_LABEL_RULE = "a DNS-1123 label: at most 63 lower-case letters, digits or '-', starting and ending with a letter or digit";
-const BUCKET_RULE = "an S3 bucket name: 3 to 63 lower-case letters, digits, '.' or '-', starting and ending with a letter or digit";
+const DNS_LABEL_RULE =
+    "a DNS-1123 label: at most 63 lower-case letters, digits or '-', starting and ending with a letter or digit";
+const BUCKET_RULE =
+    "an S3 bucket name: 3 to 63 lower-case letters, digits, '.' or '-', starting and ending with a letter or digit";
 /** Kubernetes takes replica counts as int32. */
 const INT32_MAX = 2 ** 31 - 1;
 
@@ -151,8 +165,20 @@ export function isBucketName(s: string): boolean {
 
 const QUANTITY = /^(\d+(\.\d+)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 const SUFFIX: Record<string, number> = {
-    "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-    Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+    "": 1,
+    m: 1e-3,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+    P: 1e15,
+    E: 1e18,
+    Ki: 2 ** 10,
+    Mi: 2 ** 20,
+    Gi: 2 ** 30,
+    Ti: 2 ** 40,
+    Pi: 2 ** 50,
+    Ei: 2 ** 60,
 };
 
 /** The value of a Kubernetes quantity in base units (cores or bytes), or undefined when malformed. */
@@ -171,7 +197,13 @@ const QUANTITY_BOUNDS = {
 type QuantityKind = keyof typeof QUANTITY_BOUNDS;
 
 function humanBytes(n: number): string {
-    for (const [suffix, size] of [["Pi", 2 ** 50], ["Ti", 2 ** 40], ["Gi", 2 ** 30], ["Mi", 2 ** 20]] as const) if (n >= size) return `${n / size}${suffix}`;
+    for (const [suffix, size] of [
+        ["Pi", 2 ** 50],
+        ["Ti", 2 ** 40],
+        ["Gi", 2 ** 30],
+        ["Mi", 2 ** 20],
+    ] as const)
+        if (n >= size) return `${n / size}${suffix}`;
     return `${n}`;
 }
 
@@ -205,7 +237,12 @@ class ConfigReader {
     }
 
     problem(key: ConfigKeyName, value: unknown, expected: string): void {
-        this.problems.push({ key: this.fullKey(key), value, expected, ...(this.isSecret(key) && value !== undefined ? { hidden: true } : {}) });
+        this.problems.push({
+            key: this.fullKey(key),
+            value,
+            expected,
+            ...(this.isSecret(key) && value !== undefined ? { hidden: true } : {}),
+        });
     }
 
     private rawOrDefault(key: ConfigKeyName): { value: ConfigKey["default"]; given: boolean } {
@@ -276,14 +313,21 @@ class ConfigReader {
     /** A Kubernetes quantity of `kind`, within sensible bounds (a key may raise the minimum). */
     quantity(key: ConfigKeyName, kind: QuantityKind, min: number = QUANTITY_BOUNDS[kind].min): string {
         const b = QUANTITY_BOUNDS[kind];
-        const bounds = kind === "cpu" ? `from ${min * 1000}m to ${b.max} cores` : `from ${humanBytes(min)} to ${humanBytes(b.max)}`;
+        const bounds =
+            kind === "cpu"
+                ? `from ${min * 1000}m to ${b.max} cores`
+                : `from ${humanBytes(min)} to ${humanBytes(b.max)}`;
         const rule = `a ${kind === "cpu" ? "CPU" : kind} quantity such as ${b.example}, ${bounds}`;
-        return this.string(key, (s) => {
-            const v = parseQuantity(s);
-            if (v === undefined || v < min || v > b.max) return false;
-            // CPU is counted in cores or millicores; bytes have no millis.
-            return kind === "cpu" ? /^(\d+(\.\d+)?|\.\d+)m?$/.test(s) : !s.endsWith("m");
-        }, rule);
+        return this.string(
+            key,
+            (s) => {
+                const v = parseQuantity(s);
+                if (v === undefined || v < min || v > b.max) return false;
+                // CPU is counted in cores or millicores; bytes have no millis.
+                return kind === "cpu" ? /^(\d+(\.\d+)?|\.\d+)m?$/.test(s) : !s.endsWith("m");
+            },
+            rule,
+        );
     }
 
     /** Requests and limits of one workload (`<prefix>CpuRequest` ...), each problem on its own key. */
@@ -291,14 +335,33 @@ class ConfigReader {
         const key = (suffix: string) => `${prefix}${suffix}` as ConfigKeyName;
         const before = this.problems.length;
         const r: Resources = {
-            requests: { cpu: this.quantity(key("CpuRequest"), "cpu"), memory: this.quantity(key("MemoryRequest"), "memory") },
+            requests: {
+                cpu: this.quantity(key("CpuRequest"), "cpu"),
+                memory: this.quantity(key("MemoryRequest"), "memory"),
+            },
             limits: { cpu: this.quantity(key("CpuLimit"), "cpu"), memory: this.quantity(key("MemoryLimit"), "memory") },
         };
-        for (const [resource, req, lim] of [["Cpu", r.requests.cpu, r.limits.cpu], ["Memory", r.requests.memory, r.limits.memory]] as const) {
+        for (const [resource, req, lim] of [
+            ["Cpu", r.requests.cpu, r.limits.cpu],
+            ["Memory", r.requests.memory, r.limits.memory],
+        ] as const) {
             // Compared only when both are valid: a bad request is that key's problem, not the limit's.
-            if (this.problems.slice(before).some((p) => p.key === this.fullKey(key(`${resource}Request`)) || p.key === this.fullKey(key(`${resource}Limit`)))) continue;
+            if (
+                this.problems
+                    .slice(before)
+                    .some(
+                        (p) =>
+                            p.key === this.fullKey(key(`${resource}Request`)) ||
+                            p.key === this.fullKey(key(`${resource}Limit`)),
+                    )
+            )
+                continue;
             if ((parseQuantity(lim) ?? 0) < (parseQuantity(req) ?? 0)) {
-                this.problem(key(`${resource}Limit`), lim, `at least the request ${this.fullKey(key(`${resource}Request`))} = ${JSON.stringify(req)}`);
+                this.problem(
+                    key(`${resource}Limit`),
+                    lim,
+                    `at least the request ${this.fullKey(key(`${resource}Request`))} = ${JSON.stringify(req)}`,
+                );
             }
         }
         return r;
@@ -306,11 +369,24 @@ class ConfigReader {
 
     /** A JVM heap (`1536M`, `8G`) of at least 512M that fits in the workload's memory limit with room to spare. */
     heap(key: ConfigKeyName, memoryLimitKey: ConfigKeyName, memoryLimit: string): string {
-        const heap = this.string(key, (s) => (jvmBytes(s) ?? 0) >= MIN_TRINO_HEAP && /^\d+[MG]$/.test(s), "a JVM heap size of at least 512M, such as 1536M or 8G");
+        const heap = this.string(
+            key,
+            (s) => (jvmBytes(s) ?? 0) >= MIN_TRINO_HEAP && /^\d+[MG]$/.test(s),
+            "a JVM heap size of at least 512M, such as 1536M or 8G",
+        );
         const heapBytes = jvmBytes(heap);
         const limitBytes = parseQuantity(memoryLimit);
-        if (heapBytes !== undefined && heapBytes >= MIN_TRINO_HEAP && limitBytes !== undefined && heapBytes > 0.85 * limitBytes) {
-            this.problem(key, heap, `at most 85% of ${this.fullKey(memoryLimitKey)} = ${JSON.stringify(memoryLimit)}: the JVM needs memory beyond its heap`);
+        if (
+            heapBytes !== undefined &&
+            heapBytes >= MIN_TRINO_HEAP &&
+            limitBytes !== undefined &&
+            heapBytes > 0.85 * limitBytes
+        ) {
+            this.problem(
+                key,
+                heap,
+                `at most 85% of ${this.fullKey(memoryLimitKey)} = ${JSON.stringify(memoryLimit)}: the JVM needs memory beyond its heap`,
+            );
         }
         return heap;
     }
@@ -320,14 +396,21 @@ class ConfigReader {
     }
 
     image(key: ConfigKeyName): string {
-        return this.string(key, isPinnedImage, "an image reference pinned by tag or by a full sha256 digest, such as repository/name:1.2.3 (lower-case repository, not ':latest', not untagged)");
+        return this.string(
+            key,
+            isPinnedImage,
+            "an image reference pinned by tag or by a full sha256 digest, such as repository/name:1.2.3 (lower-case repository, not ':latest', not untagged)",
+        );
     }
 }
 
 // ---- keys the program does not read ----
 
 /** Keys of the Kubernetes provider's own config, and the project key that does their job here. */
-const PROVIDER_KEYS: Record<string, ConfigKeyName> = { "kubernetes:context": "kubeContext", "kubernetes:kubeconfig": "kubeconfig" };
+const PROVIDER_KEYS: Record<string, ConfigKeyName> = {
+    "kubernetes:context": "kubeContext",
+    "kubernetes:kubeconfig": "kubeconfig",
+};
 
 /**
  * Problems with keys this program would not read: a misspelt key of the project, a key under a
@@ -335,12 +418,22 @@ const PROVIDER_KEYS: Record<string, ConfigKeyName> = { "kubernetes:context": "ku
  * providers, and every resource here goes through the stack's explicit provider). Values are
  * never shown: a mistyped key may well hold a secret.
  */
-function unreadKeys(r: ConfigReader, project: string, raw: Record<string, string>, foreign: Record<string, string>): ConfigProblem[] {
+function unreadKeys(
+    r: ConfigReader,
+    project: string,
+    raw: Record<string, string>,
+    foreign: Record<string, string>,
+): ConfigProblem[] {
     const out: ConfigProblem[] = [];
     for (const key of Object.keys(raw)) {
         if (key in CONFIG_KEYS) continue;
         const hint = closestName(key, Object.keys(CONFIG_KEYS));
-        out.push({ key: r.fullKey(key), value: raw[key], hidden: true, expected: `not a key of this project${hint ? `; did you mean ${r.fullKey(hint)}?` : ""} (Pulumi.yaml lists every key)` });
+        out.push({
+            key: r.fullKey(key),
+            value: raw[key],
+            hidden: true,
+            expected: `not a key of this project${hint ? `; did you mean ${r.fullKey(hint)}?` : ""} (Pulumi.yaml lists every key)`,
+        });
     }
     for (const full of Object.keys(foreign)) {
         const at = full.indexOf(":");
@@ -373,12 +466,19 @@ function isSameStack(reference: string, project: string, stack: string): boolean
 }
 
 /** A list of component names: known, each once, in dependency order. */
-function componentList(r: ConfigReader, key: "components" | "downstreamComponents"): { listed: string[]; names: ComponentName[] } {
+function componentList(
+    r: ConfigReader,
+    key: "components" | "downstreamComponents",
+): { listed: string[]; names: ComponentName[] } {
     const listed = r.stringArray(key);
     const out: ComponentName[] = [];
     for (const name of listed) {
         if (!(COMPONENTS as readonly string[]).includes(name)) {
-            r.problem(key, listed, `unknown component ${JSON.stringify(name)}; valid components are ${COMPONENTS.join(", ")}`);
+            r.problem(
+                key,
+                listed,
+                `unknown component ${JSON.stringify(name)}; valid components are ${COMPONENTS.join(", ")}`,
+            );
         } else if (out.includes(name as ComponentName)) {
             r.problem(key, listed, `${name} is listed twice`);
         } else {
@@ -389,40 +489,93 @@ function componentList(r: ConfigReader, key: "components" | "downstreamComponent
 }
 
 /** Where the stack deploys: its environment label, cluster domain and cluster. */
-function readTarget(r: ConfigReader, stack: string): Pick<PlatformConfig, "environment" | "clusterDomain" | "kubernetes"> {
+function readTarget(
+    r: ConfigReader,
+    stack: string,
+): Pick<PlatformConfig, "environment" | "clusterDomain" | "kubernetes"> {
     const environment = r.optionalString("environment") ?? stack;
-    if (!isDnsLabel(environment)) r.problem("environment", environment, `${DNS_LABEL_RULE} (it defaults to the stack name; set it when the stack name is not one)`);
-    const clusterDomain = r.string("clusterDomain", isDnsSubdomain, "a DNS domain of lower-case labels separated by dots, such as cluster.local (no leading, trailing or double dot)");
+    if (!isDnsLabel(environment))
+        r.problem(
+            "environment",
+            environment,
+            `${DNS_LABEL_RULE} (it defaults to the stack name; set it when the stack name is not one)`,
+        );
+    const clusterDomain = r.string(
+        "clusterDomain",
+        isDnsSubdomain,
+        "a DNS domain of lower-case labels separated by dots, such as cluster.local (no leading, trailing or double dot)",
+    );
     const context = r.optionalString("kubeContext");
     const kubeconfig = r.optionalString("kubeconfig");
     if (context === undefined && kubeconfig === undefined) {
-        r.problem("kubeContext", r.given("kubeContext"), `set ${r.fullKey("kubeContext")} (or ${r.fullKey("kubeconfig")}) to the target cluster, so the stack never deploys to whatever context is current`);
+        r.problem(
+            "kubeContext",
+            r.given("kubeContext"),
+            `set ${r.fullKey("kubeContext")} (or ${r.fullKey("kubeconfig")}) to the target cluster, so the stack never deploys to whatever context is current`,
+        );
     }
-    return { environment, clusterDomain, kubernetes: { context, kubeconfig, secret: { context: r.isSecret("kubeContext"), kubeconfig: r.isSecret("kubeconfig") } } };
+    return {
+        environment,
+        clusterDomain,
+        kubernetes: {
+            context,
+            kubeconfig,
+            secret: { context: r.isSecret("kubeContext"), kubeconfig: r.isSecret("kubeconfig") },
+        },
+    };
 }
 
 /** What the stack deploys, and how it relates to the stacks it builds on or serves. */
-function readTopology(r: ConfigReader, project: string, stack: string): Pick<PlatformConfig, "components" | "upstreamStacks" | "downstreamComponents"> {
+function readTopology(
+    r: ConfigReader,
+    project: string,
+    stack: string,
+): Pick<PlatformConfig, "components" | "upstreamStacks" | "downstreamComponents"> {
     const { listed, names: components } = componentList(r, "components");
-    if (listed.length === 0 && r.problems.every((p) => p.key !== r.fullKey("components"))) r.problem("components", listed, `at least one of ${COMPONENTS.join(", ")}`);
+    if (listed.length === 0 && r.problems.every((p) => p.key !== r.fullKey("components")))
+        r.problem("components", listed, `at least one of ${COMPONENTS.join(", ")}`);
     const upstreamStacks = r.stringArray("upstreamStacks");
     for (const name of upstreamStacks) {
-        if (!STACK_NAME.test(name)) r.problem("upstreamStacks", upstreamStacks, `${JSON.stringify(name)} is not a stack name; use <org>/<project>/<stack> (letters, digits, '-', '_', '.')`);
-        else if (isSameStack(name, project, stack)) r.problem("upstreamStacks", upstreamStacks, `${JSON.stringify(name)} is this stack; list the stacks that deploy the components this one needs`);
+        if (!STACK_NAME.test(name))
+            r.problem(
+                "upstreamStacks",
+                upstreamStacks,
+                `${JSON.stringify(name)} is not a stack name; use <org>/<project>/<stack> (letters, digits, '-', '_', '.')`,
+            );
+        else if (isSameStack(name, project, stack))
+            r.problem(
+                "upstreamStacks",
+                upstreamStacks,
+                `${JSON.stringify(name)} is this stack; list the stacks that deploy the components this one needs`,
+            );
     }
-    if (new Set(upstreamStacks).size !== upstreamStacks.length) r.problem("upstreamStacks", upstreamStacks, "each stack once");
+    if (new Set(upstreamStacks).size !== upstreamStacks.length)
+        r.problem("upstreamStacks", upstreamStacks, "each stack once");
     for (const c of components) {
         const missing = COMPONENT_NEEDS[c].filter((n) => !components.includes(n));
         if (missing.length === 0 || upstreamStacks.length > 0) continue;
         const one = missing.length === 1;
-        r.problem("components", listed, `${c} needs ${missing.join(" and ")}: add ${one ? "it" : "them"} to the list, or set ${r.fullKey("upstreamStacks")} to the stack${one ? "" : "s"} that deploy${one ? "s" : ""} ${one ? "it" : "them"}`);
+        r.problem(
+            "components",
+            listed,
+            `${c} needs ${missing.join(" and ")}: add ${one ? "it" : "them"} to the list, or set ${r.fullKey("upstreamStacks")} to the stack${one ? "" : "s"} that deploy${one ? "s" : ""} ${one ? "it" : "them"}`,
+        );
     }
     const downstream = componentList(r, "downstreamComponents");
     for (const c of downstream.names) {
-        if (components.includes(c)) r.problem("downstreamComponents", downstream.listed, `${c} is deployed by this stack; list only components other stacks deploy`);
+        if (components.includes(c))
+            r.problem(
+                "downstreamComponents",
+                downstream.listed,
+                `${c} is deployed by this stack; list only components other stacks deploy`,
+            );
     }
     if (downstream.names.length > 0 && !components.includes("garage") && !components.includes("database")) {
-        r.problem("downstreamComponents", downstream.listed, "empty: only a stack that deploys garage or database issues credentials to other stacks");
+        r.problem(
+            "downstreamComponents",
+            downstream.listed,
+            "empty: only a stack that deploys garage or database issues credentials to other stacks",
+        );
     }
     return { components, upstreamStacks, downstreamComponents: downstream.names };
 }
@@ -438,14 +591,30 @@ function readNamespaces(r: ConfigReader): Pick<PlatformConfig, "namespaces" | "n
         const ns = r.string(key, isDnsLabel, DNS_LABEL_RULE);
         namespaces[c] = ns;
         const first = owner.get(ns);
-        if (first !== undefined && ns !== "") r.problem(key, ns, `a namespace of its own: ${r.fullKey(`${first}Namespace`)} already uses ${JSON.stringify(ns)}`);
+        if (first !== undefined && ns !== "")
+            r.problem(
+                key,
+                ns,
+                `a namespace of its own: ${r.fullKey(`${first}Namespace`)} already uses ${JSON.stringify(ns)}`,
+            );
         else owner.set(ns, c);
-        if (SYSTEM_NAMESPACES.includes(ns)) r.problem(key, ns, "a namespace of the platform's own, not a Kubernetes system namespace");
+        if (SYSTEM_NAMESPACES.includes(ns))
+            r.problem(key, ns, "a namespace of the platform's own, not a Kubernetes system namespace");
     }
     const clientNamespaces = r.stringArray("networkPolicyClientNamespaces");
     for (const ns of clientNamespaces) {
-        if (!isDnsLabel(ns)) r.problem("networkPolicyClientNamespaces", clientNamespaces, `${JSON.stringify(ns)} is not a namespace name (${DNS_LABEL_RULE})`);
-        else if (owner.has(ns)) r.problem("networkPolicyClientNamespaces", clientNamespaces, `${ns} is ${owner.get(ns)}'s namespace; list only namespaces outside the platform (its own traffic follows the wiring)`);
+        if (!isDnsLabel(ns))
+            r.problem(
+                "networkPolicyClientNamespaces",
+                clientNamespaces,
+                `${JSON.stringify(ns)} is not a namespace name (${DNS_LABEL_RULE})`,
+            );
+        else if (owner.has(ns))
+            r.problem(
+                "networkPolicyClientNamespaces",
+                clientNamespaces,
+                `${ns} is ${owner.get(ns)}'s namespace; list only namespaces outside the platform (its own traffic follows the wiring)`,
+            );
     }
     return { namespaces, network: { policies: r.boolean("networkPolicies"), clientNamespaces } };
 }
@@ -453,15 +622,28 @@ function readNamespaces(r: ConfigReader): Pick<PlatformConfig, "namespaces" | "n
 /** Buckets, volumes' class, shared tool images and what keeps data. */
 function readShared(r: ConfigReader): Pick<PlatformConfig, "storageClass" | "buckets" | "images" | "stateful"> {
     const storageClass = r.optionalString("storageClass");
-    if (storageClass !== undefined && !isDnsSubdomain(storageClass)) r.problem("storageClass", storageClass, "the name of a StorageClass (a DNS subdomain), or unset for the cluster default");
+    if (storageClass !== undefined && !isDnsSubdomain(storageClass))
+        r.problem(
+            "storageClass",
+            storageClass,
+            "the name of a StorageClass (a DNS subdomain), or unset for the cluster default",
+        );
     const lakehouse = r.string("lakehouseBucket", isBucketName, BUCKET_RULE);
     const airbyte = r.string("airbyteBucket", isBucketName, BUCKET_RULE);
-    if (lakehouse === airbyte && lakehouse !== "") r.problem("airbyteBucket", airbyte, `a bucket of its own: Airbyte's state and logs must not mix with the warehouse in ${r.fullKey("lakehouseBucket")}`);
+    if (lakehouse === airbyte && lakehouse !== "")
+        r.problem(
+            "airbyteBucket",
+            airbyte,
+            `a bucket of its own: Airbyte's state and logs must not mix with the warehouse in ${r.fullKey("lakehouseBucket")}`,
+        );
     return {
         storageClass,
         buckets: { lakehouse, airbyte },
         images: { busybox: r.image("busyboxImage"), curl: r.image("curlImage") },
-        stateful: { protect: r.boolean("protectStatefulResources"), retainOnDelete: r.boolean("retainStatefulResources") },
+        stateful: {
+            protect: r.boolean("protectStatefulResources"),
+            retainOnDelete: r.boolean("retainStatefulResources"),
+        },
     };
 }
 
@@ -469,20 +651,34 @@ function readShared(r: ConfigReader): Pick<PlatformConfig, "storageClass" | "buc
  * Rotation requests: only credentials this stack issues (it deploys their issuer, and serves their
  * holder itself or for a downstream stack), each once.
  */
-function readRotation(r: ConfigReader, topology: Pick<PlatformConfig, "components" | "downstreamComponents">): Generations {
+function readRotation(
+    r: ConfigReader,
+    topology: Pick<PlatformConfig, "components" | "downstreamComponents">,
+): Generations {
     const entries = r.stringArray("credentialGenerations");
     const served = (c: ComponentName) => topology.components.includes(c) || topology.downstreamComponents.includes(c);
-    const issued = CREDENTIALS.filter((c) => topology.components.includes(c.issuer) && served(c.holder)).map((c) => c.name);
+    const issued = CREDENTIALS.filter((c) => topology.components.includes(c.issuer) && served(c.holder)).map(
+        (c) => c.name,
+    );
     const { generations, problems } = parseGenerations(entries, issued);
     for (const p of problems) r.problem("credentialGenerations", entries, p);
     return generations;
 }
 
 function readGarage(r: ConfigReader): PlatformConfig["garage"] {
-    const replicas = r.integer("garageReplicas", 1, 100, " (a Garage cluster of more nodes is a deployment of its own)");
+    const replicas = r.integer(
+        "garageReplicas",
+        1,
+        100,
+        " (a Garage cluster of more nodes is a deployment of its own)",
+    );
     const replicationFactor = r.integer("garageReplicationFactor", 1, 7, " (Garage keeps at most 7 copies)");
     if (replicas !== undefined && replicationFactor !== undefined && replicationFactor > replicas) {
-        r.problem("garageReplicationFactor", replicationFactor, `at most ${r.fullKey("garageReplicas")} = ${replicas}: Garage cannot keep more copies than it has nodes`);
+        r.problem(
+            "garageReplicationFactor",
+            replicationFactor,
+            `at most ${r.fullKey("garageReplicas")} = ${replicas}: Garage cannot keep more copies than it has nodes`,
+        );
     }
     return {
         image: r.image("garageImage"),
@@ -496,14 +692,25 @@ function readGarage(r: ConfigReader): PlatformConfig["garage"] {
 
 function readDatabase(r: ConfigReader): PlatformConfig["database"] {
     const jdbcDriverUrl = r.optionalString("hiveMetastoreJdbcDriverUrl") ?? "";
-    if (jdbcDriverUrl !== "" && !/^https:\/\/[^\s]+\.jar$/.test(jdbcDriverUrl)) r.problem("hiveMetastoreJdbcDriverUrl", jdbcDriverUrl, "an https:// URL of a .jar, or empty when the image already has the driver");
+    if (jdbcDriverUrl !== "" && !/^https:\/\/[^\s]+\.jar$/.test(jdbcDriverUrl))
+        r.problem(
+            "hiveMetastoreJdbcDriverUrl",
+            jdbcDriverUrl,
+            "an https:// URL of a .jar, or empty when the image already has the driver",
+        );
     const jdbcDriverSha256 = r.optionalString("hiveMetastoreJdbcDriverSha256");
-    if (jdbcDriverSha256 !== undefined && !/^[0-9a-f]{64}$/.test(jdbcDriverSha256)) r.problem("hiveMetastoreJdbcDriverSha256", jdbcDriverSha256, "64 lower-case hex characters (sha256sum of the jar)");
+    if (jdbcDriverSha256 !== undefined && !/^[0-9a-f]{64}$/.test(jdbcDriverSha256))
+        r.problem(
+            "hiveMetastoreJdbcDriverSha256",
+            jdbcDriverSha256,
+            "64 lower-case hex characters (sha256sum of the jar)",
+        );
     return {
         postgres: {
             image: r.image("postgresImage"),
             storageSize: r.quantity("postgresStorageSize", "storage"),
-            maxConnections: r.integer("postgresMaxConnections", 20, 10_000, " (PostgreSQL reserves memory for each)") ?? 0,
+            maxConnections:
+                r.integer("postgresMaxConnections", 20, 10_000, " (PostgreSQL reserves memory for each)") ?? 0,
             resources: r.resources("postgres"),
         },
         metastore: {
@@ -522,10 +729,23 @@ function readTrino(r: ConfigReader): PlatformConfig["trino"] {
     const worker = r.resources("trinoWorker");
     return {
         chartVersion: r.chartVersion("trinoChartVersion"),
-        workers: r.integer("trinoWorkers", 1, 500, " (a Trino cluster of more workers needs more than one coordinator can schedule)") ?? 0,
-        catalogName: r.string("trinoCatalogName", (s) => /^[a-z][a-z0-9_]{0,63}$/.test(s), "a Trino catalog name: lower-case letters, digits and '_', starting with a letter"),
+        workers:
+            r.integer(
+                "trinoWorkers",
+                1,
+                500,
+                " (a Trino cluster of more workers needs more than one coordinator can schedule)",
+            ) ?? 0,
+        catalogName: r.string(
+            "trinoCatalogName",
+            (s) => /^[a-z][a-z0-9_]{0,63}$/.test(s),
+            "a Trino catalog name: lower-case letters, digits and '_', starting with a letter",
+        ),
         keepDemoCatalogs: r.boolean("trinoKeepDemoCatalogs"),
-        coordinator: { resources: coordinator, heap: r.heap("trinoCoordinatorHeap", "trinoCoordinatorMemoryLimit", coordinator.limits.memory) },
+        coordinator: {
+            resources: coordinator,
+            heap: r.heap("trinoCoordinatorHeap", "trinoCoordinatorMemoryLimit", coordinator.limits.memory),
+        },
         worker: { resources: worker, heap: r.heap("trinoWorkerHeap", "trinoWorkerMemoryLimit", worker.limits.memory) },
     };
 }
@@ -533,22 +753,42 @@ function readTrino(r: ConfigReader): PlatformConfig["trino"] {
 function readDagster(r: ConfigReader): PlatformConfig["dagster"] {
     const chartPath = r.optionalString("dagsterChartPath");
     if (chartPath !== undefined && !fs.existsSync(path.join(path.resolve(r.cwd, chartPath), "Chart.yaml"))) {
-        r.problem("dagsterChartPath", chartPath, `a directory holding a Helm chart (its Chart.yaml), relative to the project (${r.cwd}); nothing is there`);
+        r.problem(
+            "dagsterChartPath",
+            chartPath,
+            `a directory holding a Helm chart (its Chart.yaml), relative to the project (${r.cwd}); nothing is there`,
+        );
     }
-    const image = r.string("dagsterUserCodeImage", (s) => {
-        const ref = parseImageReference(s);
-        return ref !== undefined && ref.tag === undefined && ref.digest === undefined;
-    }, "an image repository without tag (the tag is dagsterUserCodeTag), such as docker.io/team/pipelines");
+    const image = r.string(
+        "dagsterUserCodeImage",
+        (s) => {
+            const ref = parseImageReference(s);
+            return ref !== undefined && ref.tag === undefined && ref.digest === undefined;
+        },
+        "an image repository without tag (the tag is dagsterUserCodeTag), such as docker.io/team/pipelines",
+    );
     return {
         chartVersion: r.chartVersion("dagsterChartVersion"),
         chartPath,
         size: r.oneOf("dagsterSize", SIZE_PROFILES),
         userCode: {
             image,
-            tag: r.string("dagsterUserCodeTag", (s) => /^[\w][\w.-]{0,127}$/.test(s) && s !== "latest", "an image tag other than 'latest', such as 1.9.4"),
-            module: r.string("dagsterUserCodeModule", (s) => /^([A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*|\/?[\w./-]+\.py)$/.test(s), "a Python module (my_pipelines.definitions) or a .py file path"),
+            tag: r.string(
+                "dagsterUserCodeTag",
+                (s) => /^[\w][\w.-]{0,127}$/.test(s) && s !== "latest",
+                "an image tag other than 'latest', such as 1.9.4",
+            ),
+            module: r.string(
+                "dagsterUserCodeModule",
+                (s) => /^([A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*|\/?[\w./-]+\.py)$/.test(s),
+                "a Python module (my_pipelines.definitions) or a .py file path",
+            ),
         },
-        dbtSchema: r.string("dbtSchema", (s) => /^[a-z_][a-z0-9_]{0,62}$/.test(s), "a schema name: lower-case letters, digits and '_'"),
+        dbtSchema: r.string(
+            "dbtSchema",
+            (s) => /^[a-z_][a-z0-9_]{0,62}$/.test(s),
+            "a schema name: lower-case letters, digits and '_'",
+        ),
     };
 }
 
@@ -568,7 +808,12 @@ export interface ParseOptions {
  * as the Pulumi CLI passes them: strings, arrays as JSON) and returns the typed configuration.
  * Throws one ConfigError listing every problem.
  */
-export function parsePlatformConfig(raw: Record<string, string>, project: string, stack: string, options: ParseOptions = {}): PlatformConfig {
+export function parsePlatformConfig(
+    raw: Record<string, string>,
+    project: string,
+    stack: string,
+    options: ParseOptions = {},
+): PlatformConfig {
     const r = new ConfigReader(project, raw, options.secretKeys ?? new Set(), options.cwd ?? process.cwd());
     const unread = unreadKeys(r, project, raw, options.foreign ?? {});
     // Placeholders (`?? 0`, "") stand only where a problem was recorded, and then nothing is returned.
@@ -595,7 +840,10 @@ export function parsePlatformConfig(raw: Record<string, string>, project: string
 }
 
 /** The project's own keys of a full config map (`<project>:<key>` → `<key>`), and the rest. */
-export function splitKeys(all: Record<string, string>, project: string): { raw: Record<string, string>; foreign: Record<string, string> } {
+export function splitKeys(
+    all: Record<string, string>,
+    project: string,
+): { raw: Record<string, string>; foreign: Record<string, string> } {
     const prefix = `${project}:`;
     const raw: Record<string, string> = {};
     const foreign: Record<string, string> = {};
@@ -617,7 +865,9 @@ export function secretConfigKeys(keys: string[]): Set<string> {
     if (sdk.isConfigSecret) return new Set(keys.filter((k) => sdk.isConfigSecret!(k)));
     const env = process.env.PULUMI_CONFIG_SECRET_KEYS;
     const list = env ? (JSON.parse(env) as unknown) : [];
-    return new Set(Array.isArray(list) ? list.filter((k): k is string => typeof k === "string" && keys.includes(k)) : []);
+    return new Set(
+        Array.isArray(list) ? list.filter((k): k is string => typeof k === "string" && keys.includes(k)) : [],
+    );
 }
 
 /** Loads the running stack's configuration; throws ConfigError before any resource is created. */
@@ -627,6 +877,8 @@ export function loadPlatformConfig(): PlatformConfig {
     const all = pulumi.runtime.allConfig();
     const { raw, foreign } = splitKeys(all, project);
     const prefix = `${project}:`;
-    const secretKeys = new Set([...secretConfigKeys(Object.keys(all))].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)));
+    const secretKeys = new Set(
+        [...secretConfigKeys(Object.keys(all))].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)),
+    );
     return parsePlatformConfig(raw, project, stack, { foreign, secretKeys });
 }

@@ -90,14 +90,26 @@ export class ContractError extends pulumi.RunError {
 
 /** What a consumer reads of each component: field paths below `components.<component>`. */
 const REQUIRED: Record<ComponentName, { strings: string[]; services: string[]; maps: string[] }> = {
-    garage: { strings: ["namespace", "region", "buckets.lakehouse", "buckets.airbyte"], services: ["s3"], maps: ["credentials"] },
+    garage: {
+        strings: ["namespace", "region", "buckets.lakehouse", "buckets.airbyte"],
+        services: ["s3"],
+        maps: ["credentials"],
+    },
     database: { strings: ["namespace", "warehouse"], services: ["postgres", "hiveMetastore"], maps: ["credentials"] },
     trino: { strings: ["namespace", "catalog"], services: ["coordinator"], maps: [] },
     airbyte: { strings: ["namespace", "apiUrl"], services: ["server"], maps: [] },
     dagster: { strings: ["namespace"], services: ["webserver"], maps: [] },
 };
 
-const SERVICE_FIELDS = { service: "string", namespace: "string", port: "number", clusterDomain: "string", host: "string", hostPort: "string", url: "string" } as const;
+const SERVICE_FIELDS = {
+    service: "string",
+    namespace: "string",
+    port: "number",
+    clusterDomain: "string",
+    host: "string",
+    hostPort: "string",
+    url: "string",
+} as const;
 
 function at(value: unknown, path: string): unknown {
     let v = value;
@@ -112,12 +124,44 @@ function isRecord(v: unknown): v is Record<string, unknown> {
     return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+/** A component's contract into a table of them, typed by the component it is for. */
+export function setContract<C extends ComponentName>(
+    table: Partial<ComponentContracts>,
+    component: C,
+    contract: ComponentContracts[C],
+): void {
+    table[component] = contract;
+}
+
+/** Whether a published contract has every field this version reads (each missing one added to `problems`). */
+function validContract<C extends ComponentName>(
+    component: C,
+    contract: unknown,
+    problems: string[],
+): contract is ComponentContracts[C] {
+    const before = problems.length;
+    const need = REQUIRED[component];
+    const base = `components.${component}`;
+    for (const path of need.strings) if (typeof at(contract, path) !== "string") problems.push(`"${base}.${path}"`);
+    for (const path of need.maps) if (!isRecord(at(contract, path))) problems.push(`"${base}.${path}"`);
+    for (const svc of need.services) {
+        const entry = at(contract, `services.${svc}`);
+        for (const [field, type] of Object.entries(SERVICE_FIELDS)) {
+            if (typeof at(entry, field) !== type) problems.push(`"${base}.services.${svc}.${field}"`);
+        }
+    }
+    return problems.length === before;
+}
+
 /**
  * Checks the outputs of a referenced stack (as `StackReference` reads them) and returns the
  * contracts of the components it deploys. Throws ContractError naming the stack and the output
  * that is missing or outdated.
  */
-export function readContract(stack: string, outputs: Record<string, unknown>): { environment: string; clusterDomain: string; components: Partial<ComponentContracts> } {
+export function readContract(
+    stack: string,
+    outputs: Record<string, unknown>,
+): { environment: string; clusterDomain: string; components: Partial<ComponentContracts> } {
     const version = outputs.contractVersion;
     if (version === undefined) {
         throw new ContractError(
@@ -125,7 +169,9 @@ export function readContract(stack: string, outputs: Record<string, unknown>): {
         );
     }
     if (typeof version !== "number" || !Number.isInteger(version)) {
-        throw new ContractError(`stack ${stack}'s output "contractVersion" is ${JSON.stringify(version)}, not a contract version (an integer)`);
+        throw new ContractError(
+            `stack ${stack}'s output "contractVersion" is ${JSON.stringify(version)}, not a contract version (an integer)`,
+        );
     }
     if (version < CONTRACT_VERSION) {
         throw new ContractError(
@@ -148,23 +194,19 @@ export function readContract(stack: string, outputs: Record<string, unknown>): {
         for (const [name, contract] of Object.entries(components)) {
             if (!(COMPONENTS as readonly string[]).includes(name)) continue;
             const component = name as ComponentName;
-            const need = REQUIRED[component];
-            const base = `components.${component}`;
-            for (const path of need.strings) if (typeof at(contract, path) !== "string") problems.push(`"${base}.${path}"`);
-            for (const path of need.maps) if (!isRecord(at(contract, path))) problems.push(`"${base}.${path}"`);
-            for (const svc of need.services) {
-                const entry = at(contract, `services.${svc}`);
-                for (const [field, type] of Object.entries(SERVICE_FIELDS)) {
-                    if (typeof at(entry, field) !== type) problems.push(`"${base}.services.${svc}.${field}"`);
-                }
-            }
-            found[component] = contract as never;
+            if (validContract(component, contract, problems)) setContract(found, component, contract);
         }
     }
     if (problems.length > 0) {
-        throw new ContractError(`stack ${stack} publishes contract version ${version} but lacks the output${problems.length === 1 ? "" : "s"} ${problems.join(", ")}: \`pulumi up\` ${stack} again, or check that it runs this version of lakehouse-platform`);
+        throw new ContractError(
+            `stack ${stack} publishes contract version ${version} but lacks the output${problems.length === 1 ? "" : "s"} ${problems.join(", ")}: \`pulumi up\` ${stack} again, or check that it runs this version of lakehouse-platform`,
+        );
     }
-    return { environment: outputs.environment as string, clusterDomain: outputs.clusterDomain as string, components: found };
+    return {
+        environment: outputs.environment as string,
+        clusterDomain: outputs.clusterDomain as string,
+        components: found,
+    };
 }
 
 /**
@@ -175,8 +217,13 @@ export const CREDENTIALS_NEEDED = Object.fromEntries(
     COMPONENTS.map((component) => [
         component,
         [
-            ...GARAGE_KEY_CONSUMERS.filter((c) => c.component === component).map((c) => ({ issuer: "garage" as const, consumer: c.name })),
-            ...DATABASE_LOGIN_CONSUMERS.filter((c) => c.component === component && component !== "database").map((c) => ({ issuer: "database" as const, consumer: c.name })),
+            ...GARAGE_KEY_CONSUMERS.filter((c) => c.component === component).map((c) => ({
+                issuer: "garage" as const,
+                consumer: c.name,
+            })),
+            ...DATABASE_LOGIN_CONSUMERS.filter((c) => c.component === component && component !== "database").map(
+                (c) => ({ issuer: "database" as const, consumer: c.name }),
+            ),
         ],
     ]),
 ) as Record<ComponentName, { issuer: "garage" | "database"; consumer: string }[]>;
@@ -205,7 +252,9 @@ export function upstreamCredentials<T>(
     }
     const missing = CREDENTIAL_FIELDS[issuer].filter((f) => typeof ref[f] !== "string");
     if (missing.length > 0) {
-        throw new ContractError(`stack ${stack} lacks the output${missing.length === 1 ? "" : "s"} ${missing.map((f) => `"${output}.${f}"`).join(", ")}: \`pulumi up\` ${stack} again`);
+        throw new ContractError(
+            `stack ${stack} lacks the output${missing.length === 1 ? "" : "s"} ${missing.map((f) => `"${output}.${f}"`).join(", ")}: \`pulumi up\` ${stack} again`,
+        );
     }
     return ref;
 }

@@ -25,10 +25,28 @@ export const GARAGE_KEY_CONSUMERS: readonly (ConsumerSpec & { buckets: readonly 
 ];
 
 /** Who gets a PostgreSQL database and role. */
-export const DATABASE_LOGIN_CONSUMERS: readonly (ConsumerSpec & { database: string; role: string; passwordKey: string; createDatabases?: boolean })[] = [
-    { name: "hive-metastore", component: "database", database: "metastore", role: "metastore", passwordKey: "password" },
+export const DATABASE_LOGIN_CONSUMERS: readonly (ConsumerSpec & {
+    database: string;
+    role: string;
+    passwordKey: string;
+    createDatabases?: boolean;
+})[] = [
+    {
+        name: "hive-metastore",
+        component: "database",
+        database: "metastore",
+        role: "metastore",
+        passwordKey: "password",
+    },
     // Temporal, which Airbyte runs, creates its own two databases with Airbyte's role.
-    { name: "airbyte", component: "airbyte", database: "airbyte", role: "airbyte", passwordKey: "password", createDatabases: true },
+    {
+        name: "airbyte",
+        component: "airbyte",
+        database: "airbyte",
+        role: "airbyte",
+        passwordKey: "password",
+        createDatabases: true,
+    },
     // The Dagster chart reads the password from the key `postgresql-password`.
     { name: "dagster", component: "dagster", database: "dagster", role: "dagster", passwordKey: "postgresql-password" },
 ];
@@ -51,8 +69,16 @@ export interface CredentialSpec {
 }
 
 export const CREDENTIALS: readonly CredentialSpec[] = [
-    ...GARAGE_KEY_CONSUMERS.map((c) => ({ name: credentialName.garageKey(c.name), issuer: "garage" as const, holder: c.component })),
-    ...DATABASE_LOGIN_CONSUMERS.map((c) => ({ name: credentialName.databaseLogin(c.name), issuer: "database" as const, holder: c.component })),
+    ...GARAGE_KEY_CONSUMERS.map((c) => ({
+        name: credentialName.garageKey(c.name),
+        issuer: "garage" as const,
+        holder: c.component,
+    })),
+    ...DATABASE_LOGIN_CONSUMERS.map((c) => ({
+        name: credentialName.databaseLogin(c.name),
+        issuer: "database" as const,
+        holder: c.component,
+    })),
     ...GARAGE_DAEMON_CREDENTIALS.map((name) => ({ name, issuer: "garage" as const, holder: "garage" as const })),
 ];
 
@@ -86,7 +112,10 @@ export function garageKeyIdHex(firstHex: string, generation: number): string {
 }
 
 /** Parses `<credential>=<generation>` entries; problems name the entry and say what is valid. */
-export function parseGenerations(entries: string[], issued: readonly string[]): { generations: Record<string, number>; problems: string[] } {
+export function parseGenerations(
+    entries: string[],
+    issued: readonly string[],
+): { generations: Record<string, number>; problems: string[] } {
     const generations: Record<string, number> = {};
     const problems: string[] = [];
     const known = CREDENTIALS.map((c) => c.name);
@@ -99,13 +128,19 @@ export function parseGenerations(entries: string[], issued: readonly string[]): 
         const [, name, number] = m;
         const generation = Number(number);
         if (!known.includes(name)) {
-            problems.push(`${JSON.stringify(name)} is not a credential the platform generates; they are ${known.join(", ")}`);
+            problems.push(
+                `${JSON.stringify(name)} is not a credential the platform generates; they are ${known.join(", ")}`,
+            );
         } else if (!issued.includes(name)) {
-            problems.push(`${name} is not issued by this stack (it deploys neither its issuer nor serves its holder); rotate it in the stack that issues it`);
+            problems.push(
+                `${name} is not issued by this stack (it deploys neither its issuer nor serves its holder); rotate it in the stack that issues it`,
+            );
         } else if (name in generations) {
             problems.push(`${name} is listed twice`);
         } else if (!Number.isSafeInteger(generation) || generation < 1 || generation > MAX_GENERATION) {
-            problems.push(`${name}: the generation must be an integer from 1 to ${MAX_GENERATION.toLocaleString("en-US")}`);
+            problems.push(
+                `${name}: the generation must be an integer from 1 to ${MAX_GENERATION.toLocaleString("en-US")}`,
+            );
         } else {
             generations[name] = generation;
         }

@@ -16,7 +16,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { dump } from "js-yaml";
 import { Address, Endpoint, RELEASES, serviceEndpoint, urlOf, wire, WiringEdge } from "./addresses";
 import type { SizeProfile } from "./config";
-import { checksum, childOptions, CREDENTIALS_REVISION, envFromSecret, restrictedContainerSecurity, restrictedPodSecurity, RUN_CHECKSUM } from "./k8s";
+import {
+    checksum,
+    childOptions,
+    CREDENTIALS_REVISION,
+    envFromSecret,
+    restrictedContainerSecurity,
+    restrictedPodSecurity,
+    RUN_CHECKSUM,
+} from "./k8s";
 import { platformLabels } from "./labels";
 import { DatabaseCredentials } from "./postgres";
 import { PodSize, scaleSizes } from "./sizing";
@@ -110,25 +118,32 @@ export function migrationInstanceYaml(database: { service: Endpoint; credentials
 }
 
 /** dbt's `profiles.yml`: one target, named after the environment, on Trino's FQDN and port. */
-export function dbtProfiles(args: { environment: string; trino: { service: Endpoint; catalog: string }; schema: string }): string {
-    return dump({
-        [DBT_PROFILE]: {
-            target: args.environment,
-            outputs: {
-                [args.environment]: {
-                    type: "trino",
-                    method: "none",
-                    user: "dbt",
-                    host: args.trino.service.host,
-                    port: args.trino.service.port,
-                    http_scheme: "http",
-                    database: args.trino.catalog,
-                    schema: args.schema,
-                    threads: 4,
+export function dbtProfiles(args: {
+    environment: string;
+    trino: { service: Endpoint; catalog: string };
+    schema: string;
+}): string {
+    return dump(
+        {
+            [DBT_PROFILE]: {
+                target: args.environment,
+                outputs: {
+                    [args.environment]: {
+                        type: "trino",
+                        method: "none",
+                        user: "dbt",
+                        host: args.trino.service.host,
+                        port: args.trino.service.port,
+                        http_scheme: "http",
+                        database: args.trino.catalog,
+                        schema: args.schema,
+                        threads: 4,
+                    },
                 },
             },
         },
-    }, { lineWidth: -1, noRefs: true });
+        { lineWidth: -1, noRefs: true },
+    );
 }
 
 export function grpcArgs(module: string): string[] {
@@ -165,7 +180,10 @@ export function dagsterValues(args: DagsterArgs): Record<string, unknown> {
     const sizing = dagsterSizing(args.size);
     const { service: endpoint, credentials } = args.database;
     const image = { ...dagsterImage(args.chartVersion), pullPolicy: "IfNotPresent" };
-    const annotations = args.credentialsRevision !== undefined ? { annotations: { [CREDENTIALS_REVISION]: args.credentialsRevision } } : {};
+    const annotations =
+        args.credentialsRevision !== undefined
+            ? { annotations: { [CREDENTIALS_REVISION]: args.credentialsRevision } }
+            : {};
     return {
         global: { postgresqlSecretName: credentials.secretName },
         postgresql: {
@@ -193,7 +211,10 @@ export function dagsterValues(args: DagsterArgs): Record<string, unknown> {
             podSecurityContext: POD_SECURITY,
             securityContext: CONTAINER_SECURITY,
         },
-        runLauncher: { type: "K8sRunLauncher", config: { k8sRunLauncher: { imagePullPolicy: "IfNotPresent", resources: sizing.run } } },
+        runLauncher: {
+            type: "K8sRunLauncher",
+            config: { k8sRunLauncher: { imagePullPolicy: "IfNotPresent", resources: sizing.run } },
+        },
         "dagster-user-deployments": {
             enabled: true,
             enableSubchart: true,
@@ -236,9 +257,16 @@ export class Dagster extends pulumi.ComponentResource {
         this.webserverUrl = urlOf(this.webserverService, "http");
         const release = (path: string) => ({ type: "kubernetes:helm.sh/v3:Release", name, path: `values.${path}` });
         const env = userCodeEnv(args);
-        const codeEnv = (variable: string) => release(`dagster-user-deployments.deployments[0].env[${env.findIndex((e) => e.name === variable)}].value`);
+        const codeEnv = (variable: string) =>
+            release(`dagster-user-deployments.deployments[0].env[${env.findIndex((e) => e.name === variable)}].value`);
         this.wiring = [
-            wire("dagster", "postgres", args.database.service, args.database.service.host, release("postgresql.postgresqlHost")),
+            wire(
+                "dagster",
+                "postgres",
+                args.database.service,
+                args.database.service.host,
+                release("postgresql.postgresqlHost"),
+            ),
             wire("dagster", "trino", args.trino.service, args.trino.service.host, codeEnv("TRINO_HOST")),
             wire("dagster", "trino", args.trino.service, args.trino.service.host, {
                 type: "kubernetes:core/v1:ConfigMap",
@@ -253,7 +281,11 @@ export class Dagster extends pulumi.ComponentResource {
         const profiles = new k8s.core.v1.ConfigMap(
             `${name}-dbt-profiles`,
             {
-                metadata: { name: DBT_PROFILES_CONFIGMAP, namespace: args.namespace, labels: platformLabels("dagster", args.environment) },
+                metadata: {
+                    name: DBT_PROFILES_CONFIGMAP,
+                    namespace: args.namespace,
+                    labels: platformLabels("dagster", args.environment),
+                },
                 data: { "profiles.yml": this.dbtProfiles },
             },
             childOptions(this, opts),
@@ -276,7 +308,12 @@ export class Dagster extends pulumi.ComponentResource {
             childOptions(this, opts, { dependsOn: [profiles, migration] }),
         );
 
-        this.registerOutputs({ webserverService: this.webserverService, webserverUrl: this.webserverUrl, dbtProfiles: this.dbtProfiles, wiring: this.wiring });
+        this.registerOutputs({
+            webserverService: this.webserverService,
+            webserverUrl: this.webserverUrl,
+            dbtProfiles: this.dbtProfiles,
+            wiring: this.wiring,
+        });
     }
 
     /**
@@ -289,7 +326,10 @@ export class Dagster extends pulumi.ComponentResource {
         const instance = migrationInstanceYaml(args.database);
         const map = new k8s.core.v1.ConfigMap(
             `${name}-migrate-instance`,
-            { metadata: { name: "dagster-migrate-instance", namespace: args.namespace, labels }, data: { "dagster.yaml": instance } },
+            {
+                metadata: { name: "dagster-migrate-instance", namespace: args.namespace, labels },
+                data: { "dagster.yaml": instance },
+            },
             childOptions(this, opts),
         );
         const image = dagsterImage(args.chartVersion);
@@ -297,12 +337,19 @@ export class Dagster extends pulumi.ComponentResource {
         return new k8s.batch.v1.Job(
             `${name}-migrate`,
             {
-                metadata: { name: `dagster-instance-migrate-${image.tag.replace(/[^a-z0-9-]/g, "-")}`, namespace: args.namespace, labels },
+                metadata: {
+                    name: `dagster-instance-migrate-${image.tag.replace(/[^a-z0-9-]/g, "-")}`,
+                    namespace: args.namespace,
+                    labels,
+                },
                 spec: {
                     backoffLimit: 4,
                     activeDeadlineSeconds: 1200,
                     template: {
-                        metadata: { labels: { ...labels, "app.kubernetes.io/name": "dagster-instance-migrate" }, annotations: { [RUN_CHECKSUM]: checksum(instance) } },
+                        metadata: {
+                            labels: { ...labels, "app.kubernetes.io/name": "dagster-instance-migrate" },
+                            annotations: { [RUN_CHECKSUM]: checksum(instance) },
+                        },
                         spec: {
                             restartPolicy: "Never",
                             securityContext: restrictedPodSecurity(MIGRATE_UID),
@@ -314,14 +361,23 @@ export class Dagster extends pulumi.ComponentResource {
                                     env: [
                                         { name: "DAGSTER_HOME", value: DAGSTER_HOME },
                                         { name: "HOME", value: "/tmp" },
-                                        envFromSecret("DAGSTER_PG_PASSWORD", credentials.secretName, credentials.passwordKey),
+                                        envFromSecret(
+                                            "DAGSTER_PG_PASSWORD",
+                                            credentials.secretName,
+                                            credentials.passwordKey,
+                                        ),
                                     ],
                                     // Fixed, not by dagsterSize: any change to a Job's template replaces it, and runs it again.
                                     resources: SMALL.webserver,
                                     securityContext: restrictedContainerSecurity(),
                                     volumeMounts: [
                                         { name: "home", mountPath: DAGSTER_HOME },
-                                        { name: "instance", mountPath: `${DAGSTER_HOME}/dagster.yaml`, subPath: "dagster.yaml", readOnly: true },
+                                        {
+                                            name: "instance",
+                                            mountPath: `${DAGSTER_HOME}/dagster.yaml`,
+                                            subPath: "dagster.yaml",
+                                            readOnly: true,
+                                        },
                                         { name: "tmp", mountPath: "/tmp" },
                                     ],
                                 },

@@ -47,7 +47,12 @@ export interface BootstrapPlan {
 }
 
 /** Environment the scripts need besides the keys: where the first node is, and the two tokens. */
-export const BOOTSTRAP_ENV = ["GARAGE_ADMIN_URL", "GARAGE_ADMIN_TOKEN", "GARAGE_RPC_ADDR", "GARAGE_RPC_SECRET"] as const;
+export const BOOTSTRAP_ENV = [
+    "GARAGE_ADMIN_URL",
+    "GARAGE_ADMIN_TOKEN",
+    "GARAGE_RPC_ADDR",
+    "GARAGE_RPC_SECRET",
+] as const;
 
 const SAFE_WORD = /^[a-z0-9][a-z0-9.-]*$/;
 const SAFE_REF = /^[a-z0-9][a-z0-9.-]*\/[a-z0-9][a-z0-9.-]*$/;
@@ -55,17 +60,22 @@ const SAFE_CREDENTIAL = /^[a-z][a-z0-9/-]*$/;
 
 /** Key names, buckets and zones are interpolated into the script, so they must be plain words. */
 function assertWord(kind: string, value: string): string {
-    if (!SAFE_WORD.test(value)) throw new Error(`garage bootstrap: ${kind} ${JSON.stringify(value)} must be lower-case letters, digits, '.' or '-'`);
+    if (!SAFE_WORD.test(value))
+        throw new Error(
+            `garage bootstrap: ${kind} ${JSON.stringify(value)} must be lower-case letters, digits, '.' or '-'`,
+        );
     return value;
 }
 
 function assertEnvPrefix(value: string): string {
-    if (!/^[A-Z][A-Z0-9_]*$/.test(value)) throw new Error(`garage bootstrap: env prefix ${JSON.stringify(value)} must be an upper-case identifier`);
+    if (!/^[A-Z][A-Z0-9_]*$/.test(value))
+        throw new Error(`garage bootstrap: env prefix ${JSON.stringify(value)} must be an upper-case identifier`);
     return value;
 }
 
 function assertMatch(kind: string, value: string, pattern: RegExp): string {
-    if (!pattern.test(value)) throw new Error(`garage bootstrap: ${kind} ${JSON.stringify(value)} is not of the form ${pattern}`);
+    if (!pattern.test(value))
+        throw new Error(`garage bootstrap: ${kind} ${JSON.stringify(value)} is not of the form ${pattern}`);
     return value;
 }
 
@@ -122,18 +132,23 @@ export GARAGE_RPC_HOST
 }
 
 export function renderBootstrapScript(plan: BootstrapPlan): string {
-    if (!Number.isInteger(plan.nodes) || plan.nodes < 1) throw new Error(`garage bootstrap: nodes must be at least 1, got ${plan.nodes}`);
-    if (!Number.isInteger(plan.capacityBytes) || plan.capacityBytes < 1) throw new Error(`garage bootstrap: capacity must be a positive number of bytes`);
+    if (!Number.isInteger(plan.nodes) || plan.nodes < 1)
+        throw new Error(`garage bootstrap: nodes must be at least 1, got ${plan.nodes}`);
+    if (!Number.isInteger(plan.capacityBytes) || plan.capacityBytes < 1)
+        throw new Error(`garage bootstrap: capacity must be a positive number of bytes`);
     const zone = assertWord("zone", plan.zone);
     const buckets = plan.buckets.map((b) => assertWord("bucket", b));
     const keyEnv = new Map(plan.keys.map((k) => [assertWord("key name", k.name), assertEnvPrefix(k.env)]));
 
     const lines: string[] = [];
     for (const k of plan.keys) {
-        if (!Number.isInteger(k.generation) || k.generation < 1) throw new Error(`garage bootstrap: generation of ${k.name} must be a positive integer`);
+        if (!Number.isInteger(k.generation) || k.generation < 1)
+            throw new Error(`garage bootstrap: generation of ${k.name} must be a positive integer`);
         const secret = assertMatch("secret reference", k.secret, SAFE_REF);
         const credential = assertMatch("credential", k.credential, SAFE_CREDENTIAL);
-        lines.push(`ensure_key ${k.name} "$${k.env}_ID" "$${k.env}_SECRET" "Secret ${secret}" ${credential} ${k.generation}`);
+        lines.push(
+            `ensure_key ${k.name} "$${k.env}_ID" "$${k.env}_SECRET" "Secret ${secret}" ${credential} ${k.generation}`,
+        );
     }
     const grantLines: string[] = [];
     for (const key of plan.keys) {
@@ -143,8 +158,13 @@ export function renderBootstrapScript(plan: BootstrapPlan): string {
             const deny = [g?.read ? "" : "read", g?.write ? "" : "write", "owner"].filter(Boolean);
             const flags = (perms: string[]) => perms.map((p) => `--${p}`).join(" ");
             const id = `"$${keyEnv.get(key.name)}_ID"`;
-            if (allow.length > 0) grantLines.push(`mutate "${key.name} may ${allow.join("+")} ${bucket}" bucket allow ${flags(allow)} ${bucket} --key ${id}`);
-            grantLines.push(`mutate "${key.name} may not ${deny.join("+")} ${bucket}" bucket deny ${flags(deny)} ${bucket} --key ${id}`);
+            if (allow.length > 0)
+                grantLines.push(
+                    `mutate "${key.name} may ${allow.join("+")} ${bucket}" bucket allow ${flags(allow)} ${bucket} --key ${id}`,
+                );
+            grantLines.push(
+                `mutate "${key.name} may not ${deny.join("+")} ${bucket}" bucket deny ${flags(deny)} ${bucket} --key ${id}`,
+            );
         }
     }
     for (const g of plan.grants) {

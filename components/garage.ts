@@ -9,8 +9,16 @@ import { Address, Endpoint, podEndpoint, serviceEndpoint, urlOf } from "./addres
 import { parseQuantity, Resources } from "./config";
 import { credentialName, garageKeyIdHex, generationKeepers } from "./credentials";
 import { BootstrapPlan, renderBootstrapScript, renderRetireScript } from "./garage-bootstrap";
-import { checksum, childOptions, envFromSecret, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, RUN_CHECKSUM } from "./k8s";
-import { credentialLabels, platformLabels } from "./labels";
+import {
+    checksum,
+    envFromSecret,
+    NamespacedComponent,
+    resourceRequirements,
+    restrictedContainerSecurity,
+    restrictedPodSecurity,
+    RUN_CHECKSUM,
+} from "./k8s";
+import { credentialLabels } from "./labels";
 import type { ComponentName } from "./config";
 
 /**
@@ -123,7 +131,7 @@ const HEADLESS = "garage-headless";
 const TOOLS_RESOURCES = { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "32Mi" } };
 const SCRIPT_RESOURCES = { requests: { cpu: "50m", memory: "32Mi" }, limits: { cpu: "500m", memory: "128Mi" } };
 
-export class Garage extends pulumi.ComponentResource {
+export class Garage extends NamespacedComponent<GarageArgs> {
     /** The S3 API's Service, `garage.<ns>.svc.<domain>:3900`. */
     public readonly s3Service: Endpoint;
     /** `http://garage.<ns>.svc.<domain>:3900` */
@@ -143,9 +151,6 @@ export class Garage extends pulumi.ComponentResource {
     /** The bootstrap Job: once it has completed, the store is usable and every consumer's key is in it. */
     public readonly bootstrap: k8s.batch.v1.Job;
 
-    private readonly args: GarageArgs;
-    private readonly opts?: pulumi.ComponentResourceOptions;
-    private readonly labels: Record<string, string>;
     private readonly selector: Record<string, string>;
     private readonly issued: IssuedKey[];
     private readonly daemon: k8s.core.v1.Secret;
@@ -156,10 +161,7 @@ export class Garage extends pulumi.ComponentResource {
     }
 
     constructor(name: string, args: GarageArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("lakehouse:storage:Garage", name, {}, opts);
-        this.args = args;
-        this.opts = opts;
-        this.labels = { ...platformLabels("garage", args.environment), "app.kubernetes.io/name": "garage" };
+        super("lakehouse:storage:Garage", name, args, opts, { component: "garage", app: "garage" });
         this.selector = { "app.kubernetes.io/name": "garage", "app.kubernetes.io/instance": name };
         this.s3Service = serviceEndpoint("garageS3", args.namespace, args.clusterDomain);
         this.s3Endpoint = urlOf(this.s3Service, "http");
@@ -170,7 +172,12 @@ export class Garage extends pulumi.ComponentResource {
         const config = this.configMap(name);
         const discovery = this.discoveryAccess(name);
         const services = this.services(name);
-        const statefulSet = this.statefulSet(name, { daemon, config, account: discovery.account, waitFor: [...discovery.bindings, services.headless] });
+        const statefulSet = this.statefulSet(name, {
+            daemon,
+            config,
+            account: discovery.account,
+            waitFor: [...discovery.bindings, services.headless],
+        });
         this.disruptionBudget(name);
         this.issued = this.issueKeys(name);
         const keys = this.keysSecret(name);
@@ -187,34 +194,49 @@ export class Garage extends pulumi.ComponentResource {
         });
     }
 
-    private child(extra?: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions {
-        return childOptions(this, this.opts, extra);
-    }
-
-    private meta(resourceName: string, namespace = this.args.namespace) {
-        return { name: resourceName, namespace, labels: this.labels };
-    }
-
     /**
      * The cluster's rpc secret and admin token, generated once and kept in state; a new generation
      * (credentialGenerations) replaces one. The checksum rolls the nodes when either changes.
      */
     private daemonSecret(name: string): { secret: k8s.core.v1.Secret; checksum: pulumi.Output<string> } {
         const g = this.args.daemonGenerations;
-        const rpcSecret = new random.RandomBytes(`${name}-rpc-secret`, { length: 32, keepers: generationKeepers(g.rpcSecret) }, { parent: this });
-        const adminToken = new random.RandomPassword(`${name}-admin-token`, { length: 48, special: false, keepers: generationKeepers(g.adminToken) }, { parent: this });
+        const rpcSecret = new random.RandomBytes(
+            `${name}-rpc-secret`,
+            { length: 32, keepers: generationKeepers(g.rpcSecret) },
+            { parent: this },
+        );
+        const adminToken = new random.RandomPassword(
+            `${name}-admin-token`,
+            { length: 48, special: false, keepers: generationKeepers(g.adminToken) },
+            { parent: this },
+        );
         const secret = new k8s.core.v1.Secret(
             `${name}-daemon`,
-            { metadata: this.meta(DAEMON_SECRET), type: "Opaque", stringData: { "rpc-secret": rpcSecret.hex, "admin-token": adminToken.result } },
+            {
+                metadata: this.meta(DAEMON_SECRET),
+                type: "Opaque",
+                stringData: { "rpc-secret": rpcSecret.hex, "admin-token": adminToken.result },
+            },
             this.child(),
         );
         // One-way: the checksum says that a value changed, never what it is.
-        return { secret, checksum: pulumi.unsecret(pulumi.all([rpcSecret.hex, adminToken.result]).apply(([r, a]) => checksum(r, a))) };
+        return {
+            secret,
+            checksum: pulumi.unsecret(pulumi.all([rpcSecret.hex, adminToken.result]).apply(([r, a]) => checksum(r, a))),
+        };
     }
 
     private configMap(name: string): { map: k8s.core.v1.ConfigMap; toml: string } {
-        const toml = renderGarageToml({ namespace: this.args.namespace, replicationFactor: this.args.replicationFactor, region: S3_REGION });
-        const map = new k8s.core.v1.ConfigMap(`${name}-config`, { metadata: this.meta("garage-config"), data: { "garage.toml": toml } }, this.child());
+        const toml = renderGarageToml({
+            namespace: this.args.namespace,
+            replicationFactor: this.args.replicationFactor,
+            region: S3_REGION,
+        });
+        const map = new k8s.core.v1.ConfigMap(
+            `${name}-config`,
+            { metadata: this.meta("garage-config"), data: { "garage.toml": toml } },
+            this.child(),
+        );
         return { map, toml };
     }
 
@@ -230,7 +252,13 @@ export class Garage extends pulumi.ComponentResource {
             `${name}-discovery`,
             {
                 metadata: this.meta("garage-discovery"),
-                rules: [{ apiGroups: ["deuxfleurs.fr"], resources: ["garagenodes"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] }],
+                rules: [
+                    {
+                        apiGroups: ["deuxfleurs.fr"],
+                        resources: ["garagenodes"],
+                        verbs: ["get", "list", "watch", "create", "update", "patch", "delete"],
+                    },
+                ],
             },
             this.child(),
         );
@@ -248,8 +276,17 @@ export class Garage extends pulumi.ComponentResource {
             {
                 metadata: { name: `garage-crd-${ns}`, labels: this.labels },
                 rules: [
-                    { apiGroups: ["apiextensions.k8s.io"], resources: ["customresourcedefinitions"], verbs: ["create"] },
-                    { apiGroups: ["apiextensions.k8s.io"], resources: ["customresourcedefinitions"], resourceNames: ["garagenodes.deuxfleurs.fr"], verbs: ["get", "patch"] },
+                    {
+                        apiGroups: ["apiextensions.k8s.io"],
+                        resources: ["customresourcedefinitions"],
+                        verbs: ["create"],
+                    },
+                    {
+                        apiGroups: ["apiextensions.k8s.io"],
+                        resources: ["customresourcedefinitions"],
+                        resourceNames: ["garagenodes.deuxfleurs.fr"],
+                        verbs: ["get", "patch"],
+                    },
                 ],
             },
             this.child(),
@@ -272,7 +309,11 @@ export class Garage extends pulumi.ComponentResource {
             `${name}-s3`,
             {
                 metadata: this.meta(this.s3Service.service),
-                spec: { type: "ClusterIP", selector: this.selector, ports: [{ name: "s3-api", port: S3_PORT, targetPort: "s3-api", protocol: "TCP" }] },
+                spec: {
+                    type: "ClusterIP",
+                    selector: this.selector,
+                    ports: [{ name: "s3-api", port: S3_PORT, targetPort: "s3-api", protocol: "TCP" }],
+                },
             },
             this.child(),
         );
@@ -298,13 +339,22 @@ export class Garage extends pulumi.ComponentResource {
 
     private statefulSet(
         name: string,
-        deps: { daemon: { secret: k8s.core.v1.Secret; checksum: pulumi.Output<string> }; config: { map: k8s.core.v1.ConfigMap; toml: string }; account: k8s.core.v1.ServiceAccount; waitFor: pulumi.Resource[] },
+        deps: {
+            daemon: { secret: k8s.core.v1.Secret; checksum: pulumi.Output<string> };
+            config: { map: k8s.core.v1.ConfigMap; toml: string };
+            account: k8s.core.v1.ServiceAccount;
+            waitFor: pulumi.Resource[];
+        },
     ): k8s.apps.v1.StatefulSet {
         const args = this.args;
         const daemonName = deps.daemon.secret.metadata.name;
         const volumeClaim = (volume: string, size: string) => ({
             metadata: { name: volume, labels: this.labels },
-            spec: { accessModes: ["ReadWriteOnce"], storageClassName: args.storageClass, resources: { requests: { storage: size } } },
+            spec: {
+                accessModes: ["ReadWriteOnce"],
+                storageClassName: args.storageClass,
+                resources: { requests: { storage: size } },
+            },
         });
         const container: k8s.types.input.core.v1.Container = {
             name: "garage",
@@ -323,7 +373,12 @@ export class Garage extends pulumi.ComponentResource {
             // Ready once the S3 API listens; `/health` would stay red until the bootstrap has
             // applied a layout, and the bootstrap waits for the nodes.
             readinessProbe: { tcpSocket: { port: "s3-api" }, initialDelaySeconds: 5, periodSeconds: 10 },
-            livenessProbe: { httpGet: { path: "/metrics", port: "admin" }, initialDelaySeconds: 30, periodSeconds: 20, failureThreshold: 6 },
+            livenessProbe: {
+                httpGet: { path: "/metrics", port: "admin" },
+                initialDelaySeconds: 30,
+                periodSeconds: 20,
+                failureThreshold: 6,
+            },
             resources: resourceRequirements(args.resources),
             securityContext: restrictedContainerSecurity(),
             volumeMounts: [
@@ -347,13 +402,21 @@ export class Garage extends pulumi.ComponentResource {
                             labels: { ...this.labels, ...this.selector },
                             // A new garage.toml, or a rotated rpc secret or admin token, restarts the nodes
                             // one by one: Garage reads all three only when it starts.
-                            annotations: { "lakehouse-platform/config-checksum": checksum(deps.config.toml), "lakehouse-platform/secrets-checksum": deps.daemon.checksum },
+                            annotations: {
+                                "lakehouse-platform/config-checksum": checksum(deps.config.toml),
+                                "lakehouse-platform/secrets-checksum": deps.daemon.checksum,
+                            },
                         },
                         spec: {
                             serviceAccountName: deps.account.metadata.name,
                             securityContext: restrictedPodSecurity(UID),
                             topologySpreadConstraints: [
-                                { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: this.selector } },
+                                {
+                                    maxSkew: 1,
+                                    topologyKey: "kubernetes.io/hostname",
+                                    whenUnsatisfiable: "ScheduleAnyway",
+                                    labelSelector: { matchLabels: this.selector },
+                                },
                             ],
                             containers: [container],
                             volumes: [{ name: "config", configMap: { name: deps.config.map.metadata.name } }],
@@ -370,7 +433,11 @@ export class Garage extends pulumi.ComponentResource {
 
     private disruptionBudget(name: string): void {
         if (this.args.replicas <= 1) return;
-        new k8s.policy.v1.PodDisruptionBudget(`${name}`, { metadata: this.meta("garage"), spec: { maxUnavailable: 1, selector: { matchLabels: this.selector } } }, this.child());
+        new k8s.policy.v1.PodDisruptionBudget(
+            `${name}`,
+            { metadata: this.meta("garage"), spec: { maxUnavailable: 1, selector: { matchLabels: this.selector } } },
+            this.child(),
+        );
     }
 
     /**
@@ -382,10 +449,20 @@ export class Garage extends pulumi.ComponentResource {
     private issueKeys(name: string): IssuedKey[] {
         return this.args.consumers.map((consumer) => {
             const first = new random.RandomId(`${name}-${consumer.name}-key-id`, { byteLength: 12 }, { parent: this });
-            const secret = new random.RandomBytes(`${name}-${consumer.name}-key-secret`, { length: 32, keepers: generationKeepers(consumer.generation) }, { parent: this });
-            const idOf = (generation: number) => first.hex.apply((hex) => accessKeyIdFromHex(garageKeyIdHex(hex, generation)));
+            const secret = new random.RandomBytes(
+                `${name}-${consumer.name}-key-secret`,
+                { length: 32, keepers: generationKeepers(consumer.generation) },
+                { parent: this },
+            );
+            const idOf = (generation: number) =>
+                first.hex.apply((hex) => accessKeyIdFromHex(garageKeyIdHex(hex, generation)));
             const earlier = Array.from({ length: consumer.generation - 1 }, (_, i) => idOf(i + 1));
-            return { consumer, accessKeyId: idOf(consumer.generation), secretAccessKey: secret.hex, earlierIds: pulumi.all(earlier) };
+            return {
+                consumer,
+                accessKeyId: idOf(consumer.generation),
+                secretAccessKey: secret.hex,
+                earlierIds: pulumi.all(earlier),
+            };
         });
     }
 
@@ -397,7 +474,11 @@ export class Garage extends pulumi.ComponentResource {
             data[`${prefix}_ID`] = k.accessKeyId;
             data[`${prefix}_SECRET`] = k.secretAccessKey;
         }
-        return new k8s.core.v1.Secret(`${name}-consumer-keys`, { metadata: this.meta(KEYS_SECRET), type: "Opaque", stringData: data }, this.child());
+        return new k8s.core.v1.Secret(
+            `${name}-consumer-keys`,
+            { metadata: this.meta(KEYS_SECRET), type: "Opaque", stringData: data },
+            this.child(),
+        );
     }
 
     private secretNameOf(consumer: GarageConsumer): string {
@@ -407,11 +488,27 @@ export class Garage extends pulumi.ComponentResource {
     /** A Job that runs a script of the `garage-bootstrap` ConfigMap in the Garage image, with busybox's shell. */
     private scriptJob(
         name: string,
-        spec: { objectName: string; container: string; script: { map: k8s.core.v1.ConfigMap; file: string }; daemon: k8s.core.v1.Secret; env: k8s.types.input.core.v1.EnvVar[]; runChecksum: pulumi.Input<string>; dependsOn: pulumi.Resource[] },
+        spec: {
+            objectName: string;
+            container: string;
+            script: { map: k8s.core.v1.ConfigMap; file: string };
+            daemon: k8s.core.v1.Secret;
+            env: k8s.types.input.core.v1.EnvVar[];
+            runChecksum: pulumi.Input<string>;
+            dependsOn: pulumi.Resource[];
+        },
         opts: pulumi.CustomResourceOptions = this.child(),
     ): k8s.batch.v1.Job {
-        const firstNode = podEndpoint("garage-0", { service: HEADLESS, namespace: this.args.namespace, port: ADMIN_PORT }, this.args.clusterDomain);
-        const firstNodeRpc = podEndpoint("garage-0", { service: HEADLESS, namespace: this.args.namespace, port: RPC_PORT }, this.args.clusterDomain);
+        const firstNode = podEndpoint(
+            "garage-0",
+            { service: HEADLESS, namespace: this.args.namespace, port: ADMIN_PORT },
+            this.args.clusterDomain,
+        );
+        const firstNodeRpc = podEndpoint(
+            "garage-0",
+            { service: HEADLESS, namespace: this.args.namespace, port: RPC_PORT },
+            this.args.clusterDomain,
+        );
         return new k8s.batch.v1.Job(
             name,
             {
@@ -420,7 +517,10 @@ export class Garage extends pulumi.ComponentResource {
                     backoffLimit: 4,
                     activeDeadlineSeconds: 1200,
                     template: {
-                        metadata: { labels: { ...this.labels, "app.kubernetes.io/name": spec.objectName }, annotations: { [RUN_CHECKSUM]: spec.runChecksum } },
+                        metadata: {
+                            labels: { ...this.labels, "app.kubernetes.io/name": spec.objectName },
+                            annotations: { [RUN_CHECKSUM]: spec.runChecksum },
+                        },
                         spec: {
                             restartPolicy: "Never",
                             securityContext: restrictedPodSecurity(UID),
@@ -439,7 +539,12 @@ export class Garage extends pulumi.ComponentResource {
                                 {
                                     name: spec.container,
                                     image: this.args.image,
-                                    command: ["/tools/busybox", "sh", "-c", `/tools/busybox --install -s /tools && exec /tools/busybox sh /scripts/${spec.script.file}`],
+                                    command: [
+                                        "/tools/busybox",
+                                        "sh",
+                                        "-c",
+                                        `/tools/busybox --install -s /tools && exec /tools/busybox sh /scripts/${spec.script.file}`,
+                                    ],
                                     env: [
                                         { name: "PATH", value: "/tools:/" },
                                         { name: "GARAGE_ADMIN_URL", value: urlOf(firstNode, "http") },
@@ -469,25 +574,54 @@ export class Garage extends pulumi.ComponentResource {
     }
 
     /** Layout, buckets, each consumer's key (checked against its Secret) and exactly its grants. */
-    private bootstrapJob(name: string, daemon: { secret: k8s.core.v1.Secret; checksum: pulumi.Output<string> }, dependsOn: pulumi.Resource[]): k8s.batch.v1.Job {
+    private bootstrapJob(
+        name: string,
+        daemon: { secret: k8s.core.v1.Secret; checksum: pulumi.Output<string> },
+        dependsOn: pulumi.Resource[],
+    ): k8s.batch.v1.Job {
         const args = this.args;
         const plan: BootstrapPlan = {
             nodes: args.replicas,
             zone: args.environment,
             capacityBytes: Math.floor(parseQuantity(args.dataSize) ?? 0),
             buckets: args.buckets,
-            keys: args.consumers.map((c) => ({ name: c.name, env: envPrefix(c.name), secret: `${c.namespace}/${this.secretNameOf(c)}`, credential: credentialName.garageKey(c.name), generation: c.generation })),
-            grants: args.consumers.flatMap((c) => c.readWrite.map((bucket) => ({ bucket, key: c.name, read: true, write: true }))),
+            keys: args.consumers.map((c) => ({
+                name: c.name,
+                env: envPrefix(c.name),
+                secret: `${c.namespace}/${this.secretNameOf(c)}`,
+                credential: credentialName.garageKey(c.name),
+                generation: c.generation,
+            })),
+            grants: args.consumers.flatMap((c) =>
+                c.readWrite.map((bucket) => ({ bucket, key: c.name, read: true, write: true })),
+            ),
         };
         const script = renderBootstrapScript(plan);
-        const map = new k8s.core.v1.ConfigMap(`${name}-bootstrap`, { metadata: this.meta("garage-bootstrap"), data: { "bootstrap.sh": script } }, this.child());
+        const map = new k8s.core.v1.ConfigMap(
+            `${name}-bootstrap`,
+            { metadata: this.meta("garage-bootstrap"), data: { "bootstrap.sh": script } },
+            this.child(),
+        );
         const env = args.consumers.flatMap((c) => {
             const prefix = envPrefix(c.name);
-            return [envFromSecret(`${prefix}_ID`, KEYS_SECRET, `${prefix}_ID`), envFromSecret(`${prefix}_SECRET`, KEYS_SECRET, `${prefix}_SECRET`)];
+            return [
+                envFromSecret(`${prefix}_ID`, KEYS_SECRET, `${prefix}_ID`),
+                envFromSecret(`${prefix}_SECRET`, KEYS_SECRET, `${prefix}_SECRET`),
+            ];
         });
         // A new script, node count, key, or daemon secret changes the pod template: the Job is replaced and runs again.
-        const runChecksum = pulumi.all([daemon.checksum, ...this.issued.map((k) => k.accessKeyId)]).apply((parts) => checksum(script, ...parts));
-        return this.scriptJob(`${name}-bootstrap`, { objectName: "garage-bootstrap", container: "bootstrap", script: { map, file: "bootstrap.sh" }, daemon: daemon.secret, env, runChecksum, dependsOn: [...dependsOn, daemon.secret] });
+        const runChecksum = pulumi
+            .all([daemon.checksum, ...this.issued.map((k) => k.accessKeyId)])
+            .apply((parts) => checksum(script, ...parts));
+        return this.scriptJob(`${name}-bootstrap`, {
+            objectName: "garage-bootstrap",
+            container: "bootstrap",
+            script: { map, file: "bootstrap.sh" },
+            daemon: daemon.secret,
+            env,
+            runChecksum,
+            dependsOn: [...dependsOn, daemon.secret],
+        });
     }
 
     /**
@@ -511,9 +645,19 @@ export class Garage extends pulumi.ComponentResource {
                 },
                 this.child({ dependsOn: [this.bootstrap] }),
             );
-            this.credentialSecrets[consumer.name] = { namespace: consumer.namespace, name: secretName, buckets: [...consumer.readWrite], generation: consumer.generation };
-            this.credentials[consumer.name] = pulumi.secret(pulumi.all([k.accessKeyId, k.secretAccessKey]).apply(([accessKeyId, secretAccessKey]) => ({ accessKeyId, secretAccessKey })));
-            this.credentialRevisions[consumer.name] = `${credentialName.garageKey(consumer.name)}=${consumer.generation}`;
+            this.credentialSecrets[consumer.name] = {
+                namespace: consumer.namespace,
+                name: secretName,
+                buckets: [...consumer.readWrite],
+                generation: consumer.generation,
+            };
+            this.credentials[consumer.name] = pulumi.secret(
+                pulumi
+                    .all([k.accessKeyId, k.secretAccessKey])
+                    .apply(([accessKeyId, secretAccessKey]) => ({ accessKeyId, secretAccessKey })),
+            );
+            this.credentialRevisions[consumer.name] =
+                `${credentialName.garageKey(consumer.name)}=${consumer.generation}`;
         }
     }
 
@@ -539,20 +683,32 @@ export class Garage extends pulumi.ComponentResource {
         });
         if (retired.length === 0) return undefined;
         const script = renderRetireScript(retired);
-        const map = new k8s.core.v1.ConfigMap(`${name}-retire-keys`, { metadata: this.meta("garage-retire-keys"), data: { "retire.sh": script } }, opts);
-        const ids = new k8s.core.v1.Secret(
-            `${name}-retired-keys`,
-            { metadata: this.meta("garage-retired-keys"), type: "Opaque", stringData: Object.fromEntries(retired.map((k) => [k.env, k.id])) },
+        const map = new k8s.core.v1.ConfigMap(
+            `${name}-retire-keys`,
+            { metadata: this.meta("garage-retire-keys"), data: { "retire.sh": script } },
             opts,
         );
-        return this.scriptJob(`${name}-retire-keys`, {
-            objectName: "garage-retire-keys",
-            container: "retire",
-            script: { map, file: "retire.sh" },
-            daemon: this.daemon,
-            env: retired.map((k) => envFromSecret(k.env, ids.metadata.name, k.env)),
-            runChecksum: pulumi.all(retired.map((k) => k.id)).apply((list) => checksum(script, ...list)),
-            dependsOn: [this.bootstrap, ids, ...consumers],
-        }, opts);
+        const ids = new k8s.core.v1.Secret(
+            `${name}-retired-keys`,
+            {
+                metadata: this.meta("garage-retired-keys"),
+                type: "Opaque",
+                stringData: Object.fromEntries(retired.map((k) => [k.env, k.id])),
+            },
+            opts,
+        );
+        return this.scriptJob(
+            `${name}-retire-keys`,
+            {
+                objectName: "garage-retire-keys",
+                container: "retire",
+                script: { map, file: "retire.sh" },
+                daemon: this.daemon,
+                env: retired.map((k) => envFromSecret(k.env, ids.metadata.name, k.env)),
+                runChecksum: pulumi.all(retired.map((k) => k.id)).apply((list) => checksum(script, ...list)),
+                dependsOn: [this.bootstrap, ids, ...consumers],
+            },
+            opts,
+        );
     }
 }

@@ -25,7 +25,12 @@ export function copySecret(
     return new k8s.core.v1.Secret(
         name,
         {
-            metadata: { name: to.name, namespace: to.namespace, labels, annotations: { "lakehouse-platform/copied-from": `${from.namespace}/${from.name}` } },
+            metadata: {
+                name: to.name,
+                namespace: to.namespace,
+                labels,
+                annotations: { "lakehouse-platform/copied-from": `${from.namespace}/${from.name}` },
+            },
             type: "Opaque",
             data: pulumi.secret(source.data),
         },

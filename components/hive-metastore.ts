@@ -9,8 +9,16 @@ import { XMLBuilder } from "fast-xml-parser";
 import { Address, Endpoint, serviceEndpoint, urlOf, wire, WiringEdge } from "./addresses";
 import { parseQuantity, Resources } from "./config";
 import { DatabaseCredentials } from "./postgres";
-import { checksum, childOptions, CREDENTIALS_REVISION, envFromSecret, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, RUN_CHECKSUM } from "./k8s";
-import { platformLabels } from "./labels";
+import {
+    checksum,
+    CREDENTIALS_REVISION,
+    envFromSecret,
+    NamespacedComponent,
+    resourceRequirements,
+    restrictedContainerSecurity,
+    restrictedPodSecurity,
+    RUN_CHECKSUM,
+} from "./k8s";
 
 /** uid and gid of the `hive` user in the apache/hive image. */
 const HIVE_UID = 1000;
@@ -117,7 +125,7 @@ interface MetastoreFiles {
 
 const JAR_NAME = "postgresql-jdbc.jar";
 
-export class HiveMetastore extends pulumi.ComponentResource {
+export class HiveMetastore extends NamespacedComponent<HiveMetastoreArgs> {
     /** `hive-metastore.<ns>.svc.<domain>:9083` */
     public readonly metastoreService: Endpoint;
     /** `thrift://hive-metastore.<ns>.svc.<domain>:9083` */
@@ -130,46 +138,58 @@ export class HiveMetastore extends pulumi.ComponentResource {
     /** The connections the metastore makes to other components. */
     public readonly wiring: WiringEdge[];
 
-    private readonly args: HiveMetastoreArgs;
-    private readonly opts?: pulumi.ComponentResourceOptions;
-    private readonly labels: Record<string, string>;
     private readonly selector: Record<string, string>;
 
     constructor(name: string, args: HiveMetastoreArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("lakehouse:database:HiveMetastore", name, {}, opts);
-        this.args = args;
-        this.opts = opts;
-        this.labels = { ...platformLabels("database", args.environment), "app.kubernetes.io/name": "hive-metastore" };
+        super("lakehouse:database:HiveMetastore", name, args, opts, { component: "database", app: "hive-metastore" });
         this.selector = { "app.kubernetes.io/name": "hive-metastore", "app.kubernetes.io/instance": name };
         this.metastoreService = serviceEndpoint("hiveMetastore", args.namespace, args.clusterDomain);
         this.metastoreUri = urlOf(this.metastoreService, "thrift");
         this.warehouse = warehouseLocation(args.bucket);
         this.wiring = [
-            wire("database", "garageS3", args.s3.service, args.s3.url, { type: "kubernetes:core/v1:ConfigMap", name: `${name}-conf`, path: 'data["core-site.xml"] › fs.s3a.endpoint' }),
+            wire("database", "garageS3", args.s3.service, args.s3.url, {
+                type: "kubernetes:core/v1:ConfigMap",
+                name: `${name}-conf`,
+                path: 'data["core-site.xml"] › fs.s3a.endpoint',
+            }),
         ];
 
         const files = this.files(name);
         const service = this.service(name);
         this.schemaJob = this.schemaInitJob(name, files);
-        this.deployment = this.metastoreDeployment(name, files, [service, this.schemaJob, ...(args.serverDependsOn ?? [])]);
+        this.deployment = this.metastoreDeployment(name, files, [
+            service,
+            this.schemaJob,
+            ...(args.serverDependsOn ?? []),
+        ]);
 
-        this.registerOutputs({ metastoreService: this.metastoreService, metastoreUri: this.metastoreUri, warehouse: this.warehouse, wiring: this.wiring });
-    }
-
-    private child(extra?: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions {
-        return childOptions(this, this.opts, extra);
-    }
-
-    private meta(resourceName: string) {
-        return { name: resourceName, namespace: this.args.namespace, labels: this.labels };
+        this.registerOutputs({
+            metastoreService: this.metastoreService,
+            metastoreUri: this.metastoreUri,
+            warehouse: this.warehouse,
+            wiring: this.wiring,
+        });
     }
 
     /** The two configuration files, and the JDBC driver the image lacks, downloaded by an init container. */
     private files(name: string): MetastoreFiles {
         const args = this.args;
         const coreSite = renderHadoopXml(coreSiteProperties({ s3Endpoint: args.s3.url, s3Region: args.s3Region }));
-        const hiveSite = renderHadoopXml(hiveSiteProperties({ jdbcUrl: args.database.jdbcUrl, user: args.database.credentials.role, bucket: args.bucket }));
-        const conf = new k8s.core.v1.ConfigMap(`${name}-conf`, { metadata: this.meta("hive-metastore-conf"), data: { "core-site.xml": coreSite, "hive-site.xml": hiveSite } }, this.child());
+        const hiveSite = renderHadoopXml(
+            hiveSiteProperties({
+                jdbcUrl: args.database.jdbcUrl,
+                user: args.database.credentials.role,
+                bucket: args.bucket,
+            }),
+        );
+        const conf = new k8s.core.v1.ConfigMap(
+            `${name}-conf`,
+            {
+                metadata: this.meta("hive-metastore-conf"),
+                data: { "core-site.xml": coreSite, "hive-site.xml": hiveSite },
+            },
+            this.child(),
+        );
         // Mounted file by file: the entrypoint links regular files only, and a ConfigMap volume presents symbolic links.
         const mounts: k8s.types.input.core.v1.VolumeMount[] = [
             { name: "conf", mountPath: `${CONF_DIR}/core-site.xml`, subPath: "core-site.xml", readOnly: true },
@@ -182,7 +202,10 @@ export class HiveMetastore extends pulumi.ComponentResource {
             conf,
             initContainers: [this.driverDownload(name)],
             volumes: [...volumes, { name: "jdbc", emptyDir: { sizeLimit: "16Mi" } }],
-            mounts: [...mounts, { name: "jdbc", mountPath: `/opt/hive/lib/${JAR_NAME}`, subPath: JAR_NAME, readOnly: true }],
+            mounts: [
+                ...mounts,
+                { name: "jdbc", mountPath: `/opt/hive/lib/${JAR_NAME}`, subPath: JAR_NAME, readOnly: true },
+            ],
             checksum: sum,
         };
     }
@@ -195,13 +218,25 @@ export class HiveMetastore extends pulumi.ComponentResource {
             : `echo "$(curl -fsSL "$DRIVER_URL.sha1" | cut -c1-40)  /jdbc/${JAR_NAME}" | sha1sum -c -`;
         // A secret URL travels in a Secret of its own, never in the pod spec.
         const urlSecret = args.jdbcDriverUrlSecret
-            ? new k8s.core.v1.Secret(`${name}-jdbc-driver-url`, { metadata: this.meta("hive-metastore-jdbc-driver-url"), type: "Opaque", stringData: { url: pulumi.secret(args.jdbcDriverUrl) } }, this.child())
+            ? new k8s.core.v1.Secret(
+                  `${name}-jdbc-driver-url`,
+                  {
+                      metadata: this.meta("hive-metastore-jdbc-driver-url"),
+                      type: "Opaque",
+                      stringData: { url: pulumi.secret(args.jdbcDriverUrl) },
+                  },
+                  this.child(),
+              )
             : undefined;
         return {
             name: "jdbc-driver",
             image: args.curlImage,
             command: ["sh", "-ec", `curl -fsSL --retry 5 -o /jdbc/${JAR_NAME} "$DRIVER_URL"; ${verify}`],
-            env: [urlSecret ? envFromSecret("DRIVER_URL", urlSecret.metadata.name, "url") : { name: "DRIVER_URL", value: args.jdbcDriverUrl }],
+            env: [
+                urlSecret
+                    ? envFromSecret("DRIVER_URL", urlSecret.metadata.name, "url")
+                    : { name: "DRIVER_URL", value: args.jdbcDriverUrl },
+            ],
             resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
             securityContext: restrictedContainerSecurity(),
             volumeMounts: [{ name: "jdbc", mountPath: "/jdbc" }],
@@ -211,7 +246,14 @@ export class HiveMetastore extends pulumi.ComponentResource {
     private service(name: string): k8s.core.v1.Service {
         return new k8s.core.v1.Service(
             `${name}`,
-            { metadata: this.meta(this.metastoreService.service), spec: { type: "ClusterIP", selector: this.selector, ports: [{ name: "thrift", port: THRIFT_PORT, targetPort: "thrift", protocol: "TCP" }] } },
+            {
+                metadata: this.meta(this.metastoreService.service),
+                spec: {
+                    type: "ClusterIP",
+                    selector: this.selector,
+                    ports: [{ name: "thrift", port: THRIFT_PORT, targetPort: "thrift", protocol: "TCP" }],
+                },
+            },
             this.child(),
         );
     }
@@ -272,10 +314,16 @@ export class HiveMetastore extends pulumi.ComponentResource {
         );
     }
 
-    private metastoreDeployment(name: string, files: MetastoreFiles, waitFor: pulumi.Resource[]): k8s.apps.v1.Deployment {
+    private metastoreDeployment(
+        name: string,
+        files: MetastoreFiles,
+        waitFor: pulumi.Resource[],
+    ): k8s.apps.v1.Deployment {
         const args = this.args;
         const thrift = { tcpSocket: { port: "thrift" } };
-        const annotations: Record<string, pulumi.Input<string>> = { "lakehouse-platform/config-checksum": files.checksum };
+        const annotations: Record<string, pulumi.Input<string>> = {
+            "lakehouse-platform/config-checksum": files.checksum,
+        };
         if (args.credentialsRevision !== undefined) annotations[CREDENTIALS_REVISION] = args.credentialsRevision;
         const container: k8s.types.input.core.v1.Container = {
             name: "metastore",
@@ -307,7 +355,12 @@ export class HiveMetastore extends pulumi.ComponentResource {
                     selector: { matchLabels: this.selector },
                     template: {
                         metadata: { labels: { ...this.labels, ...this.selector }, annotations },
-                        spec: { securityContext: restrictedPodSecurity(HIVE_UID), initContainers: files.initContainers, containers: [container], volumes: files.volumes },
+                        spec: {
+                            securityContext: restrictedPodSecurity(HIVE_UID),
+                            initContainers: files.initContainers,
+                            containers: [container],
+                            volumes: files.volumes,
+                        },
                     },
                 },
             },

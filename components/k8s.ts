@@ -2,7 +2,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
-import type { Resources } from "./config";
+import type { ComponentName, Resources } from "./config";
+import { platformLabels } from "./labels";
 
 import Input = k8s.types.input.core.v1;
 
@@ -66,3 +67,40 @@ export function childOptions(
  * this annotation and the workload rolls onto it.
  */
 export const CREDENTIALS_REVISION = "lakehouse-platform/credentials-revision";
+
+/**
+ * A component whose children live in its namespace, carry its labels and are parented to it,
+ * through one options helper (`child`) and one metadata helper (`meta`).
+ */
+export abstract class NamespacedComponent<A extends { namespace: string; environment: string }>
+    extends pulumi.ComponentResource
+{
+    protected readonly args: A;
+    protected readonly opts?: pulumi.ComponentResourceOptions;
+    /** The component's labels, with `app.kubernetes.io/name` for its workload. */
+    protected readonly labels: Record<string, string>;
+
+    protected constructor(
+        type: string,
+        name: string,
+        args: A,
+        opts: pulumi.ComponentResourceOptions | undefined,
+        identity: { component: ComponentName; app: string },
+    ) {
+        super(type, name, {}, opts);
+        this.args = args;
+        this.opts = opts;
+        this.labels = {
+            ...platformLabels(identity.component, args.environment),
+            "app.kubernetes.io/name": identity.app,
+        };
+    }
+
+    protected child(extra?: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions {
+        return childOptions(this, this.opts, extra);
+    }
+
+    protected meta(resourceName: string, namespace: string = this.args.namespace) {
+        return { name: resourceName, namespace, labels: this.labels };
+    }
+}

@@ -20,14 +20,23 @@ export const ISSUED_BY_LABEL = "lakehouse-platform/issued-by";
  * Labels of an object one component delivers into another's namespace (a credentials Secret): it
  * belongs to the namespace's component, and says which component issued it.
  */
-export function deliveredLabels(consumer: ComponentName, issuer: ComponentName, environment: string): Record<string, string> {
+export function deliveredLabels(
+    consumer: ComponentName,
+    issuer: ComponentName,
+    environment: string,
+): Record<string, string> {
     return { ...platformLabels(consumer, environment), [ISSUED_BY_LABEL]: issuer };
 }
 
 export const ISSUED_FOR_LABEL = "lakehouse-platform/issued-for";
 
 /** Labels of a consumer's credentials Secret: delivered into its namespace, or a handoff in the issuer's. */
-export function credentialLabels(issuer: ComponentName, consumer: ComponentName, environment: string, handoff = false): Record<string, string> {
+export function credentialLabels(
+    issuer: ComponentName,
+    consumer: ComponentName,
+    environment: string,
+    handoff = false,
+): Record<string, string> {
     return handoff ? handoffLabels(issuer, consumer, environment) : deliveredLabels(consumer, issuer, environment);
 }
 
@@ -35,6 +44,10 @@ export function credentialLabels(issuer: ComponentName, consumer: ComponentName,
  * Labels of credentials a component issues for a component another stack deploys (split stacks):
  * the Secret stays in the issuer's namespace, and that stack copies it into its own.
  */
-export function handoffLabels(issuer: ComponentName, consumer: ComponentName, environment: string): Record<string, string> {
+export function handoffLabels(
+    issuer: ComponentName,
+    consumer: ComponentName,
+    environment: string,
+): Record<string, string> {
     return { ...platformLabels(issuer, environment), [ISSUED_FOR_LABEL]: consumer };
 }

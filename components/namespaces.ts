@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentName } from "./config";
+import { childOptions } from "./k8s";
 import { platformLabels } from "./labels";
 
 export type PodSecurityLevel = "privileged" | "baseline" | "restricted";
@@ -50,10 +51,11 @@ export class Namespaces extends pulumi.ComponentResource {
     constructor(name: string, args: NamespacesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("lakehouse:platform:Namespaces", name, {}, opts);
         for (const [component, namespace] of Object.entries(args.namespaces) as [ComponentName, string][]) {
+            // Named after this component (`namespaces-garage`); the alias keeps stacks deployed under the old name.
             const ns = new k8s.core.v1.Namespace(
-                component,
+                `${name}-${component}`,
                 { metadata: { name: namespace, labels: namespaceLabels(component, args.environment) } },
-                { parent: this, ...args.keepData?.[component] },
+                childOptions(this, opts, { ...args.keepData?.[component], aliases: [{ name: component }] }),
             );
             this.namespaces[component] = ns;
             this.names[component] = ns.metadata.name;

@@ -10,6 +10,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PLATFORM_SERVICES, PlatformService, WiringEdge } from "./addresses";
 import { ComponentName } from "./config";
+import { childOptions } from "./k8s";
 import { platformLabels } from "./labels";
 
 import Input = k8s.types.input.networking.v1;
@@ -44,7 +45,9 @@ export function outsideEgress(component: ComponentName, opts: { jdbcDriverDownlo
         case "garage":
             return KUBERNETES_API; // node discovery through its CRD
         case "database":
-            return opts.jdbcDriverDownload ? [{ port: 443, protocol: "TCP", why: "JDBC driver download (hiveMetastoreJdbcDriverUrl)" }] : [];
+            return opts.jdbcDriverDownload
+                ? [{ port: 443, protocol: "TCP", why: "JDBC driver download (hiveMetastoreJdbcDriverUrl)" }]
+                : [];
         case "trino":
             return [];
         case "airbyte":
@@ -76,7 +79,9 @@ function tcp(ports: number[]): Input.NetworkPolicyPort[] {
 }
 
 /** Edges grouped by the pair of components they join: one rule per pair admits all its ports. */
-export function edgesByPair(wiring: WiringEdge[]): Map<string, { from: ComponentName; to: ComponentName; ports: number[] }> {
+export function edgesByPair(
+    wiring: WiringEdge[],
+): Map<string, { from: ComponentName; to: ComponentName; ports: number[] }> {
     const pairs = new Map<string, { from: ComponentName; to: ComponentName; ports: number[] }>();
     for (const e of wiring) {
         const key = `${e.from}→${e.to}`;
@@ -97,16 +102,31 @@ export class NetworkPolicies extends pulumi.ComponentResource {
 
     constructor(name: string, args: NetworkPoliciesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("lakehouse:platform:NetworkPolicies", name, {}, opts);
-        const add = (resourceName: string, component: ComponentName, policyName: string, spec: Input.NetworkPolicySpec, extraLabels: Record<string, string> = {}) => {
+        const add = (
+            resourceName: string,
+            component: ComponentName,
+            policyName: string,
+            spec: Input.NetworkPolicySpec,
+            extraLabels: Record<string, string> = {},
+        ) => {
             this.policies.push(
+                // Named after this component (`network-policies-trino-from-dagster`), aliased to the name stacks were deployed with.
                 new k8s.networking.v1.NetworkPolicy(
-                    resourceName,
-                    { metadata: { name: policyName, namespace: args.namespaces[component], labels: { ...platformLabels(component, args.environment), ...extraLabels } }, spec },
-                    { parent: this },
+                    `${name}-${resourceName}`,
+                    {
+                        metadata: {
+                            name: policyName,
+                            namespace: args.namespaces[component],
+                            labels: { ...platformLabels(component, args.environment), ...extraLabels },
+                        },
+                        spec,
+                    },
+                    childOptions(this, opts, { aliases: [{ name: resourceName }] }),
                 ),
             );
         };
-        const restricted = (c: ComponentName) => args.components.includes(c) && args.egress[c] !== undefined && args.egress[c] !== "unrestricted";
+        const restricted = (c: ComponentName) =>
+            args.components.includes(c) && args.egress[c] !== undefined && args.egress[c] !== "unrestricted";
 
         for (const component of args.components) {
             const egress = args.egress[component] ?? "unrestricted";
@@ -129,21 +149,43 @@ export class NetworkPolicies extends pulumi.ComponentResource {
         }
 
         for (const { from, to, ports } of edgesByPair(args.wiring).values()) {
-            add(`${to}-from-${from}`, to, `lakehouse-from-${from}`, { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [inNamespace(args.namespaces[from])], ports: tcp(ports) }] }, { [ADMITS_LABEL]: from });
+            add(
+                `${to}-from-${from}`,
+                to,
+                `lakehouse-from-${from}`,
+                {
+                    podSelector: {},
+                    policyTypes: ["Ingress"],
+                    ingress: [{ from: [inNamespace(args.namespaces[from])], ports: tcp(ports) }],
+                },
+                { [ADMITS_LABEL]: from },
+            );
             if (restricted(from)) {
-                add(`${from}-to-${to}`, from, `lakehouse-to-${to}`, { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [inNamespace(args.namespaces[to])], ports: tcp(ports) }] });
+                add(`${from}-to-${to}`, from, `lakehouse-to-${to}`, {
+                    podSelector: {},
+                    policyTypes: ["Egress"],
+                    egress: [{ to: [inNamespace(args.namespaces[to])], ports: tcp(ports) }],
+                });
             }
         }
 
         if (args.clientNamespaces.length > 0) {
             for (const component of args.components) {
-                const ports = (Object.values(PLATFORM_SERVICES) as PlatformService[]).filter((s) => s.component === component && s.userFacing).map((s) => s.port);
+                const ports = (Object.values(PLATFORM_SERVICES) as PlatformService[])
+                    .filter((s) => s.component === component && s.userFacing)
+                    .map((s) => s.port);
                 if (ports.length === 0) continue;
-                add(`${component}-from-clients`, component, "lakehouse-from-clients", {
-                    podSelector: {},
-                    policyTypes: ["Ingress"],
-                    ingress: [{ from: args.clientNamespaces.map(inNamespace), ports: tcp(ports) }],
-                }, { [ADMITS_LABEL]: "clients" });
+                add(
+                    `${component}-from-clients`,
+                    component,
+                    "lakehouse-from-clients",
+                    {
+                        podSelector: {},
+                        policyTypes: ["Ingress"],
+                        ingress: [{ from: args.clientNamespaces.map(inNamespace), ports: tcp(ports) }],
+                    },
+                    { [ADMITS_LABEL]: "clients" },
+                );
             }
         }
         this.registerOutputs({});

@@ -3,7 +3,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { Address, AddressEntry, addressTable, Endpoint, ServiceId, WiringEdge } from "./addresses";
 import { Airbyte } from "./airbyte";
 import { ComponentName, PlatformConfig } from "./config";
-import { ComponentContracts, CONTRACT_VERSION, DatabaseCredentialsRef, GarageCredentialsRef, PlatformOutputs, upstreamCredentials } from "./contract";
+import {
+    ComponentContracts,
+    CONTRACT_VERSION,
+    DatabaseCredentialsRef,
+    GarageCredentialsRef,
+    PlatformOutputs,
+    upstreamCredentials,
+} from "./contract";
 import { Dagster } from "./dagster";
 import { ACCESS_KEY_ID, Garage, GarageConsumer, SECRET_ACCESS_KEY } from "./garage";
 import { credentialName, DATABASE_LOGIN_CONSUMERS, GARAGE_KEY_CONSUMERS, generationOf } from "./credentials";
@@ -36,14 +43,16 @@ export function garageConsumers(cfg: PlatformConfig): GarageConsumer[] {
     return GARAGE_KEY_CONSUMERS.flatMap((c) => {
         const mode = served(cfg, c.component);
         if (mode === undefined) return [];
-        return [{
-            name: c.name,
-            component: c.component,
-            readWrite: c.buckets.map((b) => cfg.buckets[b]),
-            namespace: mode === "local" ? cfg.namespaces[c.component] : cfg.namespaces.garage,
-            handoff: mode === "handoff",
-            generation: generationOf(cfg.credentialGenerations, credentialName.garageKey(c.name)),
-        }];
+        return [
+            {
+                name: c.name,
+                component: c.component,
+                readWrite: c.buckets.map((b) => cfg.buckets[b]),
+                namespace: mode === "local" ? cfg.namespaces[c.component] : cfg.namespaces.garage,
+                handoff: mode === "handoff",
+                generation: generationOf(cfg.credentialGenerations, credentialName.garageKey(c.name)),
+            },
+        ];
     });
 }
 
@@ -52,12 +61,14 @@ export function databaseConsumers(cfg: PlatformConfig): DatabaseConsumer[] {
     return DATABASE_LOGIN_CONSUMERS.flatMap((c) => {
         const mode = served(cfg, c.component);
         if (mode === undefined) return [];
-        return [{
-            ...c,
-            namespace: mode === "local" ? cfg.namespaces[c.component] : cfg.namespaces.database,
-            handoff: mode === "handoff",
-            generation: generationOf(cfg.credentialGenerations, credentialName.databaseLogin(c.name)),
-        }];
+        return [
+            {
+                ...c,
+                namespace: mode === "local" ? cfg.namespaces[c.component] : cfg.namespaces.database,
+                handoff: mode === "handoff",
+                generation: generationOf(cfg.credentialGenerations, credentialName.databaseLogin(c.name)),
+            },
+        ];
     });
 }
 
@@ -170,8 +181,19 @@ export class LakehousePlatform extends pulumi.ComponentResource {
         this.wiringCheckEntries = this.checkEntries();
         this.namespaces = this.namespaceSet.names;
         this.addresses = addressTable(this.cfg.namespaces, this.cfg.clusterDomain, this.cfg.components);
-        this.contract = { contractVersion: CONTRACT_VERSION, environment: this.cfg.environment, clusterDomain: this.cfg.clusterDomain, components: this.own };
-        this.registerOutputs({ namespaces: this.namespaces, addresses: this.addresses, wiring: this.wiring, wiringChecks: this.wiringCheckEntries, contract: this.contract });
+        this.contract = {
+            contractVersion: CONTRACT_VERSION,
+            environment: this.cfg.environment,
+            clusterDomain: this.cfg.clusterDomain,
+            components: this.own,
+        };
+        this.registerOutputs({
+            namespaces: this.namespaces,
+            addresses: this.addresses,
+            wiring: this.wiring,
+            wiringChecks: this.wiringCheckEntries,
+            contract: this.contract,
+        });
     }
 
     private deploys(c: ComponentName): boolean {
@@ -194,7 +216,8 @@ export class LakehousePlatform extends pulumi.ComponentResource {
      */
     private contractOf<C extends ComponentName>(component: C): ComponentContracts[C] {
         const found = this.contracts[component];
-        if (found === undefined) throw new Error(`internal error: no contract for ${component}, which the validated config promised`);
+        if (found === undefined)
+            throw new Error(`internal error: no contract for ${component}, which the validated config promised`);
         return found;
     }
 
@@ -212,7 +235,10 @@ export class LakehousePlatform extends pulumi.ComponentResource {
         return new k8s.Provider(
             "kubernetes",
             {
-                context: access.context !== undefined && access.secret.context ? pulumi.secret(access.context) : access.context,
+                context:
+                    access.context !== undefined && access.secret.context
+                        ? pulumi.secret(access.context)
+                        : access.context,
                 kubeconfig: access.kubeconfig !== undefined ? pulumi.secret(access.kubeconfig) : undefined,
                 enableServerSideApply: true,
             },
@@ -224,15 +250,28 @@ export class LakehousePlatform extends pulumi.ComponentResource {
         const deployed: Partial<Record<ComponentName, string>> = {};
         for (const c of this.cfg.components) deployed[c] = this.cfg.namespaces[c];
         const keepData = this.keepData;
-        return new Namespaces("namespaces", { namespaces: deployed, environment: this.cfg.environment, keepData: { garage: keepData, database: keepData } }, this.childOpts());
+        return new Namespaces(
+            "namespaces",
+            {
+                namespaces: deployed,
+                environment: this.cfg.environment,
+                keepData: { garage: keepData, database: keepData },
+            },
+            this.childOpts(),
+        );
     }
 
     /** A consumer's credentials from the issuer in this stack, or copied from another stack's handoff. */
-    private deliver<T extends { namespace: string; secretName: string }>(issuer: "garage" | "database", consumer: string, component: ComponentName): Delivered<T> {
+    private deliver<T extends { namespace: string; secretName: string }>(
+        issuer: "garage" | "database",
+        consumer: string,
+        component: ComponentName,
+    ): Delivered<T> {
         const cfg = this.cfg;
         const issued = this.contractOf(issuer).credentials as unknown as Record<string, T>;
         const local = issuer === "garage" ? this.garage : this.metadataDatabase;
-        if (local !== undefined) return { ref: issued[consumer], dependsOn: [local], revision: local.credentialRevisions[consumer] };
+        if (local !== undefined)
+            return { ref: issued[consumer], dependsOn: [local], revision: local.credentialRevisions[consumer] };
         const source = this.upstream.sources[issuer] ?? "";
         const ref = upstreamCredentials(source, issuer, issued, consumer, component, cfg.project);
         const generation = (ref as { generation?: number }).generation ?? 1;
@@ -260,7 +299,10 @@ export class LakehousePlatform extends pulumi.ComponentResource {
     /** Garage's S3 API as the contract publishes it, its region, and the bucket names. */
     private s3(): { s3: Address; s3Region: string } {
         const garage = this.contractOf("garage");
-        return { s3: { service: endpointOf(garage.services.s3), url: garage.services.s3.url }, s3Region: garage.region };
+        return {
+            s3: { service: endpointOf(garage.services.s3), url: garage.services.s3.url },
+            s3Region: garage.region,
+        };
     }
 
     private deployGarage(): Garage {
@@ -298,7 +340,14 @@ export class LakehousePlatform extends pulumi.ComponentResource {
             credentials: Object.fromEntries(
                 Object.entries(garage.credentialSecrets).map(([consumer, s]) => [
                     consumer,
-                    { namespace: s.namespace, secretName: s.name, accessKeyIdKey: ACCESS_KEY_ID, secretAccessKeyKey: SECRET_ACCESS_KEY, buckets: s.buckets, generation: s.generation },
+                    {
+                        namespace: s.namespace,
+                        secretName: s.name,
+                        accessKeyIdKey: ACCESS_KEY_ID,
+                        secretAccessKeyKey: SECRET_ACCESS_KEY,
+                        buckets: s.buckets,
+                        generation: s.generation,
+                    },
                 ]),
             ),
         });
@@ -324,7 +373,11 @@ export class LakehousePlatform extends pulumi.ComponentResource {
             this.childOpts([this.namespaceSet]),
         );
         // The metastore's login is local by construction: it is deployed with the database.
-        const login: Delivered<DatabaseCredentialsRef> = { ref: db.credentials["hive-metastore"], dependsOn: [db], revision: db.credentialRevisions["hive-metastore"] };
+        const login: Delivered<DatabaseCredentialsRef> = {
+            ref: db.credentials["hive-metastore"],
+            dependsOn: [db],
+            revision: db.credentialRevisions["hive-metastore"],
+        };
         const key = this.garageKey("hive-metastore", "database");
         const metastore = new HiveMetastore(
             "hive-metastore",
@@ -338,7 +391,11 @@ export class LakehousePlatform extends pulumi.ComponentResource {
                 ...this.s3(),
                 bucket: cfg.buckets.lakehouse,
                 s3CredentialsSecret: key.ref.secretName,
-                database: { service: db.postgresService, jdbcUrl: db.jdbcUrls["hive-metastore"], credentials: login.ref },
+                database: {
+                    service: db.postgresService,
+                    jdbcUrl: db.jdbcUrls["hive-metastore"],
+                    credentials: login.ref,
+                },
                 jdbcDriverUrl: cfg.database.metastore.jdbcDriverUrl,
                 jdbcDriverUrlSecret: cfg.database.metastore.jdbcDriverUrlSecret,
                 jdbcDriverSha256: cfg.database.metastore.jdbcDriverSha256,
@@ -358,7 +415,9 @@ export class LakehousePlatform extends pulumi.ComponentResource {
                 hiveMetastore: published("database", metastore.metastoreService, metastore.metastoreUri),
             },
             warehouse: metastore.warehouse,
-            credentials: Object.fromEntries(Object.entries(db.credentials).map(([consumer, c]) => [consumer, { ...c }])),
+            credentials: Object.fromEntries(
+                Object.entries(db.credentials).map(([consumer, c]) => [consumer, { ...c }]),
+            ),
         });
         return [db, metastore];
     }
@@ -410,12 +469,20 @@ export class LakehousePlatform extends pulumi.ComponentResource {
                 storageBucket: cfg.buckets.airbyte,
                 lakehouseBucket: cfg.buckets.lakehouse,
                 s3CredentialsSecret: key.ref.secretName,
-                database: { service: endpointOf(this.contractOf("database").services.postgres), credentials: login.ref },
+                database: {
+                    service: endpointOf(this.contractOf("database").services.postgres),
+                    credentials: login.ref,
+                },
                 credentialsRevision: revisionOf(key, login),
             },
             this.childOpts([this.namespaceSet, ...key.dependsOn, ...login.dependsOn]),
         );
-        this.sources.airbyte = { component: airbyte, garageKey: key.ref, login: login.ref, revision: revisionOf(key, login) };
+        this.sources.airbyte = {
+            component: airbyte,
+            garageKey: key.ref,
+            login: login.ref,
+            revision: revisionOf(key, login),
+        };
         this.publish("airbyte", {
             namespace: cfg.namespaces.airbyte,
             services: { server: published("airbyte", airbyte.serverService, airbyte.serverUrl) },
@@ -440,7 +507,10 @@ export class LakehousePlatform extends pulumi.ComponentResource {
                 chartPath: cfg.dagster.chartPath,
                 size: cfg.dagster.size,
                 userCode: cfg.dagster.userCode,
-                database: { service: endpointOf(this.contractOf("database").services.postgres), credentials: login.ref },
+                database: {
+                    service: endpointOf(this.contractOf("database").services.postgres),
+                    credentials: login.ref,
+                },
                 trino: { service: endpointOf(trino.services.coordinator), catalog: trino.catalog },
                 dbtSchema: cfg.dagster.dbtSchema,
                 ...this.s3(),
@@ -452,7 +522,12 @@ export class LakehousePlatform extends pulumi.ComponentResource {
             // Trino and Airbyte are only addresses to Dagster: it need not wait for them to be up.
             this.childOpts([this.namespaceSet, ...key.dependsOn, ...login.dependsOn]),
         );
-        this.sources.dagster = { component: dagster, garageKey: key.ref, login: login.ref, revision: revisionOf(key, login) };
+        this.sources.dagster = {
+            component: dagster,
+            garageKey: key.ref,
+            login: login.ref,
+            revision: revisionOf(key, login),
+        };
         this.publish("dagster", {
             namespace: cfg.namespaces.dagster,
             services: { webserver: published("dagster", dagster.webserverService, dagster.webserverUrl) },
@@ -462,7 +537,9 @@ export class LakehousePlatform extends pulumi.ComponentResource {
 
     /** Rotated Garage keys are deleted after every consumer in this stack rolled onto its new key. */
     private retireRotatedKeys(): k8s.batch.v1.Job | undefined {
-        const consumers = [this.hiveMetastore, this.trino, this.airbyte, this.dagster].filter((c): c is NonNullable<typeof c> => c !== undefined);
+        const consumers = [this.hiveMetastore, this.trino, this.airbyte, this.dagster].filter(
+            (c): c is NonNullable<typeof c> => c !== undefined,
+        );
         return this.garage?.retireEarlierKeys(consumers, { parent: this, provider: this.provider });
     }
 
@@ -470,17 +547,29 @@ export class LakehousePlatform extends pulumi.ComponentResource {
         const cfg = this.cfg;
         if (!cfg.network.policies) return undefined;
         const egress: Partial<Record<ComponentName, OutsideEgress>> = {};
-        for (const c of cfg.components) egress[c] = outsideEgress(c, { jdbcDriverDownload: cfg.database.metastore.jdbcDriverUrl !== "" });
+        for (const c of cfg.components)
+            egress[c] = outsideEgress(c, { jdbcDriverDownload: cfg.database.metastore.jdbcDriverUrl !== "" });
         return new NetworkPolicies(
             "network-policies",
-            { environment: cfg.environment, namespaces: cfg.namespaces, components: cfg.components, wiring: this.wiring, egress, clientNamespaces: cfg.network.clientNamespaces },
+            {
+                environment: cfg.environment,
+                namespaces: cfg.namespaces,
+                components: cfg.components,
+                wiring: this.wiring,
+                egress,
+                clientNamespaces: cfg.network.clientNamespaces,
+            },
             this.childOpts([this.namespaceSet]),
         );
     }
 
     /** Every edge's check, with what the checks need from the contracts: Garage's region, Trino's catalog. */
     private checksOfWiring(): WiringCheck[] {
-        return wiringChecks(this.wiring, { buckets: this.cfg.buckets, s3Region: this.contracts.garage?.region, trinoCatalog: this.contracts.trino?.catalog });
+        return wiringChecks(this.wiring, {
+            buckets: this.cfg.buckets,
+            s3Region: this.contracts.garage?.region,
+            trinoCatalog: this.contracts.trino?.catalog,
+        });
     }
 
     /** The resource behind a service this stack deploys (a check waits for it); undefined when another stack deploys it. */
@@ -502,20 +591,36 @@ export class LakehousePlatform extends pulumi.ComponentResource {
      */
     private verifyWiring(): WiringCheckJobs | undefined {
         if (this.wiringChecks.length === 0) return undefined;
-        const after = [this.networkPolicies, this.keyRetirement].filter((r): r is NonNullable<typeof r> => r !== undefined);
+        const after = [this.networkPolicies, this.keyRetirement].filter(
+            (r): r is NonNullable<typeof r> => r !== undefined,
+        );
         const sources: Partial<Record<ComponentName, CheckSource>> = {};
         for (const [component, s] of Object.entries(this.sources) as [ComponentName, ConnectionSource][]) {
-            const reached = this.wiringChecks.filter((c) => c.edge.from === component).map((c) => this.deployedService(c.edge.service));
+            const reached = this.wiringChecks
+                .filter((c) => c.edge.from === component)
+                .map((c) => this.deployedService(c.edge.service));
             sources[component] = {
                 garageKey: s.garageKey,
                 login: s.login,
                 revision: s.revision,
-                dependsOn: [...new Set([s.component, ...reached.filter((r): r is pulumi.Resource => r !== undefined), ...after])],
+                dependsOn: [
+                    ...new Set([
+                        s.component,
+                        ...reached.filter((r): r is pulumi.Resource => r !== undefined),
+                        ...after,
+                    ]),
+                ],
             };
         }
         return new WiringCheckJobs(
             "wiring-checks",
-            { environment: this.cfg.environment, namespaces: this.cfg.namespaces, checks: this.wiringChecks, sources, images: { curl: this.cfg.images.curl, psql: this.cfg.database.postgres.image } },
+            {
+                environment: this.cfg.environment,
+                namespaces: this.cfg.namespaces,
+                checks: this.wiringChecks,
+                sources,
+                images: { curl: this.cfg.images.curl, psql: this.cfg.database.postgres.image },
+            },
             this.childOpts([this.namespaceSet]),
         );
     }

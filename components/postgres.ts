@@ -8,8 +8,16 @@ import { createHash, createHmac, pbkdf2Sync } from "crypto";
 import { Endpoint, jdbcPostgresUrl, serviceEndpoint } from "./addresses";
 import { Resources } from "./config";
 import { credentialName, generationKeepers } from "./credentials";
-import { checksum, childOptions, envFromSecret, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, RUN_CHECKSUM } from "./k8s";
-import { credentialLabels, platformLabels } from "./labels";
+import {
+    checksum,
+    envFromSecret,
+    NamespacedComponent,
+    resourceRequirements,
+    restrictedContainerSecurity,
+    restrictedPodSecurity,
+    RUN_CHECKSUM,
+} from "./k8s";
+import { credentialLabels } from "./labels";
 import type { ComponentName } from "./config";
 
 /** uid and gid of the `postgres` user in the official (Debian-based) image. */
@@ -74,7 +82,8 @@ function envName(role: string): string {
  * Only printable ASCII passwords are accepted: for them SASLprep changes nothing.
  */
 export function scramSha256Verifier(password: string, salt: Buffer, iterations = SCRAM_ITERATIONS): string {
-    if (!/^[\x21-\x7e]+$/.test(password)) throw new Error("SCRAM verifier: the password must be printable ASCII without spaces");
+    if (!/^[\x21-\x7e]+$/.test(password))
+        throw new Error("SCRAM verifier: the password must be printable ASCII without spaces");
     const salted = pbkdf2Sync(password, salt, iterations, 32, "sha256");
     const clientKey = createHmac("sha256", salted).update("Client Key").digest();
     const storedKey = createHash("sha256").update(clientKey).digest();
@@ -101,7 +110,10 @@ export function renderInitSql(consumers: DatabaseConsumer[]): string {
     ];
     for (const c of consumers) {
         for (const id of [c.role, c.database]) {
-            if (!IDENTIFIER.test(id)) throw new Error(`postgres init: ${JSON.stringify(id)} is not a plain identifier (lower-case letters, digits, '_')`);
+            if (!IDENTIFIER.test(id))
+                throw new Error(
+                    `postgres init: ${JSON.stringify(id)} is not a plain identifier (lower-case letters, digits, '_')`,
+                );
         }
         const v = `verifier_${c.role}`;
         const env = envName(c.role);
@@ -149,7 +161,7 @@ interface IssuedLogin {
     verifier: pulumi.Output<string>;
 }
 
-export class MetadataDatabase extends pulumi.ComponentResource {
+export class MetadataDatabase extends NamespacedComponent<MetadataDatabaseArgs> {
     /** `postgres.<ns>.svc.<domain>:5432` */
     public readonly postgresService: Endpoint;
     /** `postgres.<ns>.svc.<domain>:5432`, as clients are given it. */
@@ -163,16 +175,10 @@ export class MetadataDatabase extends pulumi.ComponentResource {
     /** The init Job: once it has completed, every database and role exists, with its current password. */
     public readonly init: k8s.batch.v1.Job;
 
-    private readonly args: MetadataDatabaseArgs;
-    private readonly opts?: pulumi.ComponentResourceOptions;
-    private readonly labels: Record<string, string>;
     private readonly selector: Record<string, string>;
 
     constructor(name: string, args: MetadataDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("lakehouse:database:MetadataDatabase", name, {}, opts);
-        this.args = args;
-        this.opts = opts;
-        this.labels = { ...platformLabels("database", args.environment), "app.kubernetes.io/name": "postgres" };
+        super("lakehouse:database:MetadataDatabase", name, args, opts, { component: "database", app: "postgres" });
         this.selector = { "app.kubernetes.io/name": "postgres", "app.kubernetes.io/instance": name };
         this.postgresService = serviceEndpoint("postgres", args.namespace, args.clusterDomain);
         this.postgresEndpoint = this.postgresService.hostPort;
@@ -185,15 +191,12 @@ export class MetadataDatabase extends pulumi.ComponentResource {
         this.init = this.initJob(name, { superuser, verifiers, logins, dependsOn: [statefulSet, service] });
         this.consumerSecrets(name, logins);
 
-        this.registerOutputs({ postgresService: this.postgresService, postgresEndpoint: this.postgresEndpoint, credentials: this.credentials, jdbcUrls: this.jdbcUrls });
-    }
-
-    private child(extra?: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions {
-        return childOptions(this, this.opts, extra);
-    }
-
-    private meta(resourceName: string) {
-        return { name: resourceName, namespace: this.args.namespace, labels: this.labels };
+        this.registerOutputs({
+            postgresService: this.postgresService,
+            postgresEndpoint: this.postgresEndpoint,
+            credentials: this.credentials,
+            jdbcUrls: this.jdbcUrls,
+        });
     }
 
     /**
@@ -202,10 +205,18 @@ export class MetadataDatabase extends pulumi.ComponentResource {
      * rotated by a generation; see the README).
      */
     private superuserSecret(name: string): k8s.core.v1.Secret {
-        const password = new random.RandomPassword(`${name}-superuser`, { length: 32, special: false }, { parent: this, ...this.args.keepData });
+        const password = new random.RandomPassword(
+            `${name}-superuser`,
+            { length: 32, special: false },
+            { parent: this, ...this.args.keepData },
+        );
         return new k8s.core.v1.Secret(
             `${name}-superuser`,
-            { metadata: this.meta("postgres-superuser"), type: "Opaque", stringData: { username: "postgres", password: password.result } },
+            {
+                metadata: this.meta("postgres-superuser"),
+                type: "Opaque",
+                stringData: { username: "postgres", password: password.result },
+            },
             this.child(),
         );
     }
@@ -214,29 +225,52 @@ export class MetadataDatabase extends pulumi.ComponentResource {
     private issueLogins(name: string): IssuedLogin[] {
         return this.args.consumers.map((consumer) => {
             const keepers = generationKeepers(consumer.generation);
-            const password = new random.RandomPassword(`${name}-${consumer.name}-password`, { length: 32, special: false, keepers }, { parent: this });
-            const salt = new random.RandomBytes(`${name}-${consumer.name}-salt`, { length: 16, keepers }, { parent: this });
-            const verifier = pulumi.all([password.result, salt.base64]).apply(([p, s]) => scramSha256Verifier(p, Buffer.from(s, "base64")));
+            const password = new random.RandomPassword(
+                `${name}-${consumer.name}-password`,
+                { length: 32, special: false, keepers },
+                { parent: this },
+            );
+            const salt = new random.RandomBytes(
+                `${name}-${consumer.name}-salt`,
+                { length: 16, keepers },
+                { parent: this },
+            );
+            const verifier = pulumi
+                .all([password.result, salt.base64])
+                .apply(([p, s]) => scramSha256Verifier(p, Buffer.from(s, "base64")));
             return { consumer, password: password.result, verifier };
         });
     }
 
     private verifierSecret(name: string, logins: IssuedLogin[]): k8s.core.v1.Secret {
         const data = Object.fromEntries(logins.map((l) => [envName(l.consumer.role), l.verifier]));
-        return new k8s.core.v1.Secret(`${name}-role-verifiers`, { metadata: this.meta("postgres-role-verifiers"), type: "Opaque", stringData: data }, this.child());
+        return new k8s.core.v1.Secret(
+            `${name}-role-verifiers`,
+            { metadata: this.meta("postgres-role-verifiers"), type: "Opaque", stringData: data },
+            this.child(),
+        );
     }
 
     private service(name: string): k8s.core.v1.Service {
         return new k8s.core.v1.Service(
             `${name}`,
-            { metadata: this.meta(this.postgresService.service), spec: { type: "ClusterIP", selector: this.selector, ports: [{ name: "postgres", port: PORT, targetPort: "postgres", protocol: "TCP" }] } },
+            {
+                metadata: this.meta(this.postgresService.service),
+                spec: {
+                    type: "ClusterIP",
+                    selector: this.selector,
+                    ports: [{ name: "postgres", port: PORT, targetPort: "postgres", protocol: "TCP" }],
+                },
+            },
             this.child(),
         );
     }
 
     private statefulSet(name: string, superuser: k8s.core.v1.Secret): k8s.apps.v1.StatefulSet {
         const args = this.args;
-        const pgIsReady = { exec: { command: ["pg_isready", "-h", "127.0.0.1", "-p", String(PORT), "-U", "postgres"] } };
+        const pgIsReady = {
+            exec: { command: ["pg_isready", "-h", "127.0.0.1", "-p", String(PORT), "-U", "postgres"] },
+        };
         const container: k8s.types.input.core.v1.Container = {
             name: "postgres",
             image: args.image,
@@ -280,7 +314,11 @@ export class MetadataDatabase extends pulumi.ComponentResource {
                     volumeClaimTemplates: [
                         {
                             metadata: { name: "data", labels: this.labels },
-                            spec: { accessModes: ["ReadWriteOnce"], storageClassName: args.storageClass, resources: { requests: { storage: args.storageSize } } },
+                            spec: {
+                                accessModes: ["ReadWriteOnce"],
+                                storageClassName: args.storageClass,
+                                resources: { requests: { storage: args.storageSize } },
+                            },
                         },
                     ],
                     // The volume outlives the StatefulSet (Kubernetes' default, stated so no one flips it).
@@ -296,10 +334,24 @@ export class MetadataDatabase extends pulumi.ComponentResource {
      * (the checksum is a one-way hash of the verifiers, so it carries no secret), and then gives a
      * role that exists its new verifier.
      */
-    private initJob(name: string, deps: { superuser: k8s.core.v1.Secret; verifiers: k8s.core.v1.Secret; logins: IssuedLogin[]; dependsOn: pulumi.Resource[] }): k8s.batch.v1.Job {
+    private initJob(
+        name: string,
+        deps: {
+            superuser: k8s.core.v1.Secret;
+            verifiers: k8s.core.v1.Secret;
+            logins: IssuedLogin[];
+            dependsOn: pulumi.Resource[];
+        },
+    ): k8s.batch.v1.Job {
         const sql = renderInitSql(this.args.consumers);
-        const sqlMap = new k8s.core.v1.ConfigMap(`${name}-init`, { metadata: this.meta("postgres-init"), data: { "init.sql": sql } }, this.child());
-        const runChecksum = pulumi.unsecret(pulumi.all(deps.logins.map((l) => l.verifier)).apply((vs) => checksum(sql, ...vs)));
+        const sqlMap = new k8s.core.v1.ConfigMap(
+            `${name}-init`,
+            { metadata: this.meta("postgres-init"), data: { "init.sql": sql } },
+            this.child(),
+        );
+        const runChecksum = pulumi.unsecret(
+            pulumi.all(deps.logins.map((l) => l.verifier)).apply((vs) => checksum(sql, ...vs)),
+        );
         return new k8s.batch.v1.Job(
             `${name}-init`,
             {
@@ -308,7 +360,10 @@ export class MetadataDatabase extends pulumi.ComponentResource {
                     backoffLimit: 6,
                     activeDeadlineSeconds: 900,
                     template: {
-                        metadata: { labels: { ...this.labels, "app.kubernetes.io/name": "postgres-init" }, annotations: { [RUN_CHECKSUM]: runChecksum } },
+                        metadata: {
+                            labels: { ...this.labels, "app.kubernetes.io/name": "postgres-init" },
+                            annotations: { [RUN_CHECKSUM]: runChecksum },
+                        },
                         spec: {
                             restartPolicy: "Never",
                             securityContext: restrictedPodSecurity(POSTGRES_UID),
@@ -316,7 +371,11 @@ export class MetadataDatabase extends pulumi.ComponentResource {
                                 {
                                     name: "init",
                                     image: this.args.image,
-                                    command: ["sh", "-c", 'until pg_isready -q; do echo "waiting for $PGHOST"; sleep 2; done; exec psql -X -f /sql/init.sql'],
+                                    command: [
+                                        "sh",
+                                        "-c",
+                                        'until pg_isready -q; do echo "waiting for $PGHOST"; sleep 2; done; exec psql -X -f /sql/init.sql',
+                                    ],
                                     env: [
                                         { name: "PGHOST", value: this.postgresService.host },
                                         { name: "PGPORT", value: String(this.postgresService.port) },
@@ -325,7 +384,10 @@ export class MetadataDatabase extends pulumi.ComponentResource {
                                         envFromSecret("PGPASSWORD", deps.superuser.metadata.name, "password"),
                                     ],
                                     envFrom: [{ secretRef: { name: deps.verifiers.metadata.name } }],
-                                    resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "128Mi" } },
+                                    resources: {
+                                        requests: { cpu: "50m", memory: "64Mi" },
+                                        limits: { cpu: "500m", memory: "128Mi" },
+                                    },
                                     securityContext: restrictedContainerSecurity(),
                                     volumeMounts: [{ name: "sql", mountPath: "/sql", readOnly: true }],
                                 },
@@ -350,13 +412,25 @@ export class MetadataDatabase extends pulumi.ComponentResource {
             new k8s.core.v1.Secret(
                 `${name}-${c.name}-credentials`,
                 {
-                    metadata: { name: secretName, namespace: c.namespace, labels: credentialLabels("database", c.component, this.args.environment, c.handoff) },
+                    metadata: {
+                        name: secretName,
+                        namespace: c.namespace,
+                        labels: credentialLabels("database", c.component, this.args.environment, c.handoff),
+                    },
                     type: "Opaque",
                     stringData: { username: c.role, [c.passwordKey]: password },
                 },
                 this.child({ dependsOn: [this.init] }),
             );
-            this.credentials[c.name] = { namespace: c.namespace, secretName, usernameKey: "username", passwordKey: c.passwordKey, database: c.database, role: c.role, generation: c.generation };
+            this.credentials[c.name] = {
+                namespace: c.namespace,
+                secretName,
+                usernameKey: "username",
+                passwordKey: c.passwordKey,
+                database: c.database,
+                role: c.role,
+                generation: c.generation,
+            };
             this.credentialRevisions[c.name] = `${credentialName.databaseLogin(c.name)}=${c.generation}`;
             this.jdbcUrls[c.name] = jdbcPostgresUrl(this.postgresService, c.database);
         }

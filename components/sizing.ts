@@ -20,5 +20,10 @@ function scaleQuantity(q: string, factor: number): string {
 export function scaleSizes<K extends string>(small: Record<K, PodSize>, profile: SizeProfile): Record<K, PodSize> {
     const f = FACTOR[profile];
     const scale = (r: PodSize["requests"]) => ({ cpu: scaleQuantity(r.cpu, f), memory: scaleQuantity(r.memory, f) });
-    return Object.fromEntries(Object.entries<PodSize>(small).map(([pod, s]) => [pod, { requests: scale(s.requests), limits: scale(s.limits) }])) as Record<K, PodSize>;
+    return Object.fromEntries(
+        Object.entries<PodSize>(small).map(([pod, s]) => [
+            pod,
+            { requests: scale(s.requests), limits: scale(s.limits) },
+        ]),
+    ) as Record<K, PodSize>;
 }

@@ -9,7 +9,11 @@ export function editDistance(a: string, b: string): number {
         row[0] = i;
         for (let j = 1; j <= b.length; j++) {
             const above = row[j];
-            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
+            row[j] = Math.min(
+                row[j] + 1,
+                row[j - 1] + 1,
+                diagonal + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1),
+            );
             diagonal = above;
         }
     }

@@ -92,7 +92,11 @@ function nodeValues(size: TrinoNodeSize, credentialsRevision?: pulumi.Input<stri
 /** Values for the trino/trino chart: every key is one the pinned chart version reads. */
 export function trinoValues(args: TrinoArgs): Record<string, unknown> {
     const catalogs: Record<string, string | null> = args.keepDemoCatalogs ? {} : { tpch: null, tpcds: null };
-    catalogs[args.catalogName] = icebergCatalog({ metastoreUri: args.metastore.url, s3Endpoint: args.s3.url, s3Region: args.s3Region });
+    catalogs[args.catalogName] = icebergCatalog({
+        metastoreUri: args.metastore.url,
+        s3Endpoint: args.s3.url,
+        s3Region: args.s3Region,
+    });
     return {
         server: {
             workers: args.workers,
@@ -137,7 +141,11 @@ export class Trino extends pulumi.ComponentResource {
         this.coordinatorService = serviceEndpoint("trino", args.namespace, args.clusterDomain);
         this.coordinatorUrl = urlOf(this.coordinatorService, "http");
         this.catalog = args.catalogName;
-        const catalog = (property: string) => ({ type: "kubernetes:helm.sh/v3:Release", name, path: `values.catalogs.${args.catalogName} › ${property}` });
+        const catalog = (property: string) => ({
+            type: "kubernetes:helm.sh/v3:Release",
+            name,
+            path: `values.catalogs.${args.catalogName} › ${property}`,
+        });
         this.wiring = [
             wire("trino", "hiveMetastore", args.metastore.service, args.metastore.url, catalog("hive.metastore.uri")),
             wire("trino", "garageS3", args.s3.service, args.s3.url, catalog("s3.endpoint")),
@@ -160,6 +168,11 @@ export class Trino extends pulumi.ComponentResource {
             childOptions(this, opts),
         );
 
-        this.registerOutputs({ coordinatorService: this.coordinatorService, coordinatorUrl: this.coordinatorUrl, catalog: this.catalog, wiring: this.wiring });
+        this.registerOutputs({
+            coordinatorService: this.coordinatorService,
+            coordinatorUrl: this.coordinatorUrl,
+            catalog: this.catalog,
+            wiring: this.wiring,
+        });
     }
 }

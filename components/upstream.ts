@@ -3,7 +3,14 @@
 // output contract before any Kubernetes resource is registered.
 import * as pulumi from "@pulumi/pulumi";
 import { COMPONENT_NEEDS, ComponentName, PlatformConfig } from "./config";
-import { ComponentContracts, ContractError, CREDENTIALS_NEEDED, readContract, upstreamCredentials } from "./contract";
+import {
+    ComponentContracts,
+    ContractError,
+    CREDENTIALS_NEEDED,
+    readContract,
+    setContract,
+    upstreamCredentials,
+} from "./contract";
 
 /** What the referenced stacks give this one. */
 export interface Upstream {
@@ -57,14 +64,21 @@ export async function loadUpstream(cfg: PlatformConfig): Promise<Upstream> {
                 `stack ${stackName} is environment "${contract.environment}", this stack is "${cfg.environment}": the stacks of one split environment set the same ${cfg.project}:environment (a stack never reads another environment's services)`,
             );
         }
-        for (const [name, component] of Object.entries(contract.components) as [ComponentName, ComponentContracts[ComponentName]][]) {
+        for (const [name, component] of Object.entries(contract.components) as [
+            ComponentName,
+            ComponentContracts[ComponentName],
+        ][]) {
             if (cfg.components.includes(name)) {
-                problems.push(`stack ${stackName} deploys ${name}, which this stack deploys too: remove it from ${cfg.project}:components of one of them`);
+                problems.push(
+                    `stack ${stackName} deploys ${name}, which this stack deploys too: remove it from ${cfg.project}:components of one of them`,
+                );
                 continue;
             }
             const earlier = upstream.sources[name];
             if (earlier !== undefined) {
-                problems.push(`stacks ${earlier} and ${stackName} both deploy ${name}: list only one of them in ${cfg.project}:upstreamStacks`);
+                problems.push(
+                    `stacks ${earlier} and ${stackName} both deploy ${name}: list only one of them in ${cfg.project}:upstreamStacks`,
+                );
                 conflicting.add(name);
                 continue;
             }
@@ -73,7 +87,7 @@ export async function loadUpstream(cfg: PlatformConfig): Promise<Upstream> {
                     `stack ${stackName} deploys ${name} in namespace "${component.namespace}", this stack's ${cfg.project}:${name}Namespace is "${cfg.namespaces[name]}": set it to "${component.namespace}" (the stacks of a split name every namespace alike)`,
                 );
             }
-            upstream.components[name] = component as never;
+            setContract(upstream.components, name, component);
             upstream.sources[name] = stackName;
         }
     }
@@ -91,7 +105,14 @@ export async function loadUpstream(cfg: PlatformConfig): Promise<Upstream> {
             const contract = upstream.components[issuer];
             if (cfg.components.includes(issuer) || contract === undefined) continue;
             try {
-                upstreamCredentials(upstream.sources[issuer]!, issuer, contract.credentials as Record<string, unknown>, consumer, component, cfg.project);
+                upstreamCredentials(
+                    upstream.sources[issuer]!,
+                    issuer,
+                    contract.credentials as Record<string, unknown>,
+                    consumer,
+                    component,
+                    cfg.project,
+                );
             } catch (err) {
                 if (!(err instanceof ContractError)) throw err;
                 problems.push(err.message);
@@ -99,7 +120,9 @@ export async function loadUpstream(cfg: PlatformConfig): Promise<Upstream> {
         }
     }
     if (problems.length > 0) {
-        throw new ContractError(`stack "${cfg.stack}" cannot use its upstream stacks:\n${problems.map((p) => `  - ${p}`).join("\n")}\nNo Kubernetes resource was registered.`);
+        throw new ContractError(
+            `stack "${cfg.stack}" cannot use its upstream stacks:\n${problems.map((p) => `  - ${p}`).join("\n")}\nNo Kubernetes resource was registered.`,
+        );
     }
     return upstream;
 }

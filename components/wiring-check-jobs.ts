@@ -7,7 +7,14 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ComponentName } from "./config";
-import { checksum, childOptions, envFromSecret, RUN_CHECKSUM, restrictedContainerSecurity, restrictedPodSecurity } from "./k8s";
+import {
+    checksum,
+    childOptions,
+    envFromSecret,
+    RUN_CHECKSUM,
+    restrictedContainerSecurity,
+    restrictedPodSecurity,
+} from "./k8s";
 import { platformLabels } from "./labels";
 import { CHECK_ENV, checksBySource, CheckTool, renderWiringCheckScript, WiringCheck } from "./wiring-checks";
 
@@ -19,7 +26,10 @@ export const WIRING_CHECK_SCRIPT = "wiring-check.sh";
 const MOUNT = "/checks";
 
 /** uid and gid the images run as: curlimages/curl's `curl_user`, the postgres image's `postgres`. */
-const TOOL_USER: Record<CheckTool, { uid: number; gid: number }> = { curl: { uid: 100, gid: 101 }, psql: { uid: 999, gid: 999 } };
+const TOOL_USER: Record<CheckTool, { uid: number; gid: number }> = {
+    curl: { uid: 100, gid: 101 },
+    psql: { uid: 999, gid: 999 },
+};
 
 /** A namespace that starts connections: the credentials its component reads, and what its checks wait for. */
 export interface CheckSource {
@@ -52,14 +62,19 @@ export class WiringCheckJobs extends pulumi.ComponentResource {
 
     private readonly args: WiringCheckJobsArgs;
     private readonly opts?: pulumi.ComponentResourceOptions;
+    private readonly name: string;
 
     constructor(name: string, args: WiringCheckJobsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("lakehouse:platform:WiringChecks", name, {}, opts);
         this.args = args;
         this.opts = opts;
+        this.name = name;
         for (const [component, checks] of checksBySource(args.checks)) {
             const source = args.sources[component];
-            if (source === undefined) throw new Error(`internal error: ${component} starts connections but the platform gave no credentials for its checks`);
+            if (source === undefined)
+                throw new Error(
+                    `internal error: ${component} starts connections but the platform gave no credentials for its checks`,
+                );
             this.jobs[component] = this.job(component, checks, source);
         }
         this.registerOutputs({});
@@ -67,15 +82,22 @@ export class WiringCheckJobs extends pulumi.ComponentResource {
 
     private job(component: ComponentName, checks: WiringCheck[], source: CheckSource): k8s.batch.v1.Job {
         const namespace = this.args.namespaces[component];
-        const labels = { ...platformLabels(component, this.args.environment), "app.kubernetes.io/name": WIRING_CHECK_NAME };
+        const labels = {
+            ...platformLabels(component, this.args.environment),
+            "app.kubernetes.io/name": WIRING_CHECK_NAME,
+        };
         const script = renderWiringCheckScript(namespace, checks);
         this.scripts[component] = script;
         const meta = { name: WIRING_CHECK_NAME, namespace, labels };
-        const configMap = new k8s.core.v1.ConfigMap(`${component}-wiring-check-script`, { metadata: meta, data: { [WIRING_CHECK_SCRIPT]: script } }, childOptions(this, this.opts));
+        const configMap = new k8s.core.v1.ConfigMap(
+            `${this.name}-${component}-script`,
+            { metadata: meta, data: { [WIRING_CHECK_SCRIPT]: script } },
+            childOptions(this, this.opts, { aliases: [{ name: `${component}-wiring-check-script` }] }),
+        );
         const tools = (["curl", "psql"] as const).filter((t) => checks.some((c) => c.tool === t));
         const containers = tools.map((t) => this.container(t, source));
         return new k8s.batch.v1.Job(
-            `${component}-wiring-check`,
+            `${this.name}-${component}`,
             {
                 metadata: meta,
                 spec: {
@@ -83,7 +105,16 @@ export class WiringCheckJobs extends pulumi.ComponentResource {
                     backoffLimit: 2,
                     activeDeadlineSeconds: 600,
                     template: {
-                        metadata: { labels, annotations: { [RUN_CHECKSUM]: checksum(script, ...tools.map((t) => this.args.images[t]), source.revision) } },
+                        metadata: {
+                            labels,
+                            annotations: {
+                                [RUN_CHECKSUM]: checksum(
+                                    script,
+                                    ...tools.map((t) => this.args.images[t]),
+                                    source.revision,
+                                ),
+                            },
+                        },
                         spec: {
                             restartPolicy: "Never",
                             automountServiceAccountToken: false,
@@ -95,7 +126,10 @@ export class WiringCheckJobs extends pulumi.ComponentResource {
                     },
                 },
             },
-            childOptions(this, this.opts, { dependsOn: [configMap, ...source.dependsOn] }),
+            childOptions(this, this.opts, {
+                dependsOn: [configMap, ...source.dependsOn],
+                aliases: [{ name: `${component}-wiring-check` }],
+            }),
         );
     }
 
@@ -103,10 +137,19 @@ export class WiringCheckJobs extends pulumi.ComponentResource {
     private container(tool: CheckTool, source: CheckSource): Input.Container {
         const env: Input.EnvVar[] = [{ name: CHECK_ENV.terminationLog, value: "/dev/termination-log" }];
         if (tool === "curl" && source.garageKey) {
-            env.push(envFromSecret(CHECK_ENV.s3AccessKeyId, source.garageKey.secretName, source.garageKey.accessKeyIdKey));
-            env.push(envFromSecret(CHECK_ENV.s3SecretAccessKey, source.garageKey.secretName, source.garageKey.secretAccessKeyKey));
+            env.push(
+                envFromSecret(CHECK_ENV.s3AccessKeyId, source.garageKey.secretName, source.garageKey.accessKeyIdKey),
+            );
+            env.push(
+                envFromSecret(
+                    CHECK_ENV.s3SecretAccessKey,
+                    source.garageKey.secretName,
+                    source.garageKey.secretAccessKeyKey,
+                ),
+            );
         }
-        if (tool === "psql" && source.login) env.push(envFromSecret(CHECK_ENV.pgPassword, source.login.secretName, source.login.passwordKey));
+        if (tool === "psql" && source.login)
+            env.push(envFromSecret(CHECK_ENV.pgPassword, source.login.secretName, source.login.passwordKey));
         const user = TOOL_USER[tool];
         return {
             name: tool,

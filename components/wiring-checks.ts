@@ -48,7 +48,8 @@ const HTTP_HEALTH: Partial<Record<ServiceId, string>> = {
 };
 
 function required<T>(value: T | undefined, what: string): T {
-    if (value === undefined) throw new Error(`internal error: a wiring check needs ${what}, which the platform did not give`);
+    if (value === undefined)
+        throw new Error(`internal error: a wiring check needs ${what}, which the platform did not give`);
     return value;
 }
 
@@ -57,26 +58,68 @@ function checkOf(edge: WiringEdge, id: string, ctx: CheckContext): WiringCheck {
     const reach = [`${edge.host} resolves`, `port ${edge.port} answers`];
     switch (edge.service) {
         case "garageS3": {
-            const consumer = required(GARAGE_KEY_CONSUMERS.find((c) => c.component === edge.from), `the Garage key of ${edge.from}`);
+            const consumer = required(
+                GARAGE_KEY_CONSUMERS.find((c) => c.component === edge.from),
+                `the Garage key of ${edge.from}`,
+            );
             const allowed = consumer.buckets.map((b) => ctx.buckets[b]);
             const refused = Object.values(ctx.buckets).filter((b) => !allowed.includes(b));
-            const what = [...reach, ...allowed.map((b) => `${consumer.name}'s key writes, reads and deletes a probe object in ${b}`), ...refused.map((b) => `a write to ${b} is refused`)];
-            return { id, edge, kind: "s3", tool: "curl", what, s3: { region: required(ctx.s3Region, "Garage's region"), allowed, refused } };
+            const what = [
+                ...reach,
+                ...allowed.map((b) => `${consumer.name}'s key writes, reads and deletes a probe object in ${b}`),
+                ...refused.map((b) => `a write to ${b} is refused`),
+            ];
+            return {
+                id,
+                edge,
+                kind: "s3",
+                tool: "curl",
+                what,
+                s3: { region: required(ctx.s3Region, "Garage's region"), allowed, refused },
+            };
         }
         case "postgres": {
-            const login = required(DATABASE_LOGIN_CONSUMERS.find((c) => c.component === edge.from), `the PostgreSQL login of ${edge.from}`);
-            return { id, edge, kind: "postgres", tool: "psql", what: [...reach, `role ${login.role} logs in to database ${login.database}`], login: { database: login.database, role: login.role } };
+            const login = required(
+                DATABASE_LOGIN_CONSUMERS.find((c) => c.component === edge.from),
+                `the PostgreSQL login of ${edge.from}`,
+            );
+            return {
+                id,
+                edge,
+                kind: "postgres",
+                tool: "psql",
+                what: [...reach, `role ${login.role} logs in to database ${login.database}`],
+                login: { database: login.database, role: login.role },
+            };
         }
         case "trino": {
             const catalog = required(ctx.trinoCatalog, "Trino's catalog");
-            return { id, edge, kind: "trino", tool: "curl", what: [...reach, "/v1/info says the coordinator has started", `a SELECT through catalog ${catalog} returns its schemas`], trino: { catalog } };
+            return {
+                id,
+                edge,
+                kind: "trino",
+                tool: "curl",
+                what: [
+                    ...reach,
+                    "/v1/info says the coordinator has started",
+                    `a SELECT through catalog ${catalog} returns its schemas`,
+                ],
+                trino: { catalog },
+            };
         }
         case "hiveMetastore":
             return { id, edge, kind: "tcp", tool: "curl", what: [...reach, "the thrift port accepts a connection"] };
         case "airbyteServer":
         case "dagsterWebserver": {
             const path = required(HTTP_HEALTH[edge.service], `the health path of ${edge.service}`);
-            return { id, edge, kind: "http", tool: "curl", what: [...reach, `GET ${path} answers 200`], http: { path } };
+            return {
+                id,
+                edge,
+                kind: "http",
+                tool: "curl",
+                what: [...reach, `GET ${path} answers 200`],
+                http: { path },
+            };
         }
     }
 }

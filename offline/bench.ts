@@ -46,11 +46,23 @@ interface ChildResult {
 
 // ---- children: one measurement each ----
 
-async function stagingResources(n: number): Promise<{ resources: EngineResource[]; doc: (policies: { name: string; configSchema?: { properties: object } }[]) => Record<string, unknown>; identity: ReturnType<typeof packIdentity> }> {
+async function stagingResources(n: number): Promise<{
+    resources: EngineResource[];
+    doc: (policies: { name: string; configSchema?: { properties: object } }[]) => Record<string, unknown>;
+    identity: ReturnType<typeof packIdentity>;
+}> {
     const cfg = platformConfigOf("staging");
     const run = await runStack("staging");
-    const resources = syntheticStack(n, { base: engineResources(run), namespaces: cfg.namespaces, clusterDomain: cfg.clusterDomain });
-    return { resources, doc: (policies) => stackPolicyDoc(cfg, policies), identity: packIdentity("staging", run.project, run.config) };
+    const resources = syntheticStack(n, {
+        base: engineResources(run),
+        namespaces: cfg.namespaces,
+        clusterDomain: cfg.clusterDomain,
+    });
+    return {
+        resources,
+        doc: (policies) => stackPolicyDoc(cfg, policies),
+        identity: packIdentity("staging", run.project, run.config),
+    };
 }
 
 /** The floor: every string once, nothing parsed inside it. */
@@ -75,15 +87,37 @@ function evaluateInProcess(resources: EngineResource[], settings: Record<string,
     const notApplicable = (): never => {
         throw new Error("not applicable");
     };
-    const stackResources = resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.outputs, opts: {}, dependencies: [], propertyDependencies: {} })) as unknown as PolicyResource[];
+    const stackResources = resources.map((r) => ({
+        type: r.type,
+        name: r.name,
+        urn: r.urn,
+        props: r.outputs,
+        opts: {},
+        dependencies: [],
+        propertyDependencies: {},
+    })) as unknown as PolicyResource[];
     for (const policy of POLICIES) {
         if ("validateStack" in policy) {
-            void policy.validateStack({ resources: stackResources, getConfig, notApplicable, stackTags: new Map() }, report);
+            void policy.validateStack(
+                { resources: stackResources, getConfig, notApplicable, stackTags: new Map() },
+                report,
+            );
             continue;
         }
         const validate = policy.validateResource;
         if (typeof validate !== "function") continue;
-        for (const r of resources) void validate({ type: r.type, name: r.name, urn: r.urn, props: r.inputs, getConfig, notApplicable } as unknown as ResourceValidationArgs, report);
+        for (const r of resources)
+            void validate(
+                {
+                    type: r.type,
+                    name: r.name,
+                    urn: r.urn,
+                    props: r.inputs,
+                    getConfig,
+                    notApplicable,
+                } as unknown as ResourceValidationArgs,
+                report,
+            );
     }
     return reported;
 }
@@ -104,7 +138,10 @@ async function child(mode: string, arg: string): Promise<ChildResult> {
         case "path":
             return { maxRssMb: 0, criticalPath: (await planStack(arg)).criticalPath };
         case "pack-start": {
-            const pack = await PackHost.start(packIdentity("staging", { name: "lakehouse-platform", dir: PROJECT_DIR, config: {} }, {}), arg === "none" ? NO_POLICY_PACK : PACK_DIR);
+            const pack = await PackHost.start(
+                packIdentity("staging", { name: "lakehouse-platform", dir: PROJECT_DIR, config: {} }, {}),
+                arg === "none" ? NO_POLICY_PACK : PACK_DIR,
+            );
             const ms = pack.startMs;
             await pack.close();
             return { maxRssMb: rss(), ms };
@@ -113,7 +150,9 @@ async function child(mode: string, arg: string): Promise<ChildResult> {
         case "parse": {
             const { resources, doc } = await stagingResources(EVALUATION_SIZE);
             // Both start from the resources as text, as they arrive over the wire, with secrets unwrapped as the SDK hands them over.
-            const text = JSON.stringify(resources.map((r) => ({ ...r, inputs: unwrapSecrets(r.inputs), outputs: unwrapSecrets(r.outputs) })));
+            const text = JSON.stringify(
+                resources.map((r) => ({ ...r, inputs: unwrapSecrets(r.inputs), outputs: unwrapSecrets(r.outputs) })),
+            );
             const settings = (Object.values(doc(POLICIES))[0] ?? {}) as Record<string, unknown>;
             const start = performance.now();
             const parsed = JSON.parse(text) as EngineResource[];
@@ -145,7 +184,10 @@ async function child(mode: string, arg: string): Promise<ChildResult> {
 
 function spawnChild(mode: string, arg: string): ChildResult & { wallMs: number } {
     const start = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, [__filename, "--child", mode, arg], { encoding: "utf8", maxBuffer: 64 * 2 ** 20 });
+    const r = spawnSync(process.execPath, [__filename, "--child", mode, arg], {
+        encoding: "utf8",
+        maxBuffer: 64 * 2 ** 20,
+    });
     const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
     if (r.status !== 0) throw new Error(`bench ${mode} ${arg} failed (${r.status}): ${r.stderr}`);
     const line = r.stdout.trim().split("\n").pop() ?? "{}";
@@ -161,7 +203,9 @@ function median(xs: number[]): number {
 
 function table(rows: string[][]): string {
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-    return rows.map((r) => "  " + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ")).join("\n");
+    return rows
+        .map((r) => "  " + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  "))
+        .join("\n");
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
@@ -170,22 +214,37 @@ const ok = (pass: boolean) => (pass ? "ok" : "MISSED");
 /** The chain the dependencies require: storage, its bootstrap, the metastore, Trino. */
 export function checkCriticalPath(path: CriticalPath): string[] {
     const problems: string[] = [];
-    const want = [/^StatefulSet postgres$/, /^Job postgres-init$/, /^Job hive-metastore-schema$/, /^Deployment hive-metastore$/, /^Release trino$/];
+    const want = [
+        /^StatefulSet postgres$/,
+        /^Job postgres-init$/,
+        /^Job hive-metastore-schema$/,
+        /^Deployment hive-metastore$/,
+        /^Release trino$/,
+    ];
     // With `verifyWiring`, a check of Trino's edges ends the chain.
     const got = path.steps.map((s) => `${s.kind} ${s.name}`);
-    const components = got.length === want.length + 1 && /^Job \S+-wiring-check$/.test(got[want.length]) ? got.slice(0, -1) : got;
+    const components =
+        got.length === want.length + 1 && /^Job wiring-checks-\S+$/.test(got[want.length]) ? got.slice(0, -1) : got;
     if (components.length !== want.length || !want.every((re, i) => re.test(components[i]))) {
-        problems.push(`the longest chain is ${got.join(" → ")}; the dependencies require database → its init → the metastore schema → the metastore → Trino (then the wiring checks)`);
+        problems.push(
+            `the longest chain is ${got.join(" → ")}; the dependencies require database → its init → the metastore schema → the metastore → Trino (then the wiring checks)`,
+        );
     }
     const trino = path.readyAfter.trino ?? 0;
     for (const c of ["airbyte", "dagster"]) {
-        if ((path.readyAfter[c] ?? 0) >= trino) problems.push(`${c} is ready only after ${path.readyAfter[c]} waits, not in parallel to Trino (${trino})`);
+        if ((path.readyAfter[c] ?? 0) >= trino)
+            problems.push(`${c} is ready only after ${path.readyAfter[c]} waits, not in parallel to Trino (${trino})`);
     }
     return problems;
 }
 
 /** Runs `a` and `b` alternately `runs` times and returns the medians of what `measure` reads. */
-function paired(a: [string, string], b: [string, string], runs: number, measure: (r: ChildResult & { wallMs: number }) => number) {
+function paired(
+    a: [string, string],
+    b: [string, string],
+    runs: number,
+    measure: (r: ChildResult & { wallMs: number }) => number,
+) {
     const as: (ChildResult & { wallMs: number })[] = [];
     const bs: (ChildResult & { wallMs: number })[] = [];
     for (let i = 0; i < runs; i++) {
@@ -208,7 +267,11 @@ pack with no policies, policy evaluation against parsing and visiting the same r
 pack's protocol against the pack with no policies; every target is a ratio (a few minutes).
 Exit status: 0 every target met, 1 one missed, 2 bad arguments.`;
 
-export async function main(argv: string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): Promise<number> {
+export async function main(
+    argv: string[],
+    out: (s: string) => void = console.log,
+    err: (s: string) => void = console.error,
+): Promise<number> {
     if (argv[0] === "--help" || argv[0] === "-h") {
         out(USAGE);
         return 0;
@@ -228,41 +291,100 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
         pass &&= met;
         return `${ratio.toFixed(2)}× ${ok(met)}`;
     };
-    say(`lakehouse-platform benchmark · ${new Date().toISOString()} · node ${process.version} · ${os.cpus()[0]?.model ?? "cpu"} ×${os.cpus().length}`);
+    say(
+        `lakehouse-platform benchmark · ${new Date().toISOString()} · node ${process.version} · ${os.cpus()[0]?.model ?? "cpu"} ×${os.cpus().length}`,
+    );
     say("Every target is a ratio to a floor measured in this run; the absolute figures are this machine's.");
     say();
 
-    say(`1. Offline plan (the pack judging over its protocol): wall time per process, median of ${RUNS}, against the same harness running an empty program`);
+    say(
+        `1. Offline plan (the pack judging over its protocol): wall time per process, median of ${RUNS}, against the same harness running an empty program`,
+    );
     const planRows = [["stack", "plan", "floor", `ratio (≤${TARGETS.planRatio}×)`, "plan peak RSS", "floor peak RSS"]];
     for (const stack of STACKS) {
         spawnChild("plan", stack); // warms the file system cache
         const m = paired(["plan", stack], ["floor", stack], RUNS, (x) => x.wallMs);
-        planRows.push([stack, `${fmt(m.a)} ms`, `${fmt(m.b)} ms`, target(m.a / m.b, TARGETS.planRatio), `${fmt(m.aRss)} MB`, `${fmt(m.bRss)} MB`]);
+        planRows.push([
+            stack,
+            `${fmt(m.a)} ms`,
+            `${fmt(m.b)} ms`,
+            target(m.a / m.b, TARGETS.planRatio),
+            `${fmt(m.aRss)} MB`,
+            `${fmt(m.bRss)} MB`,
+        ]);
     }
     say(table(planRows));
     say();
 
-    say(`2. The pack's start as the Pulumi CLI starts it (spawn to port on stdout), median of ${RUNS}, against a pack with no policies`);
+    say(
+        `2. The pack's start as the Pulumi CLI starts it (spawn to port on stdout), median of ${RUNS}, against a pack with no policies`,
+    );
     const start = paired(["pack-start", "pack"], ["pack-start", "none"], RUNS, (x) => x.ms ?? 0);
-    say(table([["pack", "start", "no-policy pack", `ratio (≤${TARGETS.packStartRatio}×)`], ["policies/", `${fmt(start.a)} ms`, `${fmt(start.b)} ms`, target(start.a / start.b, TARGETS.packStartRatio)]]));
-    say();
-
-    say(`3. Policy evaluation, every policy in-process, ${fmt(EVALUATION_SIZE)} resources (staging grown with rendered-chart objects), against parsing them and visiting every string once`);
-    const evaluation = paired(["evaluate", ""], ["parse", ""], 3, (x) => x.ms ?? 0);
     say(
         table([
-            ["resources", "policies", "floor", `ratio (≤${TARGETS.evaluationRatio}×)`, "resources/s", "peak RSS", "violations"],
-            [fmt(EVALUATION_SIZE), `${fmt(evaluation.a)} ms`, `${fmt(evaluation.b)} ms`, target(evaluation.a / evaluation.b, TARGETS.evaluationRatio), fmt((EVALUATION_SIZE / evaluation.a) * 1000), `${fmt(evaluation.aRss)} MB`, String(evaluation.violations)],
+            ["pack", "start", "no-policy pack", `ratio (≤${TARGETS.packStartRatio}×)`],
+            [
+                "policies/",
+                `${fmt(start.a)} ms`,
+                `${fmt(start.b)} ms`,
+                target(start.a / start.b, TARGETS.packStartRatio),
+            ],
         ]),
     );
     say();
 
-    say(`4. The pack over the CLI's protocol (Configure, Analyze per resource, AnalyzeStack), ${fmt(PROTOCOL_SIZE)} resources, against the pack with no policies`);
+    say(
+        `3. Policy evaluation, every policy in-process, ${fmt(EVALUATION_SIZE)} resources (staging grown with rendered-chart objects), against parsing them and visiting every string once`,
+    );
+    const evaluation = paired(["evaluate", ""], ["parse", ""], 3, (x) => x.ms ?? 0);
+    say(
+        table([
+            [
+                "resources",
+                "policies",
+                "floor",
+                `ratio (≤${TARGETS.evaluationRatio}×)`,
+                "resources/s",
+                "peak RSS",
+                "violations",
+            ],
+            [
+                fmt(EVALUATION_SIZE),
+                `${fmt(evaluation.a)} ms`,
+                `${fmt(evaluation.b)} ms`,
+                target(evaluation.a / evaluation.b, TARGETS.evaluationRatio),
+                fmt((EVALUATION_SIZE / evaluation.a) * 1000),
+                `${fmt(evaluation.aRss)} MB`,
+                String(evaluation.violations),
+            ],
+        ]),
+    );
+    say();
+
+    say(
+        `4. The pack over the CLI's protocol (Configure, Analyze per resource, AnalyzeStack), ${fmt(PROTOCOL_SIZE)} resources, against the pack with no policies`,
+    );
     const protocol = paired(["protocol", "pack"], ["protocol", "none"], 3, (x) => x.ms ?? 0);
     say(
         table([
-            ["resources", "pack", "no-policy pack", `ratio (≤${TARGETS.protocolRatio}×)`, "per resource", "floor per resource", "violations"],
-            [fmt(PROTOCOL_SIZE), `${fmt(protocol.a)} ms`, `${fmt(protocol.b)} ms`, target(protocol.a / protocol.b, TARGETS.protocolRatio), `${((protocol.a / PROTOCOL_SIZE) * 1000).toFixed(0)} µs`, `${((protocol.b / PROTOCOL_SIZE) * 1000).toFixed(0)} µs`, String(protocol.violations)],
+            [
+                "resources",
+                "pack",
+                "no-policy pack",
+                `ratio (≤${TARGETS.protocolRatio}×)`,
+                "per resource",
+                "floor per resource",
+                "violations",
+            ],
+            [
+                fmt(PROTOCOL_SIZE),
+                `${fmt(protocol.a)} ms`,
+                `${fmt(protocol.b)} ms`,
+                target(protocol.a / protocol.b, TARGETS.protocolRatio),
+                `${((protocol.a / PROTOCOL_SIZE) * 1000).toFixed(0)} µs`,
+                `${((protocol.b / PROTOCOL_SIZE) * 1000).toFixed(0)} µs`,
+                String(protocol.violations),
+            ],
         ]),
     );
     say();
@@ -272,8 +394,14 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
         const p = spawnChild("path", stack).criticalPath!;
         const problems = checkCriticalPath(p);
         pass &&= problems.length === 0;
-        const ready = Object.entries(p.readyAfter).filter(([c]) => c !== "platform").sort((a, b) => a[1] - b[1]).map(([c, n]) => `${c} ${n}`).join(", ");
-        say(`  ${stack.padEnd(8)} ${p.steps.map((s) => `${s.kind} ${s.name}`).join(" → ")} (${p.waits} waits) ${ok(problems.length === 0)}`);
+        const ready = Object.entries(p.readyAfter)
+            .filter(([c]) => c !== "platform")
+            .sort((a, b) => a[1] - b[1])
+            .map(([c, n]) => `${c} ${n}`)
+            .join(", ");
+        say(
+            `  ${stack.padEnd(8)} ${p.steps.map((s) => `${s.kind} ${s.name}`).join(" → ")} (${p.waits} waits) ${ok(problems.length === 0)}`,
+        );
         say(`  ${"".padEnd(8)} ready after: ${ready}`);
         for (const x of problems) say(`  ${"".padEnd(8)} ${x}`);
     }

@@ -41,13 +41,22 @@ function walkDefaults(value: unknown, prefix: string, defaults: Set<string>, emp
 }
 
 export function readChartKeys(dir: string): ChartKeys {
-    const chart = load(fs.readFileSync(path.join(dir, "Chart.yaml"), "utf8"), { schema: CORE_SCHEMA }) as { name: string; version: string };
+    const chart = load(fs.readFileSync(path.join(dir, "Chart.yaml"), "utf8"), { schema: CORE_SCHEMA }) as {
+        name: string;
+        version: string;
+    };
     const defaults = new Set<string>();
     const emptyMaps = new Set<string>();
-    walkDefaults(load(fs.readFileSync(path.join(dir, "values.yaml"), "utf8"), { schema: CORE_SCHEMA }), "", defaults, emptyMaps);
+    walkDefaults(
+        load(fs.readFileSync(path.join(dir, "values.yaml"), "utf8"), { schema: CORE_SCHEMA }),
+        "",
+        defaults,
+        emptyMaps,
+    );
     for (const sub of fs.readdirSync(dir)) {
         const subValues = path.join(dir, sub, "values.yaml");
-        if (fs.existsSync(subValues)) walkDefaults(load(fs.readFileSync(subValues, "utf8"), { schema: CORE_SCHEMA }), sub, defaults, emptyMaps);
+        if (fs.existsSync(subValues))
+            walkDefaults(load(fs.readFileSync(subValues, "utf8"), { schema: CORE_SCHEMA }), sub, defaults, emptyMaps);
     }
     const templateReads = fs
         .readFileSync(path.join(dir, "template-keys.txt"), "utf8")
@@ -74,7 +83,11 @@ const USAGE = `usage: npm run chart-keys -- <chart defaults dir>...   (e.g. ../s
 Writes tests/fixtures/chart-keys/<chart>-<version>.json: every value path the chart version's
 defaults (values.yaml) and templates (template-keys.txt) know, for the values tests.`;
 
-export function main(argv: string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): number {
+export function main(
+    argv: string[],
+    out: (s: string) => void = console.log,
+    err: (s: string) => void = console.error,
+): number {
     if (argv.includes("--help") || argv.includes("-h")) {
         out(USAGE);
         return EXIT.ok;
@@ -92,7 +105,9 @@ export function main(argv: string[], out: (s: string) => void = console.log, err
         const keys = readChartKeys(dir);
         const file = chartKeysFile(keys.chart, keys.version);
         fs.writeFileSync(file, JSON.stringify(keys, null, 1) + "\n");
-        out(`wrote ${path.relative(process.cwd(), file)} (${keys.defaults.length} defaults, ${keys.templateReads.length} template reads)`);
+        out(
+            `wrote ${path.relative(process.cwd(), file)} (${keys.defaults.length} defaults, ${keys.templateReads.length} template reads)`,
+        );
     }
     return EXIT.ok;
 }

@@ -43,14 +43,21 @@ const FILE_STACK = "check";
 /** The resources (and the pack configuration a plan carries) of a resources file's JSON. */
 export function readResources(doc: unknown, source = "the file"): ResourcesFile {
     if (isMap(doc) && typeof doc.format === "string") {
-        if (doc.format !== PLAN_FORMAT) throw new ResourcesFileError(`${source}: unsupported format ${JSON.stringify(doc.format)}; this version reads ${PLAN_FORMAT} (plan the stack again)`);
+        if (doc.format !== PLAN_FORMAT)
+            throw new ResourcesFileError(
+                `${source}: unsupported format ${JSON.stringify(doc.format)}; this version reads ${PLAN_FORMAT} (plan the stack again)`,
+            );
         if (!Array.isArray(doc.resources)) throw new ResourcesFileError(`${source}: a plan without a resources list`);
         const plan = doc as unknown as Plan;
-        const config = isMap(plan.policy) && isMap(plan.policy.config) ? { doc: plan.policy.config, source: `carried by ${source}` } : undefined;
+        const config =
+            isMap(plan.policy) && isMap(plan.policy.config)
+                ? { doc: plan.policy.config, source: `carried by ${source}` }
+                : undefined;
         return { resources: engineResourcesOfPlan(plan.resources), config, stack: plan.stack, project: plan.project };
     }
     const list = Array.isArray(doc) ? doc : isMap(doc) && Array.isArray(doc.resources) ? doc.resources : undefined;
-    if (!list) throw new ResourcesFileError(`${source}: expected a plan, a list of resources, or { "resources": [...] }`);
+    if (!list)
+        throw new ResourcesFileError(`${source}: expected a plan, a list of resources, or { "resources": [...] }`);
     const root: EngineResource = {
         urn: `urn:pulumi:${FILE_STACK}::${FILE_PROJECT}::${STACK_TYPE}::${FILE_PROJECT}-${FILE_STACK}`,
         type: STACK_TYPE,
@@ -65,12 +72,23 @@ export function readResources(doc: unknown, source = "the file"): ResourcesFile 
     };
     const resources = list.map((item: unknown, i): EngineResource => {
         if (!isMap(item)) throw new ResourcesFileError(`${source}: resources[${i}] is not an object`);
-        if (typeof item.type !== "string" || typeof item.name !== "string") throw new ResourcesFileError(`${source}: resources[${i}] needs a string type and name`);
+        if (typeof item.type !== "string" || typeof item.name !== "string")
+            throw new ResourcesFileError(`${source}: resources[${i}] needs a string type and name`);
         const props = item.inputs ?? item.props ?? {};
         if (!isMap(props)) throw new ResourcesFileError(`${source}: resources[${i}].inputs is not an object`);
         const outputs = isMap(item.outputs) ? item.outputs : isMap(item.state) ? item.state : props;
-        const urn = typeof item.urn === "string" ? item.urn : `urn:pulumi:${FILE_STACK}::${FILE_PROJECT}::${item.type}::${item.name}`;
-        const unmask = (v: unknown): unknown => (v === SECRET_MASK ? secret(SECRET_MASK) : Array.isArray(v) ? v.map(unmask) : isMap(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unmask(x)])) : v);
+        const urn =
+            typeof item.urn === "string"
+                ? item.urn
+                : `urn:pulumi:${FILE_STACK}::${FILE_PROJECT}::${item.type}::${item.name}`;
+        const unmask = (v: unknown): unknown =>
+            v === SECRET_MASK
+                ? secret(SECRET_MASK)
+                : Array.isArray(v)
+                  ? v.map(unmask)
+                  : isMap(v)
+                    ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unmask(x)]))
+                    : v;
         return {
             urn,
             type: item.type,
@@ -93,7 +111,9 @@ function readJson(file: string, what: string): unknown {
     try {
         text = fs.readFileSync(file, "utf8");
     } catch (e) {
-        throw new ResourcesFileError(`cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : e instanceof Error ? e.message : String(e)}`);
+        throw new ResourcesFileError(
+            `cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : e instanceof Error ? e.message : String(e)}`,
+        );
     }
     try {
         return JSON.parse(text);
@@ -112,14 +132,29 @@ export async function checkFile(file: string, policyConfigFile?: string) {
     const layers: ConfigLayer[] = [];
     if (parsed.config) layers.push(parsed.config);
     if (policyConfigFile) layers.push(readPolicyConfigFile(policyConfigFile));
-    const identity = { organization: "organization", project: parsed.project, stack: parsed.stack, dryRun: true, config: {} };
+    const identity = {
+        organization: "organization",
+        project: parsed.project,
+        stack: parsed.stack,
+        dryRun: true,
+        config: {},
+    };
     return { gate: await runGate(parsed.resources, identity, layers), resources: parsed.resources.length };
 }
 
-export async function main(argv: string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): Promise<number> {
+export async function main(
+    argv: string[],
+    out: (s: string) => void = console.log,
+    err: (s: string) => void = console.error,
+): Promise<number> {
     let parsed: { values: { "policy-config"?: string; help?: boolean }; positionals: string[] };
     try {
-        parsed = parseArgs({ args: argv, options: { "policy-config": { type: "string" }, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: true });
+        parsed = parseArgs({
+            args: argv,
+            options: { "policy-config": { type: "string" }, help: { type: "boolean", short: "h" } },
+            strict: true,
+            allowPositionals: true,
+        });
     } catch (e) {
         err(`check: ${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
         return EXIT.badInput;
@@ -134,7 +169,11 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
     }
     try {
         const { gate, resources } = await checkFile(parsed.positionals[0], parsed.values["policy-config"]);
-        out(renderPolicySection({ violations: gate.diagnostics, remediations: gate.remediations }, resources).join("\n"));
+        out(
+            renderPolicySection({ violations: gate.diagnostics, remediations: gate.remediations }, resources).join(
+                "\n",
+            ),
+        );
         const failed = mandatory(gate).length;
         out(failed === 0 ? "\nResult: no mandatory violation." : `\nResult: ${failed} mandatory violation(s).`);
         return failed > 0 ? EXIT.violations : EXIT.ok;

@@ -40,7 +40,10 @@ export function kindOf(type: string): string {
  * `isCheck` tells the wiring checks apart: they wait for what they check, so they end the chain,
  * but a component is ready before its checks run.
  */
-export function criticalPath<R extends PathResource>(resources: R[], isCheck: (r: R) => boolean = () => false): CriticalPath {
+export function criticalPath<R extends PathResource>(
+    resources: R[],
+    isCheck: (r: R) => boolean = () => false,
+): CriticalPath {
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
     const depth = new Map<string, { waits: number; count: number; previous?: string }>();
     const visiting = new Set<string>();
@@ -55,7 +58,8 @@ export function criticalPath<R extends PathResource>(resources: R[], isCheck: (r
         for (const dep of r.dependencies) {
             if (!byUrn.has(dep) || dep === urn) continue;
             const d = measure(dep);
-            if (d.waits > best.waits || (d.waits === best.waits && d.count > best.count)) best = { waits: d.waits, count: d.count, previous: dep };
+            if (d.waits > best.waits || (d.waits === best.waits && d.count > best.count))
+                best = { waits: d.waits, count: d.count, previous: dep };
         }
         visiting.delete(urn);
         const own = { waits: best.waits + weight(r), count: best.count + 1, previous: best.previous };
@@ -77,7 +81,12 @@ export function criticalPath<R extends PathResource>(resources: R[], isCheck: (r
         const r = byUrn.get(urn)!;
         if (weight(r) > 0) steps.unshift({ kind: kindOf(r.type), name: r.name, component: r.component });
     }
-    return { waits: end === undefined ? 0 : depth.get(end)!.waits, steps, readyAfter, ...(verifiedAfter === undefined ? {} : { verifiedAfter }) };
+    return {
+        waits: end === undefined ? 0 : depth.get(end)!.waits,
+        steps,
+        readyAfter,
+        ...(verifiedAfter === undefined ? {} : { verifiedAfter }),
+    };
 }
 
 export function renderCriticalPath(path: CriticalPath): string[] {
@@ -88,5 +97,9 @@ export function renderCriticalPath(path: CriticalPath): string[] {
         .map(([c, n]) => `${c} ${n}`)
         .join(", ");
     const verified = path.verifiedAfter === undefined ? "" : `; wiring verified after ${path.verifiedAfter}`;
-    return [`Critical path (${path.waits} waits for readiness)`, `  ${chain || "(nothing to wait for)"}`, `  ready after n waits: ${ready}${verified}`];
+    return [
+        `Critical path (${path.waits} waits for readiness)`,
+        `  ${chain || "(nothing to wait for)"}`,
+        `  ready after n waits: ${ready}${verified}`,
+    ];
 }

@@ -66,7 +66,13 @@ export interface AliasSpec {
  * where the qualified type is the chain of parent types joined by `$`, ending with the resource's
  * own; children of the root stack carry no stack type.
  */
-export function engineUrn(stack: string, project: string, parentUrn: string | undefined, type: string, name: string): string {
+export function engineUrn(
+    stack: string,
+    project: string,
+    parentUrn: string | undefined,
+    type: string,
+    name: string,
+): string {
     let qualified = type;
     if (parentUrn) {
         const parentQualified = qualifiedTypeOf(parentUrn);
@@ -174,7 +180,11 @@ const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
  * A Kubernetes object as the API returns it to a read: its id (`namespace/name`) and state, with a
  * Secret's `stringData` turned into `data` by `encode`. Undefined for what is not an API object.
  */
-export function clusterObject(type: string, inputs: Record<string, unknown>, encode: (stringData: unknown, data: unknown) => unknown): ClusterObject | undefined {
+export function clusterObject(
+    type: string,
+    inputs: Record<string, unknown>,
+    encode: (stringData: unknown, data: unknown) => unknown,
+): ClusterObject | undefined {
     if (!type.startsWith("kubernetes:") || type.startsWith("kubernetes:helm")) return undefined;
     const metadata = unwrapSecrets(inputs.metadata) as { name?: string; namespace?: string } | undefined;
     if (!metadata?.name) return undefined;
@@ -190,17 +200,27 @@ export function clusterObject(type: string, inputs: Record<string, unknown>, enc
 export function clusterObjectsOf(resources: RecordedResource[]): ClusterObject[] {
     const encode = (stringData: unknown, data: unknown) => {
         const plain = unwrapSecrets(stringData) as Record<string, string>;
-        const encoded = Object.fromEntries(Object.entries(plain).map(([k, v]) => [k, Buffer.from(String(v)).toString("base64")]));
+        const encoded = Object.fromEntries(
+            Object.entries(plain).map(([k, v]) => [k, Buffer.from(String(v)).toString("base64")]),
+        );
         return { [SIG]: SECRET_SIG, value: { ...(unwrapSecrets(data) as object), ...encoded } };
     };
     return resources.flatMap((r) => (r.custom && !r.read ? (clusterObject(r.type, r.inputs, encode) ?? []) : []));
 }
 
 /** Outputs the real providers compute and the program reads. */
-function computedState(type: string, name: string, inputs: Record<string, unknown>, refs: StackOutputs): Record<string, unknown> {
+function computedState(
+    type: string,
+    name: string,
+    inputs: Record<string, unknown>,
+    refs: StackOutputs,
+): Record<string, unknown> {
     const plain = unwrapSecrets(inputs);
     // The random provider replaces a resource whose keepers change: a new value, as a new seed.
-    const seed = plain.keepers !== undefined && Object.keys(plain.keepers as object).length > 0 ? `${name}/keepers/${JSON.stringify(plain.keepers)}` : name;
+    const seed =
+        plain.keepers !== undefined && Object.keys(plain.keepers as object).length > 0
+            ? `${name}/keepers/${JSON.stringify(plain.keepers)}`
+            : name;
     switch (type) {
         case "random:index/randomPassword:RandomPassword":
         case "random:index/randomString:RandomString": {
@@ -211,12 +231,19 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
         case "random:index/randomBytes:RandomBytes": {
             const hex = fakeRandom(seed, 2 * Number(plain.byteLength ?? plain.length ?? 8), HEX);
             const base64 = Buffer.from(hex, "hex").toString("base64");
-            return { hex, b64Std: base64, b64Url: base64.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, ""), base64, dec: BigInt(`0x${hex}`).toString() };
+            return {
+                hex,
+                b64Std: base64,
+                b64Url: base64.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, ""),
+                base64,
+                dec: BigInt(`0x${hex}`).toString(),
+            };
         }
         case "pulumi:pulumi:StackReference": {
             const stackName = String(plain.name);
             const outputs = refs[stackName];
-            if (outputs === undefined) throw new Error(`unknown stack "${stackName}": no outputs were given for it (offline run)`);
+            if (outputs === undefined)
+                throw new Error(`unknown stack "${stackName}": no outputs were given for it (offline run)`);
             return { name: stackName, outputs, secretOutputNames: [] };
         }
         default:
@@ -225,17 +252,38 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
 }
 
 type Req = {
-    getType(): string; getName(): string; getParent(): string; getProvider(): string; getCustom?(): boolean;
-    getObject?(): { toJavaScript(): Record<string, unknown> }; getProperties?(): { toJavaScript(): Record<string, unknown> };
-    getId?(): string; getProtect?(): boolean | undefined; getRetainondelete?(): boolean | undefined;
-    getDependenciesList?(): string[]; getPropertydependenciesMap?(): { forEach(cb: (v: { getUrnsList(): string[] }, k: string) => void): void };
-    getDeletebeforereplace?(): boolean; getIgnorechangesList?(): string[]; getAdditionalsecretoutputsList?(): string[];
-    getProvidersMap?(): { forEach(cb: (v: string, k: string) => void): void }; getRemote?(): boolean;
-    getVersion?(): string; getAliasesList?(): AliasProto[];
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getProvider(): string;
+    getCustom?(): boolean;
+    getObject?(): { toJavaScript(): Record<string, unknown> };
+    getProperties?(): { toJavaScript(): Record<string, unknown> };
+    getId?(): string;
+    getProtect?(): boolean | undefined;
+    getRetainondelete?(): boolean | undefined;
+    getDependenciesList?(): string[];
+    getPropertydependenciesMap?(): { forEach(cb: (v: { getUrnsList(): string[] }, k: string) => void): void };
+    getDeletebeforereplace?(): boolean;
+    getIgnorechangesList?(): string[];
+    getAdditionalsecretoutputsList?(): string[];
+    getProvidersMap?(): { forEach(cb: (v: string, k: string) => void): void };
+    getRemote?(): boolean;
+    getVersion?(): string;
+    getAliasesList?(): AliasProto[];
 };
 type AliasProto = {
     getUrn(): string;
-    getSpec(): { getName(): string; getType(): string; getStack(): string; getProject(): string; getParenturn(): string; getNoparent(): boolean } | undefined;
+    getSpec():
+        | {
+              getName(): string;
+              getType(): string;
+              getStack(): string;
+              getProject(): string;
+              getParenturn(): string;
+              getNoparent(): boolean;
+          }
+        | undefined;
 };
 
 function aliasSpecs(list: AliasProto[] | undefined): AliasSpec[] {
@@ -254,13 +302,21 @@ function aliasSpecs(list: AliasProto[] | undefined): AliasSpec[] {
     });
 }
 type Struct = { toJavaScript(): Record<string, unknown> };
-type Response = { getUrn(): string; getId?(): string; getObject?(): Struct | undefined; getProperties?(): Struct | undefined };
+type Response = {
+    getUrn(): string;
+    getId?(): string;
+    getObject?(): Struct | undefined;
+    getProperties?(): Struct | undefined;
+};
 type Callback = (err: unknown, response?: Response) => void;
 type MonitorLike = {
     newUrn?(parent: string, type: string, name: string): string;
     registerResource(req: Req, cb: Callback): Promise<void>;
     readResource(req: Req, cb: Callback): Promise<void>;
-    registerResourceOutputs(req: { getUrn(): string; getOutputs(): { toJavaScript(): Record<string, unknown> } | undefined }, cb: (err: unknown, r?: unknown) => void): void;
+    registerResourceOutputs(
+        req: { getUrn(): string; getOutputs(): { toJavaScript(): Record<string, unknown> } | undefined },
+        cb: (err: unknown, r?: unknown) => void,
+    ): void;
 };
 
 let running = false;
@@ -271,7 +327,8 @@ let running = false;
  * program fails. Runs are sequential: the SDK's runtime state is global to the process.
  */
 export async function runProgram(opts: RunOptions): Promise<RunResult> {
-    if (running) throw new Error("offline run already in progress: runs share the SDK's global state and must not overlap");
+    if (running)
+        throw new Error("offline run already in progress: runs share the SDK's global state and must not overlap");
     running = true;
     const limit = Error.stackTraceLimit;
     if (opts.stackTraces === false) Error.stackTraceLimit = 0;
@@ -296,98 +353,147 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
     }
 }
 
-async function runOnce(opts: RunOptions): Promise<RunResult> {
-    const refs = opts.stackReferences ?? {};
-    const failures: Error[] = [];
-    const byUrn = new Map<string, RecordedResource>();
+type Recorder = { callback: Callback; state?: Record<string, unknown>; inputs?: Record<string, unknown> };
+
+/**
+ * One run of the program under the SDK's mock monitor, recording every registration as the engine
+ * would see it. The steps: the mocks (what providers answer), the monitor wrapped to record each
+ * request with what the mocks returned for it, then the program.
+ */
+class RecordingRun {
+    private readonly refs: NonNullable<RunOptions["stackReferences"]>;
+    private readonly failures: Error[] = [];
+    private readonly byUrn = new Map<string, RecordedResource>();
     // The engine marks `additionalSecretOutputs` secret in the state it returns; the mock API does
-    // not pass them, so the registration wrapper below hands them over (newResource runs synchronously
+    // not pass them, so the registration wrapper hands them over (newResource runs synchronously
     // at the start of the monitor's registerResource).
-    let secretOutputs: string[] = [];
+    private secretOutputs: string[] = [];
     // The state newResource returns, handed to the recorder of the same request (newResource runs
     // synchronously at the start of the monitor's call): the same values the SDK gets back, without
     // converting the response a second time.
-    let returned: { inputs: Record<string, unknown>; state: Record<string, unknown> } | undefined;
-    type Recorder = { callback: Callback; state?: Record<string, unknown>; inputs?: Record<string, unknown> };
+    private returned: { inputs: Record<string, unknown>; state: Record<string, unknown> } | undefined;
 
-    const mocks: pulumi.runtime.Mocks = {
-        newResource(args) {
-            const inputs = (args.inputs ?? {}) as Record<string, unknown>;
-            if (args.id && args.type !== "pulumi:pulumi:StackReference") {
-                // A read (`Resource.get`): the object must exist, as the provider would find it.
-                const found = (opts.cluster ?? []).find((o) => o.type === args.type && o.id === args.id);
-                if (found === undefined) {
-                    // The engine fails the deployment on a failed read; the SDK under mocks would wait
-                    // forever for the outputs, so the failure is kept and raised when the program ends.
-                    failures.push(new Error(`reading ${args.type} "${args.id}": it does not exist in the cluster`));
-                    return { id: args.id, state: {} };
+    constructor(private readonly opts: RunOptions) {
+        this.refs = opts.stackReferences ?? {};
+    }
+
+    async run(): Promise<RunResult> {
+        const opts = this.opts;
+        await pulumi.runtime.setMocks(this.mocks(), opts.project, opts.stack, opts.preview ?? false);
+        pulumi.runtime.setAllConfig(opts.config, opts.secretKeys ?? []);
+        this.wrapMonitor(pulumi.runtime.getMonitor() as unknown as MonitorLike);
+        try {
+            await pulumi.runtime.runInPulumiStack(async () => (await opts.program()) ?? {});
+        } catch (err) {
+            await waitForRpcs().catch(() => undefined);
+            // A failed read fails the deployment first, whatever the program made of its empty result.
+            throw new ProgramError(this.failures[0] ?? err, [...this.byUrn.values()]);
+        }
+        await waitForRpcs();
+        if (this.failures.length > 0) throw new ProgramError(this.failures[0], [...this.byUrn.values()]);
+        const resources = [...this.byUrn.values()];
+        const stack = resources.find((r) => r.type === STACK_TYPE);
+        return { outputs: stack?.outputs ?? {}, resources };
+    }
+
+    private mocks(): pulumi.runtime.Mocks {
+        return {
+            newResource: (args) => {
+                const inputs = (args.inputs ?? {}) as Record<string, unknown>;
+                if (args.id && args.type !== "pulumi:pulumi:StackReference") return this.read(args.type, args.id);
+                const state: Record<string, unknown> = { ...inputs, ...this.computed(args.type, args.name, inputs) };
+                for (const key of this.secretOutputs) {
+                    if (state[key] !== undefined && !isSecretValue(state[key]))
+                        state[key] = { [SIG]: SECRET_SIG, value: state[key] };
                 }
-                return { id: args.id, state: { ...found.state } };
-            }
-            let computed: Record<string, unknown> = {};
-            try {
-                // A first preview: nothing exists yet, so what providers compute (random values) is
-                // unknown; other stacks' outputs exist and are read as in an update.
-                if (!opts.preview || args.type === "pulumi:pulumi:StackReference") computed = computedState(args.type, args.name, inputs, refs);
-            } catch (err) {
-                failures.push(err instanceof Error ? err : new Error(String(err)));
-            }
-            const state: Record<string, unknown> = { ...inputs, ...computed };
-            for (const key of secretOutputs) {
-                if (state[key] !== undefined && !isSecretValue(state[key])) state[key] = { [SIG]: SECRET_SIG, value: state[key] };
-            }
-            secretOutputs = [];
-            const id = args.id || (args.custom === false ? undefined : `${args.name}-id`);
-            returned = { inputs, state };
-            return { id, state };
-        },
-        call() {
-            return {};
-        },
-    };
-
-    await pulumi.runtime.setMocks(mocks, opts.project, opts.stack, opts.preview ?? false);
-    pulumi.runtime.setAllConfig(opts.config, opts.secretKeys ?? []);
-    const monitor = pulumi.runtime.getMonitor() as unknown as MonitorLike;
-    // URNs as the engine builds them, so dependencies, parents and reports name what `pulumi preview` names.
-    monitor.newUrn = (parent, type, name) => engineUrn(opts.stack, opts.project, parent || undefined, type, name);
-
-    const record = (req: Req, read: boolean, cb: Callback): Recorder => {
-        const propertyDependencies: Record<string, string[]> = {};
-        req.getPropertydependenciesMap?.().forEach((v, k) => {
-            propertyDependencies[k] = v.getUrnsList();
-        });
-        const providers: Record<string, string> = {};
-        req.getProvidersMap?.().forEach((v, k) => {
-            providers[k] = providerUrn(v) ?? v;
-        });
-        const base = {
-            type: req.getType(),
-            name: req.getName(),
-            custom: read ? true : (req.getCustom?.() ?? false),
-            read,
-            parent: req.getParent() || undefined,
-            provider: providerUrn(req.getProvider()),
-            providers,
-            remote: req.getRemote?.() ?? false,
-            dependencies: req.getDependenciesList?.() ?? [],
-            propertyDependencies,
-            protect: req.getProtect?.() ?? false,
-            retainOnDelete: req.getRetainondelete?.() ?? false,
-            deleteBeforeReplace: req.getDeletebeforereplace?.() ?? false,
-            ignoreChanges: req.getIgnorechangesList?.() ?? [],
-            additionalSecretOutputs: req.getAdditionalsecretoutputsList?.() ?? [],
-            aliases: aliasSpecs(req.getAliasesList?.()),
-            version: req.getVersion?.() || undefined,
+                this.secretOutputs = [];
+                const id = args.id || (args.custom === false ? undefined : `${args.name}-id`);
+                this.returned = { inputs, state };
+                return { id, state };
+            },
+            call: () => ({}),
         };
+    }
+
+    /** A read (`Resource.get`): the object must exist, as the provider would find it. */
+    private read(type: string, id: string): { id: string; state: Record<string, unknown> } {
+        const found = (this.opts.cluster ?? []).find((o) => o.type === type && o.id === id);
+        if (found !== undefined) return { id, state: { ...found.state } };
+        // The engine fails the deployment on a failed read; the SDK under mocks would wait forever
+        // for the outputs, so the failure is kept and raised when the program ends.
+        this.failures.push(new Error(`reading ${type} "${id}": it does not exist in the cluster`));
+        return { id, state: {} };
+    }
+
+    /**
+     * What providers compute. A first preview: nothing exists yet, so computed values (random ones)
+     * are unknown; other stacks' outputs exist and are read as in an update.
+     */
+    private computed(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+        try {
+            if (!this.opts.preview || type === "pulumi:pulumi:StackReference")
+                return computedState(type, name, inputs, this.refs);
+        } catch (err) {
+            this.failures.push(err instanceof Error ? err : new Error(String(err)));
+        }
+        return {};
+    }
+
+    private wrapMonitor(monitor: MonitorLike): void {
+        const opts = this.opts;
+        // URNs as the engine builds them, so dependencies, parents and reports name what `pulumi preview` names.
+        monitor.newUrn = (parent, type, name) => engineUrn(opts.stack, opts.project, parent || undefined, type, name);
+        const registerResource = monitor.registerResource.bind(monitor);
+        const readResource = monitor.readResource.bind(monitor);
+        const registerResourceOutputs = monitor.registerResourceOutputs.bind(monitor);
+        monitor.registerResource = (req, cb) => {
+            this.secretOutputs = req.getAdditionalsecretoutputsList?.() ?? [];
+            return this.recorded(req, false, cb, registerResource);
+        };
+        monitor.readResource = (req, cb) => this.recorded(req, true, cb, readResource);
+        monitor.registerResourceOutputs = (req, cb) => {
+            const r = this.byUrn.get(req.getUrn());
+            if (r) r.outputs = deserialize(req.getOutputs());
+            registerResourceOutputs(req, cb);
+        };
+    }
+
+    private recorded(
+        req: Req,
+        read: boolean,
+        cb: Callback,
+        call: (req: Req, cb: Callback) => Promise<void>,
+    ): Promise<void> {
+        const recorder = this.recorder(req, read, cb);
+        this.returned = undefined;
+        const done = call(req, recorder.callback);
+        const got = this.takeReturned();
+        recorder.state = got?.state;
+        recorder.inputs = got?.inputs;
+        return done;
+    }
+
+    private takeReturned(): typeof this.returned {
+        const got = this.returned;
+        this.returned = undefined;
+        return got;
+    }
+
+    /** The request as the engine would record it, completed by the response. */
+    private recorder(req: Req, read: boolean, cb: Callback): Recorder {
+        const base = requestOf(req, read);
         const recorder: Recorder = {
             callback: (err, response) => {
                 if (!err && response) {
                     const urn = response.getUrn();
-                    const state = recorder.state ?? deserialize(read ? response.getProperties?.() : response.getObject?.());
+                    const state =
+                        recorder.state ?? deserialize(read ? response.getProperties?.() : response.getObject?.());
                     // In a preview, unknown inputs keep the SDK's sentinel only in the request itself.
-                    const inputs = recorder.inputs && !opts.preview ? withoutUndefined(recorder.inputs) : deserialize(read ? req.getProperties?.() : req.getObject?.());
-                    byUrn.set(urn, {
+                    const inputs =
+                        recorder.inputs && !this.opts.preview
+                            ? withoutUndefined(recorder.inputs)
+                            : deserialize(read ? req.getProperties?.() : req.getObject?.());
+                    this.byUrn.set(urn, {
                         urn,
                         ...base,
                         inputs,
@@ -399,49 +505,42 @@ async function runOnce(opts: RunOptions): Promise<RunResult> {
             },
         };
         return recorder;
-    };
-
-    const registerResource = monitor.registerResource.bind(monitor);
-    const readResource = monitor.readResource.bind(monitor);
-    const registerResourceOutputs = monitor.registerResourceOutputs.bind(monitor);
-    const takeReturned = (): typeof returned => {
-        const got = returned;
-        returned = undefined;
-        return got;
-    };
-    const recorded = (req: Req, read: boolean, cb: Callback, call: (req: Req, cb: Callback) => Promise<void>): Promise<void> => {
-        const recorder = record(req, read, cb);
-        returned = undefined;
-        const done = call(req, recorder.callback);
-        const got = takeReturned();
-        recorder.state = got?.state;
-        recorder.inputs = got?.inputs;
-        return done;
-    };
-    monitor.registerResource = (req, cb) => {
-        secretOutputs = req.getAdditionalsecretoutputsList?.() ?? [];
-        return recorded(req, false, cb, registerResource);
-    };
-    monitor.readResource = (req, cb) => recorded(req, true, cb, readResource);
-    monitor.registerResourceOutputs = (req, cb) => {
-        const r = byUrn.get(req.getUrn());
-        if (r) r.outputs = deserialize(req.getOutputs());
-        registerResourceOutputs(req, cb);
-    };
-
-    try {
-        await pulumi.runtime.runInPulumiStack(async () => (await opts.program()) ?? {});
-    } catch (err) {
-        await waitForRpcs().catch(() => undefined);
-        // A failed read fails the deployment first, whatever the program made of its empty result.
-        throw new ProgramError(failures[0] ?? err, [...byUrn.values()]);
     }
-    await waitForRpcs();
-    if (failures.length > 0) throw new ProgramError(failures[0], [...byUrn.values()]);
+}
 
-    const resources = [...byUrn.values()];
-    const stack = resources.find((r) => r.type === STACK_TYPE);
-    return { outputs: stack?.outputs ?? {}, resources };
+/** A registration's type, name, options and dependencies, as the request carries them. */
+function requestOf(req: Req, read: boolean) {
+    const propertyDependencies: Record<string, string[]> = {};
+    req.getPropertydependenciesMap?.().forEach((v, k) => {
+        propertyDependencies[k] = v.getUrnsList();
+    });
+    const providers: Record<string, string> = {};
+    req.getProvidersMap?.().forEach((v, k) => {
+        providers[k] = providerUrn(v) ?? v;
+    });
+    return {
+        type: req.getType(),
+        name: req.getName(),
+        custom: read ? true : (req.getCustom?.() ?? false),
+        read,
+        parent: req.getParent() || undefined,
+        provider: providerUrn(req.getProvider()),
+        providers,
+        remote: req.getRemote?.() ?? false,
+        dependencies: req.getDependenciesList?.() ?? [],
+        propertyDependencies,
+        protect: req.getProtect?.() ?? false,
+        retainOnDelete: req.getRetainondelete?.() ?? false,
+        deleteBeforeReplace: req.getDeletebeforereplace?.() ?? false,
+        ignoreChanges: req.getIgnorechangesList?.() ?? [],
+        additionalSecretOutputs: req.getAdditionalsecretoutputsList?.() ?? [],
+        aliases: aliasSpecs(req.getAliasesList?.()),
+        version: req.getVersion?.() || undefined,
+    };
+}
+
+function runOnce(opts: RunOptions): Promise<RunResult> {
+    return new RecordingRun(opts).run();
 }
 
 /** The state as the engine hands it back: properties whose value is undefined do not exist. */

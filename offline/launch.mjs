@@ -12,7 +12,16 @@ import { fileURLToPath } from "node:url";
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const build = join(root, ".build");
 const stamp = join(build, ".stamp");
-const SOURCES = ["index.ts", "components", "policies", "offline", "tests/e2e", "tsconfig.json", "tsconfig.build.json", "package-lock.json"];
+const SOURCES = [
+    "index.ts",
+    "components",
+    "policies",
+    "offline",
+    "tests/e2e",
+    "tsconfig.json",
+    "tsconfig.build.json",
+    "package-lock.json",
+];
 
 /**
  * @param {string} path
@@ -22,7 +31,8 @@ function newest(path) {
     const s = statSync(path);
     if (!s.isDirectory()) return path.endsWith(".ts") || path.endsWith(".json") ? s.mtimeMs : 0;
     let t = 0;
-    for (const entry of readdirSync(path)) if (entry !== "node_modules" && entry !== "bin") t = Math.max(t, newest(join(path, entry)));
+    for (const entry of readdirSync(path))
+        if (entry !== "node_modules" && entry !== "bin") t = Math.max(t, newest(join(path, entry)));
     return t;
 }
 
@@ -46,7 +56,9 @@ if (force || stale()) {
         process.stderr.write(`compiling ${what} (tsc -p ${project.slice(root.length + 1)}) ...\n`);
         const r = spawnSync(process.execPath, [tsc, "-p", project], { stdio: "inherit", cwd: root });
         if (r.status !== 0) {
-            process.stderr.write("the TypeScript sources do not compile (see above); fix them, or run `npm run typecheck`.\n");
+            process.stderr.write(
+                "the TypeScript sources do not compile (see above); fix them, or run `npm run typecheck`.\n",
+            );
             process.exit(3);
         }
     }

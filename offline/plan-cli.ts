@@ -17,7 +17,8 @@ import { StackFileError } from "./stack-config";
 
 export { EXIT };
 
-const USAGE = "usage: npm run plan -- [--stack <dev|staging|prod>] [--json FILE] [--set key=value]... [--policy-config FILE] [--ref <org/project/stack>=PLAN.json]...";
+const USAGE =
+    "usage: npm run plan -- [--stack <dev|staging|prod>] [--json FILE] [--set key=value]... [--policy-config FILE] [--ref <org/project/stack>=PLAN.json]...";
 
 /** `--set trinoWorkers=3` as the stack file would say it (numbers, booleans and JSON lists parsed). */
 export function parseSetting(setting: string, project: string): [string, unknown] {
@@ -47,7 +48,8 @@ export function assertWritable(file: string): void {
     } catch {
         throw new UsageError(`--json ${file}: the directory ${dir} is not writable`);
     }
-    if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw new UsageError(`--json ${file}: it is a directory`);
+    if (fs.existsSync(file) && fs.statSync(file).isDirectory())
+        throw new UsageError(`--json ${file}: it is a directory`);
 }
 
 function readPlanFile(file: string): Plan {
@@ -61,10 +63,28 @@ function readPlanFile(file: string): Plan {
     return plan as Plan;
 }
 
-export async function main(argv: string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): Promise<number> {
-    let values: { stack?: string; json?: string; set?: string[]; ref?: string[]; "policy-config"?: string; help?: boolean };
+export async function main(
+    argv: string[],
+    out: (s: string) => void = console.log,
+    err: (s: string) => void = console.error,
+): Promise<number> {
+    let values: {
+        stack?: string;
+        json?: string;
+        set?: string[];
+        ref?: string[];
+        "policy-config"?: string;
+        help?: boolean;
+    };
     try {
-        const options = { stack: { type: "string", default: "dev" }, json: { type: "string" }, set: { type: "string", multiple: true }, ref: { type: "string", multiple: true }, "policy-config": { type: "string" }, help: { type: "boolean" } } as const;
+        const options = {
+            stack: { type: "string", default: "dev" },
+            json: { type: "string" },
+            set: { type: "string", multiple: true },
+            ref: { type: "string", multiple: true },
+            "policy-config": { type: "string" },
+            help: { type: "boolean" },
+        } as const;
         ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
     } catch (e) {
         err(`plan: ${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
@@ -111,8 +131,13 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
             err(`plan: ${cause.message}`);
             return EXIT.failure;
         }
-        const trace = process.env.LAKEHOUSE_STACK_TRACES === "1" ? "" : "\n(run again with LAKEHOUSE_STACK_TRACES=1 for stack traces)";
-        err(`plan: the program failed: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}${trace}`);
+        const trace =
+            process.env.LAKEHOUSE_STACK_TRACES === "1"
+                ? ""
+                : "\n(run again with LAKEHOUSE_STACK_TRACES=1 for stack traces)";
+        err(
+            `plan: the program failed: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}${trace}`,
+        );
         return EXIT.failure;
     }
 }

@@ -14,7 +14,14 @@ import { EngineResource, secret } from "./crossguard/engine-view";
 import { asConfigFile, ConfigLayer, GateRun, runGate, sharedPack } from "./crossguard/gate";
 import { advisories, mandatory, Verdict } from "./crossguard/judge";
 import { ClusterObject, clusterObject, maskSecrets, SECRET_MASK, STACK_TYPE, unwrapSecrets } from "./engine";
-import { engineResources, packIdentity, platformConfigOf, runStack, stackPolicyDoc, StackRunOptions } from "./run-stack";
+import {
+    engineResources,
+    packIdentity,
+    platformConfigOf,
+    runStack,
+    stackPolicyDoc,
+    StackRunOptions,
+} from "./run-stack";
 import { isMap } from "../policies/lib/strings";
 import { loadProject } from "./stack-config";
 
@@ -60,7 +67,12 @@ export interface Plan {
     stack: string;
     environment: string;
     generatedBy: string;
-    config: { clusterDomain: string; components: string[]; namespaces: Record<string, string>; upstreamStacks: string[] };
+    config: {
+        clusterDomain: string;
+        components: string[];
+        namespaces: Record<string, string>;
+        upstreamStacks: string[];
+    };
     resources: PlanResource[];
     /** Stack outputs, secrets replaced by "[secret]". */
     outputs: Record<string, unknown>;
@@ -119,7 +131,11 @@ export function isWiringCheck(r: { inputs?: unknown }): boolean {
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /** The engine's view of a run as plan resources, secrets masked. */
-export function planResources(resources: readonly EngineResource[], programUrns: ReadonlySet<string>, retained: ReadonlySet<string>): PlanResource[] {
+export function planResources(
+    resources: readonly EngineResource[],
+    programUrns: ReadonlySet<string>,
+    retained: ReadonlySet<string>,
+): PlanResource[] {
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
     return resources.map((r) => {
         const inputs = maskSecrets(r.inputs);
@@ -207,15 +223,23 @@ export class UpstreamPlanError extends Error {}
 
 /** What a deployed plan leaves in the cluster, for reads (`.get`) of a stack built on it; secrets stay masked. */
 export function clusterObjectsOfPlan(plan: Plan): ClusterObject[] {
-    const merge = (stringData: unknown, data: unknown) => ({ ...(isMap(data) ? data : {}), ...(isMap(stringData) ? stringData : {}) });
-    return programPlanResources(plan).flatMap((r) => (r.custom && r.registered ? (clusterObject(r.type, r.inputs, merge) ?? []) : []));
+    const merge = (stringData: unknown, data: unknown) => ({
+        ...(isMap(data) ? data : {}),
+        ...(isMap(stringData) ? stringData : {}),
+    });
+    return programPlanResources(plan).flatMap((r) =>
+        r.custom && r.registered ? (clusterObject(r.type, r.inputs, merge) ?? []) : [],
+    );
 }
 
 /**
  * The outputs and cluster objects of the stacks a split stack builds on: from the plans given, or
  * by planning a stack file of this project named like the referenced stack's last segment.
  */
-async function upstreamOf(cfg: PlatformConfig, options: PlanOptions): Promise<Pick<StackRunOptions, "stackReferences" | "cluster">> {
+async function upstreamOf(
+    cfg: PlatformConfig,
+    options: PlanOptions,
+): Promise<Pick<StackRunOptions, "stackReferences" | "cluster">> {
     if (cfg.upstreamStacks.length === 0) return {};
     const stackReferences: Record<string, Record<string, unknown>> = {};
     const cluster: ClusterObject[] = [];
@@ -229,8 +253,13 @@ async function upstreamOf(cfg: PlatformConfig, options: PlanOptions): Promise<Pi
                 );
             }
             const planning = [...(options.planning ?? [cfg.stack])];
-            if (planning.includes(local)) throw new UpstreamPlanError(`upstreamStacks form a cycle: ${[...planning, local].join(" → ")}`);
-            plan = await planStack(local, { project: options.project, upstreamPlans: options.upstreamPlans, planning: [...planning, local] });
+            if (planning.includes(local))
+                throw new UpstreamPlanError(`upstreamStacks form a cycle: ${[...planning, local].join(" → ")}`);
+            plan = await planStack(local, {
+                project: options.project,
+                upstreamPlans: options.upstreamPlans,
+                planning: [...planning, local],
+            });
         }
         stackReferences[name] = plan.outputs;
         cluster.push(...clusterObjectsOfPlan(plan));
@@ -255,14 +284,19 @@ export async function planStack(stack: string, options: PlanOptions = {}): Promi
     const layers: ConfigLayer[] = [{ doc: stackPolicyDoc(cfg, info.policies), source: `of stack ${stack}` }];
     if (options.policyConfig) layers.push(options.policyConfig);
     const gate = await runGate(engine, identity, layers);
-    const resources = planResources(engine, new Set(run.resources.map((r) => r.urn)), new Set(run.resources.filter((r) => r.retainOnDelete).map((r) => r.urn)));
+    const resources = planResources(
+        engine,
+        new Set(run.resources.map((r) => r.urn)),
+        new Set(run.resources.filter((r) => r.retainOnDelete).map((r) => r.urn)),
+    );
     const outputs = maskSecrets(run.outputs);
     return {
         format: PLAN_FORMAT,
         project: run.project.name,
         stack,
         environment: cfg.environment,
-        generatedBy: "npm run plan (offline: the Pulumi SDK's mock monitor, no provider ran; verdicts from the policy pack over the CLI's protocol)",
+        generatedBy:
+            "npm run plan (offline: the Pulumi SDK's mock monitor, no provider ran; verdicts from the policy pack over the CLI's protocol)",
         config: {
             clusterDomain: cfg.clusterDomain,
             components: [...cfg.components],
@@ -273,11 +307,19 @@ export async function planStack(stack: string, options: PlanOptions = {}): Promi
         outputs,
         wiring: (outputs.wiring as WiringEdge[] | undefined) ?? [],
         wiringChecks: (outputs.wiringChecks as WiringCheckEntry[] | undefined) ?? [],
-        criticalPath: criticalPath(resources.filter((r) => r.registeredBy === "program"), isWiringCheck),
+        criticalPath: criticalPath(
+            resources.filter((r) => r.registeredBy === "program"),
+            isWiringCheck,
+        ),
         policy: {
             pack: { name: gate.pack.name, version: gate.pack.version },
             config: asConfigFile(gate.config),
-            violations: gate.diagnostics.map(({ policy, enforcementLevel, urn, message }) => ({ policy, enforcementLevel, urn, message })),
+            violations: gate.diagnostics.map(({ policy, enforcementLevel, urn, message }) => ({
+                policy,
+                enforcementLevel,
+                urn,
+                message,
+            })),
             remediations: gate.remediations.map(({ policy, urn }) => ({ policy, urn })),
         },
         summary: summarise(resources, gate),
@@ -289,11 +331,22 @@ export async function planStack(stack: string, options: PlanOptions = {}): Promi
 function table(rows: string[][], indent = "  "): string {
     const widths: number[] = [];
     for (const row of rows) row.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
-    return rows.map((row) => indent + row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] + 2))).join("").trimEnd()).join("\n");
+    return rows
+        .map(
+            (row) =>
+                indent +
+                row
+                    .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] + 2)))
+                    .join("")
+                    .trimEnd(),
+        )
+        .join("\n");
 }
 
-
-export function renderPolicySection(policy: Pick<Plan["policy"], "violations" | "remediations">, judged: number): string[] {
+export function renderPolicySection(
+    policy: Pick<Plan["policy"], "violations" | "remediations">,
+    judged: number,
+): string[] {
     const lines: string[] = [];
     const mandatoryViolations = policy.violations.filter((v) => v.enforcementLevel === "mandatory");
     const advisoryViolations = policy.violations.filter((v) => v.enforcementLevel === "advisory");
@@ -310,41 +363,62 @@ export function renderPolicySection(policy: Pick<Plan["policy"], "violations" | 
 
 function flatten(value: unknown, path: string, out: [string, string][]): void {
     if (Array.isArray(value)) out.push([path, value.join(", ")]);
-    else if (typeof value === "object" && value !== null) for (const [k, v] of Object.entries(value)) flatten(v, path ? `${path}.${k}` : k, out);
+    else if (typeof value === "object" && value !== null)
+        for (const [k, v] of Object.entries(value)) flatten(v, path ? `${path}.${k}` : k, out);
     else out.push([path, String(value)]);
 }
 
 /** The output contract as tables: services, credential Secrets (names only), other settings. */
 function renderOutputs(outputs: Record<string, unknown>): string[] {
     const components = (outputs.components ?? {}) as Record<string, Record<string, unknown>>;
-    const lines = [`Outputs (contract version ${String(outputs.contractVersion)}, environment ${String(outputs.environment)}; every value in --json)`];
+    const lines = [
+        `Outputs (contract version ${String(outputs.contractVersion)}, environment ${String(outputs.environment)}; every value in --json)`,
+    ];
     const services = [["component", "service", "namespace", "address"]];
     const secrets = [["issued by", "for", "Secret"]];
     const settings = [["component", "output", "value"]];
     for (const [component, contract] of Object.entries(components)) {
-        for (const [name, entry] of Object.entries((contract.services ?? {}) as Record<string, { namespace: string; url: string }>)) {
+        for (const [name, entry] of Object.entries(
+            (contract.services ?? {}) as Record<string, { namespace: string; url: string }>,
+        )) {
             services.push([component, name, entry.namespace, entry.url]);
         }
-        for (const [consumer, ref] of Object.entries((contract.credentials ?? {}) as Record<string, { namespace: string; secretName: string }>)) {
+        for (const [consumer, ref] of Object.entries(
+            (contract.credentials ?? {}) as Record<string, { namespace: string; secretName: string }>,
+        )) {
             secrets.push([component, consumer, `${ref.namespace}/${ref.secretName}`]);
         }
         const rest: [string, string][] = [];
-        for (const [key, value] of Object.entries(contract)) if (!["services", "credentials", "namespace"].includes(key)) flatten(value, key, rest);
+        for (const [key, value] of Object.entries(contract))
+            if (!["services", "credentials", "namespace"].includes(key)) flatten(value, key, rest);
         for (const [key, value] of rest) settings.push([component, key, value]);
     }
     lines.push(table(services));
-    if (secrets.length > 1) lines.push("", "  credentials (Secret names; the values never leave Kubernetes Secrets)", table(secrets, "    "));
+    if (secrets.length > 1)
+        lines.push(
+            "",
+            "  credentials (Secret names; the values never leave Kubernetes Secrets)",
+            table(secrets, "    "),
+        );
     if (settings.length > 1) lines.push("", table(settings));
     return lines;
 }
 
 /** The checks per edge, or why there are none. */
 function renderWiringChecks(plan: Plan): string[] {
-    if (plan.wiringChecks.length === 0) return [plan.wiring.length === 0 ? "Wiring checks: none (this stack starts no connection)" : "Wiring checks: off (verifyWiring is false)"];
+    if (plan.wiringChecks.length === 0)
+        return [
+            plan.wiring.length === 0
+                ? "Wiring checks: none (this stack starts no connection)"
+                : "Wiring checks: off (verifyWiring is false)",
+        ];
     const jobs = new Set(plan.wiringChecks.map((c) => c.job));
     return [
         `Wiring checks (${plan.wiringChecks.length}, one per connection; ${jobs.size} Jobs run them after the components are ready)`,
-        table([["check", "edge", "Job", "checks"], ...plan.wiringChecks.map((c) => [c.id, `${c.from} → ${c.to}`, c.job, c.checks.join("; ")])]),
+        table([
+            ["check", "edge", "Job", "checks"],
+            ...plan.wiringChecks.map((c) => [c.id, `${c.from} → ${c.to}`, c.job, c.checks.join("; ")]),
+        ]),
     ];
 }
 
@@ -352,7 +426,8 @@ export function renderPlan(plan: Plan): string {
     const lines: string[] = [];
     lines.push(`${plan.project} · stack ${plan.stack} (environment ${plan.environment}) · offline plan`);
     lines.push(`  cluster domain ${plan.config.clusterDomain}; components ${plan.config.components.join(", ")}`);
-    if (plan.config.upstreamStacks?.length) lines.push(`  builds on ${plan.config.upstreamStacks.join(", ")} (split stacks)`);
+    if (plan.config.upstreamStacks?.length)
+        lines.push(`  builds on ${plan.config.upstreamStacks.join(", ")} (split stacks)`);
     lines.push(`  ${plan.generatedBy}`);
     lines.push("");
 
@@ -367,7 +442,13 @@ export function renderPlan(plan: Plan): string {
     lines.push(
         table([
             ["from", "to", "address", "port", "value"],
-            ...plan.wiring.map((e) => [e.from, e.to, e.address, String(e.port), `${kindOf(e.via.type)} ${e.via.name}: ${e.via.path}`]),
+            ...plan.wiring.map((e) => [
+                e.from,
+                e.to,
+                e.address,
+                String(e.port),
+                `${kindOf(e.via.type)} ${e.via.name}: ${e.via.path}`,
+            ]),
         ]),
         "",
     );
@@ -378,6 +459,10 @@ export function renderPlan(plan: Plan): string {
 
     lines.push(...renderPolicySection(plan.policy, plan.summary.judged));
     lines.push("");
-    lines.push(plan.summary.mandatory === 0 ? "Result: no mandatory violation." : `Result: ${plan.summary.mandatory} mandatory violation(s).`);
+    lines.push(
+        plan.summary.mandatory === 0
+            ? "Result: no mandatory violation."
+            : `Result: ${plan.summary.mandatory} mandatory violation(s).`,
+    );
     return lines.join("\n");
 }

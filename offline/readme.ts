@@ -10,9 +10,16 @@ import { PROJECT_DIR } from "./stack-config";
 
 export const README = path.join(PROJECT_DIR, "README.md");
 
-async function capture(fn: (argv: string[], out: (s: string) => void, err: (s: string) => void) => Promise<number>, argv: string[]): Promise<string> {
+async function capture(
+    fn: (argv: string[], out: (s: string) => void, err: (s: string) => void) => Promise<number>,
+    argv: string[],
+): Promise<string> {
     const lines: string[] = [];
-    const code = await fn(argv, (s) => lines.push(s), (s) => lines.push(s));
+    const code = await fn(
+        argv,
+        (s) => lines.push(s),
+        (s) => lines.push(s),
+    );
     return `${lines.join("\n")}\n(exit ${code})`;
 }
 
@@ -21,7 +28,15 @@ export const SAMPLES: Record<string, { command: string; run: () => Promise<strin
     "plan-dev": { command: "npm run plan", run: () => capture(plan, []) },
     "config-error": {
         command: "npm run plan -- --set trinoNamespace=Trino --set garageReplicas=0 --set kubeconfg=~/.kube/lab",
-        run: () => capture(plan, ["--set", "trinoNamespace=Trino", "--set", "garageReplicas=0", "--set", "kubeconfg=~/.kube/lab"]),
+        run: () =>
+            capture(plan, [
+                "--set",
+                "trinoNamespace=Trino",
+                "--set",
+                "garageReplicas=0",
+                "--set",
+                "kubeconfg=~/.kube/lab",
+            ]),
     },
     "check-short-name": {
         command: "npm run check -- tests/fixtures/resources/short-name.json",
@@ -44,9 +59,15 @@ export async function renderReadme(text: string): Promise<string> {
     return out;
 }
 
-export async function main(argv: string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): Promise<number> {
+export async function main(
+    argv: string[],
+    out: (s: string) => void = console.log,
+    err: (s: string) => void = console.error,
+): Promise<number> {
     if (argv.includes("--help") || argv.includes("-h")) {
-        out("usage: npm run readme\n\nRewrites the README's sample outputs (<!-- sample:NAME --> blocks) from the real commands.");
+        out(
+            "usage: npm run readme\n\nRewrites the README's sample outputs (<!-- sample:NAME --> blocks) from the real commands.",
+        );
         return EXIT.ok;
     }
     if (argv.length > 0) {

@@ -50,7 +50,9 @@ export async function runStack(stack: string, options: StackRunOptions = {}): Pr
         stackTraces: options.stackTraces,
         // Loaded only now, after the mocks are set, as the language host loads it after connecting:
         // this project's index.ts (index.js when running compiled, from `.build/`).
-        program: options.program ?? (async () => ((await import(path.join(__dirname, "..", "index"))) as { default: Program }).default()),
+        program:
+            options.program ??
+            (async () => ((await import(path.join(__dirname, "..", "index"))) as { default: Program }).default()),
     });
     return { ...result, stack, project, config };
 }
@@ -61,7 +63,11 @@ export function programResources(resources: RecordedResource[]): RecordedResourc
 }
 
 /** The typed configuration of a stack file, as the program loads it (throws ConfigError). */
-export function platformConfigOf(stack: string, overrides?: Record<string, unknown>, project = loadProject()): PlatformConfig {
+export function platformConfigOf(
+    stack: string,
+    overrides?: Record<string, unknown>,
+    project = loadProject(),
+): PlatformConfig {
     return configOf(stackConfig(project, stack, overrides), project, stack);
 }
 
@@ -70,33 +76,55 @@ function configOf(sc: StackConfig, project: Project, stack: string): PlatformCon
     const { raw, foreign } = splitKeys(sc.config, project.name);
     const prefix = `${project.name}:`;
     const secretKeys = new Set(sc.secretKeys.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)));
-    const config = parsePlatformConfig(raw, project.name, stack, { foreign, secretKeys, earlier: sc.problems, cwd: project.dir });
+    const config = parsePlatformConfig(raw, project.name, stack, {
+        foreign,
+        secretKeys,
+        earlier: sc.problems,
+        cwd: project.dir,
+    });
     if (sc.problems.length > 0) throw new ConfigError(stack, sc.problems);
     return config;
 }
 
 /** A run's resources as the engine presents them to the policy pack (see crossguard/engine-view.ts). */
-export function engineResources(run: Pick<StackRun, "resources" | "stack" | "project">, rendered?: EngineViewOptions["rendered"]): EngineResource[] {
+export function engineResources(
+    run: Pick<StackRun, "resources" | "stack" | "project">,
+    rendered?: EngineViewOptions["rendered"],
+): EngineResource[] {
     return engineView(run.resources, { project: run.project.name, stack: run.stack, rendered });
 }
 
 /** The stack's identity and config as the CLI hands them to a policy pack. */
-export function packIdentity(stack: string, project: Project, config: Record<string, string>, dryRun = true): StackIdentity {
+export function packIdentity(
+    stack: string,
+    project: Project,
+    config: Record<string, string>,
+    dryRun = true,
+): StackIdentity {
     return { organization: "organization", project: project.name, stack, dryRun, config };
 }
 
 /** The policy settings that describe a stack: its cluster domain, namespaces and client namespaces. */
 export function policyConfigOf(config: PlatformConfig): PlatformPolicyConfig {
-    return { clusterDomain: config.clusterDomain, namespaces: { ...config.namespaces }, allowedHosts: [], clientNamespaces: [...config.network.clientNamespaces] };
+    return {
+        clusterDomain: config.clusterDomain,
+        namespaces: { ...config.namespaces },
+        allowedHosts: [],
+        clientNamespaces: [...config.network.clientNamespaces],
+    };
 }
 
 /**
  * The stack's `--policy-pack-config` document (policies/config/<stack>.json): its settings for
  * every policy whose schema takes them.
  */
-export function stackPolicyDoc(config: PlatformConfig, policies: readonly { name: string; configSchema?: { properties: object } }[]): Record<string, PlatformPolicyConfig> {
+export function stackPolicyDoc(
+    config: PlatformConfig,
+    policies: readonly { name: string; configSchema?: { properties: object } }[],
+): Record<string, PlatformPolicyConfig> {
     const settings = policyConfigOf(config);
     const doc: Record<string, PlatformPolicyConfig> = {};
-    for (const p of policies) if (p.configSchema && "clusterDomain" in p.configSchema.properties) doc[p.name] = structuredClone(settings);
+    for (const p of policies)
+        if (p.configSchema && "clusterDomain" in p.configSchema.properties) doc[p.name] = structuredClone(settings);
     return doc;
 }

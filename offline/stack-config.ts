@@ -83,7 +83,8 @@ export function listStacks(project: Project): string[] {
 }
 
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-const kindOf = (v: unknown) => (v === null ? "null" : Array.isArray(v) ? "a list" : typeof v === "object" ? "a mapping" : `a ${typeof v}`);
+const kindOf = (v: unknown) =>
+    v === null ? "null" : Array.isArray(v) ? "a list" : typeof v === "object" ? "a mapping" : `a ${typeof v}`;
 
 export interface StackFile {
     /** The file's `config:` map (fully qualified keys, YAML-typed values). */
@@ -96,23 +97,37 @@ export interface StackFile {
 export function readStackFile(project: Project, stack: string): StackFile {
     const name = `Pulumi.${stack}.yaml`;
     const file = path.join(project.dir, name);
-    if (!fs.existsSync(file)) throw new StackFileError(`no stack "${stack}": ${name} does not exist (stacks here: ${listStacks(project).join(", ")})`);
+    if (!fs.existsSync(file))
+        throw new StackFileError(
+            `no stack "${stack}": ${name} does not exist (stacks here: ${listStacks(project).join(", ")})`,
+        );
     const doc = parseYamlFile(file);
     const problems: ConfigProblem[] = [];
     // An empty file is a stack without config, as the CLI reads it.
     if (doc === null || doc === undefined) return { values: {}, problems };
     if (!isMap(doc)) {
-        problems.push({ key: name, expected: `the file holds ${kindOf(doc)}; a stack file is a mapping whose config: section holds the stack's keys` });
+        problems.push({
+            key: name,
+            expected: `the file holds ${kindOf(doc)}; a stack file is a mapping whose config: section holds the stack's keys`,
+        });
         return { values: {}, problems };
     }
     for (const key of Object.keys(doc)) {
         if (STACK_FILE_KEYS.includes(key)) continue;
         const hint = key.includes(":") ? ` (it looks like a config key: indent it under config:)` : "";
-        problems.push({ key: `${name}: ${key}`, hidden: true, value: "", expected: `not a stack-file setting${hint}; the file takes ${STACK_FILE_KEYS.join(", ")}` });
+        problems.push({
+            key: `${name}: ${key}`,
+            hidden: true,
+            value: "",
+            expected: `not a stack-file setting${hint}; the file takes ${STACK_FILE_KEYS.join(", ")}`,
+        });
     }
     if (doc.config === undefined || doc.config === null) return { values: {}, problems };
     if (!isMap(doc.config)) {
-        problems.push({ key: `${name}: config`, expected: `config: holds ${kindOf(doc.config)}; it is a mapping of <project>:<key> to values` });
+        problems.push({
+            key: `${name}: config`,
+            expected: `config: holds ${kindOf(doc.config)}; it is a mapping of <project>:<key> to values`,
+        });
         return { values: {}, problems };
     }
     return { values: doc.config, problems };
@@ -123,15 +138,32 @@ function isSecure(value: unknown): boolean {
 }
 
 /** The value as the CLI passes it (a string), or a problem when it is not of the declared type. */
-function asConfigString(key: string, declared: DeclaredKey | undefined, value: unknown, secret: boolean): { text?: string; problem?: ConfigProblem } {
+function asConfigString(
+    key: string,
+    declared: DeclaredKey | undefined,
+    value: unknown,
+    secret: boolean,
+): { text?: string; problem?: ConfigProblem } {
     if (declared === undefined) return { text: typeof value === "string" ? value : JSON.stringify(value) };
-    const fail = (): { problem: ConfigProblem } => ({ problem: { key, value, expected: `a value of the type ${declared.type} that Pulumi.yaml declares`, ...(secret ? { hidden: true } : {}) } });
+    const fail = (): { problem: ConfigProblem } => ({
+        problem: {
+            key,
+            value,
+            expected: `a value of the type ${declared.type} that Pulumi.yaml declares`,
+            ...(secret ? { hidden: true } : {}),
+        },
+    });
     switch (declared.type) {
         case "string":
-            if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return { text: String(value) };
+            if (typeof value === "string" || typeof value === "number" || typeof value === "boolean")
+                return { text: String(value) };
             return fail();
         case "integer":
-            if ((typeof value === "number" && Number.isInteger(value)) || (typeof value === "string" && /^-?\d+$/.test(value))) return { text: String(value) };
+            if (
+                (typeof value === "number" && Number.isInteger(value)) ||
+                (typeof value === "string" && /^-?\d+$/.test(value))
+            )
+                return { text: String(value) };
             return fail();
         case "boolean":
             if (typeof value === "boolean" || value === "true" || value === "false") return { text: String(value) };
@@ -164,7 +196,8 @@ export function stackConfig(project: Project, stack: string, overrides: Record<s
     const secretKeys: string[] = [];
     const problems = [...file.problems];
     for (const [key, declared] of Object.entries(project.config)) {
-        if (declared.default !== undefined) config[`${project.name}:${key}`] = asConfigString(key, declared, declared.default, false).text!;
+        if (declared.default !== undefined)
+            config[`${project.name}:${key}`] = asConfigString(key, declared, declared.default, false).text!;
     }
     for (const [given, value] of Object.entries(values)) {
         const [namespace, key] = given.includes(":") ? given.split(/:(.*)/s, 2) : [project.name, given];
@@ -178,7 +211,12 @@ export function stackConfig(project: Project, stack: string, overrides: Record<s
         if (isSecure(value)) {
             secretKeys.push(full);
             if (declared !== undefined && declared.type !== "string") {
-                problems.push({ key: full, hidden: true, value: "", expected: `a secure ${declared.type} cannot be checked offline (the CLI decrypts it); give it with --set to plan` });
+                problems.push({
+                    key: full,
+                    hidden: true,
+                    value: "",
+                    expected: `a secure ${declared.type} cannot be checked offline (the CLI decrypts it); give it with --set to plan`,
+                });
                 delete config[full];
             } else {
                 config[full] = SECURE_PLACEHOLDER;

@@ -21,7 +21,11 @@ Writes what is generated from the code: Pulumi.yaml's config block (from compone
 and the policy pack's configuration of every stack (policies/config/<stack>.json). Tests fail when
 either is out of date.`;
 
-export function main(argv: string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): number {
+export function main(
+    argv: string[],
+    out: (s: string) => void = console.log,
+    err: (s: string) => void = console.error,
+): number {
     if (argv.includes("--help") || argv.includes("-h")) {
         out(USAGE);
         return EXIT.ok;
@@ -36,6 +40,7 @@ export function main(argv: string[], out: (s: string) => void = console.log, err
         out(`wrote ${path.relative(PROJECT_DIR, file)}`);
     };
     write(path.join(PROJECT_DIR, "Pulumi.yaml"), renderPulumiYaml());
-    for (const stack of listStacks(loadProject())) write(path.join(POLICY_CONFIG_DIR, `${stack}.json`), renderPolicyConfig(stack));
+    for (const stack of listStacks(loadProject()))
+        write(path.join(POLICY_CONFIG_DIR, `${stack}.json`), renderPolicyConfig(stack));
     return EXIT.ok;
 }

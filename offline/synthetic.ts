@@ -45,137 +45,243 @@ const CHART_LABELS = (component: string, app: string) => ({
     "lakehouse-platform/component": component,
 });
 
+/** One rendered app of a chart: its name, component, namespace, labels and the platform hosts it reaches. */
+interface App {
+    i: number;
+    app: string;
+    component: "dagster" | "airbyte";
+    namespace: string;
+    labels: Record<string, string>;
+    urn: (type: string, name: string) => string;
+    /** Its own Service's FQDN. */
+    local: string;
+    hosts: { trino: string; garage: string; postgres: string };
+}
+
 /** `count` resources: the base stack, then rendered-chart objects in the Airbyte and Dagster namespaces. */
 export function syntheticStack(count: number, opts: SyntheticOptions): EngineResource[] {
     const out: EngineResource[] = opts.base.slice(0, count);
     const ns = opts.namespaces;
     const svc = (service: string, namespace: string) => `${service}.${namespace}.svc.${opts.clusterDomain}`;
-    const trino = svc("trino", ns.trino);
-    const garage = svc("garage", ns.garage);
-    const postgres = svc("postgres", ns.database);
+    const hosts = {
+        trino: svc("trino", ns.trino),
+        garage: svc("garage", ns.garage),
+        postgres: svc("postgres", ns.database),
+    };
     for (let i = 0; out.length < count; i++) {
         // Connections the platform wires (and its NetworkPolicies admit): Dagster → Trino, Airbyte → Garage and PostgreSQL.
-        const [component, namespace] = i % 2 === 0 ? (["dagster", ns.dagster] as const) : (["airbyte", ns.airbyte] as const);
+        const [component, namespace] =
+            i % 2 === 0 ? (["dagster", ns.dagster] as const) : (["airbyte", ns.airbyte] as const);
         const app = `${component}-app-${i}`;
-        const urn = (type: string, name: string) => `urn:pulumi:staging::lakehouse-platform::kubernetes:helm.sh/v4:Chart$${type}::${name}`;
-        const labels = CHART_LABELS(component, app);
-        const local = svc(app, namespace);
-        const env =
-            component === "dagster"
-                ? [
-                      { name: "TRINO_HOST", value: trino },
-                      { name: "TRINO_PORT", value: "8080" },
-                      { name: "APP_URL", value: `http://${local}:3030` },
-                      { name: "DB_PASSWORD", valueFrom: { secretKeyRef: { name: `${app}-secret`, key: "password" } } },
-                  ]
-                : [
-                      { name: "S3_ENDPOINT", value: `http://${garage}:3900` },
-                      { name: "DATABASE_HOST", value: postgres },
-                      { name: "DATABASE_PORT", value: "5432" },
-                      { name: "APP_URL", value: `http://${local}:3030` },
-                      { name: "DATABASE_PASSWORD", valueFrom: { secretKeyRef: { name: `${app}-secret`, key: "password" } } },
-                  ];
-        const templates: Template[] = [
-            {
-                type: "kubernetes:core/v1:Service",
-                name: app,
-                urn: urn("kubernetes:core/v1:Service", app),
-                props: { apiVersion: "v1", kind: "Service", metadata: { name: app, namespace, labels }, spec: { selector: { "app.kubernetes.io/name": app }, ports: [{ name: "http", port: 3030, targetPort: "http" }] } },
-            },
-            {
-                type: "kubernetes:core/v1:ConfigMap",
-                name: `${app}-config`,
-                urn: urn("kubernetes:core/v1:ConfigMap", `${app}-config`),
-                props: {
-                    apiVersion: "v1",
-                    kind: "ConfigMap",
-                    metadata: { name: `${app}-config`, namespace, labels },
-                    data: {
-                        "application.yaml": [
-                            "server:",
-                            "  port: 3030",
-                            `  publicUrl: http://${local}:3030`,
-                            "upstreams:",
-                            component === "dagster" ? `  trino: http://${trino}:8080` : `  s3: http://${garage}:3900`,
-                            "logging:",
-                            "  level: info",
-                            "  format: json",
-                            "",
-                        ].join("\n"),
-                        ...(component === "airbyte"
-                            ? {
-                                  "core-site.xml": `<configuration><property><name>fs.s3a.endpoint</name><value>http://${garage}:3900</value></property><property><name>fs.s3a.path.style.access</name><value>true</value></property></configuration>`,
-                              }
-                            : { "app.properties": [`app.name=${app}`, `app.url=http://${local}:3030`, "app.retries=3", "app.timeout=30s", ""].join("\n") }),
-                    },
-                },
-            },
-            {
-                type: "kubernetes:core/v1:ServiceAccount",
-                name: app,
-                urn: urn("kubernetes:core/v1:ServiceAccount", app),
-                props: { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: app, namespace, labels }, automountServiceAccountToken: false },
-            },
-            {
-                type: "kubernetes:rbac.authorization.k8s.io/v1:Role",
-                name: app,
-                urn: urn("kubernetes:rbac.authorization.k8s.io/v1:Role", app),
-                props: { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: app, namespace, labels }, rules: [{ apiGroups: [""], resources: ["configmaps", "secrets"], resourceNames: [`${app}-config`, `${app}-secret`], verbs: ["get", "watch"] }] },
-            },
-            {
-                type: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
-                name: app,
-                urn: urn("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", app),
-                props: { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: { name: app, namespace, labels }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: app }, subjects: [{ kind: "ServiceAccount", name: app, namespace }] },
-            },
-            {
-                type: "kubernetes:policy/v1:PodDisruptionBudget",
-                name: app,
-                urn: urn("kubernetes:policy/v1:PodDisruptionBudget", app),
-                props: { apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: { name: app, namespace, labels }, spec: { maxUnavailable: 1, selector: { matchLabels: { "app.kubernetes.io/name": app } } } },
-            },
-            {
-                type: "kubernetes:core/v1:Secret",
-                name: `${app}-secret`,
-                urn: urn("kubernetes:core/v1:Secret", `${app}-secret`),
-                props: { apiVersion: "v1", kind: "Secret", metadata: { name: `${app}-secret`, namespace, labels }, type: "Opaque", data: { password: "c2VjcmV0LXZhbHVlLW5vdC1yZWFs" } },
-            },
-            {
-                type: "kubernetes:apps/v1:Deployment",
-                name: app,
-                urn: urn("kubernetes:apps/v1:Deployment", app),
-                props: {
-                    apiVersion: "apps/v1",
-                    kind: "Deployment",
-                    metadata: { name: app, namespace, labels },
-                    spec: {
-                        replicas: 2,
-                        selector: { matchLabels: { "app.kubernetes.io/name": app } },
-                        template: {
-                            metadata: { labels, annotations: { "checksum/config": `${i}`.padStart(16, "0") } },
-                            spec: {
-                                securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: "RuntimeDefault" } },
-                                containers: [
-                                    {
-                                        name: "app",
-                                        image: `docker.io/example/${component}-app:1.${i % 50}.0`,
-                                        args: ["--config", "/etc/app/application.yaml", "--port", "3030"],
-                                        env,
-                                        envFrom: [{ secretRef: { name: `${component}-garage-credentials` } }],
-                                        ports: [{ name: "http", containerPort: 3030 }],
-                                        resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
-                                        securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true },
-                                        volumeMounts: [{ name: "config", mountPath: "/etc/app" }],
-                                    },
-                                ],
-                                volumes: [{ name: "config", configMap: { name: `${app}-config` } }],
-                            },
-                        },
-                    },
-                },
-            },
-        ];
-        for (const t of templates) if (out.length < count) out.push(asEngineResource(t));
+        const a: App = {
+            i,
+            app,
+            component,
+            namespace,
+            labels: CHART_LABELS(component, app),
+            urn: (type, name) => `urn:pulumi:staging::lakehouse-platform::kubernetes:helm.sh/v4:Chart$${type}::${name}`,
+            local: svc(app, namespace),
+            hosts,
+        };
+        for (const t of appObjects(a)) if (out.length < count) out.push(asEngineResource(t));
     }
     return out;
+}
+
+/** Every object a chart renders for one app. */
+function appObjects(a: App): Template[] {
+    const { app, component, namespace, labels, urn, local } = a;
+    const { trino, garage, postgres } = a.hosts;
+    const env =
+        component === "dagster"
+            ? [
+                  { name: "TRINO_HOST", value: trino },
+                  { name: "TRINO_PORT", value: "8080" },
+                  { name: "APP_URL", value: `http://${local}:3030` },
+                  { name: "DB_PASSWORD", valueFrom: { secretKeyRef: { name: `${app}-secret`, key: "password" } } },
+              ]
+            : [
+                  { name: "S3_ENDPOINT", value: `http://${garage}:3900` },
+                  { name: "DATABASE_HOST", value: postgres },
+                  { name: "DATABASE_PORT", value: "5432" },
+                  { name: "APP_URL", value: `http://${local}:3030` },
+                  {
+                      name: "DATABASE_PASSWORD",
+                      valueFrom: { secretKeyRef: { name: `${app}-secret`, key: "password" } },
+                  },
+              ];
+    return [
+        {
+            type: "kubernetes:core/v1:Service",
+            name: app,
+            urn: urn("kubernetes:core/v1:Service", app),
+            props: {
+                apiVersion: "v1",
+                kind: "Service",
+                metadata: { name: app, namespace, labels },
+                spec: {
+                    selector: { "app.kubernetes.io/name": app },
+                    ports: [{ name: "http", port: 3030, targetPort: "http" }],
+                },
+            },
+        },
+        appConfigMap(a),
+        {
+            type: "kubernetes:core/v1:ServiceAccount",
+            name: app,
+            urn: urn("kubernetes:core/v1:ServiceAccount", app),
+            props: {
+                apiVersion: "v1",
+                kind: "ServiceAccount",
+                metadata: { name: app, namespace, labels },
+                automountServiceAccountToken: false,
+            },
+        },
+        {
+            type: "kubernetes:rbac.authorization.k8s.io/v1:Role",
+            name: app,
+            urn: urn("kubernetes:rbac.authorization.k8s.io/v1:Role", app),
+            props: {
+                apiVersion: "rbac.authorization.k8s.io/v1",
+                kind: "Role",
+                metadata: { name: app, namespace, labels },
+                rules: [
+                    {
+                        apiGroups: [""],
+                        resources: ["configmaps", "secrets"],
+                        resourceNames: [`${app}-config`, `${app}-secret`],
+                        verbs: ["get", "watch"],
+                    },
+                ],
+            },
+        },
+        {
+            type: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+            name: app,
+            urn: urn("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", app),
+            props: {
+                apiVersion: "rbac.authorization.k8s.io/v1",
+                kind: "RoleBinding",
+                metadata: { name: app, namespace, labels },
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: app },
+                subjects: [{ kind: "ServiceAccount", name: app, namespace }],
+            },
+        },
+        {
+            type: "kubernetes:policy/v1:PodDisruptionBudget",
+            name: app,
+            urn: urn("kubernetes:policy/v1:PodDisruptionBudget", app),
+            props: {
+                apiVersion: "policy/v1",
+                kind: "PodDisruptionBudget",
+                metadata: { name: app, namespace, labels },
+                spec: { maxUnavailable: 1, selector: { matchLabels: { "app.kubernetes.io/name": app } } },
+            },
+        },
+        {
+            type: "kubernetes:core/v1:Secret",
+            name: `${app}-secret`,
+            urn: urn("kubernetes:core/v1:Secret", `${app}-secret`),
+            props: {
+                apiVersion: "v1",
+                kind: "Secret",
+                metadata: { name: `${app}-secret`, namespace, labels },
+                type: "Opaque",
+                data: { password: "c2VjcmV0LXZhbHVlLW5vdC1yZWFs" },
+            },
+        },
+        appDeployment(a, env),
+    ];
+}
+
+/** The app's configuration: YAML with its upstreams, and Hadoop XML (Airbyte) or properties (Dagster). */
+function appConfigMap(a: App): Template {
+    const { app, component, namespace, labels, urn, local, hosts } = a;
+    const { trino, garage } = hosts;
+    return {
+        type: "kubernetes:core/v1:ConfigMap",
+        name: `${app}-config`,
+        urn: urn("kubernetes:core/v1:ConfigMap", `${app}-config`),
+        props: {
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: { name: `${app}-config`, namespace, labels },
+            data: {
+                "application.yaml": [
+                    "server:",
+                    "  port: 3030",
+                    `  publicUrl: http://${local}:3030`,
+                    "upstreams:",
+                    component === "dagster" ? `  trino: http://${trino}:8080` : `  s3: http://${garage}:3900`,
+                    "logging:",
+                    "  level: info",
+                    "  format: json",
+                    "",
+                ].join("\n"),
+                ...(component === "airbyte"
+                    ? {
+                          "core-site.xml": `<configuration><property><name>fs.s3a.endpoint</name><value>http://${garage}:3900</value></property><property><name>fs.s3a.path.style.access</name><value>true</value></property></configuration>`,
+                      }
+                    : {
+                          "app.properties": [
+                              `app.name=${app}`,
+                              `app.url=http://${local}:3030`,
+                              "app.retries=3",
+                              "app.timeout=30s",
+                              "",
+                          ].join("\n"),
+                      }),
+            },
+        },
+    };
+}
+
+/** The app's Deployment, hardened like the platform's own, with env addresses and a Secret reference. */
+function appDeployment(a: App, env: Record<string, unknown>[]): Template {
+    const { app, component, namespace, labels, urn, i } = a;
+    return {
+        type: "kubernetes:apps/v1:Deployment",
+        name: app,
+        urn: urn("kubernetes:apps/v1:Deployment", app),
+        props: {
+            apiVersion: "apps/v1",
+            kind: "Deployment",
+            metadata: { name: app, namespace, labels },
+            spec: {
+                replicas: 2,
+                selector: { matchLabels: { "app.kubernetes.io/name": app } },
+                template: {
+                    metadata: { labels, annotations: { "checksum/config": `${i}`.padStart(16, "0") } },
+                    spec: {
+                        securityContext: {
+                            runAsNonRoot: true,
+                            runAsUser: 1000,
+                            seccompProfile: { type: "RuntimeDefault" },
+                        },
+                        containers: [
+                            {
+                                name: "app",
+                                image: `docker.io/example/${component}-app:1.${i % 50}.0`,
+                                args: ["--config", "/etc/app/application.yaml", "--port", "3030"],
+                                env,
+                                envFrom: [{ secretRef: { name: `${component}-garage-credentials` } }],
+                                ports: [{ name: "http", containerPort: 3030 }],
+                                resources: {
+                                    requests: { cpu: "100m", memory: "256Mi" },
+                                    limits: { cpu: "1", memory: "1Gi" },
+                                },
+                                securityContext: {
+                                    allowPrivilegeEscalation: false,
+                                    capabilities: { drop: ["ALL"] },
+                                    readOnlyRootFilesystem: true,
+                                },
+                                volumeMounts: [{ name: "config", mountPath: "/etc/app" }],
+                            },
+                        ],
+                        volumes: [{ name: "config", configMap: { name: `${app}-config` } }],
+                    },
+                },
+            },
+        },
+    };
 }

@@ -10,15 +10,24 @@ function isLocalChart(chart: unknown): boolean {
 
 export const chartVersionPinned: ResourceValidationPolicy = {
     name: "chart-version-pinned",
-    description: "A Helm chart from a repository is installed at an exact version, so a new chart release cannot change a stack behind a review.",
+    description:
+        "A Helm chart from a repository is installed at an exact version, so a new chart release cannot change a stack behind a review.",
     enforcementLevel: "advisory",
     validateResource: (args, reportViolation) => {
         // A helm.v4.Chart reaches the pack with no inputs (the provider builds it): its version is not
         // visible, and the objects it renders always carry the version they came from.
-        if (!HELM_TYPES.has(args.type) || !isMap(args.props) || isRemoteComponent(args.type, args.props) || isLocalChart(args.props.chart)) return;
+        if (
+            !HELM_TYPES.has(args.type) ||
+            !isMap(args.props) ||
+            isRemoteComponent(args.type, args.props) ||
+            isLocalChart(args.props.chart)
+        )
+            return;
         const version = args.props.version;
         if (typeof version !== "string" || !isExactVersion(version)) {
-            reportViolation(`${resourceLabel(args.type, args.name)}: chart ${show(args.props.chart)} has version ${show(version ?? null)}; pin an exact version such as 1.42.2.`);
+            reportViolation(
+                `${resourceLabel(args.type, args.name)}: chart ${show(args.props.chart)} has version ${show(version ?? null)}; pin an exact version such as 1.42.2.`,
+            );
         }
     },
 };

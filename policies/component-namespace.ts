@@ -7,7 +7,8 @@ import { HELM_TYPES, isMap, isRemoteComponent, labelsOf, namespaceOf } from "./l
 const NAMESPACE_TYPE = "kubernetes:core/v1:Namespace";
 const SYSTEM_NAMESPACES = new Set(["default", "kube-system", "kube-public", "kube-node-lease"]);
 /** Kinds without a namespace. */
-const CLUSTER_SCOPED = /^kubernetes:(core\/v1:(Namespace|Node|PersistentVolume)|rbac\.authorization\.k8s\.io\/v1:ClusterRole(Binding)?|apiextensions\.k8s\.io\/v1:CustomResourceDefinition|storage\.k8s\.io\/v1:StorageClass|admissionregistration\.k8s\.io\/v1:\w+|scheduling\.k8s\.io\/v1:PriorityClass|networking\.k8s\.io\/v1:IngressClass)$/;
+const CLUSTER_SCOPED =
+    /^kubernetes:(core\/v1:(Namespace|Node|PersistentVolume)|rbac\.authorization\.k8s\.io\/v1:ClusterRole(Binding)?|apiextensions\.k8s\.io\/v1:CustomResourceDefinition|storage\.k8s\.io\/v1:StorageClass|admissionregistration\.k8s\.io\/v1:\w+|scheduling\.k8s\.io\/v1:PriorityClass|networking\.k8s\.io\/v1:IngressClass)$/;
 
 type ResourceLike = Pick<PolicyResource, "type" | "name" | "props"> & { urn?: string };
 
@@ -35,11 +36,18 @@ export function misplacements(resources: ResourceLike[]): Misplacement[] {
     for (const r of resources) {
         if (r.type !== NAMESPACE_TYPE) continue;
         const labels = labelsOf(r.props);
-        const name = isMap(r.props) && isMap(r.props.metadata) && typeof r.props.metadata.name === "string" ? r.props.metadata.name : r.name;
+        const name =
+            isMap(r.props) && isMap(r.props.metadata) && typeof r.props.metadata.name === "string"
+                ? r.props.metadata.name
+                : r.name;
         declared.set(name, isComponent(labels[COMPONENT_LABEL]) ? labels[COMPONENT_LABEL] : undefined);
         if (labels[PART_OF_LABEL] === PART_OF || labels[COMPONENT_LABEL] !== undefined) {
             const missing = NAMESPACE_LABELS.filter((l) => !labels[l]);
-            if (missing.length > 0) out.push({ resource: r, message: `${resourceLabel(r.type, r.name)}: namespace ${name} lacks the platform labels ${missing.join(", ")}.` });
+            if (missing.length > 0)
+                out.push({
+                    resource: r,
+                    message: `${resourceLabel(r.type, r.name)}: namespace ${name} lacks the platform labels ${missing.join(", ")}.`,
+                });
         }
     }
     for (const r of resources) {
@@ -52,7 +60,11 @@ export function misplacements(resources: ResourceLike[]): Misplacement[] {
         const ns = namespaceOf(r.type, r.props);
         const label = resourceLabel(r.type, r.name);
         if (ns === undefined || SYSTEM_NAMESPACES.has(ns)) {
-            if (component !== undefined || helm) out.push({ resource: r, message: `${label}: it is in the ${ns ?? "default"} namespace; platform objects belong in their component's namespace.` });
+            if (component !== undefined || helm)
+                out.push({
+                    resource: r,
+                    message: `${label}: it is in the ${ns ?? "default"} namespace; platform objects belong in their component's namespace.`,
+                });
             continue;
         }
         if (component === undefined || !declared.has(ns)) continue;

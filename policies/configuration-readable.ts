@@ -5,7 +5,12 @@ import { configStrings, MAX_DEPTH, MAX_STRING, Unreadable } from "./lib/strings"
 /** The parts of a resource's configuration the policies cannot read (too deep, too long). */
 export function unreadableParts(type: string, props: unknown): Unreadable[] {
     const out: Unreadable[] = [];
-    configStrings(type, props, () => undefined, (u) => out.push(u));
+    configStrings(
+        type,
+        props,
+        () => undefined,
+        (u) => out.push(u),
+    );
     return out;
 }
 
@@ -15,7 +20,9 @@ export const configurationReadable: ResourceValidationPolicy = {
     enforcementLevel: "mandatory",
     validateResource: (args, reportViolation) => {
         for (const u of unreadableParts(args.type, args.props)) {
-            reportViolation(`${resourceLabel(args.type, args.name)}: ${u.path} holds ${u.reason}, which the policies cannot read, so its addresses and credentials are not judged; flatten it, or move it out of the resource's configuration.`);
+            reportViolation(
+                `${resourceLabel(args.type, args.name)}: ${u.path} holds ${u.reason}, which the policies cannot read, so its addresses and credentials are not judged; flatten it, or move it out of the resource's configuration.`,
+            );
         }
     },
 };

@@ -19,7 +19,11 @@ export interface CrossNamespaceIssue {
  * undefined when nothing is: a short name or a namespace-only name of a Service in another
  * namespace, or a full name without the cluster domain.
  */
-export function crossNamespaceIssue(form: HostForm, resourceNamespace: string | undefined, config: PlatformPolicyConfig): CrossNamespaceIssue | undefined {
+export function crossNamespaceIssue(
+    form: HostForm,
+    resourceNamespace: string | undefined,
+    config: PlatformPolicyConfig,
+): CrossNamespaceIssue | undefined {
     const domain = config.clusterDomain;
     switch (form.form) {
         case "short": {
@@ -28,7 +32,8 @@ export function crossNamespaceIssue(form: HostForm, resourceNamespace: string | 
             const target = config.namespaces[service.component];
             if (resourceNamespace === target) return undefined;
             // The fix is certain only when the policy's config describes this stack's namespaces.
-            const known = resourceNamespace !== undefined && Object.values(config.namespaces).includes(resourceNamespace);
+            const known =
+                resourceNamespace !== undefined && Object.values(config.namespaces).includes(resourceNamespace);
             return {
                 problem: `"${form.service}" is a short name: it resolves only inside the namespace of the ${service.component} component`,
                 fix: known ? fqdn(form.service, target, domain) : undefined,
@@ -36,17 +41,28 @@ export function crossNamespaceIssue(form: HostForm, resourceNamespace: string | 
         }
         case "namespace-only":
             if (form.namespace === resourceNamespace) return undefined;
-            return { problem: `"${form.service}.${form.namespace}" names the namespace but not the cluster domain: it depends on the caller's DNS search path`, fix: fqdn(form.service, form.namespace, domain) };
+            return {
+                problem: `"${form.service}.${form.namespace}" names the namespace but not the cluster domain: it depends on the caller's DNS search path`,
+                fix: fqdn(form.service, form.namespace, domain),
+            };
         case "svc-no-domain":
             if (form.namespace === resourceNamespace && !form.pod) return undefined;
-            return { problem: `the name lacks the cluster domain "${domain}": it depends on the caller's DNS search path`, fix: fqdn(form.service, form.namespace, domain, form.pod) };
+            return {
+                problem: `the name lacks the cluster domain "${domain}": it depends on the caller's DNS search path`,
+                fix: fqdn(form.service, form.namespace, domain, form.pod),
+            };
         default:
             return undefined;
     }
 }
 
 /** Rewrites, in one string, every host whose fix is known. */
-function rewrite(text: string, key: string, resourceNamespace: string | undefined, config: PlatformPolicyConfig): string {
+function rewrite(
+    text: string,
+    key: string,
+    resourceNamespace: string | undefined,
+    config: PlatformPolicyConfig,
+): string {
     const fixes: [HostRef, string][] = [];
     for (const ref of findHostRefs(text, key)) {
         if (isAllowedHost(ref.host, config)) continue;
@@ -54,7 +70,8 @@ function rewrite(text: string, key: string, resourceNamespace: string | undefine
         if (issue?.fix) fixes.push([ref, issue.fix]);
     }
     let out = text;
-    for (const [ref, fix] of fixes.sort((a, b) => b[0].start - a[0].start)) out = out.slice(0, ref.start) + fix + out.slice(ref.end);
+    for (const [ref, fix] of fixes.sort((a, b) => b[0].start - a[0].start))
+        out = out.slice(0, ref.start) + fix + out.slice(ref.end);
     return out;
 }
 
@@ -64,7 +81,8 @@ export const crossNamespaceFqdn: ResourceValidationPolicy = {
         "A platform service referred to from another namespace must be named <service>.<namespace>.svc.<clusterDomain>: a short name (garage:3900) or a namespace-only name (garage.garage:3900) resolves only through the caller's DNS search path.",
     enforcementLevel: "mandatory",
     configSchema: CONFIG_SCHEMA,
-    remediationSteps: "Use the full name the policy gives, or run the pack with this policy's enforcement level set to `remediate` to have it rewritten.",
+    remediationSteps:
+        "Use the full name the policy gives, or run the pack with this policy's enforcement level set to `remediate` to have it rewritten.",
     validateResource: (args, reportViolation) => {
         const config = policyConfig(args);
         const ns = namespaceOf(args.type, args.props);
@@ -74,7 +92,9 @@ export const crossNamespaceFqdn: ResourceValidationPolicy = {
             const fix = issue.fix
                 ? `use "${issue.fix}"`
                 : `use <service>.<namespace>.svc.${config.clusterDomain} (set this policy's \`namespaces\` to the stack's to have the name given)`;
-            reportViolation(`${resourceLabel(args.type, args.name)} (namespace ${ns ?? "unset"}): ${where(found, ref)}: ${issue.problem}; ${fix}.`);
+            reportViolation(
+                `${resourceLabel(args.type, args.name)} (namespace ${ns ?? "unset"}): ${where(found, ref)}: ${issue.problem}; ${fix}.`,
+            );
         }
     },
     // Rewrites in place: the props are the SDK's proxy, which keeps a rewritten secret secret. What

@@ -49,7 +49,9 @@ function serviceFromResource(r: ResourceLike): ServiceDecl | undefined {
     return {
         name,
         namespace,
-        ports: Array.isArray(ports) ? ports.map((p) => (isMap(p) ? p.port : undefined)).filter((p): p is number => typeof p === "number") : [],
+        ports: Array.isArray(ports)
+            ? ports.map((p) => (isMap(p) ? p.port : undefined)).filter((p): p is number => typeof p === "number")
+            : [],
         headless: dig(r.props, ["spec", "clusterIP"]) === "None",
         source: resourceLabel(r.type, r.name),
     };
@@ -58,7 +60,12 @@ function serviceFromResource(r: ResourceLike): ServiceDecl | undefined {
 /** Addresses a referenced stack publishes: any object with a service, a namespace and a port. */
 function servicesFromOutputs(value: unknown, source: string, add: (d: ServiceDecl) => void, depth = 0): void {
     if (depth > 8 || typeof value !== "object" || value === null) return;
-    if (isMap(value) && typeof value.service === "string" && typeof value.namespace === "string" && typeof value.port === "number") {
+    if (
+        isMap(value) &&
+        typeof value.service === "string" &&
+        typeof value.namespace === "string" &&
+        typeof value.port === "number"
+    ) {
         add({ name: value.service, namespace: value.namespace, ports: [value.port], headless: false, source });
     }
     for (const v of Object.values(value)) servicesFromOutputs(v, source, add, depth + 1);
@@ -74,7 +81,8 @@ export function serviceIndex(resources: ResourceLike[]): ServiceIndex {
             // (A helm.v4.Chart's Services are its rendered children, indexed above like any Service.)
             const release = typeof r.props.name === "string" ? r.props.name : r.name;
             const namespace = typeof r.props.namespace === "string" ? r.props.namespace : "default";
-            for (const decl of chartServices(chartName(r.props.chart), release, namespace, r.props.values)) index.add(decl);
+            for (const decl of chartServices(chartName(r.props.chart), release, namespace, r.props.values))
+                index.add(decl);
         } else if (r.type === STACK_REFERENCE_TYPE && isMap(r.props)) {
             const stack = typeof r.props.name === "string" ? r.props.name : r.name;
             servicesFromOutputs(r.props.outputs, `stack ${stack}`, (d) => index.add(d));
@@ -89,16 +97,24 @@ export interface UnresolvedName {
 }
 
 /** Every `*.svc.<domain>` name in the stack's configuration that points at nothing. */
-export function unresolvedNames(resources: ResourceLike[], config: PlatformPolicyConfig, index = serviceIndex(resources)): UnresolvedName[] {
+export function unresolvedNames(
+    resources: ResourceLike[],
+    config: PlatformPolicyConfig,
+    index = serviceIndex(resources),
+): UnresolvedName[] {
     const out: UnresolvedName[] = [];
     for (const r of resources) {
         for (const { found, ref, form } of references(r.type, r.props, config)) {
             if (form.form !== "fqdn") continue;
             // Messages are built only for what is reported: most addresses resolve.
             const at = () => `${resourceLabel(r.type, r.name)}: ${where(found, ref)}`;
-            const correct = (namespace: string, domain = config.clusterDomain) => fqdn(form.service, namespace, domain, form.pod);
+            const correct = (namespace: string, domain = config.clusterDomain) =>
+                fqdn(form.service, namespace, domain, form.pod);
             if (form.domain !== config.clusterDomain) {
-                out.push({ resource: r, message: `${at()}: the cluster domain is "${config.clusterDomain}", not "${form.domain}"; use "${correct(form.namespace)}".` });
+                out.push({
+                    resource: r,
+                    message: `${at()}: the cluster domain is "${config.clusterDomain}", not "${form.domain}"; use "${correct(form.namespace)}".`,
+                });
                 continue;
             }
             const decl = index.get(form.service, form.namespace);
@@ -110,16 +126,25 @@ export function unresolvedNames(resources: ResourceLike[], config: PlatformPolic
                         : elsewhere.length > 1
                           ? `; Services named ${form.service} are in namespaces ${elsewhere.map((d) => d.namespace).join(", ")}`
                           : "";
-                out.push({ resource: r, message: `${at()}: no Service ${form.service} in namespace ${form.namespace} is declared by the stack or created by a known chart${hint}.` });
+                out.push({
+                    resource: r,
+                    message: `${at()}: no Service ${form.service} in namespace ${form.namespace} is declared by the stack or created by a known chart${hint}.`,
+                });
                 continue;
             }
             if (form.pod && !decl.headless) {
-                out.push({ resource: r, message: `${at()}: ${form.pod}.${form.service} names a pod, but Service ${form.service} (${decl.source}) is not headless, so pods get no such name.` });
+                out.push({
+                    resource: r,
+                    message: `${at()}: ${form.pod}.${form.service} names a pod, but Service ${form.service} (${decl.source}) is not headless, so pods get no such name.`,
+                });
                 continue;
             }
             const port = ref.port ?? defaultPort(ref.scheme);
             if (port !== undefined && decl.ports.length > 0 && !decl.ports.includes(port)) {
-                out.push({ resource: r, message: `${at()}: Service ${form.service} in ${form.namespace} (${decl.source}) exposes port ${decl.ports.join(", ")}, not ${port}.` });
+                out.push({
+                    resource: r,
+                    message: `${at()}: Service ${form.service} in ${form.namespace} (${decl.source}) exposes port ${decl.ports.join(", ")}, not ${port}.`,
+                });
             }
         }
     }
@@ -134,6 +159,7 @@ export const fqdnResolves: StackValidationPolicy = {
     configSchema: CONFIG_SCHEMA,
     validateStack: (args, reportViolation) => {
         const config = policyConfig(args);
-        for (const { resource, message } of unresolvedNames(args.resources, config)) reportViolation(message, resource.urn);
+        for (const { resource, message } of unresolvedNames(args.resources, config))
+            reportViolation(message, resource.urn);
     },
 };

@@ -13,7 +13,9 @@ export const noIpEndpoints: ResourceValidationPolicy = {
         const config = policyConfig(args);
         for (const { found, ref } of references(args.type, args.props, config)) {
             if (!isIpLiteral(ref.host) || isLocalOrUnspecified(ref.host)) continue;
-            reportViolation(`${resourceLabel(args.type, args.name)}: ${where(found, ref)}: ${ref.host} is an IP address; use the Service's DNS name (or list the address in this policy's allowedHosts if it is outside the cluster and fixed).`);
+            reportViolation(
+                `${resourceLabel(args.type, args.name)}: ${where(found, ref)}: ${ref.host} is an IP address; use the Service's DNS name (or list the address in this policy's allowedHosts if it is outside the cluster and fixed).`,
+            );
         }
     },
 };

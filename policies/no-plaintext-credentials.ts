@@ -22,7 +22,8 @@ const HADOOP_CREDENTIAL_KEY = [
 ];
 
 /** Field names that name a Secret or a key in one, rather than hold a credential. */
-const REFERENCE_KEY = /([a-z0-9](SecretKey|SecretName|SecretRef|KeyRef|SecretKeyName)|^(secretName|existingSecret|secretRef|secretKeyRef|secretKeyName))$|[_-]SECRET_NAME$/;
+const REFERENCE_KEY =
+    /([a-z0-9](SecretKey|SecretName|SecretRef|KeyRef|SecretKeyName)|^(secretName|existingSecret|secretRef|secretKeyRef|secretKeyName))$|[_-]SECRET_NAME$/;
 
 /**
  * Values that refer to a credential kept elsewhere: `${ENV:X}`, `${env.X}`, `$(X)`, `{{ ... }}`
@@ -48,7 +49,9 @@ export function credentialFindings(type: string, props: unknown): CredentialFind
     configStrings(type, props, (found) => {
         if (found.expanded) return;
         const value = found.value;
-        const credentialKey = (CREDENTIAL_KEY.test(found.key) || HADOOP_CREDENTIAL_KEY.some((k) => k.test(found.key))) && !REFERENCE_KEY.test(found.key);
+        const credentialKey =
+            (CREDENTIAL_KEY.test(found.key) || HADOOP_CREDENTIAL_KEY.some((k) => k.test(found.key))) &&
+            !REFERENCE_KEY.test(found.key);
         if (credentialKey && value.trim() !== "" && !REFERENCE_VALUE.test(value) && !isSecretPointer(value)) {
             out.push({ found, what: `a literal ${found.key}` });
             return;
@@ -71,7 +74,9 @@ export const noPlaintextCredentials: ResourceValidationPolicy = {
     validateResource: (args, reportViolation) => {
         for (const { found, what } of credentialFindings(args.type, args.props)) {
             // The value itself is never repeated in the message.
-            reportViolation(`${resourceLabel(args.type, args.name)}: ${found.path} holds ${what}; keep it in a Secret and refer to it (secretKeyRef, envFrom, \${ENV:...}, the chart's existingSecret).`);
+            reportViolation(
+                `${resourceLabel(args.type, args.name)}: ${found.path} holds ${what}; keep it in a Secret and refer to it (secretKeyRef, envFrom, \${ENV:...}, the chart's existingSecret).`,
+            );
         }
     },
 };

@@ -1,5 +1,14 @@
 import { strict as assert } from "assert";
-import { addressTable, endpoint, helmFullname, jdbcPostgresUrl, podEndpoint, PLATFORM_SERVICES, serviceEndpoint, urlOf } from "../components/addresses";
+import {
+    addressTable,
+    endpoint,
+    helmFullname,
+    jdbcPostgresUrl,
+    podEndpoint,
+    PLATFORM_SERVICES,
+    serviceEndpoint,
+    urlOf,
+} from "../components/addresses";
 import { platformConfigOf as configOf } from "../offline/run-stack";
 
 describe("address registry", () => {
@@ -14,11 +23,18 @@ describe("address registry", () => {
     it("uses the cluster domain it is given, not cluster.local", () => {
         const ep = serviceEndpoint("garageS3", "garage-prod", "prod.lakehouse.internal");
         assert.equal(urlOf(ep, "http"), "http://garage.garage-prod.svc.prod.lakehouse.internal:3900");
-        assert.equal(jdbcPostgresUrl(serviceEndpoint("postgres", "db", "corp.example"), "metastore"), "jdbc:postgresql://postgres.db.svc.corp.example:5432/metastore");
+        assert.equal(
+            jdbcPostgresUrl(serviceEndpoint("postgres", "db", "corp.example"), "metastore"),
+            "jdbc:postgresql://postgres.db.svc.corp.example:5432/metastore",
+        );
     });
 
     it("addresses one pod of a StatefulSet through its headless Service", () => {
-        const ep = podEndpoint("garage-0", { service: "garage-headless", namespace: "garage", port: 3903 }, "cluster.local");
+        const ep = podEndpoint(
+            "garage-0",
+            { service: "garage-headless", namespace: "garage", port: 3903 },
+            "cluster.local",
+        );
         assert.equal(ep.hostPort, "garage-0.garage-headless.garage.svc.cluster.local:3903");
     });
 
@@ -34,17 +50,14 @@ describe("address registry", () => {
     it("gives the table of the mission for the dev stack", () => {
         const c = configOf("dev");
         const t = addressTable(c.namespaces, c.clusterDomain, c.components);
-        assert.deepEqual(
-            Object.fromEntries(Object.entries(t).map(([id, a]) => [id, a.url])),
-            {
-                garageS3: "http://garage.garage.svc.cluster.local:3900",
-                postgres: "postgres.database.svc.cluster.local:5432",
-                hiveMetastore: "thrift://hive-metastore.database.svc.cluster.local:9083",
-                trino: "http://trino.trino.svc.cluster.local:8080",
-                airbyteServer: "http://airbyte-airbyte-server-svc.airbyte.svc.cluster.local:8001",
-                dagsterWebserver: "http://dagster-dagster-webserver.dagster.svc.cluster.local:80",
-            },
-        );
+        assert.deepEqual(Object.fromEntries(Object.entries(t).map(([id, a]) => [id, a.url])), {
+            garageS3: "http://garage.garage.svc.cluster.local:3900",
+            postgres: "postgres.database.svc.cluster.local:5432",
+            hiveMetastore: "thrift://hive-metastore.database.svc.cluster.local:9083",
+            trino: "http://trino.trino.svc.cluster.local:8080",
+            airbyteServer: "http://airbyte-airbyte-server-svc.airbyte.svc.cluster.local:8001",
+            dagsterWebserver: "http://dagster-dagster-webserver.dagster.svc.cluster.local:80",
+        });
     });
 
     for (const stack of ["staging", "prod"]) {
@@ -62,6 +75,10 @@ describe("address registry", () => {
 
     it("lists only the services of the components a stack deploys", () => {
         const c = configOf("dev");
-        assert.deepEqual(Object.keys(addressTable(c.namespaces, c.clusterDomain, ["garage", "database"])).sort(), ["garageS3", "hiveMetastore", "postgres"]);
+        assert.deepEqual(Object.keys(addressTable(c.namespaces, c.clusterDomain, ["garage", "database"])).sort(), [
+            "garageS3",
+            "hiveMetastore",
+            "postgres",
+        ]);
     });
 });

@@ -35,7 +35,10 @@ describe("Airbyte", () => {
                 const cfg = platformConfigOf(stack);
                 const storage = release(runs[stack]).values.global.storage;
                 assert.equal(storage.type, "minio");
-                assert.equal(storage.minio.endpoint, `http://garage.${cfg.namespaces.garage}.svc.${cfg.clusterDomain}:3900`);
+                assert.equal(
+                    storage.minio.endpoint,
+                    `http://garage.${cfg.namespaces.garage}.svc.${cfg.clusterDomain}:3900`,
+                );
                 assert.equal(storage.minio.s3PathStyleAccess, true);
                 assert.equal(storage.secretName, "airbyte-garage-credentials");
                 assert.deepEqual(new Set(Object.values(storage.bucket)), new Set(["airbyte"]));
@@ -67,16 +70,25 @@ describe("Airbyte", () => {
             it("keeps every password and key out of the values: only Secret names and keys", () => {
                 const r = runs[stack];
                 const values = JSON.stringify(release(r).values);
-                const credentials = ["postgres-airbyte-credentials", "garage-airbyte-credentials"].flatMap((name) => Object.values<string>(r.inputs(r.one("kubernetes:core/v1:Secret", name)).stringData));
-                for (const c of credentials.filter((c) => c.length > 12)) assert.ok(!values.includes(c), "a credential is in Airbyte's values");
+                const credentials = ["postgres-airbyte-credentials", "garage-airbyte-credentials"].flatMap((name) =>
+                    Object.values<string>(r.inputs(r.one("kubernetes:core/v1:Secret", name)).stringData),
+                );
+                for (const c of credentials.filter((c) => c.length > 12))
+                    assert.ok(!values.includes(c), "a credential is in Airbyte's values");
                 // Where the chart insists on a credential of its own, the values say where the real one is.
                 const cfg = platformConfigOf(stack);
-                const secrets = r.ofType("kubernetes:core/v1:Secret").map((x) => r.inputs(x)).filter((x) => x.metadata.namespace === cfg.namespaces.airbyte);
+                const secrets = r
+                    .ofType("kubernetes:core/v1:Secret")
+                    .map((x) => r.inputs(x))
+                    .filter((x) => x.metadata.namespace === cfg.namespaces.airbyte);
                 for (const m of values.matchAll(/"(password|secretAccessKey|accessKeyId)":"([^"]*)"/g)) {
                     assert.ok(isSecretPointer(m[2]), `${m[1]} holds ${JSON.stringify(m[2])}`);
                     const [, secret, key] = /^see Secret (\S+) key (\S+)$/.exec(m[2])!;
                     const target = secrets.find((x) => x.metadata.name === secret);
-                    assert.ok(target && key in target.stringData, `${m[1]} points at ${secret}/${key}, which Airbyte's namespace does not hold`);
+                    assert.ok(
+                        target && key in target.stringData,
+                        `${m[1]} points at ${secret}/${key}, which Airbyte's namespace does not hold`,
+                    );
                 }
             });
 
@@ -93,18 +105,28 @@ describe("Airbyte", () => {
                 const at = (p: string) => p.split(".").reduce<any>((v, k) => v?.[k], values);
                 for (const [path, fallback] of Object.entries(CHART_DEFAULTS)) {
                     const v = at(path);
-                    assert.equal(typeof v, "string", `${path} is not set: the chart would write ${JSON.stringify(fallback)}`);
+                    assert.equal(
+                        typeof v,
+                        "string",
+                        `${path} is not set: the chart would write ${JSON.stringify(fallback)}`,
+                    );
                     assert.ok(v !== "" && v !== fallback && isSecretPointer(v), `${path} = ${JSON.stringify(v)}`);
                 }
                 // The user the chart writes beside it is the role the pods log in as (not a credential alone).
                 const r = runs[stack];
-                assert.equal(at("global.database.user"), r.inputs(r.one("kubernetes:core/v1:Secret", "postgres-airbyte-credentials")).stringData.username);
+                assert.equal(
+                    at("global.database.user"),
+                    r.inputs(r.one("kubernetes:core/v1:Secret", "postgres-airbyte-credentials")).stringData.username,
+                );
             });
 
             it("publishes the server endpoint of the Service the chart creates, and the S3 destination to land data", () => {
                 const cfg = platformConfigOf(stack);
                 const out = runs[stack].one("lakehouse:ingestion:Airbyte", "airbyte").outputs as any;
-                assert.equal(out.serverUrl, `http://airbyte-airbyte-server-svc.${cfg.namespaces.airbyte}.svc.${cfg.clusterDomain}:8001`);
+                assert.equal(
+                    out.serverUrl,
+                    `http://airbyte-airbyte-server-svc.${cfg.namespaces.airbyte}.svc.${cfg.clusterDomain}:8001`,
+                );
                 assert.deepEqual(out.s3Destination, {
                     destinationType: "s3",
                     s3_endpoint: `http://garage.${cfg.namespaces.garage}.svc.${cfg.clusterDomain}:3900`,
@@ -112,7 +134,12 @@ describe("Airbyte", () => {
                     s3_bucket_path: "raw/airbyte",
                     s3_bucket_region: "us-east-1",
                     pathStyleAccess: true,
-                    credentials: { secretNamespace: cfg.namespaces.airbyte, secretName: "airbyte-garage-credentials", accessKeyIdKey: "AWS_ACCESS_KEY_ID", secretAccessKeyKey: "AWS_SECRET_ACCESS_KEY" },
+                    credentials: {
+                        secretNamespace: cfg.namespaces.airbyte,
+                        secretName: "airbyte-garage-credentials",
+                        accessKeyIdKey: "AWS_ACCESS_KEY_ID",
+                        secretAccessKeyKey: "AWS_SECRET_ACCESS_KEY",
+                    },
                 });
             });
         });
@@ -132,7 +159,10 @@ describe("Airbyte", () => {
                 const m = /^(\w+)\.podSecurityContext\.(\w+)$/.exec(p);
                 // Pod annotations are a map read whole by design: only the credentials revision goes there.
                 const annotation = p.endsWith(`.podAnnotations.${CREDENTIALS_REVISION}`);
-                assert.ok((m && podFields.has(m[2])) || annotation, `${stack}: ${p} is accepted only because a parent is read whole`);
+                assert.ok(
+                    (m && podFields.has(m[2])) || annotation,
+                    `${stack}: ${p} is accepted only because a parent is read whole`,
+                );
             }
             assert.deepEqual(report.unread, [], `${stack}: keys the defaults have but no template reads`);
         }
@@ -154,14 +184,20 @@ describe("Airbyte", () => {
                 assert.ok(parseQuantity(s.limits.cpu)! >= parseQuantity(s.requests.cpu)!);
             }
         }
-        assert.deepEqual(airbyteSizing("large").server, { requests: { cpu: "1000m", memory: "4Gi" }, limits: { cpu: "4", memory: "8Gi" } });
+        assert.deepEqual(airbyteSizing("large").server, {
+            requests: { cpu: "1000m", memory: "4Gi" },
+            limits: { cpu: "4", memory: "8Gi" },
+        });
     });
 
     it("installs only once Garage's keys are imported and its database exists", () => {
         const r = runs.dev;
         const dependencies = r.one(RELEASE, "airbyte").dependencies;
         for (const job of ["garage-bootstrap", "postgres-init"]) {
-            assert.ok(dependencies.includes(r.one("kubernetes:batch/v1:Job", job).urn), `the Release does not wait for ${job}`);
+            assert.ok(
+                dependencies.includes(r.one("kubernetes:batch/v1:Job", job).urn),
+                `the Release does not wait for ${job}`,
+            );
         }
     });
 });

@@ -35,13 +35,20 @@ describe("chart key lists", () => {
         );
         assert.deepEqual(report.unknown, ["coordinator.jvm.maxHeap", "nonsense"]);
         assert.deepEqual(report.readWhole, ["catalogs.mine"]);
-        assert.deepEqual(report.unread, [], "resources, annotations and additionalCatalogs are read whole by the templates");
+        assert.deepEqual(
+            report.unread,
+            [],
+            "resources, annotations and additionalCatalogs are read whole by the templates",
+        );
     });
 
     it("flags a key the defaults have but no template reads", () => {
         // airbyte 2.2.0 ships `global.jobs.resources` in its defaults; its templates read
         // `global.workloads.resources.*` instead.
-        const report = checkValues({ global: { jobs: { resources: { requests: { cpu: "1" } } } } }, loadChartKeys("airbyte", "2.2.0"));
+        const report = checkValues(
+            { global: { jobs: { resources: { requests: { cpu: "1" } } } } },
+            loadChartKeys("airbyte", "2.2.0"),
+        );
         assert.deepEqual(report.unread, ["global.jobs.resources.requests.cpu"]);
     });
 });

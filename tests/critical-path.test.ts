@@ -27,11 +27,17 @@ describe("critical path", () => {
             resource("hive-metastore-schema", "kubernetes:batch/v1:Job", "database", ["secret"]),
             resource("cm", "kubernetes:core/v1:ConfigMap", "dagster", ["garage-bootstrap", "postgres-init"]),
             resource("dagster", "kubernetes:helm.sh/v3:Release", "dagster", ["cm"]),
-            resource("hive-metastore", "kubernetes:apps/v1:Deployment", "database", ["garage-bootstrap", "hive-metastore-schema"]),
+            resource("hive-metastore", "kubernetes:apps/v1:Deployment", "database", [
+                "garage-bootstrap",
+                "hive-metastore-schema",
+            ]),
             resource("trino", "kubernetes:helm.sh/v3:Release", "trino", ["hive-metastore"]),
         ]);
         assert.equal(path.waits, 5);
-        assert.deepEqual(path.steps.map((s) => s.name), ["postgres", "postgres-init", "hive-metastore-schema", "hive-metastore", "trino"]);
+        assert.deepEqual(
+            path.steps.map((s) => s.name),
+            ["postgres", "postgres-init", "hive-metastore-schema", "hive-metastore", "trino"],
+        );
         assert.deepEqual(path.readyAfter, { garage: 2, dagster: 3, database: 4, trino: 5 });
         assert.deepEqual(checkCriticalPath(path), []);
     });
@@ -39,15 +45,20 @@ describe("critical path", () => {
     it("is what the plan prints: database → init → metastore schema → metastore → Trino → a check of its edges, with Garage, Airbyte and Dagster beside it", async () => {
         for (const stack of ["dev", "prod"]) {
             const plan = await planStack(stack);
-            assert.deepEqual(plan.criticalPath.steps.map((s) => `${s.kind} ${s.name}`), [
-                "StatefulSet postgres",
-                "Job postgres-init",
-                "Job hive-metastore-schema",
-                "Deployment hive-metastore",
-                "Release trino",
-                // Trino's own checks, or Dagster's check of its edge to Trino: both wait for Trino.
-                plan.criticalPath.steps[5]?.name === "dagster-wiring-check" ? "Job dagster-wiring-check" : "Job trino-wiring-check",
-            ]);
+            assert.deepEqual(
+                plan.criticalPath.steps.map((s) => `${s.kind} ${s.name}`),
+                [
+                    "StatefulSet postgres",
+                    "Job postgres-init",
+                    "Job hive-metastore-schema",
+                    "Deployment hive-metastore",
+                    "Release trino",
+                    // Trino's own checks, or Dagster's check of its edge to Trino: both wait for Trino.
+                    plan.criticalPath.steps[5]?.name === "wiring-checks-dagster"
+                        ? "Job wiring-checks-dagster"
+                        : "Job wiring-checks-trino",
+                ],
+            );
             assert.equal(plan.criticalPath.verifiedAfter, 6);
             // Garage bootstraps while the schema is created: its chain is shorter.
             assert.ok(plan.criticalPath.readyAfter.garage < plan.criticalPath.readyAfter.database);
@@ -60,7 +71,11 @@ describe("critical path", () => {
     it("flags a chain longer than the dependencies require: Dagster made to wait for Trino", async () => {
         const plan = await planStack("dev");
         const trino = plan.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.name === "trino")!;
-        const resources = plan.resources.map((r) => (r.type === "kubernetes:helm.sh/v3:Release" && r.name === "dagster" ? { ...r, dependencies: [...r.dependencies, trino.urn] } : r));
+        const resources = plan.resources.map((r) =>
+            r.type === "kubernetes:helm.sh/v3:Release" && r.name === "dagster"
+                ? { ...r, dependencies: [...r.dependencies, trino.urn] }
+                : r,
+        );
         const problems = checkCriticalPath(criticalPath(resources, isWiringCheck));
         assert.equal(problems.length, 2);
         assert.match(problems.join("\n"), /Release trino → Release dagster/);
@@ -72,12 +87,19 @@ describe("benchmark inputs", () => {
     it("synthetic stacks have the size asked for, realistic objects, and pass every policy", async () => {
         const r = await run("staging");
         const cfg = platformConfigOf("staging");
-        const resources = syntheticStack(2_000, { base: engineResources(r.raw), namespaces: cfg.namespaces, clusterDomain: cfg.clusterDomain });
+        const resources = syntheticStack(2_000, {
+            base: engineResources(r.raw),
+            namespaces: cfg.namespaces,
+            clusterDomain: cfg.clusterDomain,
+        });
         assert.equal(resources.length, 2_000);
         assert.equal(new Set(resources.map((x) => x.urn)).size, 2_000);
         const kinds = new Set(resources.map((x) => x.type.split(":").pop()));
-        for (const k of ["Deployment", "Service", "ConfigMap", "Secret", "Role", "NetworkPolicy", "Release"]) assert.ok(kinds.has(k), k);
-        const report = await runGate(resources, packIdentity("staging", r.raw.project, r.raw.config), [{ doc: stackPolicyDoc(cfg, POLICIES), source: "of stack staging" }]);
+        for (const k of ["Deployment", "Service", "ConfigMap", "Secret", "Role", "NetworkPolicy", "Release"])
+            assert.ok(kinds.has(k), k);
+        const report = await runGate(resources, packIdentity("staging", r.raw.project, r.raw.config), [
+            { doc: stackPolicyDoc(cfg, POLICIES), source: "of stack staging" },
+        ]);
         assert.deepEqual(report.diagnostics, []);
     });
 

@@ -40,7 +40,10 @@ describe("Dagster", () => {
                 const r = runs[stack];
                 const v = release(r).values;
                 assert.equal(v.postgresql.enabled, false);
-                assert.equal(v.postgresql.postgresqlHost, `postgres.${cfg.namespaces.database}.svc.${cfg.clusterDomain}`);
+                assert.equal(
+                    v.postgresql.postgresqlHost,
+                    `postgres.${cfg.namespaces.database}.svc.${cfg.clusterDomain}`,
+                );
                 assert.equal(v.postgresql.postgresqlUsername, "dagster");
                 assert.equal(v.postgresql.postgresqlDatabase, "dagster");
                 assert.equal(v.postgresql.service.port, 5432);
@@ -58,9 +61,15 @@ describe("Dagster", () => {
                 assert.equal(env.TRINO_HOST, `trino.${cfg.namespaces.trino}.svc.${cfg.clusterDomain}`);
                 assert.equal(env.TRINO_PORT, "8080");
                 assert.equal(env.TRINO_CATALOG, "lakehouse");
-                assert.equal(env.LAKEHOUSE_S3_ENDPOINT, `http://garage.${cfg.namespaces.garage}.svc.${cfg.clusterDomain}:3900`);
+                assert.equal(
+                    env.LAKEHOUSE_S3_ENDPOINT,
+                    `http://garage.${cfg.namespaces.garage}.svc.${cfg.clusterDomain}:3900`,
+                );
                 assert.equal(env.LAKEHOUSE_BUCKET, "lakehouse");
-                assert.equal(env.AIRBYTE_API_URL, `http://airbyte-airbyte-server-svc.${cfg.namespaces.airbyte}.svc.${cfg.clusterDomain}:8001/api/public/v1`);
+                assert.equal(
+                    env.AIRBYTE_API_URL,
+                    `http://airbyte-airbyte-server-svc.${cfg.namespaces.airbyte}.svc.${cfg.clusterDomain}:8001/api/public/v1`,
+                );
                 assert.equal(env.DBT_PROFILES_DIR, "/opt/dagster/dbt");
                 assert.deepEqual(code.envSecrets, [{ name: "dagster-garage-credentials" }]);
                 assert.deepEqual(code.includeConfigInLaunchedRuns, { enabled: true });
@@ -84,7 +93,9 @@ describe("Dagster", () => {
                 assert.equal(target.schema, "analytics");
                 const code = codeLocation(r);
                 assert.deepEqual(code.volumes, [{ name: "dbt-profiles", configMap: { name: "dagster-dbt-profiles" } }]);
-                assert.deepEqual(code.volumeMounts, [{ name: "dbt-profiles", mountPath: "/opt/dagster/dbt", readOnly: true }]);
+                assert.deepEqual(code.volumeMounts, [
+                    { name: "dbt-profiles", mountPath: "/opt/dagster/dbt", readOnly: true },
+                ]);
                 const out = r.one("lakehouse:orchestration:Dagster", "dagster").outputs as any;
                 assert.equal(out.dbtProfiles, map.data["profiles.yml"]);
             });
@@ -92,14 +103,19 @@ describe("Dagster", () => {
             it("publishes the webserver endpoint of the Service the chart creates for release `dagster`", () => {
                 const cfg = platformConfigOf(stack);
                 const out = runs[stack].one("lakehouse:orchestration:Dagster", "dagster").outputs as any;
-                assert.equal(out.webserverUrl, `http://dagster-dagster-webserver.${cfg.namespaces.dagster}.svc.${cfg.clusterDomain}:80`);
+                assert.equal(
+                    out.webserverUrl,
+                    `http://dagster-dagster-webserver.${cfg.namespaces.dagster}.svc.${cfg.clusterDomain}:80`,
+                );
             });
 
             it("puts no password in the values", () => {
                 const r = runs[stack];
                 const values = JSON.stringify(release(r).values);
                 for (const name of ["postgres-dagster-credentials", "garage-dagster-credentials"]) {
-                    for (const v of Object.values<string>(r.inputs(r.one("kubernetes:core/v1:Secret", name)).stringData)) {
+                    for (const v of Object.values<string>(
+                        r.inputs(r.one("kubernetes:core/v1:Secret", name)).stringData,
+                    )) {
                         if (v.length > 12) assert.ok(!values.includes(v), `a value of ${name} is in Dagster's values`);
                     }
                 }
@@ -132,12 +148,20 @@ describe("Dagster", () => {
     });
 
     it("loads a module or a file, as configured", () => {
-        assert.deepEqual(grpcArgs("/example_project/example_repo/repo.py"), ["--python-file", "/example_project/example_repo/repo.py"]);
-        assert.deepEqual(grpcArgs("lakehouse_pipelines.definitions"), ["--module-name", "lakehouse_pipelines.definitions"]);
+        assert.deepEqual(grpcArgs("/example_project/example_repo/repo.py"), [
+            "--python-file",
+            "/example_project/example_repo/repo.py",
+        ]);
+        assert.deepEqual(grpcArgs("lakehouse_pipelines.definitions"), [
+            "--module-name",
+            "lakehouse_pipelines.definitions",
+        ]);
     });
 
     it("installs from a local chart directory when one is configured", async () => {
-        const r = await run("dev", { overrides: { "lakehouse-platform:dagsterChartPath": "./tests/fixtures/local-chart/dagster" } });
+        const r = await run("dev", {
+            overrides: { "lakehouse-platform:dagsterChartPath": "./tests/fixtures/local-chart/dagster" },
+        });
         const rel = release(r);
         assert.equal(rel.chart, "./tests/fixtures/local-chart/dagster");
         assert.equal(rel.repositoryOpts, undefined);
@@ -159,28 +183,57 @@ describe("Dagster", () => {
         // The chart's own migrate Job stays off: it is a plain Job that a later upgrade could not patch.
         assert.equal(values.migrate, undefined);
         // Its instance file is the storage the chart configures, from the same values.
-        const instance = parseYaml(r.inputs(r.one("kubernetes:core/v1:ConfigMap", "dagster-migrate-instance")).data["dagster.yaml"]);
+        const instance = parseYaml(
+            r.inputs(r.one("kubernetes:core/v1:ConfigMap", "dagster-migrate-instance")).data["dagster.yaml"],
+        );
         const pg = instance.storage.postgres.postgres_db;
         assert.deepEqual(
             { username: pg.username, hostname: pg.hostname, db_name: pg.db_name, port: pg.port },
-            { username: values.postgresql.postgresqlUsername, hostname: values.postgresql.postgresqlHost, db_name: values.postgresql.postgresqlDatabase, port: values.postgresql.service.port },
+            {
+                username: values.postgresql.postgresqlUsername,
+                hostname: values.postgresql.postgresqlHost,
+                db_name: values.postgresql.postgresqlDatabase,
+                port: values.postgresql.service.port,
+            },
         );
         assert.deepEqual(pg.password, { env: "DAGSTER_PG_PASSWORD" });
         const pw = c.env.find((e: any) => e.name === "DAGSTER_PG_PASSWORD");
-        assert.deepEqual(pw.valueFrom.secretKeyRef, { name: values.global.postgresqlSecretName, key: "postgresql-password" });
-        assert.ok(r.one(RELEASE, "dagster").dependencies.includes(jobResource.urn), "the Release waits for the migration");
-        assert.ok(jobResource.dependencies.includes(r.one("kubernetes:batch/v1:Job", "postgres-init").urn), "the migration waits for its database");
+        assert.deepEqual(pw.valueFrom.secretKeyRef, {
+            name: values.global.postgresqlSecretName,
+            key: "postgresql-password",
+        });
+        assert.ok(
+            r.one(RELEASE, "dagster").dependencies.includes(jobResource.urn),
+            "the Release waits for the migration",
+        );
+        assert.ok(
+            jobResource.dependencies.includes(r.one("kubernetes:batch/v1:Job", "postgres-init").urn),
+            "the migration waits for its database",
+        );
         // A new Dagster version is a new Job (replaced, so it runs again); anything else leaves it be.
         const sized = await run("dev", { overrides: { "lakehouse-platform:dagsterSize": "medium" } });
-        assert.deepEqual(sized.inputs(sized.one("kubernetes:batch/v1:Job", "dagster-migrate")), job, "a new size does not run the migration again");
-        const newer = await run("dev", { overrides: { "lakehouse-platform:dagsterChartVersion": "1.9.5", "lakehouse-platform:dagsterUserCodeTag": "1.9.5" } });
-        assert.equal(newer.inputs(newer.one("kubernetes:batch/v1:Job", "dagster-migrate")).metadata.name, "dagster-instance-migrate-1-9-5");
+        assert.deepEqual(
+            sized.inputs(sized.one("kubernetes:batch/v1:Job", "dagster-migrate")),
+            job,
+            "a new size does not run the migration again",
+        );
+        const newer = await run("dev", {
+            overrides: {
+                "lakehouse-platform:dagsterChartVersion": "1.9.5",
+                "lakehouse-platform:dagsterUserCodeTag": "1.9.5",
+            },
+        });
+        assert.equal(
+            newer.inputs(newer.one("kubernetes:batch/v1:Job", "dagster-migrate")).metadata.name,
+            "dagster-instance-migrate-1-9-5",
+        );
     });
 
     it("waits for its database and Garage key, not for Trino or Airbyte to be up", () => {
         const r = runs.dev;
         const dependencies = r.one(RELEASE, "dagster").dependencies;
-        for (const job of ["garage-bootstrap", "postgres-init"]) assert.ok(dependencies.includes(r.one("kubernetes:batch/v1:Job", job).urn), job);
+        for (const job of ["garage-bootstrap", "postgres-init"])
+            assert.ok(dependencies.includes(r.one("kubernetes:batch/v1:Job", job).urn), job);
         assert.ok(!dependencies.includes(r.one("kubernetes:helm.sh/v3:Release", "airbyte").urn));
         assert.ok(!dependencies.includes(r.one("kubernetes:helm.sh/v3:Release", "trino").urn));
     });

@@ -13,23 +13,39 @@ import { runStack } from "../offline/run-stack";
 describe("the end-to-end suite's inputs", () => {
     it("takes the versions from the program's own config: images and the JDBC driver URL", async () => {
         const p = new PlatformRun(await runStack("dev"));
-        assert.deepEqual(wantedOf(p), { garage: "2.3.0", hive: "4.0.1", postgres: "17.6", busybox: "1.37.0", jdbc: { group: "org.postgresql", artifact: "postgresql", version: "42.7.4" } });
+        assert.deepEqual(wantedOf(p), {
+            garage: "2.3.0",
+            hive: "4.0.1",
+            postgres: "17.6",
+            busybox: "1.37.0",
+            jdbc: { group: "org.postgresql", artifact: "postgresql", version: "42.7.4" },
+        });
     });
 
     it("gives every published service and every Garage pod a loopback address of its own", async () => {
         const p = new PlatformRun(await runStack("staging"));
         const names = clusterNames(p);
         assert.ok(names.includes("trino.trino-staging.svc.cluster.local"));
-        assert.deepEqual(names.filter((n) => n.includes("garage-headless")), [0, 1, 2].map((i) => `garage-${i}.garage-headless.garage-staging.svc.cluster.local`));
+        assert.deepEqual(
+            names.filter((n) => n.includes("garage-headless")),
+            [0, 1, 2].map((i) => `garage-${i}.garage-headless.garage-staging.svc.cluster.local`),
+        );
         const table = allocate(names);
         assert.equal(new Set(table.values()).size, names.length);
         for (const a of table.values()) assert.match(a, /^127\.0\.1\.\d+$/);
     });
 
     it("writes exactly one host of the catalog as its short name in each negative control", () => {
-        const catalog = "connector.name=iceberg\nhive.metastore.uri=thrift://hive-metastore.database.svc.cluster.local:9083\ns3.endpoint=http://garage.garage.svc.cluster.local:3900\n";
-        assert.equal(shortNameCatalog(catalog, "hive.metastore.uri"), catalog.replace("hive-metastore.database.svc.cluster.local", "hive-metastore"));
-        assert.equal(shortNameCatalog(catalog, "s3.endpoint"), catalog.replace("garage.garage.svc.cluster.local", "garage"));
+        const catalog =
+            "connector.name=iceberg\nhive.metastore.uri=thrift://hive-metastore.database.svc.cluster.local:9083\ns3.endpoint=http://garage.garage.svc.cluster.local:3900\n";
+        assert.equal(
+            shortNameCatalog(catalog, "hive.metastore.uri"),
+            catalog.replace("hive-metastore.database.svc.cluster.local", "hive-metastore"),
+        );
+        assert.equal(
+            shortNameCatalog(catalog, "s3.endpoint"),
+            catalog.replace("garage.garage.svc.cluster.local", "garage"),
+        );
     });
 
     it("tries the pinned version first, then the nearest ones", () => {

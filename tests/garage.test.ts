@@ -43,14 +43,21 @@ describe("Garage", () => {
                 const ns = platformConfigOf(stack).namespaces.garage;
                 const sts = r.inputs(r.one(T.statefulSet, "garage"));
                 assert.equal(sts.metadata.namespace, ns);
-                const services = r.ofType(T.service).map((s) => r.inputs(s)).filter((s) => s.metadata.namespace === ns);
+                const services = r
+                    .ofType(T.service)
+                    .map((s) => r.inputs(s))
+                    .filter((s) => s.metadata.namespace === ns);
                 assert.deepEqual(services.map((s) => s.metadata.name).sort(), ["garage", "garage-headless"]);
                 const s3 = services.find((s) => s.metadata.name === "garage")!;
                 assert.equal(s3.spec.type, "ClusterIP");
-                assert.deepEqual(s3.spec.ports.map((p: { port: number }) => p.port), [3900]);
+                assert.deepEqual(
+                    s3.spec.ports.map((p: { port: number }) => p.port),
+                    [3900],
+                );
                 assert.equal(sts.spec.serviceName, "garage-headless");
                 assert.equal(r.inputs(r.one(T.configMap, "garage-config")).metadata.namespace, ns);
-                for (const name of ["garage-daemon", "garage-consumer-keys"]) assert.equal(r.inputs(r.one(T.secret, name)).metadata.namespace, ns);
+                for (const name of ["garage-daemon", "garage-consumer-keys"])
+                    assert.equal(r.inputs(r.one(T.secret, name)).metadata.namespace, ns);
             });
 
             it("writes garage.toml with the replication factor, region, ports and data paths the config asks for", () => {
@@ -63,14 +70,25 @@ describe("Garage", () => {
                 assert.equal(toml.rpc_bind_addr, "[::]:3901");
                 assert.equal(toml.admin.api_bind_addr, "[::]:3903");
                 assert.equal(toml.kubernetes_discovery.namespace, cfg.namespaces.garage);
-                assert.equal(toml.rpc_secret, undefined, "the rpc secret comes from the environment, not the ConfigMap");
+                assert.equal(
+                    toml.rpc_secret,
+                    undefined,
+                    "the rpc secret comes from the environment, not the ConfigMap",
+                );
                 assert.equal(toml.admin.admin_token, undefined);
                 // The paths in the file are where the volumes are mounted, and the volumes have the configured sizes.
                 const sts = r.inputs(r.one(T.statefulSet, "garage"));
-                const mounts = Object.fromEntries(sts.spec.template.spec.containers[0].volumeMounts.map((m: { name: string; mountPath: string }) => [m.name, m.mountPath]));
+                const mounts = Object.fromEntries(
+                    sts.spec.template.spec.containers[0].volumeMounts.map((m: { name: string; mountPath: string }) => [
+                        m.name,
+                        m.mountPath,
+                    ]),
+                );
                 assert.equal(mounts.meta, toml.metadata_dir);
                 assert.equal(mounts.data, toml.data_dir);
-                const claims = Object.fromEntries(sts.spec.volumeClaimTemplates.map((c: any) => [c.metadata.name, c.spec.resources.requests.storage]));
+                const claims = Object.fromEntries(
+                    sts.spec.volumeClaimTemplates.map((c: any) => [c.metadata.name, c.spec.resources.requests.storage]),
+                );
                 assert.deepEqual(claims, { meta: cfg.garage.metadataSize, data: cfg.garage.dataSize });
                 assert.equal(sts.spec.replicas, cfg.garage.replicas);
             });
@@ -81,10 +99,19 @@ describe("Garage", () => {
                 const c = r.inputs(r.one(T.statefulSet, "garage")).spec.template.spec.containers[0];
                 assert.equal(c.image, cfg.garage.image);
                 assert.ok(c.readinessProbe && c.livenessProbe);
-                assert.deepEqual(c.resources, { requests: cfg.garage.resources.requests, limits: cfg.garage.resources.limits });
+                assert.deepEqual(c.resources, {
+                    requests: cfg.garage.resources.requests,
+                    limits: cfg.garage.resources.limits,
+                });
                 const env = Object.fromEntries(c.env.map((e: any) => [e.name, e]));
-                assert.deepEqual(env.GARAGE_RPC_SECRET.valueFrom.secretKeyRef, { name: "garage-daemon", key: "rpc-secret" });
-                assert.deepEqual(env.GARAGE_ADMIN_TOKEN.valueFrom.secretKeyRef, { name: "garage-daemon", key: "admin-token" });
+                assert.deepEqual(env.GARAGE_RPC_SECRET.valueFrom.secretKeyRef, {
+                    name: "garage-daemon",
+                    key: "rpc-secret",
+                });
+                assert.deepEqual(env.GARAGE_ADMIN_TOKEN.valueFrom.secretKeyRef, {
+                    name: "garage-daemon",
+                    key: "admin-token",
+                });
             });
 
             it("delivers one credentials Secret per consumer, in the consumer's namespace", () => {
@@ -100,13 +127,18 @@ describe("Garage", () => {
                     const secret = r.inputs(r.one(T.secret, `garage-${consumer}-credentials`));
                     assert.equal(secret.metadata.namespace, namespace);
                     assert.equal(secret.metadata.name, `${consumer}-garage-credentials`);
-                    assert.deepEqual(Object.keys(secret.stringData).sort(), ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]);
+                    assert.deepEqual(Object.keys(secret.stringData).sort(), [
+                        "AWS_ACCESS_KEY_ID",
+                        "AWS_SECRET_ACCESS_KEY",
+                    ]);
                     assert.match(secret.stringData.AWS_ACCESS_KEY_ID, /^GK[0-9a-f]{24}$/);
                     assert.match(secret.stringData.AWS_SECRET_ACCESS_KEY, /^[0-9a-f]{64}$/);
                 }
                 const outputs = r.one(T.garage, "garage").outputs as any;
                 assert.deepEqual(
-                    Object.fromEntries(Object.entries(outputs.credentialSecrets).map(([k, v]: [string, any]) => [k, v.namespace])),
+                    Object.fromEntries(
+                        Object.entries(outputs.credentialSecrets).map(([k, v]: [string, any]) => [k, v.namespace]),
+                    ),
                     expected,
                 );
             });
@@ -115,11 +147,19 @@ describe("Garage", () => {
                 const r = runs[stack];
                 const cfg = platformConfigOf(stack);
                 const outputs = r.one(T.garage, "garage").outputs as any;
-                assert.equal(outputs.s3Endpoint, `http://garage.${cfg.namespaces.garage}.svc.${cfg.clusterDomain}:3900`);
+                assert.equal(
+                    outputs.s3Endpoint,
+                    `http://garage.${cfg.namespaces.garage}.svc.${cfg.clusterDomain}:3900`,
+                );
                 assert.equal(outputs.region, "us-east-1");
                 assert.deepEqual(outputs.buckets, ["lakehouse", "airbyte"]);
                 assert.ok(isSecretValue(outputs.credentials), "the consumers' credentials are not marked secret");
-                assert.deepEqual(Object.keys((outputs.credentials as { value: object }).value).sort(), ["airbyte", "dagster", "hive-metastore", "trino"]);
+                assert.deepEqual(Object.keys((outputs.credentials as { value: object }).value).sort(), [
+                    "airbyte",
+                    "dagster",
+                    "hive-metastore",
+                    "trino",
+                ]);
             });
 
             it("puts no credential in a ConfigMap, a command line or a plain output", () => {
@@ -130,15 +170,18 @@ describe("Garage", () => {
                 const check = (where: string, text: string) => {
                     for (const c of credentials) if (text.includes(c)) exposed.push(where);
                 };
-                for (const cm of r.ofType(T.configMap)) check(`ConfigMap ${cm.name}`, JSON.stringify(r.inputs(cm).data));
+                for (const cm of r.ofType(T.configMap))
+                    check(`ConfigMap ${cm.name}`, JSON.stringify(r.inputs(cm).data));
                 for (const x of r.resources.filter((x) => [T.job, T.statefulSet].includes(x.type))) {
                     for (const c of containersOf(r.inputs(x).spec.template.spec)) {
                         check(`${x.name} command`, JSON.stringify([c.command, c.args]));
-                        for (const e of c.env ?? []) if (e.value !== undefined) check(`${x.name} env ${e.name}`, e.value);
+                        for (const e of c.env ?? [])
+                            if (e.value !== undefined) check(`${x.name} env ${e.name}`, e.value);
                     }
                 }
                 // Outputs with every secret masked must not contain a credential.
-                for (const x of r.raw.resources) if (x.outputs) check(`outputs of ${x.type} ${x.name}`, JSON.stringify(maskSecrets(x.outputs)));
+                for (const x of r.raw.resources)
+                    if (x.outputs) check(`outputs of ${x.type} ${x.name}`, JSON.stringify(maskSecrets(x.outputs)));
                 assert.deepEqual(exposed, []);
                 assert.ok(JSON.stringify(maskSecrets(r.one(T.garage, "garage").outputs)).includes(SECRET_MASK));
             });
@@ -172,7 +215,9 @@ describe("Garage", () => {
 
                 // Keys are the ones in the consumers' Secrets, each allowed exactly its buckets.
                 const r = runs[stack];
-                const byName = Object.fromEntries(Object.entries(s.keys).map(([id, k]) => [k.name, { id, secret: k.secret }]));
+                const byName = Object.fromEntries(
+                    Object.entries(s.keys).map(([id, k]) => [k.name, { id, secret: k.secret }]),
+                );
                 assert.deepEqual(Object.keys(byName).sort(), ["airbyte", "dagster", "hive-metastore", "trino"]);
                 const rw = { read: true, write: true, owner: false };
                 const none = { read: false, write: false, owner: false };
@@ -186,7 +231,8 @@ describe("Garage", () => {
                     const secret = r.inputs(r.one(T.secret, `garage-${name}-credentials`)).stringData;
                     assert.equal(byName[name].id, secret.AWS_ACCESS_KEY_ID);
                     assert.equal(byName[name].secret, secret.AWS_SECRET_ACCESS_KEY);
-                    for (const [bucket, p] of Object.entries(perms)) assert.deepEqual(s.buckets[bucket].keys[byName[name].id], p, `${name} on ${bucket}`);
+                    for (const [bucket, p] of Object.entries(perms))
+                        assert.deepEqual(s.buckets[bucket].keys[byName[name].id], p, `${name} on ${bucket}`);
                 }
 
                 const second = runBootstrap(job, { ...s, log: [] });
@@ -229,11 +275,18 @@ describe("Garage", () => {
         });
 
         it("imports only the new key when a consumer is added later", async () => {
-            const smaller = await run("dev", { overrides: { "lakehouse-platform:components": ["garage", "database", "trino"] } });
+            const smaller = await run("dev", {
+                overrides: { "lakehouse-platform:components": ["garage", "database", "trino"] },
+            });
             const firstJob = bootstrapJob(smaller);
             const before = runBootstrap(firstJob, freshCluster(firstJob, 1, 1));
             assert.equal(before.status, 0, before.stderr);
-            assert.deepEqual(Object.values(before.state.keys).map((k) => k.name).sort(), ["hive-metastore", "trino"]);
+            assert.deepEqual(
+                Object.values(before.state.keys)
+                    .map((k) => k.name)
+                    .sort(),
+                ["hive-metastore", "trino"],
+            );
 
             const job = bootstrapJob(runs.dev);
             assert.notEqual(job.script, firstJob.script);

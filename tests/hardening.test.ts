@@ -6,12 +6,19 @@ import { POD_SECURITY } from "../components/namespaces";
 import { platformConfigOf } from "../offline/run-stack";
 import { run, Run } from "./helpers/stack";
 
-const WORKLOADS = ["kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet", "kubernetes:batch/v1:Job", "kubernetes:apps/v1:DaemonSet", "kubernetes:batch/v1:CronJob"];
+const WORKLOADS = [
+    "kubernetes:apps/v1:Deployment",
+    "kubernetes:apps/v1:StatefulSet",
+    "kubernetes:batch/v1:Job",
+    "kubernetes:apps/v1:DaemonSet",
+    "kubernetes:batch/v1:CronJob",
+];
 
 /** Containers whose image must write to its root file system, and why. */
 const WRITABLE_ROOT: Record<string, string> = {
     "hive-metastore/metastore": "the apache/hive image writes its configuration and logs under /opt/hive",
-    "hive-metastore-schema/schematool": "the same image: its configuration is linked into /opt/hive/conf, as the entrypoint does",
+    "hive-metastore-schema/schematool":
+        "the same image: its configuration is linked into /opt/hive/conf, as the entrypoint does",
 };
 
 function assertSized(where: string, resources: any): void {
@@ -43,7 +50,11 @@ describe("pod hardening and sizing", () => {
                     const sc = c.securityContext;
                     assert.equal(sc?.allowPrivilegeEscalation, false, `${where}: allowPrivilegeEscalation`);
                     assert.deepEqual(sc?.capabilities?.drop, ["ALL"], `${where}: capabilities`);
-                    assert.equal(sc?.readOnlyRootFilesystem, !(where in WRITABLE_ROOT), `${where}: readOnlyRootFilesystem`);
+                    assert.equal(
+                        sc?.readOnlyRootFilesystem,
+                        !(where in WRITABLE_ROOT),
+                        `${where}: readOnlyRootFilesystem`,
+                    );
                     assert.ok(!sc?.privileged, `${where}: privileged`);
                 }
             }
@@ -51,11 +62,19 @@ describe("pod hardening and sizing", () => {
     }
 
     it("sets each namespace's Pod Security level to the strictest its component passes", () => {
-        assert.deepEqual(POD_SECURITY, { garage: "restricted", database: "restricted", trino: "restricted", airbyte: "baseline", dagster: "baseline" });
+        assert.deepEqual(POD_SECURITY, {
+            garage: "restricted",
+            database: "restricted",
+            trino: "restricted",
+            airbyte: "baseline",
+            dagster: "baseline",
+        });
         const r = runs.prod;
         const cfg = platformConfigOf("prod");
         for (const [component, level] of Object.entries(POD_SECURITY)) {
-            const ns = r.ofType("kubernetes:core/v1:Namespace").find((n) => r.inputs(n).metadata.name === cfg.namespaces[component as keyof typeof cfg.namespaces])!;
+            const ns = r
+                .ofType("kubernetes:core/v1:Namespace")
+                .find((n) => r.inputs(n).metadata.name === cfg.namespaces[component as keyof typeof cfg.namespaces])!;
             assert.equal(r.inputs(ns).metadata.labels["pod-security.kubernetes.io/enforce"], level, component);
             // Whatever keeps a namespace below `restricted` stays visible in audit logs and warnings.
             assert.equal(r.inputs(ns).metadata.labels["pod-security.kubernetes.io/warn"], "restricted");
@@ -82,14 +101,19 @@ describe("pod hardening and sizing", () => {
             assert.equal(values[pod].containerSecurityContext.seccompProfile.type, "RuntimeDefault", pod);
         }
         for (const [pod, r] of Object.entries(values.global.workloads.resources as Record<string, any>)) {
-            for (const kind of ["cpu", "memory"]) assert.ok(r[kind].request && r[kind].limit, `connector ${pod} ${kind}`);
+            for (const kind of ["cpu", "memory"])
+                assert.ok(r[kind].request && r[kind].limit, `connector ${pod} ${kind}`);
         }
     });
 
     it("configures Dagster's webserver, daemon, code location and runs with requests and limits and no privilege", () => {
         const values = runs.prod.inputs(runs.prod.one("kubernetes:helm.sh/v3:Release", "dagster")).values;
         const location = values["dagster-user-deployments"].deployments[0];
-        for (const [where, v] of [["webserver", values.dagsterWebserver], ["daemon", values.dagsterDaemon], ["code location", location]] as const) {
+        for (const [where, v] of [
+            ["webserver", values.dagsterWebserver],
+            ["daemon", values.dagsterDaemon],
+            ["code location", location],
+        ] as const) {
             assertSized(`dagster ${where}`, v.resources);
             assert.equal(v.podSecurityContext.seccompProfile.type, "RuntimeDefault", where);
             assert.equal(v.securityContext.allowPrivilegeEscalation, false, where);

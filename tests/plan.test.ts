@@ -11,10 +11,17 @@ import { configMap, deployment, devPlatform, trinoCatalog, trinoRelease } from "
 
 const ROOT = path.join(__dirname, "..");
 
-async function capture(fn: (argv: string[], out: (s: string) => void, err: (s: string) => void) => Promise<number>, argv: string[]) {
+async function capture(
+    fn: (argv: string[], out: (s: string) => void, err: (s: string) => void) => Promise<number>,
+    argv: string[],
+) {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await fn(argv, (s) => out.push(s), (s) => err.push(s));
+    const code = await fn(
+        argv,
+        (s) => out.push(s),
+        (s) => err.push(s),
+    );
     return { code, out: out.join("\n"), err: err.join("\n") };
 }
 
@@ -27,17 +34,31 @@ describe("npm run plan", () => {
         this.timeout(60_000);
         const r = spawnSync("npm", ["run", "-s", "plan"], { cwd: ROOT, encoding: "utf8" });
         assert.equal(r.status, 0, r.stderr);
-        for (const section of ["· stack dev (environment dev) · offline plan", "Resources (", "Wiring (", "Outputs", "Policies (", "mandatory violations: 0", "Result: no mandatory violation."]) {
+        for (const section of [
+            "· stack dev (environment dev) · offline plan",
+            "Resources (",
+            "Wiring (",
+            "Outputs",
+            "Policies (",
+            "mandatory violations: 0",
+            "Result: no mandatory violation.",
+        ]) {
             assert.ok(r.stdout.includes(section), `missing ${section}`);
         }
-        assert.match(r.stdout, /trino\s+database\s+thrift:\/\/hive-metastore\.database\.svc\.cluster\.local:9083\s+9083\s+Release trino: values\.catalogs\.lakehouse › hive\.metastore\.uri/);
+        assert.match(
+            r.stdout,
+            /trino\s+database\s+thrift:\/\/hive-metastore\.database\.svc\.cluster\.local:9083\s+9083\s+Release trino: values\.catalogs\.lakehouse › hive\.metastore\.uri/,
+        );
     });
 
     it("exits 2 with a clear message for an unknown stack, run as a command", function () {
         this.timeout(60_000);
         const r = spawnSync("npm", ["run", "-s", "plan", "--", "--stack", "qa"], { cwd: ROOT, encoding: "utf8" });
         assert.equal(r.status, 2);
-        assert.match(r.stderr, /no stack "qa": Pulumi\.qa\.yaml does not exist \(stacks here: (.*, )?dev, (.*, )?prod, (.*, )?staging/);
+        assert.match(
+            r.stderr,
+            /no stack "qa": Pulumi\.qa\.yaml does not exist \(stacks here: (.*, )?dev, (.*, )?prod, (.*, )?staging/,
+        );
     });
 
     it("shows staging's namespaces in every address", async () => {
@@ -60,16 +81,31 @@ describe("npm run plan", () => {
 
     it("plans a split stack from the plan of the stack it builds on (--ref), and says what is missing without it", async () => {
         const storageFile = tmp("storage.json");
-        const storage = await capture(plan, ["--set", 'components=["garage","database"]', "--set", 'downstreamComponents=["trino"]', "--json", storageFile]);
+        const storage = await capture(plan, [
+            "--set",
+            'components=["garage","database"]',
+            "--set",
+            'downstreamComponents=["trino"]',
+            "--json",
+            storageFile,
+        ]);
         assert.equal(storage.code, 0, storage.err);
-        const split = ["--set", 'components=["trino"]', "--set", 'upstreamStacks=["acme/lakehouse-platform/storage-dev"]'];
+        const split = [
+            "--set",
+            'components=["trino"]',
+            "--set",
+            'upstreamStacks=["acme/lakehouse-platform/storage-dev"]',
+        ];
         const query = await capture(plan, [...split, "--ref", `acme/lakehouse-platform/storage-dev=${storageFile}`]);
         assert.equal(query.code, 0, query.err);
         assert.match(query.out, /builds on acme\/lakehouse-platform\/storage-dev/);
         assert.match(query.out, /trino\s+garage\s+http:\/\/garage\.garage\.svc\.cluster\.local:3900/);
         const missing = await capture(plan, split);
         assert.equal(missing.code, 2);
-        assert.match(missing.err, /reads acme\/lakehouse-platform\/storage-dev \(upstreamStacks\): give its plan with --ref/);
+        assert.match(
+            missing.err,
+            /reads acme\/lakehouse-platform\/storage-dev \(upstreamStacks\): give its plan with --ref/,
+        );
         // A storage plan that issued no key for Trino is refused by the contract check, as bad input.
         const bare = tmp("bare.json");
         assert.equal((await capture(plan, ["--set", 'components=["garage","database"]', "--json", bare])).code, 0);
@@ -79,9 +115,17 @@ describe("npm run plan", () => {
     });
 
     it("exits 1 when a mandatory policy fails: prod judged with the default cluster domain", async () => {
-        const { code, out } = await capture(plan, ["--stack", "prod", "--policy-config", path.join(ROOT, "policies", "config", "dev.json")]);
+        const { code, out } = await capture(plan, [
+            "--stack",
+            "prod",
+            "--policy-config",
+            path.join(ROOT, "policies", "config", "dev.json"),
+        ]);
         assert.equal(code, 1);
-        assert.match(out, /\[fqdn-resolves\] .*the cluster domain is "cluster\.local", not "prod\.lakehouse\.internal"/);
+        assert.match(
+            out,
+            /\[fqdn-resolves\] .*the cluster domain is "cluster\.local", not "prod\.lakehouse\.internal"/,
+        );
         assert.match(out, /Result: \d+ mandatory violation\(s\)\./);
     });
 
@@ -92,20 +136,32 @@ describe("npm run plan", () => {
         const doc = JSON.parse(fs.readFileSync(file, "utf8")) as Plan;
         assert.equal(doc.format, PLAN_FORMAT);
         assert.equal(doc.stack, "dev");
-        assert.deepEqual(doc.config.namespaces, { garage: "garage", database: "database", trino: "trino", airbyte: "airbyte", dagster: "dagster" });
+        assert.deepEqual(doc.config.namespaces, {
+            garage: "garage",
+            database: "database",
+            trino: "trino",
+            airbyte: "airbyte",
+            dagster: "dagster",
+        });
         assert.equal(doc.summary.resources, doc.resources.filter((r) => r.registeredBy === "program").length);
         assert.equal(doc.summary.judged, doc.resources.length);
         // The engine's own resources, as `pulumi preview` shows the pack: the root stack and the default provider of @pulumi/random.
         assert.deepEqual(
             doc.resources.filter((r) => r.registeredBy === "engine").map((r) => r.urn),
-            ["urn:pulumi:dev::lakehouse-platform::pulumi:pulumi:Stack::lakehouse-platform-dev", "urn:pulumi:dev::lakehouse-platform::pulumi:providers:random::default_4_21_2"],
+            [
+                "urn:pulumi:dev::lakehouse-platform::pulumi:pulumi:Stack::lakehouse-platform-dev",
+                "urn:pulumi:dev::lakehouse-platform::pulumi:providers:random::default_4_21_2",
+            ],
         );
         assert.equal(doc.summary.mandatory, 0);
         const trino = doc.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.name === "trino");
         assert.equal(trino?.component, "trino");
         assert.equal(trino?.parent, doc.resources.find((r) => r.type === "lakehouse:query:Trino")?.urn);
         for (const r of doc.resources) {
-            assert.ok(r.urn && r.type && r.name && r.component && typeof r.inputs === "object", JSON.stringify(r).slice(0, 200));
+            assert.ok(
+                r.urn && r.type && r.name && r.component && typeof r.inputs === "object",
+                JSON.stringify(r).slice(0, 200),
+            );
         }
         // Every Secret's data is masked; no generated credential is anywhere in the file.
         const secrets = doc.resources.filter((r) => r.type === "kubernetes:core/v1:Secret");
@@ -126,11 +182,21 @@ describe("npm run plan", () => {
 describe("npm run check", () => {
     it("fails a resources file with a short-name address, naming the policy and the value's path", async () => {
         const file = tmp("resources.json");
-        const resources = [...devPlatform(), trinoRelease(trinoCatalog({ s3: "http://garage:3900" })), deployment("code", "dagster", { env: [{ name: "TRINO_HOST", value: "trino.trino.svc.cluster.local" }] })];
-        fs.writeFileSync(file, JSON.stringify({ resources: resources.map((r) => ({ type: r.type, name: r.name, inputs: r.props })) }));
+        const resources = [
+            ...devPlatform(),
+            trinoRelease(trinoCatalog({ s3: "http://garage:3900" })),
+            deployment("code", "dagster", { env: [{ name: "TRINO_HOST", value: "trino.trino.svc.cluster.local" }] }),
+        ];
+        fs.writeFileSync(
+            file,
+            JSON.stringify({ resources: resources.map((r) => ({ type: r.type, name: r.name, inputs: r.props })) }),
+        );
         const { code, out } = await capture(check, [file]);
         assert.equal(code, 1);
-        assert.match(out, /mandatory violations: 1\n +\[cross-namespace-fqdn\] kubernetes:helm\.sh\/v3:Release "trino" \(namespace trino\): values\.catalogs\.lakehouse › s3\.endpoint = "http:\/\/garage:3900"/);
+        assert.match(
+            out,
+            /mandatory violations: 1\n +\[cross-namespace-fqdn\] kubernetes:helm\.sh\/v3:Release "trino" \(namespace trino\): values\.catalogs\.lakehouse › s3\.endpoint = "http:\/\/garage:3900"/,
+        );
     });
 
     it("passes a clean resources file, including a plain list", async () => {
@@ -152,7 +218,10 @@ describe("npm run check", () => {
         };
         const typo = await capture(check, [plan, "--policy-config", config({ "cross-namespace-fqdn": "mandatry" })]);
         assert.equal(typo.code, 2);
-        assert.match(typo.err, /cross-namespace-fqdn: "mandatry" is not an enforcement level; use one of advisory, mandatory, remediate, disabled/);
+        assert.match(
+            typo.err,
+            /cross-namespace-fqdn: "mandatry" is not an enforcement level; use one of advisory, mandatory, remediate, disabled/,
+        );
         const unknown = await capture(check, [plan, "--policy-config", config({ "no-such-policy": "advisory" })]);
         assert.equal(unknown.code, 2);
         assert.match(unknown.err, /"no-such-policy" is not a policy of this pack/);
@@ -162,7 +231,11 @@ describe("npm run check", () => {
             assert.doesNotMatch(r.err, /\n\s+at /, "no stack trace for bad input");
         }
         // A partial file changes one level and keeps the plan's settings (staging's namespaces): still clean.
-        const partial = await capture(check, [plan, "--policy-config", config({ "image-tag-pinned": "disabled", "cross-namespace-fqdn": "remediate" })]);
+        const partial = await capture(check, [
+            plan,
+            "--policy-config",
+            config({ "image-tag-pinned": "disabled", "cross-namespace-fqdn": "remediate" }),
+        ]);
         assert.equal(partial.code, 0, partial.out + partial.err);
     });
 
@@ -170,12 +243,38 @@ describe("npm run check", () => {
         let deep: unknown = "x";
         for (let i = 0; i < 70; i++) deep = [deep];
         const file = tmp("deep.json");
-        fs.writeFileSync(file, JSON.stringify([{ type: "kubernetes:core/v1:ConfigMap", name: "deep", inputs: { metadata: { name: "deep", namespace: "dagster" }, data: { x: "a" } } }, { type: "kubernetes:helm.sh/v3:Release", name: "r", inputs: { chart: "c", version: "1.0.0", namespace: "dagster", values: { deep } } }]));
+        fs.writeFileSync(
+            file,
+            JSON.stringify([
+                {
+                    type: "kubernetes:core/v1:ConfigMap",
+                    name: "deep",
+                    inputs: { metadata: { name: "deep", namespace: "dagster" }, data: { x: "a" } },
+                },
+                {
+                    type: "kubernetes:helm.sh/v3:Release",
+                    name: "r",
+                    inputs: { chart: "c", version: "1.0.0", namespace: "dagster", values: { deep } },
+                },
+            ]),
+        );
         const r = await capture(check, [file]);
         assert.equal(r.code, 1);
-        assert.match(r.out, /\[configuration-readable\] kubernetes:helm\.sh\/v3:Release "r": values\.deep(\[0\])+ holds values nested deeper than 64 levels/);
+        assert.match(
+            r.out,
+            /\[configuration-readable\] kubernetes:helm\.sh\/v3:Release "r": values\.deep(\[0\])+ holds values nested deeper than 64 levels/,
+        );
         const long = tmp("long.json");
-        fs.writeFileSync(long, JSON.stringify([{ type: "kubernetes:core/v1:ConfigMap", name: "big", inputs: { metadata: { name: "big", namespace: "dagster" }, data: { x: "y".repeat(1_100_000) } } }]));
+        fs.writeFileSync(
+            long,
+            JSON.stringify([
+                {
+                    type: "kubernetes:core/v1:ConfigMap",
+                    name: "big",
+                    inputs: { metadata: { name: "big", namespace: "dagster" }, data: { x: "y".repeat(1_100_000) } },
+                },
+            ]),
+        );
         const l = await capture(check, [long]);
         assert.equal(l.code, 1);
         assert.match(l.out, /a string of 1,100,000 characters/);
@@ -195,7 +294,10 @@ describe("npm run check", () => {
         assert.match(bad.err, /resources\[0\] needs a string type and name/);
         assert.equal((await capture(check, [path.join(os.tmpdir(), "does-not-exist.json")])).code, 2);
         assert.equal((await capture(check, [])).code, 2);
-        assert.throws(() => readResources({ format: "lakehouse-platform/plan@9", resources: [] }), /unsupported format/);
+        assert.throws(
+            () => readResources({ format: "lakehouse-platform/plan@9", resources: [] }),
+            /unsupported format/,
+        );
     });
 });
 
@@ -214,11 +316,17 @@ describe("exit codes, as documented, from every command", () => {
     it("exits 2, without a stack trace, for a YAML mistake, naming the file, line and column", function () {
         this.timeout(60_000);
         const stackFile = path.join(ROOT, "Pulumi.yamlmistake.yaml");
-        fs.writeFileSync(stackFile, "config:\n  lakehouse-platform:kubeContext: a\n  lakehouse-platform:kubeContext: b\n");
+        fs.writeFileSync(
+            stackFile,
+            "config:\n  lakehouse-platform:kubeContext: a\n  lakehouse-platform:kubeContext: b\n",
+        );
         try {
             const r = npm(["plan", "--", "--stack", "yamlmistake"]);
             assert.equal(r.status, 2);
-            assert.match(r.stderr, /^plan: Pulumi\.yamlmistake\.yaml:3:3: duplicated mapping key; the file is not valid YAML$/m);
+            assert.match(
+                r.stderr,
+                /^plan: Pulumi\.yamlmistake\.yaml:3:3: duplicated mapping key; the file is not valid YAML$/m,
+            );
             assert.doesNotMatch(r.stderr, /\n\s+at /);
         } finally {
             fs.rmSync(stackFile, { force: true });
@@ -229,7 +337,16 @@ describe("exit codes, as documented, from every command", () => {
         this.timeout(120_000);
         const bare = tmp("bare.json");
         assert.equal(npm(["plan", "--", "--set", 'components=["garage","database"]', "--json", bare]).status, 0);
-        const r = npm(["plan", "--", "--set", 'components=["trino"]', "--set", 'upstreamStacks=["acme/lakehouse-platform/storage-dev"]', "--ref", `acme/lakehouse-platform/storage-dev=${bare}`]);
+        const r = npm([
+            "plan",
+            "--",
+            "--set",
+            'components=["trino"]',
+            "--set",
+            'upstreamStacks=["acme/lakehouse-platform/storage-dev"]',
+            "--ref",
+            `acme/lakehouse-platform/storage-dev=${bare}`,
+        ]);
         assert.equal(r.status, 2);
         assert.match(r.stderr, /publishes no Garage key for trino/);
         assert.doesNotMatch(r.stderr, /triggerUncaughtException|Node\.js v\d|\n\s+at /);

@@ -19,7 +19,10 @@ interface Psql {
 }
 
 function psql(url: string, args: string[], env: Record<string, string> = {}): Psql {
-    const r = spawnSync("psql", [url, "-X", "-q", "-v", "ON_ERROR_STOP=1", ...args], { env: { PATH: process.env.PATH, ...env }, encoding: "utf8" });
+    const r = spawnSync("psql", [url, "-X", "-q", "-v", "ON_ERROR_STOP=1", ...args], {
+        env: { PATH: process.env.PATH, ...env },
+        encoding: "utf8",
+    });
     if (r.error) throw r.error;
     return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
@@ -51,8 +54,12 @@ function runInit(init: { script: string; env: Record<string, string> }): Psql {
 function snapshot(): string {
     const list = ROLES.map((x) => `'${x}'`).join(",");
     return [
-        sql(`SELECT rolname, xmin::text, rolpassword, rolcanlogin, rolcreatedb FROM pg_authid WHERE rolname IN (${list}) ORDER BY 1`),
-        sql(`SELECT datname, xmin::text, pg_get_userbyid(datdba), datacl::text FROM pg_database WHERE datname IN (${list}, 'postgres') ORDER BY 1`),
+        sql(
+            `SELECT rolname, xmin::text, rolpassword, rolcanlogin, rolcreatedb FROM pg_authid WHERE rolname IN (${list}) ORDER BY 1`,
+        ),
+        sql(
+            `SELECT datname, xmin::text, pg_get_userbyid(datdba), datacl::text FROM pg_database WHERE datname IN (${list}, 'postgres') ORDER BY 1`,
+        ),
     ].join("\n");
 }
 
@@ -75,10 +82,14 @@ describe("PostgreSQL init SQL on a real server", function () {
 
     before(async function () {
         if (!SERVER) {
-            console.log("    skipped: no PostgreSQL server for the integration test; set LAKEHOUSE_TEST_POSTGRES (eval \"$(bash .ci/test-postgres.sh start)\"), as .ci/run does");
+            console.log(
+                '    skipped: no PostgreSQL server for the integration test; set LAKEHOUSE_TEST_POSTGRES (eval "$(bash .ci/test-postgres.sh start)"), as .ci/run does',
+            );
             this.skip();
         }
-        withoutDagster = await run("dev", { overrides: { "lakehouse-platform:components": ["garage", "database", "trino", "airbyte"] } });
+        withoutDagster = await run("dev", {
+            overrides: { "lakehouse-platform:components": ["garage", "database", "trino", "airbyte"] },
+        });
         full = await run("dev");
         // A disposable server: start from a catalog without the platform's roles.
         for (const db of [...ROLES, "temporal_probe"]) sql(`DROP DATABASE IF EXISTS ${db}`);
@@ -90,8 +101,18 @@ describe("PostgreSQL init SQL on a real server", function () {
         const init = initOf(withoutDagster);
         const first = runInit(init);
         assert.equal(first.status, 0, first.stderr);
-        assert.equal(sql("SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles WHERE rolname IN ('airbyte','dagster','metastore')"), "airbyte,metastore");
-        assert.equal(sql("SELECT string_agg(datname || ':' || pg_get_userbyid(datdba), ',' ORDER BY datname) FROM pg_database WHERE datname IN ('airbyte','dagster','metastore')"), "airbyte:airbyte,metastore:metastore");
+        assert.equal(
+            sql(
+                "SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles WHERE rolname IN ('airbyte','dagster','metastore')",
+            ),
+            "airbyte,metastore",
+        );
+        assert.equal(
+            sql(
+                "SELECT string_agg(datname || ':' || pg_get_userbyid(datdba), ',' ORDER BY datname) FROM pg_database WHERE datname IN ('airbyte','dagster','metastore')",
+            ),
+            "airbyte:airbyte,metastore:metastore",
+        );
 
         const before = snapshot();
         const second = runInit(init);
@@ -106,7 +127,8 @@ describe("PostgreSQL init SQL on a real server", function () {
         assert.equal(added.status, 0, added.stderr);
         const after = snapshot();
         assert.equal(rowsOf(after, "dagster").length, 2, "dagster's role and database were not created");
-        for (const name of ["airbyte", "metastore", "postgres"]) assert.deepEqual(rowsOf(after, name), rowsOf(before, name), `${name} was touched`);
+        for (const name of ["airbyte", "metastore", "postgres"])
+            assert.deepEqual(rowsOf(after, name), rowsOf(before, name), `${name} was touched`);
 
         const again = runInit(init);
         assert.equal(again.status, 0, again.stderr);
@@ -115,12 +137,21 @@ describe("PostgreSQL init SQL on a real server", function () {
 
     it("lets each role log in with the password in its consumer's Secret, to its own database only", () => {
         const secrets: Record<string, { role: string; password: string }> = {};
-        for (const [consumer, key] of [["hive-metastore", "password"], ["airbyte", "password"], ["dagster", "postgresql-password"]]) {
-            const data = full.inputs(full.one("kubernetes:core/v1:Secret", `postgres-${consumer}-credentials`)).stringData;
+        for (const [consumer, key] of [
+            ["hive-metastore", "password"],
+            ["airbyte", "password"],
+            ["dagster", "postgresql-password"],
+        ]) {
+            const data = full.inputs(
+                full.one("kubernetes:core/v1:Secret", `postgres-${consumer}-credentials`),
+            ).stringData;
             secrets[consumer] = { role: data.username, password: data[key] };
         }
         for (const { role, password } of Object.values(secrets)) {
-            assert.equal(sql("SELECT current_user || '@' || current_database()", loginUrl(role, password, role)), `${role}@${role}`);
+            assert.equal(
+                sql("SELECT current_user || '@' || current_database()", loginUrl(role, password, role)),
+                `${role}@${role}`,
+            );
             const wrong = psql(loginUrl(role, `${password}x`, role), ["-c", "SELECT 1"]);
             assert.notEqual(wrong.status, 0, "a wrong password was accepted");
         }
@@ -129,19 +160,34 @@ describe("PostgreSQL init SQL on a real server", function () {
         assert.notEqual(elsewhere.status, 0);
         assert.match(elsewhere.stderr, /permission denied for database "metastore"/);
         for (const consumer of ["hive-metastore", "dagster"]) {
-            const denied = psql(loginUrl(secrets[consumer].role, secrets[consumer].password, "postgres"), ["-c", "SELECT 1"]);
-            assert.match(denied.stderr, /permission denied for database "postgres"/, `${consumer} reached the postgres database`);
+            const denied = psql(loginUrl(secrets[consumer].role, secrets[consumer].password, "postgres"), [
+                "-c",
+                "SELECT 1",
+            ]);
+            assert.match(
+                denied.stderr,
+                /permission denied for database "postgres"/,
+                `${consumer} reached the postgres database`,
+            );
         }
     });
 
     it("lets Airbyte's role create Temporal's databases, from the postgres database as Temporal's setup does, and no other role create any", () => {
         const airbyte = full.inputs(full.one("kubernetes:core/v1:Secret", "postgres-airbyte-credentials")).stringData;
         // temporal-sql-tool connects to `postgres` (or `defaultdb`) to create `temporal` and `temporal_visibility`.
-        const created = psql(loginUrl("airbyte", airbyte.password, "postgres"), ["-c", "CREATE DATABASE temporal_probe"]);
+        const created = psql(loginUrl("airbyte", airbyte.password, "postgres"), [
+            "-c",
+            "CREATE DATABASE temporal_probe",
+        ]);
         assert.equal(created.status, 0, created.stderr);
         sql("DROP DATABASE temporal_probe");
-        const metastore = full.inputs(full.one("kubernetes:core/v1:Secret", "postgres-hive-metastore-credentials")).stringData;
-        const denied = psql(loginUrl("metastore", metastore.password, "metastore"), ["-c", "CREATE DATABASE temporal_probe"]);
+        const metastore = full.inputs(
+            full.one("kubernetes:core/v1:Secret", "postgres-hive-metastore-credentials"),
+        ).stringData;
+        const denied = psql(loginUrl("metastore", metastore.password, "metastore"), [
+            "-c",
+            "CREATE DATABASE temporal_probe",
+        ]);
         assert.match(denied.stderr, /permission denied to create database/);
     });
 

@@ -9,7 +9,15 @@ import { isSecretValue } from "../offline/engine";
 import { planStack } from "../offline/plan";
 import { renderPulumiYaml } from "../offline/pulumi-yaml";
 import { platformConfigOf, runStack } from "../offline/run-stack";
-import { listStacks, loadProject, PROJECT_DIR, readStackFile, SECURE_PLACEHOLDER, StackFileError, stackConfig } from "../offline/stack-config";
+import {
+    listStacks,
+    loadProject,
+    PROJECT_DIR,
+    readStackFile,
+    SECURE_PLACEHOLDER,
+    StackFileError,
+    stackConfig,
+} from "../offline/stack-config";
 
 /** A project directory of its own: this project's Pulumi.yaml and the stack files given. */
 function projectWith(files: Record<string, string>) {
@@ -38,10 +46,15 @@ describe("Pulumi.yaml and the stack files", () => {
 
     it("declares every key with a type the CLI accepts and a description", () => {
         // The CLI's project schema allows string, integer, boolean and array (with items) only.
-        const doc = parse(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8")) as { runtime: { name: string }; config: Record<string, unknown> };
+        const doc = parse(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8")) as {
+            runtime: { name: string };
+            config: Record<string, unknown>;
+        };
         assert.equal(doc.runtime.name, "nodejs");
         assert.deepEqual(Object.keys(doc.config).sort(), Object.keys(CONFIG_KEYS).sort());
-        for (const [key, decl] of Object.entries(doc.config as Record<string, { type: string; description: string; items?: object }>)) {
+        for (const [key, decl] of Object.entries(
+            doc.config as Record<string, { type: string; description: string; items?: object }>,
+        )) {
             assert.ok(["string", "integer", "boolean", "array"].includes(decl.type), `${key}: ${decl.type}`);
             assert.ok(decl.description.length > 10, `${key} has no description`);
             if (decl.type === "array") assert.ok(decl.items, `${key} is an array without items`);
@@ -68,9 +81,22 @@ describe("Pulumi.yaml and the stack files", () => {
     }
 
     it("refuses values of the wrong type, all of them, with the program's own problems, in one report", () => {
-        const err = configError(() => platformConfigOf("dev", { "lakehouse-platform:garageReplicas": "three", "lakehouse-platform:components": "garage", "lakehouse-platform:trinoWorkers": 0 }));
-        assert.deepEqual(err.problems.map((p) => p.key).sort(), ["lakehouse-platform:components", "lakehouse-platform:garageReplicas", "lakehouse-platform:trinoWorkers"]);
-        assert.match(err.message, /lakehouse-platform:garageReplicas = "three": a value of the type integer that Pulumi\.yaml declares/);
+        const err = configError(() =>
+            platformConfigOf("dev", {
+                "lakehouse-platform:garageReplicas": "three",
+                "lakehouse-platform:components": "garage",
+                "lakehouse-platform:trinoWorkers": 0,
+            }),
+        );
+        assert.deepEqual(err.problems.map((p) => p.key).sort(), [
+            "lakehouse-platform:components",
+            "lakehouse-platform:garageReplicas",
+            "lakehouse-platform:trinoWorkers",
+        ]);
+        assert.match(
+            err.message,
+            /lakehouse-platform:garageReplicas = "three": a value of the type integer that Pulumi\.yaml declares/,
+        );
         assert.match(err.message, /lakehouse-platform:components = "garage": a value of the type array/);
         assert.match(err.message, /lakehouse-platform:trinoWorkers = "0": an integer from 1 to 500/);
         assert.match(err.message, /\(3 problems\)[\s\S]*No resource was registered\.$/);
@@ -83,7 +109,11 @@ describe("Pulumi.yaml and the stack files", () => {
 
 describe("stack files as the CLI reads them", () => {
     it("refuses a file that is a list or a scalar, and a config: that is not a mapping, naming the file", () => {
-        for (const [text, what] of [["- a\n- b\n", "a list"], ["just text\n", "a string"], ["config:\n  - x\n", "config: holds a list"]] as const) {
+        for (const [text, what] of [
+            ["- a\n- b\n", "a list"],
+            ["just text\n", "a string"],
+            ["config:\n  - x\n", "config: holds a list"],
+        ] as const) {
             const p = projectWith({ "Pulumi.x.yaml": text });
             const err = configError(() => platformConfigOf("x", {}, p));
             assert.match(err.message, new RegExp(`Pulumi\\.x\\.yaml.*${what}`), text);
@@ -96,35 +126,66 @@ describe("stack files as the CLI reads them", () => {
     });
 
     it("names keys outside config:, even invalid ones, without their values", () => {
-        const p = projectWith({ "Pulumi.x.yaml": "lakehouse-platform:trinoWorkers: 3\nsecret-ish: hunter2\nconfig:\n  lakehouse-platform:kubeContext: kind-x\n" });
+        const p = projectWith({
+            "Pulumi.x.yaml":
+                "lakehouse-platform:trinoWorkers: 3\nsecret-ish: hunter2\nconfig:\n  lakehouse-platform:kubeContext: kind-x\n",
+        });
         const err = configError(() => platformConfigOf("x", {}, p));
-        assert.match(err.message, /Pulumi\.x\.yaml: lakehouse-platform:trinoWorkers \(value not shown\): not a stack-file setting \(it looks like a config key: indent it under config:\)/);
-        assert.match(err.message, /Pulumi\.x\.yaml: secret-ish \(value not shown\): not a stack-file setting; the file takes config, secretsprovider/);
+        assert.match(
+            err.message,
+            /Pulumi\.x\.yaml: lakehouse-platform:trinoWorkers \(value not shown\): not a stack-file setting \(it looks like a config key: indent it under config:\)/,
+        );
+        assert.match(
+            err.message,
+            /Pulumi\.x\.yaml: secret-ish \(value not shown\): not a stack-file setting; the file takes config, secretsprovider/,
+        );
         assert.ok(!err.message.includes("hunter2"));
     });
 
     it("names a misspelt project prefix and the provider's own keys, on a stack file and on --set", () => {
-        const p = projectWith({ "Pulumi.x.yaml": "config:\n  lakehouse-platform:kubeContext: kind-x\n  lakehouse-platfrom:trinoWorkers: 3\n" });
+        const p = projectWith({
+            "Pulumi.x.yaml":
+                "config:\n  lakehouse-platform:kubeContext: kind-x\n  lakehouse-platfrom:trinoWorkers: 3\n",
+        });
         const fromFile = configError(() => platformConfigOf("x", {}, p));
-        assert.match(fromFile.message, /lakehouse-platfrom:trinoWorkers \(value not shown\): "lakehouse-platfrom" is not this project's name; did you mean lakehouse-platform:trinoWorkers\?/);
+        assert.match(
+            fromFile.message,
+            /lakehouse-platfrom:trinoWorkers \(value not shown\): "lakehouse-platfrom" is not this project's name; did you mean lakehouse-platform:trinoWorkers\?/,
+        );
         const fromSet = configError(() => platformConfigOf("dev", { "kubernetes:context": "other" }));
-        assert.match(fromSet.message, /kubernetes:context \(value not shown\): not read: .*lakehouse-platform:kubeContext; set that key instead/);
+        assert.match(
+            fromSet.message,
+            /kubernetes:context \(value not shown\): not read: .*lakehouse-platform:kubeContext; set that key instead/,
+        );
     });
 
     it("names the file, line and column of a YAML mistake (unclosed [, a tab, a duplicate key)", () => {
         const cases: [string, RegExp][] = [
-            ["config:\n  lakehouse-platform:components: [garage\n", /^Pulumi\.x\.yaml:3:1: .*the file is not valid YAML$/],
+            [
+                "config:\n  lakehouse-platform:components: [garage\n",
+                /^Pulumi\.x\.yaml:3:1: .*the file is not valid YAML$/,
+            ],
             ["config:\n\tlakehouse-platform:kubeContext: x\n", /^Pulumi\.x\.yaml:2:1: .*tab/],
-            ["config:\n  lakehouse-platform:kubeContext: a\n  lakehouse-platform:kubeContext: b\n", /^Pulumi\.x\.yaml:3:3: duplicated mapping key/],
+            [
+                "config:\n  lakehouse-platform:kubeContext: a\n  lakehouse-platform:kubeContext: b\n",
+                /^Pulumi\.x\.yaml:3:3: duplicated mapping key/,
+            ],
         ];
         for (const [text, expected] of cases) {
             const p = projectWith({ "Pulumi.x.yaml": text });
-            assert.throws(() => stackConfig(p, "x"), (e: unknown) => e instanceof StackFileError && expected.test(e.message), text);
+            assert.throws(
+                () => stackConfig(p, "x"),
+                (e: unknown) => e instanceof StackFileError && expected.test(e.message),
+                text,
+            );
         }
     });
 
     it("accepts secure: values as the CLI does (a placeholder, marked secret), and a secure kubeconfig plans offline, masked", async () => {
-        const p = projectWith({ "Pulumi.x.yaml": "config:\n  lakehouse-platform:kubeconfig:\n    secure: v1:Zm9vYmFyYmF6c2VjcmV0\n  lakehouse-platform:networkPolicies: false\n" });
+        const p = projectWith({
+            "Pulumi.x.yaml":
+                "config:\n  lakehouse-platform:kubeconfig:\n    secure: v1:Zm9vYmFyYmF6c2VjcmV0\n  lakehouse-platform:networkPolicies: false\n",
+        });
         const sc = stackConfig(p, "x");
         assert.deepEqual(sc.problems, []);
         assert.equal(sc.config["lakehouse-platform:kubeconfig"], SECURE_PLACEHOLDER);
@@ -140,9 +201,15 @@ describe("stack files as the CLI reads them", () => {
     });
 
     it("never shows a secure value under a misspelt key", () => {
-        const p = projectWith({ "Pulumi.x.yaml": "config:\n  lakehouse-platform:kubeContext: kind-x\n  lakehouse-platform:kubeconfg:\n    secure: v1:c2VjcmV0LWNpcGhlcnRleHQ=\n" });
+        const p = projectWith({
+            "Pulumi.x.yaml":
+                "config:\n  lakehouse-platform:kubeContext: kind-x\n  lakehouse-platform:kubeconfg:\n    secure: v1:c2VjcmV0LWNpcGhlcnRleHQ=\n",
+        });
         const err = configError(() => platformConfigOf("x", {}, p));
-        assert.match(err.message, /lakehouse-platform:kubeconfg \(value not shown\): not a key of this project; did you mean lakehouse-platform:kubeconfig\?/);
+        assert.match(
+            err.message,
+            /lakehouse-platform:kubeconfg \(value not shown\): not a key of this project; did you mean lakehouse-platform:kubeconfig\?/,
+        );
         assert.ok(!err.message.includes("c2VjcmV0"));
         assert.ok(!err.message.includes(SECURE_PLACEHOLDER));
     });

@@ -38,7 +38,8 @@ function waitsFor(r: Run, a: { urn: string }, b: { urn: string }): boolean {
 }
 
 const stringData = (r: Run, name: string) => r.inputs(r.one(T.secret, name)).stringData as Record<string, string>;
-const podAnnotations = (r: Run, type: string, name: string) => r.inputs(r.one(type, name)).spec.template.metadata.annotations as Record<string, string>;
+const podAnnotations = (r: Run, type: string, name: string) =>
+    r.inputs(r.one(type, name)).spec.template.metadata.annotations as Record<string, string>;
 
 describe("credential rotation", () => {
     let base: Run;
@@ -48,7 +49,11 @@ describe("credential rotation", () => {
 
     describe("the config", () => {
         const parse = (entries: unknown, extra: Record<string, string> = {}) =>
-            parsePlatformConfig({ kubeContext: "kind-dev", credentialGenerations: JSON.stringify(entries), ...extra }, P, "dev");
+            parsePlatformConfig(
+                { kubeContext: "kind-dev", credentialGenerations: JSON.stringify(entries), ...extra },
+                P,
+                "dev",
+            );
         const problems = (entries: unknown, extra: Record<string, string> = {}) => {
             try {
                 parse(entries, extra);
@@ -60,26 +65,54 @@ describe("credential rotation", () => {
         };
 
         it("takes <credential>=<generation> for every credential the stack issues, 1 when unlisted", () => {
-            const cfg = parse(["garage-key/trino=2", "database-login/airbyte=3", "garage-admin-token=2", "garage-rpc-secret=4"]);
-            assert.deepEqual(cfg.credentialGenerations, { "garage-key/trino": 2, "database-login/airbyte": 3, "garage-admin-token": 2, "garage-rpc-secret": 4 });
+            const cfg = parse([
+                "garage-key/trino=2",
+                "database-login/airbyte=3",
+                "garage-admin-token=2",
+                "garage-rpc-secret=4",
+            ]);
+            assert.deepEqual(cfg.credentialGenerations, {
+                "garage-key/trino": 2,
+                "database-login/airbyte": 3,
+                "garage-admin-token": 2,
+                "garage-rpc-secret": 4,
+            });
             assert.deepEqual(parse([]).credentialGenerations, {});
         });
 
         it("refuses unknown credentials (listing the real ones), malformed entries, repeats and bad numbers", () => {
-            assert.match(problems(["garage-key/trinno=2"]).join("\n"), /"garage-key\/trinno" is not a credential the platform generates; they are garage-key\/hive-metastore, garage-key\/trino/);
+            assert.match(
+                problems(["garage-key/trinno=2"]).join("\n"),
+                /"garage-key\/trinno" is not a credential the platform generates; they are garage-key\/hive-metastore, garage-key\/trino/,
+            );
             assert.match(problems(["trino"]).join("\n"), /"trino" is not <credential>=<generation>/);
-            assert.match(problems(["garage-key/trino=2", "garage-key/trino=3"]).join("\n"), /garage-key\/trino is listed twice/);
+            assert.match(
+                problems(["garage-key/trino=2", "garage-key/trino=3"]).join("\n"),
+                /garage-key\/trino is listed twice/,
+            );
             assert.match(problems(["garage-key/trino=0"]).join("\n"), /an integer from 1 to 1,000/);
             assert.match(problems(["garage-key/trino=1001"]).join("\n"), /an integer from 1 to 1,000/);
             assert.match(problems("garage-key/trino=2").join("\n"), /a list of strings/);
         });
 
         it("refuses a credential the stack does not issue: in a split, each stack rotates its own", () => {
-            const query = { components: JSON.stringify(["trino"]), upstreamStacks: JSON.stringify(["acme/lakehouse-platform/storage-dev"]) };
-            assert.match(problems(["garage-key/trino=2"], query).join("\n"), /garage-key\/trino is not issued by this stack/);
-            const storage = { components: JSON.stringify(["garage", "database"]), downstreamComponents: JSON.stringify(["trino"]) };
+            const query = {
+                components: JSON.stringify(["trino"]),
+                upstreamStacks: JSON.stringify(["acme/lakehouse-platform/storage-dev"]),
+            };
+            assert.match(
+                problems(["garage-key/trino=2"], query).join("\n"),
+                /garage-key\/trino is not issued by this stack/,
+            );
+            const storage = {
+                components: JSON.stringify(["garage", "database"]),
+                downstreamComponents: JSON.stringify(["trino"]),
+            };
             assert.deepEqual(problems(["garage-key/trino=2"], storage), []);
-            assert.match(problems(["garage-key/airbyte=2"], storage).join("\n"), /garage-key\/airbyte is not issued by this stack/);
+            assert.match(
+                problems(["garage-key/airbyte=2"], storage).join("\n"),
+                /garage-key\/airbyte is not issued by this stack/,
+            );
         });
 
         it("fails the run before any resource is registered, like every config problem", async () => {
@@ -94,8 +127,12 @@ describe("credential rotation", () => {
         it("no keepers at generation 1, so stacks created before rotation keep every value", async () => {
             assert.equal(generationKeepers(1), undefined);
             assert.deepEqual(generationKeepers(2), { generation: "2" });
-            const explicit = await run("dev", rotated("garage-key/trino=1", "database-login/airbyte=1", "garage-admin-token=1"));
-            for (const name of ["garage-trino-credentials", "postgres-airbyte-credentials", "garage-daemon"]) assert.deepEqual(stringData(explicit, name), stringData(base, name), name);
+            const explicit = await run(
+                "dev",
+                rotated("garage-key/trino=1", "database-login/airbyte=1", "garage-admin-token=1"),
+            );
+            for (const name of ["garage-trino-credentials", "postgres-airbyte-credentials", "garage-daemon"])
+                assert.deepEqual(stringData(explicit, name), stringData(base, name), name);
         });
 
         it("derives each later key id from the first, so earlier ids stay nameable", () => {
@@ -120,7 +157,12 @@ describe("credential rotation", () => {
             assert.notEqual(after.AWS_ACCESS_KEY_ID, before.AWS_ACCESS_KEY_ID);
             assert.notEqual(after.AWS_SECRET_ACCESS_KEY, before.AWS_SECRET_ACCESS_KEY);
             assert.equal(after.AWS_ACCESS_KEY_ID, `GK${garageKeyIdHex(before.AWS_ACCESS_KEY_ID.slice(2), 2)}`);
-            for (const other of ["hive-metastore", "airbyte", "dagster"]) assert.deepEqual(stringData(r, `garage-${other}-credentials`), stringData(base, `garage-${other}-credentials`), other);
+            for (const other of ["hive-metastore", "airbyte", "dagster"])
+                assert.deepEqual(
+                    stringData(r, `garage-${other}-credentials`),
+                    stringData(base, `garage-${other}-credentials`),
+                    other,
+                );
         });
 
         it("writes trino's Secret only after the bootstrap put the key into Garage, and rolls only Trino", () => {
@@ -130,13 +172,26 @@ describe("credential rotation", () => {
             assert.equal(values(r, "trino").worker.annotations[CREDENTIALS_REVISION], "garage-key/trino=2");
             assert.equal(values(base, "trino").coordinator.annotations[CREDENTIALS_REVISION], "garage-key/trino=1");
             assert.deepEqual(values(r, "airbyte"), values(base, "airbyte"));
-            assert.deepEqual(podAnnotations(r, T.deployment, "hive-metastore"), podAnnotations(base, T.deployment, "hive-metastore"));
+            assert.deepEqual(
+                podAnnotations(r, T.deployment, "hive-metastore"),
+                podAnnotations(base, T.deployment, "hive-metastore"),
+            );
         });
 
         it("retires the old key only after every consumer of this stack runs with its new one", () => {
-            assert.equal(base.ofType(T.job).filter((j) => j.name === "garage-retire-keys").length, 0, "nothing to retire without a rotation");
+            assert.equal(
+                base.ofType(T.job).filter((j) => j.name === "garage-retire-keys").length,
+                0,
+                "nothing to retire without a rotation",
+            );
             const retire = r.one(T.job, "garage-retire-keys");
-            for (const [type, name] of [[T.release, "trino"], [T.deployment, "hive-metastore"], [T.release, "airbyte"], [T.release, "dagster"], [T.job, "garage-bootstrap"]]) {
+            for (const [type, name] of [
+                [T.release, "trino"],
+                [T.deployment, "hive-metastore"],
+                [T.release, "airbyte"],
+                [T.release, "dagster"],
+                [T.job, "garage-bootstrap"],
+            ]) {
                 assert.ok(waitsFor(r, retire, r.one(type, name)), `the retirement waits for ${name}`);
             }
             const job = retireJob(r);
@@ -153,10 +208,17 @@ describe("credential rotation", () => {
 
             const second = runBootstrap(bootstrapJob(r), { ...first.state, log: [] });
             assert.equal(second.status, 0, second.stderr);
-            assert.equal(second.state.keys[newId].secret, stringData(r, "garage-trino-credentials").AWS_SECRET_ACCESS_KEY);
+            assert.equal(
+                second.state.keys[newId].secret,
+                stringData(r, "garage-trino-credentials").AWS_SECRET_ACCESS_KEY,
+            );
             const rw = { read: true, write: true, owner: false };
             assert.deepEqual(second.state.buckets.lakehouse.keys[newId], rw);
-            assert.deepEqual(second.state.buckets.lakehouse.keys[oldId], rw, "the old key keeps working until the pods rolled");
+            assert.deepEqual(
+                second.state.buckets.lakehouse.keys[oldId],
+                rw,
+                "the old key keeps working until the pods rolled",
+            );
 
             const retired = runBootstrap(retireJob(r), { ...second.state, log: [] });
             assert.equal(retired.status, 0, retired.stderr);
@@ -171,14 +233,30 @@ describe("credential rotation", () => {
 
         it("a consumer another stack deploys keeps its previous key: this stack cannot wait for that stack's pods", async () => {
             const storage = await run("dev", {
-                overrides: { [`${P}:components`]: ["garage", "database"], [`${P}:downstreamComponents`]: ["trino", "airbyte", "dagster"], [`${P}:credentialGenerations`]: ["garage-key/trino=2"] },
+                overrides: {
+                    [`${P}:components`]: ["garage", "database"],
+                    [`${P}:downstreamComponents`]: ["trino", "airbyte", "dagster"],
+                    [`${P}:credentialGenerations`]: ["garage-key/trino=2"],
+                },
             });
-            assert.equal(storage.ofType(T.job).filter((j) => j.name === "garage-retire-keys").length, 0, "generation 1 is kept while 2 is new");
+            assert.equal(
+                storage.ofType(T.job).filter((j) => j.name === "garage-retire-keys").length,
+                0,
+                "generation 1 is kept while 2 is new",
+            );
             const third = await run("dev", {
-                overrides: { [`${P}:components`]: ["garage", "database"], [`${P}:downstreamComponents`]: ["trino", "airbyte", "dagster"], [`${P}:credentialGenerations`]: ["garage-key/trino=3"] },
+                overrides: {
+                    [`${P}:components`]: ["garage", "database"],
+                    [`${P}:downstreamComponents`]: ["trino", "airbyte", "dagster"],
+                    [`${P}:credentialGenerations`]: ["garage-key/trino=3"],
+                },
             });
             const job = retireJob(third);
-            assert.deepEqual(job.script.match(/^retire .*$/gm), ['retire trino "$KEY_TRINO_G1_ID"'], "retires generation 1, keeps generation 2");
+            assert.deepEqual(
+                job.script.match(/^retire .*$/gm),
+                ['retire trino "$KEY_TRINO_G1_ID"'],
+                "retires generation 1, keeps generation 2",
+            );
             assert.equal(job.env.KEY_TRINO_G1_ID, stringData(base, "garage-trino-credentials").AWS_ACCESS_KEY_ID);
             assert.equal((third.outputs.components as any).garage.credentials.trino.generation, 3);
         });
@@ -193,9 +271,17 @@ describe("credential rotation", () => {
             first.keys[id].secret = "f".repeat(64);
             const result = runBootstrap(job, { ...first, log: [] });
             assert.notEqual(result.status, 0);
-            assert.match(result.stderr, new RegExp(`consumer trino: Garage holds its key ${id} with another secret than Secret trino/trino-garage-credentials`));
+            assert.match(
+                result.stderr,
+                new RegExp(
+                    `consumer trino: Garage holds its key ${id} with another secret than Secret trino/trino-garage-credentials`,
+                ),
+            );
             assert.match(result.stderr, /rotate it: set credentialGenerations garage-key\/trino=2/);
-            assert.ok(!result.stderr.includes(job.env.KEY_TRINO_SECRET) && !result.stderr.includes("f".repeat(64)), "no secret in the log");
+            assert.ok(
+                !result.stderr.includes(job.env.KEY_TRINO_SECRET) && !result.stderr.includes("f".repeat(64)),
+                "no secret in the log",
+            );
         });
 
         it("fails naming the consumer when its key id was deleted: Garage never imports it again", () => {
@@ -204,7 +290,10 @@ describe("credential rotation", () => {
             first.keys[job.env.KEY_DAGSTER_ID].deleted = true;
             const result = runBootstrap(job, { ...first, log: [] });
             assert.notEqual(result.status, 0);
-            assert.match(result.stderr, /consumer dagster: its key GK[0-9a-f]{24} was deleted from Garage, which never imports a deleted key id again; rotate it: set credentialGenerations garage-key\/dagster=2/);
+            assert.match(
+                result.stderr,
+                /consumer dagster: its key GK[0-9a-f]{24} was deleted from Garage, which never imports a deleted key id again; rotate it: set credentialGenerations garage-key\/dagster=2/,
+            );
         });
     });
 
@@ -215,43 +304,91 @@ describe("credential rotation", () => {
         });
 
         it("issues a new password (with a new salt), and gives the existing role its new verifier", () => {
-            assert.notEqual(stringData(r, "postgres-airbyte-credentials").password, stringData(base, "postgres-airbyte-credentials").password);
-            assert.deepEqual(stringData(r, "postgres-dagster-credentials"), stringData(base, "postgres-dagster-credentials"));
+            assert.notEqual(
+                stringData(r, "postgres-airbyte-credentials").password,
+                stringData(base, "postgres-airbyte-credentials").password,
+            );
+            assert.deepEqual(
+                stringData(r, "postgres-dagster-credentials"),
+                stringData(base, "postgres-dagster-credentials"),
+            );
             const verifiers = (run: Run) => stringData(run, "postgres-role-verifiers");
             assert.notEqual(verifiers(r).PG_VERIFIER_AIRBYTE, verifiers(base).PG_VERIFIER_AIRBYTE);
             assert.equal(verifiers(r).PG_VERIFIER_DAGSTER, verifiers(base).PG_VERIFIER_DAGSTER);
             // The init Job runs again (its checksum follows the verifiers) and ALTERs a role that exists.
-            assert.notEqual(podAnnotations(r, T.job, "postgres-init")["lakehouse-platform/run-checksum"], podAnnotations(base, T.job, "postgres-init")["lakehouse-platform/run-checksum"]);
-            assert.match(r.inputs(r.one(T.configMap, "postgres-init")).data["init.sql"], /ALTER ROLE %I WITH LOGIN CREATEDB PASSWORD %L', rolname, :'verifier_airbyte'\) FROM pg_catalog.pg_authid\n WHERE rolname = 'airbyte' AND \(rolpassword IS DISTINCT FROM/);
+            assert.notEqual(
+                podAnnotations(r, T.job, "postgres-init")["lakehouse-platform/run-checksum"],
+                podAnnotations(base, T.job, "postgres-init")["lakehouse-platform/run-checksum"],
+            );
+            assert.match(
+                r.inputs(r.one(T.configMap, "postgres-init")).data["init.sql"],
+                /ALTER ROLE %I WITH LOGIN CREATEDB PASSWORD %L', rolname, :'verifier_airbyte'\) FROM pg_catalog.pg_authid\n WHERE rolname = 'airbyte' AND \(rolpassword IS DISTINCT FROM/,
+            );
         });
 
         it("orders the rollout: the server gets the verifier, then the Secret changes, then Airbyte's pods roll", () => {
             assert.ok(waitsFor(r, r.one(T.secret, "postgres-airbyte-credentials"), r.one(T.job, "postgres-init")));
             const values = r.inputs(r.one(T.release, "airbyte")).values;
             for (const pod of ["server", "worker", "workloadLauncher", "temporal", "cron"]) {
-                assert.equal(values[pod].podAnnotations[CREDENTIALS_REVISION], `${credentialName.garageKey("airbyte")}=1,${credentialName.databaseLogin("airbyte")}=2`, pod);
+                assert.equal(
+                    values[pod].podAnnotations[CREDENTIALS_REVISION],
+                    `${credentialName.garageKey("airbyte")}=1,${credentialName.databaseLogin("airbyte")}=2`,
+                    pod,
+                );
             }
             assert.ok(waitsFor(r, r.one(T.release, "airbyte"), r.one(T.secret, "postgres-airbyte-credentials")));
-            assert.equal(r.ofType(T.job).filter((j) => j.name === "garage-retire-keys").length, 0, "PostgreSQL keeps one password per role: nothing to retire");
+            assert.equal(
+                r.ofType(T.job).filter((j) => j.name === "garage-retire-keys").length,
+                0,
+                "PostgreSQL keeps one password per role: nothing to retire",
+            );
         });
     });
 
     describe("Garage's admin token and rpc secret", () => {
         it("a new generation replaces the value and restarts the nodes; the bootstrap runs again with it", async () => {
-            for (const [credential, key] of [["garage-admin-token", "admin-token"], ["garage-rpc-secret", "rpc-secret"]]) {
+            for (const [credential, key] of [
+                ["garage-admin-token", "admin-token"],
+                ["garage-rpc-secret", "rpc-secret"],
+            ]) {
                 const r = await run("dev", rotated(`${credential}=2`));
-                assert.notEqual(stringData(r, "garage-daemon")[key], stringData(base, "garage-daemon")[key], credential);
-                assert.notEqual(podAnnotations(r, T.sts, "garage")["lakehouse-platform/secrets-checksum"], podAnnotations(base, T.sts, "garage")["lakehouse-platform/secrets-checksum"]);
-                assert.equal(podAnnotations(r, T.sts, "garage")["lakehouse-platform/config-checksum"], podAnnotations(base, T.sts, "garage")["lakehouse-platform/config-checksum"]);
-                assert.notEqual(podAnnotations(r, T.job, "garage-bootstrap")["lakehouse-platform/run-checksum"], podAnnotations(base, T.job, "garage-bootstrap")["lakehouse-platform/run-checksum"]);
-                assert.deepEqual(stringData(r, "garage-trino-credentials"), stringData(base, "garage-trino-credentials"), "consumers' keys stay");
+                assert.notEqual(
+                    stringData(r, "garage-daemon")[key],
+                    stringData(base, "garage-daemon")[key],
+                    credential,
+                );
+                assert.notEqual(
+                    podAnnotations(r, T.sts, "garage")["lakehouse-platform/secrets-checksum"],
+                    podAnnotations(base, T.sts, "garage")["lakehouse-platform/secrets-checksum"],
+                );
+                assert.equal(
+                    podAnnotations(r, T.sts, "garage")["lakehouse-platform/config-checksum"],
+                    podAnnotations(base, T.sts, "garage")["lakehouse-platform/config-checksum"],
+                );
+                assert.notEqual(
+                    podAnnotations(r, T.job, "garage-bootstrap")["lakehouse-platform/run-checksum"],
+                    podAnnotations(base, T.job, "garage-bootstrap")["lakehouse-platform/run-checksum"],
+                );
+                assert.deepEqual(
+                    stringData(r, "garage-trino-credentials"),
+                    stringData(base, "garage-trino-credentials"),
+                    "consumers' keys stay",
+                );
             }
         });
     });
 
     it("a rotating stack passes the policy pack, in an update and in a first preview (the revisions are known there)", async () => {
         for (const preview of [false, true]) {
-            const r = await run("staging", { preview, ...rotated("garage-key/trino=2", "garage-key/airbyte=3", "database-login/dagster=2", "garage-admin-token=2") });
+            const r = await run("staging", {
+                preview,
+                ...rotated(
+                    "garage-key/trino=2",
+                    "garage-key/airbyte=3",
+                    "database-login/dagster=2",
+                    "garage-admin-token=2",
+                ),
+            });
             assert.ok(r.ofType(T.job).some((j) => j.name === "garage-retire-keys"));
             const report = await judgeRun(r.raw);
             assert.deepEqual(report.violations, [], preview ? "preview" : "update");
@@ -259,6 +396,7 @@ describe("credential rotation", () => {
     });
 
     it("every stack of the project starts at generation 1 for every credential", () => {
-        for (const stack of ["dev", "staging", "prod"]) assert.deepEqual(platformConfigOf(stack).credentialGenerations, {}, stack);
+        for (const stack of ["dev", "staging", "prod"])
+            assert.deepEqual(platformConfigOf(stack).credentialGenerations, {}, stack);
     });
 });

@@ -5,7 +5,9 @@ import { spawnSync } from "child_process";
 import * as path from "path";
 import { stopSharedPack } from "../offline/crossguard/gate";
 
-const built = spawnSync(process.execPath, [path.join(__dirname, "..", "offline", "launch.mjs"), "--build-if-stale"], { stdio: "inherit" });
+const built = spawnSync(process.execPath, [path.join(__dirname, "..", "offline", "launch.mjs"), "--build-if-stale"], {
+    stdio: "inherit",
+});
 if (built.status !== 0) throw new Error("the sources do not compile (see above)");
 
 export const mochaHooks = {

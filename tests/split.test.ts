@@ -22,7 +22,10 @@ const INGESTION = "acme/lakehouse-platform/ingestion-dev";
 
 /** The recommended split, as overrides of the dev stack file (so namespaces and sizes are dev's). */
 const SPLIT = {
-    storage: { [`${P}:components`]: ["garage", "database"], [`${P}:downstreamComponents`]: ["trino", "airbyte", "dagster"] },
+    storage: {
+        [`${P}:components`]: ["garage", "database"],
+        [`${P}:downstreamComponents`]: ["trino", "airbyte", "dagster"],
+    },
     query: { [`${P}:components`]: ["trino"], [`${P}:upstreamStacks`]: [STORAGE] },
     ingestion: { [`${P}:components`]: ["airbyte"], [`${P}:upstreamStacks`]: [STORAGE] },
     orchestration: { [`${P}:components`]: ["dagster"], [`${P}:upstreamStacks`]: [STORAGE, QUERY, INGESTION] },
@@ -48,7 +51,12 @@ function configuredBy(r: Run, component: string): Record<string, unknown> {
         if (!res.custom || res.read) continue;
         const labels = (r.inputs(res).metadata as { labels?: Record<string, string> } | undefined)?.labels ?? {};
         const isChart = res.type.startsWith("kubernetes:helm.sh");
-        if ((isChart && res.name === component) || (!isChart && labels["lakehouse-platform/component"] === component && res.type !== "kubernetes:core/v1:Secret")) {
+        if (
+            (isChart && res.name === component) ||
+            (!isChart &&
+                labels["lakehouse-platform/component"] === component &&
+                res.type !== "kubernetes:core/v1:Secret")
+        ) {
             out[`${res.type} ${res.name}`] = r.inputs(res);
         }
     }
@@ -58,11 +66,15 @@ function configuredBy(r: Run, component: string): Record<string, unknown> {
 function decoded(r: Run, secret: RecordedResource): Record<string, string> {
     const inputs = r.inputs(secret);
     if (inputs.stringData) return inputs.stringData;
-    return Object.fromEntries(Object.entries(inputs.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, "base64").toString()]));
+    return Object.fromEntries(
+        Object.entries(inputs.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, "base64").toString()]),
+    );
 }
 
 function secretNamed(r: Run, namespace: string, name: string): RecordedResource {
-    const found = r.ofType("kubernetes:core/v1:Secret").filter((s) => !s.read && r.inputs(s).metadata?.name === name && r.inputs(s).metadata?.namespace === namespace);
+    const found = r
+        .ofType("kubernetes:core/v1:Secret")
+        .filter((s) => !s.read && r.inputs(s).metadata?.name === name && r.inputs(s).metadata?.namespace === namespace);
     assert.equal(found.length, 1, `one Secret ${namespace}/${name}`);
     return found[0];
 }
@@ -74,7 +86,10 @@ describe("environments", () => {
             const r = await run(stack);
             const cfg = platformConfigOf(stack);
             const own = new Set(Object.values(cfg.namespaces));
-            const others = stacks.filter((s) => s !== stack).flatMap((s) => Object.values(platformConfigOf(s).namespaces)).filter((ns) => !own.has(ns));
+            const others = stacks
+                .filter((s) => s !== stack)
+                .flatMap((s) => Object.values(platformConfigOf(s).namespaces))
+                .filter((ns) => !own.has(ns));
             const hosts = hostsOf(r);
             assert.ok(hosts.length > 20, `${hosts.length} addresses`);
             for (const h of hosts) {
@@ -84,10 +99,12 @@ describe("environments", () => {
             for (const res of r.resources) {
                 const ns = r.inputs(res).metadata?.namespace ?? r.inputs(res).namespace;
                 if (typeof ns === "string") assert.ok(own.has(ns), `${res.type} ${res.name} is in ${ns}`);
-                if (res.type === "kubernetes:core/v1:Namespace") assert.ok(!others.includes(r.inputs(res).metadata.name));
+                if (res.type === "kubernetes:core/v1:Namespace")
+                    assert.ok(!others.includes(r.inputs(res).metadata.name));
             }
             const components = r.outputs.components as Record<string, { namespace: string }>;
-            for (const [c, contract] of Object.entries(components)) assert.equal(contract.namespace, cfg.namespaces[c as keyof typeof cfg.namespaces]);
+            for (const [c, contract] of Object.entries(components))
+                assert.equal(contract.namespace, cfg.namespaces[c as keyof typeof cfg.namespaces]);
         });
     }
 
@@ -99,8 +116,8 @@ describe("environments", () => {
             const stateful = [
                 r.one("kubernetes:apps/v1:StatefulSet", "garage"),
                 r.one("kubernetes:apps/v1:StatefulSet", "postgres"),
-                r.one("kubernetes:core/v1:Namespace", "garage"),
-                r.one("kubernetes:core/v1:Namespace", "database"),
+                r.one("kubernetes:core/v1:Namespace", "namespaces-garage"),
+                r.one("kubernetes:core/v1:Namespace", "namespaces-database"),
                 r.one("random:index/randomPassword:RandomPassword", "postgres-superuser"),
             ];
             for (const res of stateful) {
@@ -108,10 +125,14 @@ describe("environments", () => {
                 assert.equal(res.retainOnDelete, retain, `${stack}: ${res.type} ${res.name} retainOnDelete`);
             }
             // Stateless parts stay replaceable.
-            for (const name of ["trino", "airbyte", "dagster"]) assert.equal(r.one("kubernetes:core/v1:Namespace", name).protect, false);
+            for (const name of ["trino", "airbyte", "dagster"])
+                assert.equal(r.one("kubernetes:core/v1:Namespace", `namespaces-${name}`).protect, false);
             assert.equal(r.one("kubernetes:apps/v1:Deployment", "hive-metastore").protect, false);
             for (const sts of r.ofType("kubernetes:apps/v1:StatefulSet")) {
-                assert.deepEqual(r.inputs(sts).spec.persistentVolumeClaimRetentionPolicy, { whenDeleted: "Retain", whenScaled: "Retain" });
+                assert.deepEqual(r.inputs(sts).spec.persistentVolumeClaimRetentionPolicy, {
+                    whenDeleted: "Retain",
+                    whenScaled: "Retain",
+                });
             }
             assert.equal(cfg.stateful.protect, protect);
         }
@@ -131,7 +152,11 @@ describe("split stacks", () => {
         storage = await run("dev", { overrides: SPLIT.storage });
         cluster = clusterObjectsOf(storage.raw.resources);
         query = await run("dev", { overrides: SPLIT.query, stackReferences: { [STORAGE]: storage.outputs }, cluster });
-        ingestion = await run("dev", { overrides: SPLIT.ingestion, stackReferences: { [STORAGE]: storage.outputs }, cluster });
+        ingestion = await run("dev", {
+            overrides: SPLIT.ingestion,
+            stackReferences: { [STORAGE]: storage.outputs },
+            cluster,
+        });
         orchestration = await run("dev", {
             overrides: SPLIT.orchestration,
             stackReferences: { [STORAGE]: storage.outputs, [QUERY]: query.outputs, [INGESTION]: ingestion.outputs },
@@ -164,10 +189,16 @@ describe("split stacks", () => {
 
     it("docs/outputs.md documents every output of the contract", () => {
         const doc = fs.readFileSync(path.join(__dirname, "..", "docs", "outputs.md"), "utf8");
-        const mentioned = (text: string) => assert.ok(doc.includes(`\`${text}\``) || doc.includes(`${text}\``) || doc.includes(`\`${text}`), `docs/outputs.md does not document ${text}`);
+        const mentioned = (text: string) =>
+            assert.ok(
+                doc.includes(`\`${text}\``) || doc.includes(`${text}\``) || doc.includes(`\`${text}`),
+                `docs/outputs.md does not document ${text}`,
+            );
         for (const key of Object.keys(single.outputs)) mentioned(key);
         assert.ok(doc.includes(`\`contractVersion\` is \`${CONTRACT_VERSION}\``));
-        for (const [component, contract] of Object.entries(single.outputs.components as Record<string, Record<string, any>>)) {
+        for (const [component, contract] of Object.entries(
+            single.outputs.components as Record<string, Record<string, any>>,
+        )) {
             for (const [key, value] of Object.entries(contract)) {
                 if (key === "services") {
                     for (const [name, entry] of Object.entries(value as Record<string, object>)) {
@@ -201,18 +232,25 @@ describe("split stacks", () => {
             secretNamed(storage, ns, name);
         }
         for (const ns of ["trino", "airbyte", "dagster"]) {
-            assert.equal(storage.resources.filter((res) => storage.inputs(res).metadata?.namespace === ns).length, 0, `nothing in ${ns}`);
+            assert.equal(
+                storage.resources.filter((res) => storage.inputs(res).metadata?.namespace === ns).length,
+                0,
+                `nothing in ${ns}`,
+            );
         }
         // The same keys as the single stack's: Garage imports exactly these.
-        assert.deepEqual(decoded(storage, secretNamed(storage, "garage", "trino-garage-credentials")), decoded(single, secretNamed(single, "trino", "trino-garage-credentials")));
+        assert.deepEqual(
+            decoded(storage, secretNamed(storage, "garage", "trino-garage-credentials")),
+            decoded(single, secretNamed(single, "trino", "trino-garage-credentials")),
+        );
     });
 
     it("the query stack registers exactly Trino and the checks of its edges, wired from the referenced outputs with the single stack's values", () => {
         const kinds = query.resources.map((res) => `${res.type} ${res.name}${res.read ? " (read)" : ""}`).sort();
         assert.deepEqual(kinds, [
-            "kubernetes:batch/v1:Job trino-wiring-check",
-            "kubernetes:core/v1:ConfigMap trino-wiring-check-script",
-            "kubernetes:core/v1:Namespace trino",
+            "kubernetes:batch/v1:Job wiring-checks-trino",
+            "kubernetes:core/v1:ConfigMap wiring-checks-trino-script",
+            "kubernetes:core/v1:Namespace namespaces-trino",
             "kubernetes:core/v1:Secret trino-garage-credentials",
             "kubernetes:core/v1:Secret trino-garage-credentials-source (read)",
             "kubernetes:helm.sh/v3:Release trino",
@@ -223,9 +261,15 @@ describe("split stacks", () => {
             "pulumi:providers:kubernetes kubernetes",
             `pulumi:pulumi:StackReference ${STORAGE} (read)`,
         ]);
-        assert.deepEqual(query.inputs(query.one("kubernetes:helm.sh/v3:Release", "trino")), single.inputs(single.one("kubernetes:helm.sh/v3:Release", "trino")));
+        assert.deepEqual(
+            query.inputs(query.one("kubernetes:helm.sh/v3:Release", "trino")),
+            single.inputs(single.one("kubernetes:helm.sh/v3:Release", "trino")),
+        );
         const copy = secretNamed(query, "trino", "trino-garage-credentials");
-        assert.deepEqual(decoded(query, copy), decoded(single, secretNamed(single, "trino", "trino-garage-credentials")));
+        assert.deepEqual(
+            decoded(query, copy),
+            decoded(single, secretNamed(single, "trino", "trino-garage-credentials")),
+        );
         assert.ok(query.raw.resources.find((res) => res.urn === copy.urn)!.inputs.data !== undefined);
         // The chart waits for the copied key, as it waits for Garage in the single stack.
         const trino = query.one("lakehouse:query:Trino", "trino");
@@ -242,7 +286,11 @@ describe("split stacks", () => {
             [orchestration, "dagster", "garage"],
         ] as const) {
             const name = `${consumer}-${issuer}-credentials`;
-            assert.deepEqual(decoded(r, secretNamed(r, consumer, name)), decoded(single, secretNamed(single, consumer, name)), name);
+            assert.deepEqual(
+                decoded(r, secretNamed(r, consumer, name)),
+                decoded(single, secretNamed(single, consumer, name)),
+                name,
+            );
         }
         const edges = (r: Run) => (r.outputs.wiring as WiringEdge[]).map((e) => JSON.stringify(e));
         assert.deepEqual([storage, query, ingestion, orchestration].flatMap(edges).sort(), edges(single).sort());
@@ -257,8 +305,16 @@ describe("split stacks", () => {
 
     describe("fails before any Kubernetes resource, naming what is wrong", () => {
         const failQuery = async (outputs: Record<string, unknown>, overrides: Record<string, unknown> = {}) => {
-            const err = await runFailing("dev", { overrides: { ...SPLIT.query, ...overrides }, stackReferences: { [STORAGE]: outputs }, cluster });
-            assert.deepEqual(err.resources.filter((r) => r.type.startsWith("kubernetes:")), [], "no Kubernetes resource was registered");
+            const err = await runFailing("dev", {
+                overrides: { ...SPLIT.query, ...overrides },
+                stackReferences: { [STORAGE]: outputs },
+                cluster,
+            });
+            assert.deepEqual(
+                err.resources.filter((r) => r.type.startsWith("kubernetes:")),
+                [],
+                "no Kubernetes resource was registered",
+            );
             return err.message;
         };
         const without = (path: string): Record<string, unknown> => {
@@ -277,19 +333,33 @@ describe("split stacks", () => {
 
         it("a referenced stack without a field of the contract", async () => {
             const message = await failQuery(without("components.garage.services.s3.host"));
-            assert.match(message, /stack acme\/lakehouse-platform\/storage-dev .* lacks the output "components\.garage\.services\.s3\.host"/);
+            assert.match(
+                message,
+                /stack acme\/lakehouse-platform\/storage-dev .* lacks the output "components\.garage\.services\.s3\.host"/,
+            );
         });
 
         it("a referenced stack from before the contract, or on an older or newer one", async () => {
             assert.match(await failQuery(without("contractVersion")), /publishes no output "contractVersion"/);
-            assert.match(await failQuery({ ...storage.outputs, contractVersion: 0 }), /publishes output contract version 0; this program reads version 1/);
-            assert.match(await failQuery({ ...storage.outputs, contractVersion: 2 }), /contract version 2, newer than the version 1/);
+            assert.match(
+                await failQuery({ ...storage.outputs, contractVersion: 0 }),
+                /publishes output contract version 0; this program reads version 1/,
+            );
+            assert.match(
+                await failQuery({ ...storage.outputs, contractVersion: 2 }),
+                /contract version 2, newer than the version 1/,
+            );
         });
 
         it("a referenced stack that issues no credentials for this stack's component", async () => {
-            const storageWithoutTrino = await run("dev", { overrides: { ...SPLIT.storage, [`${P}:downstreamComponents`]: ["airbyte"] } });
+            const storageWithoutTrino = await run("dev", {
+                overrides: { ...SPLIT.storage, [`${P}:downstreamComponents`]: ["airbyte"] },
+            });
             const message = await failQuery(storageWithoutTrino.outputs);
-            assert.match(message, /publishes no Garage key for trino \(output "components\.garage\.credentials\.trino"\): add trino to lakehouse-platform:downstreamComponents/);
+            assert.match(
+                message,
+                /publishes no Garage key for trino \(output "components\.garage\.credentials\.trino"\): add trino to lakehouse-platform:downstreamComponents/,
+            );
         });
 
         it("a referenced stack in another namespace, environment or cluster domain", async () => {
@@ -297,8 +367,14 @@ describe("split stacks", () => {
                 await failQuery(storage.outputs, { [`${P}:databaseNamespace`]: "metastore" }),
                 /deploys database in namespace "database", this stack's lakehouse-platform:databaseNamespace is "metastore"/,
             );
-            assert.match(await failQuery(storage.outputs, { [`${P}:environment`]: "prod" }), /is environment "dev", this stack is "prod"/);
-            assert.match(await failQuery(storage.outputs, { [`${P}:clusterDomain`]: "prod.lakehouse.internal" }), /cluster domain "cluster.local"/);
+            assert.match(
+                await failQuery(storage.outputs, { [`${P}:environment`]: "prod" }),
+                /is environment "dev", this stack is "prod"/,
+            );
+            assert.match(
+                await failQuery(storage.outputs, { [`${P}:clusterDomain`]: "prod.lakehouse.internal" }),
+                /cluster domain "cluster.local"/,
+            );
         });
 
         it("two referenced stacks deploying one component", async () => {
@@ -306,17 +382,26 @@ describe("split stacks", () => {
                 overrides: { ...SPLIT.query, [`${P}:upstreamStacks`]: [STORAGE, "acme/lakehouse-platform/other"] },
                 stackReferences: { [STORAGE]: storage.outputs, "acme/lakehouse-platform/other": storage.outputs },
             });
-            assert.match(err.message, /stacks acme\/lakehouse-platform\/storage-dev and acme\/lakehouse-platform\/other both deploy garage/);
+            assert.match(
+                err.message,
+                /stacks acme\/lakehouse-platform\/storage-dev and acme\/lakehouse-platform\/other both deploy garage/,
+            );
         });
     });
 
     it("each split stack checks exactly the edges it makes, from its own namespaces; together, the single stack's checks", () => {
         const split = { storage, query, ingestion, orchestration };
         for (const [name, r] of Object.entries(split)) assertOneCheckPerEdge(r, name);
-        assert.deepEqual((storage.outputs.wiringChecks as Entry[]).map((c) => c.id), ["database-1"]);
-        assert.deepEqual((query.outputs.wiringChecks as Entry[]).map((c) => c.id), ["trino-1", "trino-2"]);
+        assert.deepEqual(
+            (storage.outputs.wiringChecks as Entry[]).map((c) => c.id),
+            ["database-1"],
+        );
+        assert.deepEqual(
+            (query.outputs.wiringChecks as Entry[]).map((c) => c.id),
+            ["trino-1", "trino-2"],
+        );
         // What the query stack's checks reach is the storage stack's: they wait for Trino (which waits for its copied key).
-        const trinoCheck = query.one("kubernetes:batch/v1:Job", "trino-wiring-check");
+        const trinoCheck = query.one("kubernetes:batch/v1:Job", "wiring-checks-trino");
         const waits = trinoCheck.dependencies.map((u) => `${query.byUrn(u)?.type} ${query.byUrn(u)?.name}`);
         assert.ok(waits.includes("kubernetes:helm.sh/v3:Release trino"), waits.join(", "));
         const all = Object.values(split).flatMap((r) => r.outputs.wiringChecks as Entry[]);
@@ -324,15 +409,22 @@ describe("split stacks", () => {
         assert.deepEqual(all.map(key).sort(), (single.outputs.wiringChecks as Entry[]).map(key).sort());
         // The same script text as the single stack's, namespace by namespace.
         for (const ns of ["database", "trino", "airbyte", "dagster"]) {
-            const owner = Object.values(split).find((r) => (r.outputs.wiringChecks as Entry[]).some((c) => c.job.startsWith(`${ns}/`)))!;
+            const owner = Object.values(split).find((r) =>
+                (r.outputs.wiringChecks as Entry[]).some((c) => c.job.startsWith(`${ns}/`)),
+            )!;
             assert.equal(scriptOf(owner, ns), scriptOf(single, ns), ns);
         }
     });
 
     it("issues exactly the credentials each component says it needs from another", () => {
         const cfg = platformConfigOf("dev");
-        for (const [issuer, consumers] of [["garage", garageConsumers(cfg)], ["database", databaseConsumers(cfg)]] as const) {
-            const needed = Object.entries(CREDENTIALS_NEEDED).flatMap(([component, needs]) => needs.filter((n) => n.issuer === issuer).map((n) => `${component}:${n.consumer}`));
+        for (const [issuer, consumers] of [
+            ["garage", garageConsumers(cfg)],
+            ["database", databaseConsumers(cfg)],
+        ] as const) {
+            const needed = Object.entries(CREDENTIALS_NEEDED).flatMap(([component, needs]) =>
+                needs.filter((n) => n.issuer === issuer).map((n) => `${component}:${n.consumer}`),
+            );
             // The database's own login (the metastore's) never crosses a stack.
             const crossing = consumers.filter((c) => c.component !== issuer);
             assert.deepEqual(crossing.map((c) => `${c.component}:${c.name}`).sort(), needed.sort(), issuer);
@@ -340,7 +432,11 @@ describe("split stacks", () => {
     });
 
     it("copying fails on the missing Secret when the storage stack is not deployed", async () => {
-        const err = await runFailing("dev", { overrides: SPLIT.query, stackReferences: { [STORAGE]: storage.outputs }, cluster: [] });
+        const err = await runFailing("dev", {
+            overrides: SPLIT.query,
+            stackReferences: { [STORAGE]: storage.outputs },
+            cluster: [],
+        });
         assert.match(err.message, /kubernetes:core\/v1:Secret "garage\/trino-garage-credentials": it does not exist/);
     });
 });

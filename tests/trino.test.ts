@@ -47,7 +47,10 @@ describe("Trino", () => {
                     "s3.aws-access-key": "${ENV:AWS_ACCESS_KEY_ID}",
                     "s3.aws-secret-key": "${ENV:AWS_SECRET_ACCESS_KEY}",
                 });
-                assert.ok(!Object.keys(catalog).some((k) => k.startsWith("hive.s3.")), "legacy hive.s3.* properties were removed in Trino 481");
+                assert.ok(
+                    !Object.keys(catalog).some((k) => k.startsWith("hive.s3.")),
+                    "legacy hive.s3.* properties were removed in Trino 481",
+                );
             });
 
             it("keeps key material out of the values: credentials come from Trino's Garage Secret", () => {
@@ -55,7 +58,8 @@ describe("Trino", () => {
                 const values = JSON.stringify(trinoRelease(r).values);
                 const secret = r.inputs(r.one("kubernetes:core/v1:Secret", "garage-trino-credentials"));
                 assert.equal(secret.metadata.namespace, platformConfigOf(stack).namespaces.trino);
-                for (const v of Object.values<string>(secret.stringData)) assert.ok(!values.includes(v), "a Garage key is in Trino's values");
+                for (const v of Object.values<string>(secret.stringData))
+                    assert.ok(!values.includes(v), "a Garage key is in Trino's values");
                 assert.deepEqual(trinoRelease(r).values.envFrom, [{ secretRef: { name: "trino-garage-credentials" } }]);
             });
 
@@ -84,7 +88,12 @@ describe("Trino", () => {
     it("removes the demo catalogs unless the config keeps them", async () => {
         assert.deepEqual(Object.keys(trinoRelease(runs.dev).values.catalogs).sort(), ["lakehouse", "tpcds", "tpch"]);
         assert.equal(trinoRelease(runs.dev).values.catalogs.tpch, null);
-        const kept = await run("dev", { overrides: { "lakehouse-platform:trinoKeepDemoCatalogs": true, "lakehouse-platform:trinoCatalogName": "iceberg" } });
+        const kept = await run("dev", {
+            overrides: {
+                "lakehouse-platform:trinoKeepDemoCatalogs": true,
+                "lakehouse-platform:trinoCatalogName": "iceberg",
+            },
+        });
         assert.deepEqual(Object.keys(trinoRelease(kept).values.catalogs), ["iceberg"]);
     });
 
@@ -95,7 +104,10 @@ describe("Trino", () => {
             assert.equal(v.server.workers, cfg.trino.workers);
             for (const node of ["coordinator", "worker"] as const) {
                 assert.equal(v[node].jvm.maxHeapSize, cfg.trino[node].heap);
-                assert.deepEqual(v[node].resources, { requests: cfg.trino[node].resources.requests, limits: cfg.trino[node].resources.limits });
+                assert.deepEqual(v[node].resources, {
+                    requests: cfg.trino[node].resources.requests,
+                    limits: cfg.trino[node].resources.limits,
+                });
                 // Trino refuses to start when query memory per node plus the 30% heap headroom exceeds the heap.
                 const perNode = Number(/^(\d+)MB$/.exec(v[node].config.query.maxMemoryPerNode)![1]) * 2 ** 20;
                 assert.ok(perNode + 0.3 * jvmBytes(cfg.trino[node].heap)! <= jvmBytes(cfg.trino[node].heap)!);

@@ -22,9 +22,17 @@ describe("wiring", () => {
             assert.ok(wiring.length >= 10);
             for (const edge of wiring) {
                 const value = valueAt(r, edge);
-                assert.equal(value, edge.address, `${edge.from} → ${edge.to}: ${edge.via.type} ${edge.via.name} ${edge.via.path}`);
+                assert.equal(
+                    value,
+                    edge.address,
+                    `${edge.from} → ${edge.to}: ${edge.via.type} ${edge.via.name} ${edge.via.path}`,
+                );
                 assert.ok(edge.address.includes(`${edge.host}`), edge.address);
-                assert.equal(edge.host.split(".")[1], cfg.namespaces[edge.to], `${edge.host} is not in ${edge.to}'s namespace`);
+                assert.equal(
+                    edge.host.split(".")[1],
+                    cfg.namespaces[edge.to],
+                    `${edge.host} is not in ${edge.to}'s namespace`,
+                );
                 assert.ok(edge.host.endsWith(`.svc.${cfg.clusterDomain}`));
                 assert.notEqual(edge.from, edge.to);
             }
@@ -33,7 +41,9 @@ describe("wiring", () => {
 
     it("is the platform's call graph", async () => {
         const r = await run("dev");
-        const edges = new Set((r.outputs as { wiring: WiringEdge[] }).wiring.map((e) => `${e.from} → ${e.to}:${e.port}`));
+        const edges = new Set(
+            (r.outputs as { wiring: WiringEdge[] }).wiring.map((e) => `${e.from} → ${e.to}:${e.port}`),
+        );
         assert.deepEqual([...edges].sort(), [
             "airbyte → database:5432",
             "airbyte → garage:3900",

@@ -107,7 +107,12 @@ function options(r: RecordedResource, stack: string, project: string): EngineRes
 }
 
 /** The URN an alias spec stands for, as the engine collapses it (defaults from the resource itself). */
-export function aliasUrn(a: RecordedResource["aliases"][number], r: Pick<RecordedResource, "name" | "type" | "parent">, stack: string, project: string): string {
+export function aliasUrn(
+    a: RecordedResource["aliases"][number],
+    r: Pick<RecordedResource, "name" | "type" | "parent">,
+    stack: string,
+    project: string,
+): string {
     if (a.urn) return a.urn;
     const parent = a.noParent ? undefined : (a.parentUrn ?? r.parent);
     return engineUrn(a.stack ?? stack, a.project ?? project, parent, a.type ?? r.type, a.name ?? r.name);
@@ -152,7 +157,9 @@ export function engineView(resources: RecordedResource[], opts: EngineViewOption
         const provider = r.custom && !isProvider ? (r.provider ?? defaultProvider(r)) : undefined;
         const remote = r.remote && !r.custom;
         const inputs = remote ? {} : (wireValue(r.inputs) as Record<string, unknown>);
-        const outputs = remote ? {} : (wireValue(r.type === STACK_TYPE || !r.custom ? (r.outputs ?? {}) : r.state) as Record<string, unknown>);
+        const outputs = remote
+            ? {}
+            : (wireValue(r.type === STACK_TYPE || !r.custom ? (r.outputs ?? {}) : r.state) as Record<string, unknown>);
         out.push({
             urn: r.urn,
             type: r.type,
@@ -182,7 +189,8 @@ export function engineView(resources: RecordedResource[], opts: EngineViewOption
                     parent: r.urn,
                     dependencies: [],
                     propertyDependencies: {},
-                    provider: r.providers[packageOf(child.type)] ?? defaultProvider({ ...r, type: child.type, custom: true }),
+                    provider:
+                        r.providers[packageOf(child.type)] ?? defaultProvider({ ...r, type: child.type, custom: true }),
                     options: { protect: false, ignoreChanges: [], additionalSecretOutputs: [], aliases: [] },
                 });
             }

@@ -55,7 +55,12 @@ export function packConfigOf(info: AnalyzerInfo, layers: readonly ConfigLayer[])
         config = reconcilePackConfig(
             info.policies,
             given,
-            Object.fromEntries(Object.entries(config).map(([k, v]) => [k, { enforcementLevel: v.enforcementLevel, properties: v.properties }])),
+            Object.fromEntries(
+                Object.entries(config).map(([k, v]) => [
+                    k,
+                    { enforcementLevel: v.enforcementLevel, properties: v.properties },
+                ]),
+            ),
             layer.source,
         );
     }
@@ -64,7 +69,9 @@ export function packConfigOf(info: AnalyzerInfo, layers: readonly ConfigLayer[])
 
 /** A reconciled configuration as a `--policy-pack-config` file says it. */
 export function asConfigFile(config: PackConfig): Record<string, Record<string, unknown>> {
-    return Object.fromEntries(Object.entries(config).map(([name, c]) => [name, { enforcementLevel: c.enforcementLevel, ...c.properties }]));
+    return Object.fromEntries(
+        Object.entries(config).map(([name, c]) => [name, { enforcementLevel: c.enforcementLevel, ...c.properties }]),
+    );
 }
 
 export interface GateRun extends Judgement {
@@ -72,7 +79,11 @@ export interface GateRun extends Judgement {
 }
 
 /** Judges `resources` with the pack configured from `layers`. */
-export async function runGate(resources: readonly EngineResource[], identity: StackIdentity, layers: readonly ConfigLayer[]): Promise<GateRun> {
+export async function runGate(
+    resources: readonly EngineResource[],
+    identity: StackIdentity,
+    layers: readonly ConfigLayer[],
+): Promise<GateRun> {
     const { pack, info } = await sharedPack(identity);
     const config = packConfigOf(info, layers);
     const judgement = await judge(pack, resources, config);

@@ -57,7 +57,9 @@ function verdict(level: EnforcementLevel): Verdict | undefined {
 
 /** The policy's own message: the SDK prepends the policy's description and a newline. */
 function ownMessage(d: RawDiagnostic): string {
-    return d.description && d.message.startsWith(`${d.description}\n`) ? d.message.slice(d.description.length + 1) : d.message;
+    return d.description && d.message.startsWith(`${d.description}\n`)
+        ? d.message.slice(d.description.length + 1)
+        : d.message;
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight, keeping results in order. */
@@ -76,7 +78,12 @@ async function inOrder<T, R>(items: readonly T[], limit: number, fn: (item: T) =
  * does during a preview or an update. Resources are analyzed concurrently, as the engine registers
  * them, each one's remediations before its analysis.
  */
-export async function judge(pack: PackHost, resources: readonly EngineResource[], config: PackConfig, concurrency = 32): Promise<Judgement> {
+export async function judge(
+    pack: PackHost,
+    resources: readonly EngineResource[],
+    config: PackConfig,
+    concurrency = 32,
+): Promise<Judgement> {
     await pack.configure(config);
     const remediating = Object.values(config).some((c) => c.enforcementLevel === "remediate");
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
@@ -91,7 +98,13 @@ export async function judge(pack: PackHost, resources: readonly EngineResource[]
             if (remediating) {
                 for (const rem of await pack.remediate(analyzeRequest(r, inputs, byUrn))) {
                     if (rem.diagnostic) {
-                        diagnostics.push({ policy: rem.policyName, enforcementLevel: "advisory", urn: r.urn, message: rem.diagnostic, stage: "remediate" });
+                        diagnostics.push({
+                            policy: rem.policyName,
+                            enforcementLevel: "advisory",
+                            urn: r.urn,
+                            message: rem.diagnostic,
+                            stage: "remediate",
+                        });
                     } else if (rem.properties) {
                         inputs = rem.properties;
                         remediations.push({ policy: rem.policyName, urn: r.urn, properties: rem.properties });
@@ -101,7 +114,14 @@ export async function judge(pack: PackHost, resources: readonly EngineResource[]
             for (const d of await pack.analyze(analyzeRequest(r, inputs, byUrn))) {
                 const level = verdict(d.enforcementLevel);
                 // The engine shows a resource's diagnostics on that resource, whatever URN they name.
-                if (level) diagnostics.push({ policy: d.policyName, enforcementLevel: level, urn: r.urn, message: ownMessage(d), stage: "analyze" });
+                if (level)
+                    diagnostics.push({
+                        policy: d.policyName,
+                        enforcementLevel: level,
+                        urn: r.urn,
+                        message: ownMessage(d),
+                        stage: "analyze",
+                    });
             }
         } catch (e) {
             if (e instanceof PackRpcError) throw new PolicyFailure(r.urn, e);
@@ -130,7 +150,14 @@ export async function judge(pack: PackHost, resources: readonly EngineResource[]
     const diagnostics = perResource.flatMap((p) => p.diagnostics);
     for (const d of stackDiagnostics) {
         const level = verdict(d.enforcementLevel);
-        if (level) diagnostics.push({ policy: d.policyName, enforcementLevel: level, urn: d.urn && byUrn.has(d.urn) ? d.urn : root, message: ownMessage(d), stage: "analyze-stack" });
+        if (level)
+            diagnostics.push({
+                policy: d.policyName,
+                enforcementLevel: level,
+                urn: d.urn && byUrn.has(d.urn) ? d.urn : root,
+                message: ownMessage(d),
+                stage: "analyze-stack",
+            });
     }
     return {
         diagnostics,

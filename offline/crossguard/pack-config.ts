@@ -41,7 +41,9 @@ export class PackConfigError extends Error {
         public readonly source: string,
         public readonly problems: string[],
     ) {
-        super(`invalid policy pack configuration ${source} (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        super(
+            `invalid policy pack configuration ${source} (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+        );
         this.name = "PackConfigError";
     }
 }
@@ -59,7 +61,11 @@ const LEVEL_RULE = `one of ${ENFORCEMENT_LEVELS.join(", ")}`;
  * `all`) to a level or to an object of settings with an optional `enforcementLevel`. Every problem
  * is reported at once.
  */
-export function parsePackConfig(doc: unknown, source: string, policies: readonly PolicyInfo[]): Record<string, GivenPolicyConfig> {
+export function parsePackConfig(
+    doc: unknown,
+    source: string,
+    policies: readonly PolicyInfo[],
+): Record<string, GivenPolicyConfig> {
     if (!isMap(doc)) {
         throw new PackConfigError(source, [
             `the file holds ${doc === null ? "null" : Array.isArray(doc) ? "a list" : `a ${typeof doc}`}; it must be a JSON object from policy names (or "all") to an enforcement level or an object of settings, e.g. {"cross-namespace-fqdn": "remediate"}`,
@@ -71,7 +77,9 @@ export function parsePackConfig(doc: unknown, source: string, policies: readonly
     for (const [name, value] of Object.entries(doc)) {
         if (name !== "all" && !names.includes(name)) {
             const hint = closestName(name, names);
-            problems.push(`"${name}" is not a policy of this pack${hint ? `; did you mean "${hint}"?` : ""} (policies: ${names.join(", ")}; "all" sets every level)`);
+            problems.push(
+                `"${name}" is not a policy of this pack${hint ? `; did you mean "${hint}"?` : ""} (policies: ${names.join(", ")}; "all" sets every level)`,
+            );
             continue;
         }
         if (typeof value === "string") {
@@ -80,17 +88,25 @@ export function parsePackConfig(doc: unknown, source: string, policies: readonly
             continue;
         }
         if (!isMap(value)) {
-            problems.push(`${name}: ${value === null ? "null" : Array.isArray(value) ? "a list" : JSON.stringify(value)} is not valid; use an enforcement level (${LEVEL_RULE}) or an object of settings`);
+            problems.push(
+                `${name}: ${value === null ? "null" : Array.isArray(value) ? "a list" : JSON.stringify(value)} is not valid; use an enforcement level (${LEVEL_RULE}) or an object of settings`,
+            );
             continue;
         }
         const { enforcementLevel, ...properties } = value;
         const given: GivenPolicyConfig = {};
         if (enforcementLevel !== undefined) {
             if (isLevel(enforcementLevel)) given.enforcementLevel = enforcementLevel;
-            else problems.push(`${name}.enforcementLevel: ${JSON.stringify(enforcementLevel)} is not an enforcement level; use ${LEVEL_RULE}`);
+            else
+                problems.push(
+                    `${name}.enforcementLevel: ${JSON.stringify(enforcementLevel)} is not an enforcement level; use ${LEVEL_RULE}`,
+                );
         }
         if (Object.keys(properties).length > 0) {
-            if (name === "all") problems.push(`all: only an enforcementLevel applies to every policy; settings belong to a policy (${Object.keys(properties).join(", ")})`);
+            if (name === "all")
+                problems.push(
+                    `all: only an enforcementLevel applies to every policy; settings belong to a policy (${Object.keys(properties).join(", ")})`,
+                );
             else given.properties = properties;
         }
         out[name] = given;
@@ -155,7 +171,9 @@ export function reconcilePackConfig(
         if (!validate(props)) {
             for (const e of validate.errors ?? []) {
                 const at = e.instancePath === "" ? "" : e.instancePath.slice(1).replace(/\//g, ".");
-                problems.push(`${p.name}${at ? `.${at}` : ""}: ${e.message ?? "invalid"}${e.params && "allowedValues" in e.params ? ` (${(e.params.allowedValues as unknown[]).join(", ")})` : ""}`);
+                problems.push(
+                    `${p.name}${at ? `.${at}` : ""}: ${e.message ?? "invalid"}${e.params && "allowedValues" in e.params ? ` (${(e.params.allowedValues as unknown[]).join(", ")})` : ""}`,
+                );
             }
         }
     }

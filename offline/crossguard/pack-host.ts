@@ -19,7 +19,14 @@ import type { LogRequest } from "@pulumi/pulumi/proto/engine_pb";
 import type { PluginInfo } from "@pulumi/pulumi/proto/plugin_pb";
 import { PROJECT_DIR } from "../stack-config";
 import { EngineResource } from "./engine-view";
-import { ENFORCEMENT_LEVELS, EnforcementLevel, GivenPolicyConfig, JsonSchema, PackConfig, PolicyInfo } from "./pack-config";
+import {
+    ENFORCEMENT_LEVELS,
+    EnforcementLevel,
+    GivenPolicyConfig,
+    JsonSchema,
+    PackConfig,
+    PolicyInfo,
+} from "./pack-config";
 
 /** The pack folder this project ships (`pulumi preview --policy-pack policies`), from source or from `.build/`. */
 export const PACK_DIR = path.join(PROJECT_DIR, "policies");
@@ -109,7 +116,7 @@ function toStruct(value: Record<string, unknown>): Struct {
 }
 
 function fromStruct(struct: Struct | undefined): Record<string, unknown> {
-    return struct ? (struct.toJavaScript()) : {};
+    return struct ? struct.toJavaScript() : {};
 }
 
 function resourceOptions(r: EngineResource): analyzer.AnalyzerResourceOptions {
@@ -129,7 +136,10 @@ function resourceOptions(r: EngineResource): analyzer.AnalyzerResourceOptions {
     return o;
 }
 
-function providerOf(r: EngineResource, byUrn: ReadonlyMap<string, EngineResource>): analyzer.AnalyzerProviderResource | undefined {
+function providerOf(
+    r: EngineResource,
+    byUrn: ReadonlyMap<string, EngineResource>,
+): analyzer.AnalyzerProviderResource | undefined {
     const p = r.provider ? byUrn.get(r.provider) : undefined;
     if (!p) return undefined;
     const out = new analyzer.AnalyzerProviderResource();
@@ -141,7 +151,11 @@ function providerOf(r: EngineResource, byUrn: ReadonlyMap<string, EngineResource
 }
 
 /** The request Analyze and Remediate take: one resource's inputs. */
-export function analyzeRequest(r: EngineResource, inputs: Record<string, unknown>, byUrn: ReadonlyMap<string, EngineResource>): analyzer.AnalyzeRequest {
+export function analyzeRequest(
+    r: EngineResource,
+    inputs: Record<string, unknown>,
+    byUrn: ReadonlyMap<string, EngineResource>,
+): analyzer.AnalyzeRequest {
     const req = new analyzer.AnalyzeRequest();
     req.setUrn(r.urn);
     req.setType(r.type);
@@ -154,7 +168,11 @@ export function analyzeRequest(r: EngineResource, inputs: Record<string, unknown
 }
 
 /** One resource of AnalyzeStack: its outputs, parent and dependencies. */
-export function stackResource(r: EngineResource, outputs: Record<string, unknown>, byUrn: ReadonlyMap<string, EngineResource>): analyzer.AnalyzerResource {
+export function stackResource(
+    r: EngineResource,
+    outputs: Record<string, unknown>,
+    byUrn: ReadonlyMap<string, EngineResource>,
+): analyzer.AnalyzerResource {
     const out = new analyzer.AnalyzerResource();
     out.setUrn(r.urn);
     out.setType(r.type);
@@ -194,7 +212,14 @@ function policyInfoOf(p: analyzer.PolicyInfo, supportsConfig: boolean): PolicyIn
         description: p.getDescription(),
         enforcementLevel: LEVEL_OF[p.getEnforcementlevel()] ?? "advisory",
         kind: p.getPolicyType() === analyzer.PolicyType.POLICY_TYPE_STACK ? "stack" : "resource",
-        ...(supportsConfig && schema ? { configSchema: { properties: fromStruct(schema.getProperties()) as Record<string, JsonSchema>, required: schema.getRequiredList() } } : {}),
+        ...(supportsConfig && schema
+            ? {
+                  configSchema: {
+                      properties: fromStruct(schema.getProperties()) as Record<string, JsonSchema>,
+                      required: schema.getRequiredList(),
+                  },
+              }
+            : {}),
     };
 }
 
@@ -222,21 +247,28 @@ export class PackHost {
                 cb(null, new Empty());
             },
         });
-        const enginePort = await new Promise<number>((resolve, reject) => engine.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+        const enginePort = await new Promise<number>((resolve, reject) =>
+            engine.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) =>
+                e ? reject(e) : resolve(p),
+            ),
+        );
 
         let runner: string;
         try {
             runner = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [packDir] });
         } catch {
             engine.forceShutdown();
-            throw new PackStartError(`the policy pack's dependencies are not installed: @pulumi/pulumi is not found from ${packDir} (run npm ci)`);
+            throw new PackStartError(
+                `the policy pack's dependencies are not installed: @pulumi/pulumi is not found from ${packDir} (run npm ci)`,
+            );
         }
         const env: NodeJS.ProcessEnv = { ...process.env };
         const set = (k: string, v: string) => {
             if (v !== "") {
                 env[k] = v;
                 // The Node.js SDK reads the PULUMI_NODEJS_ variants; the CLI sets both.
-                if (["ORGANIZATION", "PROJECT", "STACK", "DRY_RUN"].some((s) => k === `PULUMI_${s}`)) env[`PULUMI_NODEJS_${k.slice(7)}`] = v;
+                if (["ORGANIZATION", "PROJECT", "STACK", "DRY_RUN"].some((s) => k === `PULUMI_${s}`))
+                    env[`PULUMI_NODEJS_${k.slice(7)}`] = v;
             }
         };
         if (Object.keys(identity.config).length > 0) set("PULUMI_CONFIG", JSON.stringify(identity.config));
@@ -246,7 +278,11 @@ export class PackHost {
         set("PULUMI_DRY_RUN", String(identity.dryRun));
 
         const started = process.hrtime.bigint();
-        const child = spawn(process.execPath, [runner, `127.0.0.1:${enginePort}`, "."], { cwd: packDir, env, stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn(process.execPath, [runner, `127.0.0.1:${enginePort}`, "."], {
+            cwd: packDir,
+            env,
+            stdio: ["ignore", "pipe", "pipe"],
+        });
         let stderr = "";
         child.stderr?.setEncoding("utf8").on("data", (d: string) => {
             stderr += d;
@@ -254,7 +290,15 @@ export class PackHost {
         });
         const port = await new Promise<number>((resolve, reject) => {
             let out = "";
-            const timer = setTimeout(() => reject(new PackStartError(`the policy pack printed no port within 60 s${stderr ? `:\n${stderr}` : ""}`)), 60_000);
+            const timer = setTimeout(
+                () =>
+                    reject(
+                        new PackStartError(
+                            `the policy pack printed no port within 60 s${stderr ? `:\n${stderr}` : ""}`,
+                        ),
+                    ),
+                60_000,
+            );
             child.stdout?.setEncoding("utf8").on("data", (d: string) => {
                 out += d;
                 const line = /^(\d+)\s*$/m.exec(out);
@@ -265,7 +309,11 @@ export class PackHost {
             });
             child.once("exit", (code, signal) => {
                 clearTimeout(timer);
-                reject(new PackStartError(`the policy pack exited (${signal ?? `code ${code}`}) before it served${stderr ? `:\n${stderr.trim()}` : ""}`));
+                reject(
+                    new PackStartError(
+                        `the policy pack exited (${signal ?? `code ${code}`}) before it served${stderr ? `:\n${stderr.trim()}` : ""}`,
+                    ),
+                );
             });
             child.once("error", (e) => {
                 clearTimeout(timer);
@@ -294,7 +342,10 @@ export class PackHost {
         return host;
     }
 
-    private call<Resp>(method: string, invoke: (callback: (err: grpc.ServiceError | null, resp: Resp) => void) => unknown): Promise<Resp> {
+    private call<Resp>(
+        method: string,
+        invoke: (callback: (err: grpc.ServiceError | null, resp: Resp) => void) => unknown,
+    ): Promise<Resp> {
         return new Promise((resolve, reject) => {
             invoke((err, resp) => {
                 if (err) reject(new PackRpcError(method, err.code, err.details || err.message));
@@ -327,22 +378,31 @@ export class PackHost {
         for (const [k, v] of Object.entries(identity.config)) map.set(k, v);
         req.setConfigSecretKeysList(identity.secretKeys ?? []);
         try {
-            await this.call<analyzer.AnalyzerStackConfigureResponse>("ConfigureStack", (cb) => this.client.configureStack(req, cb));
+            await this.call<analyzer.AnalyzerStackConfigureResponse>("ConfigureStack", (cb) =>
+                this.client.configureStack(req, cb),
+            );
         } catch (e) {
             if (!(e instanceof PackRpcError && e.code === grpc.status.UNIMPLEMENTED)) throw e;
         }
     }
 
     async pluginVersion(): Promise<string> {
-        return (await this.call<PluginInfo>("GetPluginInfo", (cb) => this.client.getPluginInfo(new Empty(), cb))).getVersion();
+        return (
+            await this.call<PluginInfo>("GetPluginInfo", (cb) => this.client.getPluginInfo(new Empty(), cb))
+        ).getVersion();
     }
 
     async analyzerInfo(): Promise<AnalyzerInfo> {
-        const info = await this.call<analyzer.AnalyzerInfo>("GetAnalyzerInfo", (cb) => this.client.getAnalyzerInfo(new Empty(), cb));
+        const info = await this.call<analyzer.AnalyzerInfo>("GetAnalyzerInfo", (cb) =>
+            this.client.getAnalyzerInfo(new Empty(), cb),
+        );
         const supportsConfig = info.getSupportsconfig();
         const initialConfig: Record<string, GivenPolicyConfig> = {};
         info.getInitialconfigMap().forEach((v, k) => {
-            initialConfig[k] = { enforcementLevel: LEVEL_OF[v.getEnforcementlevel()], properties: fromStruct(v.getProperties()) };
+            initialConfig[k] = {
+                enforcementLevel: LEVEL_OF[v.getEnforcementlevel()],
+                properties: fromStruct(v.getProperties()),
+            };
         });
         return {
             name: info.getName(),
@@ -357,7 +417,8 @@ export class PackHost {
         const req = new analyzer.ConfigureAnalyzerRequest();
         const map = req.getPolicyconfigMap();
         for (const [name, c] of Object.entries(config)) {
-            if (!(ENFORCEMENT_LEVELS as readonly string[]).includes(c.enforcementLevel)) throw new Error(`invalid enforcement level ${JSON.stringify(c.enforcementLevel)}`);
+            if (!(ENFORCEMENT_LEVELS as readonly string[]).includes(c.enforcementLevel))
+                throw new Error(`invalid enforcement level ${JSON.stringify(c.enforcementLevel)}`);
             const pc = new analyzer.PolicyConfig();
             pc.setEnforcementlevel(LEVEL_TO[c.enforcementLevel]);
             pc.setProperties(toStruct(c.properties));
@@ -367,7 +428,9 @@ export class PackHost {
     }
 
     async analyze(req: analyzer.AnalyzeRequest): Promise<RawDiagnostic[]> {
-        return diagnosticsOf(await this.call<analyzer.AnalyzeResponse>("Analyze", (cb) => this.client.analyze(req, cb)));
+        return diagnosticsOf(
+            await this.call<analyzer.AnalyzeResponse>("Analyze", (cb) => this.client.analyze(req, cb)),
+        );
     }
 
     async remediate(req: analyzer.AnalyzeRequest): Promise<RawRemediation[]> {
@@ -383,7 +446,9 @@ export class PackHost {
     async analyzeStack(resources: analyzer.AnalyzerResource[]): Promise<RawDiagnostic[]> {
         const req = new analyzer.AnalyzeStackRequest();
         req.setResourcesList(resources);
-        return diagnosticsOf(await this.call<analyzer.AnalyzeResponse>("AnalyzeStack", (cb) => this.client.analyzeStack(req, cb)));
+        return diagnosticsOf(
+            await this.call<analyzer.AnalyzeResponse>("AnalyzeStack", (cb) => this.client.analyzeStack(req, cb)),
+        );
     }
 
     /** Cancel (the SDK may not implement it), then stop the pack and the engine's server. */

@@ -27,24 +27,31 @@ export const DEFAULT_CONFIG: PlatformPolicyConfig = {
 
 export const CONFIG_SCHEMA: PolicyConfigSchema = {
     properties: {
-        clusterDomain: { type: "string", default: DEFAULT_CONFIG.clusterDomain, description: "The cluster's Service DNS domain." },
+        clusterDomain: {
+            type: "string",
+            default: DEFAULT_CONFIG.clusterDomain,
+            description: "The cluster's Service DNS domain.",
+        },
         namespaces: {
             type: "object",
             default: DEFAULT_CONFIG.namespaces,
-            description: "Namespace of each platform component in the stack (garage, database, trino, airbyte, dagster).",
+            description:
+                "Namespace of each platform component in the stack (garage, database, trino, airbyte, dagster).",
             properties: Object.fromEntries(COMPONENTS.map((c) => [c, { type: "string" }])),
         },
         allowedHosts: {
             type: "array",
             default: DEFAULT_CONFIG.allowedHosts,
             items: { type: "string" },
-            description: "Hosts never flagged (outside hosts, or in-cluster names the stack does not declare); '*.' matches subdomains.",
+            description:
+                "Hosts never flagged (outside hosts, or in-cluster names the stack does not declare); '*.' matches subdomains.",
         },
         clientNamespaces: {
             type: "array",
             default: DEFAULT_CONFIG.clientNamespaces,
             items: { type: "string" },
-            description: "Namespaces outside the platform that NetworkPolicies may admit to its user-facing services (an ingress controller's).",
+            description:
+                "Namespaces outside the platform that NetworkPolicies may admit to its user-facing services (an ingress controller's).",
         },
     },
 };
@@ -74,10 +81,17 @@ function readConfig(g: Record<string, unknown>): PlatformPolicyConfig {
         for (const c of COMPONENTS) if (typeof g.namespaces[c] === "string") namespaces[c] = g.namespaces[c];
     }
     return {
-        clusterDomain: typeof g.clusterDomain === "string" && g.clusterDomain !== "" ? g.clusterDomain.replace(/^\.|\.$/g, "") : DEFAULT_CONFIG.clusterDomain,
+        clusterDomain:
+            typeof g.clusterDomain === "string" && g.clusterDomain !== ""
+                ? g.clusterDomain.replace(/^\.|\.$/g, "")
+                : DEFAULT_CONFIG.clusterDomain,
         namespaces,
-        allowedHosts: Array.isArray(g.allowedHosts) ? g.allowedHosts.filter((h): h is string => typeof h === "string") : DEFAULT_CONFIG.allowedHosts,
-        clientNamespaces: Array.isArray(g.clientNamespaces) ? g.clientNamespaces.filter((h): h is string => typeof h === "string") : DEFAULT_CONFIG.clientNamespaces,
+        allowedHosts: Array.isArray(g.allowedHosts)
+            ? g.allowedHosts.filter((h): h is string => typeof h === "string")
+            : DEFAULT_CONFIG.allowedHosts,
+        clientNamespaces: Array.isArray(g.clientNamespaces)
+            ? g.clientNamespaces.filter((h): h is string => typeof h === "string")
+            : DEFAULT_CONFIG.clientNamespaces,
     };
 }
 

@@ -13,18 +13,27 @@ export interface HostRef {
     end: number;
 }
 
-const URL_RE = /\b([a-z][a-z0-9+.-]*(?::[a-z][a-z0-9+.-]*)*):\/\/(?:[^@\s/?#]*@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_][A-Za-z0-9_.-]*)(?::(\d{1,5}))?/g;
+const URL_RE =
+    /\b([a-z][a-z0-9+.-]*(?::[a-z][a-z0-9+.-]*)*):\/\/(?:[^@\s/?#]*@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_][A-Za-z0-9_.-]*)(?::(\d{1,5}))?/g;
 // A host and a port not part of a URL, a path or an image reference (`repo/name:tag`).
 const HOST_PORT_RE = /(?<![\w.:/@$-])(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_][A-Za-z0-9_.-]*):(\d{2,5})(?![\w.:-])/g;
 
 /** Keys whose values are image references (`image`, `sidecarImage`, `SIDECAR_IMAGE`), where `name:tag` is not a host and a port. */
 export function isImageKey(key: string): boolean {
-    return /^(image|images|repository|tag|digest)$/i.test(key) || /[a-z0-9](Image|Repository)$/.test(key) || /[._-](image|IMAGE|repository|REPOSITORY)$/.test(key);
+    return (
+        /^(image|images|repository|tag|digest)$/i.test(key) ||
+        /[a-z0-9](Image|Repository)$/.test(key) ||
+        /[._-](image|IMAGE|repository|REPOSITORY)$/.test(key)
+    );
 }
 
 /** Fields that hold a bare host: `host`, `server`, `postgresqlHost`, `TRINO_HOST`, `db.hostname`. */
 export function isHostField(key: string): boolean {
-    return /^(host|hostname|server|address|endpoint)$/i.test(key) || /[a-z0-9](Host|Hostname)$/.test(key) || /[._-](host|hostname|HOST|HOSTNAME)$/.test(key);
+    return (
+        /^(host|hostname|server|address|endpoint)$/i.test(key) ||
+        /[a-z0-9](Host|Hostname)$/.test(key) ||
+        /[._-](host|hostname|HOST|HOSTNAME)$/.test(key)
+    );
 }
 
 const IPV4 = /^(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;

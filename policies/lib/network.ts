@@ -47,7 +47,10 @@ function rulesOf(list: unknown, peerKey: "from" | "to"): Rule[] {
         const portsRaw = r.ports;
         const ports =
             Array.isArray(portsRaw) && portsRaw.length > 0
-                ? portsRaw.filter(isMap).map((p) => ({ port: typeof p.port === "number" || typeof p.port === "string" ? p.port : "*", protocol: typeof p.protocol === "string" ? p.protocol : "TCP" }))
+                ? portsRaw.filter(isMap).map((p) => ({
+                      port: typeof p.port === "number" || typeof p.port === "string" ? p.port : "*",
+                      protocol: typeof p.protocol === "string" ? p.protocol : "TCP",
+                  }))
                 : undefined;
         return { peers, ports, index };
     });
@@ -56,9 +59,15 @@ function rulesOf(list: unknown, peerKey: "from" | "to"): Rule[] {
 function peerOf(peer: unknown): Peer {
     if (isMap(peer) && isMap(peer.ipBlock)) return { kind: "ipBlock", cidr: String(peer.ipBlock.cidr) };
     if (isMap(peer) && isMap(peer.namespaceSelector)) {
-        const labels = isMap(peer.namespaceSelector.matchLabels) ? (peer.namespaceSelector.matchLabels as Record<string, string>) : {};
+        const labels = isMap(peer.namespaceSelector.matchLabels)
+            ? (peer.namespaceSelector.matchLabels as Record<string, string>)
+            : {};
         const expressions = peer.namespaceSelector.matchExpressions;
-        return { kind: "namespaces", matchLabels: labels, any: Object.keys(labels).length === 0 && !(Array.isArray(expressions) && expressions.length > 0) };
+        return {
+            kind: "namespaces",
+            matchLabels: labels,
+            any: Object.keys(labels).length === 0 && !(Array.isArray(expressions) && expressions.length > 0),
+        };
     }
     return { kind: "own" };
 }
@@ -69,12 +78,22 @@ export function parseNetworkPolicies(resources: ResourceLike[]): ParsedNetworkPo
         .map((r) => {
             const spec = isMap(dig(r.props, ["spec"])) ? (dig(r.props, ["spec"]) as Record<string, unknown>) : {};
             const selector = isMap(spec.podSelector) ? spec.podSelector : {};
-            const types = Array.isArray(spec.policyTypes) ? spec.policyTypes : spec.egress !== undefined ? ["Ingress", "Egress"] : ["Ingress"];
+            const types = Array.isArray(spec.policyTypes)
+                ? spec.policyTypes
+                : spec.egress !== undefined
+                  ? ["Ingress", "Egress"]
+                  : ["Ingress"];
             return {
                 urn: r.urn,
-                name: typeof dig(r.props, ["metadata", "name"]) === "string" ? (dig(r.props, ["metadata", "name"]) as string) : r.name,
+                name:
+                    typeof dig(r.props, ["metadata", "name"]) === "string"
+                        ? (dig(r.props, ["metadata", "name"]) as string)
+                        : r.name,
                 namespace: namespaceOf(r.type, r.props) ?? "default",
-                allPods: Object.keys(selector).every((k) => !isMap(selector[k]) || Object.keys(selector[k] as object).length === 0) && !Array.isArray(selector.matchExpressions),
+                allPods:
+                    Object.keys(selector).every(
+                        (k) => !isMap(selector[k]) || Object.keys(selector[k] as object).length === 0,
+                    ) && !Array.isArray(selector.matchExpressions),
                 ingress: types.includes("Ingress") ? rulesOf(spec.ingress, "from") : undefined,
                 egress: types.includes("Egress") ? rulesOf(spec.egress, "to") : undefined,
             };
@@ -93,7 +112,12 @@ export function namespaceLabels(resources: ResourceLike[]): (namespace: string) 
     return (ns) => ({ ...(declared.get(ns) ?? {}), [NAME_LABEL]: ns });
 }
 
-function peerAdmits(peer: Peer, policyNamespace: string, otherNamespace: string, labelsOf: (ns: string) => Record<string, string>): boolean {
+function peerAdmits(
+    peer: Peer,
+    policyNamespace: string,
+    otherNamespace: string,
+    labelsOf: (ns: string) => Record<string, string>,
+): boolean {
     if (peer.kind === "own") return otherNamespace === policyNamespace;
     if (peer.kind === "ipBlock") return false;
     const labels = labelsOf(otherNamespace);
@@ -101,7 +125,9 @@ function peerAdmits(peer: Peer, policyNamespace: string, otherNamespace: string,
 }
 
 function portAdmits(rule: Rule, port: number): boolean {
-    return rule.ports === undefined || rule.ports.some((p) => p.protocol === "TCP" && (p.port === port || p.port === "*"));
+    return (
+        rule.ports === undefined || rule.ports.some((p) => p.protocol === "TCP" && (p.port === port || p.port === "*"))
+    );
 }
 
 // Policies by namespace, built once per list: a stack's connections are looked up one by one.
@@ -118,7 +144,14 @@ function inNamespace(policies: ParsedNetworkPolicy[], namespace: string): Parsed
 }
 
 /** The rules of `owner`'s policies in `direction` that admit TCP `port` to or from namespace `other`. */
-function rulesAdmitting(direction: "ingress" | "egress", policies: ParsedNetworkPolicy[], owner: string, other: string, port: number, labelsOf: (ns: string) => Record<string, string>): { policy: ParsedNetworkPolicy; rule: Rule }[] {
+function rulesAdmitting(
+    direction: "ingress" | "egress",
+    policies: ParsedNetworkPolicy[],
+    owner: string,
+    other: string,
+    port: number,
+    labelsOf: (ns: string) => Record<string, string>,
+): { policy: ParsedNetworkPolicy; rule: Rule }[] {
     const out: { policy: ParsedNetworkPolicy; rule: Rule }[] = [];
     for (const policy of inNamespace(policies, owner)) {
         const rules = policy[direction];
@@ -132,12 +165,24 @@ function rulesAdmitting(direction: "ingress" | "egress", policies: ParsedNetwork
 }
 
 /** The ingress rules of `to`'s policies that admit TCP `port` from pods of namespace `from`. */
-export function ingressRulesAdmitting(policies: ParsedNetworkPolicy[], from: string, to: string, port: number, labelsOf: (ns: string) => Record<string, string>) {
+export function ingressRulesAdmitting(
+    policies: ParsedNetworkPolicy[],
+    from: string,
+    to: string,
+    port: number,
+    labelsOf: (ns: string) => Record<string, string>,
+) {
     return rulesAdmitting("ingress", policies, to, from, port, labelsOf);
 }
 
 /** The egress rules of `from`'s policies that let its pods reach TCP `port` in namespace `to`. */
-export function egressRulesAdmitting(policies: ParsedNetworkPolicy[], from: string, to: string, port: number, labelsOf: (ns: string) => Record<string, string>) {
+export function egressRulesAdmitting(
+    policies: ParsedNetworkPolicy[],
+    from: string,
+    to: string,
+    port: number,
+    labelsOf: (ns: string) => Record<string, string>,
+) {
     return rulesAdmitting("egress", policies, from, to, port, labelsOf);
 }
 
@@ -176,7 +221,8 @@ export function connections(resources: ResourceLike[], config: PlatformPolicyCon
             // A bare host (`TRINO_HOST`, `postgresqlHost`) is used on the Service's port.
             const explicit = ref.port ?? defaultPort(ref.scheme);
             const ports = explicit !== undefined ? [explicit] : (platformService(form.service)?.ports ?? []);
-            for (const port of ports) out.push({ from: ns, to: form.namespace, port, type: r.type, name: r.name, path: found.path });
+            for (const port of ports)
+                out.push({ from: ns, to: form.namespace, port, type: r.type, name: r.name, path: found.path });
         }
     }
     return out;

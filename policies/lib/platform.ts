@@ -44,7 +44,11 @@ export interface ServiceDecl {
 /** The chart a Helm resource installs: `trino`, `repo/trino`, or a local path ending in the chart's name. */
 export function chartName(chart: unknown): string | undefined {
     if (typeof chart !== "string" || chart === "") return undefined;
-    return chart.replace(/\/+$/, "").split("/").pop()?.replace(/-\d+(\.\d+)*\.tgz$/, "");
+    return chart
+        .replace(/\/+$/, "")
+        .split("/")
+        .pop()
+        ?.replace(/-\d+(\.\d+)*\.tgz$/, "");
 }
 
 function num(v: unknown, fallback: number): number {
@@ -55,10 +59,21 @@ function num(v: unknown, fallback: number): number {
  * The Services a known chart creates for a release, from the chart's templates (with the values
  * that name or number them).
  */
-export function chartServices(chart: string | undefined, release: string, namespace: string, values: unknown): ServiceDecl[] {
+export function chartServices(
+    chart: string | undefined,
+    release: string,
+    namespace: string,
+    values: unknown,
+): ServiceDecl[] {
     const v = isMap(values) ? values : {};
     const source = `chart ${chart} (release ${release})`;
-    const decl = (name: string, ports: number[], headless = false): ServiceDecl => ({ name, namespace, ports, headless, source });
+    const decl = (name: string, ports: number[], headless = false): ServiceDecl => ({
+        name,
+        namespace,
+        ports,
+        headless,
+        source,
+    });
     switch (chart) {
         case "trino": {
             const full = helmFullname(release, "trino");
@@ -79,7 +94,8 @@ export function chartServices(chart: string | undefined, release: string, namesp
             const out = [decl(`${full}-${nameOverride}`, [webPort])];
             const uds = v["dagster-user-deployments"];
             const deployments = isMap(uds) && Array.isArray(uds.deployments) ? uds.deployments : [];
-            for (const d of deployments) if (isMap(d) && typeof d.name === "string") out.push(decl(d.name, [num(d.port, 3030)]));
+            for (const d of deployments)
+                if (isMap(d) && typeof d.name === "string") out.push(decl(d.name, [num(d.port, 3030)]));
             return out;
         }
         default:
@@ -93,7 +109,6 @@ export type HostForm =
     | { form: "namespace-only"; service: string; namespace: string }
     | { form: "short"; service: string }
     | { form: "other" };
-
 
 /**
  * How a host names an in-cluster Service: fully (`svc.ns.svc.domain`), without the domain
@@ -116,7 +131,8 @@ export function hostForm(host: string): HostForm {
     }
     const parts = h.split(".");
     if (parts.length === 1 && platformService(parts[0])) return { form: "short", service: parts[0] };
-    if (parts.length === 2 && platformService(parts[0]) && isDnsLabel(parts[1])) return { form: "namespace-only", service: parts[0], namespace: parts[1] };
+    if (parts.length === 2 && platformService(parts[0]) && isDnsLabel(parts[1]))
+        return { form: "namespace-only", service: parts[0], namespace: parts[1] };
     return { form: "other" };
 }
 

@@ -20,7 +20,13 @@ const CACHE = new WeakMap<object, { type: string; allowedHosts: string[]; refs: 
 export function references(type: string, props: unknown, config: PlatformPolicyConfig): Reference[] {
     if (typeof props !== "object" || props === null) return [];
     const cached = CACHE.get(props);
-    if (cached && cached.type === type && (cached.allowedHosts === config.allowedHosts || cached.allowedHosts.join("\n") === config.allowedHosts.join("\n"))) return cached.refs;
+    if (
+        cached &&
+        cached.type === type &&
+        (cached.allowedHosts === config.allowedHosts ||
+            cached.allowedHosts.join("\n") === config.allowedHosts.join("\n"))
+    )
+        return cached.refs;
     const refs = findReferences(type, props, config);
     CACHE.set(props, { type, allowedHosts: config.allowedHosts, refs });
     return refs;

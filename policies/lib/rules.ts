@@ -18,7 +18,12 @@ export const COMPONENT_LABEL = "lakehouse-platform/component";
 export const ENVIRONMENT_LABEL = "lakehouse-platform/environment";
 export const POD_SECURITY_ENFORCE_LABEL = "pod-security.kubernetes.io/enforce";
 /** What a platform namespace must carry. */
-export const NAMESPACE_LABELS = [PART_OF_LABEL, COMPONENT_LABEL, ENVIRONMENT_LABEL, POD_SECURITY_ENFORCE_LABEL] as const;
+export const NAMESPACE_LABELS = [
+    PART_OF_LABEL,
+    COMPONENT_LABEL,
+    ENVIRONMENT_LABEL,
+    POD_SECURITY_ENFORCE_LABEL,
+] as const;
 
 // ---- names ----
 
@@ -68,7 +73,9 @@ const DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
 const DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[0-9a-fA-F:]+\\])(?::[0-9]+)?`;
 const TAG = "[\\w][\\w.-]{0,127}";
 const DIGEST = "[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}";
-const REFERENCE = new RegExp(`^(?:(${DOMAIN})/)?(${PATH_COMPONENT}(?:/${PATH_COMPONENT})*)(?::(${TAG}))?(?:@(${DIGEST}))?$`);
+const REFERENCE = new RegExp(
+    `^(?:(${DOMAIN})/)?(${PATH_COMPONENT}(?:/${PATH_COMPONENT})*)(?::(${TAG}))?(?:@(${DIGEST}))?$`,
+);
 
 /**
  * An image reference read by the grammar container runtimes use, or undefined when it is not one
@@ -124,7 +131,8 @@ const SECRET_POINTER = /^see Secret ([a-z0-9]([-a-z0-9.]*[a-z0-9])?) key ([-._a-
  * Secret and key, authenticates nowhere, and a policy can tell it from a credential.
  */
 export function secretPointer(secret: string, key: string): string {
-    if (!isDnsSubdomain(secret) || !SECRET_KEY_NAME.test(key)) throw new Error(`secretPointer: ${JSON.stringify(secret)}/${JSON.stringify(key)} is not a Secret name and key`);
+    if (!isDnsSubdomain(secret) || !SECRET_KEY_NAME.test(key))
+        throw new Error(`secretPointer: ${JSON.stringify(secret)}/${JSON.stringify(key)} is not a Secret name and key`);
     return `see Secret ${secret} key ${key}`;
 }
 

@@ -56,10 +56,14 @@ export function sniffFormat(key: string, text: string): Format | undefined {
     if (name.endsWith(".toml")) return "toml";
     if (name.endsWith(".yaml") || name.endsWith(".yml")) return "yaml";
     if (name.endsWith(".properties")) return "properties";
-    const lines = text.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#") && !l.startsWith("!"));
+    const lines = text
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => l !== "" && !l.startsWith("#") && !l.startsWith("!"));
     if (lines.length === 0) return undefined;
     if (lines[0].startsWith("<")) return "xml";
-    if (lines.some((l) => /^\[[\w.-]+\]$/.test(l)) && lines.some((l) => /^[\w.-]+\s*=\s*["'[\d{tf]/.test(l))) return "toml";
+    if (lines.some((l) => /^\[[\w.-]+\]$/.test(l)) && lines.some((l) => /^[\w.-]+\s*=\s*["'[\d{tf]/.test(l)))
+        return "toml";
     const props = lines.filter((l) => /^[\w.\-[\]]+\s*=/.test(l)).length;
     const yamlish = lines.filter((l) => /^-?\s*[\w.\-"']+\s*:(\s|$)/.test(l) || l.startsWith("- ")).length;
     if (props > 0 && props >= yamlish) return "properties";
@@ -139,7 +143,10 @@ export function walkStrings(
 ): void {
     if (typeof value === "string") {
         if (value.length > MAX_STRING) {
-            unreadable({ path, reason: `a string of ${value.length.toLocaleString("en-US")} characters (the policies read at most ${MAX_STRING.toLocaleString("en-US")})` });
+            unreadable({
+                path,
+                reason: `a string of ${value.length.toLocaleString("en-US")} characters (the policies read at most ${MAX_STRING.toLocaleString("en-US")})`,
+            });
             return;
         }
         const format = sniffFormat(key, value);
@@ -162,10 +169,12 @@ export function walkStrings(
         return;
     }
     // Right after the separator of embedded text, keys are written as they are (`hive.metastore.uri`).
-    const join = (k: string | number) => (path.endsWith(EMBED_SEPARATOR) ? `${path}${typeof k === "number" ? `[${k}]` : k}` : child(path, k));
+    const join = (k: string | number) =>
+        path.endsWith(EMBED_SEPARATOR) ? `${path}${typeof k === "number" ? `[${k}]` : k}` : child(path, k);
     // Index loops and Object.keys only: the policy SDK's secret proxy throws on Array.prototype methods.
     if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) walkStrings(value[i], join(i), visit, key, embedded, depth + 1, unreadable);
+        for (let i = 0; i < value.length; i++)
+            walkStrings(value[i], join(i), visit, key, embedded, depth + 1, unreadable);
     } else {
         const map = value as Record<string, unknown>;
         for (const k of Object.keys(map)) walkStrings(map[k], join(k), visit, k, embedded, depth + 1, unreadable);
@@ -173,7 +182,11 @@ export function walkStrings(
 }
 
 /** Types whose props carry Helm values. */
-export const HELM_TYPES = new Set(["kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Chart"]);
+export const HELM_TYPES = new Set([
+    "kubernetes:helm.sh/v3:Release",
+    "kubernetes:helm.sh/v4:Chart",
+    "kubernetes:helm.sh/v3:Chart",
+]);
 export const CONFIGMAP_TYPE = "kubernetes:core/v1:ConfigMap";
 
 /** Workload types and where their pod spec is. */
@@ -224,7 +237,11 @@ export function containersOf(type: string, props: unknown): ContainerRef[] {
         if (!Array.isArray(list)) continue;
         for (let i = 0; i < list.length; i++) {
             const c: unknown = list[i];
-            if (isMap(c)) out.push({ path: `${base}.${field}[${typeof c.name === "string" ? JSON.stringify(c.name) : i}]`, container: c });
+            if (isMap(c))
+                out.push({
+                    path: `${base}.${field}[${typeof c.name === "string" ? JSON.stringify(c.name) : i}]`,
+                    container: c,
+                });
         }
     }
     return out;
@@ -235,7 +252,12 @@ export function containersOf(type: string, props: unknown): ContainerRef[] {
  * container's env values, command and arguments. Other props (names, labels, specs) are not
  * configuration of the software and are not scanned. Values beyond the limits go to `unreadable`.
  */
-export function configStrings(type: string, props: unknown, visit: (s: FoundString) => void, unreadable?: (u: Unreadable) => void): void {
+export function configStrings(
+    type: string,
+    props: unknown,
+    visit: (s: FoundString) => void,
+    unreadable?: (u: Unreadable) => void,
+): void {
     if (!isMap(props)) return;
     forEachConfigValue(type, props, (value, path, key) => walkStrings(value, path, visit, key, false, 0, unreadable));
 }
@@ -244,7 +266,17 @@ export function configStrings(type: string, props: unknown, visit: (s: FoundStri
  * Calls `fn` for each configuration value of a resource, with its holder, so a remediation can
  * write a new value in place (through the policy SDK's proxy, which keeps a secret secret).
  */
-function forEachConfigValue(type: string, props: Record<string, unknown>, fn: (value: unknown, path: string, key: string, holder: Record<string, unknown> | unknown[], slot: string | number) => void): void {
+function forEachConfigValue(
+    type: string,
+    props: Record<string, unknown>,
+    fn: (
+        value: unknown,
+        path: string,
+        key: string,
+        holder: Record<string, unknown> | unknown[],
+        slot: string | number,
+    ) => void,
+): void {
     if (HELM_TYPES.has(type)) {
         fn(props.values, "values", "values", props, "values");
     } else if (type === CONFIGMAP_TYPE) {
@@ -272,10 +304,20 @@ function forEachConfigValue(type: string, props: Record<string, unknown>, fn: (v
  * anything changed. Writes go through the props object given, so the policy SDK's proxy keeps the
  * secrecy of what it replaces.
  */
-export function rewriteConfigStrings(type: string, props: unknown, fn: (value: string, key: string) => string): boolean {
+export function rewriteConfigStrings(
+    type: string,
+    props: unknown,
+    fn: (value: string, key: string) => string,
+): boolean {
     if (!isMap(props)) return false;
     let changed = false;
-    const visit = (value: unknown, key: string, holder: Record<string, unknown> | unknown[], slot: string | number, depth: number): void => {
+    const visit = (
+        value: unknown,
+        key: string,
+        holder: Record<string, unknown> | unknown[],
+        slot: string | number,
+        depth: number,
+    ): void => {
         if (typeof value === "string") {
             if (value.length > MAX_STRING) return;
             const fixed = fn(value, key);

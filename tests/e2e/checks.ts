@@ -25,9 +25,16 @@ interface WiringEdge {
 const PY = path.join(PROJECT_DIR, "tests", "e2e", "py");
 
 export async function python(ctx: Context, script: string, request: unknown): Promise<Json[]> {
-    const r = await run(ctx.tc.python.bin, [path.join(PY, script)], { input: JSON.stringify(request), timeoutMs: 600_000 });
+    const r = await run(ctx.tc.python.bin, [path.join(PY, script)], {
+        input: JSON.stringify(request),
+        timeoutMs: 600_000,
+    });
     if (r.code !== 0) throw new Error(`${script} failed:\n${tail(r.stderr, 12)}`);
-    return r.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Json);
+    return r.stdout
+        .trim()
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Json);
 }
 
 export function wiring(ctx: Context): WiringEdge[] {
@@ -70,16 +77,25 @@ export async function checkNames(ctx: Context): Promise<void> {
 
 // ---- PostgreSQL ----
 
-function consumersOfDatabase(ctx: Context): Record<string, { namespace: string; secretName: string; usernameKey: string; passwordKey: string; database: string; role: string }> {
+function consumersOfDatabase(
+    ctx: Context,
+): Record<
+    string,
+    { namespace: string; secretName: string; usernameKey: string; passwordKey: string; database: string; role: string }
+> {
     return ctx.p.output("components.database.credentials");
 }
 
 /** A Hadoop configuration file (hive-site.xml) as name → value. */
 export function hadoopProperties(xml: string): Record<string, string> {
-    const doc = new XMLParser({ parseTagValue: false, trimValues: true }).parse(xml) as { configuration?: { property?: unknown } };
+    const doc = new XMLParser({ parseTagValue: false, trimValues: true }).parse(xml) as {
+        configuration?: { property?: unknown };
+    };
     const list = doc.configuration?.property;
     const props = (Array.isArray(list) ? list : list ? [list] : []) as { name?: string; value?: string }[];
-    return Object.fromEntries(props.filter((x) => typeof x.name === "string").map((x) => [String(x.name), String(x.value ?? "")]));
+    return Object.fromEntries(
+        props.filter((x) => typeof x.name === "string").map((x) => [String(x.name), String(x.value ?? "")]),
+    );
 }
 
 /**
@@ -97,24 +113,48 @@ export function loginOf(ctx: Context, consumer: string): PgLogin & { via: string
             const hiveSite = p.configMap(ns, "hive-metastore-conf")["hive-site.xml"];
             const props = hadoopProperties(hiveSite);
             const prop = (name: string): string | undefined => props[name];
-            const url = /^jdbc:postgresql:\/\/([^:/]+):(\d+)\/(\w+)$/.exec(prop("javax.jdo.option.ConnectionURL") ?? "");
+            const url = /^jdbc:postgresql:\/\/([^:/]+):(\d+)\/(\w+)$/.exec(
+                prop("javax.jdo.option.ConnectionURL") ?? "",
+            );
             if (!url) throw new Error("hive-site.xml has no jdbc:postgresql URL");
             const passwordRef = /^\$\{env\.(\w+)\}$/.exec(prop("javax.jdo.option.ConnectionPassword") ?? "")?.[1];
             const env = p.containerEnv(ns, p.container("Deployment", ns, "hive-metastore", "metastore")).env;
-            if (!passwordRef || env[passwordRef] === undefined) throw new Error("hive-site.xml's password refers to no variable of the metastore's environment");
-            return { host: url[1], port: Number(url[2]), database: url[3], user: prop("javax.jdo.option.ConnectionUserName") ?? "", password: env[passwordRef], via: "hive-site.xml and the metastore's env" };
+            if (!passwordRef || env[passwordRef] === undefined)
+                throw new Error("hive-site.xml's password refers to no variable of the metastore's environment");
+            return {
+                host: url[1],
+                port: Number(url[2]),
+                database: url[3],
+                user: prop("javax.jdo.option.ConnectionUserName") ?? "",
+                password: env[passwordRef],
+                via: "hive-site.xml and the metastore's env",
+            };
         }
         case "airbyte": {
             const db = (p.helmValues("airbyte").global as Json).database as Json;
             const secret = p.secret(c.namespace, String(db.secretName));
-            return { host: String(db.host), port: Number(db.port), database: String(db.name), user: secret[String(db.userSecretKey)], password: secret[String(db.passwordSecretKey)], via: "Airbyte's values.global.database" };
+            return {
+                host: String(db.host),
+                port: Number(db.port),
+                database: String(db.name),
+                user: secret[String(db.userSecretKey)],
+                password: secret[String(db.passwordSecretKey)],
+                via: "Airbyte's values.global.database",
+            };
         }
         case "dagster": {
             const values = p.helmValues("dagster");
             const pgv = values.postgresql as Json;
             const secret = p.secret(c.namespace, String((values.global as Json).postgresqlSecretName));
             // The chart reads the password from the key postgresql-password of global.postgresqlSecretName.
-            return { host: String(pgv.postgresqlHost), port: Number((pgv.service as Json).port), database: String(pgv.postgresqlDatabase), user: String(pgv.postgresqlUsername), password: secret["postgresql-password"], via: "Dagster's values.postgresql and global.postgresqlSecretName" };
+            return {
+                host: String(pgv.postgresqlHost),
+                port: Number((pgv.service as Json).port),
+                database: String(pgv.postgresqlDatabase),
+                user: String(pgv.postgresqlUsername),
+                password: secret["postgresql-password"],
+                via: "Dagster's values.postgresql and global.postgresqlSecretName",
+            };
         }
         default:
             throw new Error(`no reader of ${consumer}'s database settings`);
@@ -127,7 +167,10 @@ export async function checkPostgres(ctx: Context, pg: Postgres): Promise<void> {
         const r = await pg.runInit(ctx.p);
         if (r.code !== 0) throw new Error(tail(r.output));
         const made = r.stdout.split("\n").filter((l) => /^(CREATE|ALTER|REVOKE|GRANT)/.test(l));
-        const roles = await pg.query(pg.superuser, "SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles WHERE rolname !~ '^pg_' AND rolname <> 'postgres'");
+        const roles = await pg.query(
+            pg.superuser,
+            "SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles WHERE rolname !~ '^pg_' AND rolname <> 'postgres'",
+        );
         return `${made.length} statements (${[...new Set(made)].join(", ")}); roles ${roles}`;
     });
     await report.check("postgres: the init SQL, run again, changes nothing", async () => {
@@ -136,43 +179,69 @@ export async function checkPostgres(ctx: Context, pg: Postgres): Promise<void> {
         if (r.code !== 0) throw new Error(tail(r.output));
         const made = r.stdout.split("\n").filter((l) => /^(CREATE|ALTER|REVOKE|GRANT|DROP)/.test(l));
         if (made.length > 0) throw new Error(`the second run executed ${made.join(", ")}`);
-        if ((await pg.catalog()) !== before) throw new Error("the catalog (roles, verifiers, databases, privileges) differs after the second run");
+        if ((await pg.catalog()) !== before)
+            throw new Error("the catalog (roles, verifiers, databases, privileges) differs after the second run");
         return "no statement executed; roles, verifiers, owners and privileges identical";
     });
     const consumers = Object.keys(consumersOfDatabase(ctx));
     for (const consumer of consumers) {
         const login = loginOf(ctx, consumer);
-        await report.check(`postgres ${consumer}: logs in to its database ${login.database} at ${login.host}:${login.port} (from ${login.via})`, async () => {
-            const who = await pg.query(login, "SELECT current_user || '@' || current_database()");
-            if (who !== `${login.user}@${login.database}`) throw new Error(`logged in as ${who}`);
-            await pg.query(login, "CREATE TABLE e2e_probe (x int); INSERT INTO e2e_probe VALUES (1); DROP TABLE e2e_probe;");
-            return `${who}: creates, writes and drops a table`;
-        });
+        await report.check(
+            `postgres ${consumer}: logs in to its database ${login.database} at ${login.host}:${login.port} (from ${login.via})`,
+            async () => {
+                const who = await pg.query(login, "SELECT current_user || '@' || current_database()");
+                if (who !== `${login.user}@${login.database}`) throw new Error(`logged in as ${who}`);
+                await pg.query(
+                    login,
+                    "CREATE TABLE e2e_probe (x int); INSERT INTO e2e_probe VALUES (1); DROP TABLE e2e_probe;",
+                );
+                return `${who}: creates, writes and drops a table`;
+            },
+        );
         const others = consumers.filter((c) => c !== consumer).map((c) => consumersOfDatabase(ctx)[c].database);
-        await report.check(`postgres ${consumer}: refused on every other database (${[...others, "postgres"].join(", ")})`, async () => {
-            const createdb = (await pg.query(pg.superuser, `SELECT rolcreatedb FROM pg_roles WHERE rolname = '${login.user}'`)) === "t";
-            const refused: string[] = [];
-            // A role that creates databases (Airbyte's, for Temporal) may connect to `postgres` to do so.
-            for (const db of [...others, ...(createdb ? [] : ["postgres"])]) {
-                const r = await pg.psql({ ...login, database: db }, "SELECT 1");
-                if (r.code === 0) throw new Error(`${login.user} connected to ${db}`);
-                if (!/permission denied for database|not permitted to log in|does not have CONNECT privilege/.test(r.output)) throw new Error(`${db}: refused for another reason: ${tail(r.output, 3)}`);
-                refused.push(db);
-            }
-            return `permission denied for database ${refused.join(", ")}`;
-        });
-        const createdb = (await pg.query(pg.superuser, `SELECT rolcreatedb FROM pg_roles WHERE rolname = '${login.user}'`)) === "t";
-        await report.check(`postgres ${consumer}: ${createdb ? "creates a database of its own (as Temporal does)" : "may not create databases"}`, async () => {
-            const name = `e2e_${consumer.replace(/-/g, "_")}_created`;
-            const r = await pg.psql({ ...login, database: createdb ? "postgres" : login.database }, `CREATE DATABASE ${name}`);
-            if (createdb) {
-                if (r.code !== 0) throw new Error(tail(r.output, 4));
-                await pg.query({ ...login, database: "postgres" }, `DROP DATABASE ${name}`);
-                return `CREATE DATABASE ${name} and DROP DATABASE as ${login.user}`;
-            }
-            if (r.code === 0) throw new Error(`${login.user} created ${name}`);
-            return tail(r.output, 1);
-        });
+        await report.check(
+            `postgres ${consumer}: refused on every other database (${[...others, "postgres"].join(", ")})`,
+            async () => {
+                const createdb =
+                    (await pg.query(
+                        pg.superuser,
+                        `SELECT rolcreatedb FROM pg_roles WHERE rolname = '${login.user}'`,
+                    )) === "t";
+                const refused: string[] = [];
+                // A role that creates databases (Airbyte's, for Temporal) may connect to `postgres` to do so.
+                for (const db of [...others, ...(createdb ? [] : ["postgres"])]) {
+                    const r = await pg.psql({ ...login, database: db }, "SELECT 1");
+                    if (r.code === 0) throw new Error(`${login.user} connected to ${db}`);
+                    if (
+                        !/permission denied for database|not permitted to log in|does not have CONNECT privilege/.test(
+                            r.output,
+                        )
+                    )
+                        throw new Error(`${db}: refused for another reason: ${tail(r.output, 3)}`);
+                    refused.push(db);
+                }
+                return `permission denied for database ${refused.join(", ")}`;
+            },
+        );
+        const createdb =
+            (await pg.query(pg.superuser, `SELECT rolcreatedb FROM pg_roles WHERE rolname = '${login.user}'`)) === "t";
+        await report.check(
+            `postgres ${consumer}: ${createdb ? "creates a database of its own (as Temporal does)" : "may not create databases"}`,
+            async () => {
+                const name = `e2e_${consumer.replace(/-/g, "_")}_created`;
+                const r = await pg.psql(
+                    { ...login, database: createdb ? "postgres" : login.database },
+                    `CREATE DATABASE ${name}`,
+                );
+                if (createdb) {
+                    if (r.code !== 0) throw new Error(tail(r.output, 4));
+                    await pg.query({ ...login, database: "postgres" }, `DROP DATABASE ${name}`);
+                    return `CREATE DATABASE ${name} and DROP DATABASE as ${login.user}`;
+                }
+                if (r.code === 0) throw new Error(`${login.user} created ${name}`);
+                return tail(r.output, 1);
+            },
+        );
     }
 }
 
@@ -195,39 +264,60 @@ export interface GarageCredential {
 
 export async function checkGarage(ctx: Context, garage: GarageCluster): Promise<void> {
     const { report, p } = ctx;
-    await report.require(`garage: ${garage.nodes.length} node${garage.nodes.length === 1 ? "" : "s"} up and connected`, async () => {
-        const status = await garage.garage(["status"]);
-        const healthy = status.stdout.split("==== HEALTHY NODES ====")[1]?.split("====")[0] ?? "";
-        const ids = garage.nodes.filter((n) => healthy.includes(n.id.slice(0, 16)));
-        if (ids.length !== garage.nodes.length) throw new Error(`garage status shows ${ids.length} of ${garage.nodes.length} nodes:\n${status.output}`);
-        return garage.nodes.map((n) => `${n.pod} (${n.address}, ${n.id.slice(0, 16)})`).join("; ");
-    });
-    await report.require("garage: the bootstrap Job's script under busybox, first run: layout, buckets, keys, grants", async () => {
-        const r = await garage.runBootstrap(p);
-        if (r.code !== 0) throw new Error(tail(r.output));
-        return tail(r.stderr, 1).replace(/^garage-bootstrap: /, "");
-    });
+    await report.require(
+        `garage: ${garage.nodes.length} node${garage.nodes.length === 1 ? "" : "s"} up and connected`,
+        async () => {
+            const status = await garage.garage(["status"]);
+            const healthy = status.stdout.split("==== HEALTHY NODES ====")[1]?.split("====")[0] ?? "";
+            const ids = garage.nodes.filter((n) => healthy.includes(n.id.slice(0, 16)));
+            if (ids.length !== garage.nodes.length)
+                throw new Error(`garage status shows ${ids.length} of ${garage.nodes.length} nodes:\n${status.output}`);
+            return garage.nodes.map((n) => `${n.pod} (${n.address}, ${n.id.slice(0, 16)})`).join("; ");
+        },
+    );
+    await report.require(
+        "garage: the bootstrap Job's script under busybox, first run: layout, buckets, keys, grants",
+        async () => {
+            const r = await garage.runBootstrap(p);
+            if (r.code !== 0) throw new Error(tail(r.output));
+            return tail(r.stderr, 1).replace(/^garage-bootstrap: /, "");
+        },
+    );
     await report.check("garage: the bootstrap, run again, changes nothing", async () => {
         const before = await garage.snapshot();
         const r = await garage.runBootstrap(p);
         if (r.code !== 0) throw new Error(tail(r.output));
         const after = await garage.snapshot();
-        if (after !== before) throw new Error(`layout, buckets, keys or permissions differ after the second run: ${firstDifference(before, after)}`);
-        const created = r.stderr.split("\n").filter((l) => /done: (role|layout version|bucket|key) /.test(l) && !/already done/.test(l));
+        if (after !== before)
+            throw new Error(
+                `layout, buckets, keys or permissions differ after the second run: ${firstDifference(before, after)}`,
+            );
+        const created = r.stderr
+            .split("\n")
+            .filter((l) => /done: (role|layout version|bucket|key) /.test(l) && !/already done/.test(l));
         if (created.length > 0) throw new Error(`the second run created: ${created.join("; ")}`);
         return "layout version, buckets, keys and every permission identical (admin API)";
     });
     const credentials = p.output<Record<string, GarageCredential>>("components.garage.credentials");
     const buckets = Object.values(p.output<Record<string, string>>("components.garage.buckets"));
     if (credentials.airbyte) {
-        await report.check("s3 airbyte: every bucket its storage values name is one its key may write, with the Secret they name", () => {
-            const storage = (p.helmValues("airbyte").global as Json).storage as Json;
-            const named = [...new Set(Object.values(storage.bucket as Record<string, string>))];
-            const missing = named.filter((b) => !credentials.airbyte.buckets.includes(b));
-            if (missing.length > 0) throw new Error(`global.storage.bucket names ${missing.join(", ")}, which Airbyte's key may not write`);
-            if (storage.secretName !== credentials.airbyte.secretName) throw new Error(`global.storage.secretName is ${String(storage.secretName)}, the key is in ${credentials.airbyte.secretName}`);
-            return `global.storage.bucket.* = ${named.join(", ")}; global.storage.secretName = ${String(storage.secretName)}; type ${String(storage.type)}, endpoint ${String((storage.minio as Json).endpoint)}`;
-        });
+        await report.check(
+            "s3 airbyte: every bucket its storage values name is one its key may write, with the Secret they name",
+            () => {
+                const storage = (p.helmValues("airbyte").global as Json).storage as Json;
+                const named = [...new Set(Object.values(storage.bucket as Record<string, string>))];
+                const missing = named.filter((b) => !credentials.airbyte.buckets.includes(b));
+                if (missing.length > 0)
+                    throw new Error(
+                        `global.storage.bucket names ${missing.join(", ")}, which Airbyte's key may not write`,
+                    );
+                if (storage.secretName !== credentials.airbyte.secretName)
+                    throw new Error(
+                        `global.storage.secretName is ${String(storage.secretName)}, the key is in ${credentials.airbyte.secretName}`,
+                    );
+                return `global.storage.bucket.* = ${named.join(", ")}; global.storage.secretName = ${String(storage.secretName)}; type ${String(storage.type)}, endpoint ${String((storage.minio as Json).endpoint)}`;
+            },
+        );
     }
     const region = p.output<string>("components.garage.region");
     for (const [consumer, c] of Object.entries(credentials)) {
@@ -236,20 +326,26 @@ export async function checkGarage(ctx: Context, garage: GarageCluster): Promise<
         if (!edge) throw new Error(`${consumer} has a Garage key but its configuration names no S3 endpoint`);
         const secret = p.secret(c.namespace, c.secretName);
         const denied = buckets.filter((b) => !c.buckets.includes(b));
-        await report.check(`s3 ${consumer}: its key reads and writes ${c.buckets.join(", ")}${denied.length ? ` and is refused on ${denied.join(", ")}` : ""} (${edge.address}, path-style, ${region})`, async () => {
-            const results = await python(ctx, "s3_access.py", {
-                endpoint: edge.address.replace(/\/+$/, ""),
-                region,
-                accessKeyId: secret[c.accessKeyIdKey],
-                secretAccessKey: secret[c.secretAccessKeyKey],
-                probe: `e2e-probes/${consumer}`,
-                allowed: c.buckets,
-                denied,
-            });
-            const bad = results.filter((x) => x.ok !== true);
-            if (bad.length > 0) throw new Error(bad.map((x) => `${String(x.bucket)} (${String(x.expect)}): ${String(x.detail)}`).join("\n"));
-            return results.map((x) => `${String(x.bucket)}: ${String(x.expect)} (${String(x.detail)})`).join("; ");
-        });
+        await report.check(
+            `s3 ${consumer}: its key reads and writes ${c.buckets.join(", ")}${denied.length ? ` and is refused on ${denied.join(", ")}` : ""} (${edge.address}, path-style, ${region})`,
+            async () => {
+                const results = await python(ctx, "s3_access.py", {
+                    endpoint: edge.address.replace(/\/+$/, ""),
+                    region,
+                    accessKeyId: secret[c.accessKeyIdKey],
+                    secretAccessKey: secret[c.secretAccessKeyKey],
+                    probe: `e2e-probes/${consumer}`,
+                    allowed: c.buckets,
+                    denied,
+                });
+                const bad = results.filter((x) => x.ok !== true);
+                if (bad.length > 0)
+                    throw new Error(
+                        bad.map((x) => `${String(x.bucket)} (${String(x.expect)}): ${String(x.detail)}`).join("\n"),
+                    );
+                return results.map((x) => `${String(x.bucket)}: ${String(x.expect)} (${String(x.detail)})`).join("; ");
+            },
+        );
     }
 }
 
@@ -261,25 +357,40 @@ const SECOND_METASTORE_ADDRESS = "127.0.2.20";
 export async function checkMetastore(ctx: Context): Promise<Metastore | undefined> {
     const { report } = ctx;
     const schemaVersion = () => ctx.tc.metastore.used;
-    await report.require("hive-metastore: the schema Job creates the schema on the empty metastore database (schematool -initOrUpgradeSchema)", async () => {
-        const r = await Metastore.schemaJob(ctx);
-        if (r.code !== 0) throw new Error(tail(r.output));
-        return `${tail(r.output, 1)} (Hive ${schemaVersion()})`;
-    });
-    await report.check("hive-metastore: the schema Job, run again on the current schema, succeeds and changes nothing", async () => {
-        const r = await Metastore.schemaJob(ctx, "hive-metastore-schema-again");
-        if (r.code !== 0) throw new Error(tail(r.output));
-        if (/Initialization script|Upgrade script/.test(r.output)) throw new Error(`the second run ran a script: ${tail(r.output, 3)}`);
-        return tail(r.output, 1);
-    });
+    await report.require(
+        "hive-metastore: the schema Job creates the schema on the empty metastore database (schematool -initOrUpgradeSchema)",
+        async () => {
+            const r = await Metastore.schemaJob(ctx);
+            if (r.code !== 0) throw new Error(tail(r.output));
+            return `${tail(r.output, 1)} (Hive ${schemaVersion()})`;
+        },
+    );
+    await report.check(
+        "hive-metastore: the schema Job, run again on the current schema, succeeds and changes nothing",
+        async () => {
+            const r = await Metastore.schemaJob(ctx, "hive-metastore-schema-again");
+            if (r.code !== 0) throw new Error(tail(r.output));
+            if (/Initialization script|Upgrade script/.test(r.output))
+                throw new Error(`the second run ran a script: ${tail(r.output, 3)}`);
+            return tail(r.output, 1);
+        },
+    );
     let metastore: Metastore | undefined;
-    await report.require("hive-metastore: two pods started at the same moment on that schema both serve thrift (the pods skip schematool: IS_RESUME=true)", async () => {
-        const [first, second] = await Promise.all([Metastore.start(ctx), Metastore.start(ctx, "hive-metastore-second", SECOND_METASTORE_ADDRESS)]);
-        const lists = await Promise.all([first.databases(ctx), second.databases(ctx)]);
-        for (const [i, dbs] of lists.entries()) if (!dbs.includes("default")) throw new Error(`metastore ${i + 1} lists ${dbs.join(", ") || "no database"}`);
-        metastore = first;
-        return `${first.host}:${first.port} and ${second.host}:${second.port} both list ${lists[0].join(", ")} (get_all_databases over thrift)`;
-    });
+    await report.require(
+        "hive-metastore: two pods started at the same moment on that schema both serve thrift (the pods skip schematool: IS_RESUME=true)",
+        async () => {
+            const [first, second] = await Promise.all([
+                Metastore.start(ctx),
+                Metastore.start(ctx, "hive-metastore-second", SECOND_METASTORE_ADDRESS),
+            ]);
+            const lists = await Promise.all([first.databases(ctx), second.databases(ctx)]);
+            for (const [i, dbs] of lists.entries())
+                if (!dbs.includes("default"))
+                    throw new Error(`metastore ${i + 1} lists ${dbs.join(", ") || "no database"}`);
+            metastore = first;
+            return `${first.host}:${first.port} and ${second.host}:${second.port} both list ${lists[0].join(", ")} (get_all_databases over thrift)`;
+        },
+    );
     return metastore;
 }
 
@@ -287,12 +398,17 @@ export async function checkMetastore(ctx: Context): Promise<Metastore | undefine
 
 /** The catalog text with one host written as its short name: the negative controls. */
 export function shortNameCatalog(catalog: string, property: "hive.metastore.uri" | "s3.endpoint"): string {
-    return catalog.replace(new RegExp(`^(${property.replace(/\./g, "\\.")}=[a-z]+://)([a-z0-9-]+)\\.[a-z0-9.-]+(:\\d+)`, "m"), "$1$2$3");
+    return catalog.replace(
+        new RegExp(`^(${property.replace(/\./g, "\\.")}=[a-z]+://)([a-z0-9-]+)\\.[a-z0-9.-]+(:\\d+)`, "m"),
+        "$1$2$3",
+    );
 }
 
 /** Statements whose failure is a result, never a rejection (they run unawaited for a while). */
 function sql0(ctx: Context, t: Trino, catalog: string, statements: string[]): Promise<Json[]> {
-    return python(ctx, "trino_sql.py", { host: t.host, port: t.port, user: "e2e", catalog, statements }).catch((e: unknown) => statements.map(() => ({ ok: false, error: String(e), causes: [] })));
+    return python(ctx, "trino_sql.py", { host: t.host, port: t.port, user: "e2e", catalog, statements }).catch(
+        (e: unknown) => statements.map(() => ({ ok: false, error: String(e), causes: [] })),
+    );
 }
 
 export interface Controls {
@@ -303,27 +419,48 @@ export async function checkTrino(ctx: Context): Promise<{ trino: Trino; controls
     const { report, p } = ctx;
     const catalogName = p.output<string>("components.trino.catalog");
     const catalog = (p.helmValues("trino").catalogs as Record<string, string>)[catalogName];
-    const controls = { shortname_metastore: shortNameCatalog(catalog, "hive.metastore.uri"), shortname_s3: shortNameCatalog(catalog, "s3.endpoint") };
-    ctx.report.substitute("(negative controls) none", `two more catalogs beside ${catalogName}: its text with the metastore URI's host, and with the S3 endpoint's host, written as the short name`, "to show that the same Trino fails on a short name, and why");
+    const controls = {
+        shortname_metastore: shortNameCatalog(catalog, "hive.metastore.uri"),
+        shortname_s3: shortNameCatalog(catalog, "s3.endpoint"),
+    };
+    ctx.report.substitute(
+        "(negative controls) none",
+        `two more catalogs beside ${catalogName}: its text with the metastore URI's host, and with the S3 endpoint's host, written as the short name`,
+        "to show that the same Trino fails on a short name, and why",
+    );
     let trino: Trino | undefined;
     await report.require(`trino: starts with the catalog ${catalogName} exactly as the values give it`, async () => {
         trino = await Trino.start(ctx, controls);
-        const info = (await (await fetch(`http://${trino.host}:${trino.port}/v1/info`)).json()) as { nodeVersion: { version: string } };
+        const info = (await (await fetch(`http://${trino.host}:${trino.port}/v1/info`)).json()) as {
+            nodeVersion: { version: string };
+        };
         return `${trino.host}:${trino.port}, Trino ${info.nodeVersion.version}; /v1/info answers`;
     });
     const t = trino!;
     // The negative controls run beside the other checks (each waits out a client's retries) and are judged last.
     const pending = {
         metastore: sql0(ctx, t, catalogName, [`CREATE SCHEMA shortname_metastore.e2e_short`]),
-        s3: sql0(ctx, t, catalogName, [`CREATE SCHEMA IF NOT EXISTS shortname_s3.e2e_short_s3`, `CREATE TABLE shortname_s3.e2e_short_s3.t AS SELECT 1 AS x`]),
+        s3: sql0(ctx, t, catalogName, [
+            `CREATE SCHEMA IF NOT EXISTS shortname_s3.e2e_short_s3`,
+            `CREATE TABLE shortname_s3.e2e_short_s3.t AS SELECT 1 AS x`,
+        ]),
     };
     const schema = "e2e";
     const table = `${catalogName}.${schema}.orders`;
-    const sql = (statements: string[]) => python(ctx, "trino_sql.py", { host: t.host, port: t.port, user: "e2e", catalog: catalogName, statements });
+    const sql = (statements: string[]) =>
+        python(ctx, "trino_sql.py", { host: t.host, port: t.port, user: "e2e", catalog: catalogName, statements });
     const steps: [string, string, (r: Json) => string][] = [
         ["CREATE SCHEMA", `CREATE SCHEMA IF NOT EXISTS ${catalogName}.${schema}`, () => "created"],
-        ["an Iceberg CREATE TABLE", `CREATE TABLE IF NOT EXISTS ${table} (id integer, item varchar, amount decimal(10,2)) WITH (format = 'PARQUET')`, () => "created"],
-        ["INSERT", `INSERT INTO ${table} VALUES (1, 'garage', 10.50), (2, 'trino', 20.25), (3, 'dbt', 30.00)`, (r) => `${JSON.stringify(r.rows)} rows`],
+        [
+            "an Iceberg CREATE TABLE",
+            `CREATE TABLE IF NOT EXISTS ${table} (id integer, item varchar, amount decimal(10,2)) WITH (format = 'PARQUET')`,
+            () => "created",
+        ],
+        [
+            "INSERT",
+            `INSERT INTO ${table} VALUES (1, 'garage', 10.50), (2, 'trino', 20.25), (3, 'dbt', 30.00)`,
+            (r) => `${JSON.stringify(r.rows)} rows`,
+        ],
     ];
     for (const [what, statement, describe] of steps) {
         await report.check(`trino: ${what}`, async () => {
@@ -336,59 +473,110 @@ export async function checkTrino(ctx: Context): Promise<{ trino: Trino; controls
         const [r] = await sql([`SELECT id, item, amount FROM ${table} ORDER BY id`]);
         if (r.ok !== true) throw new Error(String(r.error));
         const rows = JSON.stringify(r.rows);
-        if (rows !== JSON.stringify([[1, "garage", "10.50"], [2, "trino", "20.25"], [3, "dbt", "30.00"]])) throw new Error(`got ${rows}`);
+        if (
+            rows !==
+            JSON.stringify([
+                [1, "garage", "10.50"],
+                [2, "trino", "20.25"],
+                [3, "dbt", "30.00"],
+            ])
+        )
+            throw new Error(`got ${rows}`);
         return rows;
     });
-    await report.check("garage: the table's data and metadata files are in the bucket, under the warehouse path", async () => {
-        const warehouse = p.output<string>("components.database.warehouse");
-        const m = /^s3a?:\/\/([^/]+)\/(.*)$/.exec(warehouse)!;
-        const trinoKey = p.output<GarageCredential>("components.garage.credentials.trino");
-        const secret = p.secret(trinoKey.namespace, trinoKey.secretName);
-        const [listing] = await python(ctx, "s3_access.py", {
-            endpoint: p.output<string>("components.garage.services.s3.url"),
-            region: p.output<string>("components.garage.region"),
-            accessKeyId: secret[trinoKey.accessKeyIdKey],
-            secretAccessKey: secret[trinoKey.secretAccessKeyKey],
-            probe: "unused",
-            list: { bucket: m[1], prefix: `${m[2]}/${schema}.db/` },
-        });
-        const keys = (listing.list as string[]) ?? [];
-        const data = keys.filter((k) => /\/data\/.*\.parquet$/.test(k));
-        const metadata = keys.filter((k) => /\/metadata\/.*\.metadata\.json$/.test(k));
-        if (data.length === 0 || metadata.length === 0) throw new Error(`under ${warehouse}/${schema}.db/: ${keys.join(", ") || "nothing"}`);
-        return `${data.length} Parquet data file(s), ${metadata.length} metadata file(s) under ${warehouse}/${schema}.db/`;
-    });
+    await checkWarehouseFiles(ctx, schema);
+    await checkMetastoreTable(ctx, schema);
+    return { trino: t, controls: { judge: () => judgeShortNames(ctx, pending, controls) } };
+}
+
+type Pending = { metastore: Promise<Json[]>; s3: Promise<Json[]> };
+
+/** The negative controls: the same server, the same catalog text but one short name. */
+async function judgeShortNames(
+    ctx: Context,
+    pending: Pending,
+    controls: Record<"shortname_metastore" | "shortname_s3", string>,
+): Promise<void> {
+    const { report } = ctx;
+    await report.check(
+        "short name: the catalog's metastore URI as a short name fails, and the suite says why",
+        async () => {
+            const [r] = await pending.metastore;
+            if (r.ok === true) throw new Error("CREATE SCHEMA succeeded through a short metastore name");
+            const host = /hive\.metastore\.uri=thrift:\/\/([^:]+)/.exec(controls.shortname_metastore)![1];
+            const causes = ((r.causes as string[]) ?? []).join(" ← ");
+            if (
+                !new RegExp(`UnknownHost.*${host}|Failed connecting to Hive metastore: \\[${host}:`, "i").test(
+                    `${String(r.error)} ${causes}`,
+                )
+            )
+                throw new Error(`failed for another reason: ${String(r.error)} ${causes}`);
+            return `thrift://${host}:… does not resolve: ${String(r.error).slice(0, 120)}${causes ? ` ← ${causes.split(" ← ").filter((c) => /UnknownHost/i.test(c))[0] ?? ""}` : ""}`;
+        },
+    );
+    await report.check(
+        "short name: the catalog's S3 endpoint as a short name fails, and the suite says why",
+        async () => {
+            const results = await pending.s3;
+            const write = results[1];
+            if (write.ok === true) throw new Error("a table was written through a short S3 endpoint name");
+            const host = /s3\.endpoint=http:\/\/([^:]+)/.exec(controls.shortname_s3)![1];
+            const causes = ((write.causes as string[]) ?? []).join(" ← ");
+            if (
+                !new RegExp(
+                    `UnknownHost.*${host}|${host}.*(Name or service not known|nodename nor servname)`,
+                    "i",
+                ).test(causes)
+            )
+                throw new Error(`failed for another reason: ${String(write.error)} ${causes}`);
+            return `http://${host}:… does not resolve: ${String(write.error).slice(0, 120)} ← ${causes.split(" ← ").filter((c) => /UnknownHost/i.test(c))[0] ?? causes.slice(-200)}`;
+        },
+    );
+}
+
+async function checkWarehouseFiles(ctx: Context, schema: string): Promise<void> {
+    const { report, p } = ctx;
+    await report.check(
+        "garage: the table's data and metadata files are in the bucket, under the warehouse path",
+        async () => {
+            const warehouse = p.output<string>("components.database.warehouse");
+            const m = /^s3a?:\/\/([^/]+)\/(.*)$/.exec(warehouse)!;
+            const trinoKey = p.output<GarageCredential>("components.garage.credentials.trino");
+            const secret = p.secret(trinoKey.namespace, trinoKey.secretName);
+            const [listing] = await python(ctx, "s3_access.py", {
+                endpoint: p.output<string>("components.garage.services.s3.url"),
+                region: p.output<string>("components.garage.region"),
+                accessKeyId: secret[trinoKey.accessKeyIdKey],
+                secretAccessKey: secret[trinoKey.secretAccessKeyKey],
+                probe: "unused",
+                list: { bucket: m[1], prefix: `${m[2]}/${schema}.db/` },
+            });
+            const keys = (listing.list as string[]) ?? [];
+            const data = keys.filter((k) => /\/data\/.*\.parquet$/.test(k));
+            const metadata = keys.filter((k) => /\/metadata\/.*\.metadata\.json$/.test(k));
+            if (data.length === 0 || metadata.length === 0)
+                throw new Error(`under ${warehouse}/${schema}.db/: ${keys.join(", ") || "nothing"}`);
+            return `${data.length} Parquet data file(s), ${metadata.length} metadata file(s) under ${warehouse}/${schema}.db/`;
+        },
+    );
+}
+
+async function checkMetastoreTable(ctx: Context, schema: string): Promise<void> {
+    const { report } = ctx;
     await report.check("hive-metastore: the table is in the metastore's database", async () => {
         const pg = loginOf(ctx, "hive-metastore");
-        const r = await run("psql", ["-X", "-At", "-h", pg.host, "-p", String(pg.port), "-U", pg.user, "-d", pg.database], {
-            env: { ...process.env, PGPASSWORD: pg.password },
-            input: `SELECT d."NAME" || '.' || t."TBL_NAME" || ' ' || t."TBL_TYPE" FROM "TBLS" t JOIN "DBS" d ON t."DB_ID" = d."DB_ID" WHERE d."NAME" = '${schema}'`,
-        });
+        const r = await run(
+            "psql",
+            ["-X", "-At", "-h", pg.host, "-p", String(pg.port), "-U", pg.user, "-d", pg.database],
+            {
+                env: { ...process.env, PGPASSWORD: pg.password },
+                input: `SELECT d."NAME" || '.' || t."TBL_NAME" || ' ' || t."TBL_TYPE" FROM "TBLS" t JOIN "DBS" d ON t."DB_ID" = d."DB_ID" WHERE d."NAME" = '${schema}'`,
+            },
+        );
         if (r.code !== 0) throw new Error(tail(r.output, 4));
         if (!r.stdout.includes(`${schema}.orders`)) throw new Error(`TBLS holds: ${r.stdout.trim() || "nothing"}`);
         return r.stdout.trim().split("\n").join("; ");
     });
-    const judge = async () => {
-    // The negative controls: the same server, the same catalog text but one short name.
-    await report.check("short name: the catalog's metastore URI as a short name fails, and the suite says why", async () => {
-        const [r] = await pending.metastore;
-        if (r.ok === true) throw new Error("CREATE SCHEMA succeeded through a short metastore name");
-        const host = /hive\.metastore\.uri=thrift:\/\/([^:]+)/.exec(controls.shortname_metastore)![1];
-        const causes = ((r.causes as string[]) ?? []).join(" ← ");
-        if (!new RegExp(`UnknownHost.*${host}|Failed connecting to Hive metastore: \\[${host}:`, "i").test(`${String(r.error)} ${causes}`)) throw new Error(`failed for another reason: ${String(r.error)} ${causes}`);
-        return `thrift://${host}:… does not resolve: ${String(r.error).slice(0, 120)}${causes ? ` ← ${causes.split(" ← ").filter((c) => /UnknownHost/i.test(c))[0] ?? ""}` : ""}`;
-    });
-    await report.check("short name: the catalog's S3 endpoint as a short name fails, and the suite says why", async () => {
-        const results = await pending.s3;
-        const write = results[1];
-        if (write.ok === true) throw new Error("a table was written through a short S3 endpoint name");
-        const host = /s3\.endpoint=http:\/\/([^:]+)/.exec(controls.shortname_s3)![1];
-        const causes = ((write.causes as string[]) ?? []).join(" ← ");
-        if (!new RegExp(`UnknownHost.*${host}|${host}.*(Name or service not known|nodename nor servname)`, "i").test(causes)) throw new Error(`failed for another reason: ${String(write.error)} ${causes}`);
-        return `http://${host}:… does not resolve: ${String(write.error).slice(0, 120)} ← ${causes.split(" ← ").filter((c) => /UnknownHost/i.test(c))[0] ?? causes.slice(-200)}`;
-    });
-    };
-    return { trino: t, controls: { judge } };
 }
 
 // ---- dbt ----
@@ -397,9 +585,15 @@ export async function checkDbt(ctx: Context): Promise<void> {
     const { report, p, work, tc } = ctx;
     const ns = p.output<string>("components.dagster.namespace");
     const profiles = p.configMap(ns, "dagster-dbt-profiles")["profiles.yml"];
-    const parsed = loadYaml(profiles) as Record<string, { target: string; outputs: Record<string, { schema: string; database: string }> }>;
+    const parsed = loadYaml(profiles) as Record<
+        string,
+        { target: string; outputs: Record<string, { schema: string; database: string }> }
+    >;
     const profile = Object.keys(parsed)[0];
-    const codeEnv = ((p.helmValues("dagster")["dagster-user-deployments"] as Json).deployments as Json[])[0].env as { name: string; value: string }[];
+    const codeEnv = ((p.helmValues("dagster")["dagster-user-deployments"] as Json).deployments as Json[])[0].env as {
+        name: string;
+        value: string;
+    }[];
     const target = codeEnv.find((e) => e.name === "DBT_TARGET")?.value ?? parsed[profile].target;
     const out = parsed[profile].outputs[target];
     const dir = path.join(work, "dbt");
@@ -408,10 +602,26 @@ export async function checkDbt(ctx: Context): Promise<void> {
     fs.mkdirSync(profilesDir, { recursive: true });
     fs.mkdirSync(path.join(project, "models"), { recursive: true });
     fs.writeFileSync(path.join(profilesDir, "profiles.yml"), profiles);
-    fs.writeFileSync(path.join(project, "dbt_project.yml"), `name: lakehouse_e2e\nversion: "1.0.0"\nconfig-version: 2\nprofile: ${profile}\nmodel-paths: ["models"]\n`);
-    fs.writeFileSync(path.join(project, "models", "order_totals.sql"), `{{ config(materialized='table') }}\nselect item, sum(amount) as total from ${out.database}.e2e.orders group by item\n`);
-    ctx.report.substitute("the dagster-dbt-profiles ConfigMap mounted at DBT_PROFILES_DIR in the code location", `${profilesDir}/profiles.yml (unchanged), DBT_PROFILES_DIR set to it, the target from the code location's DBT_TARGET`, "no pods; dbt runs on this machine as the code location would run it");
-    const env = { ...process.env, DBT_PROFILES_DIR: profilesDir, DBT_TARGET: target, DBT_SEND_ANONYMOUS_USAGE_STATS: "false", DBT_USE_COLORS: "false" };
+    fs.writeFileSync(
+        path.join(project, "dbt_project.yml"),
+        `name: lakehouse_e2e\nversion: "1.0.0"\nconfig-version: 2\nprofile: ${profile}\nmodel-paths: ["models"]\n`,
+    );
+    fs.writeFileSync(
+        path.join(project, "models", "order_totals.sql"),
+        `{{ config(materialized='table') }}\nselect item, sum(amount) as total from ${out.database}.e2e.orders group by item\n`,
+    );
+    ctx.report.substitute(
+        "the dagster-dbt-profiles ConfigMap mounted at DBT_PROFILES_DIR in the code location",
+        `${profilesDir}/profiles.yml (unchanged), DBT_PROFILES_DIR set to it, the target from the code location's DBT_TARGET`,
+        "no pods; dbt runs on this machine as the code location would run it",
+    );
+    const env = {
+        ...process.env,
+        DBT_PROFILES_DIR: profilesDir,
+        DBT_TARGET: target,
+        DBT_SEND_ANONYMOUS_USAGE_STATS: "false",
+        DBT_USE_COLORS: "false",
+    };
     for (const [name, args] of [
         [`dbt debug --target ${target} with the program's profiles.yml`, ["debug", "--target", target]],
         [`dbt run --target ${target}: a model materialised on Trino`, ["run", "--target", target]],
@@ -422,12 +632,29 @@ export async function checkDbt(ctx: Context): Promise<void> {
             return tail(r.stdout, 1);
         });
     }
-    await report.check(`dbt: the model's table ${out.database}.${out.schema}.order_totals holds the totals, read back through Trino`, async () => {
-        const service = p.output<{ host: string; port: number }>("components.trino.services.coordinator");
-        const [r] = await python(ctx, "trino_sql.py", { host: service.host, port: service.port, user: "e2e", catalog: out.database, statements: [`SELECT item, total FROM ${out.database}.${out.schema}.order_totals ORDER BY item`] });
-        if (r.ok !== true) throw new Error(String(r.error));
-        const rows = JSON.stringify(r.rows);
-        if (rows !== JSON.stringify([["dbt", "30.00"], ["garage", "10.50"], ["trino", "20.25"]])) throw new Error(`got ${rows}`);
-        return rows;
-    });
+    await report.check(
+        `dbt: the model's table ${out.database}.${out.schema}.order_totals holds the totals, read back through Trino`,
+        async () => {
+            const service = p.output<{ host: string; port: number }>("components.trino.services.coordinator");
+            const [r] = await python(ctx, "trino_sql.py", {
+                host: service.host,
+                port: service.port,
+                user: "e2e",
+                catalog: out.database,
+                statements: [`SELECT item, total FROM ${out.database}.${out.schema}.order_totals ORDER BY item`],
+            });
+            if (r.ok !== true) throw new Error(String(r.error));
+            const rows = JSON.stringify(r.rows);
+            if (
+                rows !==
+                JSON.stringify([
+                    ["dbt", "30.00"],
+                    ["garage", "10.50"],
+                    ["trino", "20.25"],
+                ])
+            )
+                throw new Error(`got ${rows}`);
+            return rows;
+        },
+    );
 }

@@ -45,13 +45,23 @@ export interface Wanted {
 }
 
 export function cacheDir(): string {
-    return process.env.LAKEHOUSE_E2E_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "lakehouse-platform-e2e");
+    return (
+        process.env.LAKEHOUSE_E2E_CACHE ??
+        path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "lakehouse-platform-e2e")
+    );
 }
 
 type Say = (line: string) => void;
 
 /** Runs `step` unless `<dir>/.done` says it ran with the same key; a failed step leaves no marker. */
-async function cached<T>(dir: string, key: string, say: Say, what: string, step: () => Promise<T>, read: () => T): Promise<T> {
+async function cached<T>(
+    dir: string,
+    key: string,
+    say: Say,
+    what: string,
+    step: () => Promise<T>,
+    read: () => T,
+): Promise<T> {
     const marker = path.join(dir, ".done");
     if (fs.existsSync(marker) && fs.readFileSync(marker, "utf8") === key) return read();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -81,9 +91,19 @@ async function cached<T>(dir: string, key: string, say: Say, what: string, step:
 async function installGarage(cache: string, want: string, say: Say): Promise<Toolchain["garage"]> {
     const dir = path.join(cache, `garage-${want}`);
     const bin = path.join(dir, "bin", "garage");
-    await cached(dir, want, say, `Garage ${want} (cargo install from crates.io, about 15 min on two cores)`, async () => {
-        await must("cargo", ["install", "garage", "--version", want, "--locked", "--root", dir], { log: path.join(cache, "logs", `garage-${want}.log`), timeoutMs: 60 * 60_000 });
-    }, () => undefined);
+    await cached(
+        dir,
+        want,
+        say,
+        `Garage ${want} (cargo install from crates.io, about 15 min on two cores)`,
+        async () => {
+            await must("cargo", ["install", "garage", "--version", want, "--locked", "--root", dir], {
+                log: path.join(cache, "logs", `garage-${want}.log`),
+                timeoutMs: 60 * 60_000,
+            });
+        },
+        () => undefined,
+    );
     return { pinned: want, used: want, bin };
 }
 
@@ -108,23 +128,41 @@ async function aptGet(args: string[], cwd?: string): Promise<void> {
 async function installBusybox(cache: string, want: string, say: Say): Promise<Toolchain["busybox"]> {
     const dir = path.join(cache, "busybox-static");
     const bin = path.join(dir, "root", "bin", "busybox");
-    const version = await cached(dir, "busybox-static", say, "Debian's busybox-static", async () => {
-        await aptGet(["download", "busybox-static"], dir);
-        const deb = fs.readdirSync(dir).find((f) => f.endsWith(".deb"))!;
-        await must("dpkg-deb", ["-x", path.join(dir, deb), path.join(dir, "root")]);
-        const v = (await must("dpkg-deb", ["-f", path.join(dir, deb), "Version"])).stdout.trim();
-        fs.writeFileSync(path.join(dir, "version"), v);
-        return v;
-    }, () => fs.readFileSync(path.join(dir, "version"), "utf8"));
+    const version = await cached(
+        dir,
+        "busybox-static",
+        say,
+        "Debian's busybox-static",
+        async () => {
+            await aptGet(["download", "busybox-static"], dir);
+            const deb = fs.readdirSync(dir).find((f) => f.endsWith(".deb"))!;
+            await must("dpkg-deb", ["-x", path.join(dir, deb), path.join(dir, "root")]);
+            const v = (await must("dpkg-deb", ["-f", path.join(dir, deb), "Version"])).stdout.trim();
+            fs.writeFileSync(path.join(dir, "version"), v);
+            return v;
+        },
+        () => fs.readFileSync(path.join(dir, "version"), "utf8"),
+    );
     const upstream = version.replace(/^\d+:/, "").replace(/-.*$/, "");
-    return { pinned: want, used: upstream, bin, note: upstream === want ? undefined : `busybox ${want} is not a Debian package here; Debian's busybox-static ${version} runs the script` };
+    return {
+        pinned: want,
+        used: upstream,
+        bin,
+        note:
+            upstream === want
+                ? undefined
+                : `busybox ${want} is not a Debian package here; Debian's busybox-static ${version} runs the script`,
+    };
 }
 
 /** Debian's PostgreSQL server (the system package: initdb and pg_ctl run as the postgres user). */
 async function installPostgres(want: string, say: Say): Promise<Toolchain["postgres"]> {
     const find = () =>
         fs.existsSync("/usr/lib/postgresql")
-            ? fs.readdirSync("/usr/lib/postgresql").filter((v) => fs.existsSync(`/usr/lib/postgresql/${v}/bin/postgres`)).sort((a, b) => Number(a) - Number(b))
+            ? fs
+                  .readdirSync("/usr/lib/postgresql")
+                  .filter((v) => fs.existsSync(`/usr/lib/postgresql/${v}/bin/postgres`))
+                  .sort((a, b) => Number(a) - Number(b))
             : [];
     if (find().length === 0) {
         say("installing Debian's postgresql package");
@@ -137,7 +175,10 @@ async function installPostgres(want: string, say: Say): Promise<Toolchain["postg
         pinned: want,
         used: version,
         bin: `/usr/lib/postgresql/${major}/bin`,
-        note: major === wantMajor ? undefined : `PostgreSQL ${wantMajor} is not a Debian package of this release; PostgreSQL ${major} (${version}) runs the init SQL (it needs psql 15+ for \\getenv, which both have)`,
+        note:
+            major === wantMajor
+                ? undefined
+                : `PostgreSQL ${wantMajor} is not a Debian package of this release; PostgreSQL ${major} (${version}) runs the init SQL (it needs psql 15+ for \\getenv, which both have)`,
     };
 }
 
@@ -145,7 +186,15 @@ async function installPostgres(want: string, say: Say): Promise<Toolchain["postg
 
 const xml = new XMLBuilder({ format: true, ignoreAttributes: false });
 
-function pom(name: string, dependencies: { groupId: string; artifactId: string; version: string; exclusions?: { groupId: string; artifactId: string }[] }[]): string {
+function pom(
+    name: string,
+    dependencies: {
+        groupId: string;
+        artifactId: string;
+        version: string;
+        exclusions?: { groupId: string; artifactId: string }[];
+    }[],
+): string {
     return xml.build({
         project: {
             "@_xmlns": "http://maven.apache.org/POM/4.0.0",
@@ -169,17 +218,30 @@ function pom(name: string, dependencies: { groupId: string; artifactId: string; 
 function mvn(cache: string, java: string): (args: string[], log: string) => Promise<void> {
     return async (args, log) => {
         const env = { ...process.env, JAVA_HOME: path.dirname(path.dirname(java)) };
-        await must("mvn", ["-B", "-q", `-Dmaven.repo.local=${path.join(cache, "m2")}`, ...args], { env, log, timeoutMs: 40 * 60_000 });
+        await must("mvn", ["-B", "-q", `-Dmaven.repo.local=${path.join(cache, "m2")}`, ...args], {
+            env,
+            log,
+            timeoutMs: 40 * 60_000,
+        });
     };
 }
 
 /** `dependency:copy-dependencies` of one artifact into `out`: the artifact and its runtime dependencies. */
-async function copyDependencies(cache: string, java: string, name: string, deps: Parameters<typeof pom>[1], out: string): Promise<void> {
+async function copyDependencies(
+    cache: string,
+    java: string,
+    name: string,
+    deps: Parameters<typeof pom>[1],
+    out: string,
+): Promise<void> {
     const dir = path.join(cache, "maven", name);
     fs.mkdirSync(dir, { recursive: true });
     const file = path.join(dir, "pom.xml");
     fs.writeFileSync(file, pom(name, deps));
-    await mvn(cache, java)(["-f", file, "dependency:copy-dependencies", "-DincludeScope=runtime", `-DoutputDirectory=${out}`], path.join(cache, "logs", `maven-${name}.log`));
+    await mvn(cache, java)(
+        ["-f", file, "dependency:copy-dependencies", "-DincludeScope=runtime", `-DoutputDirectory=${out}`],
+        path.join(cache, "logs", `maven-${name}.log`),
+    );
 }
 
 /** Versions to try for a pinned one, nearest first (480, 481, 479, 482, ...). */
@@ -210,7 +272,10 @@ async function installTrino(cache: string, java25: string, say: Say): Promise<To
     const tried: string[] = [];
     // Versions that did not resolve are not asked again for a day (a registry may add them later).
     const memo = path.join(cache, "trino-unresolvable.json");
-    const unresolvable = (fs.existsSync(memo) ? JSON.parse(fs.readFileSync(memo, "utf8")) : {}) as Record<string, string>;
+    const unresolvable = (fs.existsSync(memo) ? JSON.parse(fs.readFileSync(memo, "utf8")) : {}) as Record<
+        string,
+        string
+    >;
     for (const version of nearestVersions(PINS.trino)) {
         const dir = path.join(cache, `trino-${version}`);
         const since = unresolvable[version];
@@ -219,29 +284,72 @@ async function installTrino(cache: string, java25: string, say: Say): Promise<To
             continue;
         }
         try {
-            await cached(dir, version, say, `Trino ${version} (trino-main and trino-iceberg from Maven Central, about 500 MB)`, async () => {
-                await copyDependencies(cache, java25, `trino-server-${version}`, [{ groupId: "io.trino", artifactId: "trino-main", version }], path.join(dir, "lib"));
-                const plugin = path.join(dir, "plugin", "iceberg");
-                await copyDependencies(cache, java25, `trino-iceberg-${version}`, [{ groupId: "io.trino", artifactId: "trino-iceberg", version }], plugin);
-                const provided = providedOf(path.join(cache, "m2", "io", "trino", "trino-iceberg", version, `trino-iceberg-${version}.pom`));
-                for (const jar of fs.readdirSync(plugin)) {
-                    if (provided.some((a) => new RegExp(`^${a}-\\d`).test(jar))) fs.rmSync(path.join(plugin, jar));
-                }
-                const services = path.join(dir, "services", "META-INF", "services");
-                fs.mkdirSync(services, { recursive: true });
-                fs.writeFileSync(path.join(services, "io.trino.spi.Plugin"), "io.trino.plugin.iceberg.IcebergPlugin\n");
-                await must(path.join(path.dirname(java25), "jar"), ["cf", path.join(plugin, `trino-iceberg-${version}-services.jar`), "-C", path.join(dir, "services"), "META-INF"]);
-                // What TrinoServer's main does (trino-server-main is not on Maven Central after 368).
-                fs.writeFileSync(path.join(dir, "TrinoMain.java"), `public class TrinoMain { public static void main(String[] args) { new io.trino.server.Server().start("${version}"); } }\n`);
-            }, () => undefined);
-            const note = version === PINS.trino ? undefined : `Trino ${PINS.trino} (the chart's appVersion) does not resolve from the registries here (${tried.join(", ")} tried); ${version} is the nearest that does`;
+            await cached(
+                dir,
+                version,
+                say,
+                `Trino ${version} (trino-main and trino-iceberg from Maven Central, about 500 MB)`,
+                async () => {
+                    await copyDependencies(
+                        cache,
+                        java25,
+                        `trino-server-${version}`,
+                        [{ groupId: "io.trino", artifactId: "trino-main", version }],
+                        path.join(dir, "lib"),
+                    );
+                    const plugin = path.join(dir, "plugin", "iceberg");
+                    await copyDependencies(
+                        cache,
+                        java25,
+                        `trino-iceberg-${version}`,
+                        [{ groupId: "io.trino", artifactId: "trino-iceberg", version }],
+                        plugin,
+                    );
+                    const provided = providedOf(
+                        path.join(cache, "m2", "io", "trino", "trino-iceberg", version, `trino-iceberg-${version}.pom`),
+                    );
+                    for (const jar of fs.readdirSync(plugin)) {
+                        if (provided.some((a) => new RegExp(`^${a}-\\d`).test(jar))) fs.rmSync(path.join(plugin, jar));
+                    }
+                    const services = path.join(dir, "services", "META-INF", "services");
+                    fs.mkdirSync(services, { recursive: true });
+                    fs.writeFileSync(
+                        path.join(services, "io.trino.spi.Plugin"),
+                        "io.trino.plugin.iceberg.IcebergPlugin\n",
+                    );
+                    await must(path.join(path.dirname(java25), "jar"), [
+                        "cf",
+                        path.join(plugin, `trino-iceberg-${version}-services.jar`),
+                        "-C",
+                        path.join(dir, "services"),
+                        "META-INF",
+                    ]);
+                    // What TrinoServer's main does (trino-server-main is not on Maven Central after 368).
+                    fs.writeFileSync(
+                        path.join(dir, "TrinoMain.java"),
+                        `public class TrinoMain { public static void main(String[] args) { new io.trino.server.Server().start("${version}"); } }\n`,
+                    );
+                },
+                () => undefined,
+            );
+            const note =
+                version === PINS.trino
+                    ? undefined
+                    : `Trino ${PINS.trino} (the chart's appVersion) does not resolve from the registries here (${tried.join(", ")} tried); ${version} is the nearest that does`;
             return { pinned: PINS.trino, used: version, home: dir, launcher: path.join(dir, "TrinoMain.java"), note };
         } catch (e) {
             tried.push(version);
             fs.rmSync(dir, { recursive: true, force: true });
             unresolvable[version] = new Date().toISOString();
             fs.writeFileSync(memo, JSON.stringify(unresolvable, null, 2));
-            say(`  Trino ${version} does not resolve: ${(e instanceof Error ? e.message : String(e)).split("\n").find((l) => /could not be resolved|not found/i.test(l))?.slice(0, 200) ?? "failed"}`);
+            say(
+                `  Trino ${version} does not resolve: ${
+                    (e instanceof Error ? e.message : String(e))
+                        .split("\n")
+                        .find((l) => /could not be resolved|not found/i.test(l))
+                        ?.slice(0, 200) ?? "failed"
+                }`,
+            );
         }
     }
     throw new Error(`no Trino version near ${PINS.trino} resolves from Maven Central (${tried.join(", ")})`);
@@ -252,50 +360,143 @@ async function installTrino(cache: string, java25: string, say: Say): Promise<To
  * that Hive release (the apache/hive image ships the full Hadoop distribution) and the JDBC driver
  * the program's init container downloads.
  */
-async function installMetastore(cache: string, java17: string, want: Wanted, say: Say): Promise<Toolchain["metastore"]> {
+async function installMetastore(
+    cache: string,
+    java17: string,
+    want: Wanted,
+    say: Say,
+): Promise<Toolchain["metastore"]> {
     const dir = path.join(cache, `hive-metastore-${want.hive}`);
     const key = `${want.hive} ${want.jdbc.group}:${want.jdbc.artifact}:${want.jdbc.version}`;
-    const info = await cached(dir, key, say, `Hive Metastore ${want.hive} with Hadoop and the JDBC driver (Maven Central, about 500 MB)`, async () => {
-        const run = mvn(cache, java17);
-        await run(["dependency:copy", `-Dartifact=org.apache.hive:hive-standalone-metastore-server:${want.hive}:tar.gz:bin`, `-DoutputDirectory=${dir}`], path.join(cache, "logs", "maven-hive.log"));
-        await must("tar", ["xzf", path.join(dir, `hive-standalone-metastore-server-${want.hive}-bin.tar.gz`), "-C", dir]);
-        // The standalone metastore's parent pom says which Hadoop this Hive release is built against.
-        await run(["dependency:get", `-Dartifact=org.apache.hive:hive-standalone-metastore:${want.hive}:pom`, "-Dtransitive=false"], path.join(cache, "logs", "maven-hive.log"));
-        // The Hadoop version this Hive release is built against.
-        const parent = fs.readFileSync(path.join(cache, "m2", "org", "apache", "hive", "hive-standalone-metastore", want.hive, `hive-standalone-metastore-${want.hive}.pom`), "utf8");
-        const hadoop = /<hadoop\.version>([^<]+)<\/hadoop\.version>/.exec(parent)?.[1];
-        if (!hadoop) throw new Error(`hive-standalone-metastore ${want.hive}'s pom names no hadoop.version`);
-        const h = (artifactId: string) => ({ groupId: "org.apache.hadoop", artifactId, version: hadoop });
-        await copyDependencies(cache, java17, `hadoop-${hadoop}`, [h("hadoop-common"), h("hadoop-hdfs-client"), h("hadoop-hdfs"), h("hadoop-mapreduce-client-core"), h("hadoop-aws")], path.join(dir, "hadoop"));
-        await copyDependencies(cache, java17, "jdbc-driver", [{ groupId: want.jdbc.group, artifactId: want.jdbc.artifact, version: want.jdbc.version }], path.join(dir, "jdbc"));
-        fs.writeFileSync(path.join(dir, "hadoop-version"), hadoop);
-        return hadoop;
-    }, () => fs.readFileSync(path.join(dir, "hadoop-version"), "utf8"));
+    const info = await cached(
+        dir,
+        key,
+        say,
+        `Hive Metastore ${want.hive} with Hadoop and the JDBC driver (Maven Central, about 500 MB)`,
+        async () => {
+            const run = mvn(cache, java17);
+            await run(
+                [
+                    "dependency:copy",
+                    `-Dartifact=org.apache.hive:hive-standalone-metastore-server:${want.hive}:tar.gz:bin`,
+                    `-DoutputDirectory=${dir}`,
+                ],
+                path.join(cache, "logs", "maven-hive.log"),
+            );
+            await must("tar", [
+                "xzf",
+                path.join(dir, `hive-standalone-metastore-server-${want.hive}-bin.tar.gz`),
+                "-C",
+                dir,
+            ]);
+            // The standalone metastore's parent pom says which Hadoop this Hive release is built against.
+            await run(
+                [
+                    "dependency:get",
+                    `-Dartifact=org.apache.hive:hive-standalone-metastore:${want.hive}:pom`,
+                    "-Dtransitive=false",
+                ],
+                path.join(cache, "logs", "maven-hive.log"),
+            );
+            // The Hadoop version this Hive release is built against.
+            const parent = fs.readFileSync(
+                path.join(
+                    cache,
+                    "m2",
+                    "org",
+                    "apache",
+                    "hive",
+                    "hive-standalone-metastore",
+                    want.hive,
+                    `hive-standalone-metastore-${want.hive}.pom`,
+                ),
+                "utf8",
+            );
+            const hadoop = /<hadoop\.version>([^<]+)<\/hadoop\.version>/.exec(parent)?.[1];
+            if (!hadoop) throw new Error(`hive-standalone-metastore ${want.hive}'s pom names no hadoop.version`);
+            const h = (artifactId: string) => ({ groupId: "org.apache.hadoop", artifactId, version: hadoop });
+            await copyDependencies(
+                cache,
+                java17,
+                `hadoop-${hadoop}`,
+                [
+                    h("hadoop-common"),
+                    h("hadoop-hdfs-client"),
+                    h("hadoop-hdfs"),
+                    h("hadoop-mapreduce-client-core"),
+                    h("hadoop-aws"),
+                ],
+                path.join(dir, "hadoop"),
+            );
+            await copyDependencies(
+                cache,
+                java17,
+                "jdbc-driver",
+                [{ groupId: want.jdbc.group, artifactId: want.jdbc.artifact, version: want.jdbc.version }],
+                path.join(dir, "jdbc"),
+            );
+            fs.writeFileSync(path.join(dir, "hadoop-version"), hadoop);
+            return hadoop;
+        },
+        () => fs.readFileSync(path.join(dir, "hadoop-version"), "utf8"),
+    );
     const home = path.join(dir, `apache-hive-metastore-${want.hive}-bin`);
-    const jars = (d: string) => fs.readdirSync(d).filter((f) => f.endsWith(".jar")).map((f) => path.join(d, f));
+    const jars = (d: string) =>
+        fs
+            .readdirSync(d)
+            .filter((f) => f.endsWith(".jar"))
+            .map((f) => path.join(d, f));
     // The tarball bundles a PostgreSQL driver; the image has none, and gets the program's.
-    const classpath = [...jars(path.join(home, "lib")).filter((j) => !/\/postgresql-[\d.]+\.jar$/.test(j)), ...jars(path.join(dir, "hadoop")), ...jars(path.join(dir, "jdbc"))];
-    const jdbcDriver = jars(path.join(dir, "jdbc")).find((j) => path.basename(j).startsWith(`${want.jdbc.artifact}-${want.jdbc.version}`))!;
+    const classpath = [
+        ...jars(path.join(home, "lib")).filter((j) => !/\/postgresql-[\d.]+\.jar$/.test(j)),
+        ...jars(path.join(dir, "hadoop")),
+        ...jars(path.join(dir, "jdbc")),
+    ];
+    const jdbcDriver = jars(path.join(dir, "jdbc")).find((j) =>
+        path.basename(j).startsWith(`${want.jdbc.artifact}-${want.jdbc.version}`),
+    )!;
     return { pinned: want.hive, used: want.hive, home, classpath, hadoop: info, jdbcDriver };
 }
 
 // ---- PyPI ----
 
 async function installPython(cache: string, say: Say): Promise<Toolchain["python"]> {
-    const packages = [`dbt-core==${PINS.dbtCore}`, `dbt-trino==${PINS.dbtTrino}`, `trino==${PINS.trinoClient}`, `boto3==${PINS.boto3}`];
+    const packages = [
+        `dbt-core==${PINS.dbtCore}`,
+        `dbt-trino==${PINS.dbtTrino}`,
+        `trino==${PINS.trinoClient}`,
+        `boto3==${PINS.boto3}`,
+    ];
     const dir = path.join(cache, "venv");
-    await cached(dir, packages.join(" "), say, `dbt-core ${PINS.dbtCore}, dbt-trino ${PINS.dbtTrino} and the clients (PyPI)`, async () => {
-        await must("python3", ["-m", "venv", dir]);
-        await must(path.join(dir, "bin", "pip"), ["install", "-q", ...packages], { log: path.join(cache, "logs", "pip.log"), timeoutMs: 30 * 60_000 });
-    }, () => undefined);
-    return { pinned: `dbt-trino ${PINS.dbtTrino}`, used: `dbt-trino ${PINS.dbtTrino}`, bin: path.join(dir, "bin", "python"), dbt: path.join(dir, "bin", "dbt") };
+    await cached(
+        dir,
+        packages.join(" "),
+        say,
+        `dbt-core ${PINS.dbtCore}, dbt-trino ${PINS.dbtTrino} and the clients (PyPI)`,
+        async () => {
+            await must("python3", ["-m", "venv", dir]);
+            await must(path.join(dir, "bin", "pip"), ["install", "-q", ...packages], {
+                log: path.join(cache, "logs", "pip.log"),
+                timeoutMs: 30 * 60_000,
+            });
+        },
+        () => undefined,
+    );
+    return {
+        pinned: `dbt-trino ${PINS.dbtTrino}`,
+        used: `dbt-trino ${PINS.dbtTrino}`,
+        bin: path.join(dir, "bin", "python"),
+        dbt: path.join(dir, "bin", "dbt"),
+    };
 }
 
 // ---- Java ----
 
 function findJava(major: number): string | undefined {
     const dirs = fs.existsSync("/usr/lib/jvm") ? fs.readdirSync("/usr/lib/jvm") : [];
-    const dir = dirs.find((d) => new RegExp(`(^|-)${major}(-|$)`).test(d) && fs.existsSync(`/usr/lib/jvm/${d}/bin/java`));
+    const dir = dirs.find(
+        (d) => new RegExp(`(^|-)${major}(-|$)`).test(d) && fs.existsSync(`/usr/lib/jvm/${d}/bin/java`),
+    );
     return dir ? `/usr/lib/jvm/${dir}/bin/java` : undefined;
 }
 
@@ -306,9 +507,15 @@ export async function install(want: Wanted, say: Say): Promise<Toolchain> {
     const java17 = findJava(17);
     const java25 = findJava(25);
     if (!java17) throw new Error("no Java 17 in /usr/lib/jvm (the Hive Metastore runs on it)");
-    if (!java25) throw new Error("no Java 25 in /usr/lib/jvm (Trino 480 requires it; a Temurin 25 JDK is expected beside the default Java)");
+    if (!java25)
+        throw new Error(
+            "no Java 25 in /usr/lib/jvm (Trino 480 requires it; a Temurin 25 JDK is expected beside the default Java)",
+        );
     const garage = installGarage(cache, want.garage, say);
-    const [busybox, postgres] = [await installBusybox(cache, want.busybox, say), await installPostgres(want.postgres, say)];
+    const [busybox, postgres] = [
+        await installBusybox(cache, want.busybox, say),
+        await installPostgres(want.postgres, say),
+    ];
     const python = await installPython(cache, say);
     const trino = await installTrino(cache, java25, say);
     const metastore = await installMetastore(cache, java17, want, say);

@@ -39,7 +39,6 @@ namespace for /etc/hosts; PostgreSQL runs as the postgres user).
 
 Exit status: 0 every check passed, 1 a check failed, 2 bad input, 3 a failure of the suite.`;
 
-
 interface Args {
     stack: string;
     overrides: Record<string, unknown>;
@@ -51,7 +50,14 @@ interface Args {
 function parse(argv: string[]): Args {
     const { values } = parseArgs({
         args: argv,
-        options: { stack: { type: "string", default: "dev" }, set: { type: "string", multiple: true }, report: { type: "string", default: "e2e-report.json" }, keep: { type: "boolean" }, inside: { type: "string" }, help: { type: "boolean", short: "h" } },
+        options: {
+            stack: { type: "string", default: "dev" },
+            set: { type: "string", multiple: true },
+            report: { type: "string", default: "e2e-report.json" },
+            keep: { type: "boolean" },
+            inside: { type: "string" },
+            help: { type: "boolean", short: "h" },
+        },
         strict: true,
         allowPositionals: false,
     });
@@ -68,7 +74,10 @@ function parse(argv: string[]): Args {
 class HelpRequested extends Error {}
 
 function tagOf(image: string): string {
-    return image.slice(image.lastIndexOf(":") + 1).replace(/^v/, "").replace(/-.*$/, "");
+    return image
+        .slice(image.lastIndexOf(":") + 1)
+        .replace(/^v/, "")
+        .replace(/-.*$/, "");
 }
 
 /** What the program asks for: its images' versions and the JDBC driver its init container downloads. */
@@ -82,17 +91,33 @@ export function wantedOf(p: PlatformRun): Wanted {
     const url = p.containerEnv(db, driver).env.DRIVER_URL;
     const m = /\/maven2\/(.+)\/([^/]+)\/([^/]+)\/\2-\3\.jar$/.exec(url);
     if (!m) throw new Error(`the JDBC driver URL ${url} is not a Maven repository path`);
-    return { garage: tagOf(garage), hive: tagOf(metastore.image), postgres: tagOf(postgres), busybox: tagOf(busybox), jdbc: { group: m[1].replace(/\//g, "."), artifact: m[2], version: m[3] } };
+    return {
+        garage: tagOf(garage),
+        hive: tagOf(metastore.image),
+        postgres: tagOf(postgres),
+        busybox: tagOf(busybox),
+        jdbc: { group: m[1].replace(/\//g, "."), artifact: m[2], version: m[3] },
+    };
 }
 
 // ---- outside the mount namespace: install, names, then the run inside ----
 
 async function outside(args: Args, say: (s: string) => void): Promise<number> {
     if (process.getuid?.() !== 0) {
-        say("test:e2e: needs root: a private mount namespace (unshare -m) holds the cluster's /etc/hosts, and PostgreSQL runs as the postgres user");
+        say(
+            "test:e2e: needs root: a private mount namespace (unshare -m) holds the cluster's /etc/hosts, and PostgreSQL runs as the postgres user",
+        );
         return EXIT.failure;
     }
-    say(`lakehouse-platform end-to-end · stack ${args.stack}${Object.keys(args.overrides).length ? ` (${Object.entries(args.overrides).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ")})` : ""}`);
+    say(
+        `lakehouse-platform end-to-end · stack ${args.stack}${
+            Object.keys(args.overrides).length
+                ? ` (${Object.entries(args.overrides)
+                      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+                      .join(", ")})`
+                : ""
+        }`,
+    );
     const p = await PlatformRun.of(args.stack, args.overrides);
     say(`program run offline: ${p.run.resources.length} resources`);
     const tc = await install(wantedOf(p), say);
@@ -103,8 +128,22 @@ async function outside(args: Args, say: (s: string) => void): Promise<number> {
     const hosts = writeHostsFile(path.join(work, "hosts"), names);
     fs.writeFileSync(path.join(work, "toolchain.json"), JSON.stringify(tc, null, 2));
     fs.writeFileSync(path.join(work, "names.json"), JSON.stringify([...names]));
-    say(`${names.size} cluster names on loopback, in a private /etc/hosts (${hosts.hostsFile}); work directory ${work}`);
-    const argv = ["--stack", args.stack, ...Object.entries(args.overrides).flatMap(([k, v]) => ["--set", `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`]), "--report", args.report, ...(args.keep ? ["--keep"] : []), "--inside", work];
+    say(
+        `${names.size} cluster names on loopback, in a private /etc/hosts (${hosts.hostsFile}); work directory ${work}`,
+    );
+    const argv = [
+        "--stack",
+        args.stack,
+        ...Object.entries(args.overrides).flatMap(([k, v]) => [
+            "--set",
+            `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`,
+        ]),
+        "--report",
+        args.report,
+        ...(args.keep ? ["--keep"] : []),
+        "--inside",
+        work,
+    ];
     const code = await runInherit("unshare", [
         "--mount",
         "--propagation",
@@ -129,20 +168,44 @@ async function outside(args: Args, say: (s: string) => void): Promise<number> {
 async function versions(ctx: Context): Promise<void> {
     const { report, tc } = ctx;
     const g = await must(tc.garage.bin, ["--version"]);
-    report.version("garage", g.stdout.trim().split(/\s+/)[1]?.replace(/^cargo:/, "") ?? g.stdout.trim(), tc.garage.pinned, tc.garage.note);
+    report.version(
+        "garage",
+        g.stdout
+            .trim()
+            .split(/\s+/)[1]
+            ?.replace(/^cargo:/, "") ?? g.stdout.trim(),
+        tc.garage.pinned,
+        tc.garage.note,
+    );
     const pg = await must(path.join(tc.postgres.bin, "postgres"), ["--version"]);
-    report.version("postgresql", pg.stdout.trim().replace(/^postgres \(PostgreSQL\) /, ""), tc.postgres.pinned, tc.postgres.note);
+    report.version(
+        "postgresql",
+        pg.stdout.trim().replace(/^postgres \(PostgreSQL\) /, ""),
+        tc.postgres.pinned,
+        tc.postgres.note,
+    );
     const bb = await run(tc.busybox.bin, []);
     report.version("busybox", /BusyBox v(\S+)/.exec(bb.output)?.[1] ?? "?", tc.busybox.pinned, tc.busybox.note);
-    const hive = await run(tc.java17, ["-cp", tc.metastore.classpath.join(":"), "org.apache.hadoop.hive.metastore.utils.MetastoreVersionInfo"]);
+    const hive = await run(tc.java17, [
+        "-cp",
+        tc.metastore.classpath.join(":"),
+        "org.apache.hadoop.hive.metastore.utils.MetastoreVersionInfo",
+    ]);
     report.version("hive-metastore", /Hive (\S+)/.exec(hive.output)?.[1] ?? tc.metastore.used, tc.metastore.pinned);
-    const hadoop = await run(tc.java17, ["-cp", tc.metastore.classpath.join(":"), "org.apache.hadoop.util.VersionInfo"]);
+    const hadoop = await run(tc.java17, [
+        "-cp",
+        tc.metastore.classpath.join(":"),
+        "org.apache.hadoop.util.VersionInfo",
+    ]);
     report.version("hadoop", /Hadoop (\S+)/.exec(hadoop.output)?.[1] ?? tc.metastore.hadoop);
     report.version("postgresql-jdbc", path.basename(tc.metastore.jdbcDriver, ".jar").replace(/^postgresql-/, ""));
     const dbt = await run(tc.python.dbt, ["--version"]);
     report.version("dbt-core", /installed:\s*(\S+)/.exec(dbt.output)?.[1] ?? "?");
     report.version("dbt-trino", /trino:\s*(\S+)/.exec(dbt.output)?.[1] ?? "?");
-    for (const [name, java] of [["java (metastore)", tc.java17], ["java (trino)", tc.java25]]) {
+    for (const [name, java] of [
+        ["java (metastore)", tc.java17],
+        ["java (trino)", tc.java25],
+    ]) {
         const v = await run(java, ["-version"]);
         report.version(name, /version "([^"]+)"/.exec(v.output)?.[1] ?? "?");
     }
@@ -155,7 +218,11 @@ async function inside(args: Args, work: string, say: (s: string) => void): Promi
     const report = new Report(args.stack, args.overrides, say);
     const procs = new Processes(path.join(work, "logs"));
     const ctx: Context = { p, tc, names, procs, work, report };
-    report.substitute("cluster DNS (CoreDNS: <service>.<namespace>.svc.<domain>)", `a private /etc/hosts in a mount namespace: ${names.size} names, each on its own loopback address`, "no cluster; short names stay unresolvable, as from another namespace");
+    report.substitute(
+        "cluster DNS (CoreDNS: <service>.<namespace>.svc.<domain>)",
+        `a private /etc/hosts in a mount namespace: ${names.size} names, each on its own loopback address`,
+        "no cluster; short names stay unresolvable, as from another namespace",
+    );
     try {
         await versions(ctx);
         await checkNames(ctx);
@@ -167,7 +234,9 @@ async function inside(args: Args, work: string, say: (s: string) => void): Promi
         await checkMetastore(ctx);
         const trino = await checkTrino(ctx);
         if (trino) {
-            const info = (await (await fetch(`http://${trino.trino.host}:${trino.trino.port}/v1/info`)).json()) as { nodeVersion: { version: string } };
+            const info = (await (await fetch(`http://${trino.trino.host}:${trino.trino.port}/v1/info`)).json()) as {
+                nodeVersion: { version: string };
+            };
             report.version("trino (server)", info.nodeVersion.version, tc.trino.pinned, tc.trino.note);
         }
         await checkDbt(ctx);
@@ -175,19 +244,28 @@ async function inside(args: Args, work: string, say: (s: string) => void): Promi
         await trino?.controls.judge();
         await checkRotation(ctx, pg, garage);
     } catch (e) {
-        if (!(e instanceof CheckFailed)) await report.check("the suite ran to its end", () => Promise.reject(e instanceof Error ? e : new Error(String(e))));
+        if (!(e instanceof CheckFailed))
+            await report.check("the suite ran to its end", () =>
+                Promise.reject(e instanceof Error ? e : new Error(String(e))),
+            );
     } finally {
         await procs.stopAll();
     }
     report.write(args.report);
     const failed = report.checks.filter((c) => !c.ok);
     say("");
-    say(`${report.checks.length - failed.length} of ${report.checks.length} checks passed in ${report.data().seconds} s; ${report.substitutions.length} substitutions; report ${args.report}`);
+    say(
+        `${report.checks.length - failed.length} of ${report.checks.length} checks passed in ${report.data().seconds} s; ${report.substitutions.length} substitutions; report ${args.report}`,
+    );
     for (const f of failed) say(`  FAILED ${f.name}`);
     return report.ok ? EXIT.ok : EXIT.violations;
 }
 
-export async function main(argv: string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): Promise<number> {
+export async function main(
+    argv: string[],
+    out: (s: string) => void = console.log,
+    err: (s: string) => void = console.error,
+): Promise<number> {
     let args: Args;
     try {
         args = parse(argv);

@@ -42,7 +42,10 @@ export function allocate(names: string[], base = 10): Map<string, string> {
 export function writeHostsFile(file: string, addresses: Map<string, string>, original = "/etc/hosts"): NameTable {
     const base = fs.existsSync(original) ? fs.readFileSync(original, "utf8").trimEnd() : "127.0.0.1 localhost";
     const lines = [...addresses].map(([host, ip]) => `${ip}\t${host}`);
-    fs.writeFileSync(file, `${base}\n\n# lakehouse-platform end-to-end suite: cluster names on loopback\n${lines.join("\n")}\n`);
+    fs.writeFileSync(
+        file,
+        `${base}\n\n# lakehouse-platform end-to-end suite: cluster names on loopback\n${lines.join("\n")}\n`,
+    );
     return { addresses, hostsFile: file };
 }
 

@@ -49,8 +49,14 @@ export class PlatformRun {
             if (!r.custom || r.read || !r.type.startsWith("kubernetes:")) return [];
             const inputs = unwrapSecrets(r.inputs);
             const meta = isMap(inputs.metadata) ? inputs.metadata : {};
-            const namespace = typeof meta.namespace === "string" ? meta.namespace : typeof inputs.namespace === "string" ? inputs.namespace : "";
-            const objectName = typeof meta.name === "string" ? meta.name : typeof inputs.name === "string" ? inputs.name : r.name;
+            const namespace =
+                typeof meta.namespace === "string"
+                    ? meta.namespace
+                    : typeof inputs.namespace === "string"
+                      ? inputs.namespace
+                      : "";
+            const objectName =
+                typeof meta.name === "string" ? meta.name : typeof inputs.name === "string" ? inputs.name : r.name;
             return [{ type: r.type, name: r.name, namespace, objectName, inputs }];
         });
     }
@@ -65,7 +71,9 @@ export class PlatformRun {
 
     /** The object of `kind` (`ConfigMap`, `Secret`, `StatefulSet`, `Release`, ...) named so in the cluster. */
     object(kind: string, namespace: string, name: string): K8sObject {
-        const found = this.objects.find((o) => o.type.endsWith(`:${kind}`) && o.namespace === namespace && o.objectName === name);
+        const found = this.objects.find(
+            (o) => o.type.endsWith(`:${kind}`) && o.namespace === namespace && o.objectName === name,
+        );
         if (!found) throw new Error(`the program creates no ${kind} ${namespace}/${name} in stack ${this.stack}`);
         return found;
     }
@@ -79,7 +87,9 @@ export class PlatformRun {
     secret(namespace: string, name: string): Record<string, string> {
         const inputs = this.object("Secret", namespace, name).inputs;
         const out: Record<string, string> = {};
-        if (isMap(inputs.data)) for (const [k, v] of Object.entries(inputs.data)) out[k] = Buffer.from(String(v), "base64").toString("utf8");
+        if (isMap(inputs.data))
+            for (const [k, v] of Object.entries(inputs.data))
+                out[k] = Buffer.from(String(v), "base64").toString("utf8");
         if (isMap(inputs.stringData)) for (const [k, v] of Object.entries(inputs.stringData)) out[k] = String(v);
         return out;
     }
@@ -106,7 +116,13 @@ export class PlatformRun {
         const list = (init ? pod.initContainers : pod.containers) as Json[];
         const c = list.find((x) => x.name === container);
         if (!c) throw new Error(`${kind} ${namespace}/${name} has no container ${container}`);
-        return { name: container, image: String(c.image), command: (c.command as string[]) ?? [], args: (c.args as string[]) ?? [], spec: c };
+        return {
+            name: container,
+            image: String(c.image),
+            command: (c.command as string[]) ?? [],
+            args: (c.args as string[]) ?? [],
+            spec: c,
+        };
     }
 
     /**
@@ -133,7 +149,10 @@ export class PlatformRun {
             } else if (isMap(e.valueFrom) && isMap(e.valueFrom.secretKeyRef)) {
                 const ref = e.valueFrom.secretKeyRef;
                 const value = this.secret(namespace, String(ref.name))[String(ref.key)];
-                if (value === undefined) throw new Error(`${container.name}: env ${name} refers to key ${String(ref.key)} that Secret ${namespace}/${String(ref.name)} does not have`);
+                if (value === undefined)
+                    throw new Error(
+                        `${container.name}: env ${name} refers to key ${String(ref.key)} that Secret ${namespace}/${String(ref.name)} does not have`,
+                    );
                 env[name] = value;
                 fromSecrets.push(name);
             } else if (isMap(e.valueFrom) && isMap(e.valueFrom.configMapKeyRef)) {

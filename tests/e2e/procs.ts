@@ -26,7 +26,11 @@ export interface RunOptions {
 /** Runs a command to completion (or its timeout) and returns what it printed. */
 export function run(command: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
     return new Promise((resolve, reject) => {
-        const child = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+        const child = spawn(command, args, {
+            cwd: opts.cwd,
+            env: opts.env ?? process.env,
+            stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+        });
         let stdout = "";
         let stderr = "";
         let output = "";
@@ -62,7 +66,8 @@ export function run(command: string, args: string[], opts: RunOptions = {}): Pro
 /** Runs a command that must succeed; throws with the tail of its output otherwise. */
 export async function must(command: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
     const r = await run(command, args, opts);
-    if (r.code !== 0) throw new Error(`${path.basename(command)} ${args.slice(0, 3).join(" ")} exited ${r.code}:\n${tail(r.output)}`);
+    if (r.code !== 0)
+        throw new Error(`${path.basename(command)} ${args.slice(0, 3).join(" ")} exited ${r.code}:\n${tail(r.output)}`);
     return r;
 }
 
@@ -71,7 +76,11 @@ export function tail(text: string, lines = 25): string {
 }
 
 /** Runs a command with the terminal as its stdout and stderr (progress shows as it comes). */
-export function runInherit(command: string, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<number | null> {
+export function runInherit(
+    command: string,
+    args: string[],
+    opts: { env?: NodeJS.ProcessEnv } = {},
+): Promise<number | null> {
     return new Promise((resolve, reject) => {
         const child = spawn(command, args, { env: opts.env ?? process.env, stdio: ["ignore", "inherit", "inherit"] });
         child.on("error", (e) => reject(new Error(`cannot run ${command}: ${e.message}`)));
@@ -92,24 +101,45 @@ export class Processes {
     }
 
     /** Starts a server in the background; its output goes to `<logDir>/<name>.log`. */
-    start(name: string, command: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
+    start(
+        name: string,
+        command: string,
+        args: string[],
+        opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+    ): ChildProcess {
         const log = this.logOf(name);
         const out = fs.openSync(log, "a");
-        const child = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["ignore", out, out], detached: true });
+        const child = spawn(command, args, {
+            cwd: opts.cwd,
+            env: opts.env ?? process.env,
+            stdio: ["ignore", out, out],
+            detached: true,
+        });
         fs.closeSync(out);
         this.children.push({ name, child, log });
         return child;
     }
 
     /** Waits until `host:port` accepts a connection, or fails naming the server and quoting its log. */
-    async waitForPort(name: string, child: ChildProcess | undefined, host: string, port: number, timeoutMs: number): Promise<number> {
+    async waitForPort(
+        name: string,
+        child: ChildProcess | undefined,
+        host: string,
+        port: number,
+        timeoutMs: number,
+    ): Promise<number> {
         const start = Date.now();
         while (Date.now() - start < timeoutMs) {
-            if (child && child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}) before it listened on ${host}:${port}:\n${tail(this.read(name))}`);
+            if (child && child.exitCode !== null)
+                throw new Error(
+                    `${name} exited (${child.exitCode}) before it listened on ${host}:${port}:\n${tail(this.read(name))}`,
+                );
             if (await connects(host, port)) return Date.now() - start;
             await sleep(500);
         }
-        throw new Error(`${name} did not listen on ${host}:${port} within ${Math.round(timeoutMs / 1000)} s:\n${tail(this.read(name))}`);
+        throw new Error(
+            `${name} did not listen on ${host}:${port} within ${Math.round(timeoutMs / 1000)} s:\n${tail(this.read(name))}`,
+        );
     }
 
     read(name: string): string {

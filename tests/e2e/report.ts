@@ -45,7 +45,11 @@ export class Report {
     ) {}
 
     version(component: string, version: string, pinned?: string, note?: string): void {
-        this.versions[component] = { version, ...(pinned && pinned !== version ? { pinned } : {}), ...(note ? { note } : {}) };
+        this.versions[component] = {
+            version,
+            ...(pinned && pinned !== version ? { pinned } : {}),
+            ...(note ? { note } : {}),
+        };
         this.say(`  version  ${component}: ${version}${note ? ` (${note})` : ""}`);
     }
 
@@ -70,7 +74,9 @@ export class Report {
         }
         const seconds = Math.round((Date.now() - t) / 100) / 10;
         this.checks.push({ name, ok, detail, seconds });
-        this.say(`  ${ok ? "ok  " : "FAIL"}  ${name} (${seconds} s)${ok ? "" : `\n        ${detail.split("\n").join("\n        ")}`}`);
+        this.say(
+            `  ${ok ? "ok  " : "FAIL"}  ${name} (${seconds} s)${ok ? "" : `\n        ${detail.split("\n").join("\n        ")}`}`,
+        );
         return ok;
     }
 

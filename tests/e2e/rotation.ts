@@ -15,7 +15,13 @@ function rerun(ctx: Context, entries: string[]): Promise<PlatformRun> {
 }
 
 /** What one Garage key may do right now: every request served on its buckets, or refused as a key. */
-async function s3(ctx: Context, key: { accessKeyId: string; secretAccessKey: string }, c: GarageCredential, expect: "works" | "refused", probe: string): Promise<string> {
+async function s3(
+    ctx: Context,
+    key: { accessKeyId: string; secretAccessKey: string },
+    c: GarageCredential,
+    expect: "works" | "refused",
+    probe: string,
+): Promise<string> {
     const edge = wiring(ctx).find((e) => e.service === "garageS3");
     if (!edge) throw new Error("the stack makes no S3 connection");
     const results = await python(ctx, "s3_access.py", {
@@ -26,7 +32,8 @@ async function s3(ctx: Context, key: { accessKeyId: string; secretAccessKey: str
         ...(expect === "works" ? { allowed: c.buckets } : { refused: c.buckets }),
     });
     const bad = results.filter((x) => x.ok !== true);
-    if (bad.length > 0) throw new Error(bad.map((x) => `${String(x.bucket)} (${String(x.expect)}): ${String(x.detail)}`).join("\n"));
+    if (bad.length > 0)
+        throw new Error(bad.map((x) => `${String(x.bucket)} (${String(x.expect)}): ${String(x.detail)}`).join("\n"));
     return results.map((x) => `${String(x.bucket)}: ${String(x.detail)}`).join("; ");
 }
 
@@ -38,7 +45,8 @@ function keyOf(p: PlatformRun, c: GarageCredential): { accessKeyId: string; secr
 async function refusedLogin(pg: Postgres, login: PgLogin): Promise<string> {
     const r = await pg.psql(login, "SELECT 1");
     if (r.code === 0) throw new Error(`${login.user} still logs in with the old password`);
-    if (!/password authentication failed/.test(r.output)) throw new Error(`refused for another reason: ${tail(r.output, 3)}`);
+    if (!/password authentication failed/.test(r.output))
+        throw new Error(`refused for another reason: ${tail(r.output, 3)}`);
     return tail(r.output, 1);
 }
 
@@ -57,41 +65,69 @@ export async function checkRotation(ctx: Context, pg: Postgres, garage: GarageCl
     const oldLogin = loginOf(ctx, loginConsumer);
     const newLogin = loginOf(ctx2, loginConsumer);
 
-    await report.require(`rotation: the program run again with ${rotated.join(", ")} issues a new key id, secret and password`, () => {
-        if (newKey.accessKeyId === oldKey.accessKeyId || newKey.secretAccessKey === oldKey.secretAccessKey) throw new Error("the rotated key is the old one");
-        if (newLogin.password === oldLogin.password) throw new Error("the rotated password is the old one");
-        return Promise.resolve(`${keyConsumer}: ${oldKey.accessKeyId} → ${newKey.accessKeyId}; ${loginConsumer}: a new password`);
-    });
-    await report.check(`rotation: the second run's init SQL gives role ${newLogin.user} its new password; the new one logs in, the old one is refused`, async () => {
-        const r = await pg.runInit(p2);
-        if (r.code !== 0) throw new Error(tail(r.output));
-        const altered = r.stdout.split("\n").filter((l) => /^ALTER ROLE/.test(l));
-        const who = await pg.query(newLogin, "SELECT current_user || '@' || current_database()");
-        return `${altered.length} ALTER ROLE; ${who} with the new password; old: ${await refusedLogin(pg, oldLogin)}`;
-    });
-    await report.check(`rotation: after the second run's bootstrap both keys of ${keyConsumer} work (pods still on the old one are served until they roll)`, async () => {
-        const r = await garage.runBootstrap(p2);
-        if (r.code !== 0) throw new Error(tail(r.output));
-        return `new: ${await s3(ctx, newKey, c, "works", `e2e-probes/${keyConsumer}-rotated`)}; old: ${await s3(ctx, oldKey, c, "works", `e2e-probes/${keyConsumer}-old`)}`;
-    });
-    await report.check(`rotation: after the retirement Job, ${keyConsumer}'s new key works and the old one is refused`, async () => {
-        const r = await garage.runRetire(p2);
-        if (r.code !== 0) throw new Error(tail(r.output));
-        return `${tail(r.stderr, 1).replace(/^garage-bootstrap: /, "")}; new: ${await s3(ctx, newKey, c, "works", `e2e-probes/${keyConsumer}-retired`)}; old: ${await s3(ctx, oldKey, c, "refused", `e2e-probes/${keyConsumer}-old`)}`;
-    });
+    await report.require(
+        `rotation: the program run again with ${rotated.join(", ")} issues a new key id, secret and password`,
+        () => {
+            if (newKey.accessKeyId === oldKey.accessKeyId || newKey.secretAccessKey === oldKey.secretAccessKey)
+                throw new Error("the rotated key is the old one");
+            if (newLogin.password === oldLogin.password) throw new Error("the rotated password is the old one");
+            return Promise.resolve(
+                `${keyConsumer}: ${oldKey.accessKeyId} → ${newKey.accessKeyId}; ${loginConsumer}: a new password`,
+            );
+        },
+    );
+    await report.check(
+        `rotation: the second run's init SQL gives role ${newLogin.user} its new password; the new one logs in, the old one is refused`,
+        async () => {
+            const r = await pg.runInit(p2);
+            if (r.code !== 0) throw new Error(tail(r.output));
+            const altered = r.stdout.split("\n").filter((l) => /^ALTER ROLE/.test(l));
+            const who = await pg.query(newLogin, "SELECT current_user || '@' || current_database()");
+            return `${altered.length} ALTER ROLE; ${who} with the new password; old: ${await refusedLogin(pg, oldLogin)}`;
+        },
+    );
+    await report.check(
+        `rotation: after the second run's bootstrap both keys of ${keyConsumer} work (pods still on the old one are served until they roll)`,
+        async () => {
+            const r = await garage.runBootstrap(p2);
+            if (r.code !== 0) throw new Error(tail(r.output));
+            return `new: ${await s3(ctx, newKey, c, "works", `e2e-probes/${keyConsumer}-rotated`)}; old: ${await s3(ctx, oldKey, c, "works", `e2e-probes/${keyConsumer}-old`)}`;
+        },
+    );
+    await report.check(
+        `rotation: after the retirement Job, ${keyConsumer}'s new key works and the old one is refused`,
+        async () => {
+            const r = await garage.runRetire(p2);
+            if (r.code !== 0) throw new Error(tail(r.output));
+            return `${tail(r.stderr, 1).replace(/^garage-bootstrap: /, "")}; new: ${await s3(ctx, newKey, c, "works", `e2e-probes/${keyConsumer}-retired`)}; old: ${await s3(ctx, oldKey, c, "refused", `e2e-probes/${keyConsumer}-old`)}`;
+        },
+    );
 
     // A restored stack, or a replaced random secret: Garage holds the key id with another secret.
     const p3 = await rerun(ctx, [`garage-key/${keyConsumer}=3`, `database-login/${loginConsumer}=2`]);
     const third = keyOf(p3, p3.output<Record<string, GarageCredential>>("components.garage.credentials")[keyConsumer]);
-    await report.check(`rotation: a Garage holding ${keyConsumer}'s key with another secret than its Secret makes the bootstrap fail, naming ${keyConsumer}`, async () => {
-        const other = [...third.secretAccessKey].reverse().join("");
-        const imported = await garage.garage(["key", "import", "--yes", "-n", keyConsumer, third.accessKeyId, other]);
-        if (imported.code !== 0) throw new Error(`could not set up the mismatch: ${tail(imported.output, 2)}`);
-        const r = await garage.runBootstrap(p3);
-        if (r.code === 0) throw new Error("the bootstrap succeeded on a key Garage holds with another secret");
-        const line = r.stderr.split("\n").find((l) => l.includes("ERROR:")) ?? "";
-        if (!line.includes(`consumer ${keyConsumer}:`) || !line.includes("another secret")) throw new Error(`failed, but not naming ${keyConsumer}: ${line || tail(r.output, 3)}`);
-        if (r.output.includes(third.secretAccessKey) || r.output.includes(other)) throw new Error("a secret is in the Job's log");
-        return line.replace(/^garage-bootstrap: /, "");
-    });
+    await report.check(
+        `rotation: a Garage holding ${keyConsumer}'s key with another secret than its Secret makes the bootstrap fail, naming ${keyConsumer}`,
+        async () => {
+            const other = [...third.secretAccessKey].reverse().join("");
+            const imported = await garage.garage([
+                "key",
+                "import",
+                "--yes",
+                "-n",
+                keyConsumer,
+                third.accessKeyId,
+                other,
+            ]);
+            if (imported.code !== 0) throw new Error(`could not set up the mismatch: ${tail(imported.output, 2)}`);
+            const r = await garage.runBootstrap(p3);
+            if (r.code === 0) throw new Error("the bootstrap succeeded on a key Garage holds with another secret");
+            const line = r.stderr.split("\n").find((l) => l.includes("ERROR:")) ?? "";
+            if (!line.includes(`consumer ${keyConsumer}:`) || !line.includes("another secret"))
+                throw new Error(`failed, but not naming ${keyConsumer}: ${line || tail(r.output, 3)}`);
+            if (r.output.includes(third.secretAccessKey) || r.output.includes(other))
+                throw new Error("a secret is in the Job's log");
+            return line.replace(/^garage-bootstrap: /, "");
+        },
+    );
 }

@@ -68,24 +68,77 @@ export class Postgres {
         if (asRoot) await must("chown", ["postgres", pwfile]);
         const data = path.join(dir, "data");
         const initdbArgs = (env.POSTGRES_INITDB_ARGS ?? "").split(/\s+/).filter(Boolean);
-        await must(...asPostgres(path.join(tc.postgres.bin, "initdb"), ["-D", data, "--username=postgres", `--pwfile=${pwfile}`, ...initdbArgs]));
+        await must(
+            ...asPostgres(path.join(tc.postgres.bin, "initdb"), [
+                "-D",
+                data,
+                "--username=postgres",
+                `--pwfile=${pwfile}`,
+                ...initdbArgs,
+            ]),
+        );
         fs.rmSync(pwfile);
         // The image's entrypoint admits password logins from anywhere once a password is set.
         fs.appendFileSync(path.join(data, "pg_hba.conf"), "\nhost all all all scram-sha-256\n");
-        report.substitute("the postgres image's entrypoint (initdb, pg_hba.conf)", `Debian's initdb with POSTGRES_PASSWORD and POSTGRES_INITDB_ARGS from the StatefulSet, and the line the entrypoint appends: host all all all scram-sha-256`, "no container runtime here; the same steps, with the program's values");
+        report.substitute(
+            "the postgres image's entrypoint (initdb, pg_hba.conf)",
+            `Debian's initdb with POSTGRES_PASSWORD and POSTGRES_INITDB_ARGS from the StatefulSet, and the line the entrypoint appends: host all all all scram-sha-256`,
+            "no container runtime here; the same steps, with the program's values",
+        );
         const address = addressOf(ctx.names, service.host);
-        report.substitute(`PostgreSQL listening on the pod's address (${service.host}:${service.port} through the Service)`, `listen_addresses=${address}, port ${service.port}`, "every Service has a loopback address of its own");
-        const child = procs.start("postgres", ...asPostgres(path.join(tc.postgres.bin, "postgres"), ["-D", data, "-c", `listen_addresses=${address}`, "-p", String(service.port), "-c", `unix_socket_directories=${dir}`, ...container.args]));
+        report.substitute(
+            `PostgreSQL listening on the pod's address (${service.host}:${service.port} through the Service)`,
+            `listen_addresses=${address}, port ${service.port}`,
+            "every Service has a loopback address of its own",
+        );
+        const child = procs.start(
+            "postgres",
+            ...asPostgres(path.join(tc.postgres.bin, "postgres"), [
+                "-D",
+                data,
+                "-c",
+                `listen_addresses=${address}`,
+                "-p",
+                String(service.port),
+                "-c",
+                `unix_socket_directories=${dir}`,
+                ...container.args,
+            ]),
+        );
         await procs.waitForPort("postgres", child, address, service.port, 60_000);
-        return new Postgres(ctx, service.host, service.port, { host: service.host, port: service.port, user: "postgres", password: env.POSTGRES_PASSWORD, database: "postgres" });
+        return new Postgres(ctx, service.host, service.port, {
+            host: service.host,
+            port: service.port,
+            user: "postgres",
+            password: env.POSTGRES_PASSWORD,
+            database: "postgres",
+        });
     }
 
     /** psql with a login (the password from the environment, never the command line). */
     psql(login: PgLogin, sql: string, extra: string[] = []): Promise<RunResult> {
-        return run("psql", ["-X", "-v", "ON_ERROR_STOP=1", "-At", "-h", login.host, "-p", String(login.port), "-U", login.user, "-d", login.database, ...extra], {
-            env: { ...process.env, PGPASSWORD: login.password, PGCONNECT_TIMEOUT: "10" },
-            input: sql,
-        });
+        return run(
+            "psql",
+            [
+                "-X",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-At",
+                "-h",
+                login.host,
+                "-p",
+                String(login.port),
+                "-U",
+                login.user,
+                "-d",
+                login.database,
+                ...extra,
+            ],
+            {
+                env: { ...process.env, PGPASSWORD: login.password, PGCONNECT_TIMEOUT: "10" },
+                input: sql,
+            },
+        );
     }
 
     async query(login: PgLogin, sql: string): Promise<string> {
@@ -111,7 +164,11 @@ export class Postgres {
         const dir = path.join(this.ctx.work, "postgres-init");
         fs.mkdirSync(dir, { recursive: true });
         fs.writeFileSync(path.join(dir, "init.sql"), p.configMap(ns, "postgres-init")["init.sql"]);
-        this.ctx.report.substitute("the init Job's ConfigMap mounted at /sql", `${dir}/init.sql (the same file), /sql in the command read as that directory`, "no pods: the Job's own command runs on this machine");
+        this.ctx.report.substitute(
+            "the init Job's ConfigMap mounted at /sql",
+            `${dir}/init.sql (the same file), /sql in the command read as that directory`,
+            "no pods: the Job's own command runs on this machine",
+        );
         const command = job.command.map((a) => a.replace(/\/sql\//g, `${dir}/`));
         return run(command[0], command.slice(1), { env: { ...process.env, ...env }, timeoutMs: 120_000 });
     }
@@ -123,7 +180,12 @@ export class Postgres {
 export function canonical(value: unknown): string {
     const sort = (v: unknown): unknown => {
         if (Array.isArray(v)) return v.map(sort).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
-        if (typeof v === "object" && v !== null) return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Json)[k])]));
+        if (typeof v === "object" && v !== null)
+            return Object.fromEntries(
+                Object.keys(v)
+                    .sort()
+                    .map((k) => [k, sort((v as Json)[k])]),
+            );
         return v;
     };
     return JSON.stringify(sort(value));
@@ -182,17 +244,40 @@ export class GarageCluster {
             fs.writeFileSync(file, toToml(config));
             nodes.push({ index: i, pod, address, config: file, id: "" });
         }
-        report.substitute("garage.toml metadata_dir, data_dir (the pod's volumes)", "a directory per node under the suite's work directory", "no volumes");
-        report.substitute("garage.toml rpc_bind_addr, s3_api.api_bind_addr, admin.api_bind_addr ([::]:port in a pod)", "each node's own loopback address (the S3 Service's address on the first node), same ports; rpc_public_addr set to it", "every pod and Service has a loopback address of its own");
-        report.substitute("garage.toml [kubernetes_discovery] (nodes find each other through GarageNode objects)", "removed; once all nodes are up, the first node connects to the others (garage node connect)", "no Kubernetes API; that feature is not compiled into the crates.io build either");
-        report.substitute("the Garage container's env from the garage-daemon Secret", "the same values, as environment variables", "Secrets reach containers as environment variables");
+        report.substitute(
+            "garage.toml metadata_dir, data_dir (the pod's volumes)",
+            "a directory per node under the suite's work directory",
+            "no volumes",
+        );
+        report.substitute(
+            "garage.toml rpc_bind_addr, s3_api.api_bind_addr, admin.api_bind_addr ([::]:port in a pod)",
+            "each node's own loopback address (the S3 Service's address on the first node), same ports; rpc_public_addr set to it",
+            "every pod and Service has a loopback address of its own",
+        );
+        report.substitute(
+            "garage.toml [kubernetes_discovery] (nodes find each other through GarageNode objects)",
+            "removed; once all nodes are up, the first node connects to the others (garage node connect)",
+            "no Kubernetes API; that feature is not compiled into the crates.io build either",
+        );
+        report.substitute(
+            "the Garage container's env from the garage-daemon Secret",
+            "the same values, as environment variables",
+            "Secrets reach containers as environment variables",
+        );
 
-        const child = (n: GarageNode) => procs.start(`garage-${n.index}`, tc.garage.bin, ["-c", n.config, "server"], { env: { ...process.env, ...env } });
+        const child = (n: GarageNode) =>
+            procs.start(`garage-${n.index}`, tc.garage.bin, ["-c", n.config, "server"], {
+                env: { ...process.env, ...env },
+            });
         const children = nodes.map(child);
         const cluster = new GarageCluster(ctx, nodes, env.GARAGE_RPC_SECRET, env.GARAGE_ADMIN_TOKEN);
-        await Promise.all(nodes.map((n, i) => procs.waitForPort(`garage-${n.index}`, children[i], n.address, 3903, 60_000)));
+        await Promise.all(
+            nodes.map((n, i) => procs.waitForPort(`garage-${n.index}`, children[i], n.address, 3903, 60_000)),
+        );
         for (const n of nodes) {
-            const info = (await cluster.admin(n, "GetNodeInfo?node=self")) as { success: Record<string, { nodeId: string }> };
+            const info = (await cluster.admin(n, "GetNodeInfo?node=self")) as {
+                success: Record<string, { nodeId: string }>;
+            };
             n.id = Object.values(info.success)[0].nodeId;
         }
         for (const n of nodes.slice(1)) {
@@ -215,7 +300,10 @@ export class GarageCluster {
     async admin(node: GarageNode, call: string, body?: unknown): Promise<unknown> {
         const res = await fetch(`http://${node.pod}:3903/v2/${call}`, {
             method: body === undefined ? "GET" : "POST",
-            headers: { Authorization: `Bearer ${this.adminToken}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+            headers: {
+                Authorization: `Bearer ${this.adminToken}`,
+                ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+            },
             body: body === undefined ? undefined : JSON.stringify(body),
         });
         const text = await res.text();
@@ -231,7 +319,11 @@ export class GarageCluster {
         const keys = (await this.admin(n, "ListKeys")) as { id: string }[];
         const bucketInfo = await Promise.all(buckets.map((b) => this.admin(n, `GetBucketInfo?id=${b.id}`)));
         const keyInfo = await Promise.all(keys.map((k) => this.admin(n, `GetKeyInfo?id=${k.id}`)));
-        return canonical({ layout: { version: layout.version, roles: layout.roles, staged: layout.stagedRoleChanges }, bucketInfo, keyInfo });
+        return canonical({
+            layout: { version: layout.version, roles: layout.roles, staged: layout.stagedRoleChanges },
+            bucketInfo,
+            keyInfo,
+        });
     }
 
     /** The bootstrap Job of a run of the program (layout, buckets, keys checked against the Secrets, grants). */
@@ -248,7 +340,13 @@ export class GarageCluster {
      * A Garage Job: its script from the ConfigMap, run by busybox's sh with busybox's applets,
      * against the real `garage` CLI, with the Job container's environment.
      */
-    private async runJob(p: PlatformRun, jobName: string, containerName: string, configMap: string, file: string): Promise<RunResult> {
+    private async runJob(
+        p: PlatformRun,
+        jobName: string,
+        containerName: string,
+        configMap: string,
+        file: string,
+    ): Promise<RunResult> {
         const { tc, work, report } = this.ctx;
         const ns = GarageCluster.namespace(p);
         const job = p.container("Job", ns, jobName, containerName);
@@ -262,11 +360,20 @@ export class GarageCluster {
         fs.chmodSync(path.join(tools, "busybox"), 0o755);
         if (!fs.existsSync(path.join(root, "garage"))) fs.symlinkSync(tc.garage.bin, path.join(root, "garage"));
         fs.writeFileSync(path.join(scripts, file), p.configMap(ns, configMap)[file]);
-        report.substitute(`the ${jobName} Job's /tools (busybox copied by the init container), / (the Garage image's CLI) and /scripts (the ConfigMap)`, `${tools}, ${root} and ${scripts}: the same busybox applets, the real garage CLI, the same script`, "no pods: the Job's own command runs on this machine");
+        report.substitute(
+            `the ${jobName} Job's /tools (busybox copied by the init container), / (the Garage image's CLI) and /scripts (the ConfigMap)`,
+            `${tools}, ${root} and ${scripts}: the same busybox applets, the real garage CLI, the same script`,
+            "no pods: the Job's own command runs on this machine",
+        );
         const mapped = (s: string) => s.replace(/\/tools/g, tools).replace(/\/scripts/g, scripts);
         const command = job.command.map(mapped);
-        const pathVar = env.PATH.split(":").map((d) => (d === "/tools" ? tools : d === "/" ? root : d)).join(":");
-        return run(command[0], command.slice(1), { env: { ...env, PATH: pathVar, BOOTSTRAP_RETRY_SECONDS: "1" }, timeoutMs: 300_000 });
+        const pathVar = env.PATH.split(":")
+            .map((d) => (d === "/tools" ? tools : d === "/" ? root : d))
+            .join(":");
+        return run(command[0], command.slice(1), {
+            env: { ...env, PATH: pathVar, BOOTSTRAP_RETRY_SECONDS: "1" },
+            timeoutMs: 300_000,
+        });
     }
 
     async stop(): Promise<void> {
@@ -283,7 +390,15 @@ export class Metastore {
     ) {}
 
     /** A metastore container's env (the Deployment's server, or the schema Job's schematool) and the two files, in a conf directory of its own. */
-    static conf(ctx: Context, name: string, workload: { kind: string; name: string; container: string } = { kind: "Deployment", name: "hive-metastore", container: "metastore" }): { dir: string; env: Record<string, string>; container: ReturnType<PlatformRun["container"]> } {
+    static conf(
+        ctx: Context,
+        name: string,
+        workload: { kind: string; name: string; container: string } = {
+            kind: "Deployment",
+            name: "hive-metastore",
+            container: "metastore",
+        },
+    ): { dir: string; env: Record<string, string>; container: ReturnType<PlatformRun["container"]> } {
         const { p, work } = ctx;
         const ns = Postgres.namespace(p);
         const container = p.container(workload.kind, ns, workload.name, workload.container);
@@ -295,15 +410,39 @@ export class Metastore {
         return { dir, env, container };
     }
 
-    private static java(ctx: Context, conf: string, env: Record<string, string>, jvm: string[], main: string, args: string[]) {
+    private static java(
+        ctx: Context,
+        conf: string,
+        env: Record<string, string>,
+        jvm: string[],
+        main: string,
+        args: string[],
+    ) {
         const { tc } = ctx;
         const classpath = [conf, ...tc.metastore.classpath].join(":");
-        return { command: tc.java17, args: [...jvm, "-cp", classpath, main, ...args], env: { ...process.env, ...env, METASTORE_HOME: tc.metastore.home } };
+        return {
+            command: tc.java17,
+            args: [...jvm, "-cp", classpath, main, ...args],
+            env: { ...process.env, ...env, METASTORE_HOME: tc.metastore.home },
+        };
     }
 
     /** schematool with a container's environment (`-dbType $DB_DRIVER <command>`). */
-    private static schematoolRun(ctx: Context, name: string, dir: string, env: Record<string, string>, command: string): Promise<RunResult> {
-        const j = Metastore.java(ctx, dir, env, [], "org.apache.hadoop.hive.metastore.tools.schematool.MetastoreSchemaTool", ["-dbType", env.DB_DRIVER, command]);
+    private static schematoolRun(
+        ctx: Context,
+        name: string,
+        dir: string,
+        env: Record<string, string>,
+        command: string,
+    ): Promise<RunResult> {
+        const j = Metastore.java(
+            ctx,
+            dir,
+            env,
+            [],
+            "org.apache.hadoop.hive.metastore.tools.schematool.MetastoreSchemaTool",
+            ["-dbType", env.DB_DRIVER, command],
+        );
         return run(j.command, j.args, { env: j.env, timeoutMs: 300_000, log: ctx.procs.logOf(`${name}-schematool`) });
     }
 
@@ -312,10 +451,21 @@ export class Metastore {
      * read from the Job), with the Job container's environment and files.
      */
     static async schemaJob(ctx: Context, name = "hive-metastore-schema"): Promise<RunResult> {
-        const { dir, env, container } = Metastore.conf(ctx, name, { kind: "Job", name: "hive-metastore-schema", container: "schematool" });
+        const { dir, env, container } = Metastore.conf(ctx, name, {
+            kind: "Job",
+            name: "hive-metastore-schema",
+            container: "schematool",
+        });
         const m = /"\$HIVE_HOME\/bin\/schematool" -dbType "\$DB_DRIVER" (-\w+)$/m.exec(container.command.join("\n"));
-        if (!m) throw new Error(`the schema Job does not run schematool -dbType "$DB_DRIVER" <command>: ${container.command.join(" ")}`);
-        ctx.report.substitute("the schema Job's command (the entrypoint's conf links, then $HIVE_HOME/bin/schematool)", `MetastoreSchemaTool's main with the Job's arguments (-dbType ${env.DB_DRIVER} ${m[1]}), its env and its two files first on the classpath`, "no pods; the bin/schematool launcher runs that class");
+        if (!m)
+            throw new Error(
+                `the schema Job does not run schematool -dbType "$DB_DRIVER" <command>: ${container.command.join(" ")}`,
+            );
+        ctx.report.substitute(
+            "the schema Job's command (the entrypoint's conf links, then $HIVE_HOME/bin/schematool)",
+            `MetastoreSchemaTool's main with the Job's arguments (-dbType ${env.DB_DRIVER} ${m[1]}), its env and its two files first on the classpath`,
+            "no pods; the bin/schematool launcher runs that class",
+        );
         return Metastore.schematoolRun(ctx, name, dir, env, m[1]);
     }
 
@@ -334,10 +484,26 @@ export class Metastore {
         }
         const bind = address ?? addressOf(ctx.names, service.host);
         const jvm = [...(env.SERVICE_OPTS ?? "").split(/\s+/).filter(Boolean), `-Dmetastore.thrift.bind.host=${bind}`];
-        report.substitute("the hive-metastore-conf ConfigMap mounted into HIVE_CUSTOM_CONF_DIR", `${dir} (core-site.xml and hive-site.xml unchanged) first on the classpath`, "no pods");
-        report.substitute("the metastore listening on all of the pod's addresses", `-Dmetastore.thrift.bind.host=${bind} (a system property, as the image passes SERVICE_OPTS)`, "every Service has a loopback address of its own");
-        report.substitute("the apache/hive image's Hadoop (HADOOP_CLASSPATH=/opt/hadoop/share/hadoop/tools/lib/*) and /opt/hive/lib", `the standalone metastore's jars with Hadoop ${ctx.tc.metastore.hadoop} (common, hdfs, mapreduce, aws) and the JDBC driver from the program's URL, from Maven Central`, "no container registry; the same releases");
-        report.substitute("the metastore's env from its Secrets (METASTORE_DB_PASSWORD, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)", "the same values, as environment variables", "Secrets reach containers as environment variables");
+        report.substitute(
+            "the hive-metastore-conf ConfigMap mounted into HIVE_CUSTOM_CONF_DIR",
+            `${dir} (core-site.xml and hive-site.xml unchanged) first on the classpath`,
+            "no pods",
+        );
+        report.substitute(
+            "the metastore listening on all of the pod's addresses",
+            `-Dmetastore.thrift.bind.host=${bind} (a system property, as the image passes SERVICE_OPTS)`,
+            "every Service has a loopback address of its own",
+        );
+        report.substitute(
+            "the apache/hive image's Hadoop (HADOOP_CLASSPATH=/opt/hadoop/share/hadoop/tools/lib/*) and /opt/hive/lib",
+            `the standalone metastore's jars with Hadoop ${ctx.tc.metastore.hadoop} (common, hdfs, mapreduce, aws) and the JDBC driver from the program's URL, from Maven Central`,
+            "no container registry; the same releases",
+        );
+        report.substitute(
+            "the metastore's env from its Secrets (METASTORE_DB_PASSWORD, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)",
+            "the same values, as environment variables",
+            "Secrets reach containers as environment variables",
+        );
         const j = Metastore.java(ctx, dir, env, jvm, "org.apache.hadoop.hive.metastore.HiveMetaStore", []);
         const child = procs.start(name, j.command, j.args, { env: j.env });
         await procs.waitForPort(name, child, bind, service.port, 180_000);
@@ -351,9 +517,20 @@ export class Metastore {
         if (!fs.existsSync(path.join(out, "MetastoreProbe.class"))) {
             fs.mkdirSync(out, { recursive: true });
             const source = path.join(PROJECT_DIR, "tests", "e2e", "java", "MetastoreProbe.java");
-            await must(path.join(path.dirname(tc.java17), "javac"), ["-nowarn", "-cp", tc.metastore.classpath.join(":"), "-d", out, source]);
+            await must(path.join(path.dirname(tc.java17), "javac"), [
+                "-nowarn",
+                "-cp",
+                tc.metastore.classpath.join(":"),
+                "-d",
+                out,
+                source,
+            ]);
         }
-        const r = await run(tc.java17, ["-cp", [out, ...tc.metastore.classpath].join(":"), "MetastoreProbe", `thrift://${this.host}:${this.port}`], { timeoutMs: 120_000 });
+        const r = await run(
+            tc.java17,
+            ["-cp", [out, ...tc.metastore.classpath].join(":"), "MetastoreProbe", `thrift://${this.host}:${this.port}`],
+            { timeoutMs: 120_000 },
+        );
         if (r.code !== 0) throw new Error(`thrift://${this.host}:${this.port}: ${tail(r.output, 6)}`);
         return r.stdout.trim().split("\n").pop()!.split(",").filter(Boolean);
     }
@@ -393,14 +570,39 @@ export class Trino {
         const perNode = (((coordinator.config as Json).query as Json).maxMemoryPerNode as string) ?? "1GB";
         fs.writeFileSync(
             path.join(etc, "config.properties"),
-            [`coordinator=true`, `node-scheduler.include-coordinator=true`, `http-server.http.port=${service.port}`, `discovery.uri=http://${address}:${service.port}`, `query.max-memory=${query}`, `query.max-memory-per-node=${perNode}`, ""].join("\n"),
+            [
+                `coordinator=true`,
+                `node-scheduler.include-coordinator=true`,
+                `http-server.http.port=${service.port}`,
+                `discovery.uri=http://${address}:${service.port}`,
+                `query.max-memory=${query}`,
+                `query.max-memory-per-node=${perNode}`,
+                "",
+            ].join("\n"),
         );
-        report.substitute("the chart's coordinator and workers (config.properties, node.properties, jvm.config it renders)", `one node, coordinator with node-scheduler.include-coordinator=true, port ${service.port}, query memory and heap from the values`, "one machine; the chart is not rendered here");
-        report.substitute("the trino image (bin/launcher)", `trino-main and the Iceberg plugin ${tc.trino.used} from Maven Central, started by io.trino.server.Server as TrinoServer's main does`, "no container registry; Trino's tarball is published on GitHub only since 477");
-        report.substitute(`Trino listening on the pod's address (${service.host}:${service.port} through the Service)`, `node.bind-ip=${address}`, "every Service has a loopback address of its own");
-        report.substitute("Trino's Garage Secret through values.envFrom", "the same values, as environment variables", "Secrets reach containers as environment variables");
+        report.substitute(
+            "the chart's coordinator and workers (config.properties, node.properties, jvm.config it renders)",
+            `one node, coordinator with node-scheduler.include-coordinator=true, port ${service.port}, query memory and heap from the values`,
+            "one machine; the chart is not rendered here",
+        );
+        report.substitute(
+            "the trino image (bin/launcher)",
+            `trino-main and the Iceberg plugin ${tc.trino.used} from Maven Central, started by io.trino.server.Server as TrinoServer's main does`,
+            "no container registry; Trino's tarball is published on GitHub only since 477",
+        );
+        report.substitute(
+            `Trino listening on the pod's address (${service.host}:${service.port} through the Service)`,
+            `node.bind-ip=${address}`,
+            "every Service has a loopback address of its own",
+        );
+        report.substitute(
+            "Trino's Garage Secret through values.envFrom",
+            "the same values, as environment variables",
+            "Secrets reach containers as environment variables",
+        );
         const env: Record<string, string> = {};
-        for (const from of (values.envFrom as Json[] | undefined) ?? []) if (from.secretRef) Object.assign(env, p.secret(ns, String((from.secretRef as Json).name)));
+        for (const from of (values.envFrom as Json[] | undefined) ?? [])
+            if (from.secretRef) Object.assign(env, p.secret(ns, String((from.secretRef as Json).name)));
         const heap = String((coordinator.jvm as Json).maxHeapSize);
         const jvm = [
             `-Xmx${heap}`,
@@ -419,12 +621,19 @@ export class Trino {
             `-Dcatalog.config-dir=${path.join(etc, "catalog")}`,
             `-Dplugin.dir=${path.join(tc.trino.home, "plugin")}`,
         ];
-        const child = procs.start("trino", tc.java25, [...jvm, "-cp", path.join(tc.trino.home, "lib", "*"), tc.trino.launcher], { cwd: dir, env: { ...process.env, ...env } });
+        const child = procs.start(
+            "trino",
+            tc.java25,
+            [...jvm, "-cp", path.join(tc.trino.home, "lib", "*"), tc.trino.launcher],
+            { cwd: dir, env: { ...process.env, ...env } },
+        );
         await procs.waitForPort("trino", child, address, service.port, 300_000);
         // Listening is not serving: wait for the server to finish starting.
         for (let i = 0; i < 120; i++) {
             try {
-                const info = (await (await fetch(`http://${service.host}:${service.port}/v1/info`)).json()) as { starting: boolean };
+                const info = (await (await fetch(`http://${service.host}:${service.port}/v1/info`)).json()) as {
+                    starting: boolean;
+                };
                 if (!info.starting) return new Trino(service.host, service.port, catalogName);
             } catch {
                 // not yet

@@ -19,7 +19,11 @@ export interface FakeGarageState {
     nodesJoinOnStatus?: boolean;
     adminDownFor: number;
     failOn?: string;
-    layout: { version: number; roles: Record<string, { zone: string; capacity: number }>; staged: Record<string, { zone: string; capacity: number }> };
+    layout: {
+        version: number;
+        roles: Record<string, { zone: string; capacity: number }>;
+        staged: Record<string, { zone: string; capacity: number }>;
+    };
     buckets: Record<string, { keys: Record<string, { read: boolean; write: boolean; owner: boolean }> }>;
     keys: Record<string, { name: string; secret: string; deleted?: boolean }>;
     log: string[];
@@ -36,12 +40,18 @@ export function garageJob(run: Run, jobName: string, file: string): JobEnv {
     const spec = run.inputs(job).spec.template.spec;
     const container = spec.containers[0];
     const scriptsVolume = spec.volumes.find((v: { name: string }) => v.name === "scripts");
-    const scriptMap = run.ofType("kubernetes:core/v1:ConfigMap").find((c) => run.inputs(c).metadata.name === scriptsVolume.configMap.name);
+    const scriptMap = run
+        .ofType("kubernetes:core/v1:ConfigMap")
+        .find((c) => run.inputs(c).metadata.name === scriptsVolume.configMap.name);
     if (!scriptMap) throw new Error(`${jobName}: its scripts ConfigMap is not in the run`);
     const namespace = run.inputs(job).metadata.namespace;
     const secrets = run.ofType("kubernetes:core/v1:Secret").map((s) => run.inputs(s));
     const env: Record<string, string> = {};
-    for (const e of container.env as { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } }[]) {
+    for (const e of container.env as {
+        name: string;
+        value?: string;
+        valueFrom?: { secretKeyRef: { name: string; key: string } };
+    }[]) {
         if (e.name === "PATH") continue;
         if (e.value !== undefined) {
             env[e.name] = e.value;
@@ -77,7 +87,11 @@ export function freshCluster(job: JobEnv, nodes: number, replicationFactor: numb
         rpcSecret: job.env.GARAGE_RPC_SECRET,
         adminToken: job.env.GARAGE_ADMIN_TOKEN,
         replicationFactor,
-        nodes: Array.from({ length: nodes }, (_, i) => ({ id: nodeId(i), hostname: `garage-${i}`, addr: `10.42.0.${10 + i}:3901` })),
+        nodes: Array.from({ length: nodes }, (_, i) => ({
+            id: nodeId(i),
+            hostname: `garage-${i}`,
+            addr: `10.42.0.${10 + i}:3901`,
+        })),
         availableNodes: nodes,
         adminDownFor: 0,
         layout: { version: 0, roles: {}, staged: {} },
@@ -102,12 +116,22 @@ export function runBootstrap(job: JobEnv, state: FakeGarageState): ScriptRun {
         const scriptFile = path.join(dir, "bootstrap.sh");
         fs.writeFileSync(scriptFile, job.script);
         const result = spawnSync("sh", [scriptFile], {
-            env: { ...job.env, PATH: `${FAKE_BIN}:${process.env.PATH}`, FAKE_GARAGE_STATE: stateFile, BOOTSTRAP_RETRY_SECONDS: "0", BOOTSTRAP_ATTEMPTS: "5" },
+            env: {
+                ...job.env,
+                PATH: `${FAKE_BIN}:${process.env.PATH}`,
+                FAKE_GARAGE_STATE: stateFile,
+                BOOTSTRAP_RETRY_SECONDS: "0",
+                BOOTSTRAP_ATTEMPTS: "5",
+            },
             encoding: "utf8",
             timeout: 60_000,
         });
         if (result.error) throw result.error;
-        return { status: result.status ?? -1, stderr: result.stderr, state: JSON.parse(fs.readFileSync(stateFile, "utf8")) as FakeGarageState };
+        return {
+            status: result.status ?? -1,
+            stderr: result.stderr,
+            state: JSON.parse(fs.readFileSync(stateFile, "utf8")) as FakeGarageState,
+        };
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }

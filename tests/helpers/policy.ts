@@ -36,7 +36,15 @@ export function urnOf(type: string, name: string, parentType?: string): string {
 }
 
 function fixtureResources(fixtures: Fixture[]): EngineResource[] {
-    const base = (urn: string, type: string, name: string, props: Record<string, unknown>, outputs: Record<string, unknown>, parent: string, read = false): EngineResource => ({
+    const base = (
+        urn: string,
+        type: string,
+        name: string,
+        props: Record<string, unknown>,
+        outputs: Record<string, unknown>,
+        parent: string,
+        read = false,
+    ): EngineResource => ({
         urn,
         type,
         name,
@@ -50,11 +58,18 @@ function fixtureResources(fixtures: Fixture[]): EngineResource[] {
         propertyDependencies: {},
         options: { protect: false, ignoreChanges: [], additionalSecretOutputs: [], aliases: [] },
     });
-    const out: EngineResource[] = [{ ...base(ROOT_URN, STACK_TYPE, `${TEST_PROJECT}-${TEST_STACK}`, {}, {}, ""), custom: false, parent: undefined }];
+    const out: EngineResource[] = [
+        {
+            ...base(ROOT_URN, STACK_TYPE, `${TEST_PROJECT}-${TEST_STACK}`, {}, {}, ""),
+            custom: false,
+            parent: undefined,
+        },
+    ];
     for (const f of fixtures) {
         const urn = f.urn ?? urnOf(f.type, f.name);
         out.push(base(urn, f.type, f.name, f.props, f.outputs ?? f.props, ROOT_URN, f.read));
-        for (const c of f.children ?? []) out.push(base(c.urn ?? urnOf(c.type, c.name, f.type), c.type, c.name, c.props, c.outputs ?? c.props, urn));
+        for (const c of f.children ?? [])
+            out.push(base(c.urn ?? urnOf(c.type, c.name, f.type), c.type, c.name, c.props, c.outputs ?? c.props, urn));
     }
     return out;
 }
@@ -73,7 +88,11 @@ const identity = { organization: "organization", project: TEST_PROJECT, stack: T
  * Runs one policy of the pack over fixtures (every other policy disabled), with the platform
  * settings given over the defaults (for policies that take them) and an enforcement level.
  */
-export async function run(policy: ResourceValidationPolicy | StackValidationPolicy, fixtures: Fixture[], config: Partial<PlatformPolicyConfig> & { enforcementLevel?: Level } = {}): Promise<Report> {
+export async function run(
+    policy: ResourceValidationPolicy | StackValidationPolicy,
+    fixtures: Fixture[],
+    config: Partial<PlatformPolicyConfig> & { enforcementLevel?: Level } = {},
+): Promise<Report> {
     const { enforcementLevel, ...platform } = config;
     const doc: Record<string, unknown> = { all: "disabled" };
     const settings = policy.configSchema ? { ...DEFAULT_CONFIG, ...platform } : {};
@@ -84,10 +103,20 @@ export async function run(policy: ResourceValidationPolicy | StackValidationPoli
 /** Runs the whole pack over fixtures with a `--policy-pack-config` document. */
 export async function runPack(fixtures: Fixture[], doc: Record<string, unknown> = {}): Promise<Report> {
     const gate = await runGate(fixtureResources(fixtures), identity, [{ doc, source: "of the test" }]);
-    return { violations: gate.diagnostics, remediations: gate.remediations.map((r) => ({ ...r, props: unwrapSecrets(r.properties) as Record<string, any> })) };
+    return {
+        violations: gate.diagnostics,
+        remediations: gate.remediations.map((r) => ({
+            ...r,
+            props: unwrapSecrets(r.properties) as Record<string, any>,
+        })),
+    };
 }
 
-export async function messages(policy: ResourceValidationPolicy | StackValidationPolicy, fixtures: Fixture[], config: Partial<PlatformPolicyConfig> = {}): Promise<string[]> {
+export async function messages(
+    policy: ResourceValidationPolicy | StackValidationPolicy,
+    fixtures: Fixture[],
+    config: Partial<PlatformPolicyConfig> = {},
+): Promise<string[]> {
     const report = await run(policy, fixtures, config);
     return report.violations.filter((v) => v.policy === policy.name).map((v) => v.message);
 }
@@ -130,28 +159,69 @@ export function trinoCatalog(opts: { metastore?: string; s3?: string; extra?: st
 }
 
 /** Trino as the program deploys it: a helm.v3.Release named `trino` with the catalog in its values. */
-export function trinoRelease(catalog = trinoCatalog(), namespace = "trino", extraValues: Record<string, unknown> = {}): Fixture {
+export function trinoRelease(
+    catalog = trinoCatalog(),
+    namespace = "trino",
+    extraValues: Record<string, unknown> = {},
+): Fixture {
     return {
         type: T.release,
         name: "trino",
-        props: { chart: "trino", version: "1.42.2", name: "trino", namespace, repositoryOpts: { repo: "https://trinodb.github.io/charts" }, values: { catalogs: { lakehouse: catalog, tpch: null }, envFrom: [{ secretRef: { name: "trino-garage-credentials" } }], ...extraValues } },
+        props: {
+            chart: "trino",
+            version: "1.42.2",
+            name: "trino",
+            namespace,
+            repositoryOpts: { repo: "https://trinodb.github.io/charts" },
+            values: {
+                catalogs: { lakehouse: catalog, tpch: null },
+                envFrom: [{ secretRef: { name: "trino-garage-credentials" } }],
+                ...extraValues,
+            },
+        },
     };
 }
 
-export function configMap(name: string, namespace: string, data: Record<string, string>, labels: Record<string, string> = {}): Fixture {
+export function configMap(
+    name: string,
+    namespace: string,
+    data: Record<string, string>,
+    labels: Record<string, string> = {},
+): Fixture {
     return { type: T.configMap, name, props: { metadata: { name, namespace, labels }, data } };
 }
 
-export function deployment(name: string, namespace: string, container: Record<string, unknown>, labels: Record<string, string> = {}): Fixture {
+export function deployment(
+    name: string,
+    namespace: string,
+    container: Record<string, unknown>,
+    labels: Record<string, string> = {},
+): Fixture {
     return {
         type: T.deployment,
         name,
-        props: { metadata: { name, namespace, labels }, spec: { selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name, image: "example/app:1.0.0", ...container }] } } } },
+        props: {
+            metadata: { name, namespace, labels },
+            spec: {
+                selector: { matchLabels: { app: name } },
+                template: {
+                    metadata: { labels: { app: name } },
+                    spec: { containers: [{ name, image: "example/app:1.0.0", ...container }] },
+                },
+            },
+        },
     };
 }
 
 export function service(name: string, namespace: string, ports: number[], headless = false): Fixture {
-    return { type: T.service, name: `${namespace}-${name}`, props: { metadata: { name, namespace }, spec: { ...(headless ? { clusterIP: "None" } : {}), ports: ports.map((port) => ({ port })) } } };
+    return {
+        type: T.service,
+        name: `${namespace}-${name}`,
+        props: {
+            metadata: { name, namespace },
+            spec: { ...(headless ? { clusterIP: "None" } : {}), ports: ports.map((port) => ({ port })) },
+        },
+    };
 }
 
 export function namespace(name: string, component: string, labels: Record<string, string> = {}): Fixture {
@@ -174,7 +244,15 @@ export function namespace(name: string, component: string, labels: Record<string
 }
 
 /** The platform's own Services and namespaces, as the dev stack declares them. */
-export function devPlatform(ns: Record<string, string> = { garage: "garage", database: "database", trino: "trino", airbyte: "airbyte", dagster: "dagster" }): Fixture[] {
+export function devPlatform(
+    ns: Record<string, string> = {
+        garage: "garage",
+        database: "database",
+        trino: "trino",
+        airbyte: "airbyte",
+        dagster: "dagster",
+    },
+): Fixture[] {
     return [
         ...Object.entries(ns).map(([component, name]) => namespace(name, component)),
         service("garage", ns.garage, [3900]),
@@ -189,7 +267,15 @@ export function devPlatform(ns: Record<string, string> = { garage: "garage", dat
  * by the test) as its children, each named `<release>:<namespace>/<name>` as the provider names them.
  */
 export function renderedChart(name: string, children: Fixture[]): Fixture {
-    return { type: T.chart, name, props: {}, children: children.map((c) => ({ ...c, name: `${name}:${(c.props.metadata as { namespace?: string } | undefined)?.namespace ?? "default"}/${c.name}` })) };
+    return {
+        type: T.chart,
+        name,
+        props: {},
+        children: children.map((c) => ({
+            ...c,
+            name: `${name}:${(c.props.metadata as { namespace?: string } | undefined)?.namespace ?? "default"}/${c.name}`,
+        })),
+    };
 }
 
 /**
@@ -198,15 +284,29 @@ export function renderedChart(name: string, children: Fixture[]): Fixture {
  * stack's own settings, then `extra` (a partial config file) over them; `edit` changes the
  * resources first (to plant a mistake).
  */
-export async function judgeRun(raw: StackRun, options: { extra?: Record<string, unknown>; edit?: (resources: EngineResource[]) => EngineResource[]; settings?: PlatformConfig } = {}): Promise<Report> {
-    const settings = options.settings ?? parsePlatformConfig(projectKeys(raw.config, raw.project.name), raw.project.name, raw.stack);
+export async function judgeRun(
+    raw: StackRun,
+    options: {
+        extra?: Record<string, unknown>;
+        edit?: (resources: EngineResource[]) => EngineResource[];
+        settings?: PlatformConfig;
+    } = {},
+): Promise<Report> {
+    const settings =
+        options.settings ?? parsePlatformConfig(projectKeys(raw.config, raw.project.name), raw.project.name, raw.stack);
     const runIdentity = packIdentity(raw.stack, raw.project, raw.config);
     const { info } = await sharedPack(runIdentity);
     const resources = (options.edit ?? ((x) => x))(engineResources(raw));
     const layers = [{ doc: stackPolicyDoc(settings, info.policies), source: `of stack ${raw.stack}` }];
     if (options.extra) layers.push({ doc: options.extra as never, source: "of the test" });
     const gate = await runGate(resources, runIdentity, layers);
-    return { violations: gate.diagnostics, remediations: gate.remediations.map((r) => ({ ...r, props: unwrapSecrets(r.properties) as Record<string, any> })) };
+    return {
+        violations: gate.diagnostics,
+        remediations: gate.remediations.map((r) => ({
+            ...r,
+            props: unwrapSecrets(r.properties) as Record<string, any>,
+        })),
+    };
 }
 
 export function mandatoryOf(report: Report): Diagnostic[] {

@@ -28,7 +28,9 @@ export class Run {
         const found = this.ofType(type).filter((r) => r.name === name);
         if (found.length !== 1) {
             const names = this.ofType(type).map((r) => r.name);
-            throw new Error(`expected one ${type} named ${name}, found ${found.length} (names: ${names.join(", ") || "none"})`);
+            throw new Error(
+                `expected one ${type} named ${name}, found ${found.length} (names: ${names.join(", ") || "none"})`,
+            );
         }
         return found[0];
     }
@@ -43,8 +45,28 @@ export class Run {
     }
 }
 
+// A run of the program depends only on the stack file and the options: the same plain run (a
+// stack, with or without overrides and preview) is made once per mocha process and shared. Tests
+// read runs and never change them (judgeRun's `edit` maps a copy).
+const plainRuns = new Map<string, Promise<Run>>();
+
+function plainKey(stack: string, options: StackRunOptions): string | undefined {
+    const { overrides, preview, ...rest } = options;
+    if (Object.values(rest).some((v) => v !== undefined)) return undefined;
+    return JSON.stringify([stack, overrides ?? {}, preview ?? false]);
+}
+
 export async function run(stack: string, options: StackRunOptions = {}): Promise<Run> {
-    return new Run(await runStack(stack, options));
+    const key = plainKey(stack, options);
+    if (key === undefined) return new Run(await runStack(stack, options));
+    let shared = plainRuns.get(key);
+    if (shared === undefined) {
+        shared = runStack(stack, options).then((r) => new Run(r));
+        plainRuns.set(key, shared);
+        // A failed run is not kept: the next test runs it again and sees its own error.
+        shared.catch(() => plainRuns.delete(key));
+    }
+    return shared;
 }
 
 /** Runs a stack that must fail; returns the program's error and what was registered before it. */

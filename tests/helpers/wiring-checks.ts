@@ -9,7 +9,9 @@ export type Entry = { id: string; from: string; to: string; address: string; job
 
 export const jobs = (r: Run) => r.ofType(T.job).filter((j) => r.inputs(j).metadata.name === WIRING_CHECK_NAME);
 export const scriptOf = (r: Run, namespace: string): string => {
-    const cm = r.ofType(T.configMap).find((c) => r.inputs(c).metadata.name === WIRING_CHECK_NAME && r.inputs(c).metadata.namespace === namespace);
+    const cm = r
+        .ofType(T.configMap)
+        .find((c) => r.inputs(c).metadata.name === WIRING_CHECK_NAME && r.inputs(c).metadata.namespace === namespace);
     assert.ok(cm, `a wiring-check script in ${namespace}`);
     return r.inputs(cm).data[WIRING_CHECK_SCRIPT];
 };
@@ -29,7 +31,10 @@ export function assertOneCheckPerEdge(r: Run, label: string): void {
     for (const c of checks) {
         const ns = c.job.split("/")[0];
         const script = scriptOf(r, ns);
-        assert.match(script, new RegExp(`^want ${c.id} (curl|psql) && check_`, "m"), `${label}: ${c.id} is in the script of ${ns}`);
+        assert.match(
+            script,
+            new RegExp(`^want ${c.id} (curl|psql) && check_`, "m"),
+            `${label}: ${c.id} is in the script of ${ns}`,
+        );
     }
 }
-

@@ -6,20 +6,40 @@ import { MAX_DEPTH, MAX_STRING } from "../../policies/lib/strings";
 import { imageTagPinned } from "../../policies/image-tag-pinned";
 import { noIpEndpoints } from "../../policies/no-ip-endpoints";
 import { noPlaintextCredentials } from "../../policies/no-plaintext-credentials";
-import { configMap, deployment, devPlatform, Fixture, messages, namespace, T, trinoCatalog, trinoRelease } from "../helpers/policy";
+import {
+    configMap,
+    deployment,
+    devPlatform,
+    Fixture,
+    messages,
+    namespace,
+    T,
+    trinoCatalog,
+    trinoRelease,
+} from "../helpers/policy";
 
 describe("policy no-ip-endpoints", () => {
     it("flags an IP address as an endpoint", async () => {
-        const [found, ...rest] = await messages(noIpEndpoints, [trinoRelease(trinoCatalog({ s3: "http://10.43.12.7:3900" }))]);
+        const [found, ...rest] = await messages(noIpEndpoints, [
+            trinoRelease(trinoCatalog({ s3: "http://10.43.12.7:3900" })),
+        ]);
         assert.deepEqual(rest, []);
         assert.match(found, /s3\.endpoint = "http:\/\/10\.43\.12\.7:3900": 10\.43\.12\.7 is an IP address/);
-        const [env] = await messages(noIpEndpoints, [deployment("x", "trino", { env: [{ name: "DB", value: "[fd00::12]:5432" }] })]);
+        const [env] = await messages(noIpEndpoints, [
+            deployment("x", "trino", { env: [{ name: "DB", value: "[fd00::12]:5432" }] }),
+        ]);
         assert.match(env, /\[fd00::12\] is an IP address/);
     });
 
     it("accepts bind addresses, loopback, and addresses the config allows", async () => {
-        const toml = 'rpc_bind_addr = "[::]:3901"\n[s3_api]\napi_bind_addr = "[::]:3900"\n[admin]\napi_bind_addr = "0.0.0.0:3903"\n';
-        assert.deepEqual(await messages(noIpEndpoints, [configMap("garage-config", "garage", { "garage.toml": toml, probe: "http://127.0.0.1:8080/health" })]), []);
+        const toml =
+            'rpc_bind_addr = "[::]:3901"\n[s3_api]\napi_bind_addr = "[::]:3900"\n[admin]\napi_bind_addr = "0.0.0.0:3903"\n';
+        assert.deepEqual(
+            await messages(noIpEndpoints, [
+                configMap("garage-config", "garage", { "garage.toml": toml, probe: "http://127.0.0.1:8080/health" }),
+            ]),
+            [],
+        );
         const fixed = deployment("x", "trino", { env: [{ name: "LEGACY_DB", value: "192.0.2.10:5432" }] });
         assert.equal((await messages(noIpEndpoints, [fixed])).length, 1);
         assert.deepEqual(await messages(noIpEndpoints, [fixed], { allowedHosts: ["192.0.2.10"] }), []);
@@ -28,11 +48,28 @@ describe("policy no-ip-endpoints", () => {
 
 describe("policy no-plaintext-credentials", () => {
     it("flags literal passwords, secret keys and tokens, in values, properties, XML and env", async () => {
-        const release: Fixture = { type: T.release, name: "dagster", props: { chart: "dagster", namespace: "dagster", version: "1.9.4", values: { postgresql: { postgresqlPassword: "test" } } } };
-        const catalog = trinoRelease(trinoCatalog().replace("s3.aws-secret-key=${ENV:AWS_SECRET_ACCESS_KEY}", "s3.aws-secret-key=abc123secret"));
-        const xml = "<configuration><property><name>javax.jdo.option.ConnectionPassword</name><value>hunter2</value></property></configuration>";
+        const release: Fixture = {
+            type: T.release,
+            name: "dagster",
+            props: {
+                chart: "dagster",
+                namespace: "dagster",
+                version: "1.9.4",
+                values: { postgresql: { postgresqlPassword: "test" } },
+            },
+        };
+        const catalog = trinoRelease(
+            trinoCatalog().replace("s3.aws-secret-key=${ENV:AWS_SECRET_ACCESS_KEY}", "s3.aws-secret-key=abc123secret"),
+        );
+        const xml =
+            "<configuration><property><name>javax.jdo.option.ConnectionPassword</name><value>hunter2</value></property></configuration>";
         const cm = configMap("conf", "database", { "hive-site.xml": xml });
-        const env = deployment("x", "airbyte", { env: [{ name: "DATABASE_PASSWORD", value: "airbyte" }, { name: "ADMIN_TOKEN", value: "t0k3n" }] });
+        const env = deployment("x", "airbyte", {
+            env: [
+                { name: "DATABASE_PASSWORD", value: "airbyte" },
+                { name: "ADMIN_TOKEN", value: "t0k3n" },
+            ],
+        });
         const found = await messages(noPlaintextCredentials, [release, catalog, cm, env]);
         assert.equal(found.length, 5);
         assert.match(found[0], /values\.postgresql\.postgresqlPassword holds a literal postgresqlPassword/);
@@ -40,51 +77,99 @@ describe("policy no-plaintext-credentials", () => {
         assert.match(found[2], /data\["hive-site\.xml"\] › javax\.jdo\.option\.ConnectionPassword holds a literal/);
         assert.match(found[3], /env\["DATABASE_PASSWORD"\] holds a literal DATABASE_PASSWORD/);
         assert.match(found[4], /env\["ADMIN_TOKEN"\]/);
-        for (const m of found) assert.doesNotMatch(m, /hunter2|abc123secret|t0k3n/, "a message must not repeat the secret");
+        for (const m of found)
+            assert.doesNotMatch(m, /hunter2|abc123secret|t0k3n/, "a message must not repeat the secret");
     });
 
     it("flags Hadoop's own credential properties written as literals (S3A, Azure, GCS)", async () => {
-        const prop = (name: string, value: string) => `<property><name>${name}</name><value>${value}</value></property>`;
+        const prop = (name: string, value: string) =>
+            `<property><name>${name}</name><value>${value}</value></property>`;
         const xml = `<configuration>${prop("fs.s3a.endpoint", "http://garage.garage.svc.cluster.local:3900")}${prop("fs.s3a.access.key", "AKIDEXAMPLEKEY")}${prop("fs.s3a.secret.key", "wJalrXUtnFEMI")}${prop("fs.s3a.session.token", "FwoGZXIvYXdz")}${prop("fs.s3a.bucket.lakehouse.secret.key", "abc")}${prop("fs.azure.account.key.acct.dfs.core.windows.net", "c2VjcmV0")}${prop("fs.gs.auth.service.account.private.key", "MIIEv")}${prop("fs.s3a.path.style.access", "true")}</configuration>`;
-        const found = await messages(noPlaintextCredentials, [configMap("hive-metastore-conf", "database", { "core-site.xml": xml })]);
+        const found = await messages(noPlaintextCredentials, [
+            configMap("hive-metastore-conf", "database", { "core-site.xml": xml }),
+        ]);
         assert.deepEqual(
             found.map((m) => / › (\S+) holds/.exec(m)![1]),
-            ["fs.s3a.access.key", "fs.s3a.secret.key", "fs.s3a.session.token", "fs.s3a.bucket.lakehouse.secret.key", "fs.azure.account.key.acct.dfs.core.windows.net", "fs.gs.auth.service.account.private.key"],
+            [
+                "fs.s3a.access.key",
+                "fs.s3a.secret.key",
+                "fs.s3a.session.token",
+                "fs.s3a.bucket.lakehouse.secret.key",
+                "fs.azure.account.key.acct.dfs.core.windows.net",
+                "fs.gs.auth.service.account.private.key",
+            ],
         );
         for (const m of found) assert.doesNotMatch(m, /wJalrXUtnFEMI|AKIDEXAMPLEKEY|c2VjcmV0/);
         // The same properties taken from the environment pass.
         const refs = `<configuration>${prop("fs.s3a.access.key", "${env.AWS_ACCESS_KEY_ID}")}${prop("fs.s3a.secret.key", "${env.AWS_SECRET_ACCESS_KEY}")}</configuration>`;
-        assert.deepEqual(await messages(noPlaintextCredentials, [configMap("c", "database", { "core-site.xml": refs })]), []);
+        assert.deepEqual(
+            await messages(noPlaintextCredentials, [configMap("c", "database", { "core-site.xml": refs })]),
+            [],
+        );
     });
 
     it("flags key material under any name", async () => {
-        const values = { config: { id: "GK0123456789abcdef01234567", note: "-----BEGIN RSA PRIVATE KEY-----\nMIIB..." }, url: "postgresql://airbyte:s3cr3t@postgres.database.svc.cluster.local:5432/airbyte" };
-        const found = await messages(noPlaintextCredentials, [{ type: T.release, name: "x", props: { chart: "x", namespace: "x", values } }]);
-        assert.deepEqual(found.map((m) => /holds (.*); keep/.exec(m)![1]), ["a Garage access key id", "a private key", "a password in a URL"]);
+        const values = {
+            config: { id: "GK0123456789abcdef01234567", note: "-----BEGIN RSA PRIVATE KEY-----\nMIIB..." },
+            url: "postgresql://airbyte:s3cr3t@postgres.database.svc.cluster.local:5432/airbyte",
+        };
+        const found = await messages(noPlaintextCredentials, [
+            { type: T.release, name: "x", props: { chart: "x", namespace: "x", values } },
+        ]);
+        assert.deepEqual(
+            found.map((m) => /holds (.*); keep/.exec(m)![1]),
+            ["a Garage access key id", "a private key", "a password in a URL"],
+        );
     });
 
     it("accepts references: secretKeyRef, ${ENV:...}, ${env.X}, Secret names and keys, existingSecret", async () => {
         const values = {
-            global: { database: { secretName: "airbyte-postgres-credentials", passwordSecretKey: "password", userSecretKey: "username" }, storage: { secretName: "airbyte-garage-credentials" } },
+            global: {
+                database: {
+                    secretName: "airbyte-postgres-credentials",
+                    passwordSecretKey: "password",
+                    userSecretKey: "username",
+                },
+                storage: { secretName: "airbyte-garage-credentials" },
+            },
             auth: { existingSecret: "auth" },
             password: "",
             env: [{ name: "X", valueFrom: { secretKeyRef: { name: "s", key: "password" } } }],
         };
-        const xml = "<configuration><property><name>javax.jdo.option.ConnectionPassword</name><value>${env.METASTORE_DB_PASSWORD}</value></property></configuration>";
-        const env = deployment("x", "database", { env: [{ name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: "postgres-superuser", key: "password" } } }, { name: "DB_PASSWORD_FILE_NAME_SECRET_NAME", value: "x" }] });
-        const resources = [{ type: T.release, name: "a", props: { chart: "airbyte", namespace: "airbyte", values } }, trinoRelease(), configMap("c", "database", { "hive-site.xml": xml }), env];
+        const xml =
+            "<configuration><property><name>javax.jdo.option.ConnectionPassword</name><value>${env.METASTORE_DB_PASSWORD}</value></property></configuration>";
+        const env = deployment("x", "database", {
+            env: [
+                { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: "postgres-superuser", key: "password" } } },
+                { name: "DB_PASSWORD_FILE_NAME_SECRET_NAME", value: "x" },
+            ],
+        });
+        const resources = [
+            { type: T.release, name: "a", props: { chart: "airbyte", namespace: "airbyte", values } },
+            trinoRelease(),
+            configMap("c", "database", { "hive-site.xml": xml }),
+            env,
+        ];
         assert.deepEqual(await messages(noPlaintextCredentials, resources), []);
     });
 });
 
 describe("policy component-namespace", () => {
     it("accepts components in their own labelled namespaces", async () => {
-        const resources = [...devPlatform(), trinoRelease(), configMap("conf", "database", {}, { "lakehouse-platform/component": "database" })];
+        const resources = [
+            ...devPlatform(),
+            trinoRelease(),
+            configMap("conf", "database", {}, { "lakehouse-platform/component": "database" }),
+        ];
         assert.deepEqual(await messages(componentNamespace, resources), []);
     });
 
     it("flags a release or platform object in the default namespace", async () => {
-        const release: Fixture = { type: T.release, name: "airbyte", props: { chart: "airbyte", version: "2.2.0", values: {} } };
+        const release: Fixture = {
+            type: T.release,
+            name: "airbyte",
+            props: { chart: "airbyte", version: "2.2.0", values: {} },
+        };
         const cm = configMap("conf", "default", {}, { "lakehouse-platform/component": "trino" });
         const found = await messages(componentNamespace, [...devPlatform(), release, cm]);
         assert.equal(found.length, 2);
@@ -93,8 +178,14 @@ describe("policy component-namespace", () => {
     });
 
     it("flags a component in another component's namespace, and names its own", async () => {
-        const [found] = await messages(componentNamespace, [...devPlatform(), trinoRelease(trinoCatalog(), "database")]);
-        assert.match(found, /belongs to trino but is in namespace database, which is database's; trino's namespace is trino/);
+        const [found] = await messages(componentNamespace, [
+            ...devPlatform(),
+            trinoRelease(trinoCatalog(), "database"),
+        ]);
+        assert.match(
+            found,
+            /belongs to trino but is in namespace database, which is database's; trino's namespace is trino/,
+        );
     });
 
     it("flags a platform namespace without the platform's labels", async () => {
@@ -102,14 +193,26 @@ describe("policy component-namespace", () => {
         delete (bare.props as any).metadata.labels["lakehouse-platform/environment"];
         delete (bare.props as any).metadata.labels["pod-security.kubernetes.io/enforce"];
         const [found] = await messages(componentNamespace, [bare]);
-        assert.match(found, /namespace trino lacks the platform labels lakehouse-platform\/environment, pod-security\.kubernetes\.io\/enforce/);
+        assert.match(
+            found,
+            /namespace trino lacks the platform labels lakehouse-platform\/environment, pod-security\.kubernetes\.io\/enforce/,
+        );
     });
 });
 
 describe("policy chart-version-pinned (advisory)", () => {
     it("flags a range or a missing version, and accepts exact versions and local charts", async () => {
-        const release = (chart: string, version?: string): Fixture => ({ type: T.release, name: chart, props: { chart, version, namespace: "x", values: {} } });
-        const found = await messages(chartVersionPinned, [release("airbyte", "^2.2.0"), release("dagster"), release("trino", "1.42.2"), release("./vendor/charts/dagster")]);
+        const release = (chart: string, version?: string): Fixture => ({
+            type: T.release,
+            name: chart,
+            props: { chart, version, namespace: "x", values: {} },
+        });
+        const found = await messages(chartVersionPinned, [
+            release("airbyte", "^2.2.0"),
+            release("dagster"),
+            release("trino", "1.42.2"),
+            release("./vendor/charts/dagster"),
+        ]);
         assert.equal(found.length, 2);
         assert.match(found[0], /chart "airbyte" has version "\^2\.2\.0"/);
         assert.match(found[1], /chart "dagster" has version null/);
@@ -121,8 +224,17 @@ describe("policy image-tag-pinned (advisory)", () => {
     it("flags :latest and untagged images in workloads and values, and accepts tags, digests and chart defaults", async () => {
         const workload = deployment("x", "database", { image: "postgres:latest" });
         (workload.props as any).spec.template.spec.initContainers = [{ name: "init", image: "busybox" }];
-        const values = { image: { repository: "trinodb/trino", tag: "" }, sidecar: { image: "foo/bar:latest" }, tool: { tag: "latest" }, pinned: { image: `x@sha256:${"a".repeat(64)}` } };
-        const found = await messages(imageTagPinned, [workload, { type: T.release, name: "r", props: { chart: "c", namespace: "n", values } }, deployment("ok", "database", { image: "postgres:17.6" })]);
+        const values = {
+            image: { repository: "trinodb/trino", tag: "" },
+            sidecar: { image: "foo/bar:latest" },
+            tool: { tag: "latest" },
+            pinned: { image: `x@sha256:${"a".repeat(64)}` },
+        };
+        const found = await messages(imageTagPinned, [
+            workload,
+            { type: T.release, name: "r", props: { chart: "c", namespace: "n", values } },
+            deployment("ok", "database", { image: "postgres:17.6" }),
+        ]);
         assert.equal(found.length, 4);
         assert.match(found[0], /initContainers\["init"\]\.image = "busybox"/);
         assert.match(found[1], /containers\["x"\]\.image = "postgres:latest"/);
@@ -137,13 +249,23 @@ describe("policy configuration-readable", () => {
         for (let i = 0; i < MAX_DEPTH + 2; i++) deep = { nested: deep };
         const long = `http://garage:3900 ${"x".repeat(MAX_STRING)}`;
         const found = await messages(configurationReadable, [
-            { type: T.release, name: "deep", props: { chart: "c", version: "1.0.0", namespace: "trino", values: { a: deep } } },
+            {
+                type: T.release,
+                name: "deep",
+                props: { chart: "c", version: "1.0.0", namespace: "trino", values: { a: deep } },
+            },
             configMap("long", "dagster", { "big.txt": long }),
             deployment("fine", "dagster", { env: [{ name: "X", value: "x".repeat(1000) }] }),
         ]);
         assert.equal(found.length, 2);
-        assert.match(found[0], /Release "deep": values\.a(\.nested)+ holds values nested deeper than 64 levels, which the policies cannot read/);
-        assert.match(found[1], /ConfigMap "long": data\["big\.txt"\] holds a string of 1,048,595 characters \(the policies read at most 1,048,576\)/);
+        assert.match(
+            found[0],
+            /Release "deep": values\.a(\.nested)+ holds values nested deeper than 64 levels, which the policies cannot read/,
+        );
+        assert.match(
+            found[1],
+            /ConfigMap "long": data\["big\.txt"\] holds a string of 1,048,595 characters \(the policies read at most 1,048,576\)/,
+        );
         assert.equal(configurationReadable.enforcementLevel, "mandatory");
     });
 });

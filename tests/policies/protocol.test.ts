@@ -11,21 +11,56 @@ import { PACK_DIR, PackHost, PackStartError } from "../../offline/crossguard/pac
 import { packConfigOf, sharedPack } from "../../offline/crossguard/gate";
 import { POLICIES, POLICY_PACK_NAME } from "../../policies/policies";
 import { crossNamespaceFqdn } from "../../policies/cross-namespace-fqdn";
-import { configMap, deployment, devPlatform, Fixture, renderedChart, run, runPack, service, T, trinoCatalog, trinoRelease } from "../helpers/policy";
+import {
+    configMap,
+    deployment,
+    devPlatform,
+    Fixture,
+    renderedChart,
+    run,
+    runPack,
+    service,
+    T,
+    trinoCatalog,
+    trinoRelease,
+} from "../helpers/policy";
 
 const FIXTURE_PACKS = path.join(__dirname, "..", "fixtures", "packs");
-const identity = { organization: "organization", project: "lakehouse-platform", stack: "test", dryRun: true, config: {} };
+const identity = {
+    organization: "organization",
+    project: "lakehouse-platform",
+    stack: "test",
+    dryRun: true,
+    config: {},
+};
 const SIG = pulumi.runtime.specialSigKey;
 const SECRET_SIG = pulumi.runtime.specialSecretSig;
-const isSecret = (v: unknown) => typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG] === SECRET_SIG;
+const isSecret = (v: unknown) =>
+    typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG] === SECRET_SIG;
 
 function resource(urn: string, type: string, inputs: Record<string, unknown>): EngineResource {
-    return { urn, type, name: urn.split("::").pop()!, custom: true, registered: true, inputs, outputs: inputs, dependencies: [], propertyDependencies: {}, options: { protect: false, ignoreChanges: [], additionalSecretOutputs: [], aliases: [] } };
+    return {
+        urn,
+        type,
+        name: urn.split("::").pop()!,
+        custom: true,
+        registered: true,
+        inputs,
+        outputs: inputs,
+        dependencies: [],
+        propertyDependencies: {},
+        options: { protect: false, ignoreChanges: [], additionalSecretOutputs: [], aliases: [] },
+    };
 }
 
 describe("the pack, started as the Pulumi CLI starts it", () => {
     it("is a self-contained pack folder: package.json (name, version, main in compiled JavaScript), PulumiPolicy.yaml, nothing imported from outside", () => {
-        const pkg = JSON.parse(fs.readFileSync(path.join(PACK_DIR, "package.json"), "utf8")) as { name: string; version: string; main: string; dependencies: Record<string, string> };
+        const pkg = JSON.parse(fs.readFileSync(path.join(PACK_DIR, "package.json"), "utf8")) as {
+            name: string;
+            version: string;
+            main: string;
+            dependencies: Record<string, string>;
+        };
         assert.equal(pkg.name, "lakehouse-platform-policies");
         assert.match(pkg.version, /^\d+\.\d+\.\d+$/);
         assert.match(pkg.main, /\.js$/);
@@ -36,8 +71,19 @@ describe("the pack, started as the Pulumi CLI starts it", () => {
         const files = fs.readdirSync(bin, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".js"));
         for (const f of files) {
             for (const [, spec] of fs.readFileSync(path.join(bin, f), "utf8").matchAll(/require\("([^"]+)"\)/g)) {
-                if (spec.startsWith(".")) assert.ok(path.resolve(bin, path.dirname(f), spec).startsWith(bin), `${f} requires ${spec} outside the pack`);
-                else assert.ok(spec.split("/").slice(0, spec.startsWith("@") ? 2 : 1).join("/") in pkg.dependencies || ["fs", "path", "crypto"].includes(spec), `${f} requires ${spec}, which the pack does not declare`);
+                if (spec.startsWith("."))
+                    assert.ok(
+                        path.resolve(bin, path.dirname(f), spec).startsWith(bin),
+                        `${f} requires ${spec} outside the pack`,
+                    );
+                else
+                    assert.ok(
+                        spec
+                            .split("/")
+                            .slice(0, spec.startsWith("@") ? 2 : 1)
+                            .join("/") in pkg.dependencies || ["fs", "path", "crypto"].includes(spec),
+                        `${f} requires ${spec}, which the pack does not declare`,
+                    );
             }
         }
     });
@@ -45,23 +91,34 @@ describe("the pack, started as the Pulumi CLI starts it", () => {
     it("serves GetAnalyzerInfo with every policy, its level and its config schema, as the pack's own name and version", async () => {
         const { info } = await sharedPack(identity);
         assert.equal(info.name, POLICY_PACK_NAME);
-        assert.equal(info.version, (JSON.parse(fs.readFileSync(path.join(PACK_DIR, "package.json"), "utf8")) as { version: string }).version);
+        assert.equal(
+            info.version,
+            (JSON.parse(fs.readFileSync(path.join(PACK_DIR, "package.json"), "utf8")) as { version: string }).version,
+        );
         assert.equal(info.supportsConfig, true);
         assert.deepEqual(
             info.policies.map((p) => [p.name, p.enforcementLevel, p.kind]),
             POLICIES.map((p) => [p.name, p.enforcementLevel, "validateStack" in p ? "stack" : "resource"]),
         );
         const fqdn = info.policies.find((p) => p.name === "cross-namespace-fqdn")!;
-        assert.deepEqual(Object.keys(fqdn.configSchema!.properties).sort(), ["allowedHosts", "clientNamespaces", "clusterDomain", "namespaces"]);
+        assert.deepEqual(Object.keys(fqdn.configSchema!.properties).sort(), [
+            "allowedHosts",
+            "clientNamespaces",
+            "clusterDomain",
+            "namespaces",
+        ]);
     });
 
     it("fails to start, with the runner's message, when the folder has no package.json", async () => {
-        await assert.rejects(PackHost.start(identity, path.join(FIXTURE_PACKS, "without-package-json")), (e: unknown) => {
-            assert.ok(e instanceof PackStartError);
-            assert.match(e.message, /exited \(code 32\)/);
-            assert.match(e.message, /Cannot find module '.*without-package-json\/package\.json'/);
-            return true;
-        });
+        await assert.rejects(
+            PackHost.start(identity, path.join(FIXTURE_PACKS, "without-package-json")),
+            (e: unknown) => {
+                assert.ok(e instanceof PackStartError);
+                assert.match(e.message, /exited \(code 32\)/);
+                assert.match(e.message, /Cannot find module '.*without-package-json\/package\.json'/);
+                return true;
+            },
+        );
     });
 
     it("a policy that throws fails the gate, naming the resource and the policy, as it fails `pulumi preview`", async function () {
@@ -76,7 +133,10 @@ describe("the pack, started as the Pulumi CLI starts it", () => {
             await assert.rejects(judge(pack, [ok, boom], config), (e: unknown) => {
                 assert.ok(e instanceof PolicyFailure);
                 assert.match(e.message, /on urn:pulumi:test::p::kubernetes:core\/v1:ConfigMap::boom/);
-                assert.match(e.message, /Error validating resource with policy 'throws-on-boom' from policy pack 'throwing-pack@v1\.0\.0'/);
+                assert.match(
+                    e.message,
+                    /Error validating resource with policy 'throws-on-boom' from policy pack 'throwing-pack@v1\.0\.0'/,
+                );
                 assert.match(e.message, /the policy broke on boom/);
                 return true;
             });
@@ -95,16 +155,35 @@ describe("remediation over the protocol", () => {
         (release.props.values as Record<string, unknown>).password = secret("not-an-address");
         const cm = configMap("app", "dagster", { "app.properties": "trino=http://trino:8080\n" });
         (cm.props.data as Record<string, unknown>)["secret.properties"] = secret("db=postgres:5432\n");
-        const code = deployment("code", "dagster", { env: [{ name: "TRINO_HOST", value: "trino" }, { name: "DB_URL", value: secret("postgres:5432") }, { name: "LIST", value: "a" }], args: ["--db", "postgres:5432"] });
+        const code = deployment("code", "dagster", {
+            env: [
+                { name: "TRINO_HOST", value: "trino" },
+                { name: "DB_URL", value: secret("postgres:5432") },
+                { name: "LIST", value: "a" },
+            ],
+            args: ["--db", "postgres:5432"],
+        });
         const report = await run(crossNamespaceFqdn, [release, cm, code], remediate);
         assert.deepEqual(report.violations, [], "validation runs on the remediated values: nothing is left");
-        assert.deepEqual(report.remediations.map((r) => r.urn.split("::").pop()), ["trino", "app", "code"]);
+        assert.deepEqual(
+            report.remediations.map((r) => r.urn.split("::").pop()),
+            ["trino", "app", "code"],
+        );
         const [r, c, d] = report.remediations;
 
-        assert.match(r.props.values.catalogs.lakehouse, /s3\.endpoint=http:\/\/garage\.garage\.svc\.cluster\.local:3900\n/);
-        assert.ok(isSecret(r.properties.values && (r.properties.values as Record<string, unknown>).secretThing), "a rewritten secret stays secret");
+        assert.match(
+            r.props.values.catalogs.lakehouse,
+            /s3\.endpoint=http:\/\/garage\.garage\.svc\.cluster\.local:3900\n/,
+        );
+        assert.ok(
+            isSecret(r.properties.values && (r.properties.values as Record<string, unknown>).secretThing),
+            "a rewritten secret stays secret",
+        );
         assert.equal(r.props.values.secretThing, "thrift://hive-metastore.database.svc.cluster.local:9083");
-        assert.ok(isSecret((r.properties.values as Record<string, unknown>).password), "an untouched secret stays secret");
+        assert.ok(
+            isSecret((r.properties.values as Record<string, unknown>).password),
+            "an untouched secret stays secret",
+        );
         assert.ok(!isSecret((r.properties.values as Record<string, unknown>).catalogs), "plain values stay plain");
 
         assert.equal(c.props.data["app.properties"], "trino=http://trino.trino.svc.cluster.local:8080\n");
@@ -118,13 +197,18 @@ describe("remediation over the protocol", () => {
             { name: "LIST", value: "a" },
         ]);
         assert.deepEqual(container.args, ["--db", "postgres.database.svc.cluster.local:5432"]);
-        const rawEnv = ((d.properties.spec as any).template.spec.containers[0].env as Record<string, unknown>[])[1].value;
+        const rawEnv = ((d.properties.spec as any).template.spec.containers[0].env as Record<string, unknown>[])[1]
+            .value;
         assert.ok(isSecret(rawEnv), "the secret env value stays secret");
     });
 
     it("what the remediation cannot fix is reported as mandatory, as the engine reports it", async () => {
         // The policy's namespaces describe another stack, so no fix is certain: the violation stays.
-        const report = await run(crossNamespaceFqdn, [trinoRelease(trinoCatalog({ s3: "http://garage:3900" }), "trino-staging")], remediate);
+        const report = await run(
+            crossNamespaceFqdn,
+            [trinoRelease(trinoCatalog({ s3: "http://garage:3900" }), "trino-staging")],
+            remediate,
+        );
         assert.deepEqual(report.remediations, []);
         assert.equal(report.violations.length, 1);
         assert.equal(report.violations[0].enforcementLevel, "mandatory");
@@ -144,10 +228,20 @@ describe("remote components (helm.v4.Chart) as the engine shows them", () => {
             configMap("trino-catalog", "trino", { "lakehouse.properties": trinoCatalog({ s3: "http://garage:3900" }) }),
             service("trino", "trino", [8080]),
         ];
-        const report = await runPack([...devPlatform(), renderedChart("trino", children), deployment("code", "dagster", { env: [{ name: "TRINO_HOST", value: "trino.trino.svc.cluster.local" }] })]);
+        const report = await runPack([
+            ...devPlatform(),
+            renderedChart("trino", children),
+            deployment("code", "dagster", { env: [{ name: "TRINO_HOST", value: "trino.trino.svc.cluster.local" }] }),
+        ]);
         assert.deepEqual(
             report.violations.map((v) => [v.policy, v.enforcementLevel, v.urn]),
-            [["cross-namespace-fqdn", "mandatory", "urn:pulumi:test::lakehouse-platform::kubernetes:helm.sh/v4:Chart$kubernetes:core/v1:ConfigMap::trino:trino/trino-catalog"]],
+            [
+                [
+                    "cross-namespace-fqdn",
+                    "mandatory",
+                    "urn:pulumi:test::lakehouse-platform::kubernetes:helm.sh/v4:Chart$kubernetes:core/v1:ConfigMap::trino:trino/trino-catalog",
+                ],
+            ],
         );
         assert.match(report.violations[0].message, /lakehouse\.properties"\] › s3\.endpoint = "http:\/\/garage:3900"/);
     });
@@ -159,10 +253,17 @@ describe("the pack configuration, as the CLI validates it", () => {
     it("merges a partial file over the defaults (and over the stack's settings)", async () => {
         const info = await policies();
         const stack = { doc: { "fqdn-resolves": { clusterDomain: "prod.lakehouse.internal" } }, source: "stack" };
-        const config = packConfigOf(info, [stack, { doc: { "cross-namespace-fqdn": "remediate", all: "advisory" }, source: "partial.json" }]);
+        const config = packConfigOf(info, [
+            stack,
+            { doc: { "cross-namespace-fqdn": "remediate", all: "advisory" }, source: "partial.json" },
+        ]);
         assert.equal(config["cross-namespace-fqdn"].enforcementLevel, "remediate");
         assert.equal(config["no-ip-endpoints"].enforcementLevel, "advisory");
-        assert.equal(config["fqdn-resolves"].properties.clusterDomain, "prod.lakehouse.internal", "the stack's setting is kept");
+        assert.equal(
+            config["fqdn-resolves"].properties.clusterDomain,
+            "prod.lakehouse.internal",
+            "the stack's setting is kept",
+        );
         assert.deepEqual(config["fqdn-resolves"].properties.allowedHosts, [], "schema defaults fill the rest");
     });
 
@@ -177,12 +278,30 @@ describe("the pack configuration, as the CLI validates it", () => {
             }
             assert.fail(`accepted ${JSON.stringify(doc)}`);
         };
-        assert.match(refused({ "cross-namespace-fqdn": "mandatry" }), /cross-namespace-fqdn: "mandatry" is not an enforcement level; use one of advisory, mandatory, remediate, disabled/);
-        assert.match(refused({ "cross-namespace-fqd": "advisory" }), /"cross-namespace-fqd" is not a policy of this pack; did you mean "cross-namespace-fqdn"\?/);
-        assert.match(refused({ "fqdn-resolves": { enforcementLevel: 3 } }), /fqdn-resolves\.enforcementLevel: 3 is not an enforcement level/);
-        assert.match(refused({ "fqdn-resolves": { clustrDomain: "x" } }), /fqdn-resolves\.clustrDomain: not a setting of this policy; did you mean "clusterDomain"\?/);
-        assert.match(refused({ "fqdn-resolves": { clusterDomain: 5 } }), /fqdn-resolves\.clusterDomain: must be string/);
-        assert.match(refused({ "no-ip-endpoints": { allowedHosts: ["a", 1] } }), /no-ip-endpoints\.allowedHosts\.1: must be string/);
+        assert.match(
+            refused({ "cross-namespace-fqdn": "mandatry" }),
+            /cross-namespace-fqdn: "mandatry" is not an enforcement level; use one of advisory, mandatory, remediate, disabled/,
+        );
+        assert.match(
+            refused({ "cross-namespace-fqd": "advisory" }),
+            /"cross-namespace-fqd" is not a policy of this pack; did you mean "cross-namespace-fqdn"\?/,
+        );
+        assert.match(
+            refused({ "fqdn-resolves": { enforcementLevel: 3 } }),
+            /fqdn-resolves\.enforcementLevel: 3 is not an enforcement level/,
+        );
+        assert.match(
+            refused({ "fqdn-resolves": { clustrDomain: "x" } }),
+            /fqdn-resolves\.clustrDomain: not a setting of this policy; did you mean "clusterDomain"\?/,
+        );
+        assert.match(
+            refused({ "fqdn-resolves": { clusterDomain: 5 } }),
+            /fqdn-resolves\.clusterDomain: must be string/,
+        );
+        assert.match(
+            refused({ "no-ip-endpoints": { allowedHosts: ["a", 1] } }),
+            /no-ip-endpoints\.allowedHosts\.1: must be string/,
+        );
         assert.match(refused(null), /the file holds null; it must be a JSON object/);
         assert.match(refused(["advisory"]), /the file holds a list/);
         const many = refused({ a: "advisory", "fqdn-resolves": "off" });

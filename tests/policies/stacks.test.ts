@@ -21,13 +21,20 @@ describe("the policy pack on this project's stacks, through the CLI's protocol",
     }
 
     it("catches a wrong address the program could produce: Trino pointed at a metastore namespace that does not exist", async () => {
-        const r = await run("staging", { overrides: { "lakehouse-platform:components": ["garage", "database", "trino"] } });
+        const r = await run("staging", {
+            overrides: { "lakehouse-platform:components": ["garage", "database", "trino"] },
+        });
         const report = await judgeRun(r.raw, {
             edit: (resources) =>
                 resources.map((x) => {
                     // The values, and the check the program would generate from them.
-                    if (x.type !== T.release && x.name !== "trino-wiring-check-script") return x;
-                    const wrong = JSON.parse(JSON.stringify(x.inputs).replace(/hive-metastore\.database-staging/g, "hive-metastore.database")) as Record<string, unknown>;
+                    if (x.type !== T.release && x.name !== "wiring-checks-trino-script") return x;
+                    const wrong = JSON.parse(
+                        JSON.stringify(x.inputs).replace(
+                            /hive-metastore\.database-staging/g,
+                            "hive-metastore.database",
+                        ),
+                    ) as Record<string, unknown>;
                     return { ...x, inputs: wrong, outputs: wrong };
                 }),
         });
@@ -35,13 +42,26 @@ describe("the policy pack on this project's stacks, through the CLI's protocol",
         const resolves = found.filter((v) => v.policy === "fqdn-resolves");
         // Once in the values, once in the wiring check's script (each of its mentions).
         assert.equal(resolves.filter((v) => v.urn.endsWith("$kubernetes:helm.sh/v3:Release::trino")).length, 1);
-        assert.ok(resolves.filter((v) => v.urn.endsWith("$kubernetes:core/v1:ConfigMap::trino-wiring-check-script")).length >= 1);
-        for (const v of resolves) assert.match(v.message, /use "hive-metastore\.database-staging\.svc\.cluster\.local"/);
-        assert.ok(resolves.some((v) => v.urn === "urn:pulumi:staging::lakehouse-platform::lakehouse:platform:LakehousePlatform$lakehouse:query:Trino$kubernetes:helm.sh/v3:Release::trino"));
+        assert.ok(
+            resolves.filter((v) => v.urn.endsWith("$kubernetes:core/v1:ConfigMap::wiring-checks-trino-script"))
+                .length >= 1,
+        );
+        for (const v of resolves)
+            assert.match(v.message, /use "hive-metastore\.database-staging\.svc\.cluster\.local"/);
+        assert.ok(
+            resolves.some(
+                (v) =>
+                    v.urn ===
+                    "urn:pulumi:staging::lakehouse-platform::lakehouse:platform:LakehousePlatform$lakehouse:query:Trino$kubernetes:helm.sh/v3:Release::trino",
+            ),
+        );
         // The NetworkPolicies still admit the connection the values no longer make, both ways.
         const coverage = found.filter((v) => v.policy === "network-policy-coverage").map((v) => v.message);
         assert.equal(found.length, resolves.length + coverage.length);
-        assert.deepEqual(coverage.map((m) => m.split(":")[0]).sort(), ["NetworkPolicy database-staging/lakehouse-from-trino ingress[0]", "NetworkPolicy trino-staging/lakehouse-to-database egress[0]"]);
+        assert.deepEqual(coverage.map((m) => m.split(":")[0]).sort(), [
+            "NetworkPolicy database-staging/lakehouse-from-trino ingress[0]",
+            "NetworkPolicy trino-staging/lakehouse-to-database egress[0]",
+        ]);
         assert.match(coverage.join("\n"), /nothing in trino-staging is wired to database-staging on 9083/);
     });
 
@@ -59,23 +79,100 @@ describe("every policy, on arbitrary input", () => {
     // Nested values of any shape, with strings that look like addresses, configuration text and credentials.
     const text = fc.oneof(
         fc.string(),
-        fc.constantFrom("garage:3900", "http://garage.garage:3900", "thrift://hive-metastore.hive.svc.cluster.local:9083", "10.0.0.1:80", "[::]:3900", "password", "${ENV:X}", "GK0123456789abcdef01234567"),
-        fc.constantFrom("a=b\nhost=trino:8080", "key: value\nhost: trino\n", "<configuration><property><name>x</name><value>garage:3900</value></property></configuration>", "[s]\nk = \"v\"\n", "<a", "x:\n  - [", "=\n=\n"),
+        fc.constantFrom(
+            "garage:3900",
+            "http://garage.garage:3900",
+            "thrift://hive-metastore.hive.svc.cluster.local:9083",
+            "10.0.0.1:80",
+            "[::]:3900",
+            "password",
+            "${ENV:X}",
+            "GK0123456789abcdef01234567",
+        ),
+        fc.constantFrom(
+            "a=b\nhost=trino:8080",
+            "key: value\nhost: trino\n",
+            "<configuration><property><name>x</name><value>garage:3900</value></property></configuration>",
+            '[s]\nk = "v"\n',
+            "<a",
+            "x:\n  - [",
+            "=\n=\n",
+        ),
     );
     const value = fc.letrec((tie) => ({
-        node: fc.oneof({ depthSize: "small" }, text, fc.integer(), fc.boolean(), fc.constant(null), fc.constant(undefined), fc.array(tie("node"), { maxLength: 4 }), fc.dictionary(fc.oneof(fc.string(), fc.constantFrom("env", "data", "values", "metadata", "host", "password", "image", "containers", "spec", "namespace", "chart", "name", "value")), tie("node"), { maxKeys: 5 })),
+        node: fc.oneof(
+            { depthSize: "small" },
+            text,
+            fc.integer(),
+            fc.boolean(),
+            fc.constant(null),
+            fc.constant(undefined),
+            fc.array(tie("node"), { maxLength: 4 }),
+            fc.dictionary(
+                fc.oneof(
+                    fc.string(),
+                    fc.constantFrom(
+                        "env",
+                        "data",
+                        "values",
+                        "metadata",
+                        "host",
+                        "password",
+                        "image",
+                        "containers",
+                        "spec",
+                        "namespace",
+                        "chart",
+                        "name",
+                        "value",
+                    ),
+                ),
+                tie("node"),
+                { maxKeys: 5 },
+            ),
+        ),
     })).node;
-    const types = fc.constantFrom(T.release, T.chart, T.configMap, T.deployment, T.job, T.service, T.namespace, T.secret, T.stackReference, "kubernetes:batch/v1:CronJob", "kubernetes:core/v1:Pod", "random:index/randomPassword:RandomPassword");
+    const types = fc.constantFrom(
+        T.release,
+        T.chart,
+        T.configMap,
+        T.deployment,
+        T.job,
+        T.service,
+        T.namespace,
+        T.secret,
+        T.stackReference,
+        "kubernetes:batch/v1:CronJob",
+        "kubernetes:core/v1:Pod",
+        "random:index/randomPassword:RandomPassword",
+    );
     // Properties always travel as a map (a protobuf Struct); anything may be inside.
-    const resource = fc.record({ type: types, name: fc.string(), props: fc.dictionary(fc.constantFrom("metadata", "spec", "values", "data", "chart", "namespace", "version", "name", "x"), value, { maxKeys: 5 }) });
+    const resource = fc.record({
+        type: types,
+        name: fc.string(),
+        props: fc.dictionary(
+            fc.constantFrom("metadata", "spec", "values", "data", "chart", "namespace", "version", "name", "x"),
+            value,
+            { maxKeys: 5 },
+        ),
+    });
 
     it("never fails the gate, whatever the resources: the pack over the protocol, every policy, advisory or remediate", async () => {
         await fc.assert(
-            fc.asyncProperty(fc.array(resource, { maxLength: 6 }), fc.constantFrom<"advisory" | "remediate">("advisory", "remediate"), async (resources, level) => {
-                const fixtures = resources.map((r, i) => ({ type: r.type, name: r.name, urn: `urn:pulumi:test::lakehouse-platform::${r.type}::r${i}`, props: JSON.parse(JSON.stringify(r.props ?? {})) as Record<string, unknown> }));
-                // A PolicyFailure (a policy that threw) rejects here and fails the property.
-                await runPack(fixtures, { all: level });
-            }),
+            fc.asyncProperty(
+                fc.array(resource, { maxLength: 6 }),
+                fc.constantFrom<"advisory" | "remediate">("advisory", "remediate"),
+                async (resources, level) => {
+                    const fixtures = resources.map((r, i) => ({
+                        type: r.type,
+                        name: r.name,
+                        urn: `urn:pulumi:test::lakehouse-platform::${r.type}::r${i}`,
+                        props: JSON.parse(JSON.stringify(r.props ?? {})) as Record<string, unknown>,
+                    }));
+                    // A PolicyFailure (a policy that threw) rejects here and fails the property.
+                    await runPack(fixtures, { all: level });
+                },
+            ),
             { numRuns: 200 },
         );
     });
@@ -86,11 +183,14 @@ describe("every policy, on arbitrary input", () => {
                 for (const policy of POLICIES) {
                     const getConfig = <C>() => cfg as C;
                     if ("validateStack" in policy) {
-                        const resources = [{ type, name: "x", urn: "u", props, opts: {}, dependencies: [], propertyDependencies: {} }];
+                        const resources = [
+                            { type, name: "x", urn: "u", props, opts: {}, dependencies: [], propertyDependencies: {} },
+                        ];
                         await policy.validateStack({ resources, getConfig } as never, () => undefined);
                     } else {
                         const args = { type, name: "x", urn: "u", props, getConfig } as never;
-                        if (typeof policy.validateResource === "function") await policy.validateResource(args, () => undefined);
+                        if (typeof policy.validateResource === "function")
+                            await policy.validateResource(args, () => undefined);
                         if (policy.remediateResource) await policy.remediateResource(args);
                     }
                 }
@@ -116,7 +216,6 @@ describe("the pack itself", () => {
         });
         for (const p of POLICIES) assert.ok(p.description.length > 40, p.name);
     });
-
 
     for (const stack of ["dev", "staging", "prod"]) {
         it(`policies/config/${stack}.json is the pack configuration of the ${stack} stack (run \`npm run sync-config\`)`, () => {
