@@ -31,11 +31,16 @@ export function serviceHost(service: string, namespace: string, clusterDomain: s
 
 export function endpoint(ref: ServiceRef, clusterDomain: string): Endpoint {
     const host = serviceHost(ref.service, ref.namespace, clusterDomain);
-    return { ...ref, clusterDomain, host, hostPort: `${host}:${ref.port}` };
+    return { ...ref, clusterDomain, host, hostPort: hostPortOf(host, ref.port) };
 }
 
 /** `scheme://host:port[/path]`, for http, thrift, s3 and similar schemes. */
-export function urlOf(ep: Endpoint, scheme: string, path = ""): string {
+/** `<host>:<port>` */
+export function hostPortOf(host: string, port: number): string {
+    return `${host}:${port}`;
+}
+
+export function urlOf(ep: Pick<Endpoint, "hostPort">, scheme: string, path = ""): string {
     const suffix = path === "" ? "" : path.startsWith("/") ? path : `/${path}`;
     return `${scheme}://${ep.hostPort}${suffix}`;
 }
@@ -175,4 +180,10 @@ export function wire(
         address,
         via,
     };
+}
+
+/** The URL of the service an edge reaches (`tcp://` for raw TCP), whatever form its address takes (a bare host, a URL with a path). */
+export function edgeUrl(edge: Pick<WiringEdge, "service" | "host" | "port">, path = ""): string {
+    const scheme: string | undefined = (PLATFORM_SERVICES[edge.service] as PlatformService).scheme;
+    return urlOf({ hostPort: hostPortOf(edge.host, edge.port) }, scheme ?? "tcp", path);
 }

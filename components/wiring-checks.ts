@@ -4,7 +4,7 @@
 // the component. The script is POSIX sh for the two images the Jobs run: curl (busybox ash) and
 // PostgreSQL's (dash, for psql). Pure: no Pulumi here, so the plan, the tests and the end-to-end
 // suite use the very text the Jobs run.
-import { PLATFORM_SERVICES, PlatformService, ServiceId, WiringEdge } from "./addresses";
+import { edgeUrl, hostPortOf, PLATFORM_SERVICES, PlatformService, ServiceId, WiringEdge } from "./addresses";
 import type { ComponentName } from "./config";
 import { DATABASE_LOGIN_CONSUMERS, GARAGE_KEY_CONSUMERS } from "./credentials";
 
@@ -160,26 +160,20 @@ function sh(value: string): string {
     return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Base URL of an edge's service: the edge may carry a bare host (`TRINO_HOST`). */
-function baseUrl(edge: WiringEdge): string {
-    const scheme: string | undefined = (PLATFORM_SERVICES[edge.service] as PlatformService).scheme;
-    return `${scheme ?? "tcp"}://${edge.host}:${edge.port}`;
-}
-
 function invocation(c: WiringCheck): string {
     const label = sh(`${c.id} ${edgeLabel(c.edge)}`);
     const host = sh(c.edge.host);
     switch (c.kind) {
         case "s3":
-            return `check_s3 ${label} ${sh(baseUrl(c.edge))} ${sh(c.s3.region)} ${sh(c.s3.allowed.join(" "))} ${sh(c.s3.refused.join(" "))} ${sh(c.id)}`;
+            return `check_s3 ${label} ${sh(edgeUrl(c.edge))} ${sh(c.s3.region)} ${sh(c.s3.allowed.join(" "))} ${sh(c.s3.refused.join(" "))} ${sh(c.id)}`;
         case "postgres":
             return `check_postgres ${label} ${host} ${c.edge.port} ${sh(c.login.database)} ${sh(c.login.role)}`;
         case "trino":
-            return `check_trino ${label} ${sh(baseUrl(c.edge))} ${sh(c.trino.catalog)}`;
+            return `check_trino ${label} ${sh(edgeUrl(c.edge))} ${sh(c.trino.catalog)}`;
         case "tcp":
             return `check_tcp ${label} ${host} ${c.edge.port}`;
         case "http":
-            return `check_http ${label} ${sh(baseUrl(c.edge) + c.http.path)}`;
+            return `check_http ${label} ${sh(edgeUrl(c.edge, c.http.path))}`;
     }
 }
 
@@ -307,7 +301,7 @@ export function renderWiringCheckScript(namespace: string, checks: readonly Wiri
         `# ${c.id}: ${edgeLabel(c.edge)}`,
         `#   carried by ${c.edge.via.type} ${c.edge.via.name}: ${c.edge.via.path}`,
         // host:port spelt out, so the coverage policy reads which port the Job reaches.
-        `#   reaches ${c.edge.host}:${c.edge.port}`,
+        `#   reaches ${hostPortOf(c.edge.host, c.edge.port)}`,
         ...c.what.map((w) => `#   - ${w}`),
         `want ${c.id} ${c.tool} && ${invocation(c)}`,
         "",
