@@ -109,9 +109,10 @@ export interface RunOptions {
     /** Objects that exist in the cluster, for `.get` reads (another stack deployed them). */
     cluster?: ClusterObject[];
     /**
-     * `false` runs without stack traces: the SDK records one for every promise and resource (for
-     * leak reports and source positions, which an offline run does not use), which is most of what
-     * a plan costs beyond the harness. Errors keep their messages.
+     * `true` runs with stack traces. Without them (the default, unless LAKEHOUSE_STACK_TRACES=1) the
+     * SDK skips the one it records for every promise and resource (for leak reports and source
+     * positions, which an offline run does not use): that is most of what a run costs beyond the
+     * harness, four times over under ts-node's source maps. Errors keep their messages.
      */
     stackTraces?: boolean;
 }
@@ -331,7 +332,7 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
         throw new Error("offline run already in progress: runs share the SDK's global state and must not overlap");
     running = true;
     const limit = Error.stackTraceLimit;
-    if (opts.stackTraces === false) Error.stackTraceLimit = 0;
+    if (!(opts.stackTraces ?? process.env.LAKEHOUSE_STACK_TRACES === "1")) Error.stackTraceLimit = 0;
     // A program that throws leaves the same error in promises the SDK derived from it (the stack's
     // outputs) that nothing awaits: the language host reports the error once, and so does this run
     // (as ProgramError); its other copies are not new failures.

@@ -85,6 +85,9 @@ try {
     process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exitCode = 3;
 } finally {
-    // The policy pack a tool started (and its gRPC channels) would keep the process alive.
-    await createRequire(import.meta.url)(join(build, "offline", "crossguard", "gate.js")).stopSharedPack();
+    // The policy pack a tool started (and its gRPC channels) would keep the process alive; a tool
+    // that never loaded the gate (`--help`) started none, and is not made to load it now.
+    const require = createRequire(import.meta.url);
+    const gate = join(build, "offline", "crossguard", "gate.js");
+    if (require.cache[gate]) await require(gate).stopSharedPack();
 }

@@ -4,16 +4,35 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
-import { ConfigError } from "../components/config";
-import { ContractError } from "../components/contract";
-import { readPolicyConfigFile, ResourcesFileError } from "./check";
-import { PolicyFailure } from "./crossguard/judge";
-import { PackConfigError } from "./crossguard/pack-config";
-import { PackStartError } from "./crossguard/pack-host";
-import { ProgramError } from "./engine";
 import { EXIT } from "./exit";
-import { Plan, PLAN_FORMAT, planStack, renderPlan, UpstreamPlanError } from "./plan";
-import { StackFileError } from "./stack-config";
+import type { Plan } from "./plan";
+import { loadProject, Project, readStackFile, StackFileError } from "./stack-config";
+
+// What planning needs loads after the arguments are read: `--help` and a mistyped flag answer at
+// once instead of after the SDK and the program load (a second).
+async function planning() {
+    const [config, contract, resourcesFile, judge, packConfig, packHost, engine, plan] = await Promise.all([
+        import("../components/config"),
+        import("../components/contract"),
+        import("./resources-file"),
+        import("./crossguard/judge"),
+        import("./crossguard/pack-config"),
+        import("./crossguard/pack-host"),
+        import("./engine"),
+        import("./plan"),
+    ]);
+    const badInput = [
+        config.ConfigError,
+        StackFileError,
+        UsageError,
+        plan.UpstreamPlanError,
+        contract.ContractError,
+        resourcesFile.ResourcesFileError,
+        packConfig.PackConfigError,
+    ];
+    const failures = [judge.PolicyFailure, packHost.PackStartError];
+    return { resourcesFile, engine, plan, badInput, failures };
+}
 
 export { EXIT };
 
@@ -52,21 +71,23 @@ export function assertWritable(file: string): void {
         throw new UsageError(`--json ${file}: it is a directory`);
 }
 
-function readPlanFile(file: string): Plan {
+function readPlanFile(file: string, format: string): Plan {
     let plan: Partial<Plan> | null;
     try {
         plan = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<Plan> | null;
     } catch (e) {
         throw new UsageError(`cannot read the plan ${file}: ${e instanceof Error ? e.message : String(e)}`);
     }
-    if (plan?.format !== PLAN_FORMAT) throw new UsageError(`${file} is not a plan (format ${PLAN_FORMAT})`);
+    if (plan?.format !== format) throw new UsageError(`${file} is not a plan (format ${format})`);
     return plan as Plan;
 }
 
+/** `project`: a project other than this one (its Pulumi.yaml and stack files), as for `pulumi --cwd`. */
 export async function main(
     argv: string[],
     out: (s: string) => void = console.log,
     err: (s: string) => void = console.error,
+    project?: Project,
 ): Promise<number> {
     let values: {
         stack?: string;
@@ -96,39 +117,42 @@ export async function main(
     }
     const stack = values.stack ?? "dev";
     try {
+        // A stack that does not exist, or a file that is not YAML, is refused before planning loads.
+        readStackFile(project ?? loadProject(), stack);
+    } catch (e) {
+        if (!(e instanceof StackFileError)) throw e;
+        err(`plan: ${e.message}`);
+        return EXIT.badInput;
+    }
+    const { resourcesFile, engine, plan: planner, badInput, failures } = await planning();
+    try {
         const overrides = Object.fromEntries((values.set ?? []).map((s) => parseSetting(s, "lakehouse-platform")));
-        const policyConfig = values["policy-config"] ? readPolicyConfigFile(values["policy-config"]) : undefined;
+        const policyConfig = values["policy-config"]
+            ? resourcesFile.readPolicyConfigFile(values["policy-config"])
+            : undefined;
         // Refused before planning: a plan that cannot be written is bad input, not a failure after the fact.
         if (values.json) assertWritable(values.json);
         const upstreamPlans: Record<string, Plan> = {};
         for (const ref of values.ref ?? []) {
             const at = ref.indexOf("=");
             if (at <= 0) throw new UsageError(`--ref ${ref}: expected <stack name>=<plan file>`);
-            upstreamPlans[ref.slice(0, at)] = readPlanFile(ref.slice(at + 1));
+            upstreamPlans[ref.slice(0, at)] = readPlanFile(ref.slice(at + 1), planner.PLAN_FORMAT);
         }
-        const plan = await planStack(stack, { overrides, policyConfig, upstreamPlans });
-        out(renderPlan(plan));
+        const plan = await planner.planStack(stack, { overrides, policyConfig, upstreamPlans, project });
+        out(planner.renderPlan(plan));
         if (values.json) {
             fs.writeFileSync(values.json, JSON.stringify(plan, null, 2) + "\n");
             out(`\nwrote ${values.json}`);
         }
         return plan.summary.mandatory > 0 ? EXIT.violations : EXIT.ok;
     } catch (e) {
-        const cause = e instanceof ProgramError ? e.cause : e;
-        if (
-            cause instanceof ConfigError ||
-            cause instanceof StackFileError ||
-            cause instanceof UsageError ||
-            cause instanceof UpstreamPlanError ||
-            cause instanceof ContractError ||
-            cause instanceof ResourcesFileError ||
-            cause instanceof PackConfigError
-        ) {
-            err(`plan: ${cause.message}`);
+        const cause = e instanceof engine.ProgramError ? e.cause : e;
+        if (badInput.some((kind) => cause instanceof kind)) {
+            err(`plan: ${(cause as Error).message}`);
             return EXIT.badInput;
         }
-        if (cause instanceof PolicyFailure || cause instanceof PackStartError) {
-            err(`plan: ${cause.message}`);
+        if (failures.some((kind) => cause instanceof kind)) {
+            err(`plan: ${(cause as Error).message}`);
             return EXIT.failure;
         }
         const trace =

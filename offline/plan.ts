@@ -275,9 +275,7 @@ function stackFileExists(stack: string, project = loadProject()): boolean {
 export async function planStack(stack: string, options: PlanOptions = {}): Promise<Plan> {
     const cfg: PlatformConfig = platformConfigOf(stack, options.overrides, options.project);
     const upstream = options.stackReferences ? {} : await upstreamOf(cfg, options);
-    // The plan runs without the SDK's debugging stack traces, unless asked for (LAKEHOUSE_STACK_TRACES=1).
-    const stackTraces = options.stackTraces ?? process.env.LAKEHOUSE_STACK_TRACES === "1";
-    const run = await runStack(stack, { ...options, ...upstream, stackTraces });
+    const run = await runStack(stack, { ...options, ...upstream });
     const engine = engineResources(run);
     const identity = packIdentity(stack, run.project, run.config, options.preview ?? false);
     const { info } = await sharedPack(identity);

@@ -3,17 +3,17 @@
 // user sees. A test fails when a sample differs from what the command prints now.
 import * as fs from "fs";
 import * as path from "path";
-import { main as check } from "./check";
 import { EXIT } from "./exit";
-import { main as plan } from "./plan-cli";
 import { PROJECT_DIR } from "./stack-config";
+
+// The commands load when a sample runs: `--help` answers without loading the SDK.
+type Command = (argv: string[], out: (s: string) => void, err: (s: string) => void) => Promise<number>;
+const plan: Command = async (...a) => (await import("./plan-cli")).main(...a);
+const check: Command = async (...a) => (await import("./check")).main(...a);
 
 export const README = path.join(PROJECT_DIR, "README.md");
 
-async function capture(
-    fn: (argv: string[], out: (s: string) => void, err: (s: string) => void) => Promise<number>,
-    argv: string[],
-): Promise<string> {
+async function capture(fn: Command, argv: string[]): Promise<string> {
     const lines: string[] = [];
     const code = await fn(
         argv,

@@ -2,15 +2,18 @@
 // policy pack's configuration for each stack (policies/config/<stack>.json, from the stack files).
 import * as fs from "fs";
 import * as path from "path";
-import { POLICIES } from "../policies/policies";
 import { EXIT } from "./exit";
 import { renderPulumiYaml } from "./pulumi-yaml";
-import { platformConfigOf, stackPolicyDoc } from "./run-stack";
 import { listStacks, loadProject, PROJECT_DIR } from "./stack-config";
 
 export const POLICY_CONFIG_DIR = path.join(PROJECT_DIR, "policies", "config");
 
-export function renderPolicyConfig(stack: string): string {
+export async function renderPolicyConfig(stack: string): Promise<string> {
+    // Loaded here, not with the module: `--help` answers without loading the SDK the program needs.
+    const [{ POLICIES }, { platformConfigOf, stackPolicyDoc }] = await Promise.all([
+        import("../policies/policies"),
+        import("./run-stack"),
+    ]);
     // The policies are listed from the pack's own module here; the pack declares the same over GetAnalyzerInfo.
     return JSON.stringify(stackPolicyDoc(platformConfigOf(stack), POLICIES), null, 2) + "\n";
 }
@@ -21,11 +24,11 @@ Writes what is generated from the code: Pulumi.yaml's config block (from compone
 and the policy pack's configuration of every stack (policies/config/<stack>.json). Tests fail when
 either is out of date.`;
 
-export function main(
+export async function main(
     argv: string[],
     out: (s: string) => void = console.log,
     err: (s: string) => void = console.error,
-): number {
+): Promise<number> {
     if (argv.includes("--help") || argv.includes("-h")) {
         out(USAGE);
         return EXIT.ok;
@@ -41,6 +44,6 @@ export function main(
     };
     write(path.join(PROJECT_DIR, "Pulumi.yaml"), renderPulumiYaml());
     for (const stack of listStacks(loadProject()))
-        write(path.join(POLICY_CONFIG_DIR, `${stack}.json`), renderPolicyConfig(stack));
+        write(path.join(POLICY_CONFIG_DIR, `${stack}.json`), await renderPolicyConfig(stack));
     return EXIT.ok;
 }

@@ -199,10 +199,13 @@ describe("Garage", () => {
         });
 
         for (const stack of ["dev", "staging"]) {
-            it(`${stack}: creates the layout, buckets and keys on the first run and changes nothing on the second`, () => {
+            it(`${stack}: creates the layout, buckets and keys on the first run and changes nothing on the second`, async () => {
                 const cfg = platformConfigOf(stack);
                 const job = bootstrapJob(runs[stack]);
-                const first = runBootstrap(job, freshCluster(job, cfg.garage.replicas, cfg.garage.replicationFactor));
+                const first = await runBootstrap(
+                    job,
+                    freshCluster(job, cfg.garage.replicas, cfg.garage.replicationFactor),
+                );
                 assert.equal(first.status, 0, first.stderr);
 
                 const s = first.state;
@@ -235,41 +238,41 @@ describe("Garage", () => {
                         assert.deepEqual(s.buckets[bucket].keys[byName[name].id], p, `${name} on ${bucket}`);
                 }
 
-                const second = runBootstrap(job, { ...s, log: [] });
+                const second = await runBootstrap(job, { ...s, log: [] });
                 assert.equal(second.status, 0, second.stderr);
                 assert.deepEqual({ ...second.state, log: [] }, { ...s, log: [] }, "the second run changed the cluster");
                 assert.deepEqual(creations(second.state.log), []);
             });
         }
 
-        it("waits for the admin API and for every node before assigning the layout", () => {
+        it("waits for the admin API and for every node before assigning the layout", async () => {
             const job = bootstrapJob(runs.staging);
             const state = { ...freshCluster(job, 3, 3), adminDownFor: 2, availableNodes: 0, nodesJoinOnStatus: true };
-            const result = runBootstrap(job, state);
+            const result = await runBootstrap(job, state);
             assert.equal(result.status, 0, result.stderr);
             assert.match(result.stderr, /waiting for the Garage admin API/);
             assert.match(result.stderr, /waiting for Garage nodes: [12] of 3 up/);
             assert.equal(Object.keys(result.state.layout.roles).length, 3);
         });
 
-        it("gives up with a clear error when the nodes never come up", () => {
+        it("gives up with a clear error when the nodes never come up", async () => {
             const job = bootstrapJob(runs.staging);
-            const result = runBootstrap(job, { ...freshCluster(job, 3, 3), availableNodes: 2 });
+            const result = await runBootstrap(job, { ...freshCluster(job, 3, 3), availableNodes: 2 });
             assert.notEqual(result.status, 0);
             assert.match(result.stderr, /only 2 of 3 Garage nodes are up after 5 attempts/);
             assert.equal(result.state.layout.version, 0);
         });
 
-        it("fails loudly on an unexpected error, and tolerates 'already exists'", () => {
+        it("fails loudly on an unexpected error, and tolerates 'already exists'", async () => {
             const job = bootstrapJob(runs.dev);
-            const broken = runBootstrap(job, { ...freshCluster(job, 1, 1), failOn: "bucket create lakehouse" });
+            const broken = await runBootstrap(job, { ...freshCluster(job, 1, 1), failOn: "bucket create lakehouse" });
             assert.notEqual(broken.status, 0);
             assert.match(broken.stderr, /Internal error: injected failure/);
             assert.match(broken.stderr, /ERROR: failed: bucket lakehouse/);
 
             // `bucket info` fails, so the script tries to create a bucket that is there: that is fine.
-            const done = runBootstrap(job, freshCluster(job, 1, 1)).state;
-            const racing = runBootstrap(job, { ...done, failOn: "bucket info lakehouse", log: [] });
+            const done = (await runBootstrap(job, freshCluster(job, 1, 1))).state;
+            const racing = await runBootstrap(job, { ...done, failOn: "bucket info lakehouse", log: [] });
             assert.equal(racing.status, 0, racing.stderr);
             assert.match(racing.stderr, /already done: bucket lakehouse/);
         });
@@ -279,7 +282,7 @@ describe("Garage", () => {
                 overrides: { "lakehouse-platform:components": ["garage", "database", "trino"] },
             });
             const firstJob = bootstrapJob(smaller);
-            const before = runBootstrap(firstJob, freshCluster(firstJob, 1, 1));
+            const before = await runBootstrap(firstJob, freshCluster(firstJob, 1, 1));
             assert.equal(before.status, 0, before.stderr);
             assert.deepEqual(
                 Object.values(before.state.keys)
@@ -290,7 +293,7 @@ describe("Garage", () => {
 
             const job = bootstrapJob(runs.dev);
             assert.notEqual(job.script, firstJob.script);
-            const after = runBootstrap(job, { ...before.state, log: [] });
+            const after = await runBootstrap(job, { ...before.state, log: [] });
             assert.equal(after.status, 0, after.stderr);
             assert.deepEqual(creations(after.state.log), [
                 `key import ${job.env.KEY_AIRBYTE_ID}`,

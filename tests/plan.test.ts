@@ -1,66 +1,18 @@
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { main as check, readResources } from "../offline/check";
+import { main as check } from "../offline/check";
+import { readResources } from "../offline/resources-file";
 import { PLAN_FORMAT, Plan } from "../offline/plan";
 import { main as plan } from "../offline/plan-cli";
 const planCli = plan;
+import { capture, tmp } from "./helpers/commands";
 import { configMap, deployment, devPlatform, trinoCatalog, trinoRelease } from "./helpers/policy";
 
 const ROOT = path.join(__dirname, "..");
 
-async function capture(
-    fn: (argv: string[], out: (s: string) => void, err: (s: string) => void) => Promise<number>,
-    argv: string[],
-) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await fn(
-        argv,
-        (s) => out.push(s),
-        (s) => err.push(s),
-    );
-    return { code, out: out.join("\n"), err: err.join("\n") };
-}
-
-function tmp(name: string): string {
-    return path.join(fs.mkdtempSync(path.join(os.tmpdir(), "plan-")), name);
-}
-
 describe("npm run plan", () => {
-    it("prints the dev report and exits 0, as `npm run plan` from the project", function () {
-        this.timeout(60_000);
-        const r = spawnSync("npm", ["run", "-s", "plan"], { cwd: ROOT, encoding: "utf8" });
-        assert.equal(r.status, 0, r.stderr);
-        for (const section of [
-            "· stack dev (environment dev) · offline plan",
-            "Resources (",
-            "Wiring (",
-            "Outputs",
-            "Policies (",
-            "mandatory violations: 0",
-            "Result: no mandatory violation.",
-        ]) {
-            assert.ok(r.stdout.includes(section), `missing ${section}`);
-        }
-        assert.match(
-            r.stdout,
-            /trino\s+database\s+thrift:\/\/hive-metastore\.database\.svc\.cluster\.local:9083\s+9083\s+Release trino: values\.catalogs\.lakehouse › hive\.metastore\.uri/,
-        );
-    });
-
-    it("exits 2 with a clear message for an unknown stack, run as a command", function () {
-        this.timeout(60_000);
-        const r = spawnSync("npm", ["run", "-s", "plan", "--", "--stack", "qa"], { cwd: ROOT, encoding: "utf8" });
-        assert.equal(r.status, 2);
-        assert.match(
-            r.stderr,
-            /no stack "qa": Pulumi\.qa\.yaml does not exist \(stacks here: (.*, )?dev, (.*, )?prod, (.*, )?staging/,
-        );
-    });
-
     it("shows staging's namespaces in every address", async () => {
         const { code, out } = await capture(plan, ["--stack", "staging"]);
         assert.equal(code, 0);
@@ -298,64 +250,5 @@ describe("npm run check", () => {
             () => readResources({ format: "lakehouse-platform/plan@9", resources: [] }),
             /unsupported format/,
         );
-    });
-});
-
-describe("exit codes, as documented, from every command", () => {
-    const npm = (args: string[]) => spawnSync("npm", ["run", "-s", ...args], { cwd: ROOT, encoding: "utf8" });
-
-    it("answers --help with its usage and 0, on every command", function () {
-        this.timeout(120_000);
-        for (const command of ["plan", "check", "bench", "test:e2e", "sync-config", "chart-keys", "readme"]) {
-            const r = npm([command, "--", "--help"]);
-            assert.equal(r.status, 0, `${command}: ${r.stderr}`);
-            assert.match(r.stdout, /usage: npm run /, command);
-        }
-    });
-
-    it("exits 2, without a stack trace, for a YAML mistake, naming the file, line and column", function () {
-        this.timeout(60_000);
-        const stackFile = path.join(ROOT, "Pulumi.yamlmistake.yaml");
-        fs.writeFileSync(
-            stackFile,
-            "config:\n  lakehouse-platform:kubeContext: a\n  lakehouse-platform:kubeContext: b\n",
-        );
-        try {
-            const r = npm(["plan", "--", "--stack", "yamlmistake"]);
-            assert.equal(r.status, 2);
-            assert.match(
-                r.stderr,
-                /^plan: Pulumi\.yamlmistake\.yaml:3:3: duplicated mapping key; the file is not valid YAML$/m,
-            );
-            assert.doesNotMatch(r.stderr, /\n\s+at /);
-        } finally {
-            fs.rmSync(stackFile, { force: true });
-        }
-    });
-
-    it("exits 2 for a split stack's contract error, with the message and no crash dump", function () {
-        this.timeout(120_000);
-        const bare = tmp("bare.json");
-        assert.equal(npm(["plan", "--", "--set", 'components=["garage","database"]', "--json", bare]).status, 0);
-        const r = npm([
-            "plan",
-            "--",
-            "--set",
-            'components=["trino"]',
-            "--set",
-            'upstreamStacks=["acme/lakehouse-platform/storage-dev"]',
-            "--ref",
-            `acme/lakehouse-platform/storage-dev=${bare}`,
-        ]);
-        assert.equal(r.status, 2);
-        assert.match(r.stderr, /publishes no Garage key for trino/);
-        assert.doesNotMatch(r.stderr, /triggerUncaughtException|Node\.js v\d|\n\s+at /);
-    });
-
-    it("exits 2 for a --json path it cannot write, before planning", async () => {
-        const { code, out, err } = await capture(plan, ["--json", path.join(os.tmpdir(), "no-such-dir", "plan.json")]);
-        assert.equal(code, 2);
-        assert.equal(out, "", "nothing is printed before the refusal");
-        assert.match(err, /--json .*: the directory .*no-such-dir does not exist/);
     });
 });

@@ -1,6 +1,5 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { load as parse } from "js-yaml";
 import { ConfigError } from "../components/config";
@@ -8,6 +7,7 @@ import { CONFIG_KEYS } from "../components/config-schema";
 import { isSecretValue } from "../offline/engine";
 import { planStack } from "../offline/plan";
 import { renderPulumiYaml } from "../offline/pulumi-yaml";
+import { projectWith } from "./helpers/commands";
 import { platformConfigOf, runStack } from "../offline/run-stack";
 import {
     listStacks,
@@ -18,14 +18,6 @@ import {
     StackFileError,
     stackConfig,
 } from "../offline/stack-config";
-
-/** A project directory of its own: this project's Pulumi.yaml and the stack files given. */
-function projectWith(files: Record<string, string>) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-files-"));
-    fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
-    for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
-    return loadProject(dir);
-}
 
 function configError(fn: () => unknown): ConfigError {
     try {

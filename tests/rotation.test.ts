@@ -199,14 +199,14 @@ describe("credential rotation", () => {
             assert.equal(job.env.KEY_TRINO_G1_ID, stringData(base, "garage-trino-credentials").AWS_ACCESS_KEY_ID);
         });
 
-        it("on Garage: the new key works beside the old until the retirement deletes the old one", () => {
+        it("on Garage: the new key works beside the old until the retirement deletes the old one", async () => {
             const job1 = bootstrapJob(base);
-            const first = runBootstrap(job1, freshCluster(job1, 1, 1));
+            const first = await runBootstrap(job1, freshCluster(job1, 1, 1));
             assert.equal(first.status, 0, first.stderr);
             const oldId = stringData(base, "garage-trino-credentials").AWS_ACCESS_KEY_ID;
             const newId = stringData(r, "garage-trino-credentials").AWS_ACCESS_KEY_ID;
 
-            const second = runBootstrap(bootstrapJob(r), { ...first.state, log: [] });
+            const second = await runBootstrap(bootstrapJob(r), { ...first.state, log: [] });
             assert.equal(second.status, 0, second.stderr);
             assert.equal(
                 second.state.keys[newId].secret,
@@ -220,13 +220,13 @@ describe("credential rotation", () => {
                 "the old key keeps working until the pods rolled",
             );
 
-            const retired = runBootstrap(retireJob(r), { ...second.state, log: [] });
+            const retired = await runBootstrap(retireJob(r), { ...second.state, log: [] });
             assert.equal(retired.status, 0, retired.stderr);
             assert.equal(retired.state.keys[oldId].deleted, true);
             assert.equal(retired.state.buckets.lakehouse.keys[oldId], undefined);
             assert.deepEqual(retired.state.buckets.lakehouse.keys[newId], rw);
             // Run again: the key is gone already, which is done.
-            const again = runBootstrap(retireJob(r), { ...retired.state, log: [] });
+            const again = await runBootstrap(retireJob(r), { ...retired.state, log: [] });
             assert.equal(again.status, 0, again.stderr);
             assert.match(again.stderr, /already retired/);
         });
@@ -263,13 +263,13 @@ describe("credential rotation", () => {
     });
 
     describe("the bootstrap verifies what Garage holds", () => {
-        it("fails naming the consumer when Garage holds its key with another secret, and says how to recover", () => {
+        it("fails naming the consumer when Garage holds its key with another secret, and says how to recover", async () => {
             const job = bootstrapJob(base);
-            const first = runBootstrap(job, freshCluster(job, 1, 1)).state;
+            const first = (await runBootstrap(job, freshCluster(job, 1, 1))).state;
             const id = job.env.KEY_TRINO_ID;
             // A restored stack, or a replaced random secret: Garage still holds the first one.
             first.keys[id].secret = "f".repeat(64);
-            const result = runBootstrap(job, { ...first, log: [] });
+            const result = await runBootstrap(job, { ...first, log: [] });
             assert.notEqual(result.status, 0);
             assert.match(
                 result.stderr,
@@ -284,11 +284,11 @@ describe("credential rotation", () => {
             );
         });
 
-        it("fails naming the consumer when its key id was deleted: Garage never imports it again", () => {
+        it("fails naming the consumer when its key id was deleted: Garage never imports it again", async () => {
             const job = bootstrapJob(base);
-            const first = runBootstrap(job, freshCluster(job, 1, 1)).state;
+            const first = (await runBootstrap(job, freshCluster(job, 1, 1))).state;
             first.keys[job.env.KEY_DAGSTER_ID].deleted = true;
-            const result = runBootstrap(job, { ...first, log: [] });
+            const result = await runBootstrap(job, { ...first, log: [] });
             assert.notEqual(result.status, 0);
             assert.match(
                 result.stderr,

@@ -4,7 +4,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { planStack } from "../offline/plan";
+import { plannedStack } from "./helpers/stack";
 
 const FIXTURES = path.join(__dirname, "fixtures", "urns");
 
@@ -15,7 +15,7 @@ describe("URN stability", () => {
                 .readFileSync(path.join(FIXTURES, `${stack}.txt`), "utf8")
                 .split("\n")
                 .filter((l) => l !== "" && !l.startsWith("#"));
-            const plan = await planStack(stack);
+            const plan = await plannedStack(stack);
             const now = new Set(plan.resources.map((r) => r.urn));
             const aliased = new Map(plan.resources.flatMap((r) => (r.aliases ?? []).map((a) => [a, r.urn] as const)));
             const lost = before.filter((urn) => !now.has(urn) && !aliased.has(urn));

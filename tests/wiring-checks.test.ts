@@ -20,7 +20,7 @@ import {
     parseNetworkPolicies,
 } from "../policies/lib/network";
 import { judgeRun, mandatoryOf, T } from "./helpers/policy";
-import { run, Run } from "./helpers/stack";
+import { plannedStack, run, Run } from "./helpers/stack";
 import { assertOneCheckPerEdge, Entry, jobs, scriptOf } from "./helpers/wiring-checks";
 
 const P = "lakehouse-platform";
@@ -201,7 +201,7 @@ describe("wiring checks (verifyWiring)", () => {
     });
 
     it("the plan lists the checks per edge, and the wiring verified after Trino's", async () => {
-        const plan = await planStack("dev");
+        const plan = await plannedStack("dev");
         const text = renderPlan(plan);
         assert.match(text, /Wiring checks \(10, one per connection; 4 Jobs run them after the components are ready\)/);
         assert.match(

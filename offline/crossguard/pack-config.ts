@@ -136,6 +136,16 @@ function apply(result: PackConfig, given: Record<string, GivenPolicyConfig>): vo
 }
 
 const ajv = new Ajv({ allErrors: true, strict: false });
+// Every gate run reconciles the same few schemas: each is compiled once (ajv caches by object, and
+// each run builds its schema objects anew).
+const validators = new Map<string, ReturnType<typeof ajv.compile>>();
+
+function validatorOf(schema: JsonSchema): ReturnType<typeof ajv.compile> {
+    const key = JSON.stringify(schema);
+    let validate = validators.get(key);
+    if (!validate) validators.set(key, (validate = ajv.compile(schema)));
+    return validate;
+}
 
 /**
  * The configuration `Configure` receives: defaults, then `initial` (the pack's own), then `given`
@@ -167,7 +177,7 @@ export function reconcilePackConfig(
         if (!p.configSchema) continue;
         const schema: JsonSchema = { type: "object", properties: p.configSchema.properties };
         if (p.configSchema.required.length > 0) schema.required = p.configSchema.required;
-        const validate = ajv.compile(schema);
+        const validate = validatorOf(schema);
         if (!validate(props)) {
             for (const e of validate.errors ?? []) {
                 const at = e.instancePath === "" ? "" : e.instancePath.slice(1).replace(/\//g, ".");

@@ -23,21 +23,7 @@ import { PlatformRun } from "./platform";
 import { must, Processes, run, runInherit } from "./procs";
 import { CheckFailed, Report } from "./report";
 import { Context, GarageCluster, Postgres } from "./servers";
-
-const USAGE = `usage: npm run test:e2e -- [--stack <stack>] [--set key=value]... [--report FILE] [--keep]
-
-Runs the stack's program offline, installs the pinned real software into a cache
-(LAKEHOUSE_E2E_CACHE, default ~/.cache/lakehouse-platform-e2e), and runs PostgreSQL, Garage,
-the Hive Metastore, Trino and dbt on this machine with the program's own files, each on a
-loopback address of its own behind the stack's cluster names. Needs root (a private mount
-namespace for /etc/hosts; PostgreSQL runs as the postgres user).
-
-  --stack    the stack (default dev)
-  --set      a config value over the stack file, as \`npm run plan\` takes it
-  --report   where to write the JSON report (default e2e-report.json)
-  --keep     keep the work directory (servers' logs and data) after a pass
-
-Exit status: 0 every check passed, 1 a check failed, 2 bad input, 3 a failure of the suite.`;
+import { USAGE } from "./usage";
 
 interface Args {
     stack: string;

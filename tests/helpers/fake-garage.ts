@@ -1,11 +1,15 @@
 // Runs the Garage bootstrap Job's script, exactly as a run registered it (the script from its
 // ConfigMap, the environment from the Job spec with Secret references resolved), against the fake
-// `garage` CLI and `wget` in tests/fixtures/fake-garage.
-import { spawnSync } from "child_process";
+// `garage` CLI and `wget` in tests/fixtures/fake-garage, which ask the fake cluster in
+// fake-garage-cli.ts, served from this process for the length of the run.
+import { spawn } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
+import * as http from "http";
+import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
+import { CommandResult, garage, wget } from "./fake-garage-cli";
 import type { Run } from "./stack";
 
 const FAKE_BIN = path.join(__dirname, "..", "fixtures", "fake-garage");
@@ -107,32 +111,54 @@ export interface ScriptRun {
     state: FakeGarageState;
 }
 
-/** Runs a Job's script once with `sh` against the state (which it updates). */
-export function runBootstrap(job: JobEnv, state: FakeGarageState): ScriptRun {
+/** The fake cluster over HTTP, as tests/fixtures/fake-garage/call asks it: one command per request. */
+function serve(state: FakeGarageState): Promise<http.Server> {
+    const server = http.createServer((req, res) => {
+        let body = "";
+        req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
+        req.on("end", () => {
+            const form = new URLSearchParams(body);
+            const argv = form.getAll("arg");
+            let answer: CommandResult;
+            if (req.url === "/garage")
+                answer = garage(state, argv, { host: form.get("rpcHost") ?? "", secret: form.get("rpcSecret") ?? "" });
+            else if (req.url === "/wget") answer = wget(state, argv);
+            else answer = { status: 1, output: `no fake command ${req.url}\n` };
+            // The client prints the answer with its own final newline.
+            res.writeHead(answer.status === 0 ? 200 : 500).end(answer.output.replace(/\n$/, ""));
+        });
+    });
+    return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+}
+
+/** Runs a Job's script once with `sh` against the state, and returns it updated. */
+export async function runBootstrap(job: JobEnv, initial: FakeGarageState): Promise<ScriptRun> {
+    const state = JSON.parse(JSON.stringify(initial)) as FakeGarageState;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "garage-bootstrap-"));
+    const server = await serve(state);
     try {
-        const stateFile = path.join(dir, "state.json");
-        fs.writeFileSync(stateFile, JSON.stringify(state));
         const scriptFile = path.join(dir, "bootstrap.sh");
         fs.writeFileSync(scriptFile, job.script);
-        const result = spawnSync("sh", [scriptFile], {
+        const child = spawn("sh", [scriptFile], {
             env: {
                 ...job.env,
                 PATH: `${FAKE_BIN}:${process.env.PATH}`,
-                FAKE_GARAGE_STATE: stateFile,
+                FAKE_GARAGE_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
                 BOOTSTRAP_RETRY_SECONDS: "0",
                 BOOTSTRAP_ATTEMPTS: "5",
             },
-            encoding: "utf8",
+            stdio: ["ignore", "ignore", "pipe"],
             timeout: 60_000,
         });
-        if (result.error) throw result.error;
-        return {
-            status: result.status ?? -1,
-            stderr: result.stderr,
-            state: JSON.parse(fs.readFileSync(stateFile, "utf8")) as FakeGarageState,
-        };
+        let stderr = "";
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+        const status = await new Promise<number>((resolve, reject) => {
+            child.once("error", reject);
+            child.once("close", (code) => resolve(code ?? -1));
+        });
+        return { status, stderr, state };
     } finally {
+        server.close();
         fs.rmSync(dir, { recursive: true, force: true });
     }
 }

@@ -1,6 +1,7 @@
 // The one test helper around the offline engine: every test that runs the program goes through
 // here, so there is one mock for the whole mocha process (see offline/engine.ts).
 import { isSecretValue, ProgramError, RecordedResource, unwrapSecrets } from "../../offline/engine";
+import { Plan, planStack } from "../../offline/plan";
 import { programResources, runStack, StackRun, StackRunOptions } from "../../offline/run-stack";
 
 export { isSecretValue, unwrapSecrets };
@@ -65,6 +66,19 @@ export async function run(stack: string, options: StackRunOptions = {}): Promise
         plainRuns.set(key, shared);
         // A failed run is not kept: the next test runs it again and sees its own error.
         shared.catch(() => plainRuns.delete(key));
+    }
+    return shared;
+}
+
+const plainPlans = new Map<string, Promise<Plan>>();
+
+/** The plan `npm run plan -- --stack <stack>` makes, made once per mocha process like the plain runs. */
+export function plannedStack(stack: string): Promise<Plan> {
+    let shared = plainPlans.get(stack);
+    if (shared === undefined) {
+        shared = planStack(stack);
+        plainPlans.set(stack, shared);
+        shared.catch(() => plainPlans.delete(stack));
     }
     return shared;
 }

@@ -1,0 +1,405 @@
+// The benchmark behind `npm run bench` (offline/bench.ts, which answers --help without loading it):
+// what the plan and the policy gate cost, measured in one run on this machine, each
+// target a ratio to a floor measured in the same run (absolute figures are printed, never
+// targets: they belong to the machine). Each measurement runs in a process of its own (wall time
+// from spawn to exit, peak RSS as the kernel counts it), from the compiled tools in .build/.
+//
+// 1. the offline plan per stack, against the same harness (config, stack file, mock monitor, the
+//    pack over its protocol, report) running an empty program;
+// 2. the pack's start, as the CLI starts it, against a pack with no policies;
+// 3. policy evaluation of every policy on a synthetic stack of 100,000 resources, against parsing
+//    the same resources and visiting every string once;
+// 4. the pack over the CLI's protocol on 10,000 resources, against the pack with no policies;
+// 5. the deployment's critical path per stack, checked against what the dependencies require.
+//
+// Exit status: 0 when every target is met, 1 when one is not.
+import type { PolicyResource, ResourceValidationArgs } from "@pulumi/policy";
+import { spawnSync } from "child_process";
+import * as os from "os";
+import * as path from "path";
+import { POLICIES } from "../policies/policies";
+import { CriticalPath } from "./critical-path";
+import { EngineResource } from "./crossguard/engine-view";
+import { packConfigOf } from "./crossguard/gate";
+import { judge } from "./crossguard/judge";
+import { PACK_DIR, PackHost } from "./crossguard/pack-host";
+import { unwrapSecrets } from "./engine";
+import { main as plan } from "./plan-cli";
+import { planStack, renderPlan } from "./plan";
+import { engineResources, packIdentity, platformConfigOf, runStack, stackPolicyDoc } from "./run-stack";
+import { PROJECT_DIR } from "./stack-config";
+import { syntheticStack } from "./synthetic";
+
+export const TARGETS = { planRatio: 1.5, packStartRatio: 1.5, evaluationRatio: 4, protocolRatio: 1.5 };
+const STACKS = ["dev", "staging", "prod"];
+const RUNS = 5;
+const EVALUATION_SIZE = 100_000;
+const PROTOCOL_SIZE = 10_000;
+/** A pack served by the same SDK with no policy: the floor of the protocol's cost. */
+export const NO_POLICY_PACK = path.join(PROJECT_DIR, "offline", "bench-packs", "no-policies");
+
+interface ChildResult {
+    maxRssMb: number;
+    ms?: number;
+    violations?: number;
+    criticalPath?: CriticalPath;
+}
+
+// ---- children: one measurement each ----
+
+async function stagingResources(n: number): Promise<{
+    resources: EngineResource[];
+    doc: (policies: { name: string; configSchema?: { properties: object } }[]) => Record<string, unknown>;
+    identity: ReturnType<typeof packIdentity>;
+}> {
+    const cfg = platformConfigOf("staging");
+    const run = await runStack("staging");
+    const resources = syntheticStack(n, {
+        base: engineResources(run),
+        namespaces: cfg.namespaces,
+        clusterDomain: cfg.clusterDomain,
+    });
+    return {
+        resources,
+        doc: (policies) => stackPolicyDoc(cfg, policies),
+        identity: packIdentity("staging", run.project, run.config),
+    };
+}
+
+/** The floor: every string once, nothing parsed inside it. */
+function visitStrings(value: unknown, seen: { n: number; chars: number }): void {
+    if (typeof value === "string") {
+        seen.n++;
+        seen.chars += value.length;
+    } else if (Array.isArray(value)) {
+        for (const v of value) visitStrings(v, seen);
+    } else if (typeof value === "object" && value !== null) {
+        for (const k of Object.keys(value)) visitStrings((value as Record<string, unknown>)[k], seen);
+    }
+}
+
+/** Every policy of the pack called in-process on parsed resources, as the SDK calls them (no protocol). */
+function evaluateInProcess(resources: EngineResource[], settings: Record<string, unknown>): number {
+    let reported = 0;
+    const report = () => {
+        reported++;
+    };
+    const getConfig = <T extends object>() => settings as T;
+    const notApplicable = (): never => {
+        throw new Error("not applicable");
+    };
+    const stackResources = resources.map((r) => ({
+        type: r.type,
+        name: r.name,
+        urn: r.urn,
+        props: r.outputs,
+        opts: {},
+        dependencies: [],
+        propertyDependencies: {},
+    })) as unknown as PolicyResource[];
+    for (const policy of POLICIES) {
+        if ("validateStack" in policy) {
+            void policy.validateStack(
+                { resources: stackResources, getConfig, notApplicable, stackTags: new Map() },
+                report,
+            );
+            continue;
+        }
+        const validate = policy.validateResource;
+        if (typeof validate !== "function") continue;
+        for (const r of resources)
+            void validate(
+                {
+                    type: r.type,
+                    name: r.name,
+                    urn: r.urn,
+                    props: r.inputs,
+                    getConfig,
+                    notApplicable,
+                } as unknown as ResourceValidationArgs,
+                report,
+            );
+    }
+    return reported;
+}
+
+async function child(mode: string, arg: string): Promise<ChildResult> {
+    const quiet = () => undefined;
+    const rss = () => process.resourceUsage().maxRSS / 1024;
+    switch (mode) {
+        case "floor":
+            // The harness with everything but the program: config and stack file, mock monitor, the pack, report.
+            renderPlan(await planStack(arg, { program: () => ({}) }));
+            return { maxRssMb: rss() };
+        case "plan": {
+            const code = await plan(["--stack", arg], quiet, quiet);
+            if (code !== 0) throw new Error(`plan --stack ${arg} exited ${code}`);
+            return { maxRssMb: rss() };
+        }
+        case "path":
+            return { maxRssMb: 0, criticalPath: (await planStack(arg)).criticalPath };
+        case "pack-start": {
+            const pack = await PackHost.start(
+                packIdentity("staging", { name: "lakehouse-platform", dir: PROJECT_DIR, config: {} }, {}),
+                arg === "none" ? NO_POLICY_PACK : PACK_DIR,
+            );
+            const ms = pack.startMs;
+            await pack.close();
+            return { maxRssMb: rss(), ms };
+        }
+        case "evaluate":
+        case "parse": {
+            const { resources, doc } = await stagingResources(EVALUATION_SIZE);
+            // Both start from the resources as text, as they arrive over the wire, with secrets unwrapped as the SDK hands them over.
+            const text = JSON.stringify(
+                resources.map((r) => ({ ...r, inputs: unwrapSecrets(r.inputs), outputs: unwrapSecrets(r.outputs) })),
+            );
+            const settings = (Object.values(doc(POLICIES))[0] ?? {}) as Record<string, unknown>;
+            const start = performance.now();
+            const parsed = JSON.parse(text) as EngineResource[];
+            let violations = 0;
+            if (mode === "evaluate") {
+                violations = evaluateInProcess(parsed, settings);
+            } else {
+                const strings = { n: 0, chars: 0 };
+                for (const r of parsed) visitStrings([r.inputs, r.outputs], strings);
+            }
+            return { maxRssMb: rss(), ms: performance.now() - start, violations };
+        }
+        case "protocol": {
+            const { resources, doc, identity } = await stagingResources(PROTOCOL_SIZE);
+            const pack = await PackHost.start(identity, arg === "none" ? NO_POLICY_PACK : PACK_DIR);
+            const info = await pack.analyzerInfo();
+            const config = packConfigOf(info, [{ doc: doc(info.policies), source: "of stack staging" }]);
+            await judge(pack, resources.slice(0, 500), config); // warms both sides' JIT
+            const start = performance.now();
+            const j = await judge(pack, resources, config);
+            const ms = performance.now() - start;
+            await pack.close();
+            return { maxRssMb: rss(), ms, violations: j.diagnostics.length };
+        }
+        default:
+            throw new Error(`unknown bench child ${mode}`);
+    }
+}
+
+function spawnChild(mode: string, arg: string): ChildResult & { wallMs: number } {
+    const start = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, [__filename, "--child", mode, arg], {
+        encoding: "utf8",
+        maxBuffer: 64 * 2 ** 20,
+    });
+    const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
+    if (r.status !== 0) throw new Error(`bench ${mode} ${arg} failed (${r.status}): ${r.stderr}`);
+    const line = r.stdout.trim().split("\n").pop() ?? "{}";
+    return { ...(JSON.parse(line) as ChildResult), wallMs };
+}
+
+// ---- the report ----
+
+function median(xs: number[]): number {
+    const s = [...xs].sort((a, b) => a - b);
+    return s[Math.floor(s.length / 2)];
+}
+
+function table(rows: string[][]): string {
+    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+    return rows
+        .map((r) => "  " + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  "))
+        .join("\n");
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+const ok = (pass: boolean) => (pass ? "ok" : "MISSED");
+
+/** The chain the dependencies require: storage, its bootstrap, the metastore, Trino. */
+export function checkCriticalPath(path: CriticalPath): string[] {
+    const problems: string[] = [];
+    const want = [
+        /^StatefulSet postgres$/,
+        /^Job postgres-init$/,
+        /^Job hive-metastore-schema$/,
+        /^Deployment hive-metastore$/,
+        /^Release trino$/,
+    ];
+    // With `verifyWiring`, a check of Trino's edges ends the chain.
+    const got = path.steps.map((s) => `${s.kind} ${s.name}`);
+    const components =
+        got.length === want.length + 1 && /^Job wiring-checks-\S+$/.test(got[want.length]) ? got.slice(0, -1) : got;
+    if (components.length !== want.length || !want.every((re, i) => re.test(components[i]))) {
+        problems.push(
+            `the longest chain is ${got.join(" → ")}; the dependencies require database → its init → the metastore schema → the metastore → Trino (then the wiring checks)`,
+        );
+    }
+    const trino = path.readyAfter.trino ?? 0;
+    for (const c of ["airbyte", "dagster"]) {
+        if ((path.readyAfter[c] ?? 0) >= trino)
+            problems.push(`${c} is ready only after ${path.readyAfter[c]} waits, not in parallel to Trino (${trino})`);
+    }
+    return problems;
+}
+
+/** Runs `a` and `b` alternately `runs` times and returns the medians of what `measure` reads. */
+function paired(
+    a: [string, string],
+    b: [string, string],
+    runs: number,
+    measure: (r: ChildResult & { wallMs: number }) => number,
+) {
+    const as: (ChildResult & { wallMs: number })[] = [];
+    const bs: (ChildResult & { wallMs: number })[] = [];
+    for (let i = 0; i < runs; i++) {
+        bs.push(spawnChild(...b));
+        as.push(spawnChild(...a));
+    }
+    return {
+        a: median(as.map(measure)),
+        b: median(bs.map(measure)),
+        aRss: Math.max(...as.map((x) => x.maxRssMb)),
+        bRss: Math.max(...bs.map((x) => x.maxRssMb)),
+        violations: as[0].violations,
+    };
+}
+
+/** The benchmark (no arguments), or one measurement (`--child <what> <arg>`, run by the benchmark). */
+export async function run(argv: string[], out: (s: string) => void): Promise<number> {
+    if (argv[0] === "--child") {
+        out(JSON.stringify(await child(argv[1], argv[2])));
+        return 0;
+    }
+    const say = (s = "") => out(s);
+    let pass = true;
+    const target = (ratio: number, max: number) => {
+        const met = ratio <= max;
+        pass &&= met;
+        return `${ratio.toFixed(2)}× ${ok(met)}`;
+    };
+    say(
+        `lakehouse-platform benchmark · ${new Date().toISOString()} · node ${process.version} · ${os.cpus()[0]?.model ?? "cpu"} ×${os.cpus().length}`,
+    );
+    say("Every target is a ratio to a floor measured in this run; the absolute figures are this machine's.");
+    say();
+
+    say(
+        `1. Offline plan (the pack judging over its protocol): wall time per process, median of ${RUNS}, against the same harness running an empty program`,
+    );
+    const planRows = [["stack", "plan", "floor", `ratio (≤${TARGETS.planRatio}×)`, "plan peak RSS", "floor peak RSS"]];
+    for (const stack of STACKS) {
+        spawnChild("plan", stack); // warms the file system cache
+        const m = paired(["plan", stack], ["floor", stack], RUNS, (x) => x.wallMs);
+        planRows.push([
+            stack,
+            `${fmt(m.a)} ms`,
+            `${fmt(m.b)} ms`,
+            target(m.a / m.b, TARGETS.planRatio),
+            `${fmt(m.aRss)} MB`,
+            `${fmt(m.bRss)} MB`,
+        ]);
+    }
+    say(table(planRows));
+    say();
+
+    say(
+        `2. The pack's start as the Pulumi CLI starts it (spawn to port on stdout), median of ${RUNS}, against a pack with no policies`,
+    );
+    const start = paired(["pack-start", "pack"], ["pack-start", "none"], RUNS, (x) => x.ms ?? 0);
+    say(
+        table([
+            ["pack", "start", "no-policy pack", `ratio (≤${TARGETS.packStartRatio}×)`],
+            [
+                "policies/",
+                `${fmt(start.a)} ms`,
+                `${fmt(start.b)} ms`,
+                target(start.a / start.b, TARGETS.packStartRatio),
+            ],
+        ]),
+    );
+    say();
+
+    say(
+        `3. Policy evaluation, every policy in-process, ${fmt(EVALUATION_SIZE)} resources (staging grown with rendered-chart objects), against parsing them and visiting every string once`,
+    );
+    const evaluation = paired(["evaluate", ""], ["parse", ""], 3, (x) => x.ms ?? 0);
+    say(
+        table([
+            [
+                "resources",
+                "policies",
+                "floor",
+                `ratio (≤${TARGETS.evaluationRatio}×)`,
+                "resources/s",
+                "peak RSS",
+                "violations",
+            ],
+            [
+                fmt(EVALUATION_SIZE),
+                `${fmt(evaluation.a)} ms`,
+                `${fmt(evaluation.b)} ms`,
+                target(evaluation.a / evaluation.b, TARGETS.evaluationRatio),
+                fmt((EVALUATION_SIZE / evaluation.a) * 1000),
+                `${fmt(evaluation.aRss)} MB`,
+                String(evaluation.violations),
+            ],
+        ]),
+    );
+    say();
+
+    say(
+        `4. The pack over the CLI's protocol (Configure, Analyze per resource, AnalyzeStack), ${fmt(PROTOCOL_SIZE)} resources, against the pack with no policies`,
+    );
+    const protocol = paired(["protocol", "pack"], ["protocol", "none"], 3, (x) => x.ms ?? 0);
+    say(
+        table([
+            [
+                "resources",
+                "pack",
+                "no-policy pack",
+                `ratio (≤${TARGETS.protocolRatio}×)`,
+                "per resource",
+                "floor per resource",
+                "violations",
+            ],
+            [
+                fmt(PROTOCOL_SIZE),
+                `${fmt(protocol.a)} ms`,
+                `${fmt(protocol.b)} ms`,
+                target(protocol.a / protocol.b, TARGETS.protocolRatio),
+                `${((protocol.a / PROTOCOL_SIZE) * 1000).toFixed(0)} µs`,
+                `${((protocol.b / PROTOCOL_SIZE) * 1000).toFixed(0)} µs`,
+                String(protocol.violations),
+            ],
+        ]),
+    );
+    say();
+
+    say("5. Critical path: the longest chain of resources waiting on each other, in waits for readiness");
+    for (const stack of STACKS) {
+        const p = spawnChild("path", stack).criticalPath!;
+        const problems = checkCriticalPath(p);
+        pass &&= problems.length === 0;
+        const ready = Object.entries(p.readyAfter)
+            .filter(([c]) => c !== "platform")
+            .sort((a, b) => a[1] - b[1])
+            .map(([c, n]) => `${c} ${n}`)
+            .join(", ");
+        say(
+            `  ${stack.padEnd(8)} ${p.steps.map((s) => `${s.kind} ${s.name}`).join(" → ")} (${p.waits} waits) ${ok(problems.length === 0)}`,
+        );
+        say(`  ${"".padEnd(8)} ready after: ${ready}`);
+        for (const x of problems) say(`  ${"".padEnd(8)} ${x}`);
+    }
+    say();
+    say(pass ? "Result: every target met." : "Result: a target was missed (see MISSED above).");
+    return pass ? 0 : 1;
+}
+
+// A measurement's process: this file run by node itself (see measure()), not through the launcher.
+if (require.main === module) {
+    run(process.argv.slice(2), console.log).then(
+        (code) => process.exit(code),
+        (e: unknown) => {
+            console.error(e);
+            process.exit(3);
+        },
+    );
+}

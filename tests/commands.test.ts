@@ -1,0 +1,96 @@
+// The commands as a user runs them: `npm run <command>` in the project, a process of its own, its
+// exit status and what it prints. What each command decides is tested in-process (plan.test.ts,
+// check); here, that the documented status reaches the shell, with no crash dump.
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as os from "os";
+import * as path from "path";
+import { main as plan } from "../offline/plan-cli";
+import { capture, projectWith, tmp } from "./helpers/commands";
+
+const ROOT = path.join(__dirname, "..");
+const npm = (args: string[]) => spawnSync("npm", ["run", "-s", ...args], { cwd: ROOT, encoding: "utf8" });
+
+describe("npm run plan, as a command", () => {
+    it("prints the dev report and exits 0, as `npm run plan` from the project", function () {
+        this.timeout(60_000);
+        const r = npm(["plan"]);
+        assert.equal(r.status, 0, r.stderr);
+        for (const section of [
+            "· stack dev (environment dev) · offline plan",
+            "Resources (",
+            "Wiring (",
+            "Outputs",
+            "Policies (",
+            "mandatory violations: 0",
+            "Result: no mandatory violation.",
+        ]) {
+            assert.ok(r.stdout.includes(section), `missing ${section}`);
+        }
+        assert.match(
+            r.stdout,
+            /trino\s+database\s+thrift:\/\/hive-metastore\.database\.svc\.cluster\.local:9083\s+9083\s+Release trino: values\.catalogs\.lakehouse › hive\.metastore\.uri/,
+        );
+    });
+
+    it("exits 2 with a clear message for an unknown stack, run as a command", function () {
+        this.timeout(60_000);
+        const r = npm(["plan", "--", "--stack", "qa"]);
+        assert.equal(r.status, 2);
+        assert.match(
+            r.stderr,
+            /no stack "qa": Pulumi\.qa\.yaml does not exist \(stacks here: (.*, )?dev, (.*, )?prod, (.*, )?staging/,
+        );
+    });
+});
+
+describe("exit codes, as documented, from every command", () => {
+    it("answers --help with its usage and 0, on every command", function () {
+        this.timeout(120_000);
+        for (const command of ["plan", "check", "bench", "test:e2e", "sync-config", "chart-keys", "readme"]) {
+            const r = npm([command, "--", "--help"]);
+            assert.equal(r.status, 0, `${command}: ${r.stderr}`);
+            assert.match(r.stdout, /usage: npm run /, command);
+        }
+    });
+
+    it("exits 2, without a stack trace, for a YAML mistake, naming the file, line and column", async () => {
+        const project = projectWith({
+            "Pulumi.yamlmistake.yaml":
+                "config:\n  lakehouse-platform:kubeContext: a\n  lakehouse-platform:kubeContext: b\n",
+        });
+        const r = await capture(plan, ["--stack", "yamlmistake"], project);
+        assert.equal(r.code, 2);
+        assert.match(
+            r.err,
+            /^plan: Pulumi\.yamlmistake\.yaml:3:3: duplicated mapping key; the file is not valid YAML$/m,
+        );
+        assert.doesNotMatch(r.err, /\n\s+at /);
+    });
+
+    it("exits 2 for a split stack's contract error, with the message and no crash dump", async function () {
+        this.timeout(120_000);
+        const bare = tmp("bare.json");
+        assert.equal((await capture(plan, ["--set", 'components=["garage","database"]', "--json", bare])).code, 0);
+        const r = npm([
+            "plan",
+            "--",
+            "--set",
+            'components=["trino"]',
+            "--set",
+            'upstreamStacks=["acme/lakehouse-platform/storage-dev"]',
+            "--ref",
+            `acme/lakehouse-platform/storage-dev=${bare}`,
+        ]);
+        assert.equal(r.status, 2);
+        assert.match(r.stderr, /publishes no Garage key for trino/);
+        assert.doesNotMatch(r.stderr, /triggerUncaughtException|Node\.js v\d|\n\s+at /);
+    });
+
+    it("exits 2 for a --json path it cannot write, before planning", async () => {
+        const { code, out, err } = await capture(plan, ["--json", path.join(os.tmpdir(), "no-such-dir", "plan.json")]);
+        assert.equal(code, 2);
+        assert.equal(out, "", "nothing is printed before the refusal");
+        assert.match(err, /--json .*: the directory .*no-such-dir does not exist/);
+    });
+});
