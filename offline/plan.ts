@@ -23,7 +23,7 @@ import {
     StackRunOptions,
 } from "./run-stack";
 import { isMap } from "../policies/lib/strings";
-import { loadProject } from "./stack-config";
+import { loadProject, stackConfig } from "./stack-config";
 
 export const PLAN_FORMAT = "lakehouse-platform/plan@2";
 
@@ -273,12 +273,22 @@ function stackFileExists(stack: string, project = loadProject()): boolean {
 
 /** Runs the stack offline and judges it through the policy pack; throws what the run throws (StackFileError, ProgramError). */
 export async function planStack(stack: string, options: PlanOptions = {}): Promise<Plan> {
-    const cfg: PlatformConfig = platformConfigOf(stack, options.overrides, options.project);
+    const project = options.project ?? loadProject();
+    const cfg: PlatformConfig = platformConfigOf(stack, options.overrides, project);
+    // The pack starts (a process of its own, a second) while the program runs, as the CLI starts
+    // the analyzer beside the language host. Its identity is the config the run receives.
+    const identity = packIdentity(
+        stack,
+        project,
+        stackConfig(project, stack, options.overrides).config,
+        options.preview ?? false,
+    );
+    const pack = sharedPack(identity);
+    pack.catch(() => undefined); // a pack that cannot start is reported below, after the program's own errors
     const upstream = options.stackReferences ? {} : await upstreamOf(cfg, options);
-    const run = await runStack(stack, { ...options, ...upstream });
+    const run = await runStack(stack, { ...options, ...upstream, project });
     const engine = engineResources(run);
-    const identity = packIdentity(stack, run.project, run.config, options.preview ?? false);
-    const { info } = await sharedPack(identity);
+    const { info } = await pack;
     const layers: ConfigLayer[] = [{ doc: stackPolicyDoc(cfg, info.policies), source: `of stack ${stack}` }];
     if (options.policyConfig) layers.push(options.policyConfig);
     const gate = await runGate(engine, identity, layers);

@@ -53,14 +53,16 @@ function runInit(init: { script: string; env: Record<string, string> }): Psql {
 /** The catalog rows the init may write; `xmin` changes with any update of a row. */
 function snapshot(): string {
     const list = ROLES.map((x) => `'${x}'`).join(",");
-    return [
-        sql(
-            `SELECT rolname, xmin::text, rolpassword, rolcanlogin, rolcreatedb FROM pg_authid WHERE rolname IN (${list}) ORDER BY 1`,
-        ),
-        sql(
-            `SELECT datname, xmin::text, pg_get_userbyid(datdba), datacl::text FROM pg_database WHERE datname IN (${list}, 'postgres') ORDER BY 1`,
-        ),
-    ].join("\n");
+    // One connection for both queries (psql runs each -c in turn).
+    const r = psql(SERVER!, [
+        "-At",
+        "-c",
+        `SELECT rolname, xmin::text, rolpassword, rolcanlogin, rolcreatedb FROM pg_authid WHERE rolname IN (${list}) ORDER BY 1`,
+        "-c",
+        `SELECT datname, xmin::text, pg_get_userbyid(datdba), datacl::text FROM pg_database WHERE datname IN (${list}, 'postgres') ORDER BY 1`,
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim();
 }
 
 function rowsOf(snap: string, name: string): string[] {
@@ -93,7 +95,11 @@ describe("PostgreSQL init SQL on a real server", function () {
         full = await run("dev");
         // A disposable server: start from a catalog without the platform's roles.
         for (const db of [...ROLES, "temporal_probe"]) sql(`DROP DATABASE IF EXISTS ${db}`);
-        for (const role of ROLES) sql(`DROP ROLE IF EXISTS ${role}`);
+        // DROP OWNED also revokes what a role was granted on shared objects (Airbyte's CONNECT on
+        // postgres), which a plain DROP ROLE refuses: the suite can run again on the same server.
+        for (const role of ROLES)
+            if (sql(`SELECT count(*) FROM pg_roles WHERE rolname = '${role}'`) === "1")
+                sql(`DROP OWNED BY ${role}; DROP ROLE ${role}`);
         sql("GRANT CONNECT, TEMPORARY ON DATABASE postgres TO PUBLIC");
     });
 

@@ -2,11 +2,9 @@
 // ConfigMap, the environment from the Job spec with Secret references resolved), against the fake
 // `garage` CLI and `wget` in tests/fixtures/fake-garage, which ask the fake cluster in
 // fake-garage-cli.ts, served from this process for the length of the run.
-import { spawn } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
-import * as http from "http";
-import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
 import { CommandResult, garage, wget } from "./fake-garage-cli";
@@ -111,31 +109,58 @@ export interface ScriptRun {
     state: FakeGarageState;
 }
 
-/** The fake cluster over HTTP, as tests/fixtures/fake-garage/call asks it: one command per request. */
-function serve(state: FakeGarageState): Promise<http.Server> {
-    const server = http.createServer((req, res) => {
-        let body = "";
-        req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
-        req.on("end", () => {
-            const form = new URLSearchParams(body);
-            const argv = form.getAll("arg");
-            let answer: CommandResult;
-            if (req.url === "/garage")
-                answer = garage(state, argv, { host: form.get("rpcHost") ?? "", secret: form.get("rpcSecret") ?? "" });
-            else if (req.url === "/wget") answer = wget(state, argv);
-            else answer = { status: 1, output: `no fake command ${req.url}\n` };
-            // The client prints the answer with its own final newline.
-            res.writeHead(answer.status === 0 ? 200 : 500).end(answer.output.replace(/\n$/, ""));
-        });
-    });
-    return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+/**
+ * The fake cluster, as tests/fixtures/fake-garage/call.sh asks it: over two named pipes in `dir`,
+ * one command per round (a request of lines: the tool, GARAGE_RPC_HOST, GARAGE_RPC_SECRET, each
+ * argument; an answer: the exit status, then the output). The client uses shell builtins only, so
+ * a command costs its script a fork and no program start.
+ */
+class FakeCluster {
+    private readonly request: string;
+    private readonly answer: string;
+    private stopped = false;
+    private readonly served: Promise<void>;
+
+    constructor(
+        private readonly state: FakeGarageState,
+        dir: string,
+    ) {
+        this.request = path.join(dir, "request");
+        this.answer = path.join(dir, "answer");
+        const made = spawnSync("mkfifo", [this.request, this.answer]);
+        if (made.status !== 0) throw new Error(`mkfifo: ${made.stderr?.toString() ?? made.error?.message}`);
+        this.served = this.serve();
+    }
+
+    private async serve(): Promise<void> {
+        for (;;) {
+            // Opening a pipe waits for the other end: the next command, or stop().
+            const request = await fs.promises.readFile(this.request, "utf8");
+            if (this.stopped) return;
+            const [tool, host, secret, ...argv] = request.replace(/\n$/, "").split("\n");
+            const answer: CommandResult =
+                tool === "garage"
+                    ? garage(this.state, argv, { host, secret })
+                    : tool === "wget"
+                      ? wget(this.state, argv)
+                      : { status: 1, output: `no fake command ${tool}\n` };
+            await fs.promises.writeFile(this.answer, `${answer.status}\n${answer.output}`);
+        }
+    }
+
+    /** Ends the service: the pending open of the request pipe is given a writer that sends nothing. */
+    async stop(): Promise<void> {
+        this.stopped = true;
+        await fs.promises.writeFile(this.request, "");
+        await this.served;
+    }
 }
 
 /** Runs a Job's script once with `sh` against the state, and returns it updated. */
 export async function runBootstrap(job: JobEnv, initial: FakeGarageState): Promise<ScriptRun> {
     const state = JSON.parse(JSON.stringify(initial)) as FakeGarageState;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "garage-bootstrap-"));
-    const server = await serve(state);
+    const cluster = new FakeCluster(state, dir);
     try {
         const scriptFile = path.join(dir, "bootstrap.sh");
         fs.writeFileSync(scriptFile, job.script);
@@ -143,7 +168,7 @@ export async function runBootstrap(job: JobEnv, initial: FakeGarageState): Promi
             env: {
                 ...job.env,
                 PATH: `${FAKE_BIN}:${process.env.PATH}`,
-                FAKE_GARAGE_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+                FAKE_GARAGE_DIR: dir,
                 BOOTSTRAP_RETRY_SECONDS: "0",
                 BOOTSTRAP_ATTEMPTS: "5",
             },
@@ -158,7 +183,7 @@ export async function runBootstrap(job: JobEnv, initial: FakeGarageState): Promi
         });
         return { status, stderr, state };
     } finally {
-        server.close();
+        await cluster.stop();
         fs.rmSync(dir, { recursive: true, force: true });
     }
 }
