@@ -52,8 +52,9 @@ export default tseslint.config(
     },
     { files: ["*.mjs"], ...tseslint.configs.disableTypeChecked },
     {
-        // Test fixtures that stand in for command-line tools, and fixture packs: plain CommonJS run by node.
-        files: ["tests/fixtures/**/*.js", "offline/bench-packs/**/*.js"],
+        // Test fixtures that stand in for command-line tools, fixture packs and mocha's configuration:
+        // plain CommonJS run by node.
+        files: ["tests/fixtures/**/*.js", "offline/bench-packs/**/*.js", ".mocharc.cjs"],
         ...tseslint.configs.disableTypeChecked,
         languageOptions: {
             ...tseslint.configs.disableTypeChecked.languageOptions,

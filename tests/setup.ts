@@ -1,4 +1,4 @@
-// Loaded by mocha before any test (.mocharc.json). The suite runs in parallel, one worker per core
+// Loaded by mocha before any test (.mocharc.cjs). The suite runs in parallel, one worker per core
 // (--jobs 2): the global setup runs once, in mocha's own process, before any worker starts; the
 // root hook runs in each process that runs tests. Nothing heavy is imported here: mocha's own
 // process loads this file before it starts the workers.
