@@ -131,6 +131,40 @@ export GARAGE_RPC_HOST
 `;
 }
 
+/** The script's `ensure_key` call for one consumer's key, its values checked to be safe in the script. */
+function ensureKeyLine(k: BootstrapPlan["keys"][number]): string {
+    if (!Number.isInteger(k.generation) || k.generation < 1)
+        throw new Error(`garage bootstrap: generation of ${k.name} must be a positive integer`);
+    const secret = assertMatch("secret reference", k.secret, SAFE_REF);
+    const credential = assertMatch("credential", k.credential, SAFE_CREDENTIAL);
+    return `ensure_key ${k.name} "$${k.env}_ID" "$${k.env}_SECRET" "Secret ${secret}" ${credential} ${k.generation}`;
+}
+
+/** One key's permissions on every bucket: what its grant allows, and a deny of everything else. */
+function grantLinesOf(
+    plan: BootstrapPlan,
+    key: BootstrapPlan["keys"][number],
+    buckets: string[],
+    keyEnv: Map<string, string>,
+): string[] {
+    const out: string[] = [];
+    for (const bucket of buckets) {
+        const g = plan.grants.find((x) => x.bucket === bucket && x.key === key.name);
+        const allow = [g?.read ? "read" : "", g?.write ? "write" : ""].filter(Boolean);
+        const deny = [g?.read ? "" : "read", g?.write ? "" : "write", "owner"].filter(Boolean);
+        const flags = (perms: string[]) => perms.map((p) => `--${p}`).join(" ");
+        const id = `"$${keyEnv.get(key.name)}_ID"`;
+        if (allow.length > 0)
+            out.push(
+                `mutate "${key.name} may ${allow.join("+")} ${bucket}" bucket allow ${flags(allow)} ${bucket} --key ${id}`,
+            );
+        out.push(
+            `mutate "${key.name} may not ${deny.join("+")} ${bucket}" bucket deny ${flags(deny)} ${bucket} --key ${id}`,
+        );
+    }
+    return out;
+}
+
 export function renderBootstrapScript(plan: BootstrapPlan): string {
     if (!Number.isInteger(plan.nodes) || plan.nodes < 1)
         throw new Error(`garage bootstrap: nodes must be at least 1, got ${plan.nodes}`);
@@ -140,37 +174,12 @@ export function renderBootstrapScript(plan: BootstrapPlan): string {
     const buckets = plan.buckets.map((b) => assertWord("bucket", b));
     const keyEnv = new Map(plan.keys.map((k) => [assertWord("key name", k.name), assertEnvPrefix(k.env)]));
 
-    const lines: string[] = [];
-    for (const k of plan.keys) {
-        if (!Number.isInteger(k.generation) || k.generation < 1)
-            throw new Error(`garage bootstrap: generation of ${k.name} must be a positive integer`);
-        const secret = assertMatch("secret reference", k.secret, SAFE_REF);
-        const credential = assertMatch("credential", k.credential, SAFE_CREDENTIAL);
-        lines.push(
-            `ensure_key ${k.name} "$${k.env}_ID" "$${k.env}_SECRET" "Secret ${secret}" ${credential} ${k.generation}`,
-        );
-    }
-    const grantLines: string[] = [];
-    for (const key of plan.keys) {
-        for (const bucket of buckets) {
-            const g = plan.grants.find((x) => x.bucket === bucket && x.key === key.name);
-            const allow = [g?.read ? "read" : "", g?.write ? "write" : ""].filter(Boolean);
-            const deny = [g?.read ? "" : "read", g?.write ? "" : "write", "owner"].filter(Boolean);
-            const flags = (perms: string[]) => perms.map((p) => `--${p}`).join(" ");
-            const id = `"$${keyEnv.get(key.name)}_ID"`;
-            if (allow.length > 0)
-                grantLines.push(
-                    `mutate "${key.name} may ${allow.join("+")} ${bucket}" bucket allow ${flags(allow)} ${bucket} --key ${id}`,
-                );
-            grantLines.push(
-                `mutate "${key.name} may not ${deny.join("+")} ${bucket}" bucket deny ${flags(deny)} ${bucket} --key ${id}`,
-            );
-        }
-    }
     for (const g of plan.grants) {
         if (!keyEnv.has(g.key)) throw new Error(`garage bootstrap: grant for unknown key ${g.key}`);
         if (!buckets.includes(g.bucket)) throw new Error(`garage bootstrap: grant on unknown bucket ${g.bucket}`);
     }
+    const lines = plan.keys.map(ensureKeyLine);
+    const grantLines = plan.keys.flatMap((key) => grantLinesOf(plan, key, buckets, keyEnv));
     const requiredEnv = [...BOOTSTRAP_ENV, ...plan.keys.flatMap((k) => [`${k.env}_ID`, `${k.env}_SECRET`])];
 
     return `${preamble("Garage bootstrap", requiredEnv)}

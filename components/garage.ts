@@ -127,6 +127,17 @@ const KEYS_SECRET = "garage-consumer-keys";
 const DAEMON_SECRET = "garage-daemon";
 const HEADLESS = "garage-headless";
 
+/** What a Garage script Job runs: which script, with which secrets and settings, after what. */
+interface ScriptJobSpec {
+    objectName: string;
+    container: string;
+    script: { map: k8s.core.v1.ConfigMap; file: string };
+    daemon: k8s.core.v1.Secret;
+    env: k8s.types.input.core.v1.EnvVar[];
+    runChecksum: pulumi.Input<string>;
+    dependsOn: pulumi.Resource[];
+}
+
 /** Resources of the short-lived Jobs' containers: the busybox copy and the scripts. */
 const TOOLS_RESOURCES = { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "32Mi" } };
 const SCRIPT_RESOURCES = { requests: { cpu: "50m", memory: "32Mi" }, limits: { cpu: "500m", memory: "128Mi" } };
@@ -337,28 +348,11 @@ export class Garage extends NamespacedComponent<GarageArgs> {
         return { s3, headless };
     }
 
-    private statefulSet(
-        name: string,
-        deps: {
-            daemon: { secret: k8s.core.v1.Secret; checksum: pulumi.Output<string> };
-            config: { map: k8s.core.v1.ConfigMap; toml: string };
-            account: k8s.core.v1.ServiceAccount;
-            waitFor: pulumi.Resource[];
-        },
-    ): k8s.apps.v1.StatefulSet {
-        const args = this.args;
-        const daemonName = deps.daemon.secret.metadata.name;
-        const volumeClaim = (volume: string, size: string) => ({
-            metadata: { name: volume, labels: this.labels },
-            spec: {
-                accessModes: ["ReadWriteOnce"],
-                storageClassName: args.storageClass,
-                resources: { requests: { storage: size } },
-            },
-        });
-        const container: k8s.types.input.core.v1.Container = {
+    /** A Garage node: the daemon with its secrets from the environment, its probes and volumes. */
+    private nodeContainer(daemonName: pulumi.Output<string>): k8s.types.input.core.v1.Container {
+        return {
             name: "garage",
-            image: args.image,
+            image: this.args.image,
             command: ["/garage", "server"],
             env: [
                 envFromSecret("GARAGE_RPC_SECRET", daemonName, "rpc-secret"),
@@ -379,7 +373,7 @@ export class Garage extends NamespacedComponent<GarageArgs> {
                 periodSeconds: 20,
                 failureThreshold: 6,
             },
-            resources: resourceRequirements(args.resources),
+            resources: resourceRequirements(this.args.resources),
             securityContext: restrictedContainerSecurity(),
             volumeMounts: [
                 { name: "meta", mountPath: META_DIR },
@@ -387,6 +381,28 @@ export class Garage extends NamespacedComponent<GarageArgs> {
                 { name: "config", mountPath: "/etc/garage.toml", subPath: "garage.toml", readOnly: true },
             ],
         };
+    }
+
+    private statefulSet(
+        name: string,
+        deps: {
+            daemon: { secret: k8s.core.v1.Secret; checksum: pulumi.Output<string> };
+            config: { map: k8s.core.v1.ConfigMap; toml: string };
+            account: k8s.core.v1.ServiceAccount;
+            waitFor: pulumi.Resource[];
+        },
+    ): k8s.apps.v1.StatefulSet {
+        const args = this.args;
+        const daemonName = deps.daemon.secret.metadata.name;
+        const volumeClaim = (volume: string, size: string) => ({
+            metadata: { name: volume, labels: this.labels },
+            spec: {
+                accessModes: ["ReadWriteOnce"],
+                storageClassName: args.storageClass,
+                resources: { requests: { storage: size } },
+            },
+        });
+        const container = this.nodeContainer(daemonName);
         return new k8s.apps.v1.StatefulSet(
             `${name}`,
             {
@@ -488,27 +504,9 @@ export class Garage extends NamespacedComponent<GarageArgs> {
     /** A Job that runs a script of the `garage-bootstrap` ConfigMap in the Garage image, with busybox's shell. */
     private scriptJob(
         name: string,
-        spec: {
-            objectName: string;
-            container: string;
-            script: { map: k8s.core.v1.ConfigMap; file: string };
-            daemon: k8s.core.v1.Secret;
-            env: k8s.types.input.core.v1.EnvVar[];
-            runChecksum: pulumi.Input<string>;
-            dependsOn: pulumi.Resource[];
-        },
+        spec: ScriptJobSpec,
         opts: pulumi.CustomResourceOptions = this.child(),
     ): k8s.batch.v1.Job {
-        const firstNode = podEndpoint(
-            "garage-0",
-            { service: HEADLESS, namespace: this.args.namespace, port: ADMIN_PORT },
-            this.args.clusterDomain,
-        );
-        const firstNodeRpc = podEndpoint(
-            "garage-0",
-            { service: HEADLESS, namespace: this.args.namespace, port: RPC_PORT },
-            this.args.clusterDomain,
-        );
         return new k8s.batch.v1.Job(
             name,
             {
@@ -535,32 +533,7 @@ export class Garage extends NamespacedComponent<GarageArgs> {
                                     securityContext: restrictedContainerSecurity(),
                                 },
                             ],
-                            containers: [
-                                {
-                                    name: spec.container,
-                                    image: this.args.image,
-                                    command: [
-                                        "/tools/busybox",
-                                        "sh",
-                                        "-c",
-                                        `/tools/busybox --install -s /tools && exec /tools/busybox sh /scripts/${spec.script.file}`,
-                                    ],
-                                    env: [
-                                        { name: "PATH", value: "/tools:/" },
-                                        { name: "GARAGE_ADMIN_URL", value: urlOf(firstNode, "http") },
-                                        { name: "GARAGE_RPC_ADDR", value: firstNodeRpc.hostPort },
-                                        envFromSecret("GARAGE_RPC_SECRET", spec.daemon.metadata.name, "rpc-secret"),
-                                        envFromSecret("GARAGE_ADMIN_TOKEN", spec.daemon.metadata.name, "admin-token"),
-                                        ...spec.env,
-                                    ],
-                                    resources: SCRIPT_RESOURCES,
-                                    securityContext: restrictedContainerSecurity(),
-                                    volumeMounts: [
-                                        { name: "tools", mountPath: "/tools" },
-                                        { name: "scripts", mountPath: "/scripts", readOnly: true },
-                                    ],
-                                },
-                            ],
+                            containers: [this.scriptContainer(spec)],
                             volumes: [
                                 { name: "tools", emptyDir: { sizeLimit: "16Mi" } },
                                 { name: "scripts", configMap: { name: spec.script.map.metadata.name } },
@@ -571,6 +544,40 @@ export class Garage extends NamespacedComponent<GarageArgs> {
             },
             pulumi.mergeOptions(opts, { dependsOn: spec.dependsOn }),
         );
+    }
+
+    /** The Garage CLI with busybox installed beside it, pointed at the first node's admin API and RPC. */
+    private scriptContainer(spec: ScriptJobSpec): k8s.types.input.core.v1.Container {
+        const firstNode = (port: number) =>
+            podEndpoint(
+                "garage-0",
+                { service: HEADLESS, namespace: this.args.namespace, port },
+                this.args.clusterDomain,
+            );
+        return {
+            name: spec.container,
+            image: this.args.image,
+            command: [
+                "/tools/busybox",
+                "sh",
+                "-c",
+                `/tools/busybox --install -s /tools && exec /tools/busybox sh /scripts/${spec.script.file}`,
+            ],
+            env: [
+                { name: "PATH", value: "/tools:/" },
+                { name: "GARAGE_ADMIN_URL", value: urlOf(firstNode(ADMIN_PORT), "http") },
+                { name: "GARAGE_RPC_ADDR", value: firstNode(RPC_PORT).hostPort },
+                envFromSecret("GARAGE_RPC_SECRET", spec.daemon.metadata.name, "rpc-secret"),
+                envFromSecret("GARAGE_ADMIN_TOKEN", spec.daemon.metadata.name, "admin-token"),
+                ...spec.env,
+            ],
+            resources: SCRIPT_RESOURCES,
+            securityContext: restrictedContainerSecurity(),
+            volumeMounts: [
+                { name: "tools", mountPath: "/tools" },
+                { name: "scripts", mountPath: "/scripts", readOnly: true },
+            ],
+        };
     }
 
     /** Layout, buckets, each consumer's key (checked against its Secret) and exactly its grants. */

@@ -100,38 +100,48 @@ export function edgesByPair(
 export class NetworkPolicies extends pulumi.ComponentResource {
     public readonly policies: k8s.networking.v1.NetworkPolicy[] = [];
 
-    constructor(name: string, args: NetworkPoliciesArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(
+        private readonly name: string,
+        private readonly args: NetworkPoliciesArgs,
+        private readonly opts?: pulumi.ComponentResourceOptions,
+    ) {
         super("lakehouse:platform:NetworkPolicies", name, {}, opts);
-        const add = (
-            resourceName: string,
-            component: ComponentName,
-            policyName: string,
-            spec: Input.NetworkPolicySpec,
-            extraLabels: Record<string, string> = {},
-        ) => {
-            this.policies.push(
-                // Named after this component (`network-policies-trino-from-dagster`), aliased to the name stacks were deployed with.
-                new k8s.networking.v1.NetworkPolicy(
-                    `${name}-${resourceName}`,
-                    {
-                        metadata: {
-                            name: policyName,
-                            namespace: args.namespaces[component],
-                            labels: { ...platformLabels(component, args.environment), ...extraLabels },
-                        },
-                        spec,
-                    },
-                    childOptions(this, opts, { aliases: [{ name: resourceName }] }),
-                ),
-            );
-        };
-        const restricted = (c: ComponentName) =>
-            args.components.includes(c) && args.egress[c] !== undefined && args.egress[c] !== "unrestricted";
+        this.baselines();
+        this.edgeRules();
+        this.clientRules();
+        this.registerOutputs({});
+    }
 
-        for (const component of args.components) {
-            const egress = args.egress[component] ?? "unrestricted";
+    private add(
+        resourceName: string,
+        component: ComponentName,
+        policyName: string,
+        spec: Input.NetworkPolicySpec,
+        extraLabels: Record<string, string> = {},
+    ): void {
+        this.policies.push(
+            // Named after this component (`network-policies-trino-from-dagster`), aliased to the name stacks were deployed with.
+            new k8s.networking.v1.NetworkPolicy(
+                `${this.name}-${resourceName}`,
+                {
+                    metadata: {
+                        name: policyName,
+                        namespace: this.args.namespaces[component],
+                        labels: { ...platformLabels(component, this.args.environment), ...extraLabels },
+                    },
+                    spec,
+                },
+                childOptions(this, this.opts, { aliases: [{ name: resourceName }] }),
+            ),
+        );
+    }
+
+    /** Each namespace's own: its pods reach each other; egress, when restricted, only to DNS and what it needs outside. */
+    private baselines(): void {
+        for (const component of this.args.components) {
+            const egress = this.args.egress[component] ?? "unrestricted";
             const outside = egress === "unrestricted" ? [] : [...DNS, ...egress];
-            add(`${component}-baseline`, component, "lakehouse-baseline", {
+            this.add(`${component}-baseline`, component, "lakehouse-baseline", {
                 podSelector: {},
                 policyTypes: egress === "unrestricted" ? ["Ingress"] : ["Ingress", "Egress"],
                 // Its own pods reach each other (charts' internal traffic: Trino workers, Airbyte's services, Garage's RPC).
@@ -147,9 +157,15 @@ export class NetworkPolicies extends pulumi.ComponentResource {
                       }),
             });
         }
+    }
 
+    /** One rule per wired pair: ingress in the target's namespace, and egress in the source's when it is restricted. */
+    private edgeRules(): void {
+        const args = this.args;
+        const restricted = (c: ComponentName) =>
+            args.components.includes(c) && args.egress[c] !== undefined && args.egress[c] !== "unrestricted";
         for (const { from, to, ports } of edgesByPair(args.wiring).values()) {
-            add(
+            this.add(
                 `${to}-from-${from}`,
                 to,
                 `lakehouse-from-${from}`,
@@ -161,34 +177,36 @@ export class NetworkPolicies extends pulumi.ComponentResource {
                 { [ADMITS_LABEL]: from },
             );
             if (restricted(from)) {
-                add(`${from}-to-${to}`, from, `lakehouse-to-${to}`, {
+                this.add(`${from}-to-${to}`, from, `lakehouse-to-${to}`, {
                     podSelector: {},
                     policyTypes: ["Egress"],
                     egress: [{ to: [inNamespace(args.namespaces[to])], ports: tcp(ports) }],
                 });
             }
         }
+    }
 
-        if (args.clientNamespaces.length > 0) {
-            for (const component of args.components) {
-                const ports = (Object.values(PLATFORM_SERVICES) as PlatformService[])
-                    .filter((s) => s.component === component && s.userFacing)
-                    .map((s) => s.port);
-                if (ports.length === 0) continue;
-                add(
-                    `${component}-from-clients`,
-                    component,
-                    "lakehouse-from-clients",
-                    {
-                        podSelector: {},
-                        policyTypes: ["Ingress"],
-                        ingress: [{ from: args.clientNamespaces.map(inNamespace), ports: tcp(ports) }],
-                    },
-                    { [ADMITS_LABEL]: "clients" },
-                );
-            }
+    /** The configured client namespaces reach the user-facing services only. */
+    private clientRules(): void {
+        const args = this.args;
+        if (args.clientNamespaces.length === 0) return;
+        for (const component of args.components) {
+            const ports = (Object.values(PLATFORM_SERVICES) as PlatformService[])
+                .filter((s) => s.component === component && s.userFacing)
+                .map((s) => s.port);
+            if (ports.length === 0) continue;
+            this.add(
+                `${component}-from-clients`,
+                component,
+                "lakehouse-from-clients",
+                {
+                    podSelector: {},
+                    policyTypes: ["Ingress"],
+                    ingress: [{ from: args.clientNamespaces.map(inNamespace), ports: tcp(ports) }],
+                },
+                { [ADMITS_LABEL]: "clients" },
+            );
         }
-        this.registerOutputs({});
     }
 }
 

@@ -261,67 +261,70 @@ function paired(
     };
 }
 
-/** The benchmark (no arguments), or one measurement (`--child <what> <arg>`, run by the benchmark). */
-export async function run(argv: string[], out: (s: string) => void): Promise<number> {
-    if (argv[0] === "--child") {
-        out(JSON.stringify(await child(argv[1], argv[2])));
-        return 0;
-    }
-    const say = (s = "") => out(s);
-    let pass = true;
-    const target = (ratio: number, max: number) => {
-        const met = ratio <= max;
-        pass &&= met;
-        return `${ratio.toFixed(2)}× ${ok(met)}`;
-    };
-    say(
-        `lakehouse-platform benchmark · ${new Date().toISOString()} · node ${process.version} · ${os.cpus()[0]?.model ?? "cpu"} ×${os.cpus().length}`,
-    );
-    say("Every target is a ratio to a floor measured in this run; the absolute figures are this machine's.");
-    say();
+/** What the benchmark prints, and whether every target so far was met. */
+class BenchReport {
+    pass = true;
+    constructor(private readonly out: (s: string) => void) {}
 
-    say(
-        `1. Offline plan (the pack judging over its protocol): wall time per process, median of ${RUNS}, against the same harness running an empty program`,
-    );
-    const planRows = [["stack", "plan", "floor", `ratio (≤${TARGETS.planRatio}×)`, "plan peak RSS", "floor peak RSS"]];
+    say(s = ""): void {
+        this.out(s);
+    }
+
+    /** A ratio against its target, as a cell: the ratio and ok or MISSED. */
+    target(ratio: number, max: number): string {
+        const met = ratio <= max;
+        this.pass &&= met;
+        return `${ratio.toFixed(2)}× ${ok(met)}`;
+    }
+
+    section(title: string, rows: string[][]): void {
+        this.say(title);
+        this.say(table(rows));
+        this.say();
+    }
+}
+
+function planSection(r: BenchReport): void {
+    const rows = [["stack", "plan", "floor", `ratio (≤${TARGETS.planRatio}×)`, "plan peak RSS", "floor peak RSS"]];
     for (const stack of STACKS) {
         spawnChild("plan", stack); // warms the file system cache
         const m = paired(["plan", stack], ["floor", stack], RUNS, (x) => x.wallMs);
-        planRows.push([
+        rows.push([
             stack,
             `${fmt(m.a)} ms`,
             `${fmt(m.b)} ms`,
-            target(m.a / m.b, TARGETS.planRatio),
+            r.target(m.a / m.b, TARGETS.planRatio),
             `${fmt(m.aRss)} MB`,
             `${fmt(m.bRss)} MB`,
         ]);
     }
-    say(table(planRows));
-    say();
-
-    say(
-        `2. The pack's start as the Pulumi CLI starts it (spawn to port on stdout), median of ${RUNS}, against a pack with no policies`,
+    r.section(
+        `1. Offline plan (the pack judging over its protocol): wall time per process, median of ${RUNS}, against the same harness running an empty program`,
+        rows,
     );
+}
+
+function packStartSection(r: BenchReport): void {
     const start = paired(["pack-start", "pack"], ["pack-start", "none"], RUNS, (x) => x.ms ?? 0);
-    say(
-        table([
+    r.section(
+        `2. The pack's start as the Pulumi CLI starts it (spawn to port on stdout), median of ${RUNS}, against a pack with no policies`,
+        [
             ["pack", "start", "no-policy pack", `ratio (≤${TARGETS.packStartRatio}×)`],
             [
                 "policies/",
                 `${fmt(start.a)} ms`,
                 `${fmt(start.b)} ms`,
-                target(start.a / start.b, TARGETS.packStartRatio),
+                r.target(start.a / start.b, TARGETS.packStartRatio),
             ],
-        ]),
+        ],
     );
-    say();
+}
 
-    say(
+function evaluationSection(r: BenchReport): void {
+    const e = paired(["evaluate", ""], ["parse", ""], 3, (x) => x.ms ?? 0);
+    r.section(
         `3. Policy evaluation, every policy in-process, ${fmt(EVALUATION_SIZE)} resources (staging grown with rendered-chart objects), against parsing them and visiting every string once`,
-    );
-    const evaluation = paired(["evaluate", ""], ["parse", ""], 3, (x) => x.ms ?? 0);
-    say(
-        table([
+        [
             [
                 "resources",
                 "policies",
@@ -333,23 +336,23 @@ export async function run(argv: string[], out: (s: string) => void): Promise<num
             ],
             [
                 fmt(EVALUATION_SIZE),
-                `${fmt(evaluation.a)} ms`,
-                `${fmt(evaluation.b)} ms`,
-                target(evaluation.a / evaluation.b, TARGETS.evaluationRatio),
-                fmt((EVALUATION_SIZE / evaluation.a) * 1000),
-                `${fmt(evaluation.aRss)} MB`,
-                String(evaluation.violations),
+                `${fmt(e.a)} ms`,
+                `${fmt(e.b)} ms`,
+                r.target(e.a / e.b, TARGETS.evaluationRatio),
+                fmt((EVALUATION_SIZE / e.a) * 1000),
+                `${fmt(e.aRss)} MB`,
+                String(e.violations),
             ],
-        ]),
+        ],
     );
-    say();
+}
 
-    say(
+function protocolSection(r: BenchReport): void {
+    const p = paired(["protocol", "pack"], ["protocol", "none"], 3, (x) => x.ms ?? 0);
+    const perResource = (ms: number) => `${((ms / PROTOCOL_SIZE) * 1000).toFixed(0)} µs`;
+    r.section(
         `4. The pack over the CLI's protocol (Configure, Analyze per resource, AnalyzeStack), ${fmt(PROTOCOL_SIZE)} resources, against the pack with no policies`,
-    );
-    const protocol = paired(["protocol", "pack"], ["protocol", "none"], 3, (x) => x.ms ?? 0);
-    say(
-        table([
+        [
             [
                 "resources",
                 "pack",
@@ -361,36 +364,56 @@ export async function run(argv: string[], out: (s: string) => void): Promise<num
             ],
             [
                 fmt(PROTOCOL_SIZE),
-                `${fmt(protocol.a)} ms`,
-                `${fmt(protocol.b)} ms`,
-                target(protocol.a / protocol.b, TARGETS.protocolRatio),
-                `${((protocol.a / PROTOCOL_SIZE) * 1000).toFixed(0)} µs`,
-                `${((protocol.b / PROTOCOL_SIZE) * 1000).toFixed(0)} µs`,
-                String(protocol.violations),
+                `${fmt(p.a)} ms`,
+                `${fmt(p.b)} ms`,
+                r.target(p.a / p.b, TARGETS.protocolRatio),
+                perResource(p.a),
+                perResource(p.b),
+                String(p.violations),
             ],
-        ]),
+        ],
     );
-    say();
+}
 
-    say("5. Critical path: the longest chain of resources waiting on each other, in waits for readiness");
+function criticalPathSection(r: BenchReport): void {
+    r.say("5. Critical path: the longest chain of resources waiting on each other, in waits for readiness");
     for (const stack of STACKS) {
         const p = spawnChild("path", stack).criticalPath!;
         const problems = checkCriticalPath(p);
-        pass &&= problems.length === 0;
+        r.pass &&= problems.length === 0;
         const ready = Object.entries(p.readyAfter)
             .filter(([c]) => c !== "platform")
             .sort((a, b) => a[1] - b[1])
             .map(([c, n]) => `${c} ${n}`)
             .join(", ");
-        say(
+        r.say(
             `  ${stack.padEnd(8)} ${p.steps.map((s) => `${s.kind} ${s.name}`).join(" → ")} (${p.waits} waits) ${ok(problems.length === 0)}`,
         );
-        say(`  ${"".padEnd(8)} ready after: ${ready}`);
-        for (const x of problems) say(`  ${"".padEnd(8)} ${x}`);
+        r.say(`  ${"".padEnd(8)} ready after: ${ready}`);
+        for (const x of problems) r.say(`  ${"".padEnd(8)} ${x}`);
     }
-    say();
-    say(pass ? "Result: every target met." : "Result: a target was missed (see MISSED above).");
-    return pass ? 0 : 1;
+    r.say();
+}
+
+/** The benchmark (no arguments), or one measurement (`--child <what> <arg>`, run by the benchmark). */
+export async function run(argv: string[], out: (s: string) => void): Promise<number> {
+    if (argv[0] === "--child") {
+        out(JSON.stringify(await child(argv[1], argv[2])));
+        return 0;
+    }
+    const r = new BenchReport(out);
+    r.say(
+        `lakehouse-platform benchmark · ${new Date().toISOString()} · node ${process.version} · ${os.cpus()[0]?.model ?? "cpu"} ×${os.cpus().length}`,
+    );
+    r.say("Every target is a ratio to a floor measured in this run; the absolute figures are this machine's.");
+    r.say();
+    planSection(r);
+    packStartSection(r);
+    evaluationSection(r);
+    protocolSection(r);
+    criticalPathSection(r);
+    r.say(r.pass ? "Result: every target met." : "Result: a target was missed (see MISSED above).");
+    return r.pass ? 0 : 1;
 }
 
 // A measurement's process: this file run by node itself (see measure()), not through the launcher.

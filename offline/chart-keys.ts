@@ -8,7 +8,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { CORE_SCHEMA, load } from "js-yaml";
-import { EXIT } from "./exit";
+import { answersHelp, EXIT } from "./exit";
 import { PROJECT_DIR } from "./stack-config";
 import { isMap } from "../policies/lib/strings";
 
@@ -88,10 +88,7 @@ export function main(
     out: (s: string) => void = console.log,
     err: (s: string) => void = console.error,
 ): number {
-    if (argv.includes("--help") || argv.includes("-h")) {
-        out(USAGE);
-        return EXIT.ok;
-    }
+    if (answersHelp(argv, USAGE, out)) return EXIT.ok;
     if (argv.length === 0 || argv.some((a) => a.startsWith("-"))) {
         err(`chart-keys: give one or more chart directories\n\n${USAGE}`);
         return EXIT.badInput;

@@ -9,3 +9,13 @@ export const EXIT = {
     /** A failure that is not the input's fault: a bug, a policy that throws, a pack that does not start. */
     failure: 3,
 } as const;
+
+/**
+ * The commands' `--help` (or `-h`), anywhere in the arguments: prints the usage and says so, for
+ * the command to return EXIT.ok before it loads anything else.
+ */
+export function answersHelp(argv: readonly string[], usage: string, out: (s: string) => void): boolean {
+    if (!argv.includes("--help") && !argv.includes("-h")) return false;
+    out(usage);
+    return true;
+}

@@ -82,6 +82,24 @@ function readPlanFile(file: string, format: string): Plan {
     return plan as Plan;
 }
 
+const PLAN_OPTIONS = {
+    stack: { type: "string", default: "dev" },
+    json: { type: "string" },
+    set: { type: "string", multiple: true },
+    ref: { type: "string", multiple: true },
+    "policy-config": { type: "string" },
+    help: { type: "boolean" },
+} as const;
+
+interface PlanArguments {
+    stack?: string;
+    json?: string;
+    set?: string[];
+    ref?: string[];
+    "policy-config"?: string;
+    help?: boolean;
+}
+
 /** `project`: a project other than this one (its Pulumi.yaml and stack files), as for `pulumi --cwd`. */
 export async function main(
     argv: string[],
@@ -89,24 +107,9 @@ export async function main(
     err: (s: string) => void = console.error,
     project?: Project,
 ): Promise<number> {
-    let values: {
-        stack?: string;
-        json?: string;
-        set?: string[];
-        ref?: string[];
-        "policy-config"?: string;
-        help?: boolean;
-    };
+    let values: PlanArguments;
     try {
-        const options = {
-            stack: { type: "string", default: "dev" },
-            json: { type: "string" },
-            set: { type: "string", multiple: true },
-            ref: { type: "string", multiple: true },
-            "policy-config": { type: "string" },
-            help: { type: "boolean" },
-        } as const;
-        ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
+        values = parseArgs({ args: argv, options: PLAN_OPTIONS, strict: true, allowPositionals: false }).values;
     } catch (e) {
         err(`plan: ${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
         return EXIT.badInput;

@@ -3,7 +3,7 @@
 // user sees. A test fails when a sample differs from what the command prints now.
 import * as fs from "fs";
 import * as path from "path";
-import { EXIT } from "./exit";
+import { answersHelp, EXIT } from "./exit";
 import { PROJECT_DIR } from "./stack-config";
 
 // The commands load when a sample runs: `--help` answers without loading the SDK.
@@ -12,6 +12,9 @@ const plan: Command = async (...a) => (await import("./plan-cli")).main(...a);
 const check: Command = async (...a) => (await import("./check")).main(...a);
 
 export const README = path.join(PROJECT_DIR, "README.md");
+
+const USAGE =
+    "usage: npm run readme\n\nRewrites the README's sample outputs (<!-- sample:NAME --> blocks) from the real commands.";
 
 async function capture(fn: Command, argv: string[]): Promise<string> {
     const lines: string[] = [];
@@ -64,12 +67,7 @@ export async function main(
     out: (s: string) => void = console.log,
     err: (s: string) => void = console.error,
 ): Promise<number> {
-    if (argv.includes("--help") || argv.includes("-h")) {
-        out(
-            "usage: npm run readme\n\nRewrites the README's sample outputs (<!-- sample:NAME --> blocks) from the real commands.",
-        );
-        return EXIT.ok;
-    }
+    if (answersHelp(argv, USAGE, out)) return EXIT.ok;
     if (argv.length > 0) {
         err("readme: takes no arguments");
         return EXIT.badInput;

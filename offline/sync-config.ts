@@ -2,7 +2,7 @@
 // policy pack's configuration for each stack (policies/config/<stack>.json, from the stack files).
 import * as fs from "fs";
 import * as path from "path";
-import { EXIT } from "./exit";
+import { answersHelp, EXIT } from "./exit";
 import { renderPulumiYaml } from "./pulumi-yaml";
 import { listStacks, loadProject, PROJECT_DIR } from "./stack-config";
 
@@ -29,10 +29,7 @@ export async function main(
     out: (s: string) => void = console.log,
     err: (s: string) => void = console.error,
 ): Promise<number> {
-    if (argv.includes("--help") || argv.includes("-h")) {
-        out(USAGE);
-        return EXIT.ok;
-    }
+    if (answersHelp(argv, USAGE, out)) return EXIT.ok;
     if (argv.length > 0) {
         err(`sync-config: takes no arguments\n\n${USAGE}`);
         return EXIT.badInput;

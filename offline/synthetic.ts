@@ -88,109 +88,78 @@ export function syntheticStack(count: number, opts: SyntheticOptions): EngineRes
     return out;
 }
 
+/** A namespaced object of the app: its kind and apiVersion from `type`, the app's labels, `body` beside the metadata. */
+function appObject(a: App, type: string, name: string, body: Record<string, unknown>): Template {
+    const [, version, kind] = type.split(":");
+    const apiVersion = version.startsWith("core/") ? version.slice("core/".length) : version;
+    return {
+        type,
+        name,
+        urn: a.urn(type, name),
+        props: { apiVersion, kind, metadata: { name, namespace: a.namespace, labels: a.labels }, ...body },
+    };
+}
+
+/** The app's environment: the upstreams its chart wires in, and its database password from its Secret. */
+function appEnv(a: App): Record<string, unknown>[] {
+    const { trino, garage, postgres } = a.hosts;
+    const password = (key: string) => ({
+        name: key,
+        valueFrom: { secretKeyRef: { name: `${a.app}-secret`, key: "password" } },
+    });
+    const self = { name: "APP_URL", value: `http://${a.local}:3030` };
+    return a.component === "dagster"
+        ? [{ name: "TRINO_HOST", value: trino }, { name: "TRINO_PORT", value: "8080" }, self, password("DB_PASSWORD")]
+        : [
+              { name: "S3_ENDPOINT", value: `http://${garage}:3900` },
+              { name: "DATABASE_HOST", value: postgres },
+              { name: "DATABASE_PORT", value: "5432" },
+              self,
+              password("DATABASE_PASSWORD"),
+          ];
+}
+
+/** The app's identity: a ServiceAccount without a token, and a Role reading only its own config. */
+function appAccess(a: App): Template[] {
+    const { app, namespace } = a;
+    const rbac = "kubernetes:rbac.authorization.k8s.io/v1";
+    return [
+        appObject(a, "kubernetes:core/v1:ServiceAccount", app, { automountServiceAccountToken: false }),
+        appObject(a, `${rbac}:Role`, app, {
+            rules: [
+                {
+                    apiGroups: [""],
+                    resources: ["configmaps", "secrets"],
+                    resourceNames: [`${app}-config`, `${app}-secret`],
+                    verbs: ["get", "watch"],
+                },
+            ],
+        }),
+        appObject(a, `${rbac}:RoleBinding`, app, {
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: app },
+            subjects: [{ kind: "ServiceAccount", name: app, namespace }],
+        }),
+    ];
+}
+
 /** Every object a chart renders for one app. */
 function appObjects(a: App): Template[] {
-    const { app, component, namespace, labels, urn, local } = a;
-    const { trino, garage, postgres } = a.hosts;
-    const env =
-        component === "dagster"
-            ? [
-                  { name: "TRINO_HOST", value: trino },
-                  { name: "TRINO_PORT", value: "8080" },
-                  { name: "APP_URL", value: `http://${local}:3030` },
-                  { name: "DB_PASSWORD", valueFrom: { secretKeyRef: { name: `${app}-secret`, key: "password" } } },
-              ]
-            : [
-                  { name: "S3_ENDPOINT", value: `http://${garage}:3900` },
-                  { name: "DATABASE_HOST", value: postgres },
-                  { name: "DATABASE_PORT", value: "5432" },
-                  { name: "APP_URL", value: `http://${local}:3030` },
-                  {
-                      name: "DATABASE_PASSWORD",
-                      valueFrom: { secretKeyRef: { name: `${app}-secret`, key: "password" } },
-                  },
-              ];
+    const { app } = a;
+    const selector = { "app.kubernetes.io/name": app };
     return [
-        {
-            type: "kubernetes:core/v1:Service",
-            name: app,
-            urn: urn("kubernetes:core/v1:Service", app),
-            props: {
-                apiVersion: "v1",
-                kind: "Service",
-                metadata: { name: app, namespace, labels },
-                spec: {
-                    selector: { "app.kubernetes.io/name": app },
-                    ports: [{ name: "http", port: 3030, targetPort: "http" }],
-                },
-            },
-        },
+        appObject(a, "kubernetes:core/v1:Service", app, {
+            spec: { selector, ports: [{ name: "http", port: 3030, targetPort: "http" }] },
+        }),
         appConfigMap(a),
-        {
-            type: "kubernetes:core/v1:ServiceAccount",
-            name: app,
-            urn: urn("kubernetes:core/v1:ServiceAccount", app),
-            props: {
-                apiVersion: "v1",
-                kind: "ServiceAccount",
-                metadata: { name: app, namespace, labels },
-                automountServiceAccountToken: false,
-            },
-        },
-        {
-            type: "kubernetes:rbac.authorization.k8s.io/v1:Role",
-            name: app,
-            urn: urn("kubernetes:rbac.authorization.k8s.io/v1:Role", app),
-            props: {
-                apiVersion: "rbac.authorization.k8s.io/v1",
-                kind: "Role",
-                metadata: { name: app, namespace, labels },
-                rules: [
-                    {
-                        apiGroups: [""],
-                        resources: ["configmaps", "secrets"],
-                        resourceNames: [`${app}-config`, `${app}-secret`],
-                        verbs: ["get", "watch"],
-                    },
-                ],
-            },
-        },
-        {
-            type: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
-            name: app,
-            urn: urn("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", app),
-            props: {
-                apiVersion: "rbac.authorization.k8s.io/v1",
-                kind: "RoleBinding",
-                metadata: { name: app, namespace, labels },
-                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: app },
-                subjects: [{ kind: "ServiceAccount", name: app, namespace }],
-            },
-        },
-        {
-            type: "kubernetes:policy/v1:PodDisruptionBudget",
-            name: app,
-            urn: urn("kubernetes:policy/v1:PodDisruptionBudget", app),
-            props: {
-                apiVersion: "policy/v1",
-                kind: "PodDisruptionBudget",
-                metadata: { name: app, namespace, labels },
-                spec: { maxUnavailable: 1, selector: { matchLabels: { "app.kubernetes.io/name": app } } },
-            },
-        },
-        {
-            type: "kubernetes:core/v1:Secret",
-            name: `${app}-secret`,
-            urn: urn("kubernetes:core/v1:Secret", `${app}-secret`),
-            props: {
-                apiVersion: "v1",
-                kind: "Secret",
-                metadata: { name: `${app}-secret`, namespace, labels },
-                type: "Opaque",
-                data: { password: "c2VjcmV0LXZhbHVlLW5vdC1yZWFs" },
-            },
-        },
-        appDeployment(a, env),
+        ...appAccess(a),
+        appObject(a, "kubernetes:policy/v1:PodDisruptionBudget", app, {
+            spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
+        }),
+        appObject(a, "kubernetes:core/v1:Secret", `${app}-secret`, {
+            type: "Opaque",
+            data: { password: "c2VjcmV0LXZhbHVlLW5vdC1yZWFs" },
+        }),
+        appDeployment(a, appEnv(a)),
     ];
 }
 

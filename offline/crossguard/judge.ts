@@ -73,6 +73,52 @@ async function inOrder<T, R>(items: readonly T[], limit: number, fn: (item: T) =
     return results;
 }
 
+/** One resource, as the engine asks for it: its remediations (when a policy remediates), then its analysis. */
+async function judgeResource(
+    pack: PackHost,
+    r: EngineResource,
+    remediating: boolean,
+    byUrn: ReadonlyMap<string, EngineResource>,
+): Promise<{ diagnostics: Diagnostic[]; remediations: Remediation[]; inputs: Record<string, unknown> }> {
+    const diagnostics: Diagnostic[] = [];
+    const remediations: Remediation[] = [];
+    let inputs = r.inputs;
+    try {
+        if (remediating) {
+            for (const rem of await pack.remediate(analyzeRequest(r, inputs, byUrn))) {
+                if (rem.diagnostic) {
+                    diagnostics.push({
+                        policy: rem.policyName,
+                        enforcementLevel: "advisory",
+                        urn: r.urn,
+                        message: rem.diagnostic,
+                        stage: "remediate",
+                    });
+                } else if (rem.properties) {
+                    inputs = rem.properties;
+                    remediations.push({ policy: rem.policyName, urn: r.urn, properties: rem.properties });
+                }
+            }
+        }
+        for (const d of await pack.analyze(analyzeRequest(r, inputs, byUrn))) {
+            const level = verdict(d.enforcementLevel);
+            // The engine shows a resource's diagnostics on that resource, whatever URN they name.
+            if (level)
+                diagnostics.push({
+                    policy: d.policyName,
+                    enforcementLevel: level,
+                    urn: r.urn,
+                    message: ownMessage(d),
+                    stage: "analyze",
+                });
+        }
+    } catch (e) {
+        if (e instanceof PackRpcError) throw new PolicyFailure(r.urn, e);
+        throw e;
+    }
+    return { diagnostics, remediations, inputs };
+}
+
 /**
  * Judges `resources` (in registration order, the root stack first) with `config`, as the engine
  * does during a preview or an update. Resources are analyzed concurrently, as the engine registers
@@ -90,45 +136,7 @@ export async function judge(
     const root = resources.find((r) => r.type === "pulumi:pulumi:Stack")?.urn ?? resources[0]?.urn ?? "";
 
     const registered = resources.filter((r) => r.registered);
-    const perResource = await inOrder(registered, concurrency, async (r) => {
-        const diagnostics: Diagnostic[] = [];
-        const remediations: Remediation[] = [];
-        let inputs = r.inputs;
-        try {
-            if (remediating) {
-                for (const rem of await pack.remediate(analyzeRequest(r, inputs, byUrn))) {
-                    if (rem.diagnostic) {
-                        diagnostics.push({
-                            policy: rem.policyName,
-                            enforcementLevel: "advisory",
-                            urn: r.urn,
-                            message: rem.diagnostic,
-                            stage: "remediate",
-                        });
-                    } else if (rem.properties) {
-                        inputs = rem.properties;
-                        remediations.push({ policy: rem.policyName, urn: r.urn, properties: rem.properties });
-                    }
-                }
-            }
-            for (const d of await pack.analyze(analyzeRequest(r, inputs, byUrn))) {
-                const level = verdict(d.enforcementLevel);
-                // The engine shows a resource's diagnostics on that resource, whatever URN they name.
-                if (level)
-                    diagnostics.push({
-                        policy: d.policyName,
-                        enforcementLevel: level,
-                        urn: r.urn,
-                        message: ownMessage(d),
-                        stage: "analyze",
-                    });
-            }
-        } catch (e) {
-            if (e instanceof PackRpcError) throw new PolicyFailure(r.urn, e);
-            throw e;
-        }
-        return { diagnostics, remediations, inputs };
-    });
+    const perResource = await inOrder(registered, concurrency, (r) => judgeResource(pack, r, remediating, byUrn));
 
     // The stack's view: each resource's outputs; a remediated resource carries its remediated inputs.
     const remediatedInputs = new Map<string, Record<string, unknown>>();

@@ -223,6 +223,81 @@ function policyInfoOf(p: analyzer.PolicyInfo, supportsConfig: boolean): PolicyIn
     };
 }
 
+/** The engine's side the pack calls back (Log), on a port of its own, as the CLI serves it. */
+async function startEngine(logs: string[]): Promise<{ engine: grpc.Server; enginePort: number }> {
+    const engine = new grpc.Server();
+    engine.addService(EngineService, {
+        log: (call: grpc.ServerUnaryCall<LogRequest, Empty>, cb: grpc.sendUnaryData<Empty>) => {
+            logs.push(call.request.getMessage());
+            cb(null, new Empty());
+        },
+    });
+    const enginePort = await new Promise<number>((resolve, reject) =>
+        engine.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) =>
+            e ? reject(e) : resolve(p),
+        ),
+    );
+    return { engine, enginePort };
+}
+
+/** The pack's environment as the CLI sets it: the stack's identity and config. */
+function packEnv(identity: StackIdentity): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    const set = (k: string, v: string) => {
+        if (v !== "") {
+            env[k] = v;
+            // The Node.js SDK reads the PULUMI_NODEJS_ variants; the CLI sets both.
+            if (["ORGANIZATION", "PROJECT", "STACK", "DRY_RUN"].some((s) => k === `PULUMI_${s}`))
+                env[`PULUMI_NODEJS_${k.slice(7)}`] = v;
+        }
+    };
+    if (Object.keys(identity.config).length > 0) set("PULUMI_CONFIG", JSON.stringify(identity.config));
+    set("PULUMI_ORGANIZATION", identity.organization);
+    set("PULUMI_PROJECT", identity.project);
+    set("PULUMI_STACK", identity.stack);
+    set("PULUMI_DRY_RUN", String(identity.dryRun));
+    return env;
+}
+
+/** The port the pack prints on stdout, as the CLI reads it; its stderr goes to `logs`. */
+function portOf(child: ChildProcess, logs: string[]): Promise<number> {
+    let stderr = "";
+    child.stderr?.setEncoding("utf8").on("data", (d: string) => {
+        stderr += d;
+        logs.push(d);
+    });
+    return new Promise<number>((resolve, reject) => {
+        let out = "";
+        const timer = setTimeout(
+            () =>
+                reject(
+                    new PackStartError(`the policy pack printed no port within 60 s${stderr ? `:\n${stderr}` : ""}`),
+                ),
+            60_000,
+        );
+        child.stdout?.setEncoding("utf8").on("data", (d: string) => {
+            out += d;
+            const line = /^(\d+)\s*$/m.exec(out);
+            if (line) {
+                clearTimeout(timer);
+                resolve(Number(line[1]));
+            }
+        });
+        child.once("exit", (code, signal) => {
+            clearTimeout(timer);
+            reject(
+                new PackStartError(
+                    `the policy pack exited (${signal ?? `code ${code}`}) before it served${stderr ? `:\n${stderr.trim()}` : ""}`,
+                ),
+            );
+        });
+        child.once("error", (e) => {
+            clearTimeout(timer);
+            reject(new PackStartError(`the policy pack could not be started: ${e.message}`));
+        });
+    });
+}
+
 /** A running pack and the gRPC client the engine holds. */
 export class PackHost {
     /** Everything the pack logged through the engine's Log service, and printed on stderr. */
@@ -239,20 +314,8 @@ export class PackHost {
 
     /** Spawns the pack in `packDir` as the CLI does and connects to it. */
     static async start(identity: StackIdentity, packDir = PACK_DIR): Promise<PackHost> {
-        const engine = new grpc.Server();
         const logs: string[] = [];
-        engine.addService(EngineService, {
-            log: (call: grpc.ServerUnaryCall<LogRequest, Empty>, cb: grpc.sendUnaryData<Empty>) => {
-                logs.push(call.request.getMessage());
-                cb(null, new Empty());
-            },
-        });
-        const enginePort = await new Promise<number>((resolve, reject) =>
-            engine.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) =>
-                e ? reject(e) : resolve(p),
-            ),
-        );
-
+        const { engine, enginePort } = await startEngine(logs);
         let runner: string;
         try {
             runner = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [packDir] });
@@ -262,64 +325,13 @@ export class PackHost {
                 `the policy pack's dependencies are not installed: @pulumi/pulumi is not found from ${packDir} (run npm ci)`,
             );
         }
-        const env: NodeJS.ProcessEnv = { ...process.env };
-        const set = (k: string, v: string) => {
-            if (v !== "") {
-                env[k] = v;
-                // The Node.js SDK reads the PULUMI_NODEJS_ variants; the CLI sets both.
-                if (["ORGANIZATION", "PROJECT", "STACK", "DRY_RUN"].some((s) => k === `PULUMI_${s}`))
-                    env[`PULUMI_NODEJS_${k.slice(7)}`] = v;
-            }
-        };
-        if (Object.keys(identity.config).length > 0) set("PULUMI_CONFIG", JSON.stringify(identity.config));
-        set("PULUMI_ORGANIZATION", identity.organization);
-        set("PULUMI_PROJECT", identity.project);
-        set("PULUMI_STACK", identity.stack);
-        set("PULUMI_DRY_RUN", String(identity.dryRun));
-
         const started = process.hrtime.bigint();
         const child = spawn(process.execPath, [runner, `127.0.0.1:${enginePort}`, "."], {
             cwd: packDir,
-            env,
+            env: packEnv(identity),
             stdio: ["ignore", "pipe", "pipe"],
         });
-        let stderr = "";
-        child.stderr?.setEncoding("utf8").on("data", (d: string) => {
-            stderr += d;
-            logs.push(d);
-        });
-        const port = await new Promise<number>((resolve, reject) => {
-            let out = "";
-            const timer = setTimeout(
-                () =>
-                    reject(
-                        new PackStartError(
-                            `the policy pack printed no port within 60 s${stderr ? `:\n${stderr}` : ""}`,
-                        ),
-                    ),
-                60_000,
-            );
-            child.stdout?.setEncoding("utf8").on("data", (d: string) => {
-                out += d;
-                const line = /^(\d+)\s*$/m.exec(out);
-                if (line) {
-                    clearTimeout(timer);
-                    resolve(Number(line[1]));
-                }
-            });
-            child.once("exit", (code, signal) => {
-                clearTimeout(timer);
-                reject(
-                    new PackStartError(
-                        `the policy pack exited (${signal ?? `code ${code}`}) before it served${stderr ? `:\n${stderr.trim()}` : ""}`,
-                    ),
-                );
-            });
-            child.once("error", (e) => {
-                clearTimeout(timer);
-                reject(new PackStartError(`the policy pack could not be started: ${e.message}`));
-            });
-        }).catch((e: unknown) => {
+        const port = await portOf(child, logs).catch((e: unknown) => {
             child.kill("SIGKILL");
             engine.forceShutdown();
             throw e;

@@ -184,65 +184,67 @@ export async function checkPostgres(ctx: Context, pg: Postgres): Promise<void> {
         return "no statement executed; roles, verifiers, owners and privileges identical";
     });
     const consumers = Object.keys(consumersOfDatabase(ctx));
-    for (const consumer of consumers) {
-        const login = loginOf(ctx, consumer);
-        await report.check(
-            `postgres ${consumer}: logs in to its database ${login.database} at ${login.host}:${login.port} (from ${login.via})`,
-            async () => {
-                const who = await pg.query(login, "SELECT current_user || '@' || current_database()");
-                if (who !== `${login.user}@${login.database}`) throw new Error(`logged in as ${who}`);
-                await pg.query(
-                    login,
-                    "CREATE TABLE e2e_probe (x int); INSERT INTO e2e_probe VALUES (1); DROP TABLE e2e_probe;",
-                );
-                return `${who}: creates, writes and drops a table`;
-            },
-        );
-        const others = consumers.filter((c) => c !== consumer).map((c) => consumersOfDatabase(ctx)[c].database);
-        await report.check(
-            `postgres ${consumer}: refused on every other database (${[...others, "postgres"].join(", ")})`,
-            async () => {
-                const createdb =
-                    (await pg.query(
-                        pg.superuser,
-                        `SELECT rolcreatedb FROM pg_roles WHERE rolname = '${login.user}'`,
-                    )) === "t";
-                const refused: string[] = [];
-                // A role that creates databases (Airbyte's, for Temporal) may connect to `postgres` to do so.
-                for (const db of [...others, ...(createdb ? [] : ["postgres"])]) {
-                    const r = await pg.psql({ ...login, database: db }, "SELECT 1");
-                    if (r.code === 0) throw new Error(`${login.user} connected to ${db}`);
-                    if (
-                        !/permission denied for database|not permitted to log in|does not have CONNECT privilege/.test(
-                            r.output,
-                        )
+    for (const consumer of consumers) await checkDatabaseLogin(ctx, pg, consumer, consumers);
+}
+
+/** One consumer's login: into its own database, refused everywhere else, creating databases only if it must. */
+async function checkDatabaseLogin(ctx: Context, pg: Postgres, consumer: string, consumers: string[]): Promise<void> {
+    const { report } = ctx;
+    const login = loginOf(ctx, consumer);
+    await report.check(
+        `postgres ${consumer}: logs in to its database ${login.database} at ${login.host}:${login.port} (from ${login.via})`,
+        async () => {
+            const who = await pg.query(login, "SELECT current_user || '@' || current_database()");
+            if (who !== `${login.user}@${login.database}`) throw new Error(`logged in as ${who}`);
+            await pg.query(
+                login,
+                "CREATE TABLE e2e_probe (x int); INSERT INTO e2e_probe VALUES (1); DROP TABLE e2e_probe;",
+            );
+            return `${who}: creates, writes and drops a table`;
+        },
+    );
+    const others = consumers.filter((c) => c !== consumer).map((c) => consumersOfDatabase(ctx)[c].database);
+    await report.check(
+        `postgres ${consumer}: refused on every other database (${[...others, "postgres"].join(", ")})`,
+        async () => {
+            const createdb =
+                (await pg.query(pg.superuser, `SELECT rolcreatedb FROM pg_roles WHERE rolname = '${login.user}'`)) ===
+                "t";
+            const refused: string[] = [];
+            // A role that creates databases (Airbyte's, for Temporal) may connect to `postgres` to do so.
+            for (const db of [...others, ...(createdb ? [] : ["postgres"])]) {
+                const r = await pg.psql({ ...login, database: db }, "SELECT 1");
+                if (r.code === 0) throw new Error(`${login.user} connected to ${db}`);
+                if (
+                    !/permission denied for database|not permitted to log in|does not have CONNECT privilege/.test(
+                        r.output,
                     )
-                        throw new Error(`${db}: refused for another reason: ${tail(r.output, 3)}`);
-                    refused.push(db);
-                }
-                return `permission denied for database ${refused.join(", ")}`;
-            },
-        );
-        const createdb =
-            (await pg.query(pg.superuser, `SELECT rolcreatedb FROM pg_roles WHERE rolname = '${login.user}'`)) === "t";
-        await report.check(
-            `postgres ${consumer}: ${createdb ? "creates a database of its own (as Temporal does)" : "may not create databases"}`,
-            async () => {
-                const name = `e2e_${consumer.replace(/-/g, "_")}_created`;
-                const r = await pg.psql(
-                    { ...login, database: createdb ? "postgres" : login.database },
-                    `CREATE DATABASE ${name}`,
-                );
-                if (createdb) {
-                    if (r.code !== 0) throw new Error(tail(r.output, 4));
-                    await pg.query({ ...login, database: "postgres" }, `DROP DATABASE ${name}`);
-                    return `CREATE DATABASE ${name} and DROP DATABASE as ${login.user}`;
-                }
-                if (r.code === 0) throw new Error(`${login.user} created ${name}`);
-                return tail(r.output, 1);
-            },
-        );
-    }
+                )
+                    throw new Error(`${db}: refused for another reason: ${tail(r.output, 3)}`);
+                refused.push(db);
+            }
+            return `permission denied for database ${refused.join(", ")}`;
+        },
+    );
+    const createdb =
+        (await pg.query(pg.superuser, `SELECT rolcreatedb FROM pg_roles WHERE rolname = '${login.user}'`)) === "t";
+    await report.check(
+        `postgres ${consumer}: ${createdb ? "creates a database of its own (as Temporal does)" : "may not create databases"}`,
+        async () => {
+            const name = `e2e_${consumer.replace(/-/g, "_")}_created`;
+            const r = await pg.psql(
+                { ...login, database: createdb ? "postgres" : login.database },
+                `CREATE DATABASE ${name}`,
+            );
+            if (createdb) {
+                if (r.code !== 0) throw new Error(tail(r.output, 4));
+                await pg.query({ ...login, database: "postgres" }, `DROP DATABASE ${name}`);
+                return `CREATE DATABASE ${name} and DROP DATABASE as ${login.user}`;
+            }
+            if (r.code === 0) throw new Error(`${login.user} created ${name}`);
+            return tail(r.output, 1);
+        },
+    );
 }
 
 // ---- Garage ----
@@ -298,6 +300,12 @@ export async function checkGarage(ctx: Context, garage: GarageCluster): Promise<
         if (created.length > 0) throw new Error(`the second run created: ${created.join("; ")}`);
         return "layout version, buckets, keys and every permission identical (admin API)";
     });
+    await checkGarageKeys(ctx);
+}
+
+/** Each consumer's key on the real Garage: what it may read and write, and what it is refused. */
+async function checkGarageKeys(ctx: Context): Promise<void> {
+    const { report, p } = ctx;
     const credentials = p.output<Record<string, GarageCredential>>("components.garage.credentials");
     const buckets = Object.values(p.output<Record<string, string>>("components.garage.buckets"));
     if (credentials.airbyte) {

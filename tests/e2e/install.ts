@@ -268,6 +268,49 @@ function providedOf(pomFile: string): string[] {
  * Two steps of Trino's own packaging are repeated: the plugin folder leaves out the SPI the server
  * provides, and holds the service descriptor naming the plugin's class.
  */
+/**
+ * Trino `version` from Maven Central: trino-main, the Iceberg plugin without what the server
+ * provides (plus its service file), and a main class like TrinoServer's.
+ */
+async function downloadTrino(cache: string, java25: string, version: string, dir: string): Promise<void> {
+    await copyDependencies(
+        cache,
+        java25,
+        `trino-server-${version}`,
+        [{ groupId: "io.trino", artifactId: "trino-main", version }],
+        path.join(dir, "lib"),
+    );
+    const plugin = path.join(dir, "plugin", "iceberg");
+    await copyDependencies(
+        cache,
+        java25,
+        `trino-iceberg-${version}`,
+        [{ groupId: "io.trino", artifactId: "trino-iceberg", version }],
+        plugin,
+    );
+    const provided = providedOf(
+        path.join(cache, "m2", "io", "trino", "trino-iceberg", version, `trino-iceberg-${version}.pom`),
+    );
+    for (const jar of fs.readdirSync(plugin)) {
+        if (provided.some((a) => new RegExp(`^${a}-\\d`).test(jar))) fs.rmSync(path.join(plugin, jar));
+    }
+    const services = path.join(dir, "services", "META-INF", "services");
+    fs.mkdirSync(services, { recursive: true });
+    fs.writeFileSync(path.join(services, "io.trino.spi.Plugin"), "io.trino.plugin.iceberg.IcebergPlugin\n");
+    await must(path.join(path.dirname(java25), "jar"), [
+        "cf",
+        path.join(plugin, `trino-iceberg-${version}-services.jar`),
+        "-C",
+        path.join(dir, "services"),
+        "META-INF",
+    ]);
+    // What TrinoServer's main does (trino-server-main is not on Maven Central after 368).
+    fs.writeFileSync(
+        path.join(dir, "TrinoMain.java"),
+        `public class TrinoMain { public static void main(String[] args) { new io.trino.server.Server().start("${version}"); } }\n`,
+    );
+}
+
 async function installTrino(cache: string, java25: string, say: Say): Promise<Toolchain["trino"]> {
     const tried: string[] = [];
     // Versions that did not resolve are not asked again for a day (a registry may add them later).
@@ -289,47 +332,7 @@ async function installTrino(cache: string, java25: string, say: Say): Promise<To
                 version,
                 say,
                 `Trino ${version} (trino-main and trino-iceberg from Maven Central, about 500 MB)`,
-                async () => {
-                    await copyDependencies(
-                        cache,
-                        java25,
-                        `trino-server-${version}`,
-                        [{ groupId: "io.trino", artifactId: "trino-main", version }],
-                        path.join(dir, "lib"),
-                    );
-                    const plugin = path.join(dir, "plugin", "iceberg");
-                    await copyDependencies(
-                        cache,
-                        java25,
-                        `trino-iceberg-${version}`,
-                        [{ groupId: "io.trino", artifactId: "trino-iceberg", version }],
-                        plugin,
-                    );
-                    const provided = providedOf(
-                        path.join(cache, "m2", "io", "trino", "trino-iceberg", version, `trino-iceberg-${version}.pom`),
-                    );
-                    for (const jar of fs.readdirSync(plugin)) {
-                        if (provided.some((a) => new RegExp(`^${a}-\\d`).test(jar))) fs.rmSync(path.join(plugin, jar));
-                    }
-                    const services = path.join(dir, "services", "META-INF", "services");
-                    fs.mkdirSync(services, { recursive: true });
-                    fs.writeFileSync(
-                        path.join(services, "io.trino.spi.Plugin"),
-                        "io.trino.plugin.iceberg.IcebergPlugin\n",
-                    );
-                    await must(path.join(path.dirname(java25), "jar"), [
-                        "cf",
-                        path.join(plugin, `trino-iceberg-${version}-services.jar`),
-                        "-C",
-                        path.join(dir, "services"),
-                        "META-INF",
-                    ]);
-                    // What TrinoServer's main does (trino-server-main is not on Maven Central after 368).
-                    fs.writeFileSync(
-                        path.join(dir, "TrinoMain.java"),
-                        `public class TrinoMain { public static void main(String[] args) { new io.trino.server.Server().start("${version}"); } }\n`,
-                    );
-                },
+                () => downloadTrino(cache, java25, version, dir),
                 () => undefined,
             );
             const note =
@@ -360,6 +363,68 @@ async function installTrino(cache: string, java25: string, say: Say): Promise<To
  * that Hive release (the apache/hive image ships the full Hadoop distribution) and the JDBC driver
  * the program's init container downloads.
  */
+/** Hive's standalone metastore from Maven Central, the Hadoop it is built against and the JDBC driver; returns that Hadoop version. */
+async function downloadMetastore(cache: string, java17: string, want: Wanted, dir: string): Promise<string> {
+    const run = mvn(cache, java17);
+    await run(
+        [
+            "dependency:copy",
+            `-Dartifact=org.apache.hive:hive-standalone-metastore-server:${want.hive}:tar.gz:bin`,
+            `-DoutputDirectory=${dir}`,
+        ],
+        path.join(cache, "logs", "maven-hive.log"),
+    );
+    await must("tar", ["xzf", path.join(dir, `hive-standalone-metastore-server-${want.hive}-bin.tar.gz`), "-C", dir]);
+    // The standalone metastore's parent pom says which Hadoop this Hive release is built against.
+    await run(
+        [
+            "dependency:get",
+            `-Dartifact=org.apache.hive:hive-standalone-metastore:${want.hive}:pom`,
+            "-Dtransitive=false",
+        ],
+        path.join(cache, "logs", "maven-hive.log"),
+    );
+    // The Hadoop version this Hive release is built against.
+    const parent = fs.readFileSync(
+        path.join(
+            cache,
+            "m2",
+            "org",
+            "apache",
+            "hive",
+            "hive-standalone-metastore",
+            want.hive,
+            `hive-standalone-metastore-${want.hive}.pom`,
+        ),
+        "utf8",
+    );
+    const hadoop = /<hadoop\.version>([^<]+)<\/hadoop\.version>/.exec(parent)?.[1];
+    if (!hadoop) throw new Error(`hive-standalone-metastore ${want.hive}'s pom names no hadoop.version`);
+    const h = (artifactId: string) => ({ groupId: "org.apache.hadoop", artifactId, version: hadoop });
+    await copyDependencies(
+        cache,
+        java17,
+        `hadoop-${hadoop}`,
+        [
+            h("hadoop-common"),
+            h("hadoop-hdfs-client"),
+            h("hadoop-hdfs"),
+            h("hadoop-mapreduce-client-core"),
+            h("hadoop-aws"),
+        ],
+        path.join(dir, "hadoop"),
+    );
+    await copyDependencies(
+        cache,
+        java17,
+        "jdbc-driver",
+        [{ groupId: want.jdbc.group, artifactId: want.jdbc.artifact, version: want.jdbc.version }],
+        path.join(dir, "jdbc"),
+    );
+    fs.writeFileSync(path.join(dir, "hadoop-version"), hadoop);
+    return hadoop;
+}
+
 async function installMetastore(
     cache: string,
     java17: string,
@@ -373,71 +438,7 @@ async function installMetastore(
         key,
         say,
         `Hive Metastore ${want.hive} with Hadoop and the JDBC driver (Maven Central, about 500 MB)`,
-        async () => {
-            const run = mvn(cache, java17);
-            await run(
-                [
-                    "dependency:copy",
-                    `-Dartifact=org.apache.hive:hive-standalone-metastore-server:${want.hive}:tar.gz:bin`,
-                    `-DoutputDirectory=${dir}`,
-                ],
-                path.join(cache, "logs", "maven-hive.log"),
-            );
-            await must("tar", [
-                "xzf",
-                path.join(dir, `hive-standalone-metastore-server-${want.hive}-bin.tar.gz`),
-                "-C",
-                dir,
-            ]);
-            // The standalone metastore's parent pom says which Hadoop this Hive release is built against.
-            await run(
-                [
-                    "dependency:get",
-                    `-Dartifact=org.apache.hive:hive-standalone-metastore:${want.hive}:pom`,
-                    "-Dtransitive=false",
-                ],
-                path.join(cache, "logs", "maven-hive.log"),
-            );
-            // The Hadoop version this Hive release is built against.
-            const parent = fs.readFileSync(
-                path.join(
-                    cache,
-                    "m2",
-                    "org",
-                    "apache",
-                    "hive",
-                    "hive-standalone-metastore",
-                    want.hive,
-                    `hive-standalone-metastore-${want.hive}.pom`,
-                ),
-                "utf8",
-            );
-            const hadoop = /<hadoop\.version>([^<]+)<\/hadoop\.version>/.exec(parent)?.[1];
-            if (!hadoop) throw new Error(`hive-standalone-metastore ${want.hive}'s pom names no hadoop.version`);
-            const h = (artifactId: string) => ({ groupId: "org.apache.hadoop", artifactId, version: hadoop });
-            await copyDependencies(
-                cache,
-                java17,
-                `hadoop-${hadoop}`,
-                [
-                    h("hadoop-common"),
-                    h("hadoop-hdfs-client"),
-                    h("hadoop-hdfs"),
-                    h("hadoop-mapreduce-client-core"),
-                    h("hadoop-aws"),
-                ],
-                path.join(dir, "hadoop"),
-            );
-            await copyDependencies(
-                cache,
-                java17,
-                "jdbc-driver",
-                [{ groupId: want.jdbc.group, artifactId: want.jdbc.artifact, version: want.jdbc.version }],
-                path.join(dir, "jdbc"),
-            );
-            fs.writeFileSync(path.join(dir, "hadoop-version"), hadoop);
-            return hadoop;
-        },
+        () => downloadMetastore(cache, java17, want, dir),
         () => fs.readFileSync(path.join(dir, "hadoop-version"), "utf8"),
     );
     const home = path.join(dir, `apache-hive-metastore-${want.hive}-bin`);

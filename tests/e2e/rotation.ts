@@ -103,7 +103,17 @@ export async function checkRotation(ctx: Context, pg: Postgres, garage: GarageCl
         },
     );
 
-    // A restored stack, or a replaced random secret: Garage holds the key id with another secret.
+    await checkMismatchedSecret(ctx, garage, keyConsumer, loginConsumer);
+}
+
+/** A restored stack, or a replaced random secret: Garage holds the key id with another secret. */
+async function checkMismatchedSecret(
+    ctx: Context,
+    garage: GarageCluster,
+    keyConsumer: string,
+    loginConsumer: string,
+): Promise<void> {
+    const { report } = ctx;
     const p3 = await rerun(ctx, [`garage-key/${keyConsumer}=3`, `database-login/${loginConsumer}=2`]);
     const third = keyOf(p3, p3.output<Record<string, GarageCredential>>("components.garage.credentials")[keyConsumer]);
     await report.check(

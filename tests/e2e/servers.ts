@@ -538,6 +538,51 @@ export class Metastore {
 
 // ---- Trino ----
 
+/** What stands in for the chart's Trino here, and why (the report's substitutions). */
+function reportTrinoSubstitutions(
+    report: Report,
+    used: string,
+    service: { host: string; port: number },
+    address: string,
+): void {
+    report.substitute(
+        "the chart's coordinator and workers (config.properties, node.properties, jvm.config it renders)",
+        `one node, coordinator with node-scheduler.include-coordinator=true, port ${service.port}, query memory and heap from the values`,
+        "one machine; the chart is not rendered here",
+    );
+    report.substitute(
+        "the trino image (bin/launcher)",
+        `trino-main and the Iceberg plugin ${used} from Maven Central, started by io.trino.server.Server as TrinoServer's main does`,
+        "no container registry; Trino's tarball is published on GitHub only since 477",
+    );
+    report.substitute(
+        `Trino listening on the pod's address (${service.host}:${service.port} through the Service)`,
+        `node.bind-ip=${address}`,
+        "every Service has a loopback address of its own",
+    );
+    report.substitute(
+        "Trino's Garage Secret through values.envFrom",
+        "the same values, as environment variables",
+        "Secrets reach containers as environment variables",
+    );
+}
+
+/** Polls `/v1/info` until Trino says it is no longer starting (two minutes at most). */
+async function finishedStarting(service: { host: string; port: number }): Promise<boolean> {
+    for (let i = 0; i < 120; i++) {
+        try {
+            const info = (await (await fetch(`http://${service.host}:${service.port}/v1/info`)).json()) as {
+                starting: boolean;
+            };
+            if (!info.starting) return true;
+        } catch {
+            // not yet
+        }
+        await sleep(1000);
+    }
+    return false;
+}
+
 export class Trino {
     private constructor(
         readonly host: string,
@@ -580,26 +625,7 @@ export class Trino {
                 "",
             ].join("\n"),
         );
-        report.substitute(
-            "the chart's coordinator and workers (config.properties, node.properties, jvm.config it renders)",
-            `one node, coordinator with node-scheduler.include-coordinator=true, port ${service.port}, query memory and heap from the values`,
-            "one machine; the chart is not rendered here",
-        );
-        report.substitute(
-            "the trino image (bin/launcher)",
-            `trino-main and the Iceberg plugin ${tc.trino.used} from Maven Central, started by io.trino.server.Server as TrinoServer's main does`,
-            "no container registry; Trino's tarball is published on GitHub only since 477",
-        );
-        report.substitute(
-            `Trino listening on the pod's address (${service.host}:${service.port} through the Service)`,
-            `node.bind-ip=${address}`,
-            "every Service has a loopback address of its own",
-        );
-        report.substitute(
-            "Trino's Garage Secret through values.envFrom",
-            "the same values, as environment variables",
-            "Secrets reach containers as environment variables",
-        );
+        reportTrinoSubstitutions(report, tc.trino.used, service, address);
         const env: Record<string, string> = {};
         for (const from of (values.envFrom as Json[] | undefined) ?? [])
             if (from.secretRef) Object.assign(env, p.secret(ns, String((from.secretRef as Json).name)));
@@ -629,17 +655,7 @@ export class Trino {
         );
         await procs.waitForPort("trino", child, address, service.port, 300_000);
         // Listening is not serving: wait for the server to finish starting.
-        for (let i = 0; i < 120; i++) {
-            try {
-                const info = (await (await fetch(`http://${service.host}:${service.port}/v1/info`)).json()) as {
-                    starting: boolean;
-                };
-                if (!info.starting) return new Trino(service.host, service.port, catalogName);
-            } catch {
-                // not yet
-            }
-            await sleep(1000);
-        }
+        if (await finishedStarting(service)) return new Trino(service.host, service.port, catalogName);
         throw new Error(`Trino did not finish starting:\n${tail(procs.read("trino"))}`);
     }
 }
