@@ -10,18 +10,11 @@ import { COMPONENT_LABEL } from "../components/labels";
 import * as fs from "fs";
 import * as path from "path";
 import { CriticalPath, criticalPath, kindOf, renderCriticalPath } from "./critical-path";
-import { EngineResource, secret } from "./crossguard/engine-view";
+import { defaultOptions, EngineResource, unmaskSecrets } from "./crossguard/engine-view";
 import { asConfigFile, ConfigLayer, GateRun, runGate, sharedPack } from "./crossguard/gate";
 import { advisories, mandatory, Verdict } from "./crossguard/judge";
-import { ClusterObject, clusterObject, maskSecrets, SECRET_MASK, STACK_TYPE, unwrapSecrets } from "./engine";
-import {
-    engineResources,
-    packIdentity,
-    platformConfigOf,
-    runStack,
-    stackPolicyDoc,
-    StackRunOptions,
-} from "./run-stack";
+import { ClusterObject, clusterObject, maskSecrets, STACK_TYPE, unwrapSecrets } from "./engine";
+import { configOf, engineResources, packIdentity, runStack, stackPolicyDoc, StackRunOptions } from "./run-stack";
 import { isMap } from "../policies/lib/strings";
 import { loadProject, stackConfig } from "./stack-config";
 
@@ -162,14 +155,8 @@ export function planResources(
 
 /** The plan's resources back as the engine presents them (masked secrets become secret values). */
 export function engineResourcesOfPlan(resources: readonly PlanResource[]): EngineResource[] {
-    const unmask = (v: unknown): unknown => {
-        if (v === SECRET_MASK) return secret(SECRET_MASK);
-        if (Array.isArray(v)) return v.map(unmask);
-        if (isMap(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unmask(x)]));
-        return v;
-    };
     return resources.map((r) => {
-        const inputs = unmask(r.inputs) as Record<string, unknown>;
+        const inputs = unmaskSecrets(r.inputs) as Record<string, unknown>;
         return {
             urn: r.urn,
             type: r.type,
@@ -177,12 +164,12 @@ export function engineResourcesOfPlan(resources: readonly PlanResource[]): Engin
             custom: r.custom,
             registered: r.registered,
             inputs,
-            outputs: r.outputs ? (unmask(r.outputs) as Record<string, unknown>) : inputs,
+            outputs: r.outputs ? (unmaskSecrets(r.outputs) as Record<string, unknown>) : inputs,
             parent: r.parent,
             dependencies: r.dependencies,
             propertyDependencies: {},
             provider: r.provider,
-            options: { protect: r.protect, ignoreChanges: [], additionalSecretOutputs: [], aliases: r.aliases ?? [] },
+            options: { ...defaultOptions(), protect: r.protect, aliases: r.aliases ?? [] },
         };
     });
 }
@@ -274,15 +261,11 @@ function stackFileExists(stack: string, project = loadProject()): boolean {
 /** Runs the stack offline and judges it through the policy pack; throws what the run throws (StackFileError, ProgramError). */
 export async function planStack(stack: string, options: PlanOptions = {}): Promise<Plan> {
     const project = options.project ?? loadProject();
-    const cfg: PlatformConfig = platformConfigOf(stack, options.overrides, project);
+    const sc = stackConfig(project, stack, options.overrides);
+    const cfg: PlatformConfig = configOf(sc, project, stack);
     // The pack starts (a process of its own, a second) while the program runs, as the CLI starts
     // the analyzer beside the language host. Its identity is the config the run receives.
-    const identity = packIdentity(
-        stack,
-        project,
-        stackConfig(project, stack, options.overrides).config,
-        options.preview ?? false,
-    );
+    const identity = packIdentity(stack, project, sc.config, options.preview ?? false);
     const pack = sharedPack(identity);
     pack.catch(() => undefined); // a pack that cannot start is reported below, after the program's own errors
     const upstream = options.stackReferences ? {} : await upstreamOf(cfg, options);

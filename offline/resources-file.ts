@@ -1,9 +1,9 @@
 // What `npm run check` reads: a resources file (a plan, or a list of resources from any program)
 // as the engine's view of its resources, and a --policy-pack-config file; and the gate over both.
 import * as fs from "fs";
-import { EngineResource, secret } from "./crossguard/engine-view";
+import { customResource, EngineResource, unmaskSecrets } from "./crossguard/engine-view";
 import { ConfigLayer, runGate } from "./crossguard/gate";
-import { SECRET_MASK, STACK_TYPE } from "./engine";
+import { STACK_TYPE } from "./engine";
 import { engineResourcesOfPlan, Plan, PLAN_FORMAT } from "./plan";
 import { isMap } from "../policies/lib/strings";
 
@@ -38,18 +38,13 @@ export function readResources(doc: unknown, source = "the file"): ResourcesFile 
     const list = Array.isArray(doc) ? doc : isMap(doc) && Array.isArray(doc.resources) ? doc.resources : undefined;
     if (!list)
         throw new ResourcesFileError(`${source}: expected a plan, a list of resources, or { "resources": [...] }`);
-    const root: EngineResource = {
+    const root = customResource({
         urn: `urn:pulumi:${FILE_STACK}::${FILE_PROJECT}::${STACK_TYPE}::${FILE_PROJECT}-${FILE_STACK}`,
         type: STACK_TYPE,
         name: `${FILE_PROJECT}-${FILE_STACK}`,
         custom: false,
-        registered: true,
         inputs: {},
-        outputs: {},
-        dependencies: [],
-        propertyDependencies: {},
-        options: { protect: false, ignoreChanges: [], additionalSecretOutputs: [], aliases: [] },
-    };
+    });
     const resources = list.map((item: unknown, i): EngineResource => {
         if (!isMap(item)) throw new ResourcesFileError(`${source}: resources[${i}] is not an object`);
         if (typeof item.type !== "string" || typeof item.name !== "string")
@@ -61,27 +56,14 @@ export function readResources(doc: unknown, source = "the file"): ResourcesFile 
             typeof item.urn === "string"
                 ? item.urn
                 : `urn:pulumi:${FILE_STACK}::${FILE_PROJECT}::${item.type}::${item.name}`;
-        const unmask = (v: unknown): unknown =>
-            v === SECRET_MASK
-                ? secret(SECRET_MASK)
-                : Array.isArray(v)
-                  ? v.map(unmask)
-                  : isMap(v)
-                    ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unmask(x)]))
-                    : v;
-        return {
+        return customResource({
             urn,
             type: item.type,
             name: item.name,
-            custom: true,
-            registered: true,
-            inputs: unmask(props) as Record<string, unknown>,
-            outputs: unmask(outputs) as Record<string, unknown>,
+            inputs: unmaskSecrets(props) as Record<string, unknown>,
+            outputs: unmaskSecrets(outputs) as Record<string, unknown>,
             parent: root.urn,
-            dependencies: [],
-            propertyDependencies: {},
-            options: { protect: false, ignoreChanges: [], additionalSecretOutputs: [], aliases: [] },
-        };
+        });
     });
     return { resources: [root, ...resources], stack: FILE_STACK, project: FILE_PROJECT };
 }

@@ -72,7 +72,7 @@ export function platformConfigOf(
 }
 
 /** The program's reading of a stack's config, with the problems the CLI's checks found first. */
-function configOf(sc: StackConfig, project: Project, stack: string): PlatformConfig {
+export function configOf(sc: StackConfig, project: Project, stack: string): PlatformConfig {
     const { raw, foreign } = splitKeys(sc.config, project.name);
     const prefix = `${project.name}:`;
     const secretKeys = new Set(sc.secretKeys.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)));

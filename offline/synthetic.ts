@@ -5,7 +5,7 @@
 // Deployment with env addresses and Secret references, in that order (a cut never leaves an address
 // without its Service). Every object passes the policies, so a run measures the full work of a
 // passing gate.
-import { EngineResource } from "./crossguard/engine-view";
+import { customResource, EngineResource } from "./crossguard/engine-view";
 
 interface Template {
     type: string;
@@ -15,18 +15,7 @@ interface Template {
 }
 
 function asEngineResource(t: Template): EngineResource {
-    return {
-        urn: t.urn,
-        type: t.type,
-        name: t.name,
-        custom: true,
-        registered: true,
-        inputs: t.props,
-        outputs: t.props,
-        dependencies: [],
-        propertyDependencies: {},
-        options: { protect: false, ignoreChanges: [], additionalSecretOutputs: [], aliases: [] },
-    };
+    return customResource({ urn: t.urn, type: t.type, name: t.name, inputs: t.props });
 }
 
 export interface SyntheticOptions {

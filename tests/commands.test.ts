@@ -5,10 +5,10 @@ import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { PROJECT_DIR } from "../offline/stack-config";
+import { npm } from "./helpers/commands";
 
-const ROOT = path.join(__dirname, "..");
 type PackageJson = { scripts: Record<string, string> };
-const npm = (args: string[]) => spawnSync("npm", ["run", "-s", ...args], { cwd: ROOT, encoding: "utf8" });
 
 describe("npm run plan, as a command", () => {
     it("prints the dev report and exits 0, as `npm run plan` from the project", function () {
@@ -49,10 +49,11 @@ describe("exit codes, as documented, from every command", () => {
         // What `npm run <command> -- --help` runs: the script's line, with the arguments after `--`
         // appended, under sh. npm itself passes them on as the first case shows (and the others above).
         assert.match(npm(["plan", "--", "--help"]).stdout, /usage: npm run plan/);
-        const scripts = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as PackageJson).scripts;
+        const scripts = (JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "package.json"), "utf8")) as PackageJson)
+            .scripts;
         for (const command of ["plan", "check", "bench", "test:e2e", "sync-config", "chart-keys", "readme"]) {
             assert.match(scripts[command], /^node offline\/launch\.mjs [\w-]+$/, command);
-            const r = spawnSync("sh", ["-c", `${scripts[command]} --help`], { cwd: ROOT, encoding: "utf8" });
+            const r = spawnSync("sh", ["-c", `${scripts[command]} --help`], { cwd: PROJECT_DIR, encoding: "utf8" });
             assert.equal(r.status, 0, `${command}: ${r.stderr}`);
             assert.match(r.stdout, new RegExp(`^usage: npm run ${command}\\b`), command);
         }

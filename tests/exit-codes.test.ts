@@ -1,14 +1,10 @@
 // Exit statuses of `npm run plan` on bad input, as the README documents them: 2 with the message,
 // never a stack trace or a crash dump (the contract error runs as a process of its own).
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
 import * as os from "os";
 import * as path from "path";
 import { main as plan } from "../offline/plan-cli";
-import { capture, projectWith, tmp } from "./helpers/commands";
-
-const ROOT = path.join(__dirname, "..");
-const npm = (args: string[]) => spawnSync("npm", ["run", "-s", ...args], { cwd: ROOT, encoding: "utf8" });
+import { capture, npm, projectWith, tmp } from "./helpers/commands";
 
 describe("exit codes, as documented, on bad input", () => {
     it("exits 2, without a stack trace, for a YAML mistake, naming the file, line and column", async () => {

@@ -10,7 +10,16 @@
 // - secrets stay secret values, and in a preview, values not yet known are the engine's unknowns.
 import * as pulumi from "@pulumi/pulumi";
 import { isUnknown } from "@pulumi/pulumi/output";
-import { engineUrn, isSecretValue, qualifiedTypeOf, RecordedResource, STACK_TYPE, urnName } from "../engine";
+import {
+    engineUrn,
+    isSecretValue,
+    qualifiedTypeOf,
+    RecordedResource,
+    SECRET_MASK,
+    STACK_TYPE,
+    urnName,
+} from "../engine";
+import { isMap } from "../../policies/lib/strings";
 
 const SIG = pulumi.runtime.specialSigKey;
 const SECRET_SIG = pulumi.runtime.specialSecretSig;
@@ -52,6 +61,37 @@ export interface EngineResource {
 /** A secret value as it travels over the protocol. */
 export function secret(value: unknown): Record<string, unknown> {
     return { [SIG]: SECRET_SIG, value };
+}
+
+/** A value read back from a plan or resources file: every masked secret becomes a secret value again. */
+export function unmaskSecrets(v: unknown): unknown {
+    if (v === SECRET_MASK) return secret(SECRET_MASK);
+    if (Array.isArray(v)) return v.map(unmaskSecrets);
+    if (isMap(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unmaskSecrets(x)]));
+    return v;
+}
+
+/** The options the engine sends for a resource whose program set none. */
+export function defaultOptions(): EngineResourceOptions {
+    return { protect: false, ignoreChanges: [], additionalSecretOutputs: [], aliases: [] };
+}
+
+/**
+ * A custom resource the program registered, with no dependencies and default options; its outputs
+ * are its inputs unless given. Any field given replaces the default.
+ */
+export function customResource(
+    r: Pick<EngineResource, "urn" | "type" | "name" | "inputs"> & Partial<EngineResource>,
+): EngineResource {
+    return {
+        custom: true,
+        registered: true,
+        outputs: r.inputs,
+        dependencies: [],
+        propertyDependencies: {},
+        options: defaultOptions(),
+        ...r,
+    };
 }
 
 /** The SDK's deserialised values as wire values: unknowns become the engine's marker, secrets stay wrapped. */
@@ -133,18 +173,7 @@ export function engineView(resources: RecordedResource[], opts: EngineViewOption
         if (!defaults.has(urn)) {
             const inputs: Record<string, unknown> = { ...(opts.providerConfig?.[pkg] ?? {}) };
             if (pkg !== "pulumi" && r.version) inputs.version = r.version;
-            const provider: EngineResource = {
-                urn,
-                type: `${PROVIDER_PREFIX}${pkg}`,
-                name,
-                custom: true,
-                registered: true,
-                inputs,
-                outputs: inputs,
-                dependencies: [],
-                propertyDependencies: {},
-                options: { protect: false, ignoreChanges: [], additionalSecretOutputs: [], aliases: [] },
-            };
+            const provider = customResource({ urn, type: `${PROVIDER_PREFIX}${pkg}`, name, inputs });
             defaults.set(urn, provider);
             out.push(provider);
         }
@@ -178,21 +207,18 @@ export function engineView(resources: RecordedResource[], opts: EngineViewOption
             for (const child of opts.rendered?.[r.urn] ?? []) {
                 const urn = engineUrn(opts.stack, opts.project, r.urn, child.type, child.name);
                 const childInputs = wireValue(child.inputs) as Record<string, unknown>;
-                out.push({
-                    urn,
-                    type: child.type,
-                    name: child.name,
-                    custom: true,
-                    registered: true,
-                    inputs: childInputs,
-                    outputs: childInputs,
-                    parent: r.urn,
-                    dependencies: [],
-                    propertyDependencies: {},
-                    provider:
-                        r.providers[packageOf(child.type)] ?? defaultProvider({ ...r, type: child.type, custom: true }),
-                    options: { protect: false, ignoreChanges: [], additionalSecretOutputs: [], aliases: [] },
-                });
+                out.push(
+                    customResource({
+                        urn,
+                        type: child.type,
+                        name: child.name,
+                        inputs: childInputs,
+                        parent: r.urn,
+                        provider:
+                            r.providers[packageOf(child.type)] ??
+                            defaultProvider({ ...r, type: child.type, custom: true }),
+                    }),
+                );
             }
         }
     }

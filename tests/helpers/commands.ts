@@ -1,5 +1,6 @@
 // Running the offline commands in the test's process, as the launcher runs them: what they print
 // to stdout and stderr, and the exit status their main returns.
+import { spawnSync, SpawnSyncReturns } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -22,6 +23,11 @@ export async function capture(fn: CommandMain, argv: string[], project?: Project
         project,
     );
     return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+/** `npm run -s <args>` in the project, as a user types it: a process of its own. */
+export function npm(args: string[]): SpawnSyncReturns<string> {
+    return spawnSync("npm", ["run", "-s", ...args], { cwd: PROJECT_DIR, encoding: "utf8" });
 }
 
 /** A path named `name` in a new temporary directory. */

@@ -2,7 +2,7 @@
 // --policy-pack policies` does (offline/crossguard/): the engine's URNs, a root stack, secrets as
 // secret values, the CLI's configuration rules, its verdicts.
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { EngineResource, secret, wireValue } from "../../offline/crossguard/engine-view";
+import { customResource, EngineResource, secret, wireValue } from "../../offline/crossguard/engine-view";
 import { runGate, sharedPack } from "../../offline/crossguard/gate";
 import { engineResources, packIdentity, stackPolicyDoc, StackRun } from "../../offline/run-stack";
 import { parsePlatformConfig, PlatformConfig, projectKeys } from "../../components/config";
@@ -44,20 +44,17 @@ function fixtureResources(fixtures: Fixture[]): EngineResource[] {
         outputs: Record<string, unknown>,
         parent: string,
         read = false,
-    ): EngineResource => ({
-        urn,
-        type,
-        name,
-        custom: true,
-        registered: !read,
-        // As the engine marshals them: undefined properties do not exist.
-        inputs: wireValue(props) as Record<string, unknown>,
-        outputs: wireValue(outputs) as Record<string, unknown>,
-        parent,
-        dependencies: [],
-        propertyDependencies: {},
-        options: { protect: false, ignoreChanges: [], additionalSecretOutputs: [], aliases: [] },
-    });
+    ): EngineResource =>
+        customResource({
+            urn,
+            type,
+            name,
+            registered: !read,
+            // As the engine marshals them: undefined properties do not exist.
+            inputs: wireValue(props) as Record<string, unknown>,
+            outputs: wireValue(outputs) as Record<string, unknown>,
+            parent,
+        });
     const out: EngineResource[] = [
         {
             ...base(ROOT_URN, STACK_TYPE, `${TEST_PROJECT}-${TEST_STACK}`, {}, {}, ""),

@@ -51,6 +51,17 @@ export class Run {
 // read runs and never change them (judgeRun's `edit` maps a copy).
 const plainRuns = new Map<string, Promise<Run>>();
 
+/** `make()` once per key and process; a failure is not kept, so the next test sees its own error. */
+function shared<T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
+    let made = cache.get(key);
+    if (made === undefined) {
+        made = make();
+        cache.set(key, made);
+        made.catch(() => cache.delete(key));
+    }
+    return made;
+}
+
 function plainKey(stack: string, options: StackRunOptions): string | undefined {
     const { overrides, preview, ...rest } = options;
     if (Object.values(rest).some((v) => v !== undefined)) return undefined;
@@ -60,27 +71,14 @@ function plainKey(stack: string, options: StackRunOptions): string | undefined {
 export async function run(stack: string, options: StackRunOptions = {}): Promise<Run> {
     const key = plainKey(stack, options);
     if (key === undefined) return new Run(await runStack(stack, options));
-    let shared = plainRuns.get(key);
-    if (shared === undefined) {
-        shared = runStack(stack, options).then((r) => new Run(r));
-        plainRuns.set(key, shared);
-        // A failed run is not kept: the next test runs it again and sees its own error.
-        shared.catch(() => plainRuns.delete(key));
-    }
-    return shared;
+    return shared(plainRuns, key, () => runStack(stack, options).then((r) => new Run(r)));
 }
 
 const plainPlans = new Map<string, Promise<Plan>>();
 
 /** The plan `npm run plan -- --stack <stack>` makes, made once per mocha process like the plain runs. */
 export function plannedStack(stack: string): Promise<Plan> {
-    let shared = plainPlans.get(stack);
-    if (shared === undefined) {
-        shared = planStack(stack);
-        plainPlans.set(stack, shared);
-        shared.catch(() => plainPlans.delete(stack));
-    }
-    return shared;
+    return shared(plainPlans, stack, () => planStack(stack));
 }
 
 /** Runs a stack that must fail; returns the program's error and what was registered before it. */

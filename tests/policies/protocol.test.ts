@@ -4,7 +4,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { EngineResource, secret } from "../../offline/crossguard/engine-view";
+import { customResource, EngineResource, secret } from "../../offline/crossguard/engine-view";
 import { judge, PolicyFailure } from "../../offline/crossguard/judge";
 import { PackConfigError, parsePackConfig, reconcilePackConfig } from "../../offline/crossguard/pack-config";
 import { PACK_DIR, PackHost, PackStartError } from "../../offline/crossguard/pack-host";
@@ -39,18 +39,7 @@ const isSecret = (v: unknown) =>
     typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG] === SECRET_SIG;
 
 function resource(urn: string, type: string, inputs: Record<string, unknown>): EngineResource {
-    return {
-        urn,
-        type,
-        name: urn.split("::").pop()!,
-        custom: true,
-        registered: true,
-        inputs,
-        outputs: inputs,
-        dependencies: [],
-        propertyDependencies: {},
-        options: { protect: false, ignoreChanges: [], additionalSecretOutputs: [], aliases: [] },
-    };
+    return customResource({ urn, type, name: urn.split("::").pop()!, inputs });
 }
 
 describe("the pack, started as the Pulumi CLI starts it", () => {
