@@ -23,7 +23,7 @@ import { DatabaseConsumer, MetadataDatabase } from "./postgres";
 import { Trino } from "./trino";
 import { NO_UPSTREAM, Upstream } from "./upstream";
 import { CheckSource, WIRING_CHECK_NAME, WiringCheckJobs } from "./wiring-check-jobs";
-import { WiringCheck, wiringChecks } from "./wiring-checks";
+import { checksBySource, WiringCheck, wiringChecks } from "./wiring-checks";
 
 export interface LakehousePlatformArgs {
     /** The validated stack configuration. */
@@ -595,10 +595,9 @@ export class LakehousePlatform extends pulumi.ComponentResource {
             (r): r is NonNullable<typeof r> => r !== undefined,
         );
         const sources: Partial<Record<ComponentName, CheckSource>> = {};
+        const bySource = checksBySource(this.wiringChecks);
         for (const [component, s] of Object.entries(this.sources) as [ComponentName, ConnectionSource][]) {
-            const reached = this.wiringChecks
-                .filter((c) => c.edge.from === component)
-                .map((c) => this.deployedService(c.edge.service));
+            const reached = (bySource.get(component) ?? []).map((c) => this.deployedService(c.edge.service));
             sources[component] = {
                 garageKey: s.garageKey,
                 login: s.login,
