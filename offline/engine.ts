@@ -332,7 +332,15 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
         throw new Error("offline run already in progress: runs share the SDK's global state and must not overlap");
     running = true;
     const limit = Error.stackTraceLimit;
-    if (!(opts.stackTraces ?? process.env.LAKEHOUSE_STACK_TRACES === "1")) Error.stackTraceLimit = 0;
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- put back as it was, never called here
+    const format = Error.prepareStackTrace;
+    if (!(opts.stackTraces ?? process.env.LAKEHOUSE_STACK_TRACES === "1")) {
+        Error.stackTraceLimit = 0;
+        // The SDK still takes a full trace for each resource's source position (Resource.callsites
+        // lifts the limit), which the mock monitor drops; each is formatted through every frame
+        // (under ts-node, through its source maps). Errors of the run say their first line only.
+        Error.prepareStackTrace = (e: Error) => Error.prototype.toString.call(e);
+    }
     // A program that throws leaves the same error in promises the SDK derived from it (the stack's
     // outputs) that nothing awaits: the language host reports the error once, and so does this run
     // (as ProgramError); its other copies are not new failures.
@@ -350,6 +358,7 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
     } finally {
         process.off("unhandledRejection", onUnhandled);
         Error.stackTraceLimit = limit;
+        Error.prepareStackTrace = format;
         running = false;
     }
 }
