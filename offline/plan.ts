@@ -14,7 +14,15 @@ import { defaultOptions, EngineResource, unmaskSecrets } from "./crossguard/engi
 import { asConfigFile, ConfigLayer, GateRun, runGate, sharedPack } from "./crossguard/gate";
 import { advisories, mandatory, Verdict } from "./crossguard/judge";
 import { ClusterObject, clusterObject, maskSecrets, STACK_TYPE, unwrapSecrets } from "./engine";
-import { configOf, engineResources, packIdentity, runStack, stackPolicyDoc, StackRunOptions } from "./run-stack";
+import {
+    configOf,
+    engineResources,
+    packIdentity,
+    runStack,
+    StackRun,
+    stackPolicyDoc,
+    StackRunOptions,
+} from "./run-stack";
 import { isMap } from "../policies/lib/strings";
 import { loadProject, stackConfig } from "./stack-config";
 
@@ -270,8 +278,23 @@ export async function planStack(stack: string, options: PlanOptions = {}): Promi
     pack.catch(() => undefined); // a pack that cannot start is reported below, after the program's own errors
     const upstream = options.stackReferences ? {} : await upstreamOf(cfg, options);
     const run = await runStack(stack, { ...options, ...upstream, project });
+    await pack;
+    return planOfRun(run, cfg, options);
+}
+
+/**
+ * The plan of a finished run: its resources as the engine shows them, judged by the pack with the
+ * stack's settings (`cfg`, the program's reading of `run.config`) and `options.policyConfig` over them.
+ */
+export async function planOfRun(
+    run: StackRun,
+    cfg: PlatformConfig,
+    options: Pick<PlanOptions, "policyConfig" | "preview"> = {},
+): Promise<Plan> {
+    const stack = run.stack;
+    const identity = packIdentity(stack, run.project, run.config, options.preview ?? false);
     const engine = engineResources(run);
-    const { info } = await pack;
+    const { info } = await sharedPack(identity);
     const layers: ConfigLayer[] = [{ doc: stackPolicyDoc(cfg, info.policies), source: `of stack ${stack}` }];
     if (options.policyConfig) layers.push(options.policyConfig);
     const gate = await runGate(engine, identity, layers);

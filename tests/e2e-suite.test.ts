@@ -8,11 +8,11 @@ import { wantedOf } from "./e2e/main";
 import { allocate, clusterNames } from "./e2e/names";
 import { PlatformRun } from "./e2e/platform";
 import { canonical } from "./e2e/servers";
-import { runStack } from "../offline/run-stack";
+import { run } from "./helpers/stack";
 
 describe("the end-to-end suite's inputs", () => {
     it("takes the versions from the program's own config: images and the JDBC driver URL", async () => {
-        const p = new PlatformRun(await runStack("dev"));
+        const p = new PlatformRun((await run("dev")).raw);
         assert.deepEqual(wantedOf(p), {
             garage: "2.3.0",
             hive: "4.0.1",
@@ -23,7 +23,7 @@ describe("the end-to-end suite's inputs", () => {
     });
 
     it("gives every published service and every Garage pod a loopback address of its own", async () => {
-        const p = new PlatformRun(await runStack("staging"));
+        const p = new PlatformRun((await run("staging")).raw);
         const names = clusterNames(p);
         assert.ok(names.includes("trino.trino-staging.svc.cluster.local"));
         assert.deepEqual(

@@ -6,15 +6,24 @@ import { main as check } from "../offline/check";
 import { readResources } from "../offline/resources-file";
 import { PLAN_FORMAT, Plan } from "../offline/plan";
 import { main as plan } from "../offline/plan-cli";
-const planCli = plan;
-import { capture, tmp } from "./helpers/commands";
+import { capture, storagePlanFile, tmp } from "./helpers/commands";
 import { configMap, deployment, devPlatform, trinoCatalog, trinoRelease } from "./helpers/policy";
 
 const ROOT = path.join(__dirname, "..");
 
+// `npm run plan -- --stack staging --json FILE`, run once: its report and its file serve two tests.
+let staging: Promise<{ code: number; out: string; file: string }> | undefined;
+function stagingPlan(): Promise<{ code: number; out: string; file: string }> {
+    staging ??= (async () => {
+        const file = tmp("staging.json");
+        return { ...(await capture(plan, ["--stack", "staging", "--json", file])), file };
+    })();
+    return staging;
+}
+
 describe("npm run plan", () => {
     it("shows staging's namespaces in every address", async () => {
-        const { code, out } = await capture(plan, ["--stack", "staging"]);
+        const { code, out } = await stagingPlan();
         assert.equal(code, 0);
         const addresses = out.match(/[a-z0-9-]+\.[a-z0-9-]+\.svc\.cluster\.local/g) ?? [];
         assert.ok(addresses.length > 10);
@@ -32,16 +41,7 @@ describe("npm run plan", () => {
     });
 
     it("plans a split stack from the plan of the stack it builds on (--ref), and says what is missing without it", async () => {
-        const storageFile = tmp("storage.json");
-        const storage = await capture(plan, [
-            "--set",
-            'components=["garage","database"]',
-            "--set",
-            'downstreamComponents=["trino"]',
-            "--json",
-            storageFile,
-        ]);
-        assert.equal(storage.code, 0, storage.err);
+        const storageFile = await storagePlanFile(["trino"]);
         const split = [
             "--set",
             'components=["trino"]',
@@ -59,8 +59,7 @@ describe("npm run plan", () => {
             /reads acme\/lakehouse-platform\/storage-dev \(upstreamStacks\): give its plan with --ref/,
         );
         // A storage plan that issued no key for Trino is refused by the contract check, as bad input.
-        const bare = tmp("bare.json");
-        assert.equal((await capture(plan, ["--set", 'components=["garage","database"]', "--json", bare])).code, 0);
+        const bare = await storagePlanFile();
         const refused = await capture(plan, [...split, "--ref", `acme/lakehouse-platform/storage-dev=${bare}`]);
         assert.equal(refused.code, 2);
         assert.match(refused.err, /publishes no Garage key for trino/);
@@ -161,8 +160,8 @@ describe("npm run check", () => {
     });
 
     it("validates --policy-config as the CLI does: exit 2 for a mistyped level, an unknown policy or a malformed file; a partial file is merged", async () => {
-        const plan = tmp("plan.json");
-        assert.equal((await capture(planCli, ["--stack", "staging", "--json", plan])).code, 0);
+        const { code, file: plan } = await stagingPlan();
+        assert.equal(code, 0);
         const config = (doc: unknown) => {
             const f = tmp("config.json");
             fs.writeFileSync(f, typeof doc === "string" ? doc : JSON.stringify(doc));

@@ -4,6 +4,7 @@ import { spawnSync, SpawnSyncReturns } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { main as plan } from "../../offline/plan-cli";
 import { loadProject, Project, PROJECT_DIR } from "../../offline/stack-config";
 
 export type CommandMain = (
@@ -44,4 +45,29 @@ export function projectWith(files: Record<string, string>): Project {
     fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
     for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
     return loadProject(dir);
+}
+
+const storagePlans = new Map<string, Promise<string>>();
+
+/**
+ * The plan file of a storage stack (`components=["garage","database"]`, dev's file otherwise),
+ * written by `npm run plan -- ... --json FILE` once per process for each `downstreamComponents`
+ * (none: a storage stack that issues no key to any other stack). Tests read it and never change it.
+ */
+export function storagePlanFile(downstream: string[] = []): Promise<string> {
+    const key = JSON.stringify(downstream);
+    let made = storagePlans.get(key);
+    if (made === undefined) {
+        made = (async () => {
+            const file = tmp("storage.json");
+            const set = ["--set", 'components=["garage","database"]'];
+            if (downstream.length > 0) set.push("--set", `downstreamComponents=${JSON.stringify(downstream)}`);
+            const r = await capture(plan, [...set, "--json", file]);
+            if (r.code !== 0) throw new Error(`the storage plan failed (exit ${r.code}): ${r.err}`);
+            return file;
+        })();
+        storagePlans.set(key, made);
+        made.catch(() => storagePlans.delete(key));
+    }
+    return made;
 }

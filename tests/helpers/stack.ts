@@ -1,8 +1,8 @@
 // The one test helper around the offline engine: every test that runs the program goes through
 // here, so there is one mock for the whole mocha process (see offline/engine.ts).
 import { isSecretValue, ProgramError, RecordedResource, unwrapSecrets } from "../../offline/engine";
-import { Plan, planStack } from "../../offline/plan";
-import { programResources, runStack, StackRun, StackRunOptions } from "../../offline/run-stack";
+import { Plan, planOfRun } from "../../offline/plan";
+import { platformConfigOf, programResources, runStack, StackRun, StackRunOptions } from "../../offline/run-stack";
 
 export { isSecretValue, unwrapSecrets };
 export type { RecordedResource, StackRun };
@@ -76,9 +76,12 @@ export async function run(stack: string, options: StackRunOptions = {}): Promise
 
 const plainPlans = new Map<string, Promise<Plan>>();
 
-/** The plan `npm run plan -- --stack <stack>` makes, made once per mocha process like the plain runs. */
+/**
+ * The plan `npm run plan -- --stack <stack>` makes, made once per mocha process like the plain
+ * runs: the plan of the shared plain run (the same program run `planStack` would make), judged.
+ */
 export function plannedStack(stack: string): Promise<Plan> {
-    return shared(plainPlans, stack, () => planStack(stack));
+    return shared(plainPlans, stack, async () => planOfRun((await run(stack)).raw, platformConfigOf(stack)));
 }
 
 /** Runs a stack that must fail; returns the program's error and what was registered before it. */
