@@ -1,14 +1,11 @@
-// The commands as a user runs them: `npm run <command>` in the project, a process of its own, its
-// exit status and what it prints. What each command decides is tested in-process (plan.test.ts,
-// check); here, that the documented status reaches the shell, with no crash dump.
+// The commands as a user runs them: `npm run <command>` in the project (or the script's own line,
+// which is what npm runs), a process of its own, its exit status and what it prints. What each
+// command decides is tested in-process (plan.test.ts, check); here, that the documented status
+// reaches the shell, with no crash dump.
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
-import * as fs from "fs";
-import * as path from "path";
 import { PROJECT_DIR } from "../offline/stack-config";
-import { npm } from "./helpers/commands";
-
-type PackageJson = { scripts: Record<string, string> };
+import { npm, script, scripts } from "./helpers/commands";
 
 describe("npm run plan, as a command", () => {
     it("prints the dev report and exits 0, as `npm run plan` from the project", function () {
@@ -34,7 +31,7 @@ describe("npm run plan, as a command", () => {
 
     it("exits 2 with a clear message for an unknown stack, run as a command", function () {
         this.timeout(60_000);
-        const r = npm(["plan", "--", "--stack", "qa"]);
+        const r = script("plan", ["--stack", "qa"]);
         assert.equal(r.status, 2);
         assert.match(
             r.stderr,
@@ -49,11 +46,10 @@ describe("exit codes, as documented, from every command", () => {
         // What `npm run <command> -- --help` runs: the script's line, with the arguments after `--`
         // appended, under sh. npm itself passes them on as the first case shows (and the others above).
         assert.match(npm(["plan", "--", "--help"]).stdout, /usage: npm run plan/);
-        const scripts = (JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "package.json"), "utf8")) as PackageJson)
-            .scripts;
+        const lines = scripts();
         for (const command of ["plan", "check", "bench", "test:e2e", "sync-config", "chart-keys", "readme"]) {
-            assert.match(scripts[command], /^node offline\/launch\.mjs [\w-]+$/, command);
-            const r = spawnSync("sh", ["-c", `${scripts[command]} --help`], { cwd: PROJECT_DIR, encoding: "utf8" });
+            assert.match(lines[command], /^node offline\/launch\.mjs [\w-]+$/, command);
+            const r = spawnSync("sh", ["-c", `${lines[command]} --help`], { cwd: PROJECT_DIR, encoding: "utf8" });
             assert.equal(r.status, 0, `${command}: ${r.stderr}`);
             assert.match(r.stdout, new RegExp(`^usage: npm run ${command}\\b`), command);
         }

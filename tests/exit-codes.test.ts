@@ -4,7 +4,7 @@ import { strict as assert } from "assert";
 import * as os from "os";
 import * as path from "path";
 import { main as plan } from "../offline/plan-cli";
-import { capture, npm, projectWith, storagePlanFile } from "./helpers/commands";
+import { capture, projectWith, script, storagePlanFile } from "./helpers/commands";
 
 describe("exit codes, as documented, on bad input", () => {
     it("exits 2, without a stack trace, for a YAML mistake, naming the file, line and column", async () => {
@@ -24,9 +24,7 @@ describe("exit codes, as documented, on bad input", () => {
     it("exits 2 for a split stack's contract error, with the message and no crash dump", async function () {
         this.timeout(120_000);
         const bare = await storagePlanFile();
-        const r = npm([
-            "plan",
-            "--",
+        const r = script("plan", [
             "--set",
             'components=["trino"]',
             "--set",

@@ -93,14 +93,19 @@ describe("PostgreSQL init SQL on a real server", function () {
             overrides: { "lakehouse-platform:components": ["garage", "database", "trino", "airbyte"] },
         });
         full = await run("dev");
-        // A disposable server: start from a catalog without the platform's roles.
-        for (const db of [...ROLES, "temporal_probe"]) sql(`DROP DATABASE IF EXISTS ${db}`);
-        // DROP OWNED also revokes what a role was granted on shared objects (Airbyte's CONNECT on
-        // postgres), which a plain DROP ROLE refuses: the suite can run again on the same server.
-        for (const role of ROLES)
-            if (sql(`SELECT count(*) FROM pg_roles WHERE rolname = '${role}'`) === "1")
-                sql(`DROP OWNED BY ${role}; DROP ROLE ${role}`);
-        sql("GRANT CONNECT, TEMPORARY ON DATABASE postgres TO PUBLIC");
+        // A disposable server: start from a catalog without the platform's roles (one connection;
+        // psql runs each -c in turn, DROP DATABASE outside a transaction). DROP OWNED also revokes
+        // what a role was granted on shared objects (Airbyte's CONNECT on postgres), which a plain
+        // DROP ROLE refuses: the suite can run again on the same server.
+        const roles = ROLES.map((x) => `'${x}'`).join(",");
+        const reset = psql(SERVER, [
+            ...[...ROLES, "temporal_probe"].flatMap((db) => ["-c", `DROP DATABASE IF EXISTS ${db}`]),
+            "-c",
+            `DO $$DECLARE r text; BEGIN FOR r IN SELECT rolname FROM pg_roles WHERE rolname IN (${roles}) LOOP EXECUTE format('DROP OWNED BY %I', r); EXECUTE format('DROP ROLE %I', r); END LOOP; END$$`,
+            "-c",
+            "GRANT CONNECT, TEMPORARY ON DATABASE postgres TO PUBLIC",
+        ]);
+        assert.equal(reset.status, 0, reset.stderr);
     });
 
     it("creates each database and role once, and the second run changes nothing", () => {

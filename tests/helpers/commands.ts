@@ -31,6 +31,25 @@ export function npm(args: string[]): SpawnSyncReturns<string> {
     return spawnSync("npm", ["run", "-s", ...args], { cwd: PROJECT_DIR, encoding: "utf8" });
 }
 
+/** The package.json scripts of the project. */
+export function scripts(): Record<string, string> {
+    return (JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "package.json"), "utf8")) as PackageJson).scripts;
+}
+type PackageJson = { scripts: Record<string, string> };
+
+/**
+ * What `npm run <command> -- <args>` runs, without npm around it: the script's own line
+ * (`node offline/launch.mjs <tool>`) with the arguments after it, in the project, a process of
+ * its own. (commands.test.ts shows that npm runs that line and hands its exit status on.)
+ */
+export function script(command: string, args: string[]): SpawnSyncReturns<string> {
+    const line = scripts()[command];
+    if (!/^node offline\/launch\.mjs [\w-]+$/.test(line ?? ""))
+        throw new Error(`package.json's ${command} script is not one tool of offline/launch.mjs: ${line}`);
+    const [node, ...fixed] = line.split(" ");
+    return spawnSync(node, [...fixed, ...args], { cwd: PROJECT_DIR, encoding: "utf8" });
+}
+
 /** A path named `name` in a new temporary directory. */
 export function tmp(name: string): string {
     return path.join(fs.mkdtempSync(path.join(os.tmpdir(), "plan-")), name);
