@@ -4,6 +4,10 @@
 // process loads this file before it starts the workers.
 import { spawnSync } from "child_process";
 import * as path from "path";
+import { deferArborist } from "../offline/sdk-load";
+
+// Before any test file loads the Pulumi SDK, as the offline tools do (see offline/sdk-load.ts).
+deferArborist();
 
 /** The policy tests run the pack as shipped, from policies/bin/: it is compiled first when a source is newer than the build. */
 export function mochaGlobalSetup(): void {
