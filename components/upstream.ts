@@ -41,19 +41,33 @@ async function outputsOf(ref: pulumi.StackReference): Promise<Record<string, unk
 }
 
 /**
- * Reads every stack in `upstreamStacks` and returns the contracts of the components this stack
- * needs from them. Fails with a ContractError naming the stack and output when one is missing or
- * outdated, when two stacks deploy the same component, or when a stack lives in another cluster
- * domain, environment or namespace than this stack's configuration says.
+ * Reads every stack in `upstreamStacks` (through `pulumi.StackReference`) and returns the
+ * contracts of the components this stack needs from them; see checkUpstream.
  */
 export async function loadUpstream(cfg: PlatformConfig): Promise<Upstream> {
+    if (cfg.upstreamStacks.length === 0) return NO_UPSTREAM;
+    const outputs: Record<string, Record<string, unknown>> = {};
+    for (const stackName of cfg.upstreamStacks) {
+        outputs[stackName] = await outputsOf(new pulumi.StackReference(stackName, { name: stackName }));
+    }
+    return checkUpstream(cfg, outputs);
+}
+
+/**
+ * The contracts of the components this stack needs, from the outputs of each stack in
+ * `upstreamStacks` (by name; outputs the contract does not name are ignored). Fails with a
+ * ContractError naming the stack and output when one is missing or outdated, when two stacks
+ * deploy the same component, or when a stack lives in another cluster domain, environment or
+ * namespace than this stack's configuration says. The offline plan asks it of the plans it is
+ * given before it runs the program, which asks again.
+ */
+export function checkUpstream(cfg: PlatformConfig, outputs: Record<string, Record<string, unknown>>): Upstream {
     if (cfg.upstreamStacks.length === 0) return NO_UPSTREAM;
     const upstream: Upstream = { components: {}, sources: {} };
     const problems: string[] = [];
     const conflicting = new Set<ComponentName>();
     for (const stackName of cfg.upstreamStacks) {
-        const ref = new pulumi.StackReference(stackName, { name: stackName });
-        const contract = readContract(stackName, await outputsOf(ref));
+        const contract = readContract(stackName, outputs[stackName] ?? {});
         if (contract.clusterDomain !== cfg.clusterDomain) {
             problems.push(
                 `stack ${stackName} runs in cluster domain "${contract.clusterDomain}", this stack's ${cfg.project}:clusterDomain is "${cfg.clusterDomain}": split stacks share one cluster and its domain`,

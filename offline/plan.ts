@@ -7,6 +7,7 @@ import { PlatformConfig } from "../components/config";
 import type { WiringCheckEntry } from "../components/platform";
 import { WIRING_CHECK_NAME } from "../components/wiring-check-jobs";
 import { COMPONENT_LABEL } from "../components/labels";
+import { checkUpstream } from "../components/upstream";
 import * as fs from "fs";
 import * as path from "path";
 import { CriticalPath, criticalPath, kindOf, renderCriticalPath } from "./critical-path";
@@ -266,17 +267,23 @@ function stackFileExists(stack: string, project = loadProject()): boolean {
     return fs.existsSync(path.join(project.dir, `Pulumi.${stack}.yaml`));
 }
 
-/** Runs the stack offline and judges it through the policy pack; throws what the run throws (StackFileError, ProgramError). */
+/**
+ * Runs the stack offline and judges it through the policy pack; throws what the run throws
+ * (StackFileError, ProgramError), and ContractError for upstream plans a split stack cannot use.
+ */
 export async function planStack(stack: string, options: PlanOptions = {}): Promise<Plan> {
     const project = options.project ?? loadProject();
     const sc = stackConfig(project, stack, options.overrides);
     const cfg: PlatformConfig = configOf(sc, project, stack);
+    const upstream = options.stackReferences ? {} : await upstreamOf(cfg, options);
+    // A split stack whose upstream plans break the output contract is refused before anything
+    // starts, with the message the program would give (it checks again when it runs).
+    if (upstream.stackReferences) checkUpstream(cfg, upstream.stackReferences);
     // The pack starts (a process of its own, a second) while the program runs, as the CLI starts
     // the analyzer beside the language host. Its identity is the config the run receives.
     const identity = packIdentity(stack, project, sc.config, options.preview ?? false);
     const pack = sharedPack(identity);
     pack.catch(() => undefined); // a pack that cannot start is reported below, after the program's own errors
-    const upstream = options.stackReferences ? {} : await upstreamOf(cfg, options);
     const run = await runStack(stack, { ...options, ...upstream, project });
     await pack;
     return planOfRun(run, cfg, options);

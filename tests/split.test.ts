@@ -6,7 +6,8 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import type { WiringEdge } from "../components/addresses";
-import { CONTRACT_VERSION, CREDENTIALS_NEEDED } from "../components/contract";
+import { CONTRACT_VERSION, ContractError, CREDENTIALS_NEEDED } from "../components/contract";
+import { checkUpstream } from "../components/upstream";
 import { databaseConsumers, garageConsumers } from "../components/platform";
 import { ClusterObject, clusterObjectsOf } from "../offline/engine";
 import { platformConfigOf } from "../offline/run-stack";
@@ -314,6 +315,12 @@ describe("split stacks", () => {
                 err.resources.filter((r) => r.type.startsWith("kubernetes:")),
                 [],
                 "no Kubernetes resource was registered",
+            );
+            // The offline plan refuses the same outputs before it runs anything, with the same words.
+            const settings = platformConfigOf("dev", { ...SPLIT.query, ...overrides });
+            assert.throws(
+                () => checkUpstream(settings, { [STORAGE]: outputs }),
+                (e: unknown) => e instanceof ContractError && e.message === (err.cause as Error).message,
             );
             return err.message;
         };
