@@ -26,7 +26,7 @@ const missing = LONGEST_FIRST.filter((f) => !all.includes(f));
 if (missing.length > 0) throw new Error(`.mocharc.cjs names test files that do not exist: ${missing.join(", ")}`);
 
 module.exports = {
-    require: ["ts-node/register/transpile-only", "tests/setup.ts"],
+    require: ["tests/setup.cjs"],
     extension: ["ts"],
     spec: [...LONGEST_FIRST, ...all.filter((f) => !LONGEST_FIRST.includes(f))],
     sort: false,

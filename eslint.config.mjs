@@ -52,9 +52,9 @@ export default tseslint.config(
     },
     { files: ["*.mjs"], ...tseslint.configs.disableTypeChecked },
     {
-        // Test fixtures that stand in for command-line tools, fixture packs and mocha's configuration:
+        // Test fixtures that stand in for command-line tools, fixture packs, mocha's configuration and setup:
         // plain CommonJS run by node.
-        files: ["tests/fixtures/**/*.js", "offline/bench-packs/**/*.js", ".mocharc.cjs"],
+        files: ["tests/fixtures/**/*.js", "offline/bench-packs/**/*.js", ".mocharc.cjs", "tests/setup.cjs"],
         ...tseslint.configs.disableTypeChecked,
         languageOptions: {
             ...tseslint.configs.disableTypeChecked.languageOptions,
