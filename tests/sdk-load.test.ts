@@ -1,14 +1,13 @@
 // The SDK as the offline tools and the tests load it (offline/sdk-load.ts): without npm's Arborist
 // until something uses it, and then the real module.
 import { strict as assert } from "assert";
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { arboristFile } from "../offline/sdk-load";
 
 describe("the Pulumi SDK, loaded offline", () => {
     it("loads Arborist on first use only, and then the real module: closure serialization still finds it", () => {
         assert.ok(pulumi.runtime.computeCodePaths, "the SDK is loaded");
-        const codePaths = require.resolve("@pulumi/pulumi/runtime/closure/codePaths");
-        const file = require.resolve("@npmcli/arborist", { paths: [path.dirname(codePaths)] });
+        const file = arboristFile();
         const cached = require.cache[file];
         assert.ok(cached, "the SDK's import of Arborist is in the module cache");
         // What the SDK holds (its `arborist` binding is this object: it says __esModule).

@@ -6,6 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { main as plan } from "../../offline/plan-cli";
 import { loadProject, Project, PROJECT_DIR } from "../../offline/stack-config";
+import { shared } from "./shared";
 
 export type CommandMain = (
     argv: string[],
@@ -37,6 +38,9 @@ export function scripts(): Record<string, string> {
 }
 type PackageJson = { scripts: Record<string, string> };
 
+/** A script that runs one tool of offline/launch.mjs, as every command of the project does. */
+export const TOOL_SCRIPT = /^node offline\/launch\.mjs [\w-]+$/;
+
 /**
  * What `npm run <command> -- <args>` runs, without npm around it: the script's own line
  * (`node offline/launch.mjs <tool>`) with the arguments after it, in the project, a process of
@@ -44,7 +48,7 @@ type PackageJson = { scripts: Record<string, string> };
  */
 export function script(command: string, args: string[]): SpawnSyncReturns<string> {
     const line = scripts()[command];
-    if (!/^node offline\/launch\.mjs [\w-]+$/.test(line ?? ""))
+    if (!TOOL_SCRIPT.test(line ?? ""))
         throw new Error(`package.json's ${command} script is not one tool of offline/launch.mjs: ${line}`);
     const [node, ...fixed] = line.split(" ");
     return spawnSync(node, [...fixed, ...args], { cwd: PROJECT_DIR, encoding: "utf8" });
@@ -74,19 +78,12 @@ const storagePlans = new Map<string, Promise<string>>();
  * (none: a storage stack that issues no key to any other stack). Tests read it and never change it.
  */
 export function storagePlanFile(downstream: string[] = []): Promise<string> {
-    const key = JSON.stringify(downstream);
-    let made = storagePlans.get(key);
-    if (made === undefined) {
-        made = (async () => {
-            const file = tmp("storage.json");
-            const set = ["--set", 'components=["garage","database"]'];
-            if (downstream.length > 0) set.push("--set", `downstreamComponents=${JSON.stringify(downstream)}`);
-            const r = await capture(plan, [...set, "--json", file]);
-            if (r.code !== 0) throw new Error(`the storage plan failed (exit ${r.code}): ${r.err}`);
-            return file;
-        })();
-        storagePlans.set(key, made);
-        made.catch(() => storagePlans.delete(key));
-    }
-    return made;
+    return shared(storagePlans, JSON.stringify(downstream), async () => {
+        const file = tmp("storage.json");
+        const set = ["--set", 'components=["garage","database"]'];
+        if (downstream.length > 0) set.push("--set", `downstreamComponents=${JSON.stringify(downstream)}`);
+        const r = await capture(plan, [...set, "--json", file]);
+        if (r.code !== 0) throw new Error(`the storage plan failed (exit ${r.code}): ${r.err}`);
+        return file;
+    });
 }

@@ -3,6 +3,7 @@
 import { isSecretValue, ProgramError, RecordedResource, unwrapSecrets } from "../../offline/engine";
 import { Plan, planOfRun } from "../../offline/plan";
 import { platformConfigOf, programResources, runStack, StackRun, StackRunOptions } from "../../offline/run-stack";
+import { shared } from "./shared";
 
 export { isSecretValue, unwrapSecrets };
 export type { RecordedResource, StackRun };
@@ -50,17 +51,6 @@ export class Run {
 // stack, with or without overrides and preview) is made once per mocha process and shared. Tests
 // read runs and never change them (judgeRun's `edit` maps a copy).
 const plainRuns = new Map<string, Promise<Run>>();
-
-/** `make()` once per key and process; a failure is not kept, so the next test sees its own error. */
-function shared<T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
-    let made = cache.get(key);
-    if (made === undefined) {
-        made = make();
-        cache.set(key, made);
-        made.catch(() => cache.delete(key));
-    }
-    return made;
-}
 
 function plainKey(stack: string, options: StackRunOptions): string | undefined {
     const { overrides, preview, ...rest } = options;
