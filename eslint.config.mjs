@@ -5,7 +5,7 @@ import pulumi from "@pulumi/eslint-plugin";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-    { ignores: ["node_modules/", "bin/", "policies/bin/", "scratch/", ".build/"] },
+    { ignores: ["node_modules/", "bin/", "policies/bin/", "scratch/", ".build/", "charts/"] },
     js.configs.recommended,
     ...tseslint.configs.recommendedTypeChecked,
     {

@@ -6,15 +6,16 @@
 // Imported from its module: `k8s.helm` would also load the deprecated helm.v3.Chart and its YAML machinery.
 import { Release as HelmRelease } from "@pulumi/kubernetes/helm/v3/release";
 import * as pulumi from "@pulumi/pulumi";
+import { airbyteImages, airbyteImageValues, ChartImage } from "./chart-images";
+import { ChartSpec, releaseChart } from "./charts";
 import { Address, Endpoint, RELEASES, serviceEndpoint, urlOf, wire, WiringEdge } from "./addresses";
 import type { SizeProfile } from "./config";
 import { PodSize, scaleSizes } from "./sizing";
 import { DatabaseCredentials } from "./postgres";
 import { childOptions, CREDENTIALS_REVISION, restrictedContainerSecurity } from "./k8s";
 import { ACCESS_KEY_ID, SECRET_ACCESS_KEY } from "./garage";
-import { secretPointer } from "../policies/lib/rules";
+import { secretPointer, unusedCredential } from "../policies/lib/rules";
 
-export const AIRBYTE_REPOSITORY = "https://airbytehq.github.io/charts";
 /** Where the suggested S3 destination lands data in the lakehouse bucket. */
 export const LANDING_PATH = "raw/airbyte";
 
@@ -39,6 +40,8 @@ const SMALL = {
 } satisfies Record<string, PodSize>;
 
 const AIRBYTE_UID = 1000;
+const KEYCLOAK_UNUSED =
+    "Keycloak runs only in Airbyte's enterprise edition; this platform deploys the community edition";
 
 /** Pods the chart runs, sized through `<pod>.resources`. */
 export const AIRBYTE_PODS = [
@@ -62,7 +65,8 @@ export function airbyteSizing(size: SizeProfile): Record<keyof typeof SMALL, Pod
 export interface AirbyteArgs {
     namespace: string;
     clusterDomain: string;
-    chartVersion: string;
+    /** Where the chart comes from, and its pinned version (`airbyteChart`, `airbyteChartVersion`). */
+    chart: ChartSpec;
     size: SizeProfile;
     /** Garage's S3 API. */
     s3: Address;
@@ -77,6 +81,8 @@ export interface AirbyteArgs {
     database: { service: Endpoint; credentials: DatabaseCredentials };
     /** One-way checksum of the key and login in those Secrets: on the pods, so rotated credentials roll them. */
     credentialsRevision?: pulumi.Input<string>;
+    /** Registry mirror every image of the chart (and every connector) is pulled through (`imageRegistryMirror`). */
+    imageMirror?: string;
 }
 
 /**
@@ -105,6 +111,7 @@ export function airbyteValues(args: AirbyteArgs): Record<string, unknown> {
     return {
         global: {
             edition: "community",
+            ...airbyteImageValues(args.imageMirror),
             storage: {
                 // Garage through the chart's S3-compatible mode: `s3` has no endpoint setting (AWS only).
                 type: "minio",
@@ -147,6 +154,13 @@ export function airbyteValues(args: AirbyteArgs): Record<string, unknown> {
         },
         postgresql: { enabled: false },
         minio: { enabled: false },
+        // Keycloak runs only in the enterprise edition, but the chart writes its admin and database
+        // passwords into its own Secret whatever the edition, defaulting to airbyte123 and airbyte:
+        // a known password in a cluster Secret is what a scanner flags first.
+        keycloak: {
+            auth: { adminPassword: unusedCredential(KEYCLOAK_UNUSED) },
+            database: { password: unusedCredential(KEYCLOAK_UNUSED) },
+        },
         ...Object.fromEntries(
             AIRBYTE_PODS.map((pod) => [
                 pod,
@@ -190,11 +204,14 @@ export class Airbyte extends pulumi.ComponentResource {
     public readonly release: HelmRelease;
     /** The connections Airbyte makes to other components. */
     public readonly wiring: WiringEdge[];
+    /** The images the chart runs and launches, as the cluster pulls them. */
+    public readonly images: ChartImage[];
 
     constructor(name: string, args: AirbyteArgs, opts?: pulumi.ComponentResourceOptions) {
         super("lakehouse:ingestion:Airbyte", name, {}, opts);
         this.serverService = serviceEndpoint("airbyteServer", args.namespace, args.clusterDomain);
         this.serverUrl = urlOf(this.serverService, "http");
+        this.images = airbyteImages(args.chart.version, args.imageMirror);
         this.apiUrl = urlOf(this.serverService, "http", "api/public/v1");
         const values = (path: string) => ({ type: "kubernetes:helm.sh/v3:Release", name, path: `values.${path}` });
         this.wiring = [
@@ -227,9 +244,7 @@ export class Airbyte extends pulumi.ComponentResource {
             {
                 // Named explicitly: without a name the release gets a random suffix, and every Service name with it.
                 name: RELEASES.airbyte,
-                chart: "airbyte",
-                version: args.chartVersion,
-                repositoryOpts: { repo: AIRBYTE_REPOSITORY },
+                ...releaseChart(args.chart),
                 namespace: args.namespace,
                 values: airbyteValues(args),
                 // The bootloader runs the database migrations before anything else starts.
@@ -245,6 +260,7 @@ export class Airbyte extends pulumi.ComponentResource {
             apiUrl: this.apiUrl,
             s3Destination: this.s3Destination,
             wiring: this.wiring,
+            images: this.images,
         });
     }
 }

@@ -1,15 +1,20 @@
 // The declared configuration of the project: every key, its type, default and description.
 // `Pulumi.yaml`'s `config:` block is generated from this table (`npm run sync-config`) and a test
 // keeps the two identical, so the CLI fills and type-checks exactly the defaults the program applies.
-// The CLI allows only string, integer, boolean and array types (no object), hence flat keys.
+// The CLI allows only string, integer, boolean and array types (no object), hence flat keys, and it
+// refuses to run a stack that lacks a key declared without a default ("Stack 'dev' is missing
+// configuration values ..."), so every key has one: an optional setting's is empty ("" or []),
+// which the program reads as unset.
+
+import { CHART_SOURCES, chartSourceDescription } from "./charts";
 
 export type ConfigKeyType = "string" | "integer" | "boolean" | "array";
 
 export interface ConfigKey {
     type: ConfigKeyType;
     description: string;
-    /** Absent when the value must come from the stack (or is derived at run time). */
-    default?: string | number | boolean | string[];
+    /** Every key has one (the CLI requires a key without it in every stack); "" means unset. */
+    default: string | number | boolean | string[];
     /** Element type of an array key. */
     items?: { type: "string" };
 }
@@ -56,16 +61,19 @@ function resourceKeys<P extends string>(
 export const CONFIG_KEYS = {
     environment: {
         type: "string",
+        default: "",
         description:
             "Environment name put on every namespace and used to tell stacks apart; defaults to the stack name (set it when several split stacks form one environment).",
     },
     kubeContext: {
         type: "string",
+        default: "",
         description:
             "kubeconfig context of the target cluster. This or `kubeconfig` is required, so a stack never deploys to whatever context happens to be current.",
     },
     kubeconfig: {
         type: "string",
+        default: "",
         description: "Path to, or contents of, the kubeconfig of the target cluster (alternative to `kubeContext`).",
     },
     clusterDomain: {
@@ -145,8 +153,15 @@ export const CONFIG_KEYS = {
 
     storageClass: {
         type: "string",
+        default: "",
         description:
             "StorageClass of every persistent volume (Garage, PostgreSQL); the cluster's default class when unset.",
+    },
+    imageRegistryMirror: {
+        type: "string",
+        default: "",
+        description:
+            "Registry mirror every image is pulled from (host[:port][/path]): each image the platform deploys, its Jobs' and every image of the charts keep their repository path, tag and digest on it (docker.io/library/busybox:1.37 becomes <mirror>/library/busybox:1.37). Empty: each image from its own registry.",
     },
     busyboxImage: {
         type: "string",
@@ -219,6 +234,7 @@ export const CONFIG_KEYS = {
     },
     hiveMetastoreJdbcDriverSha256: {
         type: "string",
+        default: "",
         description:
             "SHA-256 the downloaded driver must have; when unset, only the checksum published beside it on the same server is checked.",
     },
@@ -237,7 +253,12 @@ export const CONFIG_KEYS = {
     trinoChartVersion: {
         type: "string",
         default: "1.42.2",
-        description: "Version of the trino/trino Helm chart (exact version).",
+        description: "Version of the trino Helm chart (exact version).",
+    },
+    trinoChart: {
+        type: "string",
+        default: CHART_SOURCES.trino,
+        description: chartSourceDescription("trino"),
     },
     trinoWorkers: { type: "integer", default: 1, description: "Number of Trino workers." },
     trinoCatalogName: {
@@ -276,7 +297,12 @@ export const CONFIG_KEYS = {
     airbyteChartVersion: {
         type: "string",
         default: "2.2.0",
-        description: "Version of the airbyte-v2/airbyte Helm chart (exact version).",
+        description: "Version of the airbyte Helm chart (v2; exact version).",
+    },
+    airbyteChart: {
+        type: "string",
+        default: CHART_SOURCES.airbyte,
+        description: chartSourceDescription("airbyte"),
     },
     airbyteSize: {
         type: "string",
@@ -288,12 +314,12 @@ export const CONFIG_KEYS = {
     dagsterChartVersion: {
         type: "string",
         default: "1.9.4",
-        description: "Version of the dagster/dagster Helm chart (exact version).",
+        description: "Version of the dagster Helm chart (exact version).",
     },
-    dagsterChartPath: {
+    dagsterChart: {
         type: "string",
-        description:
-            "Install Dagster from this local chart directory instead of the repository (the repository's chart ships a values schema that current Helm cannot load; see the README).",
+        default: CHART_SOURCES.dagster,
+        description: `${chartSourceDescription("dagster")} The default is the 1.9.4 chart in this repository, whose values schema carries its own Kubernetes definitions (upstream's points at a site that is gone).`,
     },
     dagsterSize: {
         type: "string",

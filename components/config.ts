@@ -3,8 +3,6 @@
 // resource exists. The config is read as the Pulumi CLI hands it over: every key of the stack,
 // with the list of those that are secret; no message ever shows a secret's value, nor the value of
 // a key this program does not know (a mistyped secret is still a secret).
-import * as fs from "fs";
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as sdkConfig from "@pulumi/pulumi/runtime/config";
 import {
@@ -14,8 +12,10 @@ import {
     isExactVersion,
     isPinnedImage,
     jvmBytes,
+    mirrorImage,
     parseImageReference,
 } from "../policies/lib/rules";
+import { ChartName, ChartSpec, isHostPort, localChartProblem, parseChartSource } from "./charts";
 import { CONFIG_KEYS, ConfigKey, ConfigKeyName } from "./config-schema";
 import { CREDENTIALS, Generations, parseGenerations } from "./credentials";
 import { closestName, editDistance } from "./suggest";
@@ -75,6 +75,8 @@ export interface PlatformConfig {
     storageClass?: string;
     buckets: { lakehouse: string; airbyte: string };
     images: { busybox: string; curl: string };
+    /** Registry mirror every image is rewritten onto (`imageRegistryMirror`); undefined: none. */
+    imageMirror?: string;
     garage: {
         image: string;
         replicas: number;
@@ -97,16 +99,17 @@ export interface PlatformConfig {
     };
     trino: {
         chartVersion: string;
+        chart: ChartSpec;
         workers: number;
         catalogName: string;
         keepDemoCatalogs: boolean;
         coordinator: { resources: Resources; heap: string };
         worker: { resources: Resources; heap: string };
     };
-    airbyte: { chartVersion: string; size: SizeProfile };
+    airbyte: { chartVersion: string; chart: ChartSpec; size: SizeProfile };
     dagster: {
         chartVersion: string;
-        chartPath?: string;
+        chart: ChartSpec;
         size: SizeProfile;
         userCode: { image: string; tag: string; module: string };
         dbtSchema: string;
@@ -395,6 +398,26 @@ class ConfigReader {
         return this.string(key, isExactVersion, "an exact chart version such as 1.42.2 (no range, no 'latest')");
     }
 
+    /** A chart's source (`<chart>Chart`) at its pinned version (`<chart>ChartVersion`). */
+    chart(name: ChartName): ChartSpec {
+        const versionKey = `${name}ChartVersion` as ConfigKeyName;
+        const sourceKey = `${name}Chart` as ConfigKeyName;
+        const before = this.problems.length;
+        const version = this.chartVersion(versionKey);
+        const value = this.string(sourceKey);
+        const parsed = parseChartSource(value);
+        if ("problem" in parsed) {
+            if (value !== "") this.problem(sourceKey, value, parsed.problem);
+            return { name, version, source: { kind: "local", path: value, archive: false } };
+        }
+        // A local chart is checked against the version only when the version itself is valid.
+        if (parsed.kind === "local" && this.problems.length === before) {
+            const problem = localChartProblem(parsed, name, version, this.cwd);
+            if (problem) this.problem(sourceKey, value, problem);
+        }
+        return { name, version, source: parsed };
+    }
+
     image(key: ConfigKeyName): string {
         return this.string(
             key,
@@ -510,7 +533,8 @@ function readTarget(
     if (context === undefined && kubeconfig === undefined) {
         r.problem(
             "kubeContext",
-            r.given("kubeContext"),
+            // Both default to "", which reads as not set.
+            r.given("kubeContext") || undefined,
             `set ${r.fullKey("kubeContext")} (or ${r.fullKey("kubeconfig")}) to the target cluster, so the stack never deploys to whatever context is current`,
         );
     }
@@ -620,7 +644,16 @@ function readNamespaces(r: ConfigReader): Pick<PlatformConfig, "namespaces" | "n
 }
 
 /** Buckets, volumes' class, shared tool images and what keeps data. */
-function readShared(r: ConfigReader): Pick<PlatformConfig, "storageClass" | "buckets" | "images" | "stateful"> {
+/** `host[:port][/path]`: where a registry mirror serves images (a Docker registry needs a host with a dot, a port or `localhost`). */
+export function isMirror(s: string): boolean {
+    const [host, ...rest] = s.split("/");
+    const registryLike = host.includes(".") || host.includes(":") || host === "localhost";
+    return registryLike && isHostPort(host) && rest.every((p) => /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/.test(p));
+}
+
+function readShared(
+    r: ConfigReader,
+): Pick<PlatformConfig, "storageClass" | "buckets" | "images" | "imageMirror" | "stateful"> {
     const storageClass = r.optionalString("storageClass");
     if (storageClass !== undefined && !isDnsSubdomain(storageClass))
         r.problem(
@@ -636,10 +669,18 @@ function readShared(r: ConfigReader): Pick<PlatformConfig, "storageClass" | "buc
             airbyte,
             `a bucket of its own: Airbyte's state and logs must not mix with the warehouse in ${r.fullKey("lakehouseBucket")}`,
         );
+    const imageMirror = r.optionalString("imageRegistryMirror")?.replace(/\/+$/, "");
+    if (imageMirror !== undefined && !isMirror(imageMirror))
+        r.problem(
+            "imageRegistryMirror",
+            imageMirror,
+            "a registry host with an optional port and path, such as registry.example.com:5000 or harbor.example.com/proxy (no scheme, no tag)",
+        );
     return {
         storageClass,
         buckets: { lakehouse, airbyte },
         images: { busybox: r.image("busyboxImage"), curl: r.image("curlImage") },
+        imageMirror,
         stateful: {
             protect: r.boolean("protectStatefulResources"),
             retainOnDelete: r.boolean("retainStatefulResources"),
@@ -725,10 +766,12 @@ function readDatabase(r: ConfigReader): PlatformConfig["database"] {
 }
 
 function readTrino(r: ConfigReader): PlatformConfig["trino"] {
+    const chart = r.chart("trino");
     const coordinator = r.resources("trinoCoordinator");
     const worker = r.resources("trinoWorker");
     return {
-        chartVersion: r.chartVersion("trinoChartVersion"),
+        chartVersion: chart.version,
+        chart,
         workers:
             r.integer(
                 "trinoWorkers",
@@ -750,15 +793,13 @@ function readTrino(r: ConfigReader): PlatformConfig["trino"] {
     };
 }
 
+function readAirbyte(r: ConfigReader): PlatformConfig["airbyte"] {
+    const chart = r.chart("airbyte");
+    return { chartVersion: chart.version, chart, size: r.oneOf("airbyteSize", SIZE_PROFILES) };
+}
+
 function readDagster(r: ConfigReader): PlatformConfig["dagster"] {
-    const chartPath = r.optionalString("dagsterChartPath");
-    if (chartPath !== undefined && !fs.existsSync(path.join(path.resolve(r.cwd, chartPath), "Chart.yaml"))) {
-        r.problem(
-            "dagsterChartPath",
-            chartPath,
-            `a directory holding a Helm chart (its Chart.yaml), relative to the project (${r.cwd}); nothing is there`,
-        );
-    }
+    const chart = r.chart("dagster");
     const image = r.string(
         "dagsterUserCodeImage",
         (s) => {
@@ -768,8 +809,8 @@ function readDagster(r: ConfigReader): PlatformConfig["dagster"] {
         "an image repository without tag (the tag is dagsterUserCodeTag), such as docker.io/team/pipelines",
     );
     return {
-        chartVersion: r.chartVersion("dagsterChartVersion"),
-        chartPath,
+        chartVersion: chart.version,
+        chart,
         size: r.oneOf("dagsterSize", SIZE_PROFILES),
         userCode: {
             image,
@@ -799,7 +840,7 @@ export interface ParseOptions {
     secretKeys?: ReadonlySet<string>;
     /** Problems found before the program reads its config (the CLI's type checks, offline): reported with the rest. */
     earlier?: ConfigProblem[];
-    /** Directory a relative dagsterChartPath is resolved from: the project's (where Pulumi runs the program). */
+    /** Directory a local chart (`<chart>Chart`) is resolved from: the project's (where Pulumi runs the program). */
     cwd?: string;
 }
 
@@ -831,12 +872,31 @@ export function parsePlatformConfig(
         garage: readGarage(r),
         database: readDatabase(r),
         trino: readTrino(r),
-        airbyte: { chartVersion: r.chartVersion("airbyteChartVersion"), size: r.oneOf("airbyteSize", SIZE_PROFILES) },
+        airbyte: readAirbyte(r),
         dagster: readDagster(r),
     };
     const problems = [...(options.earlier ?? []), ...unread, ...r.problems];
     if (problems.length > 0) throw new ConfigError(stack, problems);
-    return config;
+    return onMirror(config);
+}
+
+/**
+ * Every image the stack names, pulled through `imageRegistryMirror` when one is set: the
+ * platform's own workloads and Jobs read these, and the charts get the mirror in their values.
+ */
+function onMirror(cfg: PlatformConfig): PlatformConfig {
+    const m = (ref: string) => mirrorImage(ref, cfg.imageMirror);
+    if (cfg.imageMirror === undefined) return cfg;
+    return {
+        ...cfg,
+        images: { busybox: m(cfg.images.busybox), curl: m(cfg.images.curl) },
+        garage: { ...cfg.garage, image: m(cfg.garage.image) },
+        database: {
+            postgres: { ...cfg.database.postgres, image: m(cfg.database.postgres.image) },
+            metastore: { ...cfg.database.metastore, image: m(cfg.database.metastore.image) },
+        },
+        dagster: { ...cfg.dagster, userCode: { ...cfg.dagster.userCode, image: m(cfg.dagster.userCode.image) } },
+    };
 }
 
 /** The project's own keys of a full config map (`<project>:<key>` → `<key>`), and the rest. */

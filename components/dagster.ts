@@ -14,6 +14,10 @@ import * as k8s from "@pulumi/kubernetes";
 import { Release as HelmRelease } from "@pulumi/kubernetes/helm/v3/release";
 import * as pulumi from "@pulumi/pulumi";
 import { dump } from "js-yaml";
+import { ChartImage, dagsterImage, dagsterImages, dagsterImageValues } from "./chart-images";
+import { ChartSpec, releaseChart } from "./charts";
+
+export { dagsterImage };
 import { Address, Endpoint, RELEASES, serviceEndpoint, urlOf, wire, WiringEdge } from "./addresses";
 import type { SizeProfile } from "./config";
 import {
@@ -29,7 +33,6 @@ import { platformLabels } from "./labels";
 import { DatabaseCredentials } from "./postgres";
 import { PodSize, scaleSizes } from "./sizing";
 
-export const DAGSTER_REPOSITORY = "https://dagster-io.github.io/helm";
 /** Where dbt finds `profiles.yml` in the code location and every run pod. */
 export const DBT_PROFILES_DIR = "/opt/dagster/dbt";
 /** The dbt profile name a dbt project's `dbt_project.yml` refers to. */
@@ -61,9 +64,8 @@ export interface DagsterArgs {
     namespace: string;
     clusterDomain: string;
     environment: string;
-    chartVersion: string;
-    /** A local chart directory to install instead of the repository's chart (see the README). */
-    chartPath?: string;
+    /** Where the chart comes from, and its pinned version (`dagsterChart`, `dagsterChartVersion`). */
+    chart: ChartSpec;
     size: SizeProfile;
     userCode: UserCode;
     database: { service: Endpoint; credentials: DatabaseCredentials };
@@ -78,14 +80,8 @@ export interface DagsterArgs {
     airbyte: { service: Endpoint; apiUrl: string };
     /** One-way checksum of the key and login Dagster reads: on its pods, so rotated credentials roll them. */
     credentialsRevision?: pulumi.Input<string>;
-}
-
-/**
- * The Dagster image of the webserver, the daemon and the migration Job: the chart's own repository
- * at the chart's Dagster version (its default tag), stated so all three run the same one.
- */
-export function dagsterImage(chartVersion: string): { repository: string; tag: string } {
-    return { repository: "docker.io/dagster/dagster-celery-k8s", tag: chartVersion };
+    /** Registry mirror the chart's own images are pulled through (`imageRegistryMirror`). */
+    imageMirror?: string;
 }
 
 /** Where the migration Job's dagster.yaml lives, and the uid it runs as (the image's user is root). */
@@ -179,14 +175,21 @@ const CONTAINER_SECURITY = { allowPrivilegeEscalation: false, capabilities: { dr
 export function dagsterValues(args: DagsterArgs): Record<string, unknown> {
     const sizing = dagsterSizing(args.size);
     const { service: endpoint, credentials } = args.database;
-    const image = { ...dagsterImage(args.chartVersion), pullPolicy: "IfNotPresent" };
+    const image = { ...dagsterImage(args.chart.version, args.imageMirror), pullPolicy: "IfNotPresent" };
     const annotations =
         args.credentialsRevision !== undefined
             ? { annotations: { [CREDENTIALS_REVISION]: args.credentialsRevision } }
             : {};
+    const mirrored = dagsterImageValues(args.userCode, args.imageMirror) as {
+        busybox?: unknown;
+        postgresql?: { image: unknown };
+        pipelineRun?: unknown;
+    };
     return {
         global: { postgresqlSecretName: credentials.secretName },
+        ...(mirrored.busybox ? { busybox: mirrored.busybox, pipelineRun: mirrored.pipelineRun } : {}),
         postgresql: {
+            ...(mirrored.postgresql ?? {}),
             enabled: false,
             postgresqlHost: endpoint.host,
             postgresqlUsername: credentials.role,
@@ -249,6 +252,8 @@ export class Dagster extends pulumi.ComponentResource {
     public readonly wiring: WiringEdge[];
     /** The dbt `profiles.yml` every run uses. */
     public readonly dbtProfiles: string;
+    /** Every image the chart and the migration Job run or launch, as the cluster pulls them. */
+    public readonly images: ChartImage[];
     public readonly release: HelmRelease;
 
     constructor(name: string, args: DagsterArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -277,6 +282,7 @@ export class Dagster extends pulumi.ComponentResource {
             wire("dagster", "airbyteServer", args.airbyte.service, args.airbyte.apiUrl, codeEnv("AIRBYTE_API_URL")),
         ];
         this.dbtProfiles = dbtProfiles({ environment: args.environment, trino: args.trino, schema: args.dbtSchema });
+        this.images = dagsterImages(args.chart.version, args.userCode, args.imageMirror);
 
         const profiles = new k8s.core.v1.ConfigMap(
             `${name}-dbt-profiles`,
@@ -297,9 +303,7 @@ export class Dagster extends pulumi.ComponentResource {
             name,
             {
                 name: RELEASES.dagster,
-                ...(args.chartPath
-                    ? { chart: args.chartPath }
-                    : { chart: "dagster", version: args.chartVersion, repositoryOpts: { repo: DAGSTER_REPOSITORY } }),
+                ...releaseChart(args.chart),
                 namespace: args.namespace,
                 values: dagsterValues(args),
                 timeout: 600,
@@ -313,6 +317,7 @@ export class Dagster extends pulumi.ComponentResource {
             webserverUrl: this.webserverUrl,
             dbtProfiles: this.dbtProfiles,
             wiring: this.wiring,
+            images: this.images,
         });
     }
 
@@ -332,7 +337,7 @@ export class Dagster extends pulumi.ComponentResource {
             },
             childOptions(this, opts),
         );
-        const image = dagsterImage(args.chartVersion);
+        const image = dagsterImage(args.chart.version, args.imageMirror);
         const { credentials } = args.database;
         return new k8s.batch.v1.Job(
             `${name}-migrate`,

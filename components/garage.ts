@@ -12,6 +12,7 @@ import { BootstrapPlan, renderBootstrapScript, renderRetireScript } from "./gara
 import {
     checksum,
     envFromSecret,
+    KeepData,
     NamespacedComponent,
     resourceRequirements,
     restrictedContainerSecurity,
@@ -70,7 +71,7 @@ export interface GarageArgs {
     /** Who gets a key, and on which buckets. */
     consumers: GarageConsumer[];
     /** Options of the resources that hold the data (StatefulSet): `protect`, `retainOnDelete`. */
-    keepData?: { protect: boolean; retainOnDelete: boolean };
+    keepData?: KeepData;
     /** Generations of the admin token and the rpc secret (`credentialGenerations`). */
     daemonGenerations: { adminToken: number; rpcSecret: number };
 }
@@ -171,6 +172,14 @@ export class Garage extends NamespacedComponent<GarageArgs> {
         return { service: this.s3Service, url: this.s3Endpoint };
     }
 
+    /**
+     * Options of what the nodes need to start again after a destroy that kept the data: the
+     * StatefulSet, its account and RBAC, its Secret and ConfigMap, its governing Service.
+     */
+    private kept(extra: pulumi.CustomResourceOptions = {}): pulumi.CustomResourceOptions {
+        return this.child({ ...extra, ...this.args.keepData });
+    }
+
     constructor(name: string, args: GarageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("lakehouse:storage:Garage", name, args, opts, { component: "garage", app: "garage" });
         this.selector = { "app.kubernetes.io/name": "garage", "app.kubernetes.io/instance": name };
@@ -228,7 +237,7 @@ export class Garage extends NamespacedComponent<GarageArgs> {
                 type: "Opaque",
                 stringData: { "rpc-secret": rpcSecret.hex, "admin-token": adminToken.result },
             },
-            this.child(),
+            this.kept(),
         );
         // One-way: the checksum says that a value changed, never what it is.
         return {
@@ -246,7 +255,7 @@ export class Garage extends NamespacedComponent<GarageArgs> {
         const map = new k8s.core.v1.ConfigMap(
             `${name}-config`,
             { metadata: this.meta("garage-config"), data: { "garage.toml": toml } },
-            this.child(),
+            this.kept(),
         );
         return { map, toml };
     }
@@ -258,7 +267,7 @@ export class Garage extends NamespacedComponent<GarageArgs> {
      */
     private discoveryAccess(name: string): { account: k8s.core.v1.ServiceAccount; bindings: pulumi.Resource[] } {
         const ns = this.args.namespace;
-        const account = new k8s.core.v1.ServiceAccount(`${name}`, { metadata: this.meta("garage") }, this.child());
+        const account = new k8s.core.v1.ServiceAccount(`${name}`, { metadata: this.meta("garage") }, this.kept());
         const role = new k8s.rbac.v1.Role(
             `${name}-discovery`,
             {
@@ -271,7 +280,7 @@ export class Garage extends NamespacedComponent<GarageArgs> {
                     },
                 ],
             },
-            this.child(),
+            this.kept(),
         );
         const roleBinding = new k8s.rbac.v1.RoleBinding(
             `${name}-discovery`,
@@ -280,7 +289,7 @@ export class Garage extends NamespacedComponent<GarageArgs> {
                 roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
                 subjects: [{ kind: "ServiceAccount", name: account.metadata.name, namespace: ns }],
             },
-            this.child(),
+            this.kept(),
         );
         const crdRole = new k8s.rbac.v1.ClusterRole(
             `${name}-crd`,
@@ -300,7 +309,7 @@ export class Garage extends NamespacedComponent<GarageArgs> {
                     },
                 ],
             },
-            this.child(),
+            this.kept(),
         );
         const crdBinding = new k8s.rbac.v1.ClusterRoleBinding(
             `${name}-crd`,
@@ -309,7 +318,7 @@ export class Garage extends NamespacedComponent<GarageArgs> {
                 roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: crdRole.metadata.name },
                 subjects: [{ kind: "ServiceAccount", name: account.metadata.name, namespace: ns }],
             },
-            this.child(),
+            this.kept(),
         );
         return { account, bindings: [roleBinding, crdBinding] };
     }
@@ -343,7 +352,8 @@ export class Garage extends NamespacedComponent<GarageArgs> {
                     ],
                 },
             },
-            this.child(),
+            // The StatefulSet's governing Service: its pods' names resolve through it.
+            this.kept(),
         );
         return { s3, headless };
     }
@@ -443,7 +453,7 @@ export class Garage extends NamespacedComponent<GarageArgs> {
                     persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
                 },
             },
-            this.child({ dependsOn: deps.waitFor, ...args.keepData }),
+            this.kept({ dependsOn: deps.waitFor }),
         );
     }
 

@@ -7,6 +7,16 @@ import { platformLabels } from "./labels";
 
 import Input = k8s.types.input.core.v1;
 
+/**
+ * Options of the resources that hold data, and of those a retained workload needs: `protect`,
+ * `retainOnDelete`, and the provider that takes them over after a destroy that kept them.
+ */
+export interface KeepData {
+    protect: boolean;
+    retainOnDelete: boolean;
+    provider?: pulumi.ProviderResource;
+}
+
 /** Pod-level security context that passes the `restricted` Pod Security Standard. */
 export function restrictedPodSecurity(uid: number, gid = uid): Input.PodSecurityContext {
     return {

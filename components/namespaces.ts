@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentName } from "./config";
-import { childOptions } from "./k8s";
+import { childOptions, KeepData } from "./k8s";
 import { platformLabels } from "./labels";
 
 export type PodSecurityLevel = "privileged" | "baseline" | "restricted";
@@ -27,7 +27,7 @@ export interface NamespacesArgs {
      * Options of the namespaces that hold data: deleting a namespace deletes its volumes, so these
      * get `protect` and `retainOnDelete` as configured.
      */
-    keepData?: Partial<Record<ComponentName, { protect: boolean; retainOnDelete: boolean }>>;
+    keepData?: Partial<Record<ComponentName, KeepData>>;
 }
 
 /** Labels of a platform namespace: ownership, component, environment and Pod Security Admission. */

@@ -17,11 +17,12 @@ import { credentialName, DATABASE_LOGIN_CONSUMERS, GARAGE_KEY_CONSUMERS, generat
 import { copySecret } from "./handoff";
 import { HiveMetastore } from "./hive-metastore";
 import { credentialLabels } from "./labels";
+import type { KeepData } from "./k8s";
 import { Namespaces } from "./namespaces";
 import { NetworkPolicies, OutsideEgress, outsideEgress } from "./network-policies";
 import { DatabaseConsumer, MetadataDatabase } from "./postgres";
 import { Trino } from "./trino";
-import { NO_UPSTREAM, Upstream } from "./upstream";
+import { NO_UPSTREAM, Upstream, UpstreamStacks } from "./upstream";
 import { CheckSource, WIRING_CHECK_NAME, WiringCheckJobs } from "./wiring-check-jobs";
 import { checksBySource, WiringCheck, wiringChecks } from "./wiring-checks";
 
@@ -124,6 +125,8 @@ function revisionOf(...delivered: Delivered<unknown>[]): string {
 export class LakehousePlatform extends pulumi.ComponentResource {
     /** The provider every Kubernetes resource of the stack goes through. */
     public readonly provider: k8s.Provider;
+    /** The provider of the objects kept on delete, which takes them over on the next deploy (retainStatefulResources). */
+    public readonly retainedProvider?: k8s.Provider;
     /** Namespace of each deployed component. */
     public readonly namespaces: Partial<Record<ComponentName, pulumi.Output<string>>>;
     /** Address of every service the stack deploys. */
@@ -165,6 +168,9 @@ export class LakehousePlatform extends pulumi.ComponentResource {
         this.upstream = args.upstream ?? NO_UPSTREAM;
         this.contracts = { ...this.upstream.components };
         this.provider = this.kubernetesProvider();
+        this.retainedProvider = this.retainedObjectsProvider();
+        if (Object.keys(this.upstream.sources).length > 0)
+            new UpstreamStacks("upstream", this.upstream, { parent: this });
         this.namespaceSet = this.deployNamespaces();
 
         if (this.deploys("garage")) this.garage = this.deployGarage();
@@ -205,8 +211,17 @@ export class LakehousePlatform extends pulumi.ComponentResource {
         return { parent: this, provider: this.provider, dependsOn };
     }
 
-    private get keepData() {
-        return { protect: this.cfg.stateful.protect, retainOnDelete: this.cfg.stateful.retainOnDelete };
+    /**
+     * Options of what holds data, and of what a retained workload needs to start its pods again
+     * (its account, Secrets, ConfigMaps, governing Service): `protect`, `retainOnDelete`, and, when
+     * kept on delete, the provider that takes those objects over when the stack is deployed again.
+     */
+    private get keepData(): KeepData {
+        return {
+            protect: this.cfg.stateful.protect,
+            retainOnDelete: this.cfg.stateful.retainOnDelete,
+            ...(this.retainedProvider ? { provider: this.retainedProvider } : {}),
+        };
     }
 
     /**
@@ -231,19 +246,42 @@ export class LakehousePlatform extends pulumi.ComponentResource {
      * with --secret; the context is secret when the stack says so.
      */
     private kubernetesProvider(): k8s.Provider {
-        const access = this.cfg.kubernetes;
+        return new k8s.Provider("kubernetes", this.providerArgs(), { parent: this });
+    }
+
+    /**
+     * The provider of the objects `retainStatefulResources` keeps. A stack destroyed with its data
+     * kept leaves them in the cluster, and the next `pulumi up` creates them again: this provider
+     * takes an existing object over (upsertExistingObjects, enablePatchForce) instead of failing
+     * with "already exists". Only these objects: everything else keeps the main provider's refusal, which stops
+     * a stack from silently taking over another's object of the same name. Same cluster, so moving
+     * an object between the two providers updates it in place (the provider's DiffConfig).
+     */
+    private retainedObjectsProvider(): k8s.Provider | undefined {
+        if (!this.cfg.stateful.retainOnDelete) return undefined;
         return new k8s.Provider(
-            "kubernetes",
-            {
-                context:
-                    access.context !== undefined && access.secret.context
-                        ? pulumi.secret(access.context)
-                        : access.context,
-                kubeconfig: access.kubeconfig !== undefined ? pulumi.secret(access.kubeconfig) : undefined,
-                enableServerSideApply: true,
-            },
+            "kubernetes-retained",
+            // The kept objects' fields belong to the field manager of the provider that made them,
+            // which went with the destroyed stack: this one takes them over (enablePatchForce).
+            { ...this.providerArgs(), upsertExistingObjects: true, enablePatchForce: true },
             { parent: this },
         );
+    }
+
+    /**
+     * The stack's cluster; Secrets and ConfigMaps change in place (their names are fixed, so a
+     * replacement would delete them first and leave their readers without them for a moment).
+     */
+    private providerArgs(): k8s.ProviderArgs {
+        const access = this.cfg.kubernetes;
+        return {
+            context:
+                access.context !== undefined && access.secret.context ? pulumi.secret(access.context) : access.context,
+            kubeconfig: access.kubeconfig !== undefined ? pulumi.secret(access.kubeconfig) : undefined,
+            enableServerSideApply: true,
+            enableSecretMutable: true,
+            enableConfigMapMutable: true,
+        };
     }
 
     private deployNamespaces(): Namespaces {
@@ -432,7 +470,8 @@ export class LakehousePlatform extends pulumi.ComponentResource {
                 namespace: cfg.namespaces.trino,
                 clusterDomain: cfg.clusterDomain,
                 environment: cfg.environment,
-                chartVersion: cfg.trino.chartVersion,
+                chart: cfg.trino.chart,
+                imageMirror: cfg.imageMirror,
                 workers: cfg.trino.workers,
                 coordinator: cfg.trino.coordinator,
                 worker: cfg.trino.worker,
@@ -463,7 +502,8 @@ export class LakehousePlatform extends pulumi.ComponentResource {
             {
                 namespace: cfg.namespaces.airbyte,
                 clusterDomain: cfg.clusterDomain,
-                chartVersion: cfg.airbyte.chartVersion,
+                chart: cfg.airbyte.chart,
+                imageMirror: cfg.imageMirror,
                 size: cfg.airbyte.size,
                 ...this.s3(),
                 storageBucket: cfg.buckets.airbyte,
@@ -503,8 +543,8 @@ export class LakehousePlatform extends pulumi.ComponentResource {
                 namespace: cfg.namespaces.dagster,
                 clusterDomain: cfg.clusterDomain,
                 environment: cfg.environment,
-                chartVersion: cfg.dagster.chartVersion,
-                chartPath: cfg.dagster.chartPath,
+                chart: cfg.dagster.chart,
+                imageMirror: cfg.imageMirror,
                 size: cfg.dagster.size,
                 userCode: cfg.dagster.userCode,
                 database: {

@@ -10,7 +10,9 @@ import { Resources } from "./config";
 import { credentialName, generationKeepers } from "./credentials";
 import {
     checksum,
+    CREDENTIALS_REVISION,
     envFromSecret,
+    KeepData,
     NamespacedComponent,
     resourceRequirements,
     restrictedContainerSecurity,
@@ -54,8 +56,11 @@ export interface MetadataDatabaseArgs {
     resources: Resources;
     maxConnections: number;
     consumers: DatabaseConsumer[];
-    /** Options of the resources that hold the data (StatefulSet, superuser password): `protect`, `retainOnDelete`. */
-    keepData?: { protect: boolean; retainOnDelete: boolean };
+    /**
+     * Options of the resources that hold the data and of what the server needs to start again
+     * after a destroy that kept it (StatefulSet, its governing Service, the superuser's Secret).
+     */
+    keepData?: KeepData;
 }
 
 /** Where a consumer finds its database credentials. */
@@ -188,7 +193,12 @@ export class MetadataDatabase extends NamespacedComponent<MetadataDatabaseArgs> 
         const verifiers = this.verifierSecret(name, logins);
         const service = this.service(name);
         const statefulSet = this.statefulSet(name, superuser);
-        this.init = this.initJob(name, { superuser, verifiers, logins, dependsOn: [statefulSet, service] });
+        this.init = this.initJob(name, {
+            superuser: superuser.secret,
+            verifiers,
+            logins,
+            dependsOn: [statefulSet, service],
+        });
         this.consumerSecrets(name, logins);
 
         this.registerOutputs({
@@ -200,25 +210,38 @@ export class MetadataDatabase extends NamespacedComponent<MetadataDatabaseArgs> 
     }
 
     /**
-     * PostgreSQL takes the superuser password only when it creates its data directory: a new one
-     * would lock the init Job out of an existing database, so it is kept like the data (and is not
-     * rotated by a generation; see the README).
+     * PostgreSQL takes the superuser password only when it creates its data directory, so the data
+     * would depend on a value that lives only in this stack's state (a destroy forgets it). Instead
+     * the server's pod sets the superuser's verifier from this Secret each time it starts (see
+     * statefulSet), and the Secret is the superuser's password, whatever the data directory's age.
      */
-    private superuserSecret(name: string): k8s.core.v1.Secret {
+    private superuserSecret(name: string): { secret: k8s.core.v1.Secret; revision: pulumi.Output<string> } {
+        const keep = { protect: this.args.keepData?.protect, retainOnDelete: this.args.keepData?.retainOnDelete };
         const password = new random.RandomPassword(
             `${name}-superuser`,
             { length: 32, special: false },
-            { parent: this, ...this.args.keepData },
+            { parent: this, ...keep },
         );
-        return new k8s.core.v1.Secret(
+        const salt = new random.RandomBytes(`${name}-superuser-salt`, { length: 16 }, { parent: this, ...keep });
+        const verifier = pulumi
+            .all([password.result, salt.base64])
+            .apply(([p, s]) => scramSha256Verifier(p, Buffer.from(s, "base64")));
+        const secret = new k8s.core.v1.Secret(
             `${name}-superuser`,
             {
                 metadata: this.meta("postgres-superuser"),
                 type: "Opaque",
-                stringData: { username: "postgres", password: password.result },
+                stringData: { username: "postgres", password: password.result, verifier },
             },
-            this.child(),
+            this.kept(),
         );
+        // One-way: the pods roll when the superuser changes, and the annotation says nothing of it.
+        return { secret, revision: pulumi.unsecret(verifier.apply((v) => checksum(v))) };
+    }
+
+    /** Options of what the server needs to start again after a destroy that kept the data. */
+    private kept(extra: pulumi.CustomResourceOptions = {}): pulumi.CustomResourceOptions {
+        return this.child({ ...extra, ...this.args.keepData });
     }
 
     /** A password per consumer, replaced with each generation, and its verifier (salted anew with it). */
@@ -262,11 +285,44 @@ export class MetadataDatabase extends NamespacedComponent<MetadataDatabaseArgs> 
                     ports: [{ name: "postgres", port: PORT, targetPort: "postgres", protocol: "TCP" }],
                 },
             },
-            this.child(),
+            // The StatefulSet's governing Service.
+            this.kept(),
         );
     }
 
-    private statefulSet(name: string, superuser: k8s.core.v1.Secret): k8s.apps.v1.StatefulSet {
+    /**
+     * Sets the superuser's password from its Secret before the server starts, when a data
+     * directory exists (a first start creates it with POSTGRES_PASSWORD): PostgreSQL's single-user
+     * mode on the volume, the documented way to reset it, with the verifier (never the password)
+     * read from the environment by the shell, not from a command line.
+     */
+    private superuserReset(superuser: k8s.core.v1.Secret): k8s.types.input.core.v1.Container {
+        return {
+            name: "superuser-password",
+            image: this.args.image,
+            command: [
+                "sh",
+                "-c",
+                `if [ -s "$PGDATA/PG_VERSION" ]; then printf "ALTER ROLE postgres WITH PASSWORD '%s';\\n" "$POSTGRES_VERIFIER" | postgres --single -D "$PGDATA" postgres >/dev/null; fi`,
+            ],
+            env: [
+                envFromSecret("POSTGRES_VERIFIER", superuser.metadata.name, "verifier"),
+                { name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" },
+            ],
+            resources: resourceRequirements(this.args.resources),
+            securityContext: restrictedContainerSecurity(),
+            volumeMounts: [
+                { name: "data", mountPath: "/var/lib/postgresql/data" },
+                { name: "run", mountPath: "/var/run/postgresql" },
+                { name: "tmp", mountPath: "/tmp" },
+            ],
+        };
+    }
+
+    private statefulSet(
+        name: string,
+        superuser: { secret: k8s.core.v1.Secret; revision: pulumi.Output<string> },
+    ): k8s.apps.v1.StatefulSet {
         const args = this.args;
         const pgIsReady = {
             exec: { command: ["pg_isready", "-h", "127.0.0.1", "-p", String(PORT), "-U", "postgres"] },
@@ -276,7 +332,7 @@ export class MetadataDatabase extends NamespacedComponent<MetadataDatabaseArgs> 
             image: args.image,
             args: ["-c", `max_connections=${args.maxConnections}`, "-c", "password_encryption=scram-sha-256"],
             env: [
-                envFromSecret("POSTGRES_PASSWORD", superuser.metadata.name, "password"),
+                envFromSecret("POSTGRES_PASSWORD", superuser.secret.metadata.name, "password"),
                 // A subdirectory, so the volume's lost+found does not stop initdb.
                 { name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" },
                 { name: "POSTGRES_INITDB_ARGS", value: "--auth-host=scram-sha-256" },
@@ -301,9 +357,13 @@ export class MetadataDatabase extends NamespacedComponent<MetadataDatabaseArgs> 
                     replicas: 1,
                     selector: { matchLabels: this.selector },
                     template: {
-                        metadata: { labels: { ...this.labels, ...this.selector } },
+                        metadata: {
+                            labels: { ...this.labels, ...this.selector },
+                            annotations: { [CREDENTIALS_REVISION]: superuser.revision },
+                        },
                         spec: {
                             securityContext: restrictedPodSecurity(POSTGRES_UID),
+                            initContainers: [this.superuserReset(superuser.secret)],
                             containers: [container],
                             volumes: [
                                 { name: "run", emptyDir: {} },
@@ -325,7 +385,7 @@ export class MetadataDatabase extends NamespacedComponent<MetadataDatabaseArgs> 
                     persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
                 },
             },
-            this.child(args.keepData),
+            this.kept(),
         );
     }
 

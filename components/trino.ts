@@ -10,12 +10,13 @@
 import { Release as HelmRelease } from "@pulumi/kubernetes/helm/v3/release";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify as toProperties } from "dot-properties";
+import { ChartImage, trinoImages, trinoImageValues } from "./chart-images";
+import { ChartSpec, releaseChart } from "./charts";
 import { Address, Endpoint, RELEASES, serviceEndpoint, urlOf, wire, WiringEdge } from "./addresses";
 import { jvmBytes } from "../policies/lib/rules";
 import { Resources } from "./config";
 import { childOptions, CREDENTIALS_REVISION } from "./k8s";
 
-export const TRINO_REPOSITORY = "https://trinodb.github.io/charts";
 const TRINO_UID = 1000;
 
 export interface TrinoNodeSize {
@@ -28,7 +29,8 @@ export interface TrinoArgs {
     namespace: string;
     clusterDomain: string;
     environment: string;
-    chartVersion: string;
+    /** Where the chart comes from, and its pinned version (`trinoChart`, `trinoChartVersion`). */
+    chart: ChartSpec;
     workers: number;
     coordinator: TrinoNodeSize;
     worker: TrinoNodeSize;
@@ -45,6 +47,8 @@ export interface TrinoArgs {
     s3CredentialsSecret: string;
     /** One-way checksum of the key in that Secret: on the pods, so a rotated key rolls them. */
     credentialsRevision?: pulumi.Input<string>;
+    /** Registry mirror the chart's image is pulled through (`imageRegistryMirror`). */
+    imageMirror?: string;
 }
 
 export { jvmBytes };
@@ -98,6 +102,7 @@ export function trinoValues(args: TrinoArgs): Record<string, unknown> {
         s3Region: args.s3Region,
     });
     return {
+        ...trinoImageValues(args.imageMirror),
         server: {
             workers: args.workers,
             // Trino's node.environment allows lower-case letters, digits and '_'.
@@ -134,6 +139,8 @@ export class Trino extends pulumi.ComponentResource {
     public readonly wiring: WiringEdge[];
     /** Name of the Iceberg catalog. */
     public readonly catalog: string;
+    /** The images the chart runs, as the cluster pulls them. */
+    public readonly images: ChartImage[];
     public readonly release: HelmRelease;
 
     constructor(name: string, args: TrinoArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -141,6 +148,7 @@ export class Trino extends pulumi.ComponentResource {
         this.coordinatorService = serviceEndpoint("trino", args.namespace, args.clusterDomain);
         this.coordinatorUrl = urlOf(this.coordinatorService, "http");
         this.catalog = args.catalogName;
+        this.images = trinoImages(args.chart.version, args.imageMirror);
         const catalog = (property: string) => ({
             type: "kubernetes:helm.sh/v3:Release",
             name,
@@ -156,9 +164,7 @@ export class Trino extends pulumi.ComponentResource {
             {
                 // Named explicitly: without a name the release gets a random suffix, and every Service name with it.
                 name: RELEASES.trino,
-                chart: "trino",
-                version: args.chartVersion,
-                repositoryOpts: { repo: TRINO_REPOSITORY },
+                ...releaseChart(args.chart),
                 namespace: args.namespace,
                 values: trinoValues(args),
                 // Helm waits for the coordinator and workers to be ready (the JVMs take a minute).
@@ -173,6 +179,7 @@ export class Trino extends pulumi.ComponentResource {
             coordinatorUrl: this.coordinatorUrl,
             catalog: this.catalog,
             wiring: this.wiring,
+            images: this.images,
         });
     }
 }

@@ -2,6 +2,7 @@
 // stacks that do (`upstreamStacks`), through `pulumi.StackReference`, and checked against the
 // output contract before any Kubernetes resource is registered.
 import * as pulumi from "@pulumi/pulumi";
+import { UPSTREAM_STACKS_TYPE } from "../policies/lib/platform";
 import { COMPONENT_NEEDS, ComponentName, PlatformConfig } from "./config";
 import {
     ComponentContracts,
@@ -139,4 +140,24 @@ export function checkUpstream(cfg: PlatformConfig, outputs: Record<string, Recor
         );
     }
     return upstream;
+}
+
+/**
+ * The contracts a split stack read from its upstream stacks, registered as the outputs of a
+ * component of its own: the engine shows a policy pack no reads, so this is how the pack (and a
+ * reader of the state) learns which services the stack's addresses point at in other stacks.
+ */
+export class UpstreamStacks extends pulumi.ComponentResource {
+    /** Per upstream stack, the contracts of the components this stack reads from it. */
+    public readonly stacks: Record<string, { components: Partial<ComponentContracts> }>;
+
+    constructor(name: string, upstream: Upstream, opts?: pulumi.ComponentResourceOptions) {
+        super(UPSTREAM_STACKS_TYPE, name, {}, opts);
+        this.stacks = {};
+        for (const [component, stack] of Object.entries(upstream.sources) as [ComponentName, string][]) {
+            const entry = (this.stacks[stack] ??= { components: {} });
+            setContract(entry.components, component, upstream.components[component]!);
+        }
+        this.registerOutputs({ stacks: this.stacks });
+    }
 }

@@ -18,6 +18,7 @@ const SOURCES = [
     "policies",
     "offline",
     "tests/e2e",
+    "tests/cluster",
     "tsconfig.json",
     "tsconfig.build.json",
     "package-lock.json",

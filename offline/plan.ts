@@ -24,6 +24,7 @@ import {
     stackPolicyDoc,
     StackRunOptions,
 } from "./run-stack";
+import { PlanImage, planImages } from "./plan-images";
 import { isMap } from "../policies/lib/strings";
 import { loadProject, stackConfig } from "./stack-config";
 
@@ -83,6 +84,8 @@ export interface Plan {
     wiringChecks: WiringCheckEntry[];
     /** The longest chain of resources that wait on each other (see offline/critical-path.ts). */
     criticalPath: CriticalPath;
+    /** Every image the stack runs or launches, as the cluster pulls it (see offline/plan-images.ts). */
+    images: PlanImage[];
     policy: {
         /** The pack the verdicts come from, and how long it took to start. */
         pack: { name: string; version: string };
@@ -332,6 +335,7 @@ export async function planOfRun(
             resources.filter((r) => r.registeredBy === "program"),
             isWiringCheck,
         ),
+        images: planImages(resources),
         policy: {
             pack: { name: gate.pack.name, version: gate.pack.version },
             config: asConfigFile(gate.config),
@@ -443,6 +447,15 @@ function renderWiringChecks(plan: Plan): string[] {
     ];
 }
 
+function renderImages(plan: Plan): string[] {
+    const images = plan.images ?? [];
+    const distinct = new Set(images.map((i) => i.image)).size;
+    return [
+        `Images (${distinct} distinct, every one the stack runs or launches, as the cluster pulls it)`,
+        table([["component", "where", "image"], ...images.map((i) => [i.component, i.where, i.image])]),
+    ];
+}
+
 export function renderPlan(plan: Plan): string {
     const lines: string[] = [];
     lines.push(`${plan.project} · stack ${plan.stack} (environment ${plan.environment}) · offline plan`);
@@ -475,6 +488,7 @@ export function renderPlan(plan: Plan): string {
     );
 
     lines.push(...renderWiringChecks(plan), "");
+    lines.push(...renderImages(plan), "");
     lines.push(...renderCriticalPath(plan.criticalPath), "");
     lines.push(...renderOutputs(plan.outputs), "");
 

@@ -174,6 +174,25 @@ function asConfigString(
     }
 }
 
+/**
+ * The CLI's first check, before the program runs: every key Pulumi.yaml declares without a
+ * `default` (or `value`) must be set by the stack, or it stops with this message (pulumi
+ * sdk/go/common/workspace/config.go, missingStackConfigurationKeysError).
+ */
+export function missingKeys(project: Project, values: Record<string, unknown>, stack = ""): ConfigProblem | undefined {
+    const set = (key: string) => values[`${project.name}:${key}`] !== undefined || values[key] !== undefined;
+    const missing = Object.keys(project.config)
+        .filter((k) => project.config[k].default === undefined && !set(k))
+        .sort();
+    if (missing.length === 0) return undefined;
+    const quoted = missing.map((k) => `'${k}'`);
+    const list = quoted.length === 1 ? quoted[0] : `${quoted.slice(0, -1).join(", ")} and ${quoted[quoted.length - 1]}`;
+    return {
+        key: `Pulumi.${stack}.yaml`,
+        expected: `the CLI refuses the stack before the program runs: "Stack '${stack}' is missing configuration value${missing.length === 1 ? "" : "s"} ${list}"; set ${missing.length === 1 ? "it" : "them"} in the stack, or give Pulumi.yaml a default`,
+    };
+}
+
 export interface StackConfig {
     /** What the CLI hands the program: fully qualified keys, string values (declared defaults filled). */
     config: Record<string, string>;
@@ -199,6 +218,8 @@ export function stackConfig(project: Project, stack: string, overrides: Record<s
         if (declared.default !== undefined)
             config[`${project.name}:${key}`] = asConfigString(key, declared, declared.default, false).text!;
     }
+    const missing = missingKeys(project, values, stack);
+    if (missing) problems.push(missing);
     for (const [given, value] of Object.entries(values)) {
         const [namespace, key] = given.includes(":") ? given.split(/:(.*)/s, 2) : [project.name, given];
         const full = `${namespace}:${key}`;

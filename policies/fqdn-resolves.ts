@@ -1,15 +1,14 @@
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { CONFIG_SCHEMA, PlatformPolicyConfig, policyConfig } from "./lib/config";
 import { defaultPort } from "./lib/hosts";
-import { chartName, chartServices, fqdn, ServiceDecl } from "./lib/platform";
+import { chartName, chartServices, fqdn, ServiceDecl, UPSTREAM_STACKS_TYPE } from "./lib/platform";
 import { references, where } from "./lib/references";
 import { resourceLabel } from "./lib/report";
 import { dig, HELM_TYPES, isMap, isRemoteComponent } from "./lib/strings";
 
 const SERVICE_TYPE = "kubernetes:core/v1:Service";
-const STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference";
 
-/** The Services a stack declares, those known charts create, and those referenced stacks publish. */
+/** The Services a stack declares, those known charts create, and those its upstream stacks publish. */
 export class ServiceIndex {
     private readonly byKey = new Map<string, ServiceDecl>();
     private readonly byName = new Map<string, ServiceDecl[]>();
@@ -57,7 +56,7 @@ function serviceFromResource(r: ResourceLike): ServiceDecl | undefined {
     };
 }
 
-/** Addresses a referenced stack publishes: any object with a service, a namespace and a port. */
+/** Addresses an upstream stack publishes: any object with a service, a namespace and a port. */
 function servicesFromOutputs(value: unknown, source: string, add: (d: ServiceDecl) => void, depth = 0): void {
     if (depth > 8 || typeof value !== "object" || value === null) return;
     if (
@@ -83,9 +82,10 @@ export function serviceIndex(resources: ResourceLike[]): ServiceIndex {
             const namespace = typeof r.props.namespace === "string" ? r.props.namespace : "default";
             for (const decl of chartServices(chartName(r.props.chart), release, namespace, r.props.values))
                 index.add(decl);
-        } else if (r.type === STACK_REFERENCE_TYPE && isMap(r.props)) {
-            const stack = typeof r.props.name === "string" ? r.props.name : r.name;
-            servicesFromOutputs(r.props.outputs, `stack ${stack}`, (d) => index.add(d));
+        } else if (r.type === UPSTREAM_STACKS_TYPE && isMap(r.props) && isMap(r.props.stacks)) {
+            // The contracts the program read from its upstream stacks (the engine shows no reads).
+            for (const [stack, contract] of Object.entries(r.props.stacks))
+                servicesFromOutputs(contract, `stack ${stack}`, (d) => index.add(d));
         }
     }
     return index;

@@ -1,6 +1,6 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
 import { resourceLabel } from "./lib/report";
-import { isSecretPointer } from "./lib/rules";
+import { isSecretPointer, isUnusedCredential } from "./lib/rules";
 import { configStrings, FoundString } from "./lib/strings";
 
 /**
@@ -27,7 +27,7 @@ const REFERENCE_KEY =
 
 /**
  * Values that refer to a credential kept elsewhere: `${ENV:X}`, `${env.X}`, `$(X)`, `{{ ... }}`
- * (and `see Secret <name> key <key>`, see rules.ts).
+ * (and `see Secret <name> key <key>`, or `unused: <why>` for a part that never runs; see rules.ts).
  */
 const REFERENCE_VALUE = /^\s*(\$\{[^}]+\}|\$\([A-Za-z_][\w]*\)|\{\{.*\}\})\s*$/s;
 
@@ -52,7 +52,13 @@ export function credentialFindings(type: string, props: unknown): CredentialFind
         const credentialKey =
             (CREDENTIAL_KEY.test(found.key) || HADOOP_CREDENTIAL_KEY.some((k) => k.test(found.key))) &&
             !REFERENCE_KEY.test(found.key);
-        if (credentialKey && value.trim() !== "" && !REFERENCE_VALUE.test(value) && !isSecretPointer(value)) {
+        if (
+            credentialKey &&
+            value.trim() !== "" &&
+            !REFERENCE_VALUE.test(value) &&
+            !isSecretPointer(value) &&
+            !isUnusedCredential(value)
+        ) {
             out.push({ found, what: `a literal ${found.key}` });
             return;
         }

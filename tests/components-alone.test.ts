@@ -22,7 +22,7 @@ describe("components built alone", () => {
                     namespace: "query",
                     clusterDomain: "example.internal",
                     environment: "test",
-                    chartVersion: cfg.trino.chartVersion,
+                    chart: cfg.trino.chart,
                     workers: 2,
                     coordinator: cfg.trino.coordinator,
                     worker: cfg.trino.worker,

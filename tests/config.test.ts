@@ -190,9 +190,63 @@ describe("platform config", () => {
         ["a CPU request in bytes", { garageCpuRequest: "100Mi" }, "garageCpuRequest", /CPU quantity such as 500m or 2/],
         [
             "a local Dagster chart that does not exist",
-            { dagsterChartPath: "./vendor/charts/dagster" },
-            "dagsterChartPath",
-            /a directory holding a Helm chart \(its Chart\.yaml\).*nothing is there/,
+            { dagsterChart: "./vendor/charts/dagster" },
+            "dagsterChart",
+            /a chart archive \(\.tgz\) or directory on disk, relative to the project .*nothing is at/,
+        ],
+        [
+            "a chart source of an unknown scheme",
+            { trinoChart: "s3://charts/trino" },
+            "trinoChart",
+            /https:\/\/, http:\/\/ or oci:\/\/, or a path on disk; "s3:\/\/" is none of them/,
+        ],
+        [
+            "an OCI reference with a tag",
+            { airbyteChart: "oci://registry.example.com/charts/airbyte:2.2.0" },
+            "airbyteChart",
+            /no tag: the version key gives it/,
+        ],
+        [
+            "a chart repository URL with a bad host",
+            { trinoChart: "https://charts..example.com" },
+            "trinoChart",
+            /a chart repository URL/,
+        ],
+        [
+            "a local chart of another version",
+            { dagsterChartVersion: "1.9.5" },
+            "dagsterChart",
+            /holds version "1\.9\.4" \(set dagsterChartVersion to it/,
+        ],
+        [
+            "a local directory that is not a chart",
+            { dagsterChart: "components" },
+            "dagsterChart",
+            /a chart directory holding Chart\.yaml; .*components has none/,
+        ],
+        [
+            "a local archive that is not a chart",
+            { trinoChart: "package-lock.json" },
+            "trinoChart",
+            /a chart archive \(\.tgz, as helm package makes it\) holding <chart>\/Chart\.yaml/,
+        ],
+        [
+            "a local chart of another chart",
+            { trinoChart: "charts/dagster" },
+            "trinoChart",
+            /the trino chart; .*holds the chart "dagster"/,
+        ],
+        [
+            "a mirror that is not a host",
+            { imageRegistryMirror: "https://registry.example.com" },
+            "imageRegistryMirror",
+            /a registry host with an optional port and path/,
+        ],
+        [
+            "a mirror without a registry host",
+            { imageRegistryMirror: "mirror" },
+            "imageRegistryMirror",
+            /a registry host with an optional port and path/,
         ],
         [
             "a code location image that is not a repository",
@@ -262,7 +316,8 @@ describe("platform config", () => {
                 err.problems.some((p) => p.key === `${PROJECT}:${key}`),
                 `no problem for ${key}: ${err.message}`,
             );
-            assert.match(err.message, new RegExp(`${PROJECT}:${key} = `));
+            // The bad value is shown; an empty one where empty is the default reads as not set.
+            assert.match(err.message, new RegExp(`${PROJECT}:${key} (= |\\(not set\\))`));
             assert.match(err.message, expected);
         });
     }
@@ -280,7 +335,7 @@ describe("platform config", () => {
         for (const key of keys) assert.match(err.message, new RegExp(`${PROJECT}:${key}`));
     });
 
-    it('shows the bad value and what is valid; an empty value as "", a missing one as (not set)', () => {
+    it('shows the bad value and what is valid; an empty value as "", a missing (or default-empty) one as (not set)', () => {
         const err = problemsOf({ garageReplicas: "0" });
         assert.deepEqual(err.problems, [
             {
@@ -289,7 +344,9 @@ describe("platform config", () => {
                 expected: "an integer from 1 to 100 (a Garage cluster of more nodes is a deployment of its own)",
             },
         ]);
-        assert.match(problemsOf({ kubeContext: "" }).message, /lakehouse-platform:kubeContext = "": set/);
+        assert.match(problemsOf({ lakehouseBucket: "" }).message, /lakehouse-platform:lakehouseBucket = "": /);
+        // Pulumi.yaml gives kubeContext the default "" (the CLI requires a default), which means unset.
+        assert.match(problemsOf({ kubeContext: "" }).message, /lakehouse-platform:kubeContext \(not set\): set/);
         assert.match(parseError({}, {}).message, /lakehouse-platform:kubeContext \(not set\): set/);
         assert.match(err.message, /\nNo resource was registered\.$/);
     });

@@ -25,13 +25,13 @@ describe("Dagster", () => {
 
     for (const stack of ["dev", "staging"]) {
         describe(`in ${stack}`, () => {
-            it("installs the pinned dagster/dagster chart as a named Release in the Dagster namespace", () => {
+            it("installs the pinned dagster chart (this repository's, its values schema self-contained) as a named Release in the Dagster namespace", () => {
                 const cfg = platformConfigOf(stack);
                 const rel = release(runs[stack]);
                 assert.equal(rel.namespace, cfg.namespaces.dagster);
-                assert.equal(rel.chart, "dagster");
+                assert.equal(rel.chart, "charts/dagster");
                 assert.equal(rel.version, cfg.dagster.chartVersion);
-                assert.equal(rel.repositoryOpts.repo, "https://dagster-io.github.io/helm");
+                assert.equal(rel.repositoryOpts, undefined);
                 assert.equal(rel.name, "dagster");
             });
 
@@ -158,13 +158,32 @@ describe("Dagster", () => {
         ]);
     });
 
-    it("installs from a local chart directory when one is configured", async () => {
-        const r = await run("dev", {
-            overrides: { "lakehouse-platform:dagsterChartPath": "./tests/fixtures/local-chart/dagster" },
-        });
-        const rel = release(r);
-        assert.equal(rel.chart, "./tests/fixtures/local-chart/dagster");
-        assert.equal(rel.repositoryOpts, undefined);
+    it("installs from wherever dagsterChart says: a chart repository, an OCI reference, or another directory", async () => {
+        const fromRepo = release(
+            await run("dev", {
+                overrides: { "lakehouse-platform:dagsterChart": "https://charts.example.com/dagster/" },
+            }),
+        );
+        assert.deepEqual(
+            { chart: fromRepo.chart, version: fromRepo.version, repo: fromRepo.repositoryOpts.repo },
+            { chart: "dagster", version: "1.9.4", repo: "https://charts.example.com/dagster" },
+        );
+        const fromOci = release(
+            await run("dev", {
+                overrides: { "lakehouse-platform:dagsterChart": "oci://registry.example.com/charts/dagster" },
+            }),
+        );
+        assert.deepEqual(
+            { chart: fromOci.chart, version: fromOci.version, repositoryOpts: fromOci.repositoryOpts },
+            { chart: "oci://registry.example.com/charts/dagster", version: "1.9.4", repositoryOpts: undefined },
+        );
+        const fromDir = release(
+            await run("dev", {
+                overrides: { "lakehouse-platform:dagsterChart": "./tests/fixtures/local-chart/dagster" },
+            }),
+        );
+        assert.equal(fromDir.chart, "./tests/fixtures/local-chart/dagster");
+        assert.equal(fromDir.repositoryOpts, undefined);
     });
 
     it("migrates its database once per Dagster version, in a Job that runs before the Release installs or upgrades", async () => {
@@ -219,6 +238,7 @@ describe("Dagster", () => {
         );
         const newer = await run("dev", {
             overrides: {
+                "lakehouse-platform:dagsterChart": "https://charts.example.com/dagster",
                 "lakehouse-platform:dagsterChartVersion": "1.9.5",
                 "lakehouse-platform:dagsterUserCodeTag": "1.9.5",
             },

@@ -57,22 +57,53 @@ describe("the program (index.ts) under mocks", () => {
 
             it("sends every Kubernetes resource through the explicit provider of the stack's cluster", () => {
                 const r = runs[stack];
+                const cfg = platformConfigOf(stack);
                 const providers = r.ofType(PROVIDER);
-                assert.equal(providers.length, 1);
-                assert.equal(r.inputs(providers[0]).context, platformConfigOf(stack).kubernetes.context);
+                const main = r.one(PROVIDER, "kubernetes");
+                // With retainStatefulResources, a second provider on the same cluster takes over
+                // what a destroy kept (upsertExistingObjects); the rest stays on the main one.
+                assert.deepEqual(
+                    providers.map((p) => p.name).sort(),
+                    cfg.stateful.retainOnDelete ? ["kubernetes", "kubernetes-retained"] : ["kubernetes"],
+                );
+                for (const p of providers) {
+                    assert.equal(r.inputs(p).context, cfg.kubernetes.context);
+                    // Provider config travels as strings.
+                    assert.equal(
+                        String(r.inputs(p).enableSecretMutable),
+                        "true",
+                        "Secrets change in place, never absent",
+                    );
+                    assert.equal(
+                        String(r.inputs(p).enableConfigMapMutable),
+                        "true",
+                        "ConfigMaps change in place, never absent",
+                    );
+                }
+                const retained = providers.find((p) => p.name === "kubernetes-retained");
+                assert.equal(r.inputs(main).upsertExistingObjects, undefined);
+                if (retained) {
+                    assert.equal(String(r.inputs(retained).upsertExistingObjects), "true");
+                    assert.equal(String(r.inputs(retained).enablePatchForce), "true");
+                }
                 // Custom resources and provider-implemented components (helm.v4.Chart) alike.
                 const k8sResources = r.resources.filter(
                     (x) => (x.custom || x.remote) && x.type.startsWith("kubernetes:"),
                 );
                 assert.ok(k8sResources.length > 0);
-                for (const x of k8sResources)
-                    assert.equal(x.provider, providers[0].urn, `${x.type} ${x.name} does not use the stack's provider`);
+                for (const x of k8sResources) {
+                    // Only what is kept on delete goes through the retained objects' provider.
+                    const want = retained && x.retainOnDelete ? retained.urn : main.urn;
+                    assert.equal(x.provider, want, `${x.type} ${x.name} does not use the stack's provider`);
+                }
             });
         });
     }
 
     it("targets a different cluster context in each environment", () => {
-        const contexts = ["dev", "staging", "prod"].map((s) => runs[s].inputs(runs[s].ofType(PROVIDER)[0]).context);
+        const contexts = ["dev", "staging", "prod"].map(
+            (s) => runs[s].inputs(runs[s].one(PROVIDER, "kubernetes")).context,
+        );
         assert.equal(new Set(contexts).size, 3);
     });
 

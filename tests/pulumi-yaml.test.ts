@@ -12,6 +12,7 @@ import { platformConfigOf, runStack } from "../offline/run-stack";
 import {
     listStacks,
     loadProject,
+    missingKeys,
     PROJECT_DIR,
     readStackFile,
     SECURE_PLACEHOLDER,
@@ -110,6 +111,31 @@ describe("stack files as the CLI reads them", () => {
             const err = configError(() => platformConfigOf("x", {}, p));
             assert.match(err.message, new RegExp(`Pulumi\\.x\\.yaml.*${what}`), text);
         }
+    });
+
+    it("gives every key a default, so the CLI accepts a stack that sets only what it needs", () => {
+        // The CLI stops before the program when a key declared without a default is unset:
+        // "Stack 'dev' is missing configuration values ...". The real-engine suite runs the shipped
+        // stacks through it with only a kubeconfig and the charts' sources set.
+        const project = loadProject();
+        const without = Object.entries(project.config).filter(([, k]) => k.default === undefined);
+        assert.deepEqual(
+            without.map(([name]) => name),
+            [],
+        );
+        for (const stack of listStacks(project))
+            assert.equal(missingKeys(project, readStackFile(project, stack).values, stack), undefined);
+    });
+
+    it("says what the CLI says when a declared key without a default is unset", () => {
+        const p = projectWith({ "Pulumi.x.yaml": "config:\n  lakehouse-platform:kubeContext: kind-x\n" });
+        const strict = {
+            ...p,
+            config: { ...p.config, a: { type: "string" as const }, b: { type: "string" as const } },
+        };
+        const problem = missingKeys(strict, readStackFile(strict, "x").values, "x");
+        assert.match(problem?.expected ?? "", /"Stack 'x' is missing configuration values 'a' and 'b'"/);
+        assert.deepEqual(stackConfig(strict, "x").problems, [problem]);
     });
 
     it("reads an empty file as a stack without config (as the CLI does), and says what is then missing", () => {

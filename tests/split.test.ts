@@ -17,9 +17,9 @@ import { RecordedResource, run, Run, runFailing } from "./helpers/stack";
 import { assertOneCheckPerEdge, Entry, scriptOf } from "./helpers/wiring-checks";
 
 const P = "lakehouse-platform";
-const STORAGE = "acme/lakehouse-platform/storage-dev";
-const QUERY = "acme/lakehouse-platform/query-dev";
-const INGESTION = "acme/lakehouse-platform/ingestion-dev";
+const STORAGE = "organization/lakehouse-platform/storage-dev";
+const QUERY = "organization/lakehouse-platform/query-dev";
+const INGESTION = "organization/lakehouse-platform/ingestion-dev";
 
 /** The recommended split, as overrides of the dev stack file (so namespaces and sizes are dev's). */
 const SPLIT = {
@@ -257,6 +257,8 @@ describe("split stacks", () => {
             "kubernetes:helm.sh/v3:Release trino",
             "lakehouse:platform:LakehousePlatform lakehouse",
             "lakehouse:platform:Namespaces namespaces",
+            // The contracts it read, for the policy pack (which the engine shows no reads).
+            "lakehouse:platform:UpstreamStacks upstream",
             "lakehouse:platform:WiringChecks wiring-checks",
             "lakehouse:query:Trino trino",
             "pulumi:providers:kubernetes kubernetes",
@@ -335,14 +337,14 @@ describe("split stacks", () => {
         it("a referenced stack without the component the stack needs", async () => {
             const message = await failQuery(without("components.database"));
             assert.match(message, new RegExp(`publishes the output "components.database", which trino needs`));
-            assert.match(message, /acme\/lakehouse-platform\/storage-dev/);
+            assert.match(message, /organization\/lakehouse-platform\/storage-dev/);
         });
 
         it("a referenced stack without a field of the contract", async () => {
             const message = await failQuery(without("components.garage.services.s3.host"));
             assert.match(
                 message,
-                /stack acme\/lakehouse-platform\/storage-dev .* lacks the output "components\.garage\.services\.s3\.host"/,
+                /stack organization\/lakehouse-platform\/storage-dev .* lacks the output "components\.garage\.services\.s3\.host"/,
             );
         });
 
@@ -391,7 +393,7 @@ describe("split stacks", () => {
             });
             assert.match(
                 err.message,
-                /stacks acme\/lakehouse-platform\/storage-dev and acme\/lakehouse-platform\/other both deploy garage/,
+                /stacks organization\/lakehouse-platform\/storage-dev and acme\/lakehouse-platform\/other both deploy garage/,
             );
         });
     });

@@ -6,7 +6,9 @@
 // - a multi-language component (`helm.v4.Chart`, `remote` in the registration) is registered by its
 //   provider with no inputs; the objects it renders are its children (given here by a test when it
 //   has them: nothing offline renders a chart);
-// - reads (`.get`, StackReference) reach only the whole-stack analysis;
+// - reads (`.get`, StackReference) reach no analysis at all, not even the whole-stack one (the
+//   real engine sends only the deployment's registrations; checked against the CLI by the
+//   real-engine suite), so they are marked and left out;
 // - secrets stay secret values, and in a preview, values not yet known are the engine's unknowns.
 import * as pulumi from "@pulumi/pulumi";
 import { isUnknown } from "@pulumi/pulumi/output";

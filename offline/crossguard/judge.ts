@@ -143,7 +143,9 @@ export async function judge(
     registered.forEach((r, i) => {
         if (perResource[i].remediations.length > 0) remediatedInputs.set(r.urn, perResource[i].inputs);
     });
-    const stackRequest = resources.map((r) => {
+    // The whole-stack pass sees what the program registered: the engine sends no reads (`.get`,
+    // StackReferences) to AnalyzeStack either.
+    const stackRequest = registered.map((r) => {
         const fixed = remediatedInputs.get(r.urn);
         return stackResource(r, fixed ? { ...r.outputs, ...fixed } : r.outputs, byUrn);
     });
@@ -172,7 +174,7 @@ export async function judge(
         remediations: perResource.flatMap((p) => p.remediations),
         config,
         analyzed: registered.length,
-        stackResources: resources.length,
+        stackResources: registered.length,
     };
 }
 

@@ -41,6 +41,13 @@ export interface ServiceDecl {
     source: string;
 }
 
+/**
+ * The component a split stack registers with the contracts it read from its upstream stacks (its
+ * outputs). The engine shows a policy pack no reads (StackReferences, \`.get\`), not even in the
+ * whole-stack pass, so this is where the pack finds the services other stacks deploy.
+ */
+export const UPSTREAM_STACKS_TYPE = "lakehouse:platform:UpstreamStacks";
+
 /** The chart a Helm resource installs: `trino`, `repo/trino`, or a local path ending in the chart's name. */
 export function chartName(chart: unknown): string | undefined {
     if (typeof chart !== "string" || chart === "") return undefined;

@@ -98,6 +98,35 @@ export function parseImageReference(ref: string): ImageReference | undefined {
     return { ...(registry ? { registry } : {}), repository, ...(tag ? { tag } : {}), ...(digest ? { digest } : {}) };
 }
 
+/** Docker Hub's names for itself: an image without a registry, or with one of these, comes from it. */
+const DOCKER_HUB = new Set(["docker.io", "index.docker.io", "registry-1.docker.io"]);
+
+/**
+ * The repository path an image has on the registry it comes from, as a mirror serves it: Docker
+ * Hub's official images under `library/` (`busybox` is `library/busybox`), every other path as it is.
+ */
+export function registryPath(ref: ImageReference): string {
+    const hub = ref.registry === undefined || DOCKER_HUB.has(ref.registry);
+    return hub && !ref.repository.includes("/") ? `library/${ref.repository}` : ref.repository;
+}
+
+/**
+ * The image as pulled through a registry mirror (`host[:port][/path]`): the same repository path,
+ * tag and digest on the mirror (`docker.io/library/busybox:1.37` becomes `<mirror>/library/busybox:1.37`).
+ * An image already on the mirror, a reference that is not one, or no mirror: unchanged.
+ */
+export function mirrorImage(ref: string, mirror: string | undefined): string {
+    if (mirror === undefined || mirror === "" || isOnMirror(ref, mirror)) return ref;
+    const r = parseImageReference(ref);
+    if (!r) return ref;
+    return `${mirror}/${registryPath(r)}${r.tag ? `:${r.tag}` : ""}${r.digest ? `@${r.digest}` : ""}`;
+}
+
+/** The image is pulled from the mirror (its reference starts with `<mirror>/`). */
+export function isOnMirror(ref: string, mirror: string): boolean {
+    return ref.startsWith(`${mirror.replace(/\/+$/, "")}/`);
+}
+
 /**
  * An image a redeploy cannot change: a tag other than `latest`, or a complete sha256 digest, in a
  * reference container runtimes accept.
@@ -134,6 +163,19 @@ export function secretPointer(secret: string, key: string): string {
     if (!isDnsSubdomain(secret) || !SECRET_KEY_NAME.test(key))
         throw new Error(`secretPointer: ${JSON.stringify(secret)}/${JSON.stringify(key)} is not a Secret name and key`);
     return `see Secret ${secret} key ${key}`;
+}
+
+/**
+ * The text a chart value holds for a credential of a part that never runs (Airbyte's Keycloak
+ * outside its enterprise edition), instead of the chart's well-known default (`airbyte123`):
+ * it says why nothing is there, and a policy can tell it from a credential.
+ */
+export function unusedCredential(reason: string): string {
+    return `unused: ${reason}`;
+}
+
+export function isUnusedCredential(value: string): boolean {
+    return /^unused: \S.*$/.test(value);
 }
 
 export function isSecretPointer(value: string): boolean {

@@ -92,8 +92,22 @@ export function runInherit(
 export class Processes {
     private readonly children: { name: string; child: ChildProcess; log: string }[] = [];
 
+    private detached = false;
+
     constructor(private readonly logDir: string) {
         fs.mkdirSync(logDir, { recursive: true });
+        // A suite that dies (an uncaught error, a signal) takes its servers with it.
+        process.once("exit", () => {
+            if (this.detached) return;
+            for (const e of this.children) {
+                if (e.child.exitCode !== null || e.child.pid === undefined) continue;
+                try {
+                    process.kill(-e.child.pid, "SIGKILL");
+                } catch {
+                    // gone
+                }
+            }
+        });
     }
 
     logOf(name: string): string {
@@ -159,6 +173,18 @@ export class Processes {
     async stopAll(): Promise<void> {
         await Promise.all(this.children.map((e) => stopChild(e.child)));
     }
+
+    /** Lets the servers outlive this process (their groups' pids, for `stopGroups` later). */
+    detach(): Record<string, number> {
+        this.detached = true;
+        const pids: Record<string, number> = {};
+        for (const e of this.children) {
+            if (e.child.exitCode !== null || e.child.pid === undefined) continue;
+            e.child.unref();
+            pids[e.name] = e.child.pid;
+        }
+        return pids;
+    }
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
@@ -173,6 +199,34 @@ async function stopChild(child: ChildProcess): Promise<void> {
     if (!killed) {
         try {
             process.kill(-child.pid, "SIGKILL");
+        } catch {
+            // gone
+        }
+    }
+}
+
+/** Stops process groups another process started and detached (SIGTERM, then SIGKILL after 10 s). */
+export async function stopGroups(pids: number[]): Promise<void> {
+    const alive = (pid: number) => {
+        try {
+            process.kill(pid, 0);
+            return true;
+        } catch {
+            return false;
+        }
+    };
+    for (const pid of pids) {
+        try {
+            process.kill(-pid, "SIGTERM");
+        } catch {
+            // already gone
+        }
+    }
+    const deadline = Date.now() + 10_000;
+    while (pids.some(alive) && Date.now() < deadline) await sleep(200);
+    for (const pid of pids.filter(alive)) {
+        try {
+            process.kill(-pid, "SIGKILL");
         } catch {
             // gone
         }

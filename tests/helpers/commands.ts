@@ -60,12 +60,14 @@ export function tmp(name: string): string {
 }
 
 /**
- * A project directory of its own: this project's Pulumi.yaml and the stack files given. Tests
- * write stack files there, never into the project, where the other worker lists the stacks.
+ * A project directory of its own: this project's Pulumi.yaml, its charts (the default Dagster
+ * chart is a path in the project) and the stack files given. Tests write stack files there, never
+ * into the project, where the other worker lists the stacks.
  */
 export function projectWith(files: Record<string, string>): Project {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-files-"));
     fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+    fs.symlinkSync(path.join(PROJECT_DIR, "charts"), path.join(dir, "charts"));
     for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
     return loadProject(dir);
 }

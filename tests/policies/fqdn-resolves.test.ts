@@ -1,3 +1,4 @@
+import { UPSTREAM_STACKS_TYPE } from "../../policies/lib/platform";
 import { strict as assert } from "assert";
 import { fqdnResolves } from "../../policies/fqdn-resolves";
 import {
@@ -125,20 +126,25 @@ describe("policy fqdn-resolves", () => {
         assert.match(found, /no Service airbyte-airbyte-server-svc in namespace airbyte/);
     });
 
-    it("accepts Services a referenced stack publishes", async () => {
-        const storage: Fixture = {
+    it("accepts Services an upstream stack publishes, as the stack's UpstreamStacks component holds them", async () => {
+        const services = {
+            garage: { services: { s3: { service: "garage", namespace: "garage", port: 3900 } } },
+            database: { services: { hiveMetastore: { service: "hive-metastore", namespace: "database", port: 9083 } } },
+        };
+        const upstream: Fixture = {
+            type: UPSTREAM_STACKS_TYPE,
+            name: "upstream",
+            props: { stacks: { "organization/lakehouse-platform/storage-dev": { components: services } } },
+        };
+        assert.deepEqual(await messages(fqdnResolves, [upstream, trinoRelease()]), []);
+        assert.equal((await messages(fqdnResolves, [trinoRelease()])).length, 2);
+        // A StackReference is a read: the engine never shows it to the pack, so it resolves nothing.
+        const reference: Fixture = {
             type: T.stackReference,
             name: "storage",
-            props: {
-                name: "org/lakehouse-platform/storage-dev",
-                outputs: {
-                    garage: { s3: { service: "garage", namespace: "garage", port: 3900 } },
-                    database: { metastore: { service: "hive-metastore", namespace: "database", port: 9083 } },
-                },
-            },
+            props: { name: "organization/lakehouse-platform/storage-dev", outputs: { components: services } },
         };
-        assert.deepEqual(await messages(fqdnResolves, [storage, trinoRelease()]), []);
-        assert.equal((await messages(fqdnResolves, [trinoRelease()])).length, 2);
+        assert.equal((await messages(fqdnResolves, [reference, trinoRelease()])).length, 2);
     });
 
     it("accepts pod names through a headless Service only", async () => {

@@ -1,0 +1,57 @@
+// The real-engine suite's report: the end-to-end suite's (versions, substitutions, checks), plus
+// every CLI command it ran, with its exit code, time and the resource counts the engine reported,
+// and (for the fault runs) what was injected and how the stack came back.
+import { Report, ReportData } from "../e2e/report";
+import type { Command } from "./pulumi";
+import type { EventLog } from "./events";
+
+export interface StepRecord {
+    stack: string;
+    step: string;
+    command: string;
+    code: number | null;
+    seconds: number;
+    /** What the engine counted (`create`, `update`, `same`, `delete`, `replace`, ...). */
+    resources: Record<string, number>;
+}
+
+export interface FaultRecord {
+    fault: string;
+    recovery: string[];
+    converged: boolean;
+    credentialsChanged: number;
+    volumesReplaced: number;
+    wiringChecksPassed: boolean;
+    detail: string;
+}
+
+export interface ClusterReportData extends ReportData {
+    steps: StepRecord[];
+    faults?: FaultRecord[];
+}
+
+export class ClusterReport extends Report {
+    readonly steps: StepRecord[] = [];
+    faults?: FaultRecord[];
+
+    step(stack: string, step: string, c: Command, log?: EventLog): StepRecord {
+        const rec: StepRecord = {
+            stack,
+            step,
+            command: `pulumi ${c.args.join(" ")}`,
+            code: c.code,
+            seconds: c.seconds,
+            resources: log?.changes ?? {},
+        };
+        this.steps.push(rec);
+        return rec;
+    }
+
+    fault(f: FaultRecord): void {
+        (this.faults ??= []).push(f);
+    }
+
+    override data(): ClusterReportData {
+        return { ...super.data(), steps: this.steps, ...(this.faults ? { faults: this.faults } : {}) };
+    }
+}

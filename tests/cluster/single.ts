@@ -1,0 +1,242 @@
+// The lifecycle of a whole-platform stack (dev, staging) under the real engine.
+import { CheckFailed } from "../e2e/report";
+import type { Harness } from "./harness";
+import { checkCredentials, credentialSnapshot, pvcUids } from "./integrity";
+import {
+    checkImagesOnMirror,
+    checkImagesPlanned,
+    checkNoDefaultCredentials,
+    checkObjects,
+    checkOutputs,
+    engine,
+    expectNoChanges,
+    fqn,
+    initStack,
+    offlineChanges,
+    offlinePlan,
+    offlineResources,
+    previewWithPack,
+    setConfig,
+    up,
+} from "./lifecycle";
+import { changed } from "./events";
+import { UpdateWatch } from "./watch";
+import { retainedObjects } from "./retained";
+
+/** A registry mirror that exists nowhere: kwok pulls nothing, so every reference can be checked. */
+export const MIRROR = "mirror.lakehouse.test:5000";
+
+export function namespacesOf(plan: { config: { namespaces: Record<string, string> } }): string[] {
+    return Object.values(plan.config.namespaces);
+}
+
+/** A change of the stack's config, applied by `pulumi up`, checked against what the offline plan says changes. */
+async function dayTwo(
+    h: Harness,
+    stack: string,
+    what: string,
+    settings: Record<string, string | undefined>,
+    namespaces: string[],
+): Promise<UpdateWatch> {
+    const before = await offlineResources(h, stack);
+    await setConfig(h, stack, settings);
+    const after = await offlineResources(h, stack);
+    const expected = offlineChanges(before, after);
+    const watch = new UpdateWatch(h.kube, new Set(namespaces));
+    await watch.start();
+    let log;
+    try {
+        log = await up(h, stack, `up: ${what}`);
+    } finally {
+        watch.stop();
+    }
+    await h.report.check(`${stack}: ${what}: the engine changes what the offline plan says it changes`, () => {
+        const got = changed(log);
+        // Components register no inputs; the engine reports them as `same`, or as updated outputs.
+        const custom = (urns: Map<string, string>) =>
+            [...urns.keys()].filter((u) => !/::lakehouse:|::pulumi:pulumi:Stack::/.test(u.split("::")[2] ?? "")).sort();
+        const want = custom(expected);
+        const have = custom(got);
+        const missing = want.filter((u) => !got.has(u));
+        const extra = have.filter((u) => !expected.has(u));
+        if (missing.length > 0 || extra.length > 0)
+            throw new CheckFailed(
+                `offline says ${want.length}, the engine changed ${have.length}\n  not changed by the engine: ${missing.join(", ") || "none"}\n  changed, not in the offline plan: ${extra.join(", ") || "none"}`,
+            );
+        return `${want.length} resources, the same set (${[...new Set([...got.values()])].join(", ")})`;
+    });
+    await h.report.check(`${stack}: ${what}: no Secret or ConfigMap of the platform's was ever absent`, () => {
+        const own = watch.gaps.filter((g) => !g.helmHook);
+        if (own.length > 0) throw new CheckFailed(own.map((g) => `${g.kind} ${g.id} absent for ${g.ms} ms`).join("; "));
+        // A chart's hooks (Airbyte's env ConfigMap and Secret) are Helm's to recreate on every
+        // upgrade (hook-delete-policy before-hook-creation); said, not hidden.
+        const hooks = watch.gaps.filter((g) => g.helmHook).map((g) => `${g.kind} ${g.id} (${g.ms} ms)`);
+        return `watched every Secret and ConfigMap of ${namespaces.length} namespaces during the update; none of the platform's deleted and created again${hooks.length ? `; recreated by Helm as the chart's hooks: ${hooks.join(", ")}` : ""}${watch.removed.length ? `; removed for good: ${watch.removed.join(", ")}` : ""}`;
+    });
+    return watch;
+}
+
+export async function singleStack(h: Harness, stack: "dev" | "staging"): Promise<void> {
+    const repo = h.charts.url;
+    await initStack(h, stack, {
+        kubeconfig: h.cluster.files.kubeconfig,
+        trinoChart: repo,
+        airbyteChart: repo,
+        dagsterChart: repo,
+    });
+    h.say(`stack ${fqn(stack)}: the shipped Pulumi.${stack}.yaml, plus its kubeconfig and the charts' repository`);
+
+    await previewWithPack(h, stack, `policies/config/${stack}.json`);
+    const plan = await offlinePlan(h, stack);
+    const namespaces = namespacesOf(plan);
+    await h.report.require(`${stack}: pulumi up`, async () => {
+        const log = await up(h, stack);
+        return `${Object.entries(log.changes)
+            .map(([k, v]) => `${v} ${k}`)
+            .join(", ")} in ${log.durationSeconds ?? "?"} s`;
+    });
+    await h.report.check(`${stack}: the charts came from the chart repository on loopback`, () => {
+        const fetched = h.charts.requests.filter((r) => r.endsWith(".tgz"));
+        const names = ["trino", "airbyte", "dagster"].filter((c) => fetched.some((f) => f.includes(`/${c}-`)));
+        if (names.length !== 3) throw new CheckFailed(`archives fetched: ${fetched.join(", ") || "none"}`);
+        return `index.yaml read ${h.charts.requests.filter((r) => r.endsWith("index.yaml")).length} times; ${fetched.length} archive downloads (${names.join(", ")})`;
+    });
+    await checkObjects(h, stack, plan);
+    await checkOutputs(h, stack, plan, namespaces);
+    await checkNoDefaultCredentials(h, stack, namespaces);
+    await expectNoChanges(h, stack, "after up");
+    await h.report.check(`${stack}: pulumi refresh --yes`, async () => {
+        const { log } = await engine(h, stack, "refresh", ["refresh", "--yes", "--skip-preview"]);
+        return Object.entries(log.changes)
+            .map(([k, v]) => `${v} ${k}`)
+            .join(", ");
+    });
+    await expectNoChanges(h, stack, "after refresh");
+
+    // Day two.
+    const credentials = await credentialSnapshot(h.kube, namespaces);
+    const rotation = await dayTwo(
+        h,
+        stack,
+        "rotation of trino's Garage key",
+        { "credentialGenerations[0]": "garage-key/trino=2" },
+        namespaces,
+    );
+    await h.report.check(`${stack}: rotation: the wiring checks ran again`, () => {
+        const checks = [...rotation.jobsCompleted].filter((j) => j.includes("/lakehouse-wiring-check@"));
+        if (checks.length === 0) throw new CheckFailed("no wiring-check Job completed during the update");
+        return `${checks.length} wiring-check Jobs completed: ${checks.map((c) => c.split("@")[0]).join(", ")}`;
+    });
+    await checkCredentials(h, stack, namespaces, credentials, { rotated: ["trino"], when: "after the rotation" });
+    await dayTwo(
+        h,
+        stack,
+        "image change: every image through the registry mirror",
+        { imageRegistryMirror: MIRROR },
+        namespaces,
+    );
+    await checkImagesOnMirror(h, stack, MIRROR, namespaces);
+    await checkImagesPlanned(h, stack, await offlinePlan(h, stack), namespaces);
+    await expectNoChanges(h, stack, "after the day-two changes");
+
+    // The charts again, from the archives as local files: no change to the program.
+    await setConfig(h, stack, {
+        trinoChart: h.chartFiles.trino,
+        airbyteChart: h.chartFiles.airbyte,
+        dagsterChart: h.chartFiles.dagster,
+    });
+    await h.report.check(`${stack}: pulumi up with the charts from local archives`, async () => {
+        const log = await up(h, stack, "up: charts from local archives");
+        return Object.entries(log.changes)
+            .map(([k, v]) => `${v} ${k}`)
+            .join(", ");
+    });
+    await expectNoChanges(h, stack, "with the charts from local archives");
+
+    // Destroy, and up again onto what was retained.
+    const retained = retainedObjects(plan);
+    const volumes = await pvcUids(h.kube, namespaces);
+    const beforeDestroy = await credentialSnapshot(h.kube, namespaces);
+    await h.report.check(`${stack}: pulumi destroy`, async () => {
+        const { log } = await engine(h, stack, "destroy", ["destroy", "--yes", "--skip-preview"]);
+        return Object.entries(log.changes)
+            .map(([k, v]) => `${v} ${k}`)
+            .join(", ");
+    });
+    await h.report.check(
+        `${stack}: after destroy, what retainStatefulResources keeps is in the cluster, and nothing else`,
+        async () => {
+            const left = [...(await leftInCluster(h, namespaces)), ...(await clusterScopedLeft(h, retained))];
+            const want = new Set(retained.map((r) => `${r.kind} ${r.id}`));
+            const unexpected = left.filter((l) => !want.has(l));
+            const gone = [...want].filter((w) => !left.includes(w));
+            if (unexpected.length > 0 || gone.length > 0)
+                throw new CheckFailed(
+                    `left but not retained: ${unexpected.join(", ") || "none"}; retained but gone: ${gone.join(", ") || "none"}`,
+                );
+            return want.size === 0
+                ? "nothing left (the stack retains nothing)"
+                : `${want.size} objects retained: ${[...want].join(", ")}`;
+        },
+    );
+    if (retained.length === 0) return;
+    await h.report.check(`${stack}: pulumi up onto the retained objects`, async () => {
+        const log = await up(h, stack, "up after destroy");
+        return Object.entries(log.changes)
+            .map(([k, v]) => `${v} ${k}`)
+            .join(", ");
+    });
+    await h.report.check(`${stack}: the retained volumes are reused (same PVC UIDs)`, async () => {
+        const now = await pvcUids(h.kube, namespaces);
+        const replaced = [...volumes].filter(([k, uid]) => now.get(k) !== uid).map(([k]) => k);
+        if (replaced.length > 0 || volumes.size === 0)
+            throw new CheckFailed(`replaced: ${replaced.join(", ") || "no volume seen"}`);
+        return `${volumes.size} PVCs, same UIDs: ${[...volumes.keys()].join(", ")}`;
+    });
+    // The values are issued anew (destroy forgot them, and nothing else holds them); what data depends on is kept: see retained.ts.
+    await checkCredentials(h, stack, namespaces, beforeDestroy, {
+        rotated: [],
+        mayChange: true,
+        when: "after the redeploy",
+    });
+    await expectNoChanges(h, stack, "after the redeploy");
+}
+
+/** The cluster-scoped objects the plan retains that are still there (`ClusterRole garage-crd-...`). */
+async function clusterScopedLeft(h: Harness, retained: { kind: string; id: string }[]): Promise<string[]> {
+    const out: string[] = [];
+    for (const r of retained.filter((x) => !x.id.includes("/") && x.kind !== "Namespace"))
+        if (await h.kube.get(r.kind, r.id)) out.push(`${r.kind} ${r.id}`);
+    return out;
+}
+
+/** Every object left in the namespaces (and the namespaces themselves), as `<Kind> <ns>/<name>`. */
+async function leftInCluster(h: Harness, namespaces: string[]): Promise<string[]> {
+    const out: string[] = [];
+    for (const ns of namespaces) {
+        const n = await h.kube.get("Namespace", ns);
+        if (!n || n.metadata.deletionTimestamp) continue;
+        out.push(`Namespace ${ns}`);
+        for (const kind of [
+            "StatefulSet",
+            "Deployment",
+            "Service",
+            "ServiceAccount",
+            "Secret",
+            "ConfigMap",
+            "Role",
+            "RoleBinding",
+            "Job",
+            "NetworkPolicy",
+        ]) {
+            for (const o of await h.kube.list(kind, ns)) {
+                if (o.metadata.deletionTimestamp) continue;
+                // What Kubernetes puts in every namespace itself.
+                if (kind === "ServiceAccount" && o.metadata.name === "default") continue;
+                if (kind === "ConfigMap" && o.metadata.name === "kube-root-ca.crt") continue;
+                out.push(`${kind} ${ns}/${o.metadata.name}`);
+            }
+        }
+    }
+    return out;
+}

@@ -1,0 +1,121 @@
+// The real engine's parts, in a cache of the suite's own (LAKEHOUSE_CLUSTER_CACHE, default
+// ~/.cache/lakehouse-platform-cluster) that fresh clones and CI reuse: the Pulumi CLI and its
+// Node.js language host, etcd, the Kubernetes control plane and kwok built from the Go module proxy
+// (tests/cluster/build-tools.sh), and the Kubernetes and Random providers, which no registry
+// serves, unpacked from the machine's shared folder after their checksums are verified.
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { PROJECT_DIR } from "../../offline/stack-config";
+import { must, run } from "../e2e/procs";
+import VERSIONS from "./versions.json";
+
+export { VERSIONS };
+
+export function cacheDir(): string {
+    return (
+        process.env.LAKEHOUSE_CLUSTER_CACHE ??
+        path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "lakehouse-platform-cluster")
+    );
+}
+
+/** Where the provider binaries come from (the machine's shared folder: no registry serves them). */
+export function providerSource(): string {
+    return process.env.LAKEHOUSE_PROVIDERS_DIR ?? path.resolve(PROJECT_DIR, "..", "shared", "real-pulumi", "providers");
+}
+
+/** Where the chart archives come from, for the suite's own chart repository. */
+export function chartSource(): string {
+    return process.env.LAKEHOUSE_CHARTS_DIR ?? path.resolve(PROJECT_DIR, "..", "shared", "real-pulumi", "charts");
+}
+
+export interface Provider {
+    name: "kubernetes" | "random";
+    version: string;
+    bin: string;
+}
+
+export interface Tools {
+    cache: string;
+    bin: string;
+    stages: string;
+    providers: Provider[];
+}
+
+/** The provider versions: the SDK packages the program depends on (pinned to the binaries that exist). */
+export function providerVersions(): Record<Provider["name"], string> {
+    const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "package.json"), "utf8")) as {
+        dependencies: Record<string, string>;
+    };
+    return { kubernetes: pkg.dependencies["@pulumi/kubernetes"], random: pkg.dependencies["@pulumi/random"] };
+}
+
+function sha256(file: string): string {
+    return createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+}
+
+/** Unpacks `pulumi-resource-<name>-v<version>-linux-amd64.xz` and checks it against SHA256SUMS. */
+async function unpackProvider(cache: string, name: Provider["name"], version: string): Promise<Provider> {
+    const dir = path.join(cache, "providers", `${name}-v${version}`);
+    const bin = path.join(dir, `pulumi-resource-${name}`);
+    const source = providerSource();
+    const sums = fs.readFileSync(path.join(source, "SHA256SUMS"), "utf8");
+    const want = new RegExp(`^([0-9a-f]{64})\\s+\\*?pulumi-resource-${name}$`, "m").exec(sums)?.[1];
+    if (!want) throw new Error(`${source}/SHA256SUMS has no checksum for pulumi-resource-${name}`);
+    if (fs.existsSync(bin) && sha256(bin) === want) return { name, version, bin };
+    const archive = path.join(source, `pulumi-resource-${name}-v${version}-linux-amd64.xz`);
+    if (!fs.existsSync(archive))
+        throw new Error(
+            `no ${name} provider v${version} at ${archive}: the program's @pulumi/${name} must be a version whose provider binary is there`,
+        );
+    fs.mkdirSync(dir, { recursive: true });
+    // xz writes the binary to stdout: straight into the file, not through a string.
+    await must("sh", ["-c", `xz -dc "$1" > "$2"`, "sh", archive, bin]);
+    fs.chmodSync(bin, 0o755);
+    const got = sha256(bin);
+    if (got !== want) {
+        fs.rmSync(bin);
+        throw new Error(`pulumi-resource-${name} v${version}: sha256 ${got}, SHA256SUMS says ${want}; not used`);
+    }
+    return { name, version, bin };
+}
+
+/**
+ * Builds what is missing (the first time: tens of minutes on two cores; afterwards nothing) and
+ * unpacks the providers. `say` gets progress while a build runs.
+ */
+export async function ensureTools(say: (line: string) => void): Promise<Tools> {
+    const cache = cacheDir();
+    const bin = path.join(cache, "bin");
+    const src = path.join(PROJECT_DIR, "tests", "cluster", "build-tools.sh");
+    const started = Date.now();
+    const log = path.join(cache, "logs", "build-tools.log");
+    fs.mkdirSync(path.dirname(log), { recursive: true });
+    let done = false;
+    const ticker = (async () => {
+        while (!done) {
+            await new Promise((r) => setTimeout(r, 60_000));
+            if (!done)
+                say(
+                    `  ... still building the real engine's parts (${Math.round((Date.now() - started) / 60_000)} min; log ${log})`,
+                );
+        }
+    })();
+    try {
+        const r = await run("bash", [src, cache], { log, timeoutMs: 120 * 60_000 });
+        if (r.code !== 0)
+            throw new Error(`building the real engine's parts failed (log ${log}):\n${r.output.slice(-3000)}`);
+        const steps = r.stderr.split("\n").filter((l) => l.startsWith("[build-tools]"));
+        for (const s of steps) if (!/ready \(0 s\)$/.test(s)) say(`  ${s}`);
+    } finally {
+        done = true;
+        void ticker;
+    }
+    const versions = providerVersions();
+    const providers = [
+        await unpackProvider(cache, "kubernetes", versions.kubernetes),
+        await unpackProvider(cache, "random", versions.random),
+    ];
+    return { cache, bin, stages: path.join(cache, "src", "kwok-stage"), providers };
+}
