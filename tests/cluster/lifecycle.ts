@@ -222,6 +222,63 @@ export async function checkNoDefaultCredentials(h: Harness, stack: string, names
     });
 }
 
+/** The URNs of the stack's state (`pulumi stack export`) are the offline plan's resources. */
+export async function checkStateMatchesPlan(h: Harness, stack: string, plan: Plan): Promise<void> {
+    await h.report.check(`${stack}: the state's resources are the offline plan's (same URNs)`, async () => {
+        const exported = JSON.parse((await h.cli.must(["stack", "export", "--stack", fqn(stack)])).stdout) as {
+            deployment: { resources: { urn: string }[] };
+        };
+        const state = new Set(exported.deployment.resources.map((r) => r.urn));
+        // Reads (StackReferences, `.get`) are in both, the state keeps them as external resources.
+        const planned = new Set(plan.resources.map((r) => r.urn));
+        const onlyState = [...state].filter((u) => !planned.has(u));
+        const onlyPlan = [...planned].filter((u) => !state.has(u));
+        if (onlyState.length > 0 || onlyPlan.length > 0)
+            throw new CheckFailed(
+                `only in the state: ${onlyState.join(", ") || "none"}\n  only in the plan: ${onlyPlan.join(", ") || "none"}`,
+            );
+        return `${state.size} resources, the same URNs`;
+    });
+}
+
+/**
+ * The pack's verdicts agree: the real preview and the offline plan, both with a pack config that
+ * names another cluster domain (so that every address is reported), report the same violations.
+ */
+export async function checkVerdictsAgree(h: Harness, stack: string): Promise<void> {
+    await h.report.check(`${stack}: the policy pack's verdicts under the CLI and offline are the same`, async () => {
+        const doc = JSON.parse(
+            fs.readFileSync(path.join(h.project, "policies", "config", `${stack}.json`), "utf8"),
+        ) as Record<string, Record<string, unknown>>;
+        for (const p of Object.values(doc)) if ("clusterDomain" in p) p.clusterDomain = "elsewhere.example";
+        const file = path.join(h.work, `pack-config-${stack}-elsewhere.json`);
+        fs.writeFileSync(file, JSON.stringify(doc, null, 2));
+        const { c, log } = await engine(
+            h,
+            stack,
+            "preview with a pack config of another domain",
+            ["preview", "--policy-pack", "policies", "--policy-pack-config", file],
+            { allowFailure: true },
+        );
+        const offline = await planStack(stack, {
+            project: loadProject(h.project),
+            policyConfig: { doc, source: file },
+        });
+        const key = (v: { policy: string; urn: string; enforcementLevel: string }) =>
+            `${v.enforcementLevel} ${v.policy} ${v.urn}`;
+        const real = new Set(log.violations.map(key));
+        const model = new Set(offline.policy.violations.map(key));
+        const onlyReal = [...real].filter((k) => !model.has(k));
+        const onlyModel = [...model].filter((k) => !real.has(k));
+        if (real.size === 0) throw new CheckFailed(`the CLI reported no violation (exit ${c.code})`);
+        if (onlyReal.length > 0 || onlyModel.length > 0)
+            throw new CheckFailed(
+                `only the CLI: ${onlyReal.join("; ") || "none"}\n  only offline: ${onlyModel.join("; ") || "none"}`,
+            );
+        return `${real.size} violations (${[...new Set(log.violations.map((v) => v.policy))].join(", ")}), the same (policy, level, resource) under both; the CLI exited ${c.code}`;
+    });
+}
+
 /** `pulumi preview --expect-no-changes`: exit 0 and nothing to do. */
 export async function expectNoChanges(h: Harness, stack: string, when: string): Promise<void> {
     await h.report.check(`${stack}: pulumi preview --expect-no-changes ${when}`, async () => {

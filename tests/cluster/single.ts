@@ -8,6 +8,8 @@ import {
     checkNoDefaultCredentials,
     checkObjects,
     checkOutputs,
+    checkStateMatchesPlan,
+    checkVerdictsAgree,
     engine,
     expectNoChanges,
     fqn,
@@ -102,6 +104,7 @@ export async function singleStack(h: Harness, stack: "dev" | "staging"): Promise
         return `index.yaml read ${h.charts.requests.filter((r) => r.endsWith("index.yaml")).length} times; ${fetched.length} archive downloads (${names.join(", ")})`;
     });
     await checkObjects(h, stack, plan);
+    await checkStateMatchesPlan(h, stack, plan);
     await checkOutputs(h, stack, plan, namespaces);
     await checkNoDefaultCredentials(h, stack, namespaces);
     await expectNoChanges(h, stack, "after up");
@@ -112,6 +115,7 @@ export async function singleStack(h: Harness, stack: "dev" | "staging"): Promise
             .join(", ");
     });
     await expectNoChanges(h, stack, "after refresh");
+    await checkVerdictsAgree(h, stack);
 
     // Day two.
     const credentials = await credentialSnapshot(h.kube, namespaces);

@@ -9,6 +9,7 @@ import type { Harness } from "./harness";
 import {
     checkObjects,
     checkOutputs,
+    checkStateMatchesPlan,
     engine,
     expectNoChanges,
     fqn,
@@ -74,6 +75,7 @@ export async function splitStacks(h: Harness): Promise<void> {
                 .join(", ")} in ${log.durationSeconds ?? "?"} s`;
         });
         await checkObjects(h, stack, plan);
+        await checkStateMatchesPlan(h, stack, plan);
         await checkOutputs(h, stack, plan, [...namespaces]);
         await expectNoChanges(h, stack, "after up");
     }

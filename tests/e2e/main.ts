@@ -31,6 +31,8 @@ interface Args {
     report: string;
     keep: boolean;
     inside?: string;
+    /** Install the software into the cache and stop (the cache warmer, .ci/warm). */
+    installOnly: boolean;
 }
 
 function parse(argv: string[]): Args {
@@ -42,6 +44,7 @@ function parse(argv: string[]): Args {
             report: { type: "string", default: "e2e-report.json" },
             keep: { type: "boolean" },
             inside: { type: "string" },
+            "install-only": { type: "boolean" },
             help: { type: "boolean", short: "h" },
         },
         strict: true,
@@ -54,6 +57,7 @@ function parse(argv: string[]): Args {
         report: path.resolve(values.report ?? "e2e-report.json"),
         keep: values.keep ?? false,
         inside: values.inside,
+        installOnly: values["install-only"] ?? false,
     };
 }
 
@@ -107,6 +111,10 @@ async function outside(args: Args, say: (s: string) => void): Promise<number> {
     const p = await PlatformRun.of(args.stack, args.overrides);
     say(`program run offline: ${p.run.resources.length} resources`);
     const tc = await install(wantedOf(p), say);
+    if (args.installOnly) {
+        say(`installed into ${tc.cache}; --install-only: nothing run`);
+        return EXIT.ok;
+    }
     const work = fs.mkdtempSync(path.join(os.tmpdir(), `lakehouse-e2e-${args.stack}-`));
     // Traversable (not listable) by the postgres user, who owns the database's directory below it.
     fs.chmodSync(work, 0o711);

@@ -1,0 +1,96 @@
+// The benchmark's real-engine section: `pulumi preview` with the policy pack and `pulumi up` of dev
+// under the real CLI and providers, against a control plane on loopback, each as a ratio to the
+// same command on an empty program under the same CLI in the same run; and where the time of `up`
+// goes, resource by resource, from the engine's events, beside the offline critical path.
+import * as fs from "fs";
+import * as path from "path";
+import { criticalPath } from "../../offline/critical-path";
+import { isWiringCheck } from "../../offline/plan";
+import { PROJECT_DIR } from "../../offline/stack-config";
+import { ClusterReport } from "./report";
+import { readEventLog } from "./events";
+import { startHarness } from "./harness";
+import { fqn, initStack, offlinePlan } from "./lifecycle";
+import { cacheDir } from "./tools";
+
+export interface RealEngineBench {
+    previewMs: number;
+    emptyPreviewMs: number;
+    upMs: number;
+    emptyUpMs: number;
+    resources: number;
+    /** The slowest resources of `up`, from the engine's events. */
+    slowest: { urn: string; type: string; seconds: number }[];
+    /** The offline critical path of dev, as the plan computes it. */
+    offlinePath: string[];
+    /** Seconds of `up` spent with the provider's wait for Services (sum over Services). */
+    serviceSeconds: number;
+    peakRssMb?: number;
+}
+
+/** A Pulumi project whose program registers nothing: the floor of each command under this CLI. */
+function emptyProject(dir: string): void {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(
+        path.join(dir, "Pulumi.yaml"),
+        "name: empty\nruntime:\n  name: nodejs\n  options:\n    typescript: false\n",
+    );
+    fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "empty", main: "index.js" }));
+    fs.writeFileSync(path.join(dir, "index.js"), "module.exports = {};\n");
+    fs.symlinkSync(path.join(PROJECT_DIR, "node_modules"), path.join(dir, "node_modules"));
+}
+
+export async function benchRealEngine(say: (s: string) => void): Promise<RealEngineBench> {
+    const report = new ClusterReport("bench", {}, () => undefined);
+    const h = await startHarness({ work: path.join(cacheDir(), "runs", "bench"), say, report });
+    try {
+        await initStack(h, "dev", {
+            kubeconfig: h.cluster.files.kubeconfig,
+            trinoChart: h.chartFiles.trino,
+            airbyteChart: h.chartFiles.airbyte,
+            dagsterChart: h.chartFiles.dagster,
+        });
+        const empty = path.join(h.work, "empty");
+        emptyProject(empty);
+        const inEmpty = ["--cwd", empty, "--stack", fqn("bench-empty")];
+        await h.cli.must(["stack", "init", fqn("bench-empty"), "--cwd", empty]);
+        const timed = async (args: string[]) => {
+            const t = Date.now();
+            await h.cli.must(args);
+            return Date.now() - t;
+        };
+        // Each command once unmeasured (plugin caches, ts-node's first compile), then measured.
+        await timed(["preview", ...inEmpty]);
+        const emptyPreviewMs = await timed(["preview", ...inEmpty]);
+        const pack = ["--policy-pack", "policies", "--policy-pack-config", "policies/config/dev.json"];
+        await timed(["preview", ...pack, "--stack", fqn("dev")]);
+        const previewMs = await timed(["preview", ...pack, "--stack", fqn("dev")]);
+        const emptyUpMs = await timed(["up", "--yes", "--skip-preview", ...inEmpty]);
+        const events = path.join(h.work, "bench-up.jsonl");
+        const upMs = await timed(["up", "--yes", "--skip-preview", "--stack", fqn("dev"), "--event-log", events]);
+        const log = readEventLog(events);
+        const timedSteps = log.steps
+            .filter((s) => s.started !== undefined && s.finished !== undefined)
+            .map((s) => ({ urn: s.urn, type: s.type, seconds: s.finished! - s.started! }));
+        const plan = await offlinePlan(h, "dev");
+        const path_ = criticalPath(
+            plan.resources.filter((r) => r.registeredBy === "program"),
+            isWiringCheck,
+        );
+        return {
+            previewMs,
+            emptyPreviewMs,
+            upMs,
+            emptyUpMs,
+            resources: log.changes.create ?? 0,
+            slowest: timedSteps.sort((a, b) => b.seconds - a.seconds).slice(0, 8),
+            offlinePath: path_.steps.map((s) => `${s.kind} ${s.name}`),
+            serviceSeconds: timedSteps
+                .filter((s) => s.type === "kubernetes:core/v1:Service")
+                .reduce((n, s) => n + s.seconds, 0),
+        };
+    } finally {
+        await h.stop();
+    }
+}
