@@ -2,11 +2,14 @@
 // stacks), build the platform, export the outputs. Exported as a function so the language host (and
 // the offline harness) runs it inside the stack.
 import { loadPlatformConfig } from "./components/config";
+import { dataSettingsOf, deployedDataSettings, guardData } from "./components/data-guard";
 import { LakehousePlatform } from "./components/platform";
 import { loadUpstream } from "./components/upstream";
 
 export = async () => {
     const config = loadPlatformConfig();
+    // What this stack's data lives on, as last deployed: a change that would lose it is refused here.
+    guardData(config, await deployedDataSettings());
     const upstream = await loadUpstream(config);
     const platform = new LakehousePlatform("lakehouse", { config, upstream });
     return {
@@ -21,5 +24,7 @@ export = async () => {
         wiring: platform.wiring,
         // The checks `verifyWiring` runs after the components are ready, one per edge.
         wiringChecks: platform.wiringCheckEntries,
+        // What the data lives on (namespaces, volume sizes and class, buckets): the next run compares.
+        dataSettings: dataSettingsOf(config),
     };
 };

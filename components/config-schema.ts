@@ -133,6 +133,13 @@ export const CONFIG_KEYS = {
         description:
             "Keep the resources that hold data in the cluster when Pulumi deletes them (retainOnDelete), so a destroyed stack leaves its volumes behind.",
     },
+    allowDataChanges: {
+        type: "array",
+        items: { type: "string" },
+        default: [],
+        description:
+            "Keys whose change touches what holds data (environment, garageNamespace, databaseNamespace, garageDataSize, garageMetadataSize, postgresStorageSize, storageClass, lakehouseBucket, airbyteBucket, components) that this stack may change although it keeps its data; each after the README's procedure for it. Without it such a change is refused, naming the key.",
+    },
     credentialGenerations: {
         type: "array",
         items: { type: "string" },

@@ -66,6 +66,8 @@ export interface PlatformConfig {
     stateful: { protect: boolean; retainOnDelete: boolean };
     /** Generation of each credential the stack rotated (`credentialGenerations`); unlisted ones are at 1. */
     credentialGenerations: Generations;
+    /** Keys whose change touches what holds data that the stack may change although it keeps its data. */
+    allowDataChanges: string[];
     /** NetworkPolicies from the wiring, and the namespaces admitted to the user-facing services. */
     network: { policies: boolean; clientNamespaces: string[] };
     /** Check every edge of the wiring from its source namespace after the components are ready (`verifyWiring`). */
@@ -706,6 +708,32 @@ function readRotation(
     return generations;
 }
 
+/** The keys data changes may be allowed for: those the data guard watches (components/data-guard.ts). */
+export const DATA_KEYS = [
+    "environment",
+    "components",
+    "garageNamespace",
+    "databaseNamespace",
+    "garageDataSize",
+    "garageMetadataSize",
+    "postgresStorageSize",
+    "storageClass",
+    "lakehouseBucket",
+    "airbyteBucket",
+] as const;
+
+function readAllowDataChanges(r: ConfigReader): string[] {
+    const keys = r.stringArray("allowDataChanges");
+    for (const k of keys)
+        if (!(DATA_KEYS as readonly string[]).includes(k))
+            r.problem(
+                "allowDataChanges",
+                keys,
+                `${JSON.stringify(k)} is not a key whose change touches data; they are ${DATA_KEYS.join(", ")}`,
+            );
+    return keys;
+}
+
 function readGarage(r: ConfigReader): PlatformConfig["garage"] {
     const replicas = r.integer(
         "garageReplicas",
@@ -868,6 +896,7 @@ export function parsePlatformConfig(
         ...readNamespaces(r),
         ...readShared(r),
         credentialGenerations: readRotation(r, topology),
+        allowDataChanges: readAllowDataChanges(r),
         verifyWiring: r.boolean("verifyWiring"),
         garage: readGarage(r),
         database: readDatabase(r),

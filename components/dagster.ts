@@ -25,6 +25,7 @@ import {
     childOptions,
     CREDENTIALS_REVISION,
     envFromSecret,
+    REPLACE_DELETE_FIRST,
     restrictedContainerSecurity,
     restrictedPodSecurity,
     RUN_CHECKSUM,
@@ -396,7 +397,7 @@ export class Dagster extends pulumi.ComponentResource {
                     },
                 },
             },
-            childOptions(this, opts),
+            childOptions(this, opts, REPLACE_DELETE_FIRST),
         );
     }
 }

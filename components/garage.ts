@@ -14,6 +14,7 @@ import {
     envFromSecret,
     KeepData,
     NamespacedComponent,
+    REPLACE_DELETE_FIRST,
     resourceRequirements,
     restrictedContainerSecurity,
     restrictedPodSecurity,
@@ -453,7 +454,7 @@ export class Garage extends NamespacedComponent<GarageArgs> {
                     persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
                 },
             },
-            this.kept({ dependsOn: deps.waitFor }),
+            this.kept({ dependsOn: deps.waitFor, ...REPLACE_DELETE_FIRST }),
         );
     }
 
@@ -552,7 +553,7 @@ export class Garage extends NamespacedComponent<GarageArgs> {
                     },
                 },
             },
-            pulumi.mergeOptions(opts, { dependsOn: spec.dependsOn }),
+            pulumi.mergeOptions(opts, { dependsOn: spec.dependsOn, ...REPLACE_DELETE_FIRST }),
         );
     }
 

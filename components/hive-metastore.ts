@@ -14,6 +14,7 @@ import {
     CREDENTIALS_REVISION,
     envFromSecret,
     NamespacedComponent,
+    REPLACE_DELETE_FIRST,
     resourceRequirements,
     restrictedContainerSecurity,
     restrictedPodSecurity,
@@ -310,7 +311,7 @@ export class HiveMetastore extends NamespacedComponent<HiveMetastoreArgs> {
                     },
                 },
             },
-            this.child(),
+            this.child(REPLACE_DELETE_FIRST),
         );
     }
 

@@ -50,6 +50,14 @@ export function envFromSecret(name: string, secret: pulumi.Input<string>, key: s
 }
 
 /**
+ * Options of an object with a fixed name that a change can only replace (a Job's template, a
+ * StatefulSet's volume templates are immutable): the old one is deleted before the new one is
+ * created, or the create finds the name taken. Stated, not left to the provider's reading of the
+ * object (an object imported after an interrupted update was replaced create-first and failed).
+ */
+export const REPLACE_DELETE_FIRST = { deleteBeforeReplace: true } as const;
+
+/**
  * Pod-template annotation of a Job holding a checksum of everything it acts on: a change replaces
  * the Job (its template is immutable), so it runs again exactly when its input changed.
  */

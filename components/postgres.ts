@@ -14,6 +14,7 @@ import {
     envFromSecret,
     KeepData,
     NamespacedComponent,
+    REPLACE_DELETE_FIRST,
     resourceRequirements,
     restrictedContainerSecurity,
     restrictedPodSecurity,
@@ -385,7 +386,7 @@ export class MetadataDatabase extends NamespacedComponent<MetadataDatabaseArgs> 
                     persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
                 },
             },
-            this.kept(),
+            this.kept(REPLACE_DELETE_FIRST),
         );
     }
 
@@ -457,7 +458,7 @@ export class MetadataDatabase extends NamespacedComponent<MetadataDatabaseArgs> 
                     },
                 },
             },
-            this.child({ dependsOn: [...deps.dependsOn, deps.verifiers] }),
+            this.child({ dependsOn: [...deps.dependsOn, deps.verifiers], ...REPLACE_DELETE_FIRST }),
         );
     }
 

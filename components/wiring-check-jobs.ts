@@ -11,9 +11,10 @@ import {
     checksum,
     childOptions,
     envFromSecret,
-    RUN_CHECKSUM,
+    REPLACE_DELETE_FIRST,
     restrictedContainerSecurity,
     restrictedPodSecurity,
+    RUN_CHECKSUM,
 } from "./k8s";
 import { platformLabels } from "./labels";
 import { CHECK_ENV, checksBySource, CheckTool, renderWiringCheckScript, WiringCheck } from "./wiring-checks";
@@ -129,6 +130,7 @@ export class WiringCheckJobs extends pulumi.ComponentResource {
             childOptions(this, this.opts, {
                 dependsOn: [configMap, ...source.dependsOn],
                 aliases: [{ name: `${component}-wiring-check` }],
+                ...REPLACE_DELETE_FIRST,
             }),
         );
     }

@@ -35,8 +35,8 @@ export const TARGETS = {
     packStartRatio: 1.5,
     evaluationRatio: 4,
     protocolRatio: 1.5,
-    realPreviewRatio: 8,
-    realUpRatio: 25,
+    realPreviewRatio: 6,
+    realUpRatio: 35,
 };
 const STACKS = ["dev", "staging", "prod"];
 const RUNS = 5;

@@ -210,11 +210,15 @@ export function clusterObjectsOf(resources: RecordedResource[]): ClusterObject[]
 }
 
 /** Outputs the real providers compute and the program reads. */
+/** The organization of every offline run: the file backend's (and `pulumi.getOrganization()`'s default). */
+export const OFFLINE_ORGANIZATION = "organization";
+
 function computedState(
     type: string,
     name: string,
     inputs: Record<string, unknown>,
     refs: StackOutputs,
+    ownStack: string,
 ): Record<string, unknown> {
     const plain = unwrapSecrets(inputs);
     // The random provider replaces a resource whose keepers change: a new value, as a new seed.
@@ -242,7 +246,9 @@ function computedState(
         }
         case "pulumi:pulumi:StackReference": {
             const stackName = String(plain.name);
-            const outputs = refs[stackName];
+            let outputs = refs[stackName];
+            // The run's own stack reads its last deployment; offline, none unless one is given (--ref).
+            if (outputs === undefined && stackName === ownStack) outputs = {};
             if (outputs === undefined)
                 throw new Error(`unknown stack "${stackName}": no outputs were given for it (offline run)`);
             return { name: stackName, outputs, secretOutputNames: [] };
@@ -389,7 +395,13 @@ class RecordingRun {
 
     async run(): Promise<RunResult> {
         const opts = this.opts;
-        await pulumi.runtime.setMocks(this.mocks(), opts.project, opts.stack, opts.preview ?? false);
+        await pulumi.runtime.setMocks(
+            this.mocks(),
+            opts.project,
+            opts.stack,
+            opts.preview ?? false,
+            OFFLINE_ORGANIZATION,
+        );
         pulumi.runtime.setAllConfig(opts.config, opts.secretKeys ?? []);
         this.wrapMonitor(pulumi.runtime.getMonitor() as unknown as MonitorLike);
         try {
@@ -442,7 +454,13 @@ class RecordingRun {
     private computed(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
         try {
             if (!this.opts.preview || type === "pulumi:pulumi:StackReference")
-                return computedState(type, name, inputs, this.refs);
+                return computedState(
+                    type,
+                    name,
+                    inputs,
+                    this.refs,
+                    `${OFFLINE_ORGANIZATION}/${this.opts.project}/${this.opts.stack}`,
+                );
         } catch (err) {
             this.failures.push(err instanceof Error ? err : new Error(String(err)));
         }

@@ -14,7 +14,7 @@ import { CriticalPath, criticalPath, kindOf, renderCriticalPath } from "./critic
 import { defaultOptions, EngineResource, unmaskSecrets } from "./crossguard/engine-view";
 import { asConfigFile, ConfigLayer, GateRun, runGate, sharedPack } from "./crossguard/gate";
 import { advisories, mandatory, Verdict } from "./crossguard/judge";
-import { ClusterObject, clusterObject, maskSecrets, STACK_TYPE, unwrapSecrets } from "./engine";
+import { ClusterObject, clusterObject, maskSecrets, OFFLINE_ORGANIZATION, STACK_TYPE, unwrapSecrets } from "./engine";
 import {
     configOf,
     engineResources,
@@ -25,6 +25,15 @@ import {
     StackRunOptions,
 } from "./run-stack";
 import { PlanImage, planImages } from "./plan-images";
+import {
+    DATA_SETTINGS_OUTPUT,
+    DataChange,
+    dataChanges,
+    dataChangeWarning,
+    DataSettings,
+    dataSettingsOf,
+    judgeDataChanges,
+} from "../components/data-guard";
 import { isMap } from "../policies/lib/strings";
 import { loadProject, stackConfig } from "./stack-config";
 
@@ -86,6 +95,11 @@ export interface Plan {
     criticalPath: CriticalPath;
     /** Every image the stack runs or launches, as the cluster pulls it (see offline/plan-images.ts). */
     images: PlanImage[];
+    /**
+     * Against the deployment given (`--ref <this stack>=PLAN.json`), the config changes that touch
+     * what holds data and proceed (a stack that keeps its data refuses the others, exit 2).
+     */
+    dataChanges: DataChange[];
     policy: {
         /** The pack the verdicts come from, and how long it took to start. */
         pack: { name: string; version: string };
@@ -279,9 +293,15 @@ export async function planStack(stack: string, options: PlanOptions = {}): Promi
     const sc = stackConfig(project, stack, options.overrides);
     const cfg: PlatformConfig = configOf(sc, project, stack);
     const upstream = options.stackReferences ? {} : await upstreamOf(cfg, options);
+    // The stack's own last deployment, when given (--ref <this stack>=PLAN.json): the program
+    // compares what its data lives on (components/data-guard.ts).
+    const own = `${OFFLINE_ORGANIZATION}/${project.name}/${stack}`;
+    const deployed = options.upstreamPlans?.[own];
+    if (deployed && !options.stackReferences)
+        upstream.stackReferences = { ...(upstream.stackReferences ?? {}), [own]: deployed.outputs };
     // A split stack whose upstream plans break the output contract is refused before anything
     // starts, with the message the program would give (it checks again when it runs).
-    if (upstream.stackReferences) checkUpstream(cfg, upstream.stackReferences);
+    if (cfg.upstreamStacks.length > 0 && upstream.stackReferences) checkUpstream(cfg, upstream.stackReferences);
     // The pack starts (a process of its own, a second) while the program runs, as the CLI starts
     // the analyzer beside the language host. Its identity is the config the run receives.
     const identity = packIdentity(stack, project, sc.config, options.preview ?? false);
@@ -289,7 +309,7 @@ export async function planStack(stack: string, options: PlanOptions = {}): Promi
     pack.catch(() => undefined); // a pack that cannot start is reported below, after the program's own errors
     const run = await runStack(stack, { ...options, ...upstream, project });
     await pack;
-    return planOfRun(run, cfg, options);
+    return planOfRun(run, cfg, { ...options, deployed: deployed?.outputs });
 }
 
 /**
@@ -299,7 +319,7 @@ export async function planStack(stack: string, options: PlanOptions = {}): Promi
 export async function planOfRun(
     run: StackRun,
     cfg: PlatformConfig,
-    options: Pick<PlanOptions, "policyConfig" | "preview"> = {},
+    options: Pick<PlanOptions, "policyConfig" | "preview"> & { deployed?: Record<string, unknown> } = {},
 ): Promise<Plan> {
     const stack = run.stack;
     const identity = packIdentity(stack, run.project, run.config, options.preview ?? false);
@@ -336,6 +356,7 @@ export async function planOfRun(
             isWiringCheck,
         ),
         images: planImages(resources),
+        dataChanges: plannedDataChanges(cfg, options.deployed),
         policy: {
             pack: { name: gate.pack.name, version: gate.pack.version },
             config: asConfigFile(gate.config),
@@ -447,6 +468,22 @@ function renderWiringChecks(plan: Plan): string[] {
     ];
 }
 
+/** The changes to what holds data that this plan makes (against the deployment it was given). */
+function plannedDataChanges(cfg: PlatformConfig, deployed: Record<string, unknown> | undefined): DataChange[] {
+    const settings = deployed?.[DATA_SETTINGS_OUTPUT] as DataSettings | undefined;
+    if (!settings) return [];
+    return judgeDataChanges(cfg, dataChanges(settings, dataSettingsOf(cfg))).proceeding;
+}
+
+function renderDataChanges(plan: Plan): string[] {
+    if (!plan.dataChanges?.length) return [];
+    return [
+        `Data (${plan.dataChanges.length} change${plan.dataChanges.length === 1 ? "" : "s"} to what holds it, against the deployment given)`,
+        ...plan.dataChanges.map((c) => `  ${dataChangeWarning(c)}`),
+        "",
+    ];
+}
+
 function renderImages(plan: Plan): string[] {
     const images = plan.images ?? [];
     const distinct = new Set(images.map((i) => i.image)).size;
@@ -487,6 +524,7 @@ export function renderPlan(plan: Plan): string {
         "",
     );
 
+    lines.push(...renderDataChanges(plan));
     lines.push(...renderWiringChecks(plan), "");
     lines.push(...renderImages(plan), "");
     lines.push(...renderCriticalPath(plan.criticalPath), "");

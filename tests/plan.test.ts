@@ -104,11 +104,13 @@ describe("npm run plan", () => {
         });
         assert.equal(doc.summary.resources, doc.resources.filter((r) => r.registeredBy === "program").length);
         assert.equal(doc.summary.judged, doc.resources.length);
-        // The engine's own resources, as `pulumi preview` shows the pack: the root stack and the default provider of @pulumi/random.
+        // The engine's own resources, as `pulumi preview` shows the pack: the root stack, the built-in
+        // provider of the StackReference to the stack's last deployment, and @pulumi/random's default provider.
         assert.deepEqual(
             doc.resources.filter((r) => r.registeredBy === "engine").map((r) => r.urn),
             [
                 "urn:pulumi:dev::lakehouse-platform::pulumi:pulumi:Stack::lakehouse-platform-dev",
+                "urn:pulumi:dev::lakehouse-platform::pulumi:providers:pulumi::default",
                 `urn:pulumi:dev::lakehouse-platform::pulumi:providers:random::default_${randomVersion().replace(/\./g, "_")}`,
             ],
         );

@@ -262,6 +262,8 @@ describe("split stacks", () => {
             "lakehouse:platform:WiringChecks wiring-checks",
             "lakehouse:query:Trino trino",
             "pulumi:providers:kubernetes kubernetes",
+            // Its own last deployment, which the data guard compares (components/data-guard.ts).
+            "pulumi:pulumi:StackReference deployed (read)",
             `pulumi:pulumi:StackReference ${STORAGE} (read)`,
         ]);
         assert.deepEqual(

@@ -53,8 +53,9 @@ export async function benchRealEngine(say: (s: string) => void): Promise<RealEng
         });
         const empty = path.join(h.work, "empty");
         emptyProject(empty);
-        const inEmpty = ["--cwd", empty, "--stack", fqn("bench-empty")];
-        await h.cli.must(["stack", "init", fqn("bench-empty"), "--cwd", empty]);
+        const emptyStack = "organization/empty/bench";
+        const inEmpty = ["--cwd", empty, "--stack", emptyStack];
+        await h.cli.must(["stack", "init", emptyStack, "--cwd", empty]);
         const timed = async (args: string[]) => {
             const t = Date.now();
             await h.cli.must(args);

@@ -191,9 +191,14 @@ export class Kube {
         );
     }
 
-    async delete(kind: string, name: string, namespace?: string): Promise<void> {
+    /** Deletes an object (`Orphan`: its dependents stay, as `kubectl delete --cascade=orphan`). */
+    async delete(kind: string, name: string, namespace?: string, propagationPolicy?: "Orphan"): Promise<void> {
         try {
-            await this.request("DELETE", Kube.path(kind, namespace, name));
+            await this.request(
+                "DELETE",
+                Kube.path(kind, namespace, name),
+                propagationPolicy ? { kind: "DeleteOptions", apiVersion: "v1", propagationPolicy } : undefined,
+            );
         } catch (e) {
             if (!(e instanceof ApiError && e.status === 404)) throw e;
         }

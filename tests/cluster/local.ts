@@ -30,11 +30,15 @@ function cliFor(root: string, project: string, cliBin: string): PulumiCli {
     });
 }
 
-/** Runs a CLI command with its output streamed to the terminal as it comes. */
+/**
+ * Runs a CLI command and prints what it printed, but the stack's outputs (their addresses and
+ * wiring are printed after, shorter).
+ */
 async function shown(cli: PulumiCli, args: string[], out: (s: string) => void): Promise<number | null> {
     out(`\n$ pulumi ${args.join(" ")}`);
     const c = await cli.run(args, { log: path.join(cli.opts.workDir, "pulumi.log") });
-    out((c.stdout + c.stderr).trimEnd());
+    const text = (c.stdout + c.stderr).trimEnd();
+    out(text.replace(/\nOutputs:\n[\s\S]*?\n(?=Resources:)/, "\n(outputs: below)\n\n"));
     return c.code;
 }
 

@@ -14,11 +14,12 @@ import { cacheDir } from "./tools";
 import { Harness, startHarness } from "./harness";
 import { ClusterReport } from "./report";
 import { singleStack } from "./single";
+import { faultRun } from "./faults";
 import { splitStacks } from "./split";
 import { USAGE } from "./usage";
 
 interface Args {
-    stack: "dev" | "staging" | "split";
+    stack: "dev" | "staging" | "split" | "faults";
     report: string;
     keep: boolean;
 }
@@ -35,8 +36,8 @@ function parse(argv: string[]): Args {
         allowPositionals: false,
     });
     const stack = values.stack ?? "dev";
-    if (stack !== "dev" && stack !== "staging" && stack !== "split")
-        throw new UsageError(`--stack ${stack}: one of dev, staging, split`);
+    if (stack !== "dev" && stack !== "staging" && stack !== "split" && stack !== "faults")
+        throw new UsageError(`--stack ${stack}: one of dev, staging, split, faults`);
     return { stack, report: path.resolve(values.report ?? "cluster-report.json"), keep: values.keep ?? false };
 }
 
@@ -66,6 +67,7 @@ export async function main(
     try {
         h = await startHarness({ work, say: out, report });
         if (args.stack === "split") await splitStacks(h);
+        else if (args.stack === "faults") await faultRun(h);
         else await singleStack(h, args.stack);
     } catch (e) {
         failure = e;
