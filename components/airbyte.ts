@@ -151,6 +151,8 @@ export function airbyteValues(args: AirbyteArgs): Record<string, unknown> {
                 replica: { userSecretKey: credentials.usernameKey, passwordSecretKey: credentials.passwordKey },
             },
             workloads: { resources: Object.fromEntries(CONNECTOR_PODS.map((pod) => [pod, connector(pod)])) },
+            // No usage tracking sent to Segment (api.segment.io): nothing an air-gapped cluster reaches.
+            tracking: { enabled: false, strategy: "logging" },
         },
         postgresql: { enabled: false },
         minio: { enabled: false },

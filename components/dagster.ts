@@ -166,6 +166,28 @@ export function userCodeEnv(args: DagsterArgs): { name: string; value: string }[
     ];
 }
 
+/**
+ * Where Dagster keeps the compute logs (every step's stdout and stderr): Garage, in the lakehouse
+ * bucket under this prefix, written by the run workers and read by the webserver with Dagster's key.
+ */
+export const COMPUTE_LOG_PREFIX = "dagster/compute-logs";
+
+/** The S3 compute log manager's settings: Garage's endpoint (path-style, plain HTTP inside the cluster). */
+export function computeLogManager(args: Pick<DagsterArgs, "s3" | "lakehouseBucket">): Record<string, unknown> {
+    return {
+        type: "S3ComputeLogManager",
+        config: {
+            s3ComputeLogManager: {
+                bucket: args.lakehouseBucket,
+                prefix: COMPUTE_LOG_PREFIX,
+                endpointUrl: args.s3.url,
+                useSsl: false,
+                uploadInterval: 30,
+            },
+        },
+    };
+}
+
 /** The profile ConfigMap the code location mounts at DBT_PROFILES_DIR. */
 export const DBT_PROFILES_CONFIGMAP = "dagster-dbt-profiles";
 
@@ -199,9 +221,16 @@ export function dagsterValues(args: DagsterArgs): Record<string, unknown> {
         },
         // The password is in the platform's Secret (key `postgresql-password`); the chart must not make its own.
         generatePostgresqlPasswordSecret: false,
+        // Compute logs in Garage: the webserver reads them, the daemon and the runs write them, each
+        // with Dagster's key (its Secret) and Garage's region.
+        computeLogManager: computeLogManager(args),
+        // No call home from the cluster (telemetry.dagster.io): nothing an air-gapped cluster reaches.
+        telemetry: { enabled: false },
         dagsterWebserver: {
             image,
             ...annotations,
+            envSecrets: [{ name: args.s3CredentialsSecret }],
+            env: [{ name: "AWS_REGION", value: args.s3Region }],
             resources: sizing.webserver,
             initContainerResources: sizing.init,
             podSecurityContext: POD_SECURITY,
@@ -210,6 +239,8 @@ export function dagsterValues(args: DagsterArgs): Record<string, unknown> {
         dagsterDaemon: {
             image,
             ...annotations,
+            envSecrets: [{ name: args.s3CredentialsSecret }],
+            env: [{ name: "AWS_REGION", value: args.s3Region }],
             resources: sizing.daemon,
             initContainerResources: sizing.init,
             podSecurityContext: POD_SECURITY,
@@ -280,6 +311,13 @@ export class Dagster extends pulumi.ComponentResource {
                 path: `data["profiles.yml"] › ${DBT_PROFILE}.outputs.${args.environment}.host`,
             }),
             wire("dagster", "garageS3", args.s3.service, args.s3.url, codeEnv("LAKEHOUSE_S3_ENDPOINT")),
+            wire(
+                "dagster",
+                "garageS3",
+                args.s3.service,
+                args.s3.url,
+                release("computeLogManager.config.s3ComputeLogManager.endpointUrl"),
+            ),
             wire("dagster", "airbyteServer", args.airbyte.service, args.airbyte.apiUrl, codeEnv("AIRBYTE_API_URL")),
         ];
         this.dbtProfiles = dbtProfiles({ environment: args.environment, trino: args.trino, schema: args.dbtSchema });

@@ -3,6 +3,7 @@ import { load } from "js-yaml";
 
 const parseYaml = (text: string): any => load(text);
 import { dagsterSizing, grpcArgs } from "../components/dagster";
+import { S3_REGION } from "../components/garage";
 import { platformConfigOf } from "../offline/run-stack";
 import { checkValues, loadChartKeys } from "./helpers/chart-keys";
 import { run, Run } from "./helpers/stack";
@@ -78,6 +79,22 @@ describe("Dagster", () => {
                 assert.deepEqual(code.dagsterApiGrpcArgs, grpcArgs(cfg.dagster.userCode.module));
             });
 
+            it("keeps the compute logs in Garage's lakehouse bucket, written and read with Dagster's key by reference, and calls no one home", () => {
+                const cfg = platformConfigOf(stack);
+                const v = release(runs[stack]).values;
+                assert.equal(v.computeLogManager.type, "S3ComputeLogManager");
+                const s3 = v.computeLogManager.config.s3ComputeLogManager;
+                assert.equal(s3.endpointUrl, `http://garage.${cfg.namespaces.garage}.svc.${cfg.clusterDomain}:3900`);
+                assert.equal(s3.bucket, "lakehouse");
+                assert.equal(s3.prefix, "dagster/compute-logs");
+                // The webserver reads the logs and the daemon's runs write them: both get the key's
+                // Secret (its keys are the AWS variable names boto3 reads) and Garage's region.
+                for (const pod of [v.dagsterWebserver, v.dagsterDaemon]) {
+                    assert.deepEqual(pod.envSecrets, [{ name: "dagster-garage-credentials" }]);
+                    assert.deepEqual(pod.env, [{ name: "AWS_REGION", value: S3_REGION }]);
+                }
+                assert.equal(v.telemetry.enabled, false);
+            });
             it("writes a dbt profile for the environment's target, on Trino's FQDN and port, mounted where dbt looks", () => {
                 const cfg = platformConfigOf(stack);
                 const r = runs[stack];

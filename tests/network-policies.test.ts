@@ -98,7 +98,7 @@ describe("NetworkPolicies from the wiring", () => {
     it("dev (switched on): every wired edge is admitted by exactly one rule, and a pair without an edge by none", async () => {
         const r = await run("dev", { overrides: ON });
         const j = judge(r, "dev", ON);
-        assert.equal(j.edges.length, 10);
+        assert.equal(j.edges.length, 11);
         assertFollowsWiring(j, ["garage", "database", "trino"]);
         // Trino's egress is exactly its wiring, its own pods and DNS: not Airbyte, not the internet.
         assert.deepEqual(egressRulesAdmitting(j.policies, "trino", "airbyte", 8001, j.labelsOf), []);

@@ -131,7 +131,7 @@ describe("npm run plan", () => {
         const text = fs.readFileSync(file, "utf8");
         assert.doesNotMatch(text, /GK[0-9a-f]{24}/);
         assert.doesNotMatch(text, /SCRAM-SHA-256\$/);
-        assert.equal(doc.wiring.length, 10);
+        assert.equal(doc.wiring.length, 11);
         assert.deepEqual(doc.wiring, doc.outputs.wiring);
         assert.ok(Array.isArray(doc.policy.violations));
         const checked = await capture(check, [file]);

@@ -208,7 +208,7 @@ describe("wiring checks (verifyWiring)", () => {
     it("the plan lists the checks per edge, and the wiring verified after Trino's", async () => {
         const plan = await plannedStack("dev");
         const text = renderPlan(plan);
-        assert.match(text, /Wiring checks \(10, one per connection; 4 Jobs run them after the components are ready\)/);
+        assert.match(text, /Wiring checks \(11, one per connection; 4 Jobs run them after the components are ready\)/);
         assert.match(
             text,
             /dagster-2 +dagster → trino +dagster\/lakehouse-wiring-check +.*a SELECT through catalog lakehouse/,
@@ -228,18 +228,18 @@ describe("wiring checks (verifyWiring)", () => {
         const file = path.join(dir, WIRING_CHECK_SCRIPT);
         fs.writeFileSync(file, scriptOf(r, "dagster"));
         const log = path.join(dir, "termination-log");
-        // dagster-5: Airbyte's server; cluster.local names do not resolve on this machine.
-        const res = spawnSync("sh", [file, "curl", "dagster-5"], {
+        // dagster-6: Airbyte's server; cluster.local names do not resolve on this machine.
+        const res = spawnSync("sh", [file, "curl", "dagster-6"], {
             encoding: "utf8",
             env: { PATH: process.env.PATH, TERMINATION_LOG: log },
         });
         assert.equal(res.status, 1, res.stdout + res.stderr);
         assert.match(
             res.stderr,
-            /^FAILED {2}dagster-5 dagster → airbyte \(Airbyte server \(UI and API\)\) at http:\/\/airbyte-airbyte-server-svc\.airbyte\.svc\.cluster\.local:8001\/api\/public\/v1: airbyte-airbyte-server-svc\.airbyte\.svc\.cluster\.local does not resolve \(DNS\)$/m,
+            /^FAILED {2}dagster-6 dagster → airbyte \(Airbyte server \(UI and API\)\) at http:\/\/airbyte-airbyte-server-svc\.airbyte\.svc\.cluster\.local:8001\/api\/public\/v1: airbyte-airbyte-server-svc\.airbyte\.svc\.cluster\.local does not resolve \(DNS\)$/m,
         );
         assert.match(res.stdout, /curl checks of namespace dagster: 0 passed, 1 failed/);
-        assert.match(fs.readFileSync(log, "utf8"), /^FAILED dagster-5 dagster → airbyte/);
+        assert.match(fs.readFileSync(log, "utf8"), /^FAILED dagster-6 dagster → airbyte/);
         // Another tool's checks are not run by this container; an unknown id runs nothing.
         const none = spawnSync("sh", [file, "curl", "dagster-1"], {
             encoding: "utf8",
