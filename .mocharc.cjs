@@ -6,6 +6,7 @@ const fs = require("fs");
 const path = require("path");
 
 const LONGEST_FIRST = [
+    "tests/docs.test.ts",
     "tests/commands.test.ts",
     "tests/exit-codes.test.ts",
     "tests/critical-path.test.ts",

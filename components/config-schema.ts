@@ -138,14 +138,14 @@ export const CONFIG_KEYS = {
         items: { type: "string" },
         default: [],
         description:
-            "Keys whose change touches what holds data (environment, garageNamespace, databaseNamespace, garageDataSize, garageMetadataSize, postgresStorageSize, storageClass, lakehouseBucket, airbyteBucket, components) that this stack may change although it keeps its data; each after the README's procedure for it. Without it such a change is refused, naming the key.",
+            "Keys whose change touches what holds data (environment, garageNamespace, databaseNamespace, garageDataSize, garageMetadataSize, postgresStorageSize, storageClass, lakehouseBucket, airbyteBucket, components) that this stack may change although it keeps its data; each after its procedure in docs/day-two.md. Without it such a change is refused, naming the key.",
     },
     credentialGenerations: {
         type: "array",
         items: { type: "string" },
         default: [],
         description:
-            "Rotation: the generation of each rotated credential, as <credential>=<n> (garage-key/<consumer>, database-login/<consumer>, garage-admin-token, garage-rpc-secret; unset means 1). Raising a number issues a new credential, moves its holders to it and retires the old one (README: Rotating credentials).",
+            "Rotation: the generation of each rotated credential, as <credential>=<n> (garage-key/<consumer>, database-login/<consumer>, garage-admin-token, garage-rpc-secret; unset means 1). Raising a number issues a new credential, moves its holders to it and retires the old one (docs/day-two.md, Rotating credentials).",
     },
 
     garageNamespace: { type: "string", default: "garage", description: "Namespace of Garage (S3 object store)." },

@@ -6,7 +6,7 @@
 // is immutable, so it would be replaced and keep its old volumes; a removed component deletes its
 // namespace; a renamed bucket leaves the data in the old one) is refused, naming the key, in a
 // stack that keeps its data (protectStatefulResources or retainStatefulResources), unless the
-// stack lists the key in `allowDataChanges` after the README's procedure. Elsewhere it proceeds,
+// stack lists the key in `allowDataChanges` after the documented procedure. Elsewhere it proceeds,
 // and the plan says loudly what it does.
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "./config";
@@ -68,16 +68,16 @@ export interface DataChange {
     verdict: DataVerdict;
     /** What happens, in words. */
     what: string;
-    /** The README's section for doing it safely. */
+    /** The docs' section for doing it safely (docs/day-two.md). */
     procedure: string;
 }
 
-const MOVE_NAMESPACE = 'README: "Moving a component to another namespace"';
-const GROW_VOLUME = 'README: "Growing a volume"';
-const MOVE_CLASS = 'README: "Moving the volumes to another StorageClass"';
-const RENAME_BUCKET = 'README: "Renaming a bucket"';
-const REMOVE_HOLDER = 'README: "Removing Garage or PostgreSQL from a stack"';
-const RELABEL = 'README: "Renaming the environment"';
+const MOVE_NAMESPACE = 'docs/day-two.md: "Moving a component to another namespace"';
+const GROW_VOLUME = 'docs/day-two.md: "Growing a volume"';
+const MOVE_CLASS = 'docs/day-two.md: "Moving the volumes to another StorageClass"';
+const RENAME_BUCKET = 'docs/day-two.md: "Renaming a bucket"';
+const REMOVE_HOLDER = 'docs/day-two.md: "Removing Garage or PostgreSQL from a stack"';
+const RELABEL = 'docs/day-two.md: "Renaming the environment"';
 
 /** Every change between the deployed settings and the new ones that touches what holds data. */
 export function dataChanges(deployed: DataSettings, next: DataSettings): DataChange[] {

@@ -3,7 +3,7 @@
 // registration with its options (parent, provider, dependencies, protect, retainOnDelete) so tests,
 // the plan and the policy check see what the engine would receive.
 //
-// What differs from a real `pulumi up` (also in the README): providers do not run, so a resource's
+// What differs from a real `pulumi up` (also in docs/plan.md): providers do not run, so a resource's
 // state is its inputs plus the few outputs computed below (random values, StackReference outputs);
 // charts are not rendered; nothing is checked against a cluster. URNs are built as the engine
 // builds them (the mock monitor's own scheme keeps only the parent's type), so plans, reports and

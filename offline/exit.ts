@@ -1,4 +1,4 @@
-// Exit statuses of every command (plan, check, bench, test:e2e), as the README documents them.
+// Exit statuses of every command (plan, check, bench, test:e2e), as docs/plan.md documents them.
 export const EXIT = {
     /** Clean: no mandatory violation, every check passed. */
     ok: 0,

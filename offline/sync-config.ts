@@ -3,6 +3,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { answersHelp, EXIT } from "./exit";
+import { CONFIG_PAGE, renderConfigPage } from "./docs-config";
 import { renderPulumiYaml } from "./pulumi-yaml";
 import { listStacks, loadProject, PROJECT_DIR } from "./stack-config";
 
@@ -20,8 +21,8 @@ export async function renderPolicyConfig(stack: string): Promise<string> {
 
 const USAGE = `usage: npm run sync-config
 
-Writes what is generated from the code: Pulumi.yaml's config block (from components/config-schema.ts)
-and the policy pack's configuration of every stack (policies/config/<stack>.json). Tests fail when
+Writes what is generated from the code: Pulumi.yaml's config block and the key reference of
+docs/configuration.md (from components/config-schema.ts) and the policy pack's configuration of every stack (policies/config/<stack>.json). Tests fail when
 either is out of date.`;
 
 export async function main(
@@ -40,6 +41,7 @@ export async function main(
         out(`wrote ${path.relative(PROJECT_DIR, file)}`);
     };
     write(path.join(PROJECT_DIR, "Pulumi.yaml"), renderPulumiYaml());
+    write(CONFIG_PAGE, renderConfigPage());
     for (const stack of listStacks(loadProject()))
         write(path.join(POLICY_CONFIG_DIR, `${stack}.json`), await renderPolicyConfig(stack));
     return EXIT.ok;

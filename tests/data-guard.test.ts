@@ -49,7 +49,7 @@ describe("changes to what holds data, against the last deployment", () => {
             assert.match(
                 refused.err,
                 new RegExp(
-                    `lakehouse-platform:${key} = .*: the deployed .*retainStatefulResources.*README.*allowDataChanges`,
+                    `lakehouse-platform:${key} = .*: the deployed .*retainStatefulResources.*docs/day-two.md.*allowDataChanges`,
                 ),
             );
             assert.match(refused.err, /No resource was registered\./);

@@ -3,6 +3,8 @@
 // catalog. The suite itself runs the real software (`npm run test:e2e`).
 import { strict as assert } from "assert";
 import { shortNameCatalog } from "./e2e/checks";
+import { shortHostProfiles } from "./e2e/dagster";
+import { dagsterLibraryVersion } from "./e2e/versions";
 import { nearestVersions } from "./e2e/install";
 import { wantedOf } from "./e2e/main";
 import { allocate, clusterNames } from "./e2e/names";
@@ -14,6 +16,7 @@ describe("the end-to-end suite's inputs", () => {
     it("takes the versions from the program's own config: images and the JDBC driver URL", async () => {
         const p = new PlatformRun((await run("dev")).raw);
         assert.deepEqual(wantedOf(p), {
+            dagster: "1.9.4",
             garage: "2.3.0",
             hive: "4.0.1",
             postgres: "17.6",
@@ -46,6 +49,23 @@ describe("the end-to-end suite's inputs", () => {
             shortNameCatalog(catalog, "s3.endpoint"),
             catalog.replace("garage.garage.svc.cluster.local", "garage"),
         );
+    });
+
+    it("installs Dagster at its chart's image version, with the integration libraries released beside it", async () => {
+        const p = new PlatformRun((await run("dev", { overrides: { dagsterChartVersion: "1.9.4" } })).raw);
+        assert.equal(wantedOf(p).dagster, "1.9.4");
+        assert.equal(dagsterLibraryVersion("1.9.4"), "0.25.4");
+        assert.equal(dagsterLibraryVersion("1.10.0"), "0.26.0");
+        assert.throws(() => dagsterLibraryVersion("2.0.0"), /not a 1\.x\.y release/);
+    });
+
+    it("writes Dagster's Trino host as its short name in the negative control, and nothing else", () => {
+        const profiles =
+            "lakehouse:\n  target: dev\n  outputs:\n    dev:\n      type: trino\n      host: trino.trino.svc.cluster.local\n      port: 8080\n";
+        const control = shortHostProfiles(profiles);
+        assert.equal(control.short, "trino");
+        assert.equal(control.host, "trino.trino.svc.cluster.local");
+        assert.equal(control.text, profiles.replace("trino.trino.svc.cluster.local", "trino"));
     });
 
     it("tries the pinned version first, then the nearest ones", () => {

@@ -1,4 +1,4 @@
-// Exit statuses of `npm run plan` on bad input, as the README documents them: 2 with the message,
+// Exit statuses of `npm run plan` on bad input, as docs/plan.md documents them: 2 with the message,
 // never a stack trace or a crash dump (the contract error runs as a process of its own).
 import { strict as assert } from "assert";
 import * as os from "os";

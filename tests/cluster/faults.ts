@@ -1,6 +1,6 @@
 // Bad days, for real, on staging (three Garage nodes, NetworkPolicies on, data retained): the CLI
 // killed (SIGKILL, with its plugins, as a CI runner's timeout kills a job) at several points of
-// `pulumi up`, then the README's recovery (npm run recover, then pulumi up); the API server
+// `pulumi up`, then the recovery of docs/day-two.md (npm run recover, then pulumi up); the API server
 // stopped and started again during an update; two updates of one stack at once. After each, the
 // stack converges (`preview --expect-no-changes`), no credential changed value, no volume was
 // replaced, the wiring checks passed. Then the changes Kubernetes cannot apply in place to what
@@ -58,7 +58,7 @@ async function killDuring(
     return { killedAt, seconds: (Date.now() - started) / 1000 };
 }
 
-/** The README's recovery: `npm run recover -- --stack <stack> --yes` (cancel, refresh with the pending creates), then `pulumi up`. */
+/** The recovery of docs/day-two.md: `npm run recover -- --stack <stack> --yes` (cancel, refresh with the pending creates), then `pulumi up`. */
 async function recover(h: Harness): Promise<string[]> {
     const r = await run(
         process.execPath,
@@ -232,7 +232,7 @@ async function dataChanges(h: Harness, namespaces: string[]): Promise<void> {
             return `refused (exit ${c.code}): ${(/lakehouse-platform:\w+ = [^\n]*/.exec(text)?.[0] ?? "").slice(0, 160)}...`;
         });
     }
-    // Allowed after the README's procedure, the volume size change does what the plan says: the
+    // Allowed after the procedure of docs/day-two.md, the volume size change does what the plan says: the
     // StatefulSet replaced, its volumes kept. The procedure's step: the StatefulSet deleted with its
     // pods and volumes orphaned (kubectl delete statefulset garage --cascade=orphan); a stack that
     // retains its data never deletes it itself.

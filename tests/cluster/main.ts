@@ -1,8 +1,8 @@
-// npm run test:cluster -- [--stack dev|staging|split] [--report FILE] [--keep]
+// npm run test:cluster -- [--stack dev|staging|split|faults] [--report FILE] [--keep]
 // The real engine: the Pulumi CLI, the Kubernetes and Random providers and a Kubernetes API server
 // on loopback (tests/cluster/harness.ts), running the program's whole life for a stack with only
-// what a user of this cluster sets (its kubeconfig, the charts' sources). See the README, "Deploy
-// for real", and docs/testing.md.
+// what a user of this cluster sets (its kubeconfig, the charts' sources). See docs/deploy.md and
+// docs/testing.md.
 // Exit status: 0 every check passed, 1 a check failed, 2 bad input, 3 a failure of the suite.
 import * as fs from "fs";
 import * as os from "os";

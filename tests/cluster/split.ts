@@ -1,7 +1,7 @@
-// Prod's four split stacks under the real engine, brought up in order with the README's recipe
+// Prod's four split stacks under the real engine, brought up in order with the recipe of docs/split-stacks.md
 // (file backend: the organization is `organization`), each previewed with the policy pack and
 // checked against its offline plan, then destroyed in reverse, with the protected storage stack
-// unprotected first as the README documents.
+// unprotected first as docs/split-stacks.md documents.
 import * as fs from "fs";
 import * as path from "path";
 import { CheckFailed } from "../e2e/report";
@@ -21,7 +21,7 @@ import {
 import { retainedObjects } from "./retained";
 import { namespacesOf } from "./single";
 
-/** The recommended split (README, "Split stacks"): what each stack deploys and reads. */
+/** The recommended split (docs/split-stacks.md): what each stack deploys and reads. */
 export const SPLIT: { stack: string; settings: Record<string, string> }[] = [
     {
         stack: "storage-prod",
@@ -48,7 +48,7 @@ export const SPLIT: { stack: string; settings: Record<string, string> }[] = [
 
 export async function splitStacks(h: Harness): Promise<void> {
     const repo = h.charts.url;
-    // README: each stack file starts as a copy of Pulumi.prod.yaml, then `pulumi stack init` adds its salt.
+    // docs/split-stacks.md: each stack file starts as a copy of Pulumi.prod.yaml, then `pulumi stack init` adds its salt.
     for (const { stack, settings } of SPLIT) {
         fs.copyFileSync(path.join(h.project, "Pulumi.prod.yaml"), path.join(h.project, `Pulumi.${stack}.yaml`));
         await h.cli.must(["stack", "init", fqn(stack)]);
@@ -79,7 +79,7 @@ export async function splitStacks(h: Harness): Promise<void> {
         await checkOutputs(h, stack, plan, [...namespaces]);
         await expectNoChanges(h, stack, "after up");
     }
-    // Down in reverse; the storage stack's data is protected (prod), so the README's step first.
+    // Down in reverse; the storage stack's data is protected (prod), so the documented step first.
     for (const { stack } of [...SPLIT].reverse()) {
         if (stack === "storage-prod") {
             await h.report.check(`${stack}: pulumi destroy refuses while the data is protected`, async () => {

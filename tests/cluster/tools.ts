@@ -82,6 +82,24 @@ async function unpackProvider(cache: string, name: Provider["name"], version: st
 }
 
 /**
+ * Helm alone (the end-to-end suite renders Dagster's chart with it): built into the same cache
+ * the first time, found there afterwards.
+ */
+export async function ensureHelm(say: (line: string) => void): Promise<string> {
+    const cache = cacheDir();
+    const helm = path.join(cache, "bin", "helm");
+    const log = path.join(cache, "logs", "build-helm.log");
+    fs.mkdirSync(path.dirname(log), { recursive: true });
+    if (!fs.existsSync(helm)) say(`building Helm ${VERSIONS.helm} from the Go module proxy (first run; log ${log})`);
+    const r = await run("bash", [path.join(PROJECT_DIR, "tests", "cluster", "build-tools.sh"), cache, "helm"], {
+        log,
+        timeoutMs: 60 * 60_000,
+    });
+    if (r.code !== 0) throw new Error(`building Helm failed (log ${log}):\n${r.output.slice(-3000)}`);
+    return helm;
+}
+
+/**
  * Builds what is missing (the first time: tens of minutes on two cores; afterwards nothing) and
  * unpacks the providers. `say` gets progress while a build runs.
  */

@@ -22,7 +22,7 @@ interface WiringEdge {
 }
 
 // The helpers stay beside the sources (the compiled suite runs from .build/).
-const PY = path.join(PROJECT_DIR, "tests", "e2e", "py");
+export const PY = path.join(PROJECT_DIR, "tests", "e2e", "py");
 
 export async function python(ctx: Context, script: string, request: unknown): Promise<Json[]> {
     const r = await run(ctx.tc.python.bin, [path.join(PY, script)], {

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { must, run, sleep } from "./procs";
-import { PINS } from "./versions";
+import { dagsterLibraryVersion, PINS } from "./versions";
 
 export interface Installed {
     /** What the program asks for, and what runs here. */
@@ -29,6 +29,8 @@ export interface Toolchain {
     trino: Installed & { home: string; launcher: string };
     metastore: Installed & { home: string; classpath: string[]; hadoop: string; jdbcDriver: string };
     python: Installed & { bin: string; dbt: string };
+    /** Dagster at the chart's version, with the libraries its instance and the code location load (absent when the stack has no Dagster). */
+    dagster?: Installed & { bin: string; python: string; dbt: string; packages: string[] };
 }
 
 export interface Wanted {
@@ -42,6 +44,8 @@ export interface Wanted {
     busybox: string;
     /** Maven coordinates of the JDBC driver the metastore's init container downloads. */
     jdbc: { group: string; artifact: string; version: string };
+    /** `dagster/dagster-celery-k8s:1.9.4` → 1.9.4, when the stack deploys Dagster. */
+    dagster?: string;
 }
 
 export function cacheDir(): string {
@@ -491,6 +495,48 @@ async function installPython(cache: string, say: Say): Promise<Toolchain["python
     };
 }
 
+/**
+ * Dagster at the version of the chart's images, in a virtualenv of its own: the webserver and the
+ * daemon (dagster-webserver), the instance's storage and compute logs (dagster-postgres,
+ * dagster-aws) and the code location's dbt (dagster-dbt, with the dbt it requires).
+ */
+async function installDagster(cache: string, version: string, say: Say): Promise<NonNullable<Toolchain["dagster"]>> {
+    const lib = dagsterLibraryVersion(version);
+    const packages = [
+        `dagster==${version}`,
+        `dagster-webserver==${version}`,
+        `dagster-postgres==${lib}`,
+        `dagster-aws==${lib}`,
+        `dagster-dbt==${lib}`,
+        `dbt-core==${PINS.dagsterDbtCore}`,
+        `dbt-trino==${PINS.dagsterDbtTrino}`,
+        `SQLAlchemy==${PINS.dagsterSqlalchemy}`,
+    ];
+    const dir = path.join(cache, `venv-dagster-${version}`);
+    await cached(
+        dir,
+        packages.join(" "),
+        say,
+        `Dagster ${version} and its libraries (PyPI)`,
+        async () => {
+            await must("python3", ["-m", "venv", dir]);
+            await must(path.join(dir, "bin", "pip"), ["install", "-q", ...packages], {
+                log: path.join(cache, "logs", "pip-dagster.log"),
+                timeoutMs: 30 * 60_000,
+            });
+        },
+        () => undefined,
+    );
+    return {
+        pinned: version,
+        used: version,
+        bin: path.join(dir, "bin"),
+        python: path.join(dir, "bin", "python"),
+        dbt: path.join(dir, "bin", "dbt"),
+        packages,
+    };
+}
+
 // ---- Java ----
 
 function findJava(major: number): string | undefined {
@@ -518,7 +564,8 @@ export async function install(want: Wanted, say: Say): Promise<Toolchain> {
         await installPostgres(want.postgres, say),
     ];
     const python = await installPython(cache, say);
+    const dagster = want.dagster ? await installDagster(cache, want.dagster, say) : undefined;
     const trino = await installTrino(cache, java25, say);
     const metastore = await installMetastore(cache, java17, want, say);
-    return { cache, garage: await garage, busybox, postgres, java17, java25, trino, metastore, python };
+    return { cache, garage: await garage, busybox, postgres, java17, java25, trino, metastore, python, dagster };
 }

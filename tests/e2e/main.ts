@@ -17,6 +17,8 @@ import { PROJECT_DIR, StackFileError } from "../../offline/stack-config";
 import { checkDbt, checkGarage, checkMetastore, checkNames, checkPostgres, checkTrino } from "./checks";
 import { install, Toolchain, Wanted } from "./install";
 import { checkRotation } from "./rotation";
+import { checkDagster, clusterDomainOf, dagsterVersions, renderDagster, renderedNames } from "./dagster";
+import { ensureHelm } from "../cluster/tools";
 import { checkWiringScripts } from "./wiring";
 import { allocate, clusterNames, writeHostsFile } from "./names";
 import { PlatformRun } from "./platform";
@@ -24,6 +26,8 @@ import { must, Processes, run, runInherit } from "./procs";
 import { CheckFailed, Report } from "./report";
 import { Context, GarageCluster, Postgres } from "./servers";
 import { USAGE } from "./usage";
+
+type Json = Record<string, unknown>;
 
 interface Args {
     stack: string;
@@ -81,7 +85,11 @@ export function wantedOf(p: PlatformRun): Wanted {
     const url = p.containerEnv(db, driver).env.DRIVER_URL;
     const m = /\/maven2\/(.+)\/([^/]+)\/([^/]+)\/\2-\3\.jar$/.exec(url);
     if (!m) throw new Error(`the JDBC driver URL ${url} is not a Maven repository path`);
+    const dagster = p.hasRelease("dagster")
+        ? String(((p.helmValues("dagster").dagsterWebserver as Json).image as Json).tag)
+        : undefined;
     return {
+        dagster,
         garage: tagOf(garage),
         hive: tagOf(metastore.image),
         postgres: tagOf(postgres),
@@ -118,7 +126,9 @@ async function outside(args: Args, say: (s: string) => void): Promise<number> {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), `lakehouse-e2e-${args.stack}-`));
     // Traversable (not listable) by the postgres user, who owns the database's directory below it.
     fs.chmodSync(work, 0o711);
-    const names = allocate(clusterNames(p));
+    // Dagster's chart, rendered with the program's values: its Services are names too.
+    const rendered = tc.dagster ? await renderDagster(p, await ensureHelm(say), work) : [];
+    const names = allocate([...new Set([...clusterNames(p), ...renderedNames(rendered, clusterDomainOf(p))])]);
     const hosts = writeHostsFile(path.join(work, "hosts"), names);
     fs.writeFileSync(path.join(work, "toolchain.json"), JSON.stringify(tc, null, 2));
     fs.writeFileSync(path.join(work, "names.json"), JSON.stringify([...names]));
@@ -196,6 +206,7 @@ async function versions(ctx: Context): Promise<void> {
     const dbt = await run(tc.python.dbt, ["--version"]);
     report.version("dbt-core", /installed:\s*(\S+)/.exec(dbt.output)?.[1] ?? "?");
     report.version("dbt-trino", /trino:\s*(\S+)/.exec(dbt.output)?.[1] ?? "?");
+    await dagsterVersions(ctx);
     for (const [name, java] of [
         ["java (metastore)", tc.java17],
         ["java (trino)", tc.java25],
@@ -234,6 +245,7 @@ async function inside(args: Args, work: string, say: (s: string) => void): Promi
             report.version("trino (server)", info.nodeVersion.version, tc.trino.pinned, tc.trino.note);
         }
         await checkDbt(ctx);
+        await checkDagster(ctx, pg);
         await checkWiringScripts(ctx, garage);
         await trino?.controls.judge();
         await checkRotation(ctx, pg, garage);

@@ -78,6 +78,12 @@ export class PlatformRun {
         return found;
     }
 
+    has(kind: string, namespace: string, name: string): boolean {
+        return this.objects.some(
+            (o) => o.type.endsWith(`:${kind}`) && o.namespace === namespace && o.objectName === name,
+        );
+    }
+
     /** A ConfigMap's data: the files as the pods get them. */
     configMap(namespace: string, name: string): Record<string, string> {
         return (this.object("ConfigMap", namespace, name).inputs.data ?? {}) as Record<string, string>;
@@ -92,6 +98,27 @@ export class PlatformRun {
                 out[k] = Buffer.from(String(v), "base64").toString("utf8");
         if (isMap(inputs.stringData)) for (const [k, v] of Object.entries(inputs.stringData)) out[k] = String(v);
         return out;
+    }
+
+    /** Whether the stack deploys a Helm release of this name. */
+    hasRelease(release: string): boolean {
+        return this.objects.some((o) => o.type === "kubernetes:helm.sh/v3:Release" && o.objectName === release);
+    }
+
+    /** A Helm release's inputs (chart, version, namespace, values), by its release name. */
+    release(release: string): Json {
+        const r = this.objects.find((o) => o.type === "kubernetes:helm.sh/v3:Release" && o.objectName === release);
+        if (!r) throw new Error(`the program deploys no Helm release ${release} in stack ${this.stack}`);
+        return r.inputs;
+    }
+
+    /**
+     * Adds the objects a chart renders (`helm template` with the release's values) beside the
+     * program's own, so that a rendered workload's env resolves against both: the chart's
+     * ConfigMaps and the program's Secrets, as in the release's namespace.
+     */
+    addRendered(objects: K8sObject[]): void {
+        this.objects.push(...objects);
     }
 
     /** A Helm release's values, by its release name. */
@@ -134,6 +161,8 @@ export class PlatformRun {
         const fromSecrets: string[] = [];
         for (const from of (container.spec.envFrom as Json[] | undefined) ?? []) {
             if (isMap(from.secretRef)) {
+                if (from.secretRef.optional === true && !this.has("Secret", namespace, String(from.secretRef.name)))
+                    continue;
                 for (const [k, v] of Object.entries(this.secret(namespace, String(from.secretRef.name)))) {
                     env[k] = v;
                     fromSecrets.push(k);

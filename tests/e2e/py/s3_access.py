@@ -4,7 +4,8 @@ they are in no command line) and prints one JSON result per line.
 
 request: {"endpoint", "region", "accessKeyId", "secretAccessKey", "probe": key prefix,
           "allowed": [bucket...], "denied": [bucket...], "refused": [bucket...] (a key Garage must not
-          know: every request refused for its credentials), "list": {"bucket", "prefix"} (optional)}
+          know: every request refused for its credentials), "list": {"bucket", "prefix"} (optional),
+          "read": {"bucket", "keys": [key...]} (optional: each object's text, as a reader gets it)}
 """
 import json
 import sys
@@ -84,3 +85,11 @@ if "list" in req:
         emit(list=keys, ok=True)
     except Exception as e:  # noqa: BLE001
         emit(list=[], ok=False, detail=error_of(e))
+
+if "read" in req:
+    for key in req["read"]["keys"]:
+        try:
+            text = s3.get_object(Bucket=req["read"]["bucket"], Key=key)["Body"].read().decode("utf-8", "replace")
+            emit(key=key, text=text, ok=True)
+        except Exception as e:  # noqa: BLE001
+            emit(key=key, text="", ok=False, detail=error_of(e))
