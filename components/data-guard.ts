@@ -207,7 +207,7 @@ export function judgeDataChanges(
         refused.push({
             key: `${cfg.project}:${c.key}`,
             value: c.to,
-            expected: `the deployed ${JSON.stringify(c.from)}, for now: ${c.what}. This stack keeps its data (${cfg.stateful.protect ? "protectStatefulResources" : "retainStatefulResources"}); follow the ${c.procedure}, then add ${c.key} to ${cfg.project}:allowDataChanges`,
+            expected: `the deployed ${JSON.stringify(c.from)}, until its procedure is done: ${c.what}. This stack keeps its data (${cfg.stateful.protect ? "protectStatefulResources" : "retainStatefulResources"}): follow ${c.procedure}, then add ${c.key} to ${cfg.project}:allowDataChanges`,
         });
     }
     return { refused, proceeding };

@@ -4,6 +4,7 @@
 // differs from what the command prints now, when a page names a sample that does not exist, or
 // when a sample is on no page.
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { answersHelp, EXIT } from "./exit";
 import { PROJECT_DIR } from "./stack-config";
@@ -120,6 +121,26 @@ export function samples(): Record<string, Sample> {
                     "--set",
                     "kubeconfg=~/.kube/lab",
                 ]),
+        },
+        "data-guard-refusal": {
+            command:
+                "npm run plan -- --stack staging --set garageDataSize=30Gi --ref organization/lakehouse-platform/staging=deployed.json",
+            run: async () => {
+                // What is deployed: the stack as its files say, planned first.
+                const deployed = path.join(
+                    fs.mkdtempSync(path.join(os.tmpdir(), "lakehouse-readme-")),
+                    "deployed.json",
+                );
+                await capture(plan, ["--stack", "staging", "--json", deployed]);
+                return capture(plan, [
+                    "--stack",
+                    "staging",
+                    "--set",
+                    "garageDataSize=30Gi",
+                    "--ref",
+                    `organization/lakehouse-platform/staging=${deployed}`,
+                ]);
+            },
         },
         "check-short-name": {
             command: "npm run check -- tests/fixtures/resources/short-name.json",
