@@ -88,6 +88,32 @@ describe("the docs", () => {
             assert.ok(linked.has(rel(p.file)), `the README does not link ${rel(p.file)}`);
     });
 
+    it("says how long each suite takes, warm and cold, and CI's two times, the same in the README and docs/testing.md", () => {
+        const testing = byFile.get(path.join(PROJECT_DIR, "docs", "testing.md"))!;
+        // The suites' table (the page's first): its last two cells are the warm and the cold time.
+        const open = testing.tokens.findIndex((t) => t.type === "tbody_open");
+        const close = testing.tokens.findIndex((t, i) => i > open && t.type === "tbody_close");
+        const cells: string[][] = [];
+        for (const t of testing.tokens.slice(open, close)) {
+            if (t.type === "tr_open") cells.push([]);
+            if (t.type === "inline") cells[cells.length - 1].push(t.content);
+        }
+        assert.ok(cells.length >= 5, "docs/testing.md starts with the suites' table");
+        const measured = /\d+(\.\d+)? ?(s|min|h)\b|^the same/;
+        for (const row of cells)
+            for (const time of row.slice(-2)) assert.match(time, measured, `${row[0]}: "${time}" is not a time`);
+        // CI: cold (every cache empty) and warm, stated alike on both pages, cold within CI's 90 minutes.
+        const ci =
+            /`\.ci\/run`\s+took\s+\*\*(\d+) min\*\*\s+with\s+every\s+cache\s+empty\s+and\s+\*\*(\d+) min\*\*\s+with\s+warm\s+caches/;
+        const times = [README, testing.file].map((f) => {
+            const m = ci.exec(byFile.get(f)!.text);
+            assert.ok(m, `${rel(f)} does not say how long .ci/run takes cold and warm`);
+            return [Number(m[1]), Number(m[2])];
+        });
+        assert.deepEqual(times[0], times[1]);
+        assert.ok(times[0][0] <= 90 && times[0][1] < times[0][0], `cold ${times[0][0]} min, warm ${times[0][1]} min`);
+    });
+
     it("the README's npm ci output installs what the lockfile holds, and compiles what npm ci compiles", () => {
         const text = byFile.get(README)!.text;
         const block = /<!-- npm-ci -->\n```\n([\s\S]*?)```\n<!-- \/npm-ci -->/.exec(text)?.[1];

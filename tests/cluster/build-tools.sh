@@ -40,7 +40,7 @@ module_copy() { # <module@version> <dest>
 
 build_pulumi() {
   if done_at pulumi "$PULUMI_V"; then return; fi
-  step "pulumi $PULUMI_V (cold: about 15 min on two cores)"
+  step "pulumi $PULUMI_V (cold: 11 to 15 min on two cores)"
   local ldflags="-w -s -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_V"
   local pkg="$cache/src/pulumi-pkg"
   module_copy "github.com/pulumi/pulumi/pkg/v3@$PULUMI_V" "$pkg"
@@ -89,7 +89,7 @@ build_kube() {
   local bins=(kube-apiserver kube-controller-manager kube-scheduler) missing=() b
   for b in "${bins[@]}"; do done_at "$b" "$K8S_V+version" || missing+=("$b"); done
   [[ ${#missing[@]} -eq 0 ]] && return
-  step "${missing[*]} $K8S_V (cold: kube-apiserver about 35 min, the others 5 min more)"
+  step "${missing[*]} $K8S_V (cold: 10 to 25 min on two cores)"
   local src="$cache/src/kubernetes"
   if [[ "$(cat "$src/.version" 2>/dev/null)" != "$K8S_V" ]]; then
   module_copy "k8s.io/kubernetes@$K8S_V" "$src"

@@ -2,7 +2,7 @@
 export const UP_USAGE = `usage: npm run up:local
 
 Starts a Kubernetes 1.34 control plane on loopback (etcd, kube-apiserver, controller-manager,
-scheduler, kwok; built into ~/.cache/lakehouse-platform-cluster the first time: about 40 minutes
+scheduler, kwok; built into ~/.cache/lakehouse-platform-cluster the first time: about 30 minutes
 on two cores, then seconds), then runs the real \`pulumi preview --policy-pack policies\` and
 \`pulumi up\` of the dev stack on it and prints the stack outputs and the wiring. Pods become Ready
 without containers running (kwok). \`npm run down:local\` destroys the stack and stops the cluster.`;

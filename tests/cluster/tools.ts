@@ -60,7 +60,13 @@ async function unpackProvider(cache: string, name: Provider["name"], version: st
     const dir = path.join(cache, "providers", `${name}-v${version}`);
     const bin = path.join(dir, `pulumi-resource-${name}`);
     const source = providerSource();
-    const sums = fs.readFileSync(path.join(source, "SHA256SUMS"), "utf8");
+    const sumsFile = path.join(source, "SHA256SUMS");
+    // The one part no registry serves: say where it was looked for and how to point elsewhere.
+    if (!fs.existsSync(sumsFile))
+        throw new Error(
+            `no provider binaries at ${source} (no SHA256SUMS): they come from the machine's shared folder beside the checkout (../shared/real-pulumi/providers); set LAKEHOUSE_PROVIDERS_DIR to where they are`,
+        );
+    const sums = fs.readFileSync(sumsFile, "utf8");
     const want = new RegExp(`^([0-9a-f]{64})\\s+\\*?pulumi-resource-${name}$`, "m").exec(sums)?.[1];
     if (!want) throw new Error(`${source}/SHA256SUMS has no checksum for pulumi-resource-${name}`);
     if (fs.existsSync(bin) && sha256(bin) === want) return { name, version, bin };

@@ -4,7 +4,7 @@ export const USAGE = `usage: npm run test:cluster -- [--stack dev|staging|split|
 Runs the platform under the real Pulumi CLI 3.248.0 with the Kubernetes and Random providers
 against a Kubernetes 1.34 control plane on loopback (etcd, kube-apiserver, controller-manager,
 scheduler, kwok), all built into a cache of the suite's own the first time (LAKEHOUSE_CLUSTER_CACHE,
-default ~/.cache/lakehouse-platform-cluster; about 40 minutes on two cores, then seconds).
+default ~/.cache/lakehouse-platform-cluster; about 30 minutes on two cores, then seconds).
 
   --stack    dev (default), staging, split (prod's four split stacks, in order), or faults
              (staging killed, restarted and changed in ways that risk its data)

@@ -99,7 +99,7 @@ async function installGarage(cache: string, want: string, say: Say): Promise<Too
         dir,
         want,
         say,
-        `Garage ${want} (cargo install from crates.io, about 15 min on two cores)`,
+        `Garage ${want} (cargo install from crates.io, 17 to 30 min on two cores)`,
         async () => {
             await must("cargo", ["install", "garage", "--version", want, "--locked", "--root", dir], {
                 log: path.join(cache, "logs", `garage-${want}.log`),
