@@ -7,6 +7,7 @@ import * as fs from "fs";
 import MarkdownIt from "markdown-it";
 import * as path from "path";
 import { CONFIG_KEYS } from "../components/config-schema";
+import { CAPTURED } from "./cluster/captured";
 import { CONFIG_PAGE, renderConfigPage } from "../offline/docs-config";
 import { pages, POLICY_EXAMPLES, README, renderSamples, samples, samplesOn } from "../offline/readme";
 import { checkFile } from "../offline/resources-file";
@@ -112,6 +113,15 @@ describe("the docs", () => {
         });
         assert.deepEqual(times[0], times[1]);
         assert.ok(times[0][0] <= 90 && times[0][1] < times[0][0], `cold ${times[0][0]} min, warm ${times[0][1]} min`);
+    });
+
+    it("the README shows what the real CLI printed for each captured block the real-engine suite checks", () => {
+        for (const c of CAPTURED) {
+            const text = fs.readFileSync(c.file, "utf8");
+            const body = text.split(`<!-- captured:${c.name} -->`)[1]?.split(`<!-- /captured:${c.name} -->`)[0] ?? "";
+            for (const s of c.steps)
+                assert.ok(body.includes(`$ ${s.command}\n`), `${rel(c.file)}: ${c.name} lacks ${s.command}`);
+        }
     });
 
     it("the README's npm ci output installs what the lockfile holds, and compiles what npm ci compiles", () => {

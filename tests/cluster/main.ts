@@ -1,4 +1,4 @@
-// npm run test:cluster -- [--stack dev|staging|split|faults] [--report FILE] [--keep]
+// npm run test:cluster -- [--stack dev|staging|split|faults] [--report FILE] [--keep] [--write-docs]
 // The real engine: the Pulumi CLI, the Kubernetes and Random providers and a Kubernetes API server
 // on loopback (tests/cluster/harness.ts), running the program's whole life for a stack with only
 // what a user of this cluster sets (its kubeconfig, the charts' sources). See docs/deploy.md and
@@ -22,6 +22,8 @@ interface Args {
     stack: "dev" | "staging" | "split" | "faults";
     report: string;
     keep: boolean;
+    /** Write the docs' captured CLI output (tests/cluster/captured.ts) instead of checking it. */
+    writeDocs: boolean;
 }
 
 function parse(argv: string[]): Args {
@@ -31,6 +33,7 @@ function parse(argv: string[]): Args {
             stack: { type: "string", default: "dev" },
             report: { type: "string", default: "cluster-report.json" },
             keep: { type: "boolean" },
+            "write-docs": { type: "boolean" },
         },
         strict: true,
         allowPositionals: false,
@@ -38,7 +41,12 @@ function parse(argv: string[]): Args {
     const stack = values.stack ?? "dev";
     if (stack !== "dev" && stack !== "staging" && stack !== "split" && stack !== "faults")
         throw new UsageError(`--stack ${stack}: one of dev, staging, split, faults`);
-    return { stack, report: path.resolve(values.report ?? "cluster-report.json"), keep: values.keep ?? false };
+    return {
+        stack,
+        report: path.resolve(values.report ?? "cluster-report.json"),
+        keep: values.keep ?? false,
+        writeDocs: values["write-docs"] ?? false,
+    };
 }
 
 class UsageError extends Error {}
@@ -68,7 +76,7 @@ export async function main(
         h = await startHarness({ work, say: out, report });
         if (args.stack === "split") await splitStacks(h);
         else if (args.stack === "faults") await faultRun(h);
-        else await singleStack(h, args.stack);
+        else await singleStack(h, args.stack, { writeDocs: args.writeDocs });
     } catch (e) {
         failure = e;
         if (!(e instanceof CheckFailed))

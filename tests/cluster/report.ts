@@ -34,7 +34,11 @@ export class ClusterReport extends Report {
     readonly steps: StepRecord[] = [];
     faults?: FaultRecord[];
 
+    /** What each command printed (kept out of the JSON): the docs' captured samples come from here. */
+    readonly printed = new Map<string, string>();
+
     step(stack: string, step: string, c: Command, log?: EventLog): StepRecord {
+        if (!this.printed.has(`${stack}: ${step}`)) this.printed.set(`${stack}: ${step}`, c.stdout);
         const rec: StepRecord = {
             stack,
             step,

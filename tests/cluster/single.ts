@@ -24,6 +24,7 @@ import {
 import { changed } from "./events";
 import { UpdateWatch } from "./watch";
 import { retainedObjects } from "./retained";
+import { checkCaptured } from "./captured";
 
 /** A registry mirror that exists nowhere: kwok pulls nothing, so every reference can be checked. */
 export const MIRROR = "mirror.lakehouse.test:5000";
@@ -78,7 +79,11 @@ async function dayTwo(
     return watch;
 }
 
-export async function singleStack(h: Harness, stack: "dev" | "staging"): Promise<void> {
+export async function singleStack(
+    h: Harness,
+    stack: "dev" | "staging",
+    opts: { writeDocs?: boolean } = {},
+): Promise<void> {
     const repo = h.charts.url;
     await initStack(h, stack, {
         kubeconfig: h.cluster.files.kubeconfig,
@@ -103,6 +108,8 @@ export async function singleStack(h: Harness, stack: "dev" | "staging"): Promise
         if (names.length !== 3) throw new CheckFailed(`archives fetched: ${fetched.join(", ") || "none"}`);
         return `index.yaml read ${h.charts.requests.filter((r) => r.endsWith("index.yaml")).length} times; ${fetched.length} archive downloads (${names.join(", ")})`;
     });
+    // The README's captured preview and up are dev's.
+    if (stack === "dev") await checkCaptured(h, stack, opts.writeDocs ?? false);
     await checkObjects(h, stack, plan);
     await checkStateMatchesPlan(h, stack, plan);
     await checkOutputs(h, stack, plan, namespaces);
