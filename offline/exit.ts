@@ -19,3 +19,18 @@ export function answersHelp(argv: readonly string[], usage: string, out: (s: str
     out(usage);
     return true;
 }
+
+/** A command's entry point, as offline/launch.mjs calls it. */
+export type ToolMain = (argv: string[], out?: (s: string) => void, err?: (s: string) => void) => Promise<number>;
+
+/**
+ * A command whose code loads only when it runs (the suites load servers, clients and the SDK):
+ * `--help` answers from the usage alone, at once.
+ */
+export function loadsOnRun(
+    usage: string,
+    run: (argv: string[], out: (s: string) => void, err: (s: string) => void) => Promise<number>,
+): ToolMain {
+    return async (argv, out = console.log, err = console.error) =>
+        answersHelp(argv, usage, out) ? EXIT.ok : run(argv, out, err);
+}
