@@ -60,7 +60,8 @@ export async function engine(
     return { c, log };
 }
 
-function summary(log: EventLog): string {
+/** What an update did, as counts: "78 create", "3 replace, 4 update". */
+export function summary(log: EventLog): string {
     return Object.entries(log.changes)
         .map(([k, v]) => `${v} ${k}`)
         .join(", ");

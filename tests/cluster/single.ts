@@ -19,6 +19,7 @@ import {
     offlineResources,
     previewWithPack,
     setConfig,
+    summary,
     up,
 } from "./lifecycle";
 import { changed } from "./events";
@@ -98,9 +99,7 @@ export async function singleStack(
     const namespaces = namespacesOf(plan);
     await h.report.require(`${stack}: pulumi up`, async () => {
         const log = await up(h, stack);
-        return `${Object.entries(log.changes)
-            .map(([k, v]) => `${v} ${k}`)
-            .join(", ")} in ${log.durationSeconds ?? "?"} s`;
+        return `${summary(log)} in ${log.durationSeconds ?? "?"} s`;
     });
     await h.report.check(`${stack}: the charts came from the chart repository on loopback`, () => {
         const fetched = h.charts.requests.filter((r) => r.endsWith(".tgz"));
@@ -117,9 +116,7 @@ export async function singleStack(
     await expectNoChanges(h, stack, "after up");
     await h.report.check(`${stack}: pulumi refresh --yes`, async () => {
         const { log } = await engine(h, stack, "refresh", ["refresh", "--yes", "--skip-preview"]);
-        return Object.entries(log.changes)
-            .map(([k, v]) => `${v} ${k}`)
-            .join(", ");
+        return summary(log);
     });
     await expectNoChanges(h, stack, "after refresh");
     await checkVerdictsAgree(h, stack);
@@ -158,9 +155,7 @@ export async function singleStack(
     });
     await h.report.check(`${stack}: pulumi up with the charts from local archives`, async () => {
         const log = await up(h, stack, "up: charts from local archives");
-        return Object.entries(log.changes)
-            .map(([k, v]) => `${v} ${k}`)
-            .join(", ");
+        return summary(log);
     });
     await expectNoChanges(h, stack, "with the charts from local archives");
 
@@ -170,9 +165,7 @@ export async function singleStack(
     const beforeDestroy = await credentialSnapshot(h.kube, namespaces);
     await h.report.check(`${stack}: pulumi destroy`, async () => {
         const { log } = await engine(h, stack, "destroy", ["destroy", "--yes", "--skip-preview"]);
-        return Object.entries(log.changes)
-            .map(([k, v]) => `${v} ${k}`)
-            .join(", ");
+        return summary(log);
     });
     await h.report.check(
         `${stack}: after destroy, what retainStatefulResources keeps is in the cluster, and nothing else`,
@@ -193,9 +186,7 @@ export async function singleStack(
     if (retained.length === 0) return;
     await h.report.check(`${stack}: pulumi up onto the retained objects`, async () => {
         const log = await up(h, stack, "up after destroy");
-        return Object.entries(log.changes)
-            .map(([k, v]) => `${v} ${k}`)
-            .join(", ");
+        return summary(log);
     });
     await h.report.check(`${stack}: the retained volumes are reused (same PVC UIDs)`, async () => {
         const now = await pvcUids(h.kube, namespaces);

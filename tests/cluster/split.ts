@@ -16,6 +16,7 @@ import {
     offlinePlan,
     previewWithPack,
     setConfig,
+    summary,
     up,
 } from "./lifecycle";
 import { retainedObjects } from "./retained";
@@ -70,9 +71,7 @@ export async function splitStacks(h: Harness): Promise<void> {
         for (const ns of namespacesOf(plan)) namespaces.add(ns);
         await h.report.require(`${stack}: pulumi up`, async () => {
             const log = await up(h, stack);
-            return `${Object.entries(log.changes)
-                .map(([k, v]) => `${v} ${k}`)
-                .join(", ")} in ${log.durationSeconds ?? "?"} s`;
+            return `${summary(log)} in ${log.durationSeconds ?? "?"} s`;
         });
         await checkObjects(h, stack, plan);
         await checkStateMatchesPlan(h, stack, plan);
@@ -96,9 +95,7 @@ export async function splitStacks(h: Harness): Promise<void> {
         }
         await h.report.check(`${stack}: pulumi destroy`, async () => {
             const { log } = await engine(h, stack, "destroy", ["destroy", "--yes", "--skip-preview"]);
-            return Object.entries(log.changes)
-                .map(([k, v]) => `${v} ${k}`)
-                .join(", ");
+            return summary(log);
         });
     }
     await h.report.check(
