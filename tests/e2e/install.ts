@@ -465,6 +465,26 @@ async function installMetastore(
 
 // ---- PyPI ----
 
+/** A virtualenv of its own (`<cache>/<name>`) holding exactly `packages`, made again when they change. */
+async function venv(cache: string, name: string, packages: string[], what: string, say: Say): Promise<string> {
+    const dir = path.join(cache, name);
+    await cached(
+        dir,
+        packages.join(" "),
+        say,
+        what,
+        async () => {
+            await must("python3", ["-m", "venv", dir]);
+            await must(path.join(dir, "bin", "pip"), ["install", "-q", ...packages], {
+                log: path.join(cache, "logs", `pip-${name}.log`),
+                timeoutMs: 30 * 60_000,
+            });
+        },
+        () => undefined,
+    );
+    return dir;
+}
+
 async function installPython(cache: string, say: Say): Promise<Toolchain["python"]> {
     const packages = [
         `dbt-core==${PINS.dbtCore}`,
@@ -472,20 +492,12 @@ async function installPython(cache: string, say: Say): Promise<Toolchain["python
         `trino==${PINS.trinoClient}`,
         `boto3==${PINS.boto3}`,
     ];
-    const dir = path.join(cache, "venv");
-    await cached(
-        dir,
-        packages.join(" "),
-        say,
+    const dir = await venv(
+        cache,
+        "venv",
+        packages,
         `dbt-core ${PINS.dbtCore}, dbt-trino ${PINS.dbtTrino} and the clients (PyPI)`,
-        async () => {
-            await must("python3", ["-m", "venv", dir]);
-            await must(path.join(dir, "bin", "pip"), ["install", "-q", ...packages], {
-                log: path.join(cache, "logs", "pip.log"),
-                timeoutMs: 30 * 60_000,
-            });
-        },
-        () => undefined,
+        say,
     );
     return {
         pinned: `dbt-trino ${PINS.dbtTrino}`,
@@ -512,20 +524,12 @@ async function installDagster(cache: string, version: string, say: Say): Promise
         `dbt-trino==${PINS.dagsterDbtTrino}`,
         `SQLAlchemy==${PINS.dagsterSqlalchemy}`,
     ];
-    const dir = path.join(cache, `venv-dagster-${version}`);
-    await cached(
-        dir,
-        packages.join(" "),
-        say,
+    const dir = await venv(
+        cache,
+        `venv-dagster-${version}`,
+        packages,
         `Dagster ${version} and its libraries (PyPI)`,
-        async () => {
-            await must("python3", ["-m", "venv", dir]);
-            await must(path.join(dir, "bin", "pip"), ["install", "-q", ...packages], {
-                log: path.join(cache, "logs", "pip-dagster.log"),
-                timeoutMs: 30 * 60_000,
-            });
-        },
-        () => undefined,
+        say,
     );
     return {
         pinned: version,
