@@ -1,146 +1,383 @@
-// npm run recover -- --stack <stack> [--yes]
+// npm run recover -- --stack <stack> [--yes] [--force] [--lock-max-age <minutes>]
 //
-// After `pulumi up` was interrupted (killed by a CI timeout, a lost laptop, a SIGKILL), the stack
-// is locked (file and S3 backends keep a lock file) and its state has pending operations: the
-// resources the engine had asked a provider to create, update or delete when it died. The CLI
-// then says to check each and run `pulumi refresh`; this does it. The pending creates are cleared
-// (refresh --clear-pending-creates; in CLI 3.248 --import-pending-creates records nothing), then
-// each Kubernetes object among them that exists is imported under its URN (pulumi import, with its
-// parent and provider), so the next `pulumi up` updates it instead of failing with "already
-// exists"; one that does not exist is left for the next `pulumi up` to create. Pending updates and
-// deletes are settled by the refresh itself.
+// After `pulumi up` was interrupted (killed by a CI timeout, an OOM kill, a lost laptop), the
+// stack may be locked, its state holds pending operations (what the engine had asked a provider
+// to do when it died), and, on a file backend, a write may have been cut in half. The CLI then
+// says to check each operation and refresh; this does it, proving each step safe before it acts
+// (offline/recover/: backend.ts, state-files.ts, locks.ts, adoption.ts, plan.ts, tools.ts):
 //
-// Without --yes it prints the commands; with it, it runs them. The Pulumi CLI is the one on PATH.
-import { spawnSync } from "child_process";
+//   1. the state's files (file backend): a torn sidecar or an unfinished write is moved aside, an
+//      unreadable checkpoint replaced by the newest whole one (.bak, backups, history), every
+//      touched file kept under .pulumi/recover/;
+//   2. the locks: broken (pulumi cancel) only when provably dead (its process gone, or taken
+//      elsewhere longer ago than the bound); a live one stops recovery, naming its holder;
+//   3. each pending create of a Kubernetes object: imported only when the object carries the proof
+//      that the interrupted update made it (the provider's field manager, created after the update
+//      started, the program's labels); any other object of that name stops recovery, named;
+//   4. the refresh with the pending creates cleared, the edits of replacements, the imports.
+//
+// Without --yes it prints what it found and the commands, and needs no Pulumi CLI for that.
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
-import { answersHelp, EXIT } from "./exit";
+import { load } from "js-yaml";
+import { answersHelp } from "./exit";
+import { judgeObject, judgeRelease, Verdict } from "./recover/adoption";
+import { Backend, resolveBackend, stackFiles, StackRef, stackRef } from "./recover/backend";
+import {
+    judgeLock,
+    Lock,
+    LOCK_MAX_AGE_MINUTES,
+    LockVerdict,
+    locksFromRefusal,
+    processCommand,
+    readLockFiles,
+} from "./recover/locks";
+import {
+    ExportedState,
+    HELM_RELEASE,
+    importCommand,
+    kubernetesId,
+    PendingOperation,
+    recoveryPlan,
+} from "./recover/plan";
+import { checkpointProblem, diagnose, repair } from "./recover/state-files";
+import { ClusterAccess, Kubectl, Pulumi, RECOVER_EXIT, RecoverError, which } from "./recover/tools";
 
-const USAGE = `usage: npm run recover -- --stack <stack> [--yes]
+export { importCommand, kubernetesId, recoveryPlan } from "./recover/plan";
+export { RECOVER_EXIT } from "./recover/tools";
 
-Recovers a stack from an interrupted \`pulumi up\`: removes the stale lock (pulumi cancel), clears
-the pending creates and refreshes the state from the cluster (pulumi refresh --clear-pending-creates),
-imports each Kubernetes object whose creation was pending and that exists (pulumi import, under its
-URN). Prints the commands; with --yes runs them. Then run \`pulumi up\` again.
-Exit status: 0 done, 2 bad arguments, 3 a command failed.`;
+const USAGE = `usage: npm run recover -- --stack <stack> [--yes] [--force] [--lock-max-age <minutes>]
 
-interface PendingOperation {
-    resource: {
-        urn: string;
-        type: string;
-        /** URN of its parent, and its provider as `<provider urn>::<provider id>`. */
-        parent?: string;
-        provider?: string;
-        inputs?: { metadata?: { name?: string; namespace?: string }; name?: string; namespace?: string };
-    };
-    type: string;
+Recovers a stack after an interrupted \`pulumi up\` (or destroy, refresh), proving each step safe
+before it acts: repairs a state file the kill cut in half (file backend; every touched file kept
+under .pulumi/recover/), breaks the stack's lock only when its update is provably dead (pulumi
+cancel), refreshes the state from the cluster with the pending creates cleared, and imports each
+Kubernetes object only when it proves the interrupted update made it (kubectl reads it). Then run
+\`pulumi up\` again. Without --yes it prints what it found and the commands (no Pulumi CLI needed).
+
+  --yes               run the commands
+  --force             break a lock that may belong to a live update (only when you know it is gone:
+                      two writers corrupt the state)
+  --lock-max-age N    minutes after which a lock taken on another machine counts as dead
+                      (default ${LOCK_MAX_AGE_MINUTES})
+
+Exit status: 0 recovered (or, without --yes, nothing refused); 2 refused (bad arguments, a live
+lock, an object the update did not provably make: each named, with the ways forward); 3 a command
+failed; 4 the state cannot be loaded or restored; 5 pulumi or kubectl not on PATH; 6 a provider
+plugin missing; 7 the cluster unreachable.`;
+
+interface Options {
+    stack: string;
+    yes: boolean;
+    force: boolean;
+    lockMaxAge: number;
 }
 
-/** The id the Kubernetes provider gives an object (`namespace/name`, or `name` when cluster-wide), or undefined. */
-export function kubernetesId(op: PendingOperation): string | undefined {
-    const { type, inputs } = op.resource;
-    if (!type.startsWith("kubernetes:")) return undefined;
-    // A Helm release is `namespace/name` of the release.
-    const meta = type.startsWith("kubernetes:helm.sh")
-        ? { name: inputs?.name, namespace: inputs?.namespace }
-        : inputs?.metadata;
-    if (!meta?.name) return undefined;
-    return meta.namespace ? `${meta.namespace}/${meta.name}` : meta.name;
+function parse(argv: string[]): Options {
+    const { values } = parseArgs({
+        args: argv,
+        options: {
+            stack: { type: "string" },
+            yes: { type: "boolean" },
+            force: { type: "boolean" },
+            "lock-max-age": { type: "string" },
+        },
+        strict: true,
+    });
+    if (!values.stack) throw new RecoverError(RECOVER_EXIT.refused, "--stack is required");
+    const age = values["lock-max-age"] === undefined ? LOCK_MAX_AGE_MINUTES : Number(values["lock-max-age"]);
+    if (!Number.isFinite(age) || age <= 0)
+        throw new RecoverError(
+            RECOVER_EXIT.refused,
+            `--lock-max-age ${values["lock-max-age"]}: a number of minutes greater than 0`,
+        );
+    return { stack: values.stack, yes: values.yes ?? false, force: values.force ?? false, lockMaxAge: age };
 }
 
-interface ExportedState {
-    deployment?: {
-        resources?: { urn: string; pendingReplacement?: boolean }[];
-        pending_operations?: PendingOperation[];
-    };
+function projectName(dir: string): string {
+    const file = path.join(dir, "Pulumi.yaml");
+    if (!fs.existsSync(file))
+        throw new RecoverError(RECOVER_EXIT.refused, `no Pulumi.yaml in ${dir}: run recover in the project's folder`);
+    return (load(fs.readFileSync(file, "utf8")) as { name: string }).name;
 }
 
-/**
- * How to settle an interrupted update's pending operations: the state edited where a pending
- * create is the replacement of a resource whose original the engine already deleted (kept, no
- * longer pending replacement: the refresh reads the new object, or drops it when it was never
- * made); the other pending creates of Kubernetes objects imported under their URN when they
- * exist; every other pending create cleared; pending updates and deletes left to the refresh.
- */
-export function recoveryPlan(state: ExportedState): {
-    edited?: ExportedState;
-    imports: string[][];
-    clear: boolean;
-    described: string[];
-} {
-    const pending = state.deployment?.pending_operations ?? [];
-    const replacing = new Set(
-        (state.deployment?.resources ?? []).filter((r) => r.pendingReplacement).map((r) => r.urn),
-    );
-    const described: string[] = [];
-    const imports: string[][] = [];
-    let clear = false;
-    const keep: PendingOperation[] = [];
-    let edited = false;
-    for (const op of pending) {
-        const urn = op.resource.urn;
-        if (op.type !== "creating") {
-            keep.push(op);
-            described.push(`${op.type} ${urn}: settled by the refresh`);
-        } else if (replacing.has(urn)) {
-            edited = true;
-            described.push(`creating ${urn} (a replacement, its original deleted): kept, read again by the refresh`);
-        } else if (kubernetesId(op)) {
-            imports.push(importCommand(op)!);
-            clear = true;
-            described.push(
-                `creating ${urn}: imported as ${kubernetesId(op)} if it exists, else created by the next up`,
+/** What recovery says and does, in order; `out` prints. */
+class Recovery {
+    private readonly cwd = process.cwd();
+    private readonly ref: StackRef;
+    private readonly backend?: Backend;
+    private readonly pulumi?: Pulumi;
+
+    constructor(
+        private readonly o: Options,
+        private readonly out: (s: string) => void,
+    ) {
+        this.ref = stackRef(o.stack, projectName(this.cwd));
+        this.backend = resolveBackend(process.env, this.cwd);
+        const bin = which("pulumi");
+        this.pulumi = bin ? new Pulumi(bin) : undefined;
+    }
+
+    private cmd(args: string[]): string {
+        return `$ pulumi ${args.join(" ")}`;
+    }
+
+    private needPulumi(): Pulumi {
+        if (this.pulumi) return this.pulumi;
+        throw new RecoverError(
+            RECOVER_EXIT.toolMissing,
+            "the Pulumi CLI (`pulumi`) is not on PATH: install it (https://www.pulumi.com/docs/iac/download-install/) or add its folder to PATH, then run recover again",
+        );
+    }
+
+    /** Step 1: the state's files, on a file backend. */
+    private stateFiles(): void {
+        const b = this.backend;
+        if (!b) {
+            this.out("backend: none found (no PULUMI_BACKEND_URL, no backend.url in Pulumi.yaml, no `pulumi login`)");
+            return;
+        }
+        if (b.kind !== "file") {
+            this.out(
+                `backend: ${b.url} (${b.kind === "bucket" ? "an object store writes each object and its metadata at once: no torn sidecar to repair; a checkpoint the CLI cannot load is named, not rewritten" : "the service keeps the state and its history"})`,
             );
-        } else {
-            clear = true;
-            described.push(`creating ${urn}: cleared (the program makes it again)`);
+            return;
+        }
+        const files = stackFiles(b.root, this.ref);
+        const d = diagnose(files, this.ref);
+        this.out(
+            `backend: ${b.url}; state ${d.checkpoint ?? "(no checkpoint)"}: ${d.loadable ? "loadable" : "NOT loadable"}`,
+        );
+        for (const f of d.findings) this.out(`  ${path.relative(b.root, f.file)}: ${f.problem}`);
+        if (d.loadable) return;
+        if (d.restoreFrom)
+            this.out(
+                `  newest whole checkpoint: ${path.relative(b.root, d.restoreFrom.file)} (${d.restoreFrom.source})`,
+            );
+        for (const p of d.passedOver) this.out(`  passed over ${path.relative(b.root, p.file)}: ${p.problem}`);
+        if (!this.o.yes) {
+            this.out("  (with --yes: repaired, every touched file kept under .pulumi/recover/)");
+            return;
+        }
+        try {
+            const r = repair(files, d);
+            for (const line of r.done) this.out(`  ${line}`);
+            this.out(`  copies of every touched file: ${path.relative(b.root, r.keptIn)}`);
+        } catch (e) {
+            throw new RecoverError(RECOVER_EXIT.state, `the state cannot be repaired: ${(e as Error).message}`);
         }
     }
-    if (!edited) return { imports, clear, described };
-    const copy = JSON.parse(JSON.stringify(state)) as ExportedState;
-    copy.deployment!.pending_operations = [
-        ...keep,
-        ...pending.filter((op) => op.type === "creating" && !replacing.has(op.resource.urn)),
-    ];
-    for (const r of copy.deployment!.resources ?? []) {
-        if (replacing.has(r.urn) && pending.some((op) => op.type === "creating" && op.resource.urn === r.urn))
-            delete r.pendingReplacement;
+
+    /** Step 2: the locks, each judged; returns when the interrupted update started (the newest dead lock's time). */
+    private locks(): { verdicts: LockVerdict[]; started?: Date } {
+        const b = this.backend;
+        let locks: Lock[] = [];
+        if (b?.kind === "file") {
+            const r = readLockFiles(stackFiles(b.root, this.ref).locksDir);
+            locks = r.locks;
+            if (r.unreadable.length > 0)
+                throw new RecoverError(
+                    RECOVER_EXIT.state,
+                    `lock files that cannot be read: ${r.unreadable.join(", ")}; whose update they belong to is unknown`,
+                );
+        } else if (b?.kind === "bucket" && this.pulumi) {
+            // The CLI names the locks when it refuses to take one: a refresh preview asks first and reads nothing else then.
+            const r = this.pulumi.run(["refresh", "--preview-only", "--stack", this.ref.fqn]);
+            locks = locksFromRefusal(r.stdout + r.stderr);
+        } else if (b?.kind === "service") {
+            this.out(
+                "locks: the service holds them; an update whose CLI died is cancelled by the service when its lease lapses (about 5 min); `pulumi cancel` would cancel a live one too: recover does not run it there",
+            );
+            return { verdicts: [] };
+        }
+        const machine = { hostname: os.hostname(), now: new Date(), command: processCommand };
+        const verdicts = locks.map((l) => judgeLock(l, machine, this.o.lockMaxAge));
+        if (verdicts.length === 0) this.out("locks: none");
+        for (const v of verdicts)
+            this.out(
+                `lock: ${v.lock.username}@${v.lock.hostname} (pid ${v.lock.pid}) since ${v.lock.timestamp.toISOString()}: ${v.dead ? "dead" : "MAY BE LIVE"}: ${v.why}`,
+            );
+        const live = verdicts.filter((v) => !v.dead);
+        if (live.length > 0 && !this.o.force)
+            throw new RecoverError(
+                RECOVER_EXIT.refused,
+                [
+                    `an update of ${this.ref.fqn} may still be running; recover breaks no lock it cannot prove dead:`,
+                    ...live.map((v) => `  ${v.lock.username}@${v.lock.hostname} (pid ${v.lock.pid}): ${v.why}`),
+                    "Wait for it to end (it releases the lock), or stop it (Ctrl-C, or `kill -INT <pid>` on its machine: Pulumi finishes the steps in flight and releases the lock), then run recover again.",
+                    "If you know it is gone (its machine lost, its job killed), run recover with --force: a second writer beside a live update corrupts the state.",
+                ].join("\n"),
+            );
+        const dead = verdicts.filter((v) => v.dead || this.o.force);
+        const started =
+            dead.length > 0 ? new Date(Math.max(...dead.map((v) => v.lock.timestamp.getTime()))) : undefined;
+        return { verdicts, started: started ?? this.backupTime() };
     }
-    return { edited: copy, imports, clear, described };
-}
 
-/** The `pulumi import` of a pending create of a Kubernetes object, under its URN, parent and provider. */
-export function importCommand(op: PendingOperation): string[] | undefined {
-    const id = kubernetesId(op);
-    if (!id || op.type !== "creating") return undefined;
-    const r = op.resource;
-    const name = r.urn.split("::").pop()!;
-    const provider = r.provider?.slice(0, r.provider.lastIndexOf("::"));
-    return [
-        "import",
-        r.type,
-        name,
-        id,
-        ...(r.parent ? ["--parent", `parent=${r.parent}`] : []),
-        ...(provider ? ["--provider", `provider=${provider}`] : []),
-        "--protect=false",
-        "--generate-code=false",
-        "--skip-preview",
-        "--yes",
-    ];
-}
+    /** Without a lock: when the newest update started, as the file backend's backup made at its start says. */
+    private backupTime(): Date | undefined {
+        if (this.backend?.kind !== "file") return undefined;
+        const dir = stackFiles(this.backend.root, this.ref).backupsDir;
+        if (!fs.existsSync(dir)) return undefined;
+        const times = fs
+            .readdirSync(dir)
+            .map((f) => /\.(\d{16,})\.json/.exec(f)?.[1])
+            .filter((t): t is string => t !== undefined)
+            .map((t) => Number(BigInt(t) / 1_000_000n));
+        return times.length > 0 ? new Date(Math.max(...times)) : undefined;
+    }
 
-function pulumi(args: string[], capture = false): { code: number; stdout: string; stderr: string } {
-    const r = spawnSync("pulumi", args, {
-        encoding: "utf8",
-        stdio: capture ? ["ignore", "pipe", "pipe"] : "inherit",
-        // A state with its secrets (encrypted) runs to megabytes.
-        maxBuffer: 512 * 2 ** 20,
-    });
-    if (r.error) throw r.error;
-    return { code: r.status ?? 1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+    /** The state as the CLI exports it, or (dry run without the CLI, file backend) as the checkpoint holds it. */
+    private exported(): ExportedState | undefined {
+        if (this.pulumi) {
+            const r = this.pulumi.must(["stack", "export", "--stack", this.ref.fqn]);
+            return JSON.parse(r.stdout) as ExportedState;
+        }
+        if (this.backend?.kind !== "file") return undefined;
+        // The checkpoint as it is (a torn sidecar does not tear it), or the one the repair would restore.
+        const d = diagnose(stackFiles(this.backend.root, this.ref), this.ref);
+        const file = d.checkpoint && !checkpointProblem(d.checkpoint, this.ref) ? d.checkpoint : d.restoreFrom?.file;
+        if (!file || file.endsWith(".gz") || file.endsWith(".zst")) return undefined;
+        const doc = JSON.parse(fs.readFileSync(file, "utf8")) as {
+            checkpoint: { latest?: ExportedState["deployment"] };
+        };
+        return { deployment: doc.checkpoint.latest };
+    }
+
+    private access(): ClusterAccess {
+        const get = (key: string): string | undefined => {
+            if (!this.pulumi) return undefined;
+            const r = this.pulumi.run(["config", "get", key, "--stack", this.ref.fqn]);
+            return r.code === 0 && r.stdout.trim() !== "" ? r.stdout.replace(/\n$/, "") : undefined;
+        };
+        return { kubeconfig: get("kubeconfig"), context: get("kubeContext") };
+    }
+
+    /** Step 3: each candidate's object read and judged. */
+    private proofs(candidates: PendingOperation[], started: Date | undefined): Map<PendingOperation, Verdict> {
+        const out = new Map<PendingOperation, Verdict>();
+        if (candidates.length === 0) return out;
+        const bin = which("kubectl");
+        if (!bin)
+            throw new RecoverError(
+                RECOVER_EXIT.toolMissing,
+                `kubectl is not on PATH: recover reads each of the ${candidates.length} objects the interrupted update may have created, to prove it made them before importing any; install kubectl, then run recover again`,
+            );
+        const kubectl = new Kubectl(bin, this.access());
+        try {
+            for (const op of candidates) {
+                const objects = kubectl.objectsOf(op);
+                out.set(
+                    op,
+                    HELM_RELEASE.test(op.resource.type)
+                        ? judgeRelease(op, objects, started)
+                        : judgeObject(op, objects[0], started),
+                );
+            }
+        } finally {
+            kubectl.close();
+        }
+        return out;
+    }
+
+    run(): number {
+        const o = this.o;
+        // Everything or nothing: without the CLI, --yes stops before the first change.
+        if (o.yes) this.needPulumi();
+        this.out(`recovering ${this.ref.fqn}${o.yes ? "" : " (dry run: nothing is changed; --yes to run)"}`);
+        this.stateFiles();
+        const { verdicts, started } = this.locks();
+        const state = this.exported();
+        if (!this.pulumi) {
+            if (state) {
+                const plan = recoveryPlan(state);
+                this.out(`${state.deployment?.pending_operations?.length ?? 0} pending operations in the checkpoint`);
+                for (const d of plan.described) this.out(`  ${d}`);
+            }
+            this.out("pulumi is not on PATH: the commands recovery runs, each after its proof:");
+            for (const c of [
+                ["cancel", "--yes", "--stack", this.ref.fqn],
+                ["refresh", "--yes", "--skip-preview", "--clear-pending-creates", "--stack", this.ref.fqn],
+                [
+                    "import",
+                    "<type>",
+                    "<name>",
+                    "<id>",
+                    "--parent",
+                    "parent=<urn>",
+                    "--provider",
+                    "provider=<urn>",
+                    "...",
+                ],
+            ])
+                this.out(`  ${this.cmd(c)}`);
+            this.out(
+                "(the cancel only for a lock proven dead; an import only for an object proven made by the interrupted update, read from the cluster with the stack's kubeconfig, which needs the CLI)",
+            );
+            return RECOVER_EXIT.ok;
+        }
+        if (!state) throw new RecoverError(RECOVER_EXIT.state, "the state could not be exported");
+        const pending = state.deployment?.pending_operations ?? [];
+        const plan = recoveryPlan(state);
+        this.out(`${pending.length} pending operation${pending.length === 1 ? "" : "s"} in ${this.ref.fqn}'s state`);
+        for (const d of plan.described) this.out(`  ${d}`);
+        if (started) this.out(`the interrupted update started ${started.toISOString()}`);
+
+        const verdictsOf = this.proofs(plan.candidates, started);
+        const foreign = [...verdictsOf].filter(([, v]) => v.kind === "foreign");
+        for (const [op, v] of verdictsOf) {
+            const id = kubernetesId(op);
+            if (v.kind === "absent") this.out(`  ${id}: not in the cluster (the next pulumi up creates it)`);
+            if (v.kind === "adopt")
+                this.out(`  ${id}: made by the interrupted update (${v.evidence.join("; ")}): imported`);
+            if (v.kind === "foreign")
+                this.out(`  ${id}: NOT provably made by the interrupted update: ${v.reasons.join("; ")}`);
+        }
+        if (foreign.length > 0)
+            throw new RecoverError(
+                RECOVER_EXIT.refused,
+                [
+                    `${foreign.length} object${foreign.length === 1 ? "" : "s"} in the cluster bear${foreign.length === 1 ? "s" : ""} the name of a resource the interrupted update was creating, without the proof that it made ${foreign.length === 1 ? "it" : "them"}; left alone, and nothing was changed:`,
+                    ...foreign.map(([op]) => `  ${op.resource.type} ${kubernetesId(op)} (${op.resource.urn})`),
+                    "Two ways forward:",
+                    "  - it is not this stack's: move it out of the way (rename it, or delete it if its owner agrees), run recover again, and the next pulumi up creates the stack's own;",
+                    "  - it is this stack's after all (made by hand, or by an update recover cannot see): adopt it on purpose with",
+                    ...foreign.map(([op]) => `      ${this.cmd([...importCommand(op)!, "--stack", this.ref.fqn])}`),
+                    "    then run recover again.",
+                ].join("\n"),
+            );
+
+        const stack = ["--stack", this.ref.fqn];
+        const commands: string[][] = [];
+        const cancel = verdicts.length > 0;
+        if (cancel) commands.push(["cancel", "--yes", ...stack]);
+        let editedFile: string | undefined;
+        if (plan.edited) {
+            // A replacement whose original the engine had deleted (pendingReplacement) and whose new
+            // object it was creating: the resource stays, marked as existing; the refresh reads it.
+            editedFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "recover-")), "state.json");
+            fs.writeFileSync(editedFile, JSON.stringify(plan.edited), { mode: 0o600 });
+            commands.push(["stack", "import", "--file", editedFile, ...stack]);
+        }
+        commands.push([
+            "refresh",
+            "--yes",
+            "--skip-preview",
+            ...(plan.clear ? ["--clear-pending-creates"] : []),
+            ...stack,
+        ]);
+        for (const [op, v] of verdictsOf) if (v.kind === "adopt") commands.push([...importCommand(op)!, ...stack]);
+        for (const c of commands) {
+            this.out(this.cmd(c));
+            if (!o.yes) continue;
+            this.needPulumi().must(c, c[0] === "refresh");
+        }
+        if (editedFile) fs.rmSync(path.dirname(editedFile), { recursive: true, force: true });
+        this.out(o.yes ? "recovered: run `pulumi up` again" : "(run again with --yes to run them, then `pulumi up`)");
+        return RECOVER_EXIT.ok;
+    }
 }
 
 export function main(
@@ -148,55 +385,18 @@ export function main(
     out: (s: string) => void = console.log,
     err: (s: string) => void = console.error,
 ): number {
-    if (answersHelp(argv, USAGE, out)) return EXIT.ok;
-    let values: { stack?: string; yes?: boolean };
+    if (answersHelp(argv, USAGE, out)) return RECOVER_EXIT.ok;
     try {
-        values = parseArgs({ args: argv, options: { stack: { type: "string" }, yes: { type: "boolean" } } }).values;
+        return new Recovery(parse(argv), out).run();
     } catch (e) {
-        err(`${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
-        return EXIT.badInput;
-    }
-    if (!values.stack) {
-        err(`--stack is required\n\n${USAGE}`);
-        return EXIT.badInput;
-    }
-    const stack = ["--stack", values.stack];
-    // `cancel` first: the export is of the state as the interrupted update left it.
-    out(`$ pulumi cancel --yes --stack ${values.stack}`);
-    if (values.yes) pulumi(["cancel", "--yes", ...stack], true);
-    const exported = pulumi(["stack", "export", ...stack], true);
-    if (exported.code !== 0) {
-        out(exported.stderr);
-        return EXIT.failure;
-    }
-    const state = JSON.parse(exported.stdout) as ExportedState;
-    const pending = state.deployment?.pending_operations ?? [];
-    const plan = recoveryPlan(state);
-    out(`${pending.length} pending operation${pending.length === 1 ? "" : "s"} in ${values.stack}'s state`);
-    for (const d of plan.described) out(`  ${d}`);
-    const commands: string[][] = [];
-    if (plan.edited) {
-        // A replacement whose original the engine had deleted (pendingReplacement) and whose new
-        // object it was creating: the resource stays, marked as existing; the refresh reads it.
-        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "recover-")), "state.json");
-        fs.writeFileSync(file, JSON.stringify(plan.edited));
-        commands.push(["stack", "import", "--file", file, ...stack]);
-    }
-    commands.push(["refresh", "--yes", "--skip-preview", ...(plan.clear ? ["--clear-pending-creates"] : []), ...stack]);
-    commands.push(...plan.imports.map((c) => [...c, ...stack]));
-    for (const c of commands) {
-        out(`$ pulumi ${c.join(" ")}`);
-        if (!values.yes) continue;
-        const r = pulumi(c, c[0] === "import");
-        if (r.code === 0) continue;
-        // An import fails when the object was never created: the next `pulumi up` creates it.
-        if (c[0] === "import" && /not found|does not exist|doesn't exist/i.test(r.stdout + r.stderr)) {
-            out("  (not created before the interruption: the next pulumi up creates it)");
-            continue;
+        if (e instanceof RecoverError) {
+            err(e.exit === RECOVER_EXIT.refused && /^--/.test(e.message) ? `${e.message}\n\n${USAGE}` : e.message);
+            return e.exit;
         }
-        if (c[0] === "import") out(r.stdout + r.stderr);
-        return EXIT.failure;
+        if ((e as NodeJS.ErrnoException).code?.startsWith("ERR_PARSE_ARGS")) {
+            err(`${(e as Error).message}\n\n${USAGE}`);
+            return RECOVER_EXIT.refused;
+        }
+        throw e;
     }
-    out(values.yes ? "recovered: run `pulumi up` again" : "(run again with --yes to run them, then `pulumi up`)");
-    return EXIT.ok;
 }

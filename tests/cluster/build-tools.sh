@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 # Builds the real engine's parts into a cache, from the Go module proxy (the only source this
-# machine has for them): the Pulumi CLI at the SDK's version, etcd, kube-apiserver,
-# kube-controller-manager, kube-scheduler, kwok and Helm (the version the Kubernetes provider
-# embeds, for the suites' own renders). The Node.js language host is not among them: its module
-# (github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3) is served at no version, so
-# the suite runs tests/cluster/language-host.ts in its place. Each binary is built once per
-# version; a later run finds it and returns in milliseconds. Go's own build cache (GOCACHE) makes a
-# rebuild after a cache wipe of this folder take minutes instead of the first build's tens.
+# machine has for them): the Pulumi CLI at the SDK's version, etcd, the Kubernetes binaries
+# (kube-apiserver, kube-controller-manager, kube-scheduler; for a real node the kubelet and
+# kube-proxy; kubectl, which `npm run recover` reads objects with), kwok, Helm (the version the
+# Kubernetes provider embeds, for the suites' own renders), CoreDNS and kube-router (the real
+# node's cluster DNS and NetworkPolicy enforcer). The Node.js language host is not among them: its
+# module is served at no version; the machine's shared folder holds the real one, built from its
+# source (tests/cluster/tools.ts unpacks it). Each binary is built once per version; a later run
+# finds it and returns in milliseconds. Go's own build cache (GOCACHE) makes a rebuild after a
+# cache wipe of this folder take minutes instead of the first build's tens.
 #
 #   bash tests/cluster/build-tools.sh <cache-dir>        # all of them, in the order they are needed
-#   bash tests/cluster/build-tools.sh <cache-dir> pulumi # only one (pulumi | etcd | kwok | kube | helm)
+#   bash tests/cluster/build-tools.sh <cache-dir> pulumi # only some (pulumi | etcd | kwok | kube | helm | coredns | kube-router)
 #
 # Versions are the ones tests/cluster/versions.json pins; the suite reads the same file.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-cache="${1:?usage: build-tools.sh <cache-dir> [pulumi|etcd|kwok|kube]...}"
+cache="${1:?usage: build-tools.sh <cache-dir> [pulumi|etcd|kwok|kube|helm|coredns|kube-router]...}"
 shift
 mkdir -p "$cache/bin" "$cache/src" "$cache/logs"
 cache="$(cd "$cache" && pwd)"
@@ -24,6 +26,8 @@ K8S_V="$(version kubernetes)"
 ETCD_V="$(version etcd)"
 KWOK_V="$(version kwok)"
 HELM_V="$(version helm)"
+COREDNS_V="$(version coredns)"
+KUBE_ROUTER_V="$(version kubeRouter)"
 export CGO_ENABLED=0 GOFLAGS=-mod=mod GOTOOLCHAIN=local
 step() { printf '[build-tools] %s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
@@ -86,7 +90,7 @@ build_kwok() {
 }
 
 build_kube() {
-  local bins=(kube-apiserver kube-controller-manager kube-scheduler) missing=() b
+  local bins=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl) missing=() b
   for b in "${bins[@]}"; do done_at "$b" "$K8S_V+version" || missing+=("$b"); done
   [[ ${#missing[@]} -eq 0 ]] && return
   step "${missing[*]} $K8S_V (cold: 10 to 25 min on two cores)"
@@ -124,8 +128,25 @@ build_helm() {
   stamp helm "$HELM_V"
 }
 
+build_coredns() {
+  if done_at coredns "$COREDNS_V"; then return; fi
+  step "coredns $COREDNS_V"
+  GOBIN="$cache/bin" go install -trimpath -ldflags "-s -w" "github.com/coredns/coredns@$COREDNS_V"
+  stamp coredns "$COREDNS_V"
+}
+
+# Only its NetworkPolicy firewall is used (the real node's enforcer); v2.1.0 is the one version the
+# proxy serves.
+build_kube-router() {
+  if done_at kube-router "$KUBE_ROUTER_V"; then return; fi
+  step "kube-router $KUBE_ROUTER_V"
+  GOBIN="$cache/bin" go install -trimpath -ldflags "-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KUBE_ROUTER_V" \
+    "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@$KUBE_ROUTER_V"
+  stamp kube-router "$KUBE_ROUTER_V"
+}
+
 targets=("$@")
-[[ ${#targets[@]} -eq 0 ]] && targets=(pulumi etcd kwok kube helm)
+[[ ${#targets[@]} -eq 0 ]] && targets=(pulumi etcd kwok kube helm coredns kube-router)
 for t in "${targets[@]}"; do
   start=$(date +%s)
   "build_$t"

@@ -24,7 +24,21 @@ export const NODE_NAME = "kwok-node-0";
 /** The contexts of the shipped stacks (their `kubeContext`), all naming this cluster, plus its own. */
 export const CONTEXTS = ["lakehouse-local", "kind-lakehouse", "lakehouse-nonprod", "lakehouse-prod"];
 
+/**
+ * Beside a real node (tests/node): the API server listens on the node's address too and publishes
+ * it as the `kubernetes` Service's endpoint (pods reach it there), reaches kubelets by their
+ * InternalIP with a client certificate of its own, and calls the suite's admission webhook; kwok
+ * plays only the nodes annotated as its own (the one Airbyte's images run on).
+ */
+export interface RealNodeSettings {
+    nodeIp: string;
+    /** Certificates the node's parts need (the kubelet's, kube-proxy's, ...), made with the cluster's CA. */
+    certs: Cert[];
+}
+
 export interface ControlPlaneOptions {
+    /** When set, a real node joins this control plane (tests/node); kwok plays only its own node. */
+    realNode?: RealNodeSettings;
     /** Where the binaries are (`etcd`, `kube-apiserver`, ..., `kwok`) and kwok's stages. */
     bin: string;
     stages: string;
@@ -44,7 +58,7 @@ async function openssl(args: string[], cwd: string): Promise<void> {
     await must("openssl", args, { cwd });
 }
 
-interface Cert {
+export interface Cert {
     name: string;
     cn: string;
     org?: string;
@@ -79,18 +93,20 @@ const CERTS: Cert[] = [
     { name: "front-proxy-client", cn: "front-proxy-client", ca: "front-proxy-ca" },
 ];
 
-/** A CA, the serving and client certificates, and the service-account key pair (once per state folder). */
-async function makePki(dir: string): Promise<void> {
-    if (fs.existsSync(path.join(dir, ".done"))) return;
+/** A CA, the serving and client certificates, and the service-account key pair: each made once per state folder. */
+export async function makePki(dir: string, certs: Cert[] = CERTS): Promise<void> {
     fs.mkdirSync(dir, { recursive: true });
+    const has = (f: string) => fs.existsSync(path.join(dir, f));
     for (const ca of ["ca", "front-proxy-ca"]) {
+        if (has(`${ca}.crt`)) continue;
         await openssl(["genrsa", "-out", `${ca}.key`, "2048"], dir);
         await openssl(
             ["req", "-x509", "-new", "-key", `${ca}.key`, "-subj", `/CN=${ca}`, "-days", "3650", "-out", `${ca}.crt`],
             dir,
         );
     }
-    for (const c of CERTS) {
+    for (const c of certs) {
+        if (has(`${c.name}.crt`)) continue;
         await openssl(["genrsa", "-out", `${c.name}.key`, "2048"], dir);
         const subject = `/CN=${c.cn}${c.org ? `/O=${c.org}` : ""}`;
         await openssl(["req", "-new", "-key", `${c.name}.key`, "-subj", subject, "-out", `${c.name}.csr`], dir);
@@ -122,13 +138,14 @@ async function makePki(dir: string): Promise<void> {
             dir,
         );
     }
-    await openssl(["genrsa", "-out", "sa.key", "2048"], dir);
-    await openssl(["rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub"], dir);
-    fs.writeFileSync(path.join(dir, ".done"), "");
+    if (!has("sa.key")) {
+        await openssl(["genrsa", "-out", "sa.key", "2048"], dir);
+        await openssl(["rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub"], dir);
+    }
 }
 
 /** A kubeconfig with the certificates embedded, one context per name, all on this cluster and user. */
-function kubeconfigOf(pki: string, user: string, contexts: string[]): string {
+export function kubeconfigOf(pki: string, user: string, contexts: string[]): string {
     const b64 = (f: string) => fs.readFileSync(path.join(pki, f)).toString("base64");
     return dump({
         apiVersion: "v1",
@@ -154,14 +171,15 @@ function kubeconfigOf(pki: string, user: string, contexts: string[]): string {
 }
 
 /** kwok's configuration: every option set (v0.8.0 defaults none read from --config) and the stages. */
-function kwokConfig(stagesDir: string, extraStages: string): string {
+function kwokConfig(stagesDir: string, extraStages: string, onlyItsOwnNodes: boolean): string {
     const options = {
         apiVersion: "config.kwok.x-k8s.io/v1alpha1",
         kind: "KwokConfiguration",
         options: {
             cidr: "10.0.0.1/16",
             nodeIP: ADDRESSES.kwok,
-            manageAllNodes: true,
+            manageAllNodes: !onlyItsOwnNodes,
+            ...(onlyItsOwnNodes ? { manageNodesWithAnnotationSelector: "kwok.x-k8s.io/node=fake" } : {}),
             serverAddress: `${ADDRESSES.kwok}:10247`,
             enableDebuggingHandlers: false,
             enableContentionProfiling: false,
@@ -237,8 +255,14 @@ spec:
       phase: Succeeded
 `;
 
-/** The one node kwok plays: room for prod's requests (4 Trino workers of 16Gi, ...). */
-function nodeObject(): KubeObject {
+/**
+ * The one node kwok plays: room for prod's requests (4 Trino workers of 16Gi, ...). Beside a real
+ * node it is tainted: only the pods the suite's admission webhook sends there (those whose
+ * software exists only as images) tolerate it.
+ */
+export const SIMULATED_TAINT = { key: "lakehouse.test/simulated", value: "true", effect: "NoSchedule" } as const;
+
+function nodeObject(besideRealNode: boolean): KubeObject {
     return {
         apiVersion: "v1",
         kind: "Node",
@@ -249,10 +273,11 @@ function nodeObject(): KubeObject {
                 "kubernetes.io/os": "linux",
                 "kubernetes.io/arch": "amd64",
                 type: "kwok",
+                "lakehouse.test/node": "kwok",
             },
             annotations: { "kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0" },
         },
-        spec: {},
+        spec: besideRealNode ? { taints: [SIMULATED_TAINT] } : {},
         status: {
             allocatable: { cpu: "512", memory: "4Ti", pods: "1000", "ephemeral-storage": "10Ti" },
             capacity: { cpu: "512", memory: "4Ti", pods: "1000", "ephemeral-storage": "10Ti" },
@@ -276,7 +301,7 @@ function storageClass(stagesDir: string): KubeObject {
 export class ControlPlane {
     readonly files: ClusterFiles;
     private readonly procs: Processes;
-    private readonly pki: string;
+    readonly pki: string;
 
     constructor(private readonly opts: ControlPlaneOptions) {
         this.pki = path.join(opts.state, "pki");
@@ -293,13 +318,34 @@ export class ControlPlane {
 
     /** Certificates and kubeconfigs (first start only). */
     async prepare(): Promise<void> {
-        await makePki(this.pki);
+        const real = this.opts.realNode;
+        await makePki(
+            this.pki,
+            real
+                ? [
+                      ...CERTS.map((c) =>
+                          c.name === "apiserver" ? { ...c, san: [...c.san!, `IP:${real.nodeIp}`] } : c,
+                      ),
+                      // The API server's identity towards kubelets (logs, exec, port-forward).
+                      {
+                          name: "apiserver-kubelet-client",
+                          cn: "kube-apiserver-kubelet-client",
+                          org: "system:masters",
+                          ca: "ca",
+                      },
+                      ...real.certs,
+                  ]
+                : CERTS,
+        );
         fs.writeFileSync(this.files.kubeconfig, kubeconfigOf(this.pki, "admin", CONTEXTS), { mode: 0o600 });
         for (const user of ["controller-manager", "scheduler", "kwok"])
             fs.writeFileSync(path.join(this.opts.state, `${user}.kubeconfig`), kubeconfigOf(this.pki, user, [user]), {
                 mode: 0o600,
             });
-        fs.writeFileSync(path.join(this.opts.state, "kwok.yaml"), kwokConfig(this.opts.stages, BARE_POD_COMPLETE));
+        fs.writeFileSync(
+            path.join(this.opts.state, "kwok.yaml"),
+            kwokConfig(this.opts.stages, BARE_POD_COMPLETE, this.opts.realNode !== undefined),
+        );
     }
 
     /** Starts every server and waits for the node to be Ready and the default StorageClass to exist. */
@@ -325,7 +371,7 @@ export class ControlPlane {
         return path.join(this.pki, f);
     }
 
-    private async startEtcd(): Promise<void> {
+    async startEtcd(): Promise<void> {
         const a = ADDRESSES.etcd;
         const data = path.join(this.opts.state, "etcd");
         const child = this.procs.start("etcd", this.bin("etcd"), [
@@ -350,8 +396,7 @@ export class ControlPlane {
     async startApiServer(): Promise<void> {
         const p = (f: string) => this.pkiFile(f);
         const child = this.procs.start("kube-apiserver", this.bin("kube-apiserver"), [
-            `--bind-address=${ADDRESSES.apiserver}`,
-            `--advertise-address=${ADDRESSES.apiserver}`,
+            ...this.apiServerAddressing(),
             `--secure-port=${API_PORT}`,
             `--etcd-servers=https://${ADDRESSES.etcd}:2379`,
             `--etcd-cafile=${p("ca.crt")}`,
@@ -366,8 +411,6 @@ export class ControlPlane {
             `--service-cluster-ip-range=${SERVICE_CIDR}`,
             "--authorization-mode=Node,RBAC",
             "--allow-privileged=true",
-            // On loopback the apiserver cannot publish its own address as the kubernetes Service's endpoint.
-            "--endpoint-reconciler-type=none",
             `--requestheader-client-ca-file=${p("front-proxy-ca.crt")}`,
             "--requestheader-allowed-names=front-proxy-client",
             "--requestheader-extra-headers-prefix=X-Remote-Extra-",
@@ -397,6 +440,28 @@ export class ControlPlane {
         } finally {
             kube.close();
         }
+    }
+
+    /** Where the API server listens and what it publishes as the `kubernetes` Service's endpoint. */
+    private apiServerAddressing(): string[] {
+        const real = this.opts.realNode;
+        if (!real)
+            return [
+                `--bind-address=${ADDRESSES.apiserver}`,
+                `--advertise-address=${ADDRESSES.apiserver}`,
+                // On loopback the apiserver cannot publish its own address as the kubernetes Service's endpoint.
+                "--endpoint-reconciler-type=none",
+            ];
+        const p = (f: string) => this.pkiFile(f);
+        return [
+            // Inside the suite's network namespace: loopback for the suite and the CLI, the node's address for pods.
+            "--bind-address=0.0.0.0",
+            `--advertise-address=${real.nodeIp}`,
+            "--kubelet-preferred-address-types=InternalIP",
+            `--kubelet-client-certificate=${p("apiserver-kubelet-client.crt")}`,
+            `--kubelet-client-key=${p("apiserver-kubelet-client.key")}`,
+            `--kubelet-certificate-authority=${p("ca.crt")}`,
+        ];
     }
 
     private startControllers(): void {
@@ -435,14 +500,14 @@ export class ControlPlane {
         this.procs.start("kwok", this.bin("kwok"), [
             `--kubeconfig=${path.join(this.opts.state, "kwok.kubeconfig")}`,
             `--config=${path.join(this.opts.state, "kwok.yaml")}`,
-            "--manage-all-nodes=true",
+            `--manage-all-nodes=${this.opts.realNode === undefined}`,
             "--v=INFO",
         ]);
         await sleep(200);
     }
 
     private async applyNode(kube: Kube): Promise<void> {
-        const node = nodeObject();
+        const node = nodeObject(this.opts.realNode !== undefined);
         if (!(await kube.get("Node", NODE_NAME))) {
             const { status, ...spec } = node;
             await kube.request("POST", Kube.path("Node"), spec);
@@ -471,9 +536,9 @@ export class ControlPlane {
         }
     }
 
-    /** Stops one server (the suite's fault runs restart the API server). */
-    async stopServer(name: "kube-apiserver"): Promise<void> {
-        await this.procs.stop(name);
+    /** Deals one server a signal and waits until it is gone (the fault runs kill the API server and etcd). */
+    async killServer(name: "kube-apiserver" | "etcd", signal: NodeJS.Signals): Promise<void> {
+        await this.procs.kill(name, signal);
     }
 
     async stop(): Promise<void> {

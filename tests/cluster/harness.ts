@@ -6,6 +6,8 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { PROJECT_DIR } from "../../offline/stack-config";
+import { NETWORK, NODE_CERTS, prepareNetwork, RealNode } from "../node";
+import { attachRealNode, RealNodeRun, recordRealNode } from "./real-node";
 import { ChartRepository, packageChart } from "./chart-repo";
 import { ControlPlane } from "./control-plane";
 import { Kube } from "./kube";
@@ -16,7 +18,24 @@ import { chartSource, ensureTools, Tools, VERSIONS } from "./tools";
 /** The chart repository's address: the suite's loopback range, a port of its own. */
 export const CHART_REPO = { host: "127.0.10.9", port: 8879 };
 
+/** What a real node lets the suite read from the platform itself (tests/cluster/platform-probe.ts). */
+export interface PlatformProbe {
+    /** Writes rows naming `label` where the platform keeps data (through Trino in `trinoNamespace`); returns what identifies them. */
+    writeRows(trinoNamespace: string, label: string): Promise<string>;
+    /** Reads them back through the platform; ok when every one is there. */
+    readRows(trinoNamespace: string, token: string): Promise<{ ok: boolean; detail: string }>;
+}
+
 export interface Harness {
+    /** Where pods run: kwok (nothing runs) or a real node (tests/node). */
+    node: "kwok" | "real";
+    /** Present on a real node only. */
+    probe?: PlatformProbe;
+    realNode?: RealNode;
+    /** Whether the wiring-check Jobs of the namespaces passed, as far as this node can tell. */
+    wiringVerdict(namespaces: string[]): Promise<{ passed: boolean; detail: string }>;
+    /** The settings a user of this cluster gives a stack beyond its kubeconfig and charts. */
+    stackSettings(stack: string): Record<string, string>;
     tools: Tools;
     work: string;
     project: string;
@@ -51,13 +70,17 @@ export function copyProject(dest: string): void {
 }
 
 /** The suite's versions: each part as its binary reports itself. */
-async function recordVersions(h: Pick<Harness, "tools" | "cli" | "report" | "kube">): Promise<void> {
+async function recordVersions(h: Harness): Promise<void> {
     const { report, tools } = h;
     report.version("pulumi", (await h.cli.version()).replace(/^v/, ""), VERSIONS.pulumi.replace(/^v/, ""));
     const sdk = JSON.parse(
         fs.readFileSync(path.join(PROJECT_DIR, "node_modules", "@pulumi", "pulumi", "package.json"), "utf8"),
     ) as { version: string };
-    report.version("pulumi-language-nodejs", `the suite's own host, starting @pulumi/pulumi ${sdk.version}`);
+    const host = execFileSync(tools.languageHost, ["--version"], { encoding: "utf8" }).trim();
+    report.version(
+        "pulumi-language-nodejs",
+        `${host.replace(/^v/, "")} (the real host, from ../shared/real-pulumi/language-host), starting @pulumi/pulumi ${sdk.version}`,
+    );
     for (const p of tools.providers) report.version(`pulumi-resource-${p.name}`, p.version);
     const server = await h.kube.request<{ gitVersion: string }>("GET", "/version");
     report.version("kubernetes", server.gitVersion.replace(/^v/, ""), VERSIONS.kubernetes.replace(/^v/, ""));
@@ -65,16 +88,13 @@ async function recordVersions(h: Pick<Harness, "tools" | "cli" | "report" | "kub
     report.version("etcd", /etcd Version: (\S+)/.exec(etcd)?.[1] ?? "?", VERSIONS.etcd.replace(/^v/, ""));
     report.version("kwok", VERSIONS.kwok.replace(/^v/, ""));
     report.version("helm (in the Kubernetes provider)", "3.20.2");
-    report.substitute(
-        "pulumi-language-nodejs, built from github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3",
-        "tests/cluster/language-host.ts: pulumirpc.LanguageRuntime in Node.js, starting the program's own @pulumi/pulumi cmd/run and cmd/run-policy-pack",
-        "the Go module proxy serves that module at no version (403 for every version asked); the CLI, the SDK, the providers and the pack are the real ones",
-    );
-    report.substitute(
-        "a kubelet on each node, running containers",
-        "kwok 0.8.0: pods become Ready and Job pods Succeed without a container running; PVCs of the default class bind",
-        "no container runtime or registry here; everything the API server, the controllers, the scheduler and the providers do is real",
-    );
+    if (h.node === "real") await recordRealNode(h);
+    else
+        report.substitute(
+            "a kubelet on each node, running containers",
+            "kwok 0.8.0: pods become Ready and Job pods Succeed without a container running; PVCs of the default class bind",
+            "no container runtime or registry here; everything the API server, the controllers, the scheduler and the providers do is real",
+        );
     report.substitute(
         "a bare pod with restartPolicy Never runs to completion (Airbyte's Helm hook bootloader)",
         "a kwok stage of the suite's marks it Succeeded, as kwok's own stage does for Job pods",
@@ -90,6 +110,8 @@ async function recordVersions(h: Pick<Harness, "tools" | "cli" | "report" | "kub
 export interface HarnessOptions {
     /** The run's folder (kept after a failure for its logs). */
     work: string;
+    /** A real node beside the control plane (inside the suite's namespaces), with the images built for it. */
+    realNode?: RealNodeRun;
     say: (line: string) => void;
     report: ClusterReport;
 }
@@ -102,9 +124,19 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     fs.rmSync(work, { recursive: true, force: true });
     fs.mkdirSync(work, { recursive: true });
 
-    const cluster = new ControlPlane({ bin: tools.bin, stages: tools.stages, state: path.join(work, "cluster"), say });
+    // A real node's address must exist before the API server advertises it.
+    if (opts.realNode) await prepareNetwork();
+    const cluster = new ControlPlane({
+        bin: tools.bin,
+        stages: tools.stages,
+        state: path.join(work, "cluster"),
+        say,
+        realNode: opts.realNode ? { nodeIp: NETWORK.nodeIp, certs: NODE_CERTS } : undefined,
+    });
     const started = await cluster.start();
-    say(`control plane up in ${started.toFixed(1)} s (node Ready; logs in ${path.join(work, "cluster", "logs")})`);
+    say(
+        `control plane up in ${started.toFixed(1)} s (kwok's node Ready; logs in ${path.join(work, "cluster", "logs")})`,
+    );
     const kube = new Kube(cluster.files.kubeconfig);
 
     const project = path.join(work, "project");
@@ -113,7 +145,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
         cliBin: tools.bin,
         projectDir: project,
         workDir: work,
-        languageHost: path.join(PROJECT_DIR, ".build", "tests", "cluster", "language-host.js"),
+        languageHost: tools.languageHost,
         passphrase: "lakehouse-cluster-suite",
     });
     await cli.installPlugins(tools.providers);
@@ -137,6 +169,19 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     await charts.start();
 
     const h: Harness = {
+        node: "kwok",
+        async wiringVerdict(namespaces: string[]) {
+            const jobs = (
+                await Promise.all(namespaces.map((ns) => kube.get("Job", "lakehouse-wiring-check", ns)))
+            ).filter((j) => j !== undefined);
+            const passed =
+                jobs.length > 0 && jobs.every((j) => ((j.status as { succeeded?: number }).succeeded ?? 0) > 0);
+            return {
+                passed,
+                detail: `${jobs.length} wiring-check Jobs succeeded (kwok: their status only, no script ran)`,
+            };
+        },
+        stackSettings: () => ({}),
         tools,
         work,
         project,
@@ -153,6 +198,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
             await cluster.stop();
         },
     };
+    if (opts.realNode) await attachRealNode(h, opts.realNode);
     await recordVersions(h);
     return h;
 }

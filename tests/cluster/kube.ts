@@ -56,6 +56,12 @@ export const KINDS: Record<string, Kind> = {
     NetworkPolicy: { prefix: "/apis/networking.k8s.io/v1", plural: "networkpolicies", namespaced: true },
     PodDisruptionBudget: { prefix: "/apis/policy/v1", plural: "poddisruptionbudgets", namespaced: true },
     StorageClass: { prefix: "/apis/storage.k8s.io/v1", plural: "storageclasses", namespaced: false },
+    EndpointSlice: { prefix: "/apis/discovery.k8s.io/v1", plural: "endpointslices", namespaced: true },
+    MutatingWebhookConfiguration: {
+        prefix: "/apis/admissionregistration.k8s.io/v1",
+        plural: "mutatingwebhookconfigurations",
+        namespaced: false,
+    },
 };
 
 export function kindOf(name: string): Kind {
@@ -191,8 +197,22 @@ export class Kube {
         );
     }
 
+    /** Creates an object as a client of its own would (`fieldManager`: kubectl's is `kubectl-create`). */
+    async create(obj: KubeObject, fieldManager: string): Promise<KubeObject> {
+        return this.request<KubeObject>(
+            "POST",
+            `${Kube.path(obj.kind!, obj.metadata.namespace)}?fieldManager=${encodeURIComponent(fieldManager)}`,
+            obj,
+        );
+    }
+
     /** Deletes an object (`Orphan`: its dependents stay, as `kubectl delete --cascade=orphan`). */
-    async delete(kind: string, name: string, namespace?: string, propagationPolicy?: "Orphan"): Promise<void> {
+    async delete(
+        kind: string,
+        name: string,
+        namespace?: string,
+        propagationPolicy?: "Orphan" | "Background" | "Foreground",
+    ): Promise<void> {
         try {
             await this.request(
                 "DELETE",
@@ -206,48 +226,61 @@ export class Kube {
 
     /**
      * Watches a kind across namespaces from now on; `onEvent` sees every ADDED, MODIFIED and
-     * DELETED object until `stop()`. Reconnects (from the last resource version) when the server
-     * closes the stream, as watches are closed every few minutes.
+     * DELETED object until `stop()`. What the watch may have missed is never passed over: an
+     * ERROR event (the server's "resource version too old", a timeout) or a stream that ends or
+     * fails before `stop()` is reported to `onBreak` and ends the watch, since a watch started
+     * again cannot prove nothing happened in between.
      */
-    watch(kind: string, onEvent: (type: string, obj: KubeObject) => void): { stop: () => void; ready: Promise<void> } {
+    watch(
+        kind: string,
+        onEvent: (type: string, obj: KubeObject) => void,
+        onBreak: (why: string) => void = () => undefined,
+    ): { stop: () => void; ready: Promise<void> } {
         let stopped = false;
         let current: http.ClientRequest | undefined;
         let resolveReady: () => void = () => undefined;
         const ready = new Promise<void>((r) => (resolveReady = r));
-        const start = async () => {
-            let version = (await this.request<{ metadata: { resourceVersion: string } }>("GET", Kube.path(kind)))
-                .metadata.resourceVersion;
+        const broke = (why: string) => {
             resolveReady();
-            while (!stopped) {
-                version = await new Promise<string>((resolve) => {
-                    const url = new URL(
-                        `${Kube.path(kind)}?watch=1&allowWatchBookmarks=true&resourceVersion=${version}`,
-                        this.creds.server,
-                    );
-                    let buffered = "";
-                    let last = version;
-                    current = https.get(url, { agent: this.agent }, (res) => {
-                        res.setEncoding("utf8");
-                        res.on("data", (d: string) => {
-                            buffered += d;
-                            let nl: number;
-                            while ((nl = buffered.indexOf("\n")) >= 0) {
-                                const line = buffered.slice(0, nl);
-                                buffered = buffered.slice(nl + 1);
-                                if (!line.trim()) continue;
-                                const ev = JSON.parse(line) as { type: string; object: KubeObject };
-                                if (ev.object?.metadata?.resourceVersion) last = ev.object.metadata.resourceVersion;
-                                if (ev.type !== "BOOKMARK" && ev.type !== "ERROR") onEvent(ev.type, ev.object);
-                            }
-                        });
-                        res.on("end", () => resolve(last));
-                        res.on("error", () => resolve(last));
-                    });
-                    current.on("error", () => resolve(last));
-                });
-            }
+            if (stopped) return;
+            stopped = true;
+            current?.destroy();
+            onBreak(why);
         };
-        void start();
+        const start = async () => {
+            const version = (await this.request<{ metadata: { resourceVersion: string } }>("GET", Kube.path(kind)))
+                .metadata.resourceVersion;
+            const url = new URL(
+                `${Kube.path(kind)}?watch=1&allowWatchBookmarks=true&resourceVersion=${version}&timeoutSeconds=3600`,
+                this.creds.server,
+            );
+            let buffered = "";
+            current = https.get(url, { agent: this.agent }, (res) => {
+                if (res.statusCode !== 200) {
+                    broke(`the watch of ${kind} was refused: HTTP ${res.statusCode}`);
+                    return;
+                }
+                resolveReady();
+                res.setEncoding("utf8");
+                res.on("data", (d: string) => {
+                    buffered += d;
+                    let nl: number;
+                    while ((nl = buffered.indexOf("\n")) >= 0) {
+                        const line = buffered.slice(0, nl);
+                        buffered = buffered.slice(nl + 1);
+                        if (!line.trim()) continue;
+                        const ev = JSON.parse(line) as { type: string; object: KubeObject & { message?: string } };
+                        if (ev.type === "ERROR")
+                            broke(`the watch of ${kind} got an ERROR event: ${ev.object?.message ?? line}`);
+                        else if (ev.type !== "BOOKMARK") onEvent(ev.type, ev.object);
+                    }
+                });
+                res.on("end", () => broke(`the watch of ${kind} was closed by the server`));
+                res.on("error", (e) => broke(`the watch of ${kind} failed: ${e.message}`));
+            });
+            current.on("error", (e) => broke(`the watch of ${kind} failed: ${e.message}`));
+        };
+        start().catch((e: unknown) => broke(`the watch of ${kind} could not start: ${String(e)}`));
         return {
             ready,
             stop: () => {

@@ -6,12 +6,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import { EXIT } from "../../offline/exit";
-import { PROJECT_DIR } from "../../offline/stack-config";
 import { ControlPlane } from "./control-plane";
 import { copyProject } from "./harness";
 import { fqn } from "./lifecycle";
 import { PulumiCli } from "./pulumi";
-import { cacheDir, chartSource, ensureTools } from "./tools";
+import { cacheDir, chartSource, ensureTools, Tools } from "./tools";
 
 const STACK = "dev";
 
@@ -20,12 +19,12 @@ function localDirs(): { root: string; cluster: string; project: string } {
     return { root, cluster: path.join(root, "cluster"), project: path.join(root, "project") };
 }
 
-function cliFor(root: string, project: string, cliBin: string): PulumiCli {
+function cliFor(root: string, project: string, tools: Tools): PulumiCli {
     return new PulumiCli({
-        cliBin,
+        cliBin: tools.bin,
         projectDir: project,
         workDir: root,
-        languageHost: path.join(PROJECT_DIR, ".build", "tests", "cluster", "language-host.js"),
+        languageHost: tools.languageHost,
         passphrase: "lakehouse-local",
     });
 }
@@ -56,7 +55,7 @@ export async function up(out: (s: string) => void, err: (s: string) => void): Pr
     }
     const fresh = !fs.existsSync(path.join(root, "backend", ".pulumi"));
     if (fresh) copyProject(project);
-    const cli = cliFor(root, project, tools.bin);
+    const cli = cliFor(root, project, tools);
     await cli.installPlugins(tools.providers);
     if (fresh) {
         await cli.must(["stack", "init", fqn(STACK)]);
@@ -104,7 +103,7 @@ export async function down(out: (s: string) => void): Promise<number> {
     const { root, cluster: state, project } = localDirs();
     if (await ControlPlane.running(state)) {
         const tools = await ensureTools(out);
-        const cli = cliFor(root, project, tools.bin);
+        const cli = cliFor(root, project, tools);
         await shown(cli, ["destroy", "--yes", "--skip-preview", "--stack", fqn(STACK)], out);
     }
     await ControlPlane.stopDetached(state);

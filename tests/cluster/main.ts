@@ -1,4 +1,4 @@
-// npm run test:cluster -- [--stack dev|staging|split|faults] [--report FILE] [--keep] [--write-docs]
+// npm run test:cluster -- [--stack dev|staging|split|faults] [--node kwok|real] [--report FILE] [--keep] [--write-docs]
 // The real engine: the Pulumi CLI, the Kubernetes and Random providers and a Kubernetes API server
 // on loopback (tests/cluster/harness.ts), running the program's whole life for a stack with only
 // what a user of this cluster sets (its kubeconfig, the charts' sources). See docs/deploy.md and
@@ -10,7 +10,11 @@ import * as path from "path";
 import { parseArgs } from "util";
 import { EXIT } from "../../offline/exit";
 import { CheckFailed } from "../e2e/report";
-import { cacheDir } from "./tools";
+import { PROJECT_DIR } from "../../offline/stack-config";
+import { insideNamespace, runInside } from "../node";
+import { cacheDir, ensureTools } from "./tools";
+import { buildNodeImages, missingTools } from "./node-images";
+import type { RealNodeRun } from "./real-node";
 import { Harness, startHarness } from "./harness";
 import { ClusterReport } from "./report";
 import { singleStack } from "./single";
@@ -20,6 +24,8 @@ import { USAGE } from "./usage";
 
 interface Args {
     stack: "dev" | "staging" | "split" | "faults";
+    /** Where pods run: kwok (nothing runs), or a real node in namespaces of the run's own (tests/node). */
+    node: "kwok" | "real";
     report: string;
     keep: boolean;
     /** Write the docs' captured CLI output (tests/cluster/captured.ts) instead of checking it. */
@@ -31,6 +37,7 @@ function parse(argv: string[]): Args {
         args: argv,
         options: {
             stack: { type: "string", default: "dev" },
+            node: { type: "string", default: "kwok" },
             report: { type: "string", default: "cluster-report.json" },
             keep: { type: "boolean" },
             "write-docs": { type: "boolean" },
@@ -41,8 +48,13 @@ function parse(argv: string[]): Args {
     const stack = values.stack ?? "dev";
     if (stack !== "dev" && stack !== "staging" && stack !== "split" && stack !== "faults")
         throw new UsageError(`--stack ${stack}: one of dev, staging, split, faults`);
+    const node = values.node ?? "kwok";
+    if (node !== "kwok" && node !== "real") throw new UsageError(`--node ${node}: one of kwok, real`);
+    if (node === "real" && stack === "split")
+        throw new UsageError("--node real runs dev, staging or faults (the split stacks run on kwok)");
     return {
         stack,
+        node,
         report: path.resolve(values.report ?? "cluster-report.json"),
         keep: values.keep ?? false,
         writeDocs: values["write-docs"] ?? false,
@@ -50,6 +62,59 @@ function parse(argv: string[]): Args {
 }
 
 class UsageError extends Error {}
+
+/** The stack a run deploys (the fault runs deploy staging). */
+function stackOf(stack: Args["stack"]): string {
+    return stack === "faults" ? "staging" : stack;
+}
+
+function runFile(work: string): string {
+    return `${work}.node.json`;
+}
+
+function readRealNodeRun(work: string): RealNodeRun {
+    return JSON.parse(fs.readFileSync(runFile(work), "utf8")) as RealNodeRun;
+}
+
+/**
+ * A real node's run, from the machine's own namespaces: what needs the network (the builds, the
+ * images) is done here; then the suite runs again inside namespaces of its own, and once it ends,
+ * what the run made is removed and checked gone.
+ */
+async function outside(
+    argv: string[],
+    args: Args,
+    work: string,
+    out: (s: string) => void,
+    err: (s: string) => void,
+): Promise<number> {
+    const missing = await missingTools();
+    if (missing.length > 0) {
+        err(`the real node needs, on PATH (as root): ${missing.join("; ")}`);
+        return EXIT.badInput;
+    }
+    out(`lakehouse-platform real engine · ${args.stack} · a real node: building what is missing first`);
+    let run: RealNodeRun;
+    try {
+        await ensureTools(out);
+        run = await buildNodeImages(stackOf(args.stack), out);
+    } catch (e) {
+        err(`preparing the real node failed: ${e instanceof Error ? e.message : String(e)}`);
+        return EXIT.failure;
+    }
+    fs.mkdirSync(path.dirname(work), { recursive: true });
+    fs.writeFileSync(runFile(work), JSON.stringify(run, null, 2));
+    const name = `lakehouse-${process.pid}`;
+    out(`entering network namespace ${name} (with a mount and a PID namespace of its own)`);
+    const launcher = path.join(PROJECT_DIR, "offline", "launch.mjs");
+    const { code, left } = await runInside(name, [process.execPath, launcher, "cluster", ...argv], work);
+    if (left.length > 0) {
+        err(`the run left behind:\n  ${left.join("\n  ")}`);
+        return EXIT.failure;
+    }
+    out(`nothing of the run is left: network namespace ${name} deleted, no process, mount or cgroup of it remains`);
+    return code;
+}
 
 export async function main(
     argv: string[],
@@ -67,13 +132,21 @@ export async function main(
         err("the real-engine suite runs on Linux (the control plane's binaries are built for it)");
         return EXIT.badInput;
     }
+    const work = path.join(cacheDir(), "runs", args.node === "real" ? `${args.stack}-real-node` : args.stack);
+    if (args.node === "real" && !insideNamespace()) return outside(argv, args, work, out, err);
     const report = new ClusterReport(args.stack, {}, out);
-    const work = path.join(cacheDir(), "runs", args.stack);
-    out(`lakehouse-platform real engine · ${args.stack} · work folder ${work}`);
+    out(
+        `lakehouse-platform real engine · ${args.stack} · ${args.node === "real" ? "a real node" : "kwok"} · work folder ${work}`,
+    );
     let h: Harness | undefined;
     let failure: unknown;
     try {
-        h = await startHarness({ work, say: out, report });
+        h = await startHarness({
+            work,
+            say: out,
+            report,
+            realNode: args.node === "real" ? readRealNodeRun(work) : undefined,
+        });
         if (args.stack === "split") await splitStacks(h);
         else if (args.stack === "faults") await faultRun(h);
         else await singleStack(h, args.stack, { writeDocs: args.writeDocs });

@@ -1,6 +1,6 @@
 // The Pulumi CLI as the suite runs it: its own PULUMI_HOME (the provider plugins installed from
 // their files, nothing downloaded), a file backend, a passphrase for the stacks' secrets, no update
-// check, no plugin acquisition, no ambient plugins; the language host on PATH. Each command's exit
+// check, no plugin acquisition, no ambient plugins; the real language host beside it. Each command's exit
 // code, time and output are kept for the report.
 import * as fs from "fs";
 import * as path from "path";
@@ -14,7 +14,7 @@ export interface PulumiOptions {
     projectDir: string;
     /** The suite's own folder for this run: PULUMI_HOME, the backend, the stack files. */
     workDir: string;
-    /** The compiled language host (.build/tests/cluster/language-host.js). */
+    /** The real `pulumi-language-nodejs` binary. */
     languageHost: string;
     passphrase: string;
     /** Extra environment for every command (e.g. the private /etc/hosts is not needed here). */
@@ -53,8 +53,10 @@ export class PulumiCli {
             fs.copyFileSync(path.join(opts.cliBin, "pulumi"), cli);
             fs.chmodSync(cli, 0o755);
         }
+        // Beside it, the real Node.js language host, as a user's installation has it.
         const host = path.join(this.hostBin, "pulumi-language-nodejs");
-        fs.writeFileSync(host, `#!/bin/sh\nexec "${process.execPath}" "${opts.languageHost}" "$@"\n`, { mode: 0o755 });
+        fs.rmSync(host, { force: true });
+        fs.symlinkSync(opts.languageHost, host);
     }
 
     env(): NodeJS.ProcessEnv {

@@ -22,17 +22,33 @@ export interface FaultRecord {
     credentialsChanged: number;
     volumesReplaced: number;
     wiringChecksPassed: boolean;
+    /** On a real node: the rows written before the fault, read back after the recovery. */
+    rowsReadBack?: boolean;
     detail: string;
+}
+
+/** An image a real node ran: the names the program gives it, and how this run made it. */
+export interface ImageRecord {
+    refs: string[];
+    upstream: string;
+    builtFrom: string;
+    differs: string;
 }
 
 export interface ClusterReportData extends ReportData {
     steps: StepRecord[];
+    images?: ImageRecord[];
     faults?: FaultRecord[];
 }
 
 export class ClusterReport extends Report {
     readonly steps: StepRecord[] = [];
     faults?: FaultRecord[];
+    images?: ImageRecord[];
+
+    image(i: ImageRecord): void {
+        (this.images ??= []).push(i);
+    }
 
     /** What each command printed (kept out of the JSON): the docs' captured samples come from here. */
     readonly printed = new Map<string, string>();
@@ -56,6 +72,11 @@ export class ClusterReport extends Report {
     }
 
     override data(): ClusterReportData {
-        return { ...super.data(), steps: this.steps, ...(this.faults ? { faults: this.faults } : {}) };
+        return {
+            ...super.data(),
+            steps: this.steps,
+            ...(this.images ? { images: this.images } : {}),
+            ...(this.faults ? { faults: this.faults } : {}),
+        };
     }
 }

@@ -69,13 +69,27 @@ async function dayTwo(
             );
         return `${want.length} resources, the same set (${[...new Set([...got.values()])].join(", ")})`;
     });
+    // What the plan itself deletes (a retired key's Secret), as the watch names objects.
+    const planned = new Set(
+        before
+            .filter((r) => expected.get(r.urn) === "delete" && /:(Secret|ConfigMap)$/.test(r.type))
+            .map((r) => {
+                const meta = (r.inputs.metadata ?? {}) as { name?: string; namespace?: string };
+                return `${r.type.split(":").pop()} ${meta.namespace}/${meta.name}`;
+            }),
+    );
     await h.report.check(`${stack}: ${what}: no Secret or ConfigMap of the platform's was ever absent`, () => {
         const own = watch.gaps.filter((g) => !g.helmHook);
-        if (own.length > 0) throw new CheckFailed(own.map((g) => `${g.kind} ${g.id} absent for ${g.ms} ms`).join("; "));
+        const unproven = watch.problems(planned);
+        if (own.length > 0 || unproven.length > 0)
+            throw new CheckFailed(
+                [...own.map((g) => `${g.kind} ${g.id} absent for ${g.ms} ms`), ...unproven].join("; "),
+            );
         // A chart's hooks (Airbyte's env ConfigMap and Secret) are Helm's to recreate on every
         // upgrade (hook-delete-policy before-hook-creation); said, not hidden.
         const hooks = watch.gaps.filter((g) => g.helmHook).map((g) => `${g.kind} ${g.id} (${g.ms} ms)`);
-        return `watched every Secret and ConfigMap of ${namespaces.length} namespaces during the update; none of the platform's deleted and created again${hooks.length ? `; recreated by Helm as the chart's hooks: ${hooks.join(", ")}` : ""}${watch.removed.length ? `; removed for good: ${watch.removed.join(", ")}` : ""}`;
+        const removed = watch.removed.map((r) => r.id);
+        return `watched every Secret and ConfigMap of ${namespaces.length} namespaces through the whole update, no event missed; none of the platform's deleted and created again${hooks.length ? `; recreated by Helm as the chart's hooks: ${hooks.join(", ")}` : ""}${removed.length ? `; removed for good, as the plan says: ${removed.join(", ")}` : ""}`;
     });
     return watch;
 }

@@ -1,8 +1,9 @@
 // The real engine's parts, in a cache of the suite's own (LAKEHOUSE_CLUSTER_CACHE, default
-// ~/.cache/lakehouse-platform-cluster) that fresh clones and CI reuse: the Pulumi CLI and its
-// Node.js language host, etcd, the Kubernetes control plane and kwok built from the Go module proxy
-// (tests/cluster/build-tools.sh), and the Kubernetes and Random providers, which no registry
-// serves, unpacked from the machine's shared folder after their checksums are verified.
+// ~/.cache/lakehouse-platform-cluster) that fresh clones and CI reuse: the Pulumi CLI, etcd, the
+// Kubernetes binaries, kwok, CoreDNS and kube-router built from the Go module proxy
+// (tests/cluster/build-tools.sh), and the Node.js language host and the Kubernetes and Random
+// providers, which no registry serves, unpacked from the machine's shared folder after their
+// checksums are verified.
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -25,6 +26,14 @@ export function providerSource(): string {
     return process.env.LAKEHOUSE_PROVIDERS_DIR ?? path.resolve(PROJECT_DIR, "..", "shared", "real-pulumi", "providers");
 }
 
+/** Where the real Node.js language host comes from (the machine's shared folder: no module serves it). */
+export function languageHostSource(): string {
+    return (
+        process.env.LAKEHOUSE_LANGUAGE_HOST_DIR ??
+        path.resolve(PROJECT_DIR, "..", "shared", "real-pulumi", "language-host")
+    );
+}
+
 /** Where the chart archives come from, for the suite's own chart repository. */
 export function chartSource(): string {
     return process.env.LAKEHOUSE_CHARTS_DIR ?? path.resolve(PROJECT_DIR, "..", "shared", "real-pulumi", "charts");
@@ -39,6 +48,8 @@ export interface Provider {
 export interface Tools {
     cache: string;
     bin: string;
+    /** The real `pulumi-language-nodejs` at the CLI's version, unpacked and checked. */
+    languageHost: string;
     stages: string;
     providers: Provider[];
 }
@@ -55,35 +66,57 @@ function sha256(file: string): string {
     return createHash("sha256").update(fs.readFileSync(file)).digest("hex");
 }
 
-/** Unpacks `pulumi-resource-<name>-v<version>-linux-amd64.xz` and checks it against SHA256SUMS. */
-async function unpackProvider(cache: string, name: Provider["name"], version: string): Promise<Provider> {
-    const dir = path.join(cache, "providers", `${name}-v${version}`);
-    const bin = path.join(dir, `pulumi-resource-${name}`);
-    const source = providerSource();
+/** `<archive>` (xz) unpacked to `bin`, checked against the checksum SHA256SUMS gives `name`; reused when it already matches. */
+async function unpackChecked(source: string, name: string, archive: string, bin: string, where: string): Promise<void> {
     const sumsFile = path.join(source, "SHA256SUMS");
-    // The one part no registry serves: say where it was looked for and how to point elsewhere.
+    // The parts no registry serves: say where they were looked for and how to point elsewhere.
     if (!fs.existsSync(sumsFile))
         throw new Error(
-            `no provider binaries at ${source} (no SHA256SUMS): they come from the machine's shared folder beside the checkout (../shared/real-pulumi/providers); set LAKEHOUSE_PROVIDERS_DIR to where they are`,
+            `no ${name} at ${source} (no SHA256SUMS): it comes from the machine's shared folder beside the checkout; ${where}`,
         );
     const sums = fs.readFileSync(sumsFile, "utf8");
-    const want = new RegExp(`^([0-9a-f]{64})\\s+\\*?pulumi-resource-${name}$`, "m").exec(sums)?.[1];
-    if (!want) throw new Error(`${source}/SHA256SUMS has no checksum for pulumi-resource-${name}`);
-    if (fs.existsSync(bin) && sha256(bin) === want) return { name, version, bin };
-    const archive = path.join(source, `pulumi-resource-${name}-v${version}-linux-amd64.xz`);
-    if (!fs.existsSync(archive))
-        throw new Error(
-            `no ${name} provider v${version} at ${archive}: the program's @pulumi/${name} must be a version whose provider binary is there`,
-        );
-    fs.mkdirSync(dir, { recursive: true });
+    const want = new RegExp(`^([0-9a-f]{64})\\s+\\*?${name.replace(/[.]/g, "\\.")}$`, "m").exec(sums)?.[1];
+    if (!want) throw new Error(`${sumsFile} has no checksum for ${name}`);
+    if (fs.existsSync(bin) && sha256(bin) === want) return;
+    if (!fs.existsSync(archive)) throw new Error(`no ${archive}; ${where}`);
+    fs.mkdirSync(path.dirname(bin), { recursive: true });
     // xz writes the binary to stdout: straight into the file, not through a string.
     await must("sh", ["-c", `xz -dc "$1" > "$2"`, "sh", archive, bin]);
     fs.chmodSync(bin, 0o755);
     const got = sha256(bin);
     if (got !== want) {
         fs.rmSync(bin);
-        throw new Error(`pulumi-resource-${name} v${version}: sha256 ${got}, SHA256SUMS says ${want}; not used`);
+        throw new Error(`${name}: sha256 ${got}, SHA256SUMS says ${want}; not used`);
     }
+}
+
+/** The real Node.js language host of the CLI's version, unpacked from the shared folder and checked. */
+async function unpackLanguageHost(cache: string): Promise<string> {
+    const v = VERSIONS.pulumi;
+    const name = `pulumi-language-nodejs-${v}-linux-amd64`;
+    const bin = path.join(cache, "language-host", v, "pulumi-language-nodejs");
+    const source = languageHostSource();
+    await unpackChecked(
+        source,
+        name,
+        path.join(source, `${name}.xz`),
+        bin,
+        "set LAKEHOUSE_LANGUAGE_HOST_DIR to where it is",
+    );
+    return bin;
+}
+
+/** Unpacks `pulumi-resource-<name>-v<version>-linux-amd64.xz` and checks it against SHA256SUMS. */
+async function unpackProvider(cache: string, name: Provider["name"], version: string): Promise<Provider> {
+    const bin = path.join(cache, "providers", `${name}-v${version}`, `pulumi-resource-${name}`);
+    const source = providerSource();
+    await unpackChecked(
+        source,
+        `pulumi-resource-${name}`,
+        path.join(source, `pulumi-resource-${name}-v${version}-linux-amd64.xz`),
+        bin,
+        `the program's @pulumi/${name} must be a version whose provider binary is there (../shared/real-pulumi/providers); set LAKEHOUSE_PROVIDERS_DIR to where they are`,
+    );
     return { name, version, bin };
 }
 
@@ -141,5 +174,11 @@ export async function ensureTools(say: (line: string) => void): Promise<Tools> {
         await unpackProvider(cache, "kubernetes", versions.kubernetes),
         await unpackProvider(cache, "random", versions.random),
     ];
-    return { cache, bin, stages: path.join(cache, "src", "kwok-stage"), providers };
+    return {
+        cache,
+        bin,
+        languageHost: await unpackLanguageHost(cache),
+        stages: path.join(cache, "src", "kwok-stage"),
+        providers,
+    };
 }

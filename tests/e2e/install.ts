@@ -92,19 +92,42 @@ async function cached<T>(
 
 // ---- Garage, from crates.io ----
 
+/**
+ * The features Garage is built with: its defaults and the Kubernetes discovery the program's
+ * garage.toml configures (`[kubernetes_discovery]`; the upstream image is built with it). The same
+ * binary runs here and in the real node's image.
+ */
+export const GARAGE_FEATURES = ["kubernetes-discovery"];
+
 async function installGarage(cache: string, want: string, say: Say): Promise<Toolchain["garage"]> {
     const dir = path.join(cache, `garage-${want}`);
     const bin = path.join(dir, "bin", "garage");
     await cached(
         dir,
-        want,
+        `${want} +${GARAGE_FEATURES.join(",")}`,
         say,
-        `Garage ${want} (cargo install from crates.io, 17 to 30 min on two cores)`,
+        `Garage ${want} (cargo install from crates.io, with ${GARAGE_FEATURES.join(", ")}; 17 to 30 min on two cores)`,
         async () => {
-            await must("cargo", ["install", "garage", "--version", want, "--locked", "--root", dir], {
-                log: path.join(cache, "logs", `garage-${want}.log`),
-                timeoutMs: 60 * 60_000,
-            });
+            await must(
+                "cargo",
+                [
+                    "install",
+                    "garage",
+                    "--version",
+                    want,
+                    "--locked",
+                    "--features",
+                    GARAGE_FEATURES.join(","),
+                    "--root",
+                    dir,
+                ],
+                {
+                    log: path.join(cache, "logs", `garage-${want}.log`),
+                    timeoutMs: 60 * 60_000,
+                    // Compiled dependencies kept: a rebuild (another feature, a new version) reuses what it can.
+                    env: { ...process.env, CARGO_TARGET_DIR: path.join(cache, "cargo-target") },
+                },
+            );
         },
         () => undefined,
     );

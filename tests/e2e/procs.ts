@@ -170,6 +170,22 @@ export class Processes {
         await Promise.all(entries.map((e) => stopChild(e.child)));
     }
 
+    /** Deals one server (and what it started) a signal, as a crash or an OOM kill would, and waits until it is gone. */
+    async kill(name: string, signal: NodeJS.Signals): Promise<void> {
+        const entries = this.children.filter((c) => c.name === name && c.child.exitCode === null && c.child.pid);
+        await Promise.all(
+            entries.map(async (e) => {
+                const exited = new Promise<void>((resolve) => e.child.once("exit", () => resolve()));
+                try {
+                    process.kill(-e.child.pid!, signal);
+                } catch {
+                    return;
+                }
+                await exited;
+            }),
+        );
+    }
+
     async stopAll(): Promise<void> {
         await Promise.all(this.children.map((e) => stopChild(e.child)));
     }

@@ -1,0 +1,260 @@
+// The harness on a real node (tests/node): the node itself, a Maven mirror inside the cluster
+// (the metastore's init container downloads its JDBC driver; nothing outside is reachable), the
+// settings a user of such a cluster gives a stack, and what only a real node can tell: the
+// wiring-check Jobs' own logs, and rows written through Trino read back.
+import * as fs from "fs";
+import * as http from "http";
+import * as path from "path";
+import { cacheDir as e2eCache } from "../e2e/install";
+import { run } from "../e2e/procs";
+import { CheckFailed } from "../e2e/report";
+import { RealNode, NETWORK, NODE_NAME, REGISTRY_ADDRESS } from "../node";
+import type { BuiltImage } from "../node/images";
+import type { Harness, PlatformProbe } from "./harness";
+import { Kube, KubeObject } from "./kube";
+import { trinoQuery } from "./trino-client";
+
+/** The cluster's Maven mirror: a Service in a namespace of its own, served by the suite on the node. */
+export const MAVEN_MIRROR = { namespace: "artifacts", service: "maven", port: 8081 } as const;
+
+/** What the outer process built and hands the run inside (tests/cluster/main.ts). */
+export interface RealNodeRun {
+    images: BuiltImage[];
+    clusterDomain: string;
+}
+
+/** Serves the end-to-end suite's Maven repository (artifacts downloaded from Maven Central) under /maven2/. */
+function mavenMirror(): http.Server {
+    const root = path.join(e2eCache(), "m2");
+    return http.createServer((req, res) => {
+        const rel = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname).replace(/^\/maven2\//, "");
+        const file = path.join(root, rel);
+        if (!file.startsWith(root + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+            res.statusCode = 404;
+            res.end("not found\n");
+            return;
+        }
+        res.setHeader("content-length", fs.statSync(file).size);
+        fs.createReadStream(file).pipe(res);
+    });
+}
+
+/**
+ * Resources sized to a node of two cores: what a user of such a cluster sets (the defaults are a
+ * laptop's of four or more). Requests fit the node together; limits let a JVM start in reasonable time.
+ */
+const TWO_CORES: Record<string, string> = {
+    garageCpuRequest: "50m",
+    postgresCpuRequest: "50m",
+    hiveMetastoreCpuRequest: "50m",
+    trinoCoordinatorCpuRequest: "100m",
+    trinoWorkerCpuRequest: "100m",
+};
+
+/** The wiring-check Jobs' pods, newest first, with the node they ran on and each container's log. */
+async function wiringJobRuns(
+    kube: Kube,
+    ns: string,
+): Promise<{ pod: KubeObject; node: string; logs: Record<string, string> }[]> {
+    const pods = (await kube.list("Pod", ns))
+        .filter((p) => p.metadata.labels?.["job-name"] === "lakehouse-wiring-check")
+        .sort((a, b) => (b.metadata.creationTimestamp ?? "").localeCompare(a.metadata.creationTimestamp ?? ""));
+    const out = [];
+    for (const pod of pods) {
+        const spec = pod.spec as { nodeName?: string; containers: { name: string }[] };
+        const logs: Record<string, string> = {};
+        for (const c of spec.containers)
+            logs[c.name] = await kube
+                .request<string>("GET", `/api/v1/namespaces/${ns}/pods/${pod.metadata.name}/log?container=${c.name}`)
+                .catch((e: unknown) => `(no log: ${String(e)})`);
+        out.push({ pod, node: spec.nodeName ?? "?", logs });
+    }
+    return out;
+}
+
+/** Starts the node beside the harness's control plane and makes the harness a real node's. */
+export async function attachRealNode(h: Harness, run: RealNodeRun): Promise<void> {
+    const node = new RealNode({
+        bin: h.tools.bin,
+        dir: path.join(h.work, "node"),
+        pki: h.cluster.pki,
+        clusterDomain: run.clusterDomain,
+        registryStorage: path.join(path.dirname(run.images[0]?.layout ?? h.work), "..", "registry"),
+        images: run.images,
+        say: h.say,
+    });
+    const seconds = await node.start(h.kube);
+    h.say(`real node ${NODE_NAME} Ready in ${seconds.toFixed(1)} s (logs in ${node.logs})`);
+
+    const mirror = mavenMirror();
+    await new Promise<void>((resolve) => mirror.listen(MAVEN_MIRROR.port, NETWORK.nodeIp, resolve));
+    await h.kube.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: MAVEN_MIRROR.namespace } });
+    await h.kube.apply({
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: MAVEN_MIRROR.service, namespace: MAVEN_MIRROR.namespace },
+        spec: { ports: [{ name: "http", port: 80, targetPort: MAVEN_MIRROR.port, protocol: "TCP" }] },
+    });
+    await h.kube.apply({
+        apiVersion: "discovery.k8s.io/v1",
+        kind: "EndpointSlice",
+        metadata: {
+            name: "maven-node",
+            namespace: MAVEN_MIRROR.namespace,
+            labels: {
+                "kubernetes.io/service-name": MAVEN_MIRROR.service,
+                "endpointslice.kubernetes.io/managed-by": "lakehouse-suite",
+            },
+        },
+        addressType: "IPv4",
+        endpoints: [{ addresses: [NETWORK.nodeIp], conditions: { ready: true } }],
+        ports: [{ name: "http", port: MAVEN_MIRROR.port, protocol: "TCP" }],
+    });
+
+    const previousStop = h.stop.bind(h);
+    h.node = "real";
+    h.realNode = node;
+    h.stop = async () => {
+        await new Promise<void>((resolve) => mirror.close(() => resolve()));
+        await node.stop();
+        await previousStop();
+    };
+    h.stackSettings = () => ({
+        imageRegistryMirror: REGISTRY_ADDRESS,
+        // The cluster enforces NetworkPolicies (kube-router): on, as a user of such a cluster sets it.
+        networkPolicies: "true",
+        dagsterUserCodeImage: "lakehouse/dbt-code",
+        dagsterUserCodeTag: run.images.find((i) => i.spec.id === "dbt-code")?.spec.refs[0].split(":")[1] ?? "1.9.4",
+        dagsterUserCodeModule: "/opt/lakehouse/dagster_location.py",
+        hiveMetastoreJdbcDriverUrl: `http://${MAVEN_MIRROR.service}.${MAVEN_MIRROR.namespace}.svc.${run.clusterDomain}/maven2/org/postgresql/postgresql/42.7.4/postgresql-42.7.4.jar`,
+        ...TWO_CORES,
+    });
+    h.wiringVerdict = async (namespaces) => {
+        const parts: string[] = [];
+        let passed = true;
+        let jobs = 0;
+        for (const ns of namespaces) {
+            const job = await h.kube.get("Job", "lakehouse-wiring-check", ns);
+            if (!job) continue;
+            jobs++;
+            const succeeded = ((job.status as { succeeded?: number }).succeeded ?? 0) > 0;
+            const [latest] = await wiringJobRuns(h.kube, ns);
+            const text = Object.values(latest?.logs ?? {}).join("\n");
+            const ok = (text.match(/^ok\s/gm) ?? []).length;
+            const failed = (text.match(/^FAILED\s/gm) ?? []).length;
+            const onRealNode = latest?.node === NODE_NAME;
+            if (!succeeded || !latest || !onRealNode || failed > 0 || ok === 0) passed = false;
+            parts.push(
+                `${ns}: ${succeeded ? "succeeded" : "NOT succeeded"} on ${latest?.node ?? "no pod"}, ${ok} ok, ${failed} failed`,
+            );
+        }
+        return {
+            passed: passed && jobs > 0,
+            detail: `${jobs} wiring-check Jobs ran their scripts on the real node: ${parts.join("; ")}`,
+        };
+    };
+    h.probe = trinoProbe(h);
+}
+
+/** Trino's coordinator as the node reaches it (its Service's cluster address, through kube-proxy). */
+async function trinoServer(kube: Kube, ns: string): Promise<string> {
+    const svc = await kube.get("Service", "trino", ns);
+    const ip = (svc?.spec as { clusterIP?: string } | undefined)?.clusterIP;
+    if (!ip) throw new CheckFailed(`no Service trino in ${ns}`);
+    return `http://${ip}:8080`;
+}
+
+/**
+ * Rows written through Trino into an Iceberg table: their files in Garage, the table in the
+ * metastore's PostgreSQL; read back, they prove the three still hold the data and the credentials
+ * between them still work.
+ */
+function trinoProbe(h: Harness): PlatformProbe {
+    return {
+        async writeRows(ns, label) {
+            const server = await trinoServer(h.kube, ns);
+            const token = `${label
+                .replace(/[^a-z0-9]+/gi, "-")
+                .toLowerCase()
+                .slice(0, 60)}-${Date.now()}`;
+            await trinoQuery(server, "lakehouse-suite", "CREATE SCHEMA IF NOT EXISTS lakehouse.probe");
+            await trinoQuery(
+                server,
+                "lakehouse-suite",
+                "CREATE TABLE IF NOT EXISTS lakehouse.probe.rows (token varchar, n integer)",
+            );
+            await trinoQuery(
+                server,
+                "lakehouse-suite",
+                `INSERT INTO lakehouse.probe.rows VALUES ('${token}', 1), ('${token}', 2), ('${token}', 3)`,
+            );
+            return token;
+        },
+        async readRows(ns, token) {
+            try {
+                const server = await trinoServer(h.kube, ns);
+                const r = await trinoQuery(
+                    server,
+                    "lakehouse-suite",
+                    `SELECT count(*), sum(n) FROM lakehouse.probe.rows WHERE token = '${token}'`,
+                );
+                const [count, sum] = r.rows[0] as [number, number];
+                const ok = Number(count) === 3 && Number(sum) === 6;
+                return {
+                    ok,
+                    detail: `rows ${token}: ${count} of 3 read back through Trino (Iceberg in Garage, the metastore's PostgreSQL)`,
+                };
+            } catch (e) {
+                return { ok: false, detail: `rows ${token}: not read back: ${(e as Error).message}` };
+            }
+        },
+    };
+}
+
+/** The real node's parts as each reports its version, every image with what it is made of, and what stands in for what. */
+export async function recordRealNode(h: Harness): Promise<void> {
+    const { report } = h;
+    const version = async (cmd: string, args: string[], re: RegExp) => {
+        const r = await run(cmd, args);
+        return re.exec(r.stdout + r.stderr)?.[1] ?? "?";
+    };
+    report.version("containerd", await version("containerd", ["--version"], /containerd \S+ (\S+)/));
+    report.version("runc", await version("runc", ["--version"], /runc version (\S+)/));
+    report.version("kubelet", await version(path.join(h.tools.bin, "kubelet"), ["--version"], /Kubernetes v(\S+)/));
+    report.version(
+        "kube-proxy",
+        await version(path.join(h.tools.bin, "kube-proxy"), ["--version"], /Kubernetes v(\S+)/),
+    );
+    report.version("coredns", await version(path.join(h.tools.bin, "coredns"), ["-version"], /CoreDNS-(\S+)/));
+    report.version(
+        "kube-router",
+        await version(path.join(h.tools.bin, "kube-router"), ["--version"], /Running \S+ version v?(\S+),/),
+    );
+    report.version(
+        "CNI plugins (bridge, host-local, loopback, portmap)",
+        await version("/usr/lib/cni/bridge", ["--version"], /version v?(\S+)/),
+    );
+    report.version("docker-registry", await version("docker-registry", ["--version"], /registry \S+ v?(\S+)/));
+    for (const i of h.realNode?.images ?? [])
+        report.image({
+            refs: i.spec.refs,
+            upstream: i.spec.upstream,
+            builtFrom: i.spec.builtFrom,
+            differs: i.spec.differs,
+        });
+    report.substitute(
+        "Airbyte's server, workers, Temporal and bootloader running as containers",
+        "their pods on a kwok node (kwok 0.8.0): the suite's admission webhook sends there each pod none of whose images could be built here; every other pod runs on the real node",
+        "they exist only as images, and no container registry is reachable; the program is unchanged",
+    );
+    report.substitute(
+        "the metastore's JDBC driver downloaded from Maven Central (hiveMetastoreJdbcDriverUrl)",
+        `a Maven mirror in the cluster (Service ${MAVEN_MIRROR.service}.${MAVEN_MIRROR.namespace}), served by the suite on the node from the artifacts the end-to-end suite downloaded from Maven Central`,
+        "pods reach nothing outside the run's network namespace; a user of an air-gapped cluster sets such a mirror the same way",
+    );
+    report.substitute(
+        "kernel tunables the kubelet checks (vm.overcommit_memory, kernel.panic, ...)",
+        "shown to the kubelet as it wants them in the suite's mount namespace (protectKernelDefaults: it reads, never writes)",
+        "they are the machine's, global to every network namespace; the run changes nothing of the machine",
+    );
+}
