@@ -237,7 +237,7 @@ export const CONFIG_KEYS = {
         type: "string",
         default: "https://repo1.maven.org/maven2/org/postgresql/postgresql/42.7.4/postgresql-42.7.4.jar",
         description:
-            "Where the metastore's init container downloads the PostgreSQL JDBC driver (needs egress); empty when hiveMetastoreImage already has it in /opt/hive/lib.",
+            "Where the metastore's init container downloads the PostgreSQL JDBC driver (needs egress): an https:// URL, or http:// (an artifact mirror inside the cluster) with hiveMetastoreJdbcDriverSha256 set; empty when hiveMetastoreImage already has it in /opt/hive/lib.",
     },
     hiveMetastoreJdbcDriverSha256: {
         type: "string",

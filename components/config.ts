@@ -761,18 +761,21 @@ function readGarage(r: ConfigReader): PlatformConfig["garage"] {
 
 function readDatabase(r: ConfigReader): PlatformConfig["database"] {
     const jdbcDriverUrl = r.optionalString("hiveMetastoreJdbcDriverUrl") ?? "";
-    if (jdbcDriverUrl !== "" && !/^https:\/\/[^\s]+\.jar$/.test(jdbcDriverUrl))
-        r.problem(
-            "hiveMetastoreJdbcDriverUrl",
-            jdbcDriverUrl,
-            "an https:// URL of a .jar, or empty when the image already has the driver",
-        );
     const jdbcDriverSha256 = r.optionalString("hiveMetastoreJdbcDriverSha256");
     if (jdbcDriverSha256 !== undefined && !/^[0-9a-f]{64}$/.test(jdbcDriverSha256))
         r.problem(
             "hiveMetastoreJdbcDriverSha256",
             jdbcDriverSha256,
             "64 lower-case hex characters (sha256sum of the jar)",
+        );
+    // Over plain HTTP (an artifact mirror inside the cluster) only a pinned checksum proves the jar;
+    // over HTTPS the checksum published beside it will do.
+    const pinned = jdbcDriverSha256 !== undefined;
+    if (jdbcDriverUrl !== "" && !(pinned ? /^https?:\/\/[^\s]+\.jar$/ : /^https:\/\/[^\s]+\.jar$/).test(jdbcDriverUrl))
+        r.problem(
+            "hiveMetastoreJdbcDriverUrl",
+            jdbcDriverUrl,
+            `an https:// URL of a .jar (http:// too once ${r.fullKey("hiveMetastoreJdbcDriverSha256")} pins the jar), or empty when the image already has the driver`,
         );
     return {
         postgres: {

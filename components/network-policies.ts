@@ -39,15 +39,23 @@ const KUBERNETES_API: OutsidePort[] = [
     { port: 6443, protocol: "TCP", why: "Kubernetes API" },
 ];
 
-/** Each component's egress beyond the wiring and DNS. */
-export function outsideEgress(component: ComponentName, opts: { jdbcDriverDownload: boolean }): OutsideEgress {
+/**
+ * The port the metastore's init container downloads the JDBC driver from: the URL's, or its
+ * scheme's (an artifact mirror on plain HTTP inside the cluster is as likely as Maven Central).
+ */
+export function driverDownloadPort(url: string): OutsidePort {
+    const u = new URL(url);
+    const port = u.port !== "" ? Number(u.port) : u.protocol === "http:" ? 80 : 443;
+    return { port, protocol: "TCP", why: "JDBC driver download (hiveMetastoreJdbcDriverUrl)" };
+}
+
+/** Each component's egress beyond the wiring and DNS; `jdbcDriverUrl` empty when the image holds the driver. */
+export function outsideEgress(component: ComponentName, opts: { jdbcDriverUrl: string }): OutsideEgress {
     switch (component) {
         case "garage":
             return KUBERNETES_API; // node discovery through its CRD
         case "database":
-            return opts.jdbcDriverDownload
-                ? [{ port: 443, protocol: "TCP", why: "JDBC driver download (hiveMetastoreJdbcDriverUrl)" }]
-                : [];
+            return opts.jdbcDriverUrl !== "" ? [driverDownloadPort(opts.jdbcDriverUrl)] : [];
         case "trino":
             return [];
         case "airbyte":

@@ -588,7 +588,7 @@ export class LakehousePlatform extends pulumi.ComponentResource {
         if (!cfg.network.policies) return undefined;
         const egress: Partial<Record<ComponentName, OutsideEgress>> = {};
         for (const c of cfg.components)
-            egress[c] = outsideEgress(c, { jdbcDriverDownload: cfg.database.metastore.jdbcDriverUrl !== "" });
+            egress[c] = outsideEgress(c, { jdbcDriverUrl: cfg.database.metastore.jdbcDriverUrl });
         return new NetworkPolicies(
             "network-policies",
             {

@@ -185,6 +185,12 @@ TOOL=${"$"}{1:?usage: wiring-check.sh curl|psql [check id...]}
 shift
 ONLY=" $* "
 CT=5
+# A new pod's NetworkPolicy rules are programmed a few seconds after it starts (kube-router, Calico
+# and others sync on the pod's event): until SETTLE seconds after the script began, a refused or
+# unanswered connection is tried again; after that it counts.
+SETTLE=${"$"}{SETTLE_SECONDS:-45}
+BEGAN=$(date +%s)
+settling() { [ $(( $(date +%s) - BEGAN )) -lt "$SETTLE" ]; }
 PASSED=0
 FAILED=0
 
@@ -198,13 +204,17 @@ fail() {
 connected() { [ -n "$(printf '%s' "$1" | tr -d '0.')" ]; }
 # request CURL-ARGS...: sets RC, STATUS (HTTP), CONN (connect time) and BODY.
 request() {
-  out=$(curl -s --connect-timeout "$CT" --max-time 30 -w ' :::%{http_code} %{time_connect}' "$@" 2>/dev/null)
-  RC=$?
-  meta=${"$"}{out##* :::}
-  BODY=${"$"}{out% :::*}
-  STATUS=${"$"}{meta%% *}
-  CONN=${"$"}{meta#* }
-  return $RC
+  while :; do
+    out=$(curl -s --connect-timeout "$CT" --max-time 30 -w ' :::%{http_code} %{time_connect}' "$@" 2>/dev/null)
+    RC=$?
+    meta=${"$"}{out##* :::}
+    BODY=${"$"}{out% :::*}
+    STATUS=${"$"}{meta%% *}
+    CONN=${"$"}{meta#* }
+    # Refused, or no connection within CT: the path may not be programmed yet (see SETTLE).
+    if { [ $RC -eq 7 ] || { [ $RC -eq 28 ] && ! connected "$CONN"; }; } && settling; then sleep 2; continue; fi
+    return $RC
+  done
 }
 # unreached HOST PORT: what stopped the last request before the protocol.
 unreached() {
@@ -252,8 +262,13 @@ check_s3() { # LABEL URL REGION ALLOWED REFUSED ID
 
 check_postgres() { # LABEL HOST PORT DATABASE ROLE
   getent hosts "$2" > /dev/null 2>&1 || { fail "$1" "$2 does not resolve (DNS)"; return; }
-  out=$(psql "host=$2 port=$3 dbname=$4 user=$5 connect_timeout=$CT" -XAtq -F ' ' -c 'SELECT current_user, current_database()' 2>&1)
-  [ $? -eq 0 ] || { fail "$1" "$5 logging in to database $4: $(printf '%s' "$out" | head -n 3 | tr '\n' ' ')"; return; }
+  while :; do
+    out=$(psql "host=$2 port=$3 dbname=$4 user=$5 connect_timeout=$CT" -XAtq -F ' ' -c 'SELECT current_user, current_database()' 2>&1)
+    rc=$?
+    case "$out" in *"Connection refused"*|*"timeout expired"*) [ $rc -ne 0 ] && settling && { sleep 2; continue; } ;; esac
+    break
+  done
+  [ $rc -eq 0 ] || { fail "$1" "$5 logging in to database $4: $(printf '%s' "$out" | head -n 3 | tr '\n' ' ')"; return; }
   [ "$out" = "$5 $4" ] || { fail "$1" "logged in as '$out', not as $5 to $4"; return; }
   ok "$1" "resolves, answers; $5 logs in to database $4"
 }

@@ -23,7 +23,7 @@ import * as path from "path";
 import { parseArgs } from "util";
 import { load } from "js-yaml";
 import { answersHelp } from "./exit";
-import { judgeObject, judgeRelease, Verdict } from "./recover/adoption";
+import { ClusterObject, judgeObject, judgePending, judgeRelease, pendingRecords, Verdict } from "./recover/adoption";
 import { Backend, resolveBackend, stackFiles, StackRef, stackRef } from "./recover/backend";
 import {
     judgeLock,
@@ -109,6 +109,7 @@ class Recovery {
     private readonly ref: StackRef;
     private readonly backend?: Backend;
     private readonly pulumi?: Pulumi;
+    private kubectlClient?: Kubectl;
 
     constructor(
         private readonly o: Options,
@@ -255,31 +256,113 @@ class Recovery {
         return { kubeconfig: get("kubeconfig"), context: get("kubeContext") };
     }
 
-    /** Step 3: each candidate's object read and judged. */
-    private proofs(candidates: PendingOperation[], started: Date | undefined): Map<PendingOperation, Verdict> {
-        const out = new Map<PendingOperation, Verdict>();
-        if (candidates.length === 0) return out;
+    /** kubectl on the stack's cluster, made the first time it is needed. */
+    private kubectl(why: string): Kubectl {
+        if (this.kubectlClient) return this.kubectlClient;
         const bin = which("kubectl");
         if (!bin)
             throw new RecoverError(
                 RECOVER_EXIT.toolMissing,
-                `kubectl is not on PATH: recover reads each of the ${candidates.length} objects the interrupted update may have created, to prove it made them before importing any; install kubectl, then run recover again`,
+                `kubectl is not on PATH: recover reads ${why} from the cluster before it changes anything; install kubectl, then run recover again`,
             );
-        const kubectl = new Kubectl(bin, this.access());
-        try {
-            for (const op of candidates) {
-                const objects = kubectl.objectsOf(op);
-                out.set(
-                    op,
-                    HELM_RELEASE.test(op.resource.type)
-                        ? judgeRelease(op, objects, started)
-                        : judgeObject(op, objects[0], started),
-                );
-            }
-        } finally {
-            kubectl.close();
+        this.kubectlClient = new Kubectl(bin, this.access());
+        return this.kubectlClient;
+    }
+
+    /** Step 3: each candidate's object read and judged. */
+    private proofs(candidates: PendingOperation[], started: Date | undefined): Map<PendingOperation, Verdict> {
+        const out = new Map<PendingOperation, Verdict>();
+        if (candidates.length === 0) return out;
+        const kubectl = this.kubectl(
+            `each of the ${candidates.length} objects the interrupted update may have created, to prove it made them before importing any`,
+        );
+        for (const op of candidates) {
+            const objects = kubectl.objectsOf(op);
+            out.set(
+                op,
+                HELM_RELEASE.test(op.resource.type)
+                    ? judgeRelease(op, objects, started)
+                    : judgeObject(op, objects[0], started),
+            );
         }
         return out;
+    }
+
+    /**
+     * Step 3b: the stack's Helm releases Helm still holds locked (a revision left pending by the
+     * killed update: Helm refuses every later change until it is gone). The interrupted update's
+     * own pending revisions are removed (their records kept), so that the next upgrade starts
+     * from the last deployed revision; one older than the update is someone else's: refused.
+     */
+    private stuckReleases(
+        state: ExportedState,
+        started: Date | undefined,
+    ): { namespace: string; record: ClusterObject; why: string }[] {
+        const releases = new Map<string, { namespace: string; name: string }>();
+        for (const r of state.deployment?.resources ?? [])
+            if (r.type && HELM_RELEASE.test(r.type) && r.inputs?.name && r.inputs.namespace)
+                releases.set(`${r.inputs.namespace}/${r.inputs.name}`, {
+                    namespace: r.inputs.namespace,
+                    name: r.inputs.name,
+                });
+        for (const op of state.deployment?.pending_operations ?? []) {
+            const i = op.resource.inputs;
+            if (HELM_RELEASE.test(op.resource.type) && i?.name && i.namespace)
+                releases.set(`${i.namespace}/${i.name}`, { namespace: i.namespace, name: i.name });
+        }
+        if (releases.size === 0) return [];
+        const kubectl = this.kubectl(
+            `the records of the stack's ${releases.size} Helm releases, to find one the interrupted update left locked`,
+        );
+        const stuck: { namespace: string; record: ClusterObject; why: string }[] = [];
+        const foreign: string[] = [];
+        for (const { namespace, name } of releases.values()) {
+            for (const record of pendingRecords(kubectl.releaseRecords(namespace, name))) {
+                const v = judgePending(record, started);
+                if (v.ours) stuck.push({ namespace, record, why: v.why });
+                else foreign.push(`${namespace}/${name}: ${v.why}`);
+            }
+        }
+        for (const s of stuck)
+            this.out(
+                `  Helm release record ${s.namespace}/${s.why}: left locked; removed (a copy kept), the next up upgrades from the last deployed revision`,
+            );
+        if (foreign.length > 0)
+            throw new RecoverError(
+                RECOVER_EXIT.refused,
+                [
+                    "a Helm release of this stack has an operation in progress that the interrupted update did not start; left alone, nothing was changed:",
+                    ...foreign.map((f) => `  ${f}`),
+                    "Wait for that operation (`helm status <release> -n <namespace>`), or, if it is dead, roll it back (`helm rollback <release> -n <namespace>`); then run recover again.",
+                ].join("\n"),
+            );
+        return stuck;
+    }
+
+    /** Removes the records, each kept as a file first. */
+    private unlockReleases(stuck: { namespace: string; record: ClusterObject }[]): void {
+        if (stuck.length === 0) return;
+        const keep =
+            this.backend?.kind === "file"
+                ? path.join(
+                      stackFiles(this.backend.root, this.ref).recoverDir,
+                      new Date().toISOString().replace(/[:.]/g, "-"),
+                      "helm",
+                  )
+                : fs.mkdtempSync(path.join(os.tmpdir(), "recover-helm-"));
+        fs.mkdirSync(keep, { recursive: true, mode: 0o700 });
+        const kubectl = this.kubectl("the Helm records");
+        for (const { namespace, record } of stuck) {
+            fs.writeFileSync(
+                path.join(keep, `${namespace}.${record.metadata.name}.json`),
+                JSON.stringify(record, null, 2),
+                { mode: 0o600 },
+            );
+            this.out(
+                `$ kubectl delete secret ${record.metadata.name} -n ${namespace}   # copy: ${path.join(keep, `${namespace}.${record.metadata.name}.json`)}`,
+            );
+            kubectl.deleteSecret(namespace, record.metadata.name);
+        }
     }
 
     run(): number {
@@ -326,6 +409,7 @@ class Recovery {
         if (started) this.out(`the interrupted update started ${started.toISOString()}`);
 
         const verdictsOf = this.proofs(plan.candidates, started);
+        const stuck = this.stuckReleases(state, started);
         const foreign = [...verdictsOf].filter(([, v]) => v.kind === "foreign");
         for (const [op, v] of verdictsOf) {
             const id = kubernetesId(op);
@@ -361,20 +445,28 @@ class Recovery {
             fs.writeFileSync(editedFile, JSON.stringify(plan.edited), { mode: 0o600 });
             commands.push(["stack", "import", "--file", editedFile, ...stack]);
         }
-        commands.push([
+        const refresh = [
             "refresh",
             "--yes",
             "--skip-preview",
             ...(plan.clear ? ["--clear-pending-creates"] : []),
             ...stack,
-        ]);
+        ];
+        commands.push(refresh);
         for (const [op, v] of verdictsOf) if (v.kind === "adopt") commands.push([...importCommand(op)!, ...stack]);
         for (const c of commands) {
+            if (c === refresh && o.yes) this.unlockReleases(stuck);
+            else if (c === refresh)
+                for (const s of stuck)
+                    this.out(
+                        `$ kubectl delete secret ${s.record.metadata.name} -n ${s.namespace}   # (a copy kept first)`,
+                    );
             this.out(this.cmd(c));
             if (!o.yes) continue;
             this.needPulumi().must(c, c[0] === "refresh");
         }
         if (editedFile) fs.rmSync(path.dirname(editedFile), { recursive: true, force: true });
+        this.kubectlClient?.close();
         this.out(o.yes ? "recovered: run `pulumi up` again" : "(run again with --yes to run them, then `pulumi up`)");
         return RECOVER_EXIT.ok;
     }

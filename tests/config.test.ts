@@ -392,6 +392,23 @@ describe("platform config: secrets and keys the program does not read", () => {
         assert.ok(!err.message.includes("s3cr3t-or-not"));
     });
 
+    it("takes a plain-HTTP driver URL (an artifact mirror in the cluster) only with the jar's checksum pinned", () => {
+        const url =
+            "http://maven.artifacts.svc.cluster.local/maven2/org/postgresql/postgresql/42.7.4/postgresql-42.7.4.jar";
+        const err = parseError({ ...VALID, hiveMetastoreJdbcDriverUrl: url }, {});
+        assert.match(
+            err.message,
+            /lakehouse-platform:hiveMetastoreJdbcDriverUrl = "http:\/\/maven[^"]+": an https:\/\/ URL of a \.jar \(http:\/\/ too once lakehouse-platform:hiveMetastoreJdbcDriverSha256 pins the jar\)/,
+        );
+        const sha = "188976721ead8e8627eb6d8389d500dccc0c9bebd885268a3047180274a6031e";
+        const cfg = parsePlatformConfig(
+            { ...VALID, hiveMetastoreJdbcDriverUrl: url, hiveMetastoreJdbcDriverSha256: sha },
+            PROJECT,
+            "dev",
+        );
+        assert.equal(cfg.database.metastore.jdbcDriverUrl, url);
+    });
+
     it("masks a secret value that is invalid", () => {
         const url = "http://user:token@repo.example.com/driver.jar";
         const err = parseError(

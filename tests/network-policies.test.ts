@@ -128,6 +128,40 @@ describe("NetworkPolicies from the wiring", () => {
         });
     }
 
+    it("lets the metastore download its JDBC driver on the port its URL names (an artifact mirror on plain HTTP, Maven Central on 443)", async () => {
+        const egressPorts = async (url: string) => {
+            const r = await run("staging", { overrides: { hiveMetastoreJdbcDriverUrl: url } });
+            type Policy = {
+                metadata: { name: string; namespace: string };
+                spec: { egress: { ports?: { port: number }[] }[] };
+            };
+            const baseline = r
+                .ofType(NETWORK_POLICY_TYPE)
+                .map((p) => p.inputs as unknown as Policy)
+                .find((p) => p.metadata.namespace === "database-staging" && p.metadata.name === "lakehouse-baseline");
+            return baseline!.spec.egress
+                .flatMap((rule) => rule.ports ?? [])
+                .map((p) => p.port)
+                .filter((p) => p !== 53);
+        };
+        assert.deepEqual(
+            await egressPorts("https://repo1.maven.org/maven2/org/postgresql/postgresql/42.7.4/postgresql-42.7.4.jar"),
+            [443],
+        );
+        assert.deepEqual(
+            await egressPorts(
+                "http://maven.artifacts.svc.cluster.local/maven2/org/postgresql/postgresql/42.7.4/postgresql-42.7.4.jar",
+            ),
+            [80],
+        );
+        assert.deepEqual(
+            await egressPorts(
+                "http://nexus.tools.svc.cluster.local:8081/repository/maven/org/postgresql/postgresql/42.7.4/postgresql-42.7.4.jar",
+            ),
+            [8081],
+        );
+    });
+
     it("is off in dev, where laptops reach everything while people work", async () => {
         const r = await run("dev");
         assert.deepEqual(r.ofType(NETWORK_POLICY_TYPE), []);

@@ -102,3 +102,23 @@ export function judgeRelease(op: PendingOperation, records: ClusterObject[], upd
         ],
     };
 }
+
+/** A Helm release record (`sh.helm.release.v1.<release>.v<n>`) Helm left locked: pending-install, -upgrade or -rollback. */
+export function pendingRecords(records: ClusterObject[]): ClusterObject[] {
+    return records.filter((r) => /^pending-/.test(r.metadata.labels?.status ?? ""));
+}
+
+/**
+ * Whether a pending Helm record is the interrupted update's own: Helm marks a revision pending
+ * while it applies it and clears the mark when done; a revision the killed update started stays
+ * pending forever, and Helm then refuses every later change ("another operation is in progress").
+ * Only a record made after the interrupted update started is that update's; an older one is
+ * someone else's operation, perhaps running.
+ */
+export function judgePending(record: ClusterObject, updateStarted: Date | undefined): { ours: boolean; why: string } {
+    const late = createdAfter(record.metadata.creationTimestamp, updateStarted);
+    const what = `${record.metadata.name} (${record.metadata.labels?.status})`;
+    return late
+        ? { ours: false, why: `${what}: ${late}` }
+        : { ours: true, why: `${what}: made ${record.metadata.creationTimestamp}, by the interrupted update` };
+}

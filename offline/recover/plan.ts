@@ -29,7 +29,12 @@ export interface PendingOperation {
 export interface ExportedState {
     deployment?: {
         manifest?: { time?: string };
-        resources?: { urn: string; type?: string; pendingReplacement?: boolean }[];
+        resources?: {
+            urn: string;
+            type?: string;
+            pendingReplacement?: boolean;
+            inputs?: { name?: string; namespace?: string };
+        }[];
         pending_operations?: PendingOperation[];
     };
 }

@@ -153,7 +153,8 @@ export class Kubectl {
     }
 
     private get(args: string[]): Output {
-        const r = spawnSync(this.bin, [...this.args, "get", ...args, "-o", "json"], {
+        // kubectl leaves managedFields out unless asked: they are the proof of who made an object.
+        const r = spawnSync(this.bin, [...this.args, "get", ...args, "-o", "json", "--show-managed-fields"], {
             encoding: "utf8",
             maxBuffer: 64 * 2 ** 20,
         });
@@ -167,6 +168,25 @@ export class Kubectl {
             known?.exit ?? RECOVER_EXIT.failed,
             `kubectl get ${what} exited ${r.code}${known ? `: ${known.what}` : ""}\n${r.stderr.trim()}`,
         );
+    }
+
+    /** The records Helm keeps of a release (one Secret per revision). */
+    releaseRecords(namespace: string, release: string): ClusterObject[] {
+        const r = this.get(["secrets", "-n", namespace, "-l", `owner=helm,name=${release}`]);
+        if (r.code !== 0) this.fail(`secrets -n ${namespace} -l owner=helm,name=${release}`, r);
+        return (JSON.parse(r.stdout) as { items: ClusterObject[] }).items;
+    }
+
+    /** Deletes one Secret (a Helm record recovery has proven the interrupted update's). */
+    deleteSecret(namespace: string, name: string): void {
+        const r = spawnSync(this.bin, [...this.args, "delete", "secret", name, "-n", namespace], { encoding: "utf8" });
+        if (r.error) throw new RecoverError(RECOVER_EXIT.toolMissing, `cannot run ${this.bin}: ${r.error.message}`);
+        if (r.status !== 0)
+            this.fail(`(delete) secret ${namespace}/${name}`, {
+                code: r.status ?? 1,
+                stdout: r.stdout,
+                stderr: r.stderr,
+            });
     }
 
     /** The object a pending create names (undefined when the API server says NotFound); for a Helm release, its records. */

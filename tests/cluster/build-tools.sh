@@ -4,7 +4,7 @@
 # (kube-apiserver, kube-controller-manager, kube-scheduler; for a real node the kubelet and
 # kube-proxy; kubectl, which `npm run recover` reads objects with), kwok, Helm (the version the
 # Kubernetes provider embeds, for the suites' own renders), CoreDNS and kube-router (the real
-# node's cluster DNS and NetworkPolicy enforcer). The Node.js language host is not among them: its
+# node's cluster DNS and NetworkPolicy enforcer) and local-path-provisioner (its volumes). The Node.js language host is not among them: its
 # module is served at no version; the machine's shared folder holds the real one, built from its
 # source (tests/cluster/tools.ts unpacks it). Each binary is built once per version; a later run
 # finds it and returns in milliseconds. Go's own build cache (GOCACHE) makes a rebuild after a
@@ -16,7 +16,7 @@
 # Versions are the ones tests/cluster/versions.json pins; the suite reads the same file.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-cache="${1:?usage: build-tools.sh <cache-dir> [pulumi|etcd|kwok|kube|helm|coredns|kube-router]...}"
+cache="${1:?usage: build-tools.sh <cache-dir> [pulumi|etcd|kwok|kube|helm|coredns|kube-router|local-path-provisioner]...}"
 shift
 mkdir -p "$cache/bin" "$cache/src" "$cache/logs"
 cache="$(cd "$cache" && pwd)"
@@ -28,6 +28,7 @@ KWOK_V="$(version kwok)"
 HELM_V="$(version helm)"
 COREDNS_V="$(version coredns)"
 KUBE_ROUTER_V="$(version kubeRouter)"
+LOCAL_PATH_V="$(version localPathProvisioner)"
 export CGO_ENABLED=0 GOFLAGS=-mod=mod GOTOOLCHAIN=local
 step() { printf '[build-tools] %s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
@@ -145,8 +146,16 @@ build_kube-router() {
   stamp kube-router "$KUBE_ROUTER_V"
 }
 
+# The real node's volumes: the provisioner kind ships (local-path-provisioner), out of the cluster.
+build_local-path-provisioner() {
+  if done_at local-path-provisioner "$LOCAL_PATH_V"; then return; fi
+  step "local-path-provisioner $LOCAL_PATH_V"
+  GOBIN="$cache/bin" go install -trimpath -ldflags "-s -w" "github.com/rancher/local-path-provisioner@$LOCAL_PATH_V"
+  stamp local-path-provisioner "$LOCAL_PATH_V"
+}
+
 targets=("$@")
-[[ ${#targets[@]} -eq 0 ]] && targets=(pulumi etcd kwok kube helm coredns kube-router)
+[[ ${#targets[@]} -eq 0 ]] && targets=(pulumi etcd kwok kube helm coredns kube-router local-path-provisioner)
 for t in "${targets[@]}"; do
   start=$(date +%s)
   "build_$t"

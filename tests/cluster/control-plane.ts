@@ -358,7 +358,10 @@ export class ControlPlane {
         await this.startKwok();
         const kube = new Kube(this.files.kubeconfig);
         try {
-            await kube.apply(storageClass(this.opts.stages));
+            const sc = storageClass(this.opts.stages);
+            // Beside a real node, its own provisioner's class is the default (kwok's binds no real volume).
+            if (this.opts.realNode) delete sc.metadata.annotations?.["storageclass.kubernetes.io/is-default-class"];
+            await kube.apply(sc);
             await this.applyNode(kube);
             await this.waitReady(kube);
         } finally {

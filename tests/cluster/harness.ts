@@ -36,6 +36,8 @@ export interface Harness {
     wiringVerdict(namespaces: string[]): Promise<{ passed: boolean; detail: string }>;
     /** The settings a user of this cluster gives a stack beyond its kubeconfig and charts. */
     stackSettings(stack: string): Record<string, string>;
+    /** In-cluster hosts the stacks name that no stack declares (the pack's allowedHosts). */
+    allowedHosts(): string[];
     tools: Tools;
     work: string;
     project: string;
@@ -182,6 +184,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
             };
         },
         stackSettings: () => ({}),
+        allowedHosts: () => [],
         tools,
         work,
         project,

@@ -30,6 +30,8 @@ interface Args {
     keep: boolean;
     /** Write the docs' captured CLI output (tests/cluster/captured.ts) instead of checking it. */
     writeDocs: boolean;
+    /** With a real node: only build what it needs (the images; .ci/warm), then stop. */
+    prepare: boolean;
 }
 
 function parse(argv: string[]): Args {
@@ -41,6 +43,7 @@ function parse(argv: string[]): Args {
             report: { type: "string", default: "cluster-report.json" },
             keep: { type: "boolean" },
             "write-docs": { type: "boolean" },
+            prepare: { type: "boolean" },
         },
         strict: true,
         allowPositionals: false,
@@ -50,6 +53,8 @@ function parse(argv: string[]): Args {
         throw new UsageError(`--stack ${stack}: one of dev, staging, split, faults`);
     const node = values.node ?? "kwok";
     if (node !== "kwok" && node !== "real") throw new UsageError(`--node ${node}: one of kwok, real`);
+    if (values.prepare && node !== "real")
+        throw new UsageError("--prepare builds a real node's images: give --node real");
     if (node === "real" && stack === "split")
         throw new UsageError("--node real runs dev, staging or faults (the split stacks run on kwok)");
     return {
@@ -58,10 +63,29 @@ function parse(argv: string[]): Args {
         report: path.resolve(values.report ?? "cluster-report.json"),
         keep: values.keep ?? false,
         writeDocs: values["write-docs"] ?? false,
+        prepare: values.prepare ?? false,
     };
 }
 
 class UsageError extends Error {}
+
+/** Marks the run's folder as this process's; returns the pid of a live run that has it already. */
+function claimRun(work: string): number | undefined {
+    const file = `${work}.pid`;
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    try {
+        const pid = Number(fs.readFileSync(file, "utf8"));
+        if (pid && pid !== process.pid) {
+            process.kill(pid, 0);
+            return pid;
+        }
+    } catch {
+        // no run, or a dead one
+    }
+    fs.writeFileSync(file, String(process.pid));
+    process.once("exit", () => fs.rmSync(file, { force: true }));
+    return undefined;
+}
 
 /** The stack a run deploys (the fault runs deploy staging). */
 function stackOf(stack: Args["stack"]): string {
@@ -96,12 +120,14 @@ async function outside(
     out(`lakehouse-platform real engine · ${args.stack} · a real node: building what is missing first`);
     let run: RealNodeRun;
     try {
-        await ensureTools(out);
+        // --prepare (.ci/warm) builds the images beside the Go builds, which it runs itself.
+        if (!args.prepare) await ensureTools(out);
         run = await buildNodeImages(stackOf(args.stack), out);
     } catch (e) {
         err(`preparing the real node failed: ${e instanceof Error ? e.message : String(e)}`);
         return EXIT.failure;
     }
+    if (args.prepare) return EXIT.ok;
     fs.mkdirSync(path.dirname(work), { recursive: true });
     fs.writeFileSync(runFile(work), JSON.stringify(run, null, 2));
     const name = `lakehouse-${process.pid}`;
@@ -133,6 +159,23 @@ export async function main(
         return EXIT.badInput;
     }
     const work = path.join(cacheDir(), "runs", args.node === "real" ? `${args.stack}-real-node` : args.stack);
+    if (!insideNamespace()) {
+        // Two runs of one stack would share its folder (and delete each other's state).
+        const other = claimRun(work);
+        if (other) {
+            err(
+                `another run of ${args.stack} on ${args.node} is in progress (pid ${other}, folder ${work}); wait for it, or stop it`,
+            );
+            return EXIT.badInput;
+        }
+    } else {
+        // The first process of its PID namespace: only signals it handles reach it; its end ends the namespace.
+        for (const sig of ["SIGINT", "SIGTERM"] as const)
+            process.once(sig, () => {
+                err(`${sig}: stopping the run`);
+                process.exit(sig === "SIGINT" ? 130 : 143);
+            });
+    }
     if (args.node === "real" && !insideNamespace()) return outside(argv, args, work, out, err);
     const report = new ClusterReport(args.stack, {}, out);
     out(

@@ -2,6 +2,7 @@
 // (the metastore's init container downloads its JDBC driver; nothing outside is reachable), the
 // settings a user of such a cluster gives a stack, and what only a real node can tell: the
 // wiring-check Jobs' own logs, and rows written through Trino read back.
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
@@ -12,10 +13,14 @@ import { RealNode, NETWORK, NODE_NAME, REGISTRY_ADDRESS } from "../node";
 import type { BuiltImage } from "../node/images";
 import type { Harness, PlatformProbe } from "./harness";
 import { Kube, KubeObject } from "./kube";
+import { VERSIONS } from "./tools";
 import { trinoQuery } from "./trino-client";
 
 /** The cluster's Maven mirror: a Service in a namespace of its own, served by the suite on the node. */
 export const MAVEN_MIRROR = { namespace: "artifacts", service: "maven", port: 8081 } as const;
+
+/** The JDBC driver the program downloads by default, as the mirror serves it. */
+const DRIVER = "org/postgresql/postgresql/42.7.4/postgresql-42.7.4.jar";
 
 /** What the outer process built and hands the run inside (tests/cluster/main.ts). */
 export interface RealNodeRun {
@@ -126,9 +131,14 @@ export async function attachRealNode(h: Harness, run: RealNodeRun): Promise<void
         dagsterUserCodeImage: "lakehouse/dbt-code",
         dagsterUserCodeTag: run.images.find((i) => i.spec.id === "dbt-code")?.spec.refs[0].split(":")[1] ?? "1.9.4",
         dagsterUserCodeModule: "/opt/lakehouse/dagster_location.py",
-        hiveMetastoreJdbcDriverUrl: `http://${MAVEN_MIRROR.service}.${MAVEN_MIRROR.namespace}.svc.${run.clusterDomain}/maven2/org/postgresql/postgresql/42.7.4/postgresql-42.7.4.jar`,
+        hiveMetastoreJdbcDriverUrl: `http://${MAVEN_MIRROR.service}.${MAVEN_MIRROR.namespace}.svc.${run.clusterDomain}/maven2/${DRIVER}`,
+        // Over plain HTTP the jar is pinned by its checksum (the program requires it).
+        hiveMetastoreJdbcDriverSha256: createHash("sha256")
+            .update(fs.readFileSync(path.join(e2eCache(), "m2", DRIVER)))
+            .digest("hex"),
         ...TWO_CORES,
     });
+    h.allowedHosts = () => [`${MAVEN_MIRROR.service}.${MAVEN_MIRROR.namespace}.svc.${run.clusterDomain}`];
     h.wiringVerdict = async (namespaces) => {
         const parts: string[] = [];
         let passed = true;
@@ -234,6 +244,7 @@ export async function recordRealNode(h: Harness): Promise<void> {
         "CNI plugins (bridge, host-local, loopback, portmap)",
         await version("/usr/lib/cni/bridge", ["--version"], /version v?(\S+)/),
     );
+    report.version("local-path-provisioner", VERSIONS.localPathProvisioner.replace(/^v/, ""));
     report.version("docker-registry", await version("docker-registry", ["--version"], /registry \S+ v?(\S+)/));
     for (const i of h.realNode?.images ?? [])
         report.image({

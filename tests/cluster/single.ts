@@ -1,4 +1,6 @@
 // The lifecycle of a whole-platform stack (dev, staging) under the real engine.
+import * as fs from "fs";
+import * as path from "path";
 import { CheckFailed } from "../e2e/report";
 import type { Harness } from "./harness";
 import { checkCredentials, credentialSnapshot, pvcUids } from "./integrity";
@@ -26,6 +28,8 @@ import { changed } from "./events";
 import { UpdateWatch } from "./watch";
 import { retainedObjects } from "./retained";
 import { checkCaptured } from "./captured";
+import { realNodeChecks } from "./real-checks";
+import { REGISTRY_ADDRESS } from "../node";
 
 /** A registry mirror that exists nowhere: kwok pulls nothing, so every reference can be checked. */
 export const MIRROR = "mirror.lakehouse.test:5000";
@@ -94,21 +98,49 @@ async function dayTwo(
     return watch;
 }
 
+/**
+ * The stack's policy pack configuration, as its team keeps it: the shipped file, and on a real
+ * node the in-cluster hosts the stack names but does not declare (its Maven mirror) allowed.
+ */
+function packConfig(h: Harness, stack: string): string {
+    const shipped = `policies/config/${stack}.json`;
+    const hosts = h.allowedHosts();
+    if (hosts.length === 0) return shipped;
+    const doc = JSON.parse(fs.readFileSync(path.join(h.project, shipped), "utf8")) as Record<
+        string,
+        { allowedHosts?: string[] }
+    >;
+    for (const p of Object.values(doc)) if (Array.isArray(p.allowedHosts)) p.allowedHosts.push(...hosts);
+    const file = path.join(h.work, `pack-config-${stack}.json`);
+    fs.writeFileSync(file, JSON.stringify(doc, null, 2));
+    return file;
+}
+
 export async function singleStack(
     h: Harness,
     stack: "dev" | "staging",
     opts: { writeDocs?: boolean } = {},
 ): Promise<void> {
     const repo = h.charts.url;
+    const settings = h.stackSettings(stack);
     await initStack(h, stack, {
         kubeconfig: h.cluster.files.kubeconfig,
         trinoChart: repo,
         airbyteChart: repo,
         dagsterChart: repo,
+        ...settings,
     });
-    h.say(`stack ${fqn(stack)}: the shipped Pulumi.${stack}.yaml, plus its kubeconfig and the charts' repository`);
+    h.say(
+        `stack ${fqn(stack)}: the shipped Pulumi.${stack}.yaml, plus its kubeconfig and the charts' repository${
+            Object.keys(settings).length
+                ? `, and what a user of this cluster sets: ${Object.entries(settings)
+                      .map(([k, v]) => `${k}=${v}`)
+                      .join(", ")}`
+                : ""
+        }`,
+    );
 
-    await previewWithPack(h, stack, `policies/config/${stack}.json`);
+    await previewWithPack(h, stack, packConfig(h, stack));
     const plan = await offlinePlan(h, stack);
     const namespaces = namespacesOf(plan);
     await h.report.require(`${stack}: pulumi up`, async () => {
@@ -123,6 +155,7 @@ export async function singleStack(
     });
     // The README's captured preview and up are dev's.
     if (stack === "dev") await checkCaptured(h, stack, opts.writeDocs ?? false);
+    if (h.node === "real") await realNodeChecks(h, stack, plan, namespaces);
     await checkObjects(h, stack, plan);
     await checkStateMatchesPlan(h, stack, plan);
     await checkOutputs(h, stack, plan, namespaces);
@@ -150,14 +183,17 @@ export async function singleStack(
         return `${checks.length} wiring-check Jobs completed: ${checks.map((c) => c.split("@")[0]).join(", ")}`;
     });
     await checkCredentials(h, stack, namespaces, credentials, { rotated: ["trino"], when: "after the rotation" });
-    await dayTwo(
-        h,
-        stack,
-        "image change: every image through the registry mirror",
-        { imageRegistryMirror: MIRROR },
-        namespaces,
-    );
-    await checkImagesOnMirror(h, stack, MIRROR, namespaces);
+    // A real node pulls every image through its registry from the start; kwok pulls nothing, so any mirror name does.
+    const mirror = h.node === "real" ? REGISTRY_ADDRESS : MIRROR;
+    if (h.node === "kwok")
+        await dayTwo(
+            h,
+            stack,
+            "image change: every image through the registry mirror",
+            { imageRegistryMirror: MIRROR },
+            namespaces,
+        );
+    await checkImagesOnMirror(h, stack, mirror, namespaces);
     await checkImagesPlanned(h, stack, await offlinePlan(h, stack), namespaces);
     await expectNoChanges(h, stack, "after the day-two changes");
 
@@ -177,6 +213,10 @@ export async function singleStack(
     const retained = retainedObjects(plan);
     const volumes = await pvcUids(h.kube, namespaces);
     const beforeDestroy = await credentialSnapshot(h.kube, namespaces);
+    // On a real node: rows written through Trino before the destroy (Iceberg files in Garage, the table in the metastore's PostgreSQL).
+    const trinoNamespace = (plan.config.namespaces as Record<string, string>).trino;
+    const rows =
+        h.probe && retained.length > 0 ? await h.probe.writeRows(trinoNamespace, `${stack} before destroy`) : undefined;
     await h.report.check(`${stack}: pulumi destroy`, async () => {
         const { log } = await engine(h, stack, "destroy", ["destroy", "--yes", "--skip-preview"]);
         return summary(log);
@@ -215,6 +255,15 @@ export async function singleStack(
         mayChange: true,
         when: "after the redeploy",
     });
+    if (h.probe && rows)
+        await h.report.check(
+            `${stack}: after the redeploy, PostgreSQL, the metastore and Garage serve the data written before the destroy`,
+            async () => {
+                const r = await h.probe!.readRows(trinoNamespace, rows);
+                if (!r.ok) throw new CheckFailed(r.detail);
+                return `${r.detail}: Trino's catalog reached the metastore (its PostgreSQL login) and Garage (Trino's key) as the redeploy issued them`;
+            },
+        );
     await expectNoChanges(h, stack, "after the redeploy");
 }
 

@@ -241,7 +241,7 @@ interface RunEvent {
 }
 
 /** Launches the job as the UI's "Materialize all" does, and waits for a terminal status. */
-async function launchAndWait(url: string, runConfigData: Json = {}): Promise<{ runId: string; status: string }> {
+export async function launchAndWait(url: string, runConfigData: Json = {}): Promise<{ runId: string; status: string }> {
     const launched = (
         await graphql(url, LAUNCH, {
             params: {
@@ -262,7 +262,7 @@ async function launchAndWait(url: string, runConfigData: Json = {}): Promise<{ r
     }
 }
 
-async function eventsOf(url: string, runId: string): Promise<RunEvent[]> {
+export async function eventsOf(url: string, runId: string): Promise<RunEvent[]> {
     const logs = (await graphql(url, EVENTS, { runId })).logsForRun as Json;
     if (logs.__typename !== "EventConnection") throw new Error(`logsForRun: ${JSON.stringify(logs)}`);
     return logs.events as RunEvent[];

@@ -93,11 +93,14 @@ async function cached<T>(
 // ---- Garage, from crates.io ----
 
 /**
- * The features Garage is built with: its defaults and the Kubernetes discovery the program's
- * garage.toml configures (`[kubernetes_discovery]`; the upstream image is built with it). The same
- * binary runs here and in the real node's image.
+ * The features Garage is built with: its defaults and the discovery of the upstream image's build,
+ * Kubernetes (the program's garage.toml configures `[kubernetes_discovery]`) and Consul. Both
+ * matter: with Kubernetes discovery alone, Garage 2.3.0 built by cargo panics at its first request
+ * to the API server (kube 3's rustls-tls selects no rustls crypto provider; Consul discovery's
+ * reqwest brings aws-lc-rs, the one it then uses). The same binary runs here and in the real
+ * node's image.
  */
-export const GARAGE_FEATURES = ["kubernetes-discovery"];
+export const GARAGE_FEATURES = ["kubernetes-discovery", "consul-discovery"];
 
 async function installGarage(cache: string, want: string, say: Say): Promise<Toolchain["garage"]> {
     const dir = path.join(cache, `garage-${want}`);

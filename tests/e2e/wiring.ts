@@ -33,6 +33,8 @@ function runTool(ctx: Context, ns: Namespaced, tool: string, file: string, ids: 
             PATH: `${tc.postgres.bin}:${process.env.PATH ?? ""}`,
             ...env,
             [CHECK_ENV.terminationLog]: path.join(work, `termination-${ns.namespace}-${tool}`),
+            // On loopback a refused connection is final: no NetworkPolicy is being programmed here.
+            SETTLE_SECONDS: "0",
         },
     });
 }

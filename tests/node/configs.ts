@@ -58,7 +58,13 @@ export function containerdConfig(d: NodeDirs): string {
         plugins: {
             "io.containerd.grpc.v1.cri": {
                 sandbox_image: PAUSE_IMAGE,
+                // The pods' network namespaces as files in the run's folder, not the machine's /run/netns.
+                netns_mounts_under_state_dir: true,
                 restrict_oom_score_adj: true,
+                // As containerd 2 does by default: a pod binds ports below 1024 without a capability
+                // (net.ipv4.ip_unprivileged_port_start=0 in its network namespace); Dagster's webserver listens on 80.
+                enable_unprivileged_ports: true,
+                enable_unprivileged_icmp: true,
                 containerd: {
                     snapshotter: "overlayfs",
                     default_runtime_name: "runc",

@@ -44,6 +44,8 @@ export const NODE_CERTS: Cert[] = [
     { name: "coredns", cn: "lakehouse:coredns", ca: "ca" },
     { name: "kube-router", cn: "lakehouse:kube-router", ca: "ca" },
     { name: "webhook", cn: "lakehouse-webhook", san: [`IP:${WEBHOOK.host}`], ca: "ca" },
+    // It creates PersistentVolumes and its helper pods: cluster-wide rights, as its upstream manifest grants.
+    { name: "local-path-provisioner", cn: "lakehouse:local-path-provisioner", org: "system:masters", ca: "ca" },
 ];
 
 export interface RealNodeOptions {
@@ -298,6 +300,66 @@ export class RealNode {
         );
     }
 
+    /**
+     * Volumes: local-path-provisioner (what kind ships), its class the cluster's default. A claim
+     * becomes a folder of the node's (under the run's own), made by a helper pod with mode 0777, as
+     * its upstream setup script makes it.
+     */
+    private async storage(kube: Kube): Promise<void> {
+        const ns = "local-path-storage";
+        const root = path.join(this.o.dir, "local-path");
+        fs.mkdirSync(root, { recursive: true });
+        const busybox = `${REGISTRY_ADDRESS}/library/busybox:1.37.0-musl`;
+        const config = this.file(
+            "local-path/config.json",
+            JSON.stringify({ nodePathMap: [{ node: "DEFAULT_PATH_FOR_NON_LISTED_NODES", paths: [root] }] }),
+        );
+        const helper = {
+            apiVersion: "v1",
+            kind: "Pod",
+            metadata: { name: "helper-pod" },
+            spec: { containers: [{ name: "helper-pod", image: busybox, imagePullPolicy: "IfNotPresent" }] },
+        };
+        const helperFile = this.file("local-path/helperPod.yaml", JSON.stringify(helper));
+        await kube.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+        await kube.apply({
+            apiVersion: "v1",
+            kind: "ServiceAccount",
+            metadata: { name: "local-path-provisioner-service-account", namespace: ns },
+        });
+        await kube.apply({
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: { name: "local-path-config", namespace: ns },
+            data: {
+                "config.json": fs.readFileSync(config, "utf8"),
+                setup: '#!/bin/sh\nset -eu\nmkdir -m 0777 -p "$VOL_DIR"\n',
+                teardown: '#!/bin/sh\nset -eu\nrm -rf "$VOL_DIR"\n',
+                "helperPod.yaml": fs.readFileSync(helperFile, "utf8"),
+            },
+        });
+        await kube.apply({
+            apiVersion: "storage.k8s.io/v1",
+            kind: "StorageClass",
+            metadata: { name: "local-path", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
+            provisioner: "rancher.io/local-path",
+            volumeBindingMode: "WaitForFirstConsumer",
+            reclaimPolicy: "Delete",
+        });
+        this.procs.start("local-path-provisioner", path.join(this.o.bin, "local-path-provisioner"), [
+            "--debug",
+            "start",
+            `--config=${config}`,
+            `--kubeconfig=${this.kubeconfig("local-path-provisioner")}`,
+            `--namespace=${ns}`,
+            "--service-account-name=local-path-provisioner-service-account",
+            "--configmap-name=local-path-config",
+            `--helper-image=${busybox}`,
+            `--helper-pod-file=${helperFile}`,
+            "--provisioner-name=rancher.io/local-path",
+        ]);
+    }
+
     /** Everything, in order; the node Ready, CoreDNS answering, the webhook registered. */
     async start(kube: Kube): Promise<number> {
         const started = Date.now();
@@ -307,6 +369,7 @@ export class RealNode {
         await this.containerd();
         await this.kubelet(kube);
         await this.services(kube);
+        await this.storage(kube);
         this.webhook = new AdmissionWebhook(
             this.o.pki,
             this.o.images.flatMap((i) => i.spec.refs),
@@ -328,7 +391,8 @@ export class RealNode {
     /** Stops the node's processes (the kubelet first, so that it starts nothing more); the PID namespace ends whatever is left. */
     async stop(): Promise<void> {
         await this.webhook?.stop();
-        for (const name of ["kube-router", "coredns", "kube-proxy", "kubelet"]) await this.procs.stop(name);
+        for (const name of ["local-path-provisioner", "kube-router", "coredns", "kube-proxy", "kubelet"])
+            await this.procs.stop(name);
         await this.procs.stopAll();
     }
 }

@@ -116,7 +116,19 @@ export async function runInside(
                 ],
                 { stdio: "inherit", env: { ...process.env, [INSIDE_ENV]: name } },
             );
-            const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
+            // unshare ignores SIGINT and SIGTERM while it waits (they are meant for its child): the
+            // signal goes to the suite's process inside, which stops its servers and exits.
+            const forward = (sig: NodeJS.Signals) => () => {
+                try {
+                    const inner = fs
+                        .readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, "utf8")
+                        .trim()
+                        .split(" ")[0];
+                    if (inner) process.kill(Number(inner), sig);
+                } catch {
+                    child.kill("SIGKILL");
+                }
+            };
             process.once("SIGINT", forward("SIGINT"));
             process.once("SIGTERM", forward("SIGTERM"));
             child.on("error", reject);

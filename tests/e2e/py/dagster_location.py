@@ -3,9 +3,11 @@ a small dbt project, built by `dbt build` with the profiles.yml the platform mou
 and the target the platform names (DBT_TARGET), against the real Trino. One job materializes them.
 
 The project directory is LAKEHOUSE_E2E_DBT_PROJECT; its manifest was written by `dbt parse`, as an
-image build would write it. dbt is the one installed beside Dagster (this interpreter's bin).
+image build would write it. dbt is the one installed beside Dagster: this interpreter's bin (a
+virtualenv), or the PATH's (an image where pip installs into /usr/local/bin).
 """
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -13,6 +15,8 @@ from dagster import AssetExecutionContext, Definitions, define_asset_job
 from dagster_dbt import DbtCliResource, dbt_assets
 
 PROJECT = Path(os.environ["LAKEHOUSE_E2E_DBT_PROJECT"])
+BESIDE = Path(sys.executable).parent / "dbt"
+DBT = BESIDE if BESIDE.exists() else Path(shutil.which("dbt") or BESIDE)
 
 
 @dbt_assets(manifest=PROJECT / "target" / "manifest.json")
@@ -28,7 +32,7 @@ defs = Definitions(
             project_dir=str(PROJECT),
             profiles_dir=os.environ["DBT_PROFILES_DIR"],
             target=os.environ.get("DBT_TARGET"),
-            dbt_executable=str(Path(sys.executable).parent / "dbt"),
+            dbt_executable=str(DBT),
         )
     },
 )

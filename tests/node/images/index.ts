@@ -181,12 +181,12 @@ export function imageSpecs(tc: Toolchain): ImageSpec[] {
         },
         {
             id: "busybox",
-            refs: ["library/busybox:1.37.0-musl", "library/busybox:1.28"],
+            refs: ["library/busybox:1.37.0-musl", "library/busybox:1.28", "library/busybox:1.37.0-uclibc"],
             upstream:
                 "busybox:1.37.0-musl and busybox:1.28 (FROM scratch, a static busybox with its applets in /bin, CMD sh)",
             builtFrom: "Debian trixie's busybox-static 1.37.0 (mmdebstrap), its applets linked in /bin",
             differs:
-                "busybox 1.37.0 linked statically against glibc, not musl; 1.28 is served by the same 1.37.0 (Debian has no 1.28)",
+                "busybox 1.37.0 linked statically against glibc, not musl or uclibc; 1.28 is served by the same 1.37.0 (Debian has no 1.28)",
             key: ["trixie busybox-static"],
             files: [],
             async build(work, log) {
@@ -217,12 +217,14 @@ export function imageSpecs(tc: Toolchain): ImageSpec[] {
         },
         {
             id: "curl",
-            refs: ["curlimages/curl:8.11.1"],
+            // 8.12.1: the tag the fault run and the removed-rule check switch the wiring checks to.
+            refs: ["curlimages/curl:8.11.1", "curlimages/curl:8.12.1"],
             upstream:
                 "curlimages/curl:8.11.1 (alpine 3.21, curl, user curl_user 100:101, ENTRYPOINT /entrypoint.sh, CMD curl)",
             builtFrom:
                 "Debian trixie (mmdebstrap) with curl and ca-certificates, the same user, entrypoint and CA bundle path",
-            differs: "curl 8.14.1 (Debian trixie's), on Debian with dash as sh instead of Alpine's busybox ash",
+            differs:
+                "curl 8.14.1 (Debian trixie's) for 8.11.1 and 8.12.1, on Debian with dash as sh instead of Alpine's busybox ash",
             key: ["trixie curl ca-certificates"],
             files: [file("curl-entrypoint.sh")],
             async build(work, log) {
@@ -364,6 +366,9 @@ export function imageSpecs(tc: Toolchain): ImageSpec[] {
                             "HIVE_HOME=/opt/hive",
                             "HADOOP_HOME=/opt/hadoop",
                             "JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64",
+                            // What Hive's bin/hive sets (the standalone distribution's scripts do not):
+                            // Hive's jars before Hadoop's (jline, log4j, jackson, protobuf of its own).
+                            "HADOOP_USER_CLASSPATH_FIRST=true",
                         ],
                         entrypoint: ["sh", "-c", "/entrypoint.sh"],
                         exposedPorts: ["9083/tcp"],
@@ -492,9 +497,13 @@ export function imageSpecs(tc: Toolchain): ImageSpec[] {
     ];
 }
 
-/** The wheels of `packages`, downloaded on this machine (the same CPython minor as Debian bookworm's). */
+/**
+ * The wheels of `packages` and their dependencies, made on this machine (the same CPython minor
+ * as Debian bookworm's): downloaded, or built from a source distribution where PyPI has no wheel
+ * (dbt-core 1.8's logbook 1.5), as pip builds them when it installs.
+ */
 async function wheelhouse(dir: string, packages: string[], log: string): Promise<void> {
-    await must("python3", ["-m", "pip", "download", "-q", "--only-binary=:all:", "-d", dir, ...packages], {
+    await must("python3", ["-m", "pip", "wheel", "-q", "-w", dir, ...packages], {
         log,
         timeoutMs: 30 * 60_000,
     });

@@ -1,0 +1,275 @@
+// What only a node that runs the pods can show, after `pulumi up` (tests/cluster/single.ts runs
+// these on a real node): every pod of the platform Ready by its own probes; the wiring-check Jobs'
+// scripts run in the cluster, their logs in the report; a short host name failing from another
+// namespace and resolving in its own (CoreDNS and the pods' search list); a connection the wiring
+// does not name refused by the NetworkPolicies (kube-router) while a wired one succeeds; a dbt run
+// through Dagster writing Iceberg tables to Garage, read back through Trino; and, with one rule of
+// the wiring's NetworkPolicies removed, that edge's check failing and `pulumi up` naming the edge.
+import type { Plan } from "../../offline/plan";
+import { launchAndWait, eventsOf } from "../e2e/dagster";
+import { sleep } from "../e2e/procs";
+import { CheckFailed } from "../e2e/report";
+import { NODE_NAME, REGISTRY_ADDRESS } from "../node";
+import type { Harness } from "./harness";
+import { Kube, KubeObject } from "./kube";
+import { engine, setConfig } from "./lifecycle";
+import { trinoQuery } from "./trino-client";
+
+type Components = Record<string, string>;
+
+/** A short-lived pod of the curl image in `ns` (restricted, as the platform's own), its exit code and log. */
+export async function runPod(
+    kube: Kube,
+    ns: string,
+    name: string,
+    script: string,
+    timeoutMs = 120_000,
+): Promise<{ exitCode: number; log: string; node: string }> {
+    await kube.delete("Pod", name, ns);
+    while (await kube.get("Pod", name, ns)) await sleep(200);
+    await kube.create(
+        {
+            apiVersion: "v1",
+            kind: "Pod",
+            metadata: { name, namespace: ns, labels: { "app.kubernetes.io/name": "lakehouse-suite-probe" } },
+            spec: {
+                restartPolicy: "Never",
+                securityContext: {
+                    runAsNonRoot: true,
+                    runAsUser: 100,
+                    runAsGroup: 101,
+                    seccompProfile: { type: "RuntimeDefault" },
+                },
+                containers: [
+                    {
+                        name: "probe",
+                        image: `${REGISTRY_ADDRESS}/curlimages/curl:8.11.1`,
+                        command: ["sh", "-c", script],
+                        securityContext: {
+                            allowPrivilegeEscalation: false,
+                            readOnlyRootFilesystem: true,
+                            capabilities: { drop: ["ALL"] },
+                        },
+                        resources: {
+                            requests: { cpu: "10m", memory: "16Mi" },
+                            limits: { cpu: "200m", memory: "64Mi" },
+                        },
+                    },
+                ],
+            },
+        },
+        "lakehouse-suite",
+    );
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const pod = await kube.get("Pod", name, ns);
+        const status = pod?.status as
+            { phase?: string; containerStatuses?: { state?: { terminated?: { exitCode: number } } }[] } | undefined;
+        const done = status?.containerStatuses?.[0]?.state?.terminated;
+        if (done) {
+            const log = await kube
+                .request<string>("GET", `/api/v1/namespaces/${ns}/pods/${name}/log`)
+                .catch((e: unknown) => `(no log: ${String(e)})`);
+            const node = (pod!.spec as { nodeName?: string }).nodeName ?? "?";
+            await kube.delete("Pod", name, ns);
+            return { exitCode: done.exitCode, log: (log ?? "").trim(), node };
+        }
+        if (Date.now() > deadline)
+            throw new CheckFailed(
+                `pod ${ns}/${name} did not finish in ${timeoutMs / 1000} s: ${JSON.stringify(status)}`,
+            );
+        await sleep(500);
+    }
+}
+
+const CURL = (url: string) =>
+    `curl -sS -m 5 -o /dev/null -w '%{http_code}' '${url}'; rc=$?; echo " exit $rc"; exit $rc`;
+
+/** Every pod of the platform on the real node Ready (a Job's: completed); those on the kwok node listed. */
+async function checkPods(h: Harness, stack: string, namespaces: string[]): Promise<void> {
+    await h.report.check(
+        `${stack}: every pod of the platform on the real node is Ready by its own probes`,
+        async () => {
+            const real: string[] = [];
+            const kwok: string[] = [];
+            const notReady: string[] = [];
+            for (const ns of namespaces)
+                for (const p of await h.kube.list("Pod", ns)) {
+                    const node = (p.spec as { nodeName?: string }).nodeName;
+                    const status = p.status as { phase?: string; conditions?: { type: string; status: string }[] };
+                    const id = `${ns}/${p.metadata.name}`;
+                    if (node !== NODE_NAME) {
+                        kwok.push(id);
+                        continue;
+                    }
+                    if (status.phase === "Succeeded") continue;
+                    real.push(id);
+                    if (!status.conditions?.some((c) => c.type === "Ready" && c.status === "True"))
+                        notReady.push(`${id} (${status.phase})`);
+                }
+            if (notReady.length > 0) throw new CheckFailed(`not Ready: ${notReady.join(", ")}`);
+            if (real.length === 0) throw new CheckFailed("no pod of the platform runs on the real node");
+            return `${real.length} pods Ready on ${NODE_NAME}: ${real.join(", ")}; on the kwok node (Airbyte's images): ${kwok.length}`;
+        },
+    );
+}
+
+/** The wiring checks' own logs, from the pods that ran them on the real node. */
+async function checkWiringLogs(h: Harness, stack: string, namespaces: string[]): Promise<void> {
+    await h.report.check(
+        `${stack}: the wiring-check Jobs ran their scripts on the real node and every edge passed`,
+        async () => {
+            const verdict = await h.wiringVerdict(namespaces);
+            const logs: string[] = [];
+            for (const ns of namespaces) {
+                const pods = (await h.kube.list("Pod", ns)).filter(
+                    (p) => p.metadata.labels?.["job-name"] === "lakehouse-wiring-check",
+                );
+                const latest = pods.sort((a, b) =>
+                    (b.metadata.creationTimestamp ?? "").localeCompare(a.metadata.creationTimestamp ?? ""),
+                )[0];
+                if (!latest) continue;
+                for (const c of (latest.spec as { containers: { name: string }[] }).containers) {
+                    const log = await h.kube.request<string>(
+                        "GET",
+                        `/api/v1/namespaces/${ns}/pods/${latest.metadata.name}/log?container=${c.name}`,
+                    );
+                    logs.push(`--- ${ns}/${latest.metadata.name} (${c.name}):\n${(log ?? "").trim()}`);
+                }
+            }
+            if (!verdict.passed) throw new CheckFailed(`${verdict.detail}\n${logs.join("\n")}`);
+            return `${verdict.detail}\n${logs.join("\n")}`;
+        },
+    );
+}
+
+/** A short name resolves in its own namespace only: CoreDNS and the search list, as on any cluster. */
+async function checkShortHost(h: Harness, stack: string, c: Components): Promise<void> {
+    await h.report.check(
+        `${stack}: the short host garage:3900 fails from another namespace and resolves in its own`,
+        async () => {
+            const other = await runPod(h.kube, c.dagster, "probe-short-host", CURL("http://garage:3900/"));
+            const own = await runPod(h.kube, c.garage, "probe-short-host", CURL("http://garage:3900/"));
+            if (other.exitCode !== 6)
+                throw new CheckFailed(
+                    `from ${c.dagster}: expected curl's exit 6 (could not resolve), got ${other.exitCode}: ${other.log}`,
+                );
+            if (own.exitCode === 6 || own.exitCode === 7 || own.exitCode === 28)
+                throw new CheckFailed(
+                    `from ${c.garage}: expected an answer, got curl's exit ${own.exitCode}: ${own.log}`,
+                );
+            return `from ${c.dagster}: "${other.log.split("\n")[0]}" (curl exit 6); from ${c.garage}: HTTP ${own.log.split(" ")[0]} from Garage`;
+        },
+    );
+}
+
+/** A connection the wiring does not name is refused; the same connection from a namespace it names succeeds. */
+async function checkPolicies(h: Harness, stack: string, c: Components, domain: string): Promise<void> {
+    const url = `http://trino.${c.trino}.svc.${domain}:8080/v1/info`;
+    await h.report.check(
+        `${stack}: the NetworkPolicies refuse a connection the wiring does not name (airbyte → trino) and admit a wired one (dagster → trino)`,
+        async () => {
+            const unwired = await runPod(h.kube, c.airbyte, "probe-unwired", CURL(url));
+            const wired = await runPod(h.kube, c.dagster, "probe-wired", CURL(url));
+            if (unwired.exitCode !== 7 && unwired.exitCode !== 28)
+                throw new CheckFailed(
+                    `from ${c.airbyte} (no edge to trino): expected refused (curl exit 7) or dropped (28), got ${unwired.exitCode}: ${unwired.log}`,
+                );
+            if (wired.exitCode !== 0 || !wired.log.startsWith("200"))
+                throw new CheckFailed(
+                    `from ${c.dagster} (wired): expected HTTP 200, got exit ${wired.exitCode}: ${wired.log}`,
+                );
+            return `${url}: from ${c.airbyte} (on ${unwired.node}): curl exit ${unwired.exitCode} (${unwired.log.split("\n")[0]}); from ${c.dagster}: HTTP 200`;
+        },
+    );
+}
+
+async function serviceUrl(kube: Kube, ns: string, name: string, port: number): Promise<string> {
+    const svc = await kube.get("Service", name, ns);
+    const ip = (svc?.spec as { clusterIP?: string } | undefined)?.clusterIP;
+    if (!ip) throw new CheckFailed(`no Service ${ns}/${name}`);
+    return `http://${ip}:${port}`;
+}
+
+/** A Dagster run of the code location's dbt assets: its pod in the Dagster namespace, the tables in Trino, their files in Garage. */
+async function checkDbtThroughDagster(h: Harness, stack: string, c: Components): Promise<void> {
+    await h.report.check(
+        `${stack}: a Dagster run of dbt through Trino, in a pod of the Dagster namespace, makes Iceberg tables whose files are in Garage`,
+        async () => {
+            const trino = await serviceUrl(h.kube, c.trino, "trino", 8080);
+            const sql = (q: string) => trinoQuery(trino, "lakehouse-suite", q);
+            await sql("CREATE SCHEMA IF NOT EXISTS lakehouse.raw");
+            await sql("CREATE TABLE IF NOT EXISTS lakehouse.raw.orders (item varchar, amount integer)");
+            await sql("INSERT INTO lakehouse.raw.orders VALUES ('apple', 3), ('pear', 5), ('apple', 4)");
+            const profiles = (
+                (await h.kube.get("ConfigMap", "dagster-dbt-profiles", c.dagster))?.data as Record<string, string>
+            )["profiles.yml"];
+            const schema = /schema:\s*(\S+)/.exec(profiles)?.[1];
+            if (!schema) throw new CheckFailed(`no schema in the dbt profile:\n${profiles}`);
+            const graphqlUrl = `${await serviceUrl(h.kube, c.dagster, "dagster-dagster-webserver", 80)}/graphql`;
+            const started = Date.now();
+            const run = await launchAndWait(graphqlUrl);
+            if (run.status !== "SUCCESS") {
+                const events = await eventsOf(graphqlUrl, run.runId).catch(() => []);
+                const errors = events
+                    .filter((e) => e.error || e.level === "ERROR")
+                    .map((e) => e.error?.message ?? e.message);
+                throw new CheckFailed(`run ${run.runId}: ${run.status}\n${errors.slice(-5).join("\n")}`);
+            }
+            const pods = (await h.kube.list("Pod", c.dagster)).filter(
+                (p) =>
+                    Object.values(p.metadata.labels ?? {}).includes(run.runId) ||
+                    p.metadata.name.includes(run.runId.split("-")[0]),
+            );
+            const top = await sql(`SELECT item, total FROM lakehouse.${schema}.top_item`);
+            const files = await sql(`SELECT file_path FROM lakehouse.${schema}."orders_by_item$files"`);
+            const paths = files.rows.map((r) => String(r[0]));
+            if (JSON.stringify(top.rows) !== JSON.stringify([["apple", 7]]))
+                throw new CheckFailed(`top_item: ${JSON.stringify(top.rows)}`);
+            if (paths.length === 0 || !paths.every((p) => /^s3a?:\/\/lakehouse\//.test(p)))
+                throw new CheckFailed(`data files: ${paths.join(", ") || "none"}`);
+            const where = pods.map(
+                (p: KubeObject) => `${c.dagster}/${p.metadata.name} on ${(p.spec as { nodeName?: string }).nodeName}`,
+            );
+            return `run ${run.runId} SUCCESS in ${Math.round((Date.now() - started) / 1000)} s (${where.join(", ") || "its pod already gone"}); lakehouse.${schema}.top_item read back through Trino: ${JSON.stringify(top.rows)}; its data files in Garage: ${paths.join(", ")}`;
+        },
+    );
+}
+
+/** One rule of the wiring's NetworkPolicies removed: the edge's check fails, and `pulumi up` names it. */
+async function checkRemovedRule(h: Harness, stack: string, c: Components): Promise<void> {
+    await h.report.check(
+        `${stack}: with the rule admitting dagster → trino removed, that edge's wiring check fails and pulumi up fails naming the edge`,
+        async () => {
+            await h.kube.delete("NetworkPolicy", "lakehouse-from-dagster", c.trino);
+            // A new curl image replaces the checks' Jobs: they run again, against the cluster as it now is.
+            await setConfig(h, stack, { curlImage: "curlimages/curl:8.12.1" });
+            const { c: cmd } = await engine(h, stack, "up: a wiring rule removed", ["up", "--yes", "--skip-preview"], {
+                allowFailure: true,
+            });
+            const text = cmd.stdout + cmd.stderr;
+            await setConfig(h, stack, { curlImage: undefined });
+            await engine(h, stack, "up --refresh: the rule back", ["up", "--yes", "--skip-preview", "--refresh"]);
+            if (cmd.code === 0) throw new CheckFailed("pulumi up succeeded without the rule");
+            const named = /dagster → trino/.test(text);
+            if (!named) throw new CheckFailed(`pulumi up failed without naming dagster → trino:\n${text.slice(-2000)}`);
+            return `pulumi up exited ${cmd.code}: "${
+                text
+                    .split("\n")
+                    .find((l) => /FAILED.*dagster → trino/.test(l))
+                    ?.trim() ?? "dagster → trino"
+            }"; then up --refresh made the rule again and passed`;
+        },
+    );
+}
+
+export async function realNodeChecks(h: Harness, stack: string, plan: Plan, namespaces: string[]): Promise<void> {
+    const c = plan.config.namespaces as Components;
+    const domain = (plan.config as { clusterDomain: string }).clusterDomain;
+    await checkPods(h, stack, namespaces);
+    await checkWiringLogs(h, stack, namespaces);
+    await checkShortHost(h, stack, c);
+    await checkPolicies(h, stack, c, domain);
+    await checkDbtThroughDagster(h, stack, c);
+    await checkRemovedRule(h, stack, c);
+}
