@@ -114,6 +114,13 @@ export const CONFIG_KEYS = {
         description:
             "After the components are ready, a Job in each namespace that starts a connection checks every edge of the wiring from there, with that component's credentials; a failed check fails the update, naming the edge.",
     },
+    wiringChecksSkip: {
+        type: "array",
+        items: { type: "string" },
+        default: [],
+        description:
+            "Edges of the wiring (`<from>/<to>`, e.g. `dagster/airbyte`) whose checks verifyWiring leaves out, for a component this cluster does not run yet (deployed later, or only simulated); the plan lists each as not checked. Every other edge is checked.",
+    },
     networkPolicyClientNamespaces: {
         type: "array",
         items: { type: "string" },

@@ -32,6 +32,30 @@ export const COMPONENT_NEEDS: Record<ComponentName, readonly ComponentName[]> = 
     dagster: ["garage", "database", "trino", "airbyte"],
 };
 
+/**
+ * `wiringChecksSkip`: `<from>/<to>` pairs, each an edge of the call graph (COMPONENT_NEEDS: `from`
+ * reads from `to`). Any edge of the graph is accepted, deployed here or not: a stack that narrows
+ * `components` for a while (or a project-wide setting shared by split stacks) need not edit the list.
+ */
+function readWiringChecksSkip(r: ConfigReader): { from: ComponentName; to: ComponentName }[] {
+    const key = "wiringChecksSkip";
+    const out: { from: ComponentName; to: ComponentName }[] = [];
+    const edges = COMPONENTS.flatMap((from) => COMPONENT_NEEDS[from].map((to) => `${from}/${to}`));
+    for (const entry of r.stringArray(key)) {
+        const [from, to] = entry.split("/") as [ComponentName, ComponentName];
+        if (!edges.includes(entry)) {
+            r.problem(
+                key,
+                r.stringArray(key),
+                `${JSON.stringify(entry)} is not an edge of the call graph; one of: ${edges.join(", ")}`,
+            );
+            continue;
+        }
+        out.push({ from, to });
+    }
+    return out;
+}
+
 /** Size profiles of chart-managed pod fleets (see sizing.ts). */
 export const SIZE_PROFILES = ["small", "medium", "large"] as const;
 export type SizeProfile = (typeof SIZE_PROFILES)[number];
@@ -72,6 +96,8 @@ export interface PlatformConfig {
     network: { policies: boolean; clientNamespaces: string[] };
     /** Check every edge of the wiring from its source namespace after the components are ready (`verifyWiring`). */
     verifyWiring: boolean;
+    /** Edges (`from` → `to`) whose checks are left out (`wiringChecksSkip`). */
+    wiringChecksSkip: { from: ComponentName; to: ComponentName }[];
     namespaces: Record<ComponentName, string>;
     /** StorageClass of every persistent volume; the cluster default when undefined. */
     storageClass?: string;
@@ -901,6 +927,7 @@ export function parsePlatformConfig(
         credentialGenerations: readRotation(r, topology),
         allowDataChanges: readAllowDataChanges(r),
         verifyWiring: r.boolean("verifyWiring"),
+        wiringChecksSkip: readWiringChecksSkip(r),
         garage: readGarage(r),
         database: readDatabase(r),
         trino: readTrino(r),

@@ -266,7 +266,12 @@ export class HiveMetastore extends NamespacedComponent<HiveMetastoreArgs> {
             { name: "DB_DRIVER", value: "postgres" },
             { name: "HIVE_CUSTOM_CONF_DIR", value: CONF_DIR },
             // The entrypoint traces its commands (set -x): only non-secret options go here.
-            { name: "SERVICE_OPTS", value: `-Xmx${metastoreHeapMb(this.args.resources.limits.memory)}m` },
+            // Its log to the container's stderr (the image's default is a file under /tmp, lost with
+            // the pod): `kubectl logs` then shows every call the metastore served (its audit lines).
+            {
+                name: "SERVICE_OPTS",
+                value: `-Xmx${metastoreHeapMb(this.args.resources.limits.memory)}m -Dmetastore.root.logger=console -Dhive.root.logger=console`,
+            },
             envFromSecret(DB_PASSWORD_ENV, credentials.secretName, credentials.passwordKey),
         ];
     }

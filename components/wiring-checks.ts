@@ -188,7 +188,7 @@ CT=5
 # A new pod's NetworkPolicy rules are programmed a few seconds after it starts (kube-router, Calico
 # and others sync on the pod's event): until SETTLE seconds after the script began, a refused or
 # unanswered connection is tried again; after that it counts.
-SETTLE=${"$"}{SETTLE_SECONDS:-45}
+SETTLE=${"$"}{SETTLE_SECONDS:-30}
 BEGAN=$(date +%s)
 settling() { [ $(( $(date +%s) - BEGAN )) -lt "$SETTLE" ]; }
 PASSED=0
@@ -202,10 +202,16 @@ fail() {
   if [ -n "${"$"}{TERMINATION_LOG:-}" ]; then printf 'FAILED %s: %s\n' "$1" "$2" >> "$TERMINATION_LOG" 2>/dev/null || true; fi
 }
 connected() { [ -n "$(printf '%s' "$1" | tr -d '0.')" ]; }
-# request CURL-ARGS...: sets RC, STATUS (HTTP), CONN (connect time) and BODY.
+# request CURL-ARGS...: sets RC, STATUS (HTTP), CONN (connect time) and BODY. REQ_INPUT, when set,
+# is curl's stdin on every attempt (a config with credentials: printf is the shell's own, so the
+# secret is in no process's arguments).
 request() {
   while :; do
-    out=$(curl -s --connect-timeout "$CT" --max-time 30 -w ' :::%{http_code} %{time_connect}' "$@" 2>/dev/null)
+    if [ -n "${"$"}{REQ_INPUT:-}" ]; then
+      out=$(printf '%s\n' "$REQ_INPUT" | curl -s --connect-timeout "$CT" --max-time 30 -w ' :::%{http_code} %{time_connect}' "$@" 2>/dev/null)
+    else
+      out=$(curl -s --connect-timeout "$CT" --max-time 30 -w ' :::%{http_code} %{time_connect}' "$@" 2>/dev/null)
+    fi
     RC=$?
     meta=${"$"}{out##* :::}
     BODY=${"$"}{out% :::*}
@@ -231,9 +237,11 @@ port_of() { h=${"$"}{1#*://}; h=${"$"}{h%%/*}; echo "${"$"}{h##*:}"; }
 s3() {
   region=$1
   shift
-  request -K - --aws-sigv4 "aws:amz:$region:s3" -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' "$@" <<EOF
-user = "$S3_ACCESS_KEY_ID:$S3_SECRET_ACCESS_KEY"
-EOF
+  REQ_INPUT="user = \"$S3_ACCESS_KEY_ID:$S3_SECRET_ACCESS_KEY\""
+  request -K - --aws-sigv4 "aws:amz:$region:s3" -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' "$@"
+  s3rc=$?
+  REQ_INPUT=""
+  return $s3rc
 }
 s3_error() { printf '%s' "$BODY" | sed -n 's:.*<Code>\([^<]*\)</Code><Message>\([^<]*\)</Message>.*:\1\: \2:p'; }
 

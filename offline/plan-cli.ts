@@ -36,8 +36,26 @@ async function planning() {
 
 export { EXIT };
 
-const USAGE =
-    "usage: npm run plan -- [--stack <dev|staging|prod>] [--json FILE] [--set key=value]... [--policy-config FILE] [--ref <org/project/stack>=PLAN.json]...";
+const USAGE = [
+    "usage: npm run plan -- [--stack NAME] [--set key=value]... [--json FILE] [--policy-config FILE] [--ref ORG/PROJECT/STACK=PLAN.json]...",
+    "",
+    "Runs the program for a stack under the Pulumi SDK's mock monitor (no CLI, backend, credentials or",
+    "cluster), has the policy pack judge it as `pulumi preview --policy-pack policies` would, and prints",
+    "the resources, the wiring and its checks, every image, the critical path, the outputs and the verdict.",
+    "",
+    "  --stack NAME            the stack whose Pulumi.<NAME>.yaml is read (default dev); any stack file",
+    "                          in the project, yours included (`pulumi stack init mine` makes Pulumi.mine.yaml)",
+    "  --set key=value         a setting over the stack file's, as `pulumi config set` would write it",
+    "                          (numbers, booleans and JSON lists parsed; `key` or `project:key`); repeatable",
+    "  --json FILE             also writes the whole plan as JSON (every resource, value and verdict)",
+    "  --policy-config FILE    the pack's configuration (enforcement levels), as --policy-pack-config takes it",
+    "  --ref STACK=PLAN.json   another stack's plan (--json) standing in for its StackReference outputs",
+    "                          (split stacks: the downstream stack planned against its upstream's plan)",
+    "  --help, -h              this text",
+    "",
+    "exit status: 0 no mandatory violation, 1 a mandatory violation, 2 bad input (the key, the value,",
+    "what would be valid), 3 an unexpected failure",
+].join("\n");
 
 /** `--set trinoWorkers=3` as the stack file would say it (numbers, booleans and JSON lists parsed). */
 export function parseSetting(setting: string, project: string): [string, unknown] {

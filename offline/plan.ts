@@ -84,6 +84,8 @@ export interface Plan {
         components: string[];
         namespaces: Record<string, string>;
         upstreamStacks: string[];
+        /** Edges whose checks the stack leaves out (`wiringChecksSkip`), `<from> → <to>`. */
+        wiringChecksSkip: string[];
     };
     resources: PlanResource[];
     /** Stack outputs, secrets replaced by "[secret]". */
@@ -346,6 +348,7 @@ export async function planOfRun(
             components: [...cfg.components],
             namespaces: Object.fromEntries(cfg.components.map((c) => [c, cfg.namespaces[c]])),
             upstreamStacks: [...cfg.upstreamStacks],
+            wiringChecksSkip: cfg.wiringChecksSkip.map((s) => `${s.from} → ${s.to}`),
         },
         resources,
         outputs,
@@ -459,12 +462,15 @@ function renderWiringChecks(plan: Plan): string[] {
                 : "Wiring checks: off (verifyWiring is false)",
         ];
     const jobs = new Set(plan.wiringChecks.map((c) => c.job));
+    const skipped = plan.config.wiringChecksSkip ?? [];
+    const notChecked = plan.wiring.filter((e) => skipped.includes(`${e.from} → ${e.to}`)).length;
     return [
-        `Wiring checks (${plan.wiringChecks.length}, one per connection; ${jobs.size} Jobs run them after the components are ready)`,
+        `Wiring checks (${plan.wiringChecks.length}, one per connection${notChecked ? ` but the ${notChecked} of wiringChecksSkip` : ""}; ${jobs.size} Jobs run them after the components are ready)`,
         table([
             ["check", "edge", "Job", "checks"],
             ...plan.wiringChecks.map((c) => [c.id, `${c.from} → ${c.to}`, c.job, c.checks.join("; ")]),
         ]),
+        ...(skipped.length ? [`  not checked (wiringChecksSkip): ${skipped.join(", ")}`] : []),
     ];
 }
 

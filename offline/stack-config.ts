@@ -74,6 +74,9 @@ export function loadProject(dir = PROJECT_DIR): Project {
 }
 
 /** Stacks that have a `Pulumi.<stack>.yaml` in the project. */
+/** The stacks this repository ships and documents; a team's own (`pulumi stack init mine`) sit beside them. */
+export const SHIPPED_STACKS = ["dev", "staging", "prod"] as const;
+
 export function listStacks(project: Project): string[] {
     return fs
         .readdirSync(project.dir)

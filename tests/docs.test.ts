@@ -8,11 +8,12 @@ import MarkdownIt from "markdown-it";
 import * as path from "path";
 import { CONFIG_KEYS } from "../components/config-schema";
 import { CAPTURED } from "./cluster/captured";
-import { CONFIG_PAGE, renderConfigPage } from "../offline/docs-config";
+import { CONFIG_PAGE, renderConfigPage, renderConfigReference } from "../offline/docs-config";
 import { pages, POLICY_EXAMPLES, README, renderSamples, samples, samplesOn } from "../offline/readme";
 import { checkFile } from "../offline/resources-file";
 import { PROJECT_DIR } from "../offline/stack-config";
 import { POLICIES } from "../policies/policies";
+import { projectWith } from "./helpers/commands";
 import { run } from "./helpers/stack";
 
 const md = new MarkdownIt({ html: true });
@@ -177,6 +178,21 @@ describe("the docs", () => {
         } finally {
             process.chdir(cwd);
         }
+    });
+
+    it("keeps the configuration reference to the shipped stacks: a team's own stack file (pulumi stack init mine) changes nothing", () => {
+        const shipped = Object.fromEntries(
+            ["dev", "staging", "prod"].map((s) => [
+                `Pulumi.${s}.yaml`,
+                fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${s}.yaml`), "utf8"),
+            ]),
+        );
+        const mine = projectWith({
+            ...shipped,
+            "Pulumi.mine.yaml":
+                "config:\n  lakehouse-platform:kubeContext: my-cluster\n  lakehouse-platform:trinoWorkers: 7\n",
+        });
+        assert.equal(renderConfigReference(mine), renderConfigReference());
     });
 
     it("documents every key of Pulumi.yaml exactly once, in the reference generated from the schema (run `npm run sync-config`)", () => {

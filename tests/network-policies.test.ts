@@ -130,7 +130,10 @@ describe("NetworkPolicies from the wiring", () => {
 
     it("lets the metastore download its JDBC driver on the port its URL names (an artifact mirror on plain HTTP, Maven Central on 443)", async () => {
         const egressPorts = async (url: string) => {
-            const r = await run("staging", { overrides: { hiveMetastoreJdbcDriverUrl: url } });
+            const sha = "188976721ead8e8627eb6d8389d500dccc0c9bebd885268a3047180274a6031e";
+            const r = await run("staging", {
+                overrides: { hiveMetastoreJdbcDriverUrl: url, hiveMetastoreJdbcDriverSha256: sha },
+            });
             type Policy = {
                 metadata: { name: string; namespace: string };
                 spec: { egress: { ports?: { port: number }[] }[] };

@@ -323,7 +323,7 @@ describe("npm run recover", () => {
             assert.match(r.stdout, /staging\.json\.attrs: empty sidecar \(0 bytes\)/);
             assert.match(
                 r.stdout,
-                /1 pending operations in the checkpoint\n  creating urn:.*garage-admin: garage-staging\/garage-admin imported if it exists and the interrupted update made it/,
+                /1 pending operations in the checkpoint\n {2}creating urn:.*garage-admin: garage-staging\/garage-admin imported if it exists and the interrupted update made it/,
             );
             assert.match(
                 r.stdout,

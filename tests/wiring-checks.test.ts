@@ -189,6 +189,29 @@ describe("wiring checks (verifyWiring)", () => {
         assert.equal(plan.criticalPath.verifiedAfter, undefined);
     });
 
+    it("leaves out the edges of wiringChecksSkip, and only those, keeping every other check's id; the plan says which", async () => {
+        const skip = { [`${P}:wiringChecksSkip`]: ["dagster/airbyte"] };
+        const all = (await run("dev")).outputs.wiringChecks as Entry[];
+        const r = await run("dev", { overrides: skip });
+        const left = r.outputs.wiringChecks as Entry[];
+        assert.deepEqual(
+            left.map((c) => c.id),
+            all.filter((c) => !(c.from === "dagster" && c.to === "airbyte")).map((c) => c.id),
+        );
+        assert.ok(all.length > left.length);
+        assert.doesNotMatch(scriptOf(r, "dagster"), /airbyte-airbyte-server-svc/);
+        assert.match(scriptOf(r, "dagster"), /trino\.trino\.svc\.cluster\.local/);
+        const plan = await planStack("dev", { overrides: skip });
+        assert.match(
+            renderPlan(plan),
+            /one per connection but the 1 of wiringChecksSkip;[\s\S]*not checked \(wiringChecksSkip\): dagster → airbyte/,
+        );
+        await assert.rejects(
+            run("dev", { overrides: { [`${P}:wiringChecksSkip`]: ["trino/dagster"] } }),
+            /"trino\/dagster" is not an edge of the call graph; one of: .*dagster\/airbyte/,
+        );
+    });
+
     it("runs again when the wiring, an image or a credential changes, and not otherwise", async () => {
         const sum = (r: Run, name: string) =>
             r.inputs(r.one(T.job, name)).spec.template.metadata.annotations["lakehouse-platform/run-checksum"];

@@ -78,7 +78,11 @@ async function before(h: Harness, namespaces: string[], label: string): Promise<
     return {
         secrets: await credentialSnapshot(h.kube, namespaces),
         volumes: await pvcUids(h.kube, namespaces),
-        rows: h.probe ? await h.probe.writeRows(trinoNs(namespaces), label) : undefined,
+        // Rows once the platform is there (the first fault interrupts its very first update).
+        rows:
+            h.probe && (await h.kube.get("Service", "trino", trinoNs(namespaces)))
+                ? await h.probe.writeRows(trinoNs(namespaces), label)
+                : undefined,
     };
 }
 

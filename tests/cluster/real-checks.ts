@@ -85,6 +85,14 @@ export async function runPod(
 const CURL = (url: string) =>
     `curl -sS -m 5 -o /dev/null -w '%{http_code}' '${url}'; rc=$?; echo " exit $rc"; exit $rc`;
 
+/**
+ * A new pod's NetworkPolicy rules are programmed a few seconds after it starts: first a connection
+ * the wiring admits, tried until it succeeds (exit 90 if it never does, within 60 s), so that what
+ * follows runs with the pod's rules in place and a refusal is the policy's, not the race's.
+ */
+const AFTER_REACHING = (url: string, then: string) =>
+    `i=0; until curl -s -m 3 -o /dev/null '${url}'; do i=$((i+1)); [ $i -ge 30 ] && { echo "never reached ${url}"; exit 90; }; sleep 2; done; ${then}`;
+
 /** Every pod of the platform on the real node Ready (a Job's: completed); those on the kwok node listed. */
 async function checkPods(h: Harness, stack: string, namespaces: string[]): Promise<void> {
     await h.report.check(
@@ -144,12 +152,23 @@ async function checkWiringLogs(h: Harness, stack: string, namespaces: string[]):
 }
 
 /** A short name resolves in its own namespace only: CoreDNS and the search list, as on any cluster. */
-async function checkShortHost(h: Harness, stack: string, c: Components): Promise<void> {
+async function checkShortHost(h: Harness, stack: string, c: Components, domain: string): Promise<void> {
     await h.report.check(
         `${stack}: the short host garage:3900 fails from another namespace and resolves in its own`,
         async () => {
-            const other = await runPod(h.kube, c.dagster, "probe-short-host", CURL("http://garage:3900/"));
-            const own = await runPod(h.kube, c.garage, "probe-short-host", CURL("http://garage:3900/"));
+            const fqdn = `http://garage.${c.garage}.svc.${domain}:3900/`;
+            const other = await runPod(
+                h.kube,
+                c.dagster,
+                "probe-short-host",
+                AFTER_REACHING(fqdn, CURL("http://garage:3900/")),
+            );
+            const own = await runPod(
+                h.kube,
+                c.garage,
+                "probe-short-host",
+                AFTER_REACHING(fqdn, CURL("http://garage:3900/")),
+            );
             if (other.exitCode !== 6)
                 throw new CheckFailed(
                     `from ${c.dagster}: expected curl's exit 6 (could not resolve), got ${other.exitCode}: ${other.log}`,
@@ -158,7 +177,7 @@ async function checkShortHost(h: Harness, stack: string, c: Components): Promise
                 throw new CheckFailed(
                     `from ${c.garage}: expected an answer, got curl's exit ${own.exitCode}: ${own.log}`,
                 );
-            return `from ${c.dagster}: "${other.log.split("\n")[0]}" (curl exit 6); from ${c.garage}: HTTP ${own.log.split(" ")[0]} from Garage`;
+            return `from ${c.dagster} (${fqdn} answering): "${other.log.split("\n").pop()}" (curl exit 6); from ${c.garage}: HTTP ${own.log.split(" ")[0]} from Garage`;
         },
     );
 }
@@ -169,8 +188,12 @@ async function checkPolicies(h: Harness, stack: string, c: Components, domain: s
     await h.report.check(
         `${stack}: the NetworkPolicies refuse a connection the wiring does not name (airbyte → trino) and admit a wired one (dagster → trino)`,
         async () => {
-            const unwired = await runPod(h.kube, c.airbyte, "probe-unwired", CURL(url));
-            const wired = await runPod(h.kube, c.dagster, "probe-wired", CURL(url));
+            // From Airbyte's namespace: its wired edge to Garage first (the pod's rules in place), then Trino, which it has no edge to.
+            const garage = `http://garage.${c.garage}.svc.${domain}:3900/`;
+            const unwired = await runPod(h.kube, c.airbyte, "probe-unwired", AFTER_REACHING(garage, CURL(url)));
+            const wired = await runPod(h.kube, c.dagster, "probe-wired", AFTER_REACHING(url, CURL(url)));
+            if (unwired.exitCode === 90)
+                throw new CheckFailed(`from ${c.airbyte}: its wired edge to Garage never answered: ${unwired.log}`);
             if (unwired.exitCode !== 7 && unwired.exitCode !== 28)
                 throw new CheckFailed(
                     `from ${c.airbyte} (no edge to trino): expected refused (curl exit 7) or dropped (28), got ${unwired.exitCode}: ${unwired.log}`,
@@ -179,7 +202,7 @@ async function checkPolicies(h: Harness, stack: string, c: Components, domain: s
                 throw new CheckFailed(
                     `from ${c.dagster} (wired): expected HTTP 200, got exit ${wired.exitCode}: ${wired.log}`,
                 );
-            return `${url}: from ${c.airbyte} (on ${unwired.node}): curl exit ${unwired.exitCode} (${unwired.log.split("\n")[0]}); from ${c.dagster}: HTTP 200`;
+            return `${url}: from ${c.airbyte} (on ${unwired.node}, after its wired ${garage} answered): curl exit ${unwired.exitCode} (${unwired.log.split("\n").filter(Boolean).pop()}); from ${c.dagster}: HTTP 200`;
         },
     );
 }
@@ -268,7 +291,7 @@ export async function realNodeChecks(h: Harness, stack: string, plan: Plan, name
     const domain = (plan.config as { clusterDomain: string }).clusterDomain;
     await checkPods(h, stack, namespaces);
     await checkWiringLogs(h, stack, namespaces);
-    await checkShortHost(h, stack, c);
+    await checkShortHost(h, stack, c, domain);
     await checkPolicies(h, stack, c, domain);
     await checkDbtThroughDagster(h, stack, c);
     await checkRemovedRule(h, stack, c);

@@ -95,6 +95,7 @@ export class RealNode {
     readonly dirs: NodeDirs;
     private readonly procs: Processes;
     private webhook?: AdmissionWebhook;
+    private keeper?: NodeJS.Timeout;
     /** Where each component's log is. */
     readonly logs: string;
 
@@ -376,7 +377,36 @@ export class RealNode {
             this.o.say,
         );
         await this.webhook.start(kube);
+        this.keepPodLogs();
         return (Date.now() - started) / 1000;
+    }
+
+    /**
+     * Every container's log, kept after its pod is gone (`pod-logs-kept/`): the kubelet deletes a
+     * deleted pod's logs, and a fault's cause is often in the log of the pod the recovery replaced.
+     * Hard links, every 2 s: the kubelet appends to the same file, so the link sees every line.
+     */
+    private keepPodLogs(): void {
+        const from = path.join(this.o.dir, "pod-logs");
+        const to = path.join(this.o.dir, "pod-logs-kept");
+        const link = (dir: string) => {
+            for (const e of fs.readdirSync(path.join(from, dir), { withFileTypes: true })) {
+                const rel = path.join(dir, e.name);
+                if (e.isDirectory()) {
+                    fs.mkdirSync(path.join(to, rel), { recursive: true });
+                    link(rel);
+                } else if (e.isFile() && !fs.existsSync(path.join(to, rel)))
+                    fs.linkSync(path.join(from, rel), path.join(to, rel));
+            }
+        };
+        this.keeper = setInterval(() => {
+            try {
+                link("");
+            } catch {
+                // A pod's folder went while it was read: the next pass sees the rest.
+            }
+        }, 2000);
+        this.keeper.unref();
     }
 
     /** Pods the webhook sent to the kwok node, for the report. */
@@ -390,6 +420,7 @@ export class RealNode {
 
     /** Stops the node's processes (the kubelet first, so that it starts nothing more); the PID namespace ends whatever is left. */
     async stop(): Promise<void> {
+        clearInterval(this.keeper);
         await this.webhook?.stop();
         for (const name of ["local-path-provisioner", "kube-router", "coredns", "kube-proxy", "kubelet"])
             await this.procs.stop(name);

@@ -58,9 +58,12 @@ function file(name: string): string {
     return path.join(SOURCE_FILES, name);
 }
 
+/** The repository the files come from: keys name files relative to it, so any clone shares the cache. */
+const REPO = path.resolve(SOURCE_FILES, "..", "..", "..", "..");
+
 function hashFiles(files: string[]): string {
     const h = createHash("sha256");
-    for (const f of files) h.update(f).update("\0").update(fs.readFileSync(f)).update("\0");
+    for (const f of files) h.update(path.relative(REPO, f)).update("\0").update(fs.readFileSync(f)).update("\0");
     return h.digest("hex").slice(0, 16);
 }
 
@@ -74,7 +77,7 @@ async function tarDir(dir: string, out: string): Promise<string> {
 async function debian(
     out: string,
     log: string,
-    suite: "bookworm" | "trixie",
+    suite: "bullseye" | "bookworm" | "trixie",
     opts: { variant?: string; include?: string[]; essential?: string[]; customize?: string[] },
 ): Promise<string> {
     const args = [
@@ -179,42 +182,23 @@ export function imageSpecs(tc: Toolchain): ImageSpec[] {
                 };
             },
         },
-        {
-            id: "busybox",
-            refs: ["library/busybox:1.37.0-musl", "library/busybox:1.28", "library/busybox:1.37.0-uclibc"],
-            upstream:
-                "busybox:1.37.0-musl and busybox:1.28 (FROM scratch, a static busybox with its applets in /bin, CMD sh)",
-            builtFrom: "Debian trixie's busybox-static 1.37.0 (mmdebstrap), its applets linked in /bin",
-            differs:
-                "busybox 1.37.0 linked statically against glibc, not musl or uclibc; 1.28 is served by the same 1.37.0 (Debian has no 1.28)",
-            key: ["trixie busybox-static"],
-            files: [],
-            async build(work, log) {
-                const extracted = await debian(path.join(work, "bb.tar"), log, "trixie", {
-                    variant: "extract",
-                    include: ["busybox-static"],
-                });
-                const x = path.join(work, "x");
-                fs.mkdirSync(x);
-                await must("tar", ["-C", x, "-xf", extracted]);
-                const bin = ["usr/bin/busybox", "bin/busybox"]
-                    .map((b) => path.join(x, b))
-                    .find((b) => fs.existsSync(b));
-                if (!bin) throw new Error("busybox-static holds no busybox binary");
-                const root = path.join(work, "root");
-                await scratchRoot(root, { "bin/busybox": bin }, [
-                    "root:x:0:0:root:/root:/bin/sh",
-                    "nobody:x:65534:65534:nobody:/home:/bin/false",
-                ]);
-                fs.mkdirSync(path.join(root, "root"), { mode: 0o700 });
-                const applets = (await must(bin, ["--list"])).stdout.split("\n").filter((a) => a && a !== "busybox");
-                for (const a of applets) fs.linkSync(path.join(root, "bin", "busybox"), path.join(root, "bin", a));
-                return {
-                    layers: [await tarDir(root, path.join(work, "layer.tar"))],
-                    config: { env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], cmd: ["sh"] },
-                };
-            },
-        },
+        busyboxImage(
+            "busybox",
+            ["library/busybox:1.37.0-musl", "library/busybox:1.37.0-uclibc"],
+            "busybox:1.37.0-musl (FROM scratch, a static busybox with its applets in /bin, CMD sh)",
+            "trixie",
+            "busybox 1.37.0 linked statically against glibc, not musl or uclibc",
+        ),
+        // The Dagster chart's init containers wait with `nslookup`; from 1.31 on, busybox's nslookup
+        // exits 1 when any name of the search list misses, even once one resolved (seen on this
+        // node: the webserver never started). 1.30.1 behaves as 1.28 does.
+        busyboxImage(
+            "busybox-1.28",
+            ["library/busybox:1.28"],
+            "busybox:1.28 (FROM scratch, a static busybox with its applets in /bin, CMD sh)",
+            "bullseye",
+            "busybox 1.30.1 (Debian bullseye's, the nearest Debian has; its nslookup behaves as 1.28's), static against glibc",
+        ),
         {
             id: "curl",
             // 8.12.1: the tag the fault run and the removed-rule check switch the wiring checks to.
@@ -495,6 +479,48 @@ export function imageSpecs(tc: Toolchain): ImageSpec[] {
                 ),
         },
     ];
+}
+
+/** A scratch image of Debian's static busybox, its applets linked in /bin, as the busybox images lay it out. */
+function busyboxImage(
+    id: string,
+    refs: string[],
+    upstream: string,
+    suite: "trixie" | "bullseye",
+    differs: string,
+): ImageSpec {
+    return {
+        id,
+        refs,
+        upstream,
+        builtFrom: `Debian ${suite}'s busybox-static (mmdebstrap), its applets linked in /bin`,
+        differs,
+        key: [`${suite} busybox-static`],
+        files: [],
+        async build(work, log) {
+            const extracted = await debian(path.join(work, "bb.tar"), log, suite, {
+                variant: "extract",
+                include: ["busybox-static"],
+            });
+            const x = path.join(work, "x");
+            fs.mkdirSync(x);
+            await must("tar", ["-C", x, "-xf", extracted]);
+            const bin = ["usr/bin/busybox", "bin/busybox"].map((b) => path.join(x, b)).find((b) => fs.existsSync(b));
+            if (!bin) throw new Error("busybox-static holds no busybox binary");
+            const root = path.join(work, "root");
+            await scratchRoot(root, { "bin/busybox": bin }, [
+                "root:x:0:0:root:/root:/bin/sh",
+                "nobody:x:65534:65534:nobody:/home:/bin/false",
+            ]);
+            fs.mkdirSync(path.join(root, "root"), { mode: 0o700 });
+            const applets = (await must(bin, ["--list"])).stdout.split("\n").filter((a) => a && a !== "busybox");
+            for (const a of applets) fs.linkSync(path.join(root, "bin", "busybox"), path.join(root, "bin", a));
+            return {
+                layers: [await tarDir(root, path.join(work, "layer.tar"))],
+                config: { env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], cmd: ["sh"] },
+            };
+        },
+    };
 }
 
 /**
