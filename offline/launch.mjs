@@ -19,6 +19,7 @@ const SOURCES = [
     "offline",
     "tests/e2e",
     "tests/cluster",
+    "tests/node",
     "tsconfig.json",
     "tsconfig.build.json",
     "package-lock.json",
