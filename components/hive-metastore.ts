@@ -84,8 +84,18 @@ export function coreSiteProperties(args: { s3Endpoint: string; s3Region: string 
         { name: "fs.s3a.connection.ssl.enabled", value: "false" },
         // Trino writes `s3://` locations; let the metastore's Hadoop open them with S3A too.
         { name: "fs.s3.impl", value: "org.apache.hadoop.fs.s3a.S3AFileSystem" },
+        // What the metastore itself deletes goes to the bucket's trash (`user/<user>/.Trash/`), kept
+        // METASTORE_TRASH_MINUTES: Hive 4.0's rollback of a failed create_database deletes the
+        // database's directory, data and all, when it did not see it (HIVE-29843), and the
+        // metastore answers any error of get_database with NoSuchObject, so a `CREATE SCHEMA IF
+        // NOT EXISTS` (dbt runs one every time) during a fault can end there. Nothing on S3 empties
+        // the trash (HDFS's NameNode would): docs/day-two.md says how to restore or empty it.
+        { name: "fs.trash.interval", value: String(METASTORE_TRASH_MINUTES) },
     ];
 }
+
+/** How long what the metastore deletes stays in the bucket's trash: a week, in minutes. */
+export const METASTORE_TRASH_MINUTES = 7 * 24 * 60;
 
 export function warehouseLocation(bucket: string): string {
     return `s3a://${bucket}/warehouse`;

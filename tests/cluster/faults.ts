@@ -26,6 +26,7 @@ import { changed, readEventLog } from "./events";
 import type { Harness } from "./harness";
 import { changedSecrets, credentialSnapshot, invalidCredentials, pvcUids, Snapshot } from "./integrity";
 import { engine, expectNoChanges, fqn, initStack, offlinePlan, setConfig, up } from "./lifecycle";
+import { planted } from "./plants";
 import { ProcessTree } from "./process-tree";
 import type { FaultRecord } from "./report";
 import { namespacesOf } from "./single";
@@ -34,7 +35,11 @@ const STACK = "staging";
 
 interface PendingOp {
     type: string;
-    resource: { urn: string; type: string };
+    resource: {
+        urn: string;
+        type: string;
+        inputs?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> } };
+    };
 }
 
 const short = (urn: string) => urn.split("::").pop()!;
@@ -125,9 +130,13 @@ async function interrupt(
             const pending = pendingInCheckpoint(h) ?? [];
             const hit = at.op ? pending.some(at.op) : readEventLog(events).steps.length >= (at.steps ?? 1);
             if (hit) {
+                // Planted (late-kill): the fault dealt once the operation it aims at has completed.
+                const late = planted("late-kill") && at.op;
+                while (late && tree.child.exitCode === null && (pendingInCheckpoint(h) ?? []).some(at.op!))
+                    await sleep(20);
                 await tree.freeze();
                 const frozen = pendingInCheckpoint(h) ?? [];
-                if (!at.op || frozen.some(at.op)) {
+                if (!at.op || late || frozen.some(at.op)) {
                     pendingAtFault = frozen.map(describeOp);
                     break;
                 }
@@ -490,6 +499,16 @@ async function liveUpdate(h: Harness, namespaces: string[]): Promise<void> {
     await judge(h, name, ["none: recover refused (exit 2), the update completed"], b, namespaces);
 }
 
+/** The labels and annotations the interrupted update was creating `match` with (the pending operation's inputs). */
+function programMetadata(
+    h: Harness,
+    match: (p: PendingOp) => boolean,
+): { labels?: Record<string, string>; annotations?: Record<string, string> } {
+    const op = (pendingInCheckpoint(h) ?? []).find(match);
+    const meta = op?.resource.inputs?.metadata ?? {};
+    return { labels: meta.labels, annotations: meta.annotations };
+}
+
 /** A foreign object with the name of a pending create: recovery refuses and leaves it as it was; once moved aside, recovery proceeds. */
 async function foreignObject(h: Harness, namespaces: string[]): Promise<void> {
     const name = "a foreign object with the name of a pending create";
@@ -510,7 +529,10 @@ async function foreignObject(h: Harness, namespaces: string[]): Promise<void> {
         {
             apiVersion: "batch/v1",
             kind: "Job",
-            metadata: { name: "lakehouse-wiring-check", namespace: trinoNs, labels: { owner: "someone-else" } },
+            // Planted (adopted-foreign): the provenance recover asks for, the program's labels and annotations.
+            metadata: planted("adopted-foreign")
+                ? { name: "lakehouse-wiring-check", namespace: trinoNs, ...programMetadata(h, job) }
+                : { name: "lakehouse-wiring-check", namespace: trinoNs, labels: { owner: "someone-else" } },
             spec: {
                 suspend: true,
                 template: {
@@ -521,7 +543,7 @@ async function foreignObject(h: Harness, namespaces: string[]): Promise<void> {
                 },
             },
         },
-        "kubectl-create",
+        planted("adopted-foreign") ? "pulumi-kubernetes-planted" : "kubectl-create",
     );
     const r = await recover(h, { expectExit: 2 });
     const still = await h.kube.get("Job", "lakehouse-wiring-check", trinoNs);

@@ -235,7 +235,7 @@ export class Kube {
         kind: string,
         onEvent: (type: string, obj: KubeObject) => void,
         onBreak: (why: string) => void = () => undefined,
-    ): { stop: () => void; ready: Promise<void> } {
+    ): { stop: () => void; drop: () => void; ready: Promise<void> } {
         let stopped = false;
         let current: http.ClientRequest | undefined;
         let resolveReady: () => void = () => undefined;
@@ -287,6 +287,8 @@ export class Kube {
                 stopped = true;
                 current?.destroy();
             },
+            // What a network drop does to the stream (the planted missed-watch): a break, not a stop.
+            drop: () => current?.destroy(new Error("connection dropped")),
         };
     }
 }

@@ -21,6 +21,7 @@ import { singleStack } from "./single";
 import { faultRun } from "./faults";
 import { splitStacks } from "./split";
 import { USAGE } from "./usage";
+import { Plant, PlantError, PLANTS, plants } from "./plants";
 
 interface Args {
     stack: "dev" | "staging" | "split" | "faults";
@@ -154,6 +155,16 @@ export async function main(
         err(`${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
         return EXIT.badInput;
     }
+    let planting: Set<Plant>;
+    try {
+        planting = plants();
+    } catch (e) {
+        if (!(e instanceof PlantError)) throw e;
+        err(e.message);
+        return EXIT.badInput;
+    }
+    if (planting.size > 0 && !insideNamespace())
+        out(`planted: ${[...planting].map((p) => `${p} (must fail: ${PLANTS[p]})`).join("; ")}; this run must FAIL`);
     if (os.platform() !== "linux") {
         err("the real-engine suite runs on Linux (the control plane's binaries are built for it)");
         return EXIT.badInput;

@@ -6,6 +6,7 @@
 // it); `killAll` kills them frozen, so none runs another instruction; `killMain` and `signal`
 // reach the command alone, as a kill of one pid or a Ctrl-C does.
 import { ChildProcess, spawn } from "child_process";
+import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { sleep } from "../e2e/procs";
@@ -20,7 +21,12 @@ export class ProcessTree {
     private readonly cgroup: string;
 
     constructor(command: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; log: string }) {
-        this.cgroup = path.join(FREEZER, `lakehouse-fault-${process.pid}-${++counter}`);
+        // The pid alone is not unique: each run has a PID namespace of its own, where the suite is
+        // often pid 1, and a run that died left its cgroups behind (a cold CI run met EEXIST).
+        this.cgroup = path.join(
+            FREEZER,
+            `lakehouse-fault-${process.pid}-${++counter}-${randomBytes(4).toString("hex")}`,
+        );
         fs.mkdirSync(this.cgroup);
         const out = fs.openSync(opts.log, "a");
         // The shell joins the cgroup, then becomes the command: the command and all it starts are in it.

@@ -13,6 +13,7 @@ import { NODE_NAME, REGISTRY_ADDRESS } from "../node";
 import type { Harness } from "./harness";
 import { Kube, KubeObject } from "./kube";
 import { engine, setConfig } from "./lifecycle";
+import { planted } from "./plants";
 import { trinoQuery } from "./trino-client";
 
 type Components = Record<string, string>;
@@ -286,9 +287,70 @@ async function checkRemovedRule(h: Harness, stack: string, c: Components): Promi
     );
 }
 
+/** Trino's pods deleted and their successors Ready: they read a changed ConfigMap or Secret. */
+async function restartTrino(h: Harness, ns: string): Promise<void> {
+    const trino = (p: KubeObject) => p.metadata.labels?.["app.kubernetes.io/name"] === "trino";
+    const old = new Set((await h.kube.list("Pod", ns)).filter(trino).map((p) => p.metadata.uid));
+    for (const p of (await h.kube.list("Pod", ns)).filter(trino)) await h.kube.delete("Pod", p.metadata.name, ns);
+    const deadline = Date.now() + 5 * 60_000;
+    for (;;) {
+        const pods = (await h.kube.list("Pod", ns)).filter(trino);
+        const fresh = pods.filter((p) => !old.has(p.metadata.uid));
+        const ready = (p: KubeObject) =>
+            (p.status as { conditions?: { type: string; status: string }[] }).conditions?.some(
+                (c) => c.type === "Ready" && c.status === "True",
+            );
+        if (fresh.length === old.size && fresh.every(ready) && pods.length === fresh.length) return;
+        if (Date.now() > deadline) throw new CheckFailed(`plant: Trino's pods not Ready again after 5 min`);
+        await sleep(2000);
+    }
+}
+
+/** The plants of tests/cluster/plants.ts that break the running platform before its checks. */
+async function plantBeforeChecks(h: Harness, c: Components): Promise<void> {
+    if (planted("short-host")) {
+        const cm = (await h.kube.list("ConfigMap", c.trino)).find((m) =>
+            Object.values((m.data ?? {}) as Record<string, string>).some((v) => v.includes("hive.metastore.uri")),
+        );
+        if (!cm) throw new CheckFailed("plant short-host: no catalog ConfigMap in Trino's namespace");
+        const data = Object.fromEntries(
+            Object.entries(cm.data as Record<string, string>).map(([k, v]) => [
+                k,
+                v.replace(/hive\.metastore\.uri=thrift:\/\/([^.:]+)[^:]*:/, "hive.metastore.uri=thrift://$1:"),
+            ]),
+        );
+        await h.kube.apply({
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: { name: cm.metadata.name, namespace: c.trino },
+            data,
+        });
+        await restartTrino(h, c.trino);
+        h.say(`planted short-host: ${c.trino}/${cm.metadata.name} names the metastore by its short host`);
+    }
+    if (planted("removed-rule")) {
+        await h.kube.delete("NetworkPolicy", "lakehouse-from-dagster", c.trino);
+        h.say(`planted removed-rule: ${c.trino}/lakehouse-from-dagster deleted`);
+    }
+    if (planted("wrong-credential")) {
+        const secret = await h.kube.get("Secret", "trino-garage-credentials", c.trino);
+        if (!secret) throw new CheckFailed("plant wrong-credential: no Secret trino-garage-credentials");
+        const wrong = Buffer.from("0".repeat(64)).toString("base64");
+        await h.kube.apply({
+            apiVersion: "v1",
+            kind: "Secret",
+            metadata: { name: "trino-garage-credentials", namespace: c.trino },
+            data: { ...(secret.data as Record<string, string>), AWS_SECRET_ACCESS_KEY: wrong },
+        });
+        await restartTrino(h, c.trino);
+        h.say(`planted wrong-credential: ${c.trino}/trino-garage-credentials holds a wrong secret key`);
+    }
+}
+
 export async function realNodeChecks(h: Harness, stack: string, plan: Plan, namespaces: string[]): Promise<void> {
     const c = plan.config.namespaces as Components;
     const domain = (plan.config as { clusterDomain: string }).clusterDomain;
+    await plantBeforeChecks(h, c);
     await checkPods(h, stack, namespaces);
     await checkWiringLogs(h, stack, namespaces);
     await checkShortHost(h, stack, c, domain);

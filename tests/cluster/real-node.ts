@@ -12,6 +12,7 @@ import { CheckFailed } from "../e2e/report";
 import { RealNode, NETWORK, NODE_NAME, REGISTRY_ADDRESS } from "../node";
 import type { BuiltImage } from "../node/images";
 import type { Harness, PlatformProbe } from "./harness";
+import { planted } from "./plants";
 import { Kube, KubeObject } from "./kube";
 import { VERSIONS } from "./tools";
 import { trinoQuery } from "./trino-client";
@@ -195,6 +196,31 @@ async function tableObjects(h: Harness, trinoNs: string): Promise<string> {
     return `${keys.length} objects: ${keys.join(", ").slice(0, 1500)}`;
 }
 
+/**
+ * What every metastore container (those replaced since too) logged about creating or deleting a
+ * database's directory: the lines that tell a rollback's delete (HIVE-29843) from a lost object.
+ */
+function metastoreDirectoryLines(h: Harness): string[] {
+    const kept = path.join(h.work, "node", "pod-logs-kept");
+    const lines: string[] = [];
+    const walk = (dir: string) => {
+        for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+            const p = path.join(dir, e.name);
+            if (e.isDirectory()) walk(p);
+            else if (p.includes("hive-metastore"))
+                for (const l of fs.readFileSync(p, "utf8").split("\n"))
+                    if (/database path|create_database|Moved to trash|Force to delete|Couldn't delete/.test(l))
+                        lines.push(`${path.basename(path.dirname(path.dirname(p))).split("_")[1]}: ${l.slice(0, 300)}`);
+        }
+    };
+    try {
+        walk(kept);
+    } catch {
+        // no real node, or its logs not kept
+    }
+    return lines.slice(-12);
+}
+
 /** Trino's coordinator as the node reaches it (its Service's cluster address, through kube-proxy). */
 async function trinoServer(kube: Kube, ns: string): Promise<string> {
     const svc = await kube.get("Service", "trino", ns);
@@ -209,6 +235,12 @@ async function trinoServer(kube: Kube, ns: string): Promise<string> {
  * between them still work.
  */
 function trinoProbe(h: Harness): PlatformProbe {
+    // The schema and table are made once: a CREATE SCHEMA IF NOT EXISTS while the metastore cannot
+    // read its database is answered "absent" (the metastore turns any error of get_database into
+    // NoSuchObject) and becomes a create_database; the metastore's rollback of that create may
+    // delete the schema's directory (HIVE-29843). The platform's metastore moves what it deletes
+    // to the bucket's trash (components/hive-metastore.ts), but the table would still be broken.
+    const made = new Set<string>();
     return {
         async writeRows(ns, label) {
             const server = await trinoServer(h.kube, ns);
@@ -216,17 +248,26 @@ function trinoProbe(h: Harness): PlatformProbe {
                 .replace(/[^a-z0-9]+/gi, "-")
                 .toLowerCase()
                 .slice(0, 60)}-${Date.now()}`;
-            await trinoQuery(server, "lakehouse-suite", "CREATE SCHEMA IF NOT EXISTS lakehouse.probe");
-            await trinoQuery(
-                server,
-                "lakehouse-suite",
-                "CREATE TABLE IF NOT EXISTS lakehouse.probe.rows (token varchar, n integer)",
-            );
+            if (!made.has(ns)) {
+                await trinoQuery(server, "lakehouse-suite", "CREATE SCHEMA IF NOT EXISTS lakehouse.probe");
+                await trinoQuery(
+                    server,
+                    "lakehouse-suite",
+                    "CREATE TABLE IF NOT EXISTS lakehouse.probe.rows (token varchar, n integer)",
+                );
+                made.add(ns);
+            }
             await trinoQuery(
                 server,
                 "lakehouse-suite",
                 `INSERT INTO lakehouse.probe.rows VALUES ('${token}', 1), ('${token}', 2), ('${token}', 3)`,
             );
+            if (planted("missing-row"))
+                await trinoQuery(
+                    server,
+                    "lakehouse-suite",
+                    `DELETE FROM lakehouse.probe.rows WHERE token = '${token}' AND n = 2`,
+                );
             return token;
         },
         async readRows(ns, token) {
@@ -246,7 +287,7 @@ function trinoProbe(h: Harness): PlatformProbe {
             } catch (e) {
                 return {
                     ok: false,
-                    detail: `rows ${token}: not read back: ${(e as Error).message}; in Garage now: ${await tableObjects(h, ns).catch((x: unknown) => String(x))}`,
+                    detail: `rows ${token}: not read back: ${(e as Error).message}; in Garage now: ${await tableObjects(h, ns).catch((x: unknown) => String(x))}; the metastore's own directory operations: ${metastoreDirectoryLines(h).join(" | ") || "none logged"}`,
                 };
             }
         },
