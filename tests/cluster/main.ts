@@ -13,7 +13,7 @@ import { CheckFailed } from "../e2e/report";
 import { PROJECT_DIR } from "../../offline/stack-config";
 import { insideNamespace, runInside } from "../node";
 import { cacheDir, ensureTools } from "./tools";
-import { buildNodeImages, missingTools } from "./node-images";
+import { buildNodeImages, installNodePackages, missingTools } from "./node-images";
 import type { RealNodeRun } from "./real-node";
 import { Harness, startHarness } from "./harness";
 import { ClusterReport } from "./report";
@@ -113,6 +113,14 @@ async function outside(
     out: (s: string) => void,
     err: (s: string) => void,
 ): Promise<number> {
+    if (args.prepare) {
+        try {
+            await installNodePackages(out);
+        } catch (e) {
+            err(`installing the node's packages failed: ${e instanceof Error ? e.message : String(e)}`);
+            return EXIT.failure;
+        }
+    }
     const missing = await missingTools();
     if (missing.length > 0) {
         err(`the real node needs, on PATH (as root): ${missing.join("; ")}`);

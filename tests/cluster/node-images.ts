@@ -38,6 +38,35 @@ export async function missingTools(): Promise<string[]> {
     return out;
 }
 
+/** The Debian packages of the node's missing commands (and of its CNI plugins). */
+async function missingPackages(): Promise<string[]> {
+    const pkgs = new Set<string>();
+    for (const [cmd, pkg] of NODE_TOOLS) if ((await run("sh", ["-c", `command -v ${cmd}`])).code !== 0) pkgs.add(pkg);
+    if ((await run("sh", ["-c", "test -x /usr/lib/cni/bridge"])).code !== 0) pkgs.add("containernetworking-plugins");
+    return [...pkgs];
+}
+
+/**
+ * As root, installs from Debian's archive what the node needs and the machine lacks (`--prepare`,
+ * which .ci/warm runs: a new CI machine has none of them). A run itself never installs: it names
+ * what is missing and stops (exit 2).
+ */
+export async function installNodePackages(say: (line: string) => void): Promise<void> {
+    if (process.getuid?.() !== 0) return;
+    const pkgs = await missingPackages();
+    if (pkgs.length === 0) return;
+    say(`installing the node's Debian packages: ${pkgs.join(", ")}`);
+    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+    for (const args of [
+        ["update", "-qq"],
+        ["install", "-y", "-qq", "--no-install-recommends", ...pkgs],
+    ]) {
+        const r = await run("apt-get", args, { env });
+        if (r.code !== 0)
+            throw new Error(`apt-get ${args.join(" ")} exited ${r.code}: ${(r.stdout + r.stderr).trim().slice(-800)}`);
+    }
+}
+
 /** Every image of the stack's platform but Airbyte's, built from the registries; and the stack's cluster domain. */
 export async function buildNodeImages(stack: string, say: (line: string) => void): Promise<RealNodeRun> {
     const p = await PlatformRun.of(stack, {});

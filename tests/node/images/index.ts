@@ -572,6 +572,8 @@ export async function buildImage(spec: ImageSpec, say: (line: string) => void): 
     const layout = path.join(cache, "layouts", `${spec.id}-${key}`);
     if (fs.existsSync(path.join(layout, ".done"))) return { spec, layout, built: false, seconds: 0 };
     const started = Date.now();
+    // A new machine has no cache folder yet (a cold .ci/warm stopped here: ENOENT).
+    fs.mkdirSync(cache, { recursive: true });
     const work = fs.mkdtempSync(path.join(cache, `work-${spec.id}-`));
     const log = path.join(cache, "logs", `${spec.id}.log`);
     fs.mkdirSync(path.dirname(log), { recursive: true });
