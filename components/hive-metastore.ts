@@ -84,12 +84,18 @@ export function coreSiteProperties(args: { s3Endpoint: string; s3Region: string 
         { name: "fs.s3a.connection.ssl.enabled", value: "false" },
         // Trino writes `s3://` locations; let the metastore's Hadoop open them with S3A too.
         { name: "fs.s3.impl", value: "org.apache.hadoop.fs.s3a.S3AFileSystem" },
+        // S3A keeps the empty-directory markers above what it writes: by default it deletes them
+        // (DeleteObjects), Garage answers NoSuchKey for each marker that is not there, and S3A
+        // retries that for minutes. Seen on the real node: one create_database's mkdirs took 2.5
+        // min, Trino timed out and sent it again, the retry committed, and the first one's
+        // rollback then deleted the schema Trino had written into (HIVE-29843, below).
+        { name: "fs.s3a.directory.marker.retention", value: "keep" },
         // What the metastore itself deletes goes to the bucket's trash (`user/<user>/.Trash/`), kept
         // METASTORE_TRASH_MINUTES: Hive 4.0's rollback of a failed create_database deletes the
-        // database's directory, data and all, when it did not see it (HIVE-29843), and the
-        // metastore answers any error of get_database with NoSuchObject, so a `CREATE SCHEMA IF
-        // NOT EXISTS` (dbt runs one every time) during a fault can end there. Nothing on S3 empties
-        // the trash (HDFS's NameNode would): docs/day-two.md says how to restore or empty it.
+        // database's directory, data and all, when that call made it (HIVE-29843), even when a
+        // concurrent call (a client's retry) committed the database and data went in since.
+        // Nothing on S3 empties the trash (HDFS's NameNode would): docs/day-two.md says how to
+        // restore or empty it.
         { name: "fs.trash.interval", value: String(METASTORE_TRASH_MINUTES) },
     ];
 }

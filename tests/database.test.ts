@@ -68,6 +68,8 @@ describe("metadata database and Hive Metastore", () => {
                 assert.equal(core["fs.s3a.endpoint.region"], "us-east-1");
                 assert.equal(core["fs.s3a.path.style.access"], "true");
                 assert.equal(core["fs.s3a.connection.ssl.enabled"], "false");
+                // No DeleteObjects of parent markers (Garage answers NoSuchKey and S3A retries for minutes).
+                assert.equal(core["fs.s3a.directory.marker.retention"], "keep");
                 // What the metastore deletes (a failed create_database's rollback, HIVE-29843) goes to the trash.
                 assert.equal(core["fs.trash.interval"], String(7 * 24 * 60));
                 const hive = hadoopConf(data["hive-site.xml"]);
