@@ -48,6 +48,9 @@ import { ClusterAccess, Kubectl, Pulumi, RECOVER_EXIT, RecoverError, which } fro
 export { importCommand, kubernetesId, recoveryPlan } from "./recover/plan";
 export { RECOVER_EXIT } from "./recover/tools";
 
+/** How long recover waits for an object the interrupted command was deleting to be gone (its pods stopping). */
+const DELETE_WAIT_SECONDS = 300;
+
 const USAGE = `usage: npm run recover -- --stack <stack> [--yes] [--force] [--lock-max-age <minutes>]
 
 Recovers a stack after an interrupted \`pulumi up\` (or destroy, refresh), proving each step safe
@@ -454,6 +457,24 @@ class Recovery {
         ];
         commands.push(refresh);
         for (const [op, v] of verdictsOf) if (v.kind === "adopt") commands.push([...importCommand(op)!, ...stack]);
+        // The deletes the interrupted command had begun finish first: the refresh then drops what
+        // they deleted, and the next `pulumi up` creates it again instead of patching a vanishing object.
+        const deleting = pending.filter(
+            (op) => op.type === "deleting" && kubernetesId(op) !== undefined && !HELM_RELEASE.test(op.resource.type),
+        );
+        if (o.yes && deleting.length > 0) {
+            const kubectl = this.kubectl(
+                `whether the ${deleting.length} objects the interrupted command was deleting are gone`,
+            );
+            for (const op of deleting) {
+                const left = kubectl.waitGone(op.resource.type, kubernetesId(op)!, DELETE_WAIT_SECONDS);
+                this.out(
+                    left
+                        ? `still there after ${DELETE_WAIT_SECONDS} s (the refresh reads it as it is): ${left}`
+                        : `deleted, as the interrupted command began: ${op.resource.type} ${kubernetesId(op)}`,
+                );
+            }
+        }
         for (const c of commands) {
             if (c === refresh && o.yes) this.unlockReleases(stuck);
             else if (c === refresh)

@@ -189,6 +189,35 @@ export class Kubectl {
             });
     }
 
+    /**
+     * Waits until the object a pending delete names is gone (a Deployment the killed destroy
+     * deleted stays, terminating, while its pods stop: read by the refresh then, it stays in the
+     * state and the next `pulumi up` patches an object that vanishes under it). Returns what is
+     * still there after `seconds`, or undefined; kubectl's own failure is returned as text too,
+     * for recover to say, never thrown: the refresh that follows reads the object either way.
+     */
+    waitGone(type: string, id: string, seconds: number): string | undefined {
+        const m = /^kubernetes:(?:(core)|([^/]+))\/([^:]+):(.+)$/.exec(type);
+        if (!m) return undefined;
+        const [, core, group, version, kind] = m;
+        const [namespace, name] = id.includes("/") ? id.split("/") : [undefined, id];
+        const resource = core ? `${kind}.${version}` : `${kind}.${version}.${group}`;
+        const r = spawnSync(
+            this.bin,
+            [
+                ...this.args,
+                "wait",
+                "--for=delete",
+                `${resource}/${name}`,
+                ...(namespace ? ["-n", namespace] : []),
+                `--timeout=${seconds}s`,
+            ],
+            { encoding: "utf8" },
+        );
+        if (r.error) return `cannot run ${this.bin}: ${r.error.message}`;
+        return r.status === 0 ? undefined : `${type} ${id}: ${(r.stderr || r.stdout).trim().split("\n").pop()}`;
+    }
+
     /** The object a pending create names (undefined when the API server says NotFound); for a Helm release, its records. */
     objectsOf(op: PendingOperation): ClusterObject[] {
         const { type, inputs } = op.resource;
