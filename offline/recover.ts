@@ -459,19 +459,20 @@ class Recovery {
         for (const [op, v] of verdictsOf) if (v.kind === "adopt") commands.push([...importCommand(op)!, ...stack]);
         // The deletes the interrupted command had begun finish first: the refresh then drops what
         // they deleted, and the next `pulumi up` creates it again instead of patching a vanishing object.
-        const deleting = pending.filter(
-            (op) => op.type === "deleting" && kubernetesId(op) !== undefined && !HELM_RELEASE.test(op.resource.type),
-        );
+        const deleting = pending
+            .filter((op) => op.type === "deleting" && !HELM_RELEASE.test(op.resource.type))
+            .map((op) => ({ type: op.resource.type, id: kubernetesId(op) }))
+            .filter((d): d is { type: string; id: string } => d.id !== undefined);
         if (o.yes && deleting.length > 0) {
             const kubectl = this.kubectl(
                 `whether the ${deleting.length} objects the interrupted command was deleting are gone`,
             );
-            for (const op of deleting) {
-                const left = kubectl.waitGone(op.resource.type, kubernetesId(op)!, DELETE_WAIT_SECONDS);
+            for (const { type, id } of deleting) {
+                const left = kubectl.waitGone(type, id, DELETE_WAIT_SECONDS);
                 this.out(
                     left
                         ? `still there after ${DELETE_WAIT_SECONDS} s (the refresh reads it as it is): ${left}`
-                        : `deleted, as the interrupted command began: ${op.resource.type} ${kubernetesId(op)}`,
+                        : `deleted, as the interrupted command began: ${type} ${id}`,
                 );
             }
         }

@@ -12,6 +12,7 @@ import { judgeObject, judgeRelease } from "../offline/recover/adoption";
 import { stackFiles, stackRef } from "../offline/recover/backend";
 import { judgeLock, locksFromRefusal } from "../offline/recover/locks";
 import type { PendingOperation } from "../offline/recover/plan";
+import { kubectlTarget } from "../offline/recover/tools";
 import { diagnose, repair } from "../offline/recover/state-files";
 import { classify, RECOVER_EXIT } from "../offline/recover/tools";
 import { PROJECT_DIR } from "../offline/stack-config";
@@ -273,6 +274,35 @@ describe("npm run recover", () => {
             );
             assert.equal(old.kind, "foreign");
             assert.equal(judgeRelease(op, [], STARTED).kind, "absent");
+        });
+    });
+
+    describe("the deletes an interrupted command began are waited for", () => {
+        it("names the object kubectl waits for from the provider's type token and id, fully qualified", () => {
+            assert.deepEqual(kubectlTarget("kubernetes:apps/v1:Deployment", "database/hive-metastore"), {
+                resource: "Deployment.v1.apps",
+                name: "hive-metastore",
+                namespace: "database",
+            });
+            assert.deepEqual(kubectlTarget("kubernetes:core/v1:Secret", "garage/garage-admin"), {
+                resource: "Secret.v1",
+                name: "garage-admin",
+                namespace: "garage",
+            });
+            assert.deepEqual(
+                kubectlTarget("kubernetes:networking.k8s.io/v1:NetworkPolicy", "trino/lakehouse-from-dagster"),
+                {
+                    resource: "NetworkPolicy.v1.networking.k8s.io",
+                    name: "lakehouse-from-dagster",
+                    namespace: "trino",
+                },
+            );
+            assert.deepEqual(kubectlTarget("kubernetes:core/v1:Namespace", "trino"), {
+                resource: "Namespace.v1",
+                name: "trino",
+                namespace: undefined,
+            });
+            assert.equal(kubectlTarget("random:index/randomPassword:RandomPassword", "x"), undefined);
         });
     });
 

@@ -197,11 +197,9 @@ export class Kubectl {
      * for recover to say, never thrown: the refresh that follows reads the object either way.
      */
     waitGone(type: string, id: string, seconds: number): string | undefined {
-        const m = /^kubernetes:(?:(core)|([^/]+))\/([^:]+):(.+)$/.exec(type);
-        if (!m) return undefined;
-        const [, core, group, version, kind] = m;
-        const [namespace, name] = id.includes("/") ? id.split("/") : [undefined, id];
-        const resource = core ? `${kind}.${version}` : `${kind}.${version}.${group}`;
+        const target = kubectlTarget(type, id);
+        if (!target) return undefined;
+        const { resource, name, namespace } = target;
         const r = spawnSync(
             this.bin,
             [
@@ -246,4 +244,25 @@ export class Kubectl {
         }
         return [JSON.parse(r.stdout) as ClusterObject];
     }
+}
+
+/**
+ * The kubectl resource (`Kind.version.group`, fully qualified so that no short name or CRD of the
+ * same kind is picked instead) and the object a Kubernetes provider's resource names: its type
+ * token (`kubernetes:apps/v1:Deployment`, `kubernetes:core/v1:Secret`) and its id (`ns/name`, or
+ * `name` for a cluster-scoped object). Undefined for a type that is no Kubernetes object.
+ */
+export function kubectlTarget(
+    type: string,
+    id: string,
+): { resource: string; name: string; namespace?: string } | undefined {
+    const m = /^kubernetes:(?:(core)|([^/:]+))\/([^:]+):(.+)$/.exec(type);
+    if (!m) return undefined;
+    const [, core, group, version, kind] = m;
+    const slash = id.indexOf("/");
+    return {
+        resource: core ? `${kind}.${version}` : `${kind}.${version}.${group}`,
+        name: slash < 0 ? id : id.slice(slash + 1),
+        namespace: slash < 0 ? undefined : id.slice(0, slash),
+    };
 }

@@ -71,8 +71,6 @@ function pendingInCheckpoint(h: Harness): PendingOp[] | undefined {
     }
 }
 
-const trinoNs = (namespaces: string[]) => namespaces.find((n) => n.startsWith("trino"))!;
-
 interface Before {
     secrets: Snapshot;
     volumes: Map<string, string>;
@@ -84,10 +82,7 @@ async function before(h: Harness, namespaces: string[], label: string): Promise<
         secrets: await credentialSnapshot(h.kube, namespaces),
         volumes: await pvcUids(h.kube, namespaces),
         // Rows once the platform is there (the first fault interrupts its very first update).
-        rows:
-            h.probe && (await h.kube.get("Service", "trino", trinoNs(namespaces)))
-                ? await h.probe.writeRows(trinoNs(namespaces), label)
-                : undefined,
+        rows: h.probe ? await h.probe.writeRows(namespaces, label) : undefined,
     };
 }
 
@@ -226,7 +221,7 @@ async function judge(h: Harness, fault: string, recovery: string[], b: Before, n
     const replaced = [...b.volumes].filter(([k, uid]) => volumes.get(k) !== uid).map(([k]) => k);
     const wiring = await h.wiringVerdict(namespaces);
     const invalid = invalidCredentials(after).invalid;
-    const rows = h.probe && b.rows ? await h.probe.readRows(trinoNs(namespaces), b.rows) : undefined;
+    const rows = h.probe && b.rows ? await h.probe.readRows(namespaces, b.rows) : undefined;
     const rec: FaultRecord = {
         fault,
         recovery,
@@ -512,7 +507,8 @@ function programMetadata(
 /** A foreign object with the name of a pending create: recovery refuses and leaves it as it was; once moved aside, recovery proceeds. */
 async function foreignObject(h: Harness, namespaces: string[]): Promise<void> {
     const name = "a foreign object with the name of a pending create";
-    const trinoNs = namespaces.find((n) => n.startsWith("trino"))!;
+    const trinoNs = await h.kube.namespaceWith(namespaces, "Service", "trino");
+    if (!trinoNs) throw new CheckFailed(`no Service trino in any of ${namespaces.join(", ")}`);
     await setConfig(h, STACK, { verifyWiring: "false" });
     await up(h, STACK, "up: verifyWiring off (before the foreign-object fault)");
     const b = await before(h, namespaces, name);

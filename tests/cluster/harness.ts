@@ -20,10 +20,13 @@ export const CHART_REPO = { host: "127.0.10.9", port: 8879 };
 
 /** What a real node lets the suite read from the platform itself (tests/cluster/platform-probe.ts). */
 export interface PlatformProbe {
-    /** Writes rows naming `label` where the platform keeps data (through Trino in `trinoNamespace`); returns what identifies them. */
-    writeRows(trinoNamespace: string, label: string): Promise<string>;
+    /**
+     * Writes rows naming `label` where the platform keeps data, through the Trino of the stack's
+     * `namespaces`; returns what identifies them, or undefined while the stack has no Trino yet.
+     */
+    writeRows(namespaces: string[], label: string): Promise<string | undefined>;
     /** Reads them back through the platform; ok when every one is there. */
-    readRows(trinoNamespace: string, token: string): Promise<{ ok: boolean; detail: string }>;
+    readRows(namespaces: string[], token: string): Promise<{ ok: boolean; detail: string }>;
 }
 
 export interface Harness {

@@ -180,6 +180,15 @@ export class Kube {
         }
     }
 
+    /**
+     * The first of `namespaces` that holds `kind` `name`: a stack names its namespaces in its
+     * config, and the object a component publishes tells which one is the component's.
+     */
+    async namespaceWith(namespaces: string[], kind: string, name: string): Promise<string | undefined> {
+        for (const ns of namespaces) if (await this.get(kind, name, ns)) return ns;
+        return undefined;
+    }
+
     /** Every object of a kind (in one namespace, or all of them). */
     async list(kind: string, namespace?: string): Promise<KubeObject[]> {
         const r = await this.request<{ items: KubeObject[] }>("GET", Kube.path(kind, namespace));

@@ -2,11 +2,11 @@
 // the tools the node needs are there, and every image the stack runs is built (or found in the
 // cache) from the end-to-end suite's installs of the same software.
 import { wantedOf } from "../e2e/main";
-import { install } from "../e2e/install";
+import { startInstall } from "../e2e/install";
 import { clusterDomainOf } from "../e2e/dagster";
 import { PlatformRun } from "../e2e/platform";
 import { run } from "../e2e/procs";
-import { buildImage, imageSpecs } from "../node/images";
+import { buildImage, garageImageSpec, imageSpecsButGarage } from "../node/images";
 import type { RealNodeRun } from "./real-node";
 
 /** Each command the node runs, with the Debian package that has it. */
@@ -70,10 +70,13 @@ export async function installNodePackages(say: (line: string) => void): Promise<
 /** Every image of the stack's platform but Airbyte's, built from the registries; and the stack's cluster domain. */
 export async function buildNodeImages(stack: string, say: (line: string) => void): Promise<RealNodeRun> {
     const p = await PlatformRun.of(stack, {});
-    const tc = await install(wantedOf(p), say);
+    const { rest, garage } = startInstall(wantedOf(p), say);
+    const tc = await rest;
     const images = [];
     const started = Date.now();
-    for (const spec of imageSpecs(tc)) images.push(await buildImage(spec, say));
+    // On a new machine Garage still compiles here: every other image builds meanwhile.
+    for (const spec of imageSpecsButGarage(tc)) images.push(await buildImage(spec, say));
+    images.push(await buildImage(garageImageSpec(await garage), say));
     const built = images.filter((i) => i.built);
     say(
         `images: ${images.length} (${built.length ? `${built.length} built in ${Math.round((Date.now() - started) / 1000)} s: ${built.map((i) => i.spec.id).join(", ")}` : "all from the cache"})`,

@@ -309,16 +309,24 @@ async function restartTrino(h: Harness, ns: string): Promise<void> {
 /** The plants of tests/cluster/plants.ts that break the running platform before its checks. */
 async function plantBeforeChecks(h: Harness, c: Components): Promise<void> {
     if (planted("short-host")) {
+        // The catalog's properties file: a line of its own (the wiring check's script names the key too).
         const cm = (await h.kube.list("ConfigMap", c.trino)).find((m) =>
-            Object.values((m.data ?? {}) as Record<string, string>).some((v) => v.includes("hive.metastore.uri")),
+            Object.values((m.data ?? {}) as Record<string, string>).some((v) => /^hive\.metastore\.uri=/m.test(v)),
         );
         if (!cm) throw new CheckFailed("plant short-host: no catalog ConfigMap in Trino's namespace");
         const data = Object.fromEntries(
             Object.entries(cm.data as Record<string, string>).map(([k, v]) => [
                 k,
-                v.replace(/hive\.metastore\.uri=thrift:\/\/([^.:]+)[^:]*:/, "hive.metastore.uri=thrift://$1:"),
+                v.replace(/^hive\.metastore\.uri=thrift:\/\/([^.:]+)[^:]*:/m, "hive.metastore.uri=thrift://$1:"),
             ]),
         );
+        const uri = (d: Record<string, string>) =>
+            Object.values(d)
+                .map((v) => /^hive\.metastore\.uri=(.*)$/m.exec(v)?.[1])
+                .find(Boolean);
+        const was = uri(cm.data as Record<string, string>);
+        if (uri(data) === was)
+            throw new CheckFailed(`plant short-host: the catalog's metastore URI ${was} has no FQDN to cut`);
         await h.kube.apply({
             apiVersion: "v1",
             kind: "ConfigMap",
@@ -326,7 +334,7 @@ async function plantBeforeChecks(h: Harness, c: Components): Promise<void> {
             data,
         });
         await restartTrino(h, c.trino);
-        h.say(`planted short-host: ${c.trino}/${cm.metadata.name} names the metastore by its short host`);
+        h.say(`planted short-host: ${c.trino}/${cm.metadata.name} names the metastore ${uri(data)} (was ${was})`);
     }
     if (planted("removed-rule")) {
         await h.kube.delete("NetworkPolicy", "lakehouse-from-dagster", c.trino);

@@ -169,13 +169,22 @@ export async function attachRealNode(h: Harness, run: RealNodeRun): Promise<void
     h.probe = trinoProbe(h);
 }
 
-/** What Garage holds under the probe table (listed with Trino's own key), to tell a lost object from a wrong pointer. */
+/**
+ * What Garage holds under the probe table, listed at the S3 endpoint Trino's catalog names, with
+ * Trino's own key: tells a lost object from a wrong pointer.
+ */
 async function tableObjects(h: Harness, trinoNs: string): Promise<string> {
     const secret = await h.kube.get("Secret", "trino-garage-credentials", trinoNs);
     const data = (secret?.data ?? {}) as Record<string, string>;
     const dec = (k: string) => Buffer.from(data[k] ?? "", "base64").toString("utf8");
-    const garageNs = trinoNs.replace(/^trino/, "garage");
-    const svc = await h.kube.get("Service", "garage", garageNs);
+    const catalog = (await h.kube.list("ConfigMap", trinoNs))
+        .flatMap((m) => Object.values((m.data ?? {}) as Record<string, string>))
+        .find((v) => /^s3\.endpoint=/m.test(v));
+    // http://<service>.<namespace>.svc.<domain>:<port>, as components/trino.ts wires it.
+    const endpoint = catalog?.match(/^s3\.endpoint=https?:\/\/([^.:/]+)\.([^.:/]+)\.svc[^:/]*:(\d+)/m);
+    if (!endpoint) return `no s3.endpoint=http://<service>.<namespace>.svc... in Trino's ConfigMaps (${trinoNs})`;
+    const [, service, garageNs, port] = endpoint;
+    const svc = await h.kube.get("Service", service, garageNs);
     const ip = (svc?.spec as { clusterIP?: string } | undefined)?.clusterIP;
     const r = await run(
         "curl",
@@ -188,7 +197,7 @@ async function tableObjects(h: Harness, trinoNs: string): Promise<string> {
             "x-amz-content-sha256: UNSIGNED-PAYLOAD",
             "-K",
             "-",
-            `http://${ip}:3900/lakehouse?list-type=2&prefix=warehouse/probe.db/`,
+            `http://${ip}:${port}/lakehouse?list-type=2&prefix=warehouse/probe.db/`,
         ],
         { input: `user = "${dec("AWS_ACCESS_KEY_ID")}:${dec("AWS_SECRET_ACCESS_KEY")}"\n` },
     );
@@ -241,7 +250,9 @@ function trinoProbe(h: Harness): PlatformProbe {
     // first met; components/hive-metastore.ts has what the platform does about it).
     const made = new Set<string>();
     return {
-        async writeRows(ns, label) {
+        async writeRows(namespaces, label) {
+            const ns = await h.kube.namespaceWith(namespaces, "Service", "trino");
+            if (!ns) return undefined;
             const server = await trinoServer(h.kube, ns);
             const token = `${label
                 .replace(/[^a-z0-9]+/gi, "-")
@@ -269,7 +280,9 @@ function trinoProbe(h: Harness): PlatformProbe {
                 );
             return token;
         },
-        async readRows(ns, token) {
+        async readRows(namespaces, token) {
+            const ns = await h.kube.namespaceWith(namespaces, "Service", "trino");
+            if (!ns) return { ok: false, detail: `rows ${token}: no Service trino in ${namespaces.join(", ")}` };
             try {
                 const server = await trinoServer(h.kube, ns);
                 const r = await trinoQuery(

@@ -217,7 +217,9 @@ export async function singleStack(
     // On a real node: rows written through Trino before the destroy (Iceberg files in Garage, the table in the metastore's PostgreSQL).
     const trinoNamespace = plan.config.namespaces.trino;
     const rows =
-        h.probe && retained.length > 0 ? await h.probe.writeRows(trinoNamespace, `${stack} before destroy`) : undefined;
+        h.probe && retained.length > 0
+            ? await h.probe.writeRows([trinoNamespace], `${stack} before destroy`)
+            : undefined;
     await h.report.check(`${stack}: pulumi destroy`, async () => {
         const { log } = await engine(h, stack, "destroy", ["destroy", "--yes", "--skip-preview"]);
         return summary(log);
@@ -260,7 +262,7 @@ export async function singleStack(
         await h.report.check(
             `${stack}: after the redeploy, PostgreSQL, the metastore and Garage serve the data written before the destroy`,
             async () => {
-                const r = await h.probe!.readRows(trinoNamespace, rows);
+                const r = await h.probe!.readRows([trinoNamespace], rows);
                 if (!r.ok) throw new CheckFailed(r.detail);
                 return `${r.detail}: Trino's catalog reached the metastore (its PostgreSQL login) and Garage (Trino's key) as the redeploy issued them`;
             },

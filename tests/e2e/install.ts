@@ -102,6 +102,22 @@ async function cached<T>(
  */
 export const GARAGE_FEATURES = ["kubernetes-discovery", "consul-discovery"];
 
+/**
+ * The optimisation level Garage is compiled at. Upstream's release build uses cargo's release
+ * profile (3); here 1, because Garage's compile is most of a cold CI run on two cores (52 of its
+ * first 63 minutes, beside the Go builds) and LLVM's optimisation is most of that compile. The
+ * source, version and features are upstream's; only speed differs, which no check measures. The
+ * level a binary was built at is written beside it (`opt-level`) and the image report names it;
+ * a binary cached before this file existed was built at 3.
+ */
+export const GARAGE_OPT_LEVEL = "1";
+
+/** The optimisation level the cached Garage at `bin` was compiled at (see GARAGE_OPT_LEVEL). */
+export function garageOptLevel(bin: string): string {
+    const f = path.join(path.dirname(path.dirname(bin)), "opt-level");
+    return fs.existsSync(f) ? fs.readFileSync(f, "utf8").trim() : "3";
+}
+
 async function installGarage(cache: string, want: string, say: Say): Promise<Toolchain["garage"]> {
     const dir = path.join(cache, `garage-${want}`);
     const bin = path.join(dir, "bin", "garage");
@@ -109,7 +125,7 @@ async function installGarage(cache: string, want: string, say: Say): Promise<Too
         dir,
         `${want} +${GARAGE_FEATURES.join(",")}`,
         say,
-        `Garage ${want} (cargo install from crates.io, with ${GARAGE_FEATURES.join(", ")}; 17 to 30 min on two cores)`,
+        `Garage ${want} (cargo install from crates.io, with ${GARAGE_FEATURES.join(", ")}, opt-level ${GARAGE_OPT_LEVEL}; 15 to 30 min on two cores)`,
         async () => {
             await must(
                 "cargo",
@@ -128,9 +144,14 @@ async function installGarage(cache: string, want: string, say: Say): Promise<Too
                     log: path.join(cache, "logs", `garage-${want}.log`),
                     timeoutMs: 60 * 60_000,
                     // Compiled dependencies kept: a rebuild (another feature, a new version) reuses what it can.
-                    env: { ...process.env, CARGO_TARGET_DIR: path.join(cache, "cargo-target") },
+                    env: {
+                        ...process.env,
+                        CARGO_TARGET_DIR: path.join(cache, "cargo-target"),
+                        CARGO_PROFILE_RELEASE_OPT_LEVEL: GARAGE_OPT_LEVEL,
+                    },
                 },
             );
+            fs.writeFileSync(path.join(dir, "opt-level"), `${GARAGE_OPT_LEVEL}\n`);
         },
         () => undefined,
     );
@@ -579,8 +600,27 @@ function findJava(major: number): string | undefined {
 
 /** Installs (or finds in the cache) everything, Garage's compile in parallel to the downloads. */
 export async function install(want: Wanted, say: Say): Promise<Toolchain> {
+    const { rest, garage } = startInstall(want, say);
+    return { ...(await rest), garage: await garage };
+}
+
+/**
+ * Starts every install: `rest` is everything but Garage, `garage` its compile, which is still
+ * running when the rest is ready on a new machine (what needs no Garage can go on meanwhile).
+ */
+export function startInstall(
+    want: Wanted,
+    say: Say,
+): { rest: Promise<Omit<Toolchain, "garage">>; garage: Promise<Toolchain["garage"]> } {
     const cache = cacheDir();
     fs.mkdirSync(path.join(cache, "logs"), { recursive: true });
+    const garage = installGarage(cache, want.garage, say);
+    // Awaited by the caller; a failure of the rest must not leave it unhandled meanwhile.
+    garage.catch(() => undefined);
+    return { rest: installRest(cache, want, say), garage };
+}
+
+async function installRest(cache: string, want: Wanted, say: Say): Promise<Omit<Toolchain, "garage">> {
     const java17 = findJava(17);
     const java25 = findJava(25);
     if (!java17) throw new Error("no Java 17 in /usr/lib/jvm (the Hive Metastore runs on it)");
@@ -588,7 +628,6 @@ export async function install(want: Wanted, say: Say): Promise<Toolchain> {
         throw new Error(
             "no Java 25 in /usr/lib/jvm (Trino 480 requires it; a Temurin 25 JDK is expected beside the default Java)",
         );
-    const garage = installGarage(cache, want.garage, say);
     const [busybox, postgres] = [
         await installBusybox(cache, want.busybox, say),
         await installPostgres(want.postgres, say),
@@ -597,5 +636,5 @@ export async function install(want: Wanted, say: Say): Promise<Toolchain> {
     const dagster = want.dagster ? await installDagster(cache, want.dagster, say) : undefined;
     const trino = await installTrino(cache, java25, say);
     const metastore = await installMetastore(cache, java17, want, say);
-    return { cache, garage: await garage, busybox, postgres, java17, java25, trino, metastore, python, dagster };
+    return { cache, busybox, postgres, java17, java25, trino, metastore, python, dagster };
 }

@@ -12,7 +12,7 @@ import * as os from "os";
 import * as path from "path";
 import { DBT_PROFILE } from "../../../components/dagster";
 import { must, run } from "../../e2e/procs";
-import type { Toolchain } from "../../e2e/install";
+import { GARAGE_FEATURES, garageOptLevel, type Toolchain } from "../../e2e/install";
 import { PINS, dagsterLibraryVersion } from "../../e2e/versions";
 import { ImageConfig, writeLayout } from "./oci";
 
@@ -130,8 +130,11 @@ async function scratchRoot(root: string, binaries: Record<string, string>, passw
     }
 }
 
-/** Every image of the platform but Airbyte's (whose software exists only as images). */
-export function imageSpecs(tc: Toolchain): ImageSpec[] {
+/**
+ * Every image of the platform but Airbyte's (whose software exists only as images) and Garage's
+ * (garageImageSpec).
+ */
+export function imageSpecsButGarage(tc: Omit<Toolchain, "garage">): ImageSpec[] {
     const dagster = tc.dagster?.used ?? "1.9.4";
     const lib = dagsterLibraryVersion(dagster);
     const dagsterPackages = [
@@ -282,34 +285,6 @@ export function imageSpecs(tc: Toolchain): ImageSpec[] {
                         cmd: ["postgres"],
                         stopSignal: "SIGINT",
                         exposedPorts: ["5432/tcp"],
-                    },
-                };
-            },
-        },
-        {
-            id: "garage",
-            refs: [`dxflrs/garage:v${tc.garage.used}`],
-            upstream: `dxflrs/garage:v${tc.garage.used} (FROM scratch, a static /garage, CMD /garage server, RUST_LOG=garage=info)`,
-            builtFrom: `Garage ${tc.garage.used} from crates.io (the end-to-end suite's cargo install, with kubernetes-discovery), its shared libraries beside it`,
-            differs:
-                "the binary is linked against glibc and carries its shared libraries (upstream's is static musl); same path, command and environment",
-            key: [`garage ${tc.garage.used}`, fs.statSync(tc.garage.bin).mtimeMs.toString()],
-            files: [],
-            async build(work) {
-                const root = path.join(work, "root");
-                await scratchRoot(root, { garage: tc.garage.bin }, [
-                    "root:x:0:0:root:/:/garage",
-                    "garage:x:1000:1000:garage:/:/garage",
-                ]);
-                return {
-                    layers: [await tarDir(root, path.join(work, "layer.tar"))],
-                    config: {
-                        env: [
-                            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                            "RUST_BACKTRACE=1",
-                            "RUST_LOG=garage=info",
-                        ],
-                        cmd: ["/garage", "server"],
                     },
                 };
             },
@@ -558,6 +533,37 @@ async function pythonImage(
         config: {
             env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", ...env],
             cmd: ["python3"],
+        },
+    };
+}
+
+/** Garage's image: the only one that needs Garage's compile, so the others build while it runs. */
+export function garageImageSpec(garage: Toolchain["garage"]): ImageSpec {
+    return {
+        id: "garage",
+        refs: [`dxflrs/garage:v${garage.used}`],
+        upstream: `dxflrs/garage:v${garage.used} (FROM scratch, a static /garage, CMD /garage server, RUST_LOG=garage=info)`,
+        builtFrom: `Garage ${garage.used} from crates.io (the end-to-end suite's cargo install, with ${GARAGE_FEATURES.join(" and ")}), its shared libraries beside it`,
+        differs: `the binary is linked against glibc and carries its shared libraries (upstream's is static musl), compiled at opt-level ${garageOptLevel(garage.bin)} (upstream's release profile: 3); same path, command and environment`,
+        key: [`garage ${garage.used}`, fs.statSync(garage.bin).mtimeMs.toString()],
+        files: [],
+        async build(work) {
+            const root = path.join(work, "root");
+            await scratchRoot(root, { garage: garage.bin }, [
+                "root:x:0:0:root:/:/garage",
+                "garage:x:1000:1000:garage:/:/garage",
+            ]);
+            return {
+                layers: [await tarDir(root, path.join(work, "layer.tar"))],
+                config: {
+                    env: [
+                        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                        "RUST_BACKTRACE=1",
+                        "RUST_LOG=garage=info",
+                    ],
+                    cmd: ["/garage", "server"],
+                },
+            };
         },
     };
 }
