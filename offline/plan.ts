@@ -327,8 +327,12 @@ export async function planOfRun(
     const identity = packIdentity(stack, run.project, run.config, options.preview ?? false);
     const engine = engineResources(run);
     const { info } = await sharedPack(identity);
-    const layers: ConfigLayer[] = [{ doc: stackPolicyDoc(cfg, info.policies), source: `of stack ${stack}` }];
-    if (options.policyConfig) layers.push(options.policyConfig);
+    // The stack's settings last: as under the CLI, a file tunes levels and allowed hosts, and
+    // never moves the stack's namespaces or domain.
+    const layers: ConfigLayer[] = [
+        ...(options.policyConfig ? [options.policyConfig] : []),
+        { doc: stackPolicyDoc(cfg, info.policies), source: `of stack ${stack}` },
+    ];
     const gate = await runGate(engine, identity, layers);
     const resources = planResources(
         engine,

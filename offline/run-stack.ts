@@ -2,7 +2,7 @@
 // would pass it, the program from index.ts, the SDK's mock monitor (see engine.ts).
 import * as path from "path";
 import { ConfigError, parsePlatformConfig, PlatformConfig, splitKeys } from "../components/config";
-import { PlatformPolicyConfig } from "../policies/lib/config";
+import { PlatformPolicyConfig, StackSettings } from "../policies/lib/config";
 import { EngineResource, engineView, EngineViewOptions } from "./crossguard/engine-view";
 import { StackIdentity } from "./crossguard/pack-host";
 import { ClusterObject, RecordedResource, runProgram, RunResult, StackOutputs, STACK_TYPE } from "./engine";
@@ -115,16 +115,19 @@ export function policyConfigOf(config: PlatformConfig): PlatformPolicyConfig {
 }
 
 /**
- * The stack's `--policy-pack-config` document (policies/config/<stack>.json): its settings for
- * every policy whose schema takes them.
+ * The stack's own settings as a policy config layer (what the pack reads from the stack's config
+ * under the CLI: policies/lib/config.ts `stackSettings`), for every policy whose schema takes
+ * them. The offline engine's pack process serves every stack of a run, so the stack's settings
+ * travel in this layer, laid last as the CLI's pack lets the stack win over a file.
  */
 export function stackPolicyDoc(
     config: PlatformConfig,
     policies: readonly { name: string; configSchema?: { properties: object } }[],
-): Record<string, PlatformPolicyConfig> {
-    const settings = policyConfigOf(config);
-    const doc: Record<string, PlatformPolicyConfig> = {};
+): Record<string, StackSettings> {
+    const { clusterDomain, namespaces, clientNamespaces } = policyConfigOf(config);
+    const doc: Record<string, StackSettings> = {};
     for (const p of policies)
-        if (p.configSchema && "clusterDomain" in p.configSchema.properties) doc[p.name] = structuredClone(settings);
+        if (p.configSchema && "clusterDomain" in p.configSchema.properties)
+            doc[p.name] = structuredClone({ clusterDomain, namespaces, clientNamespaces });
     return doc;
 }

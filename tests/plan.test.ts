@@ -17,8 +17,6 @@ function randomVersion(): string {
     return pkg.dependencies["@pulumi/random"];
 }
 
-const ROOT = path.join(__dirname, "..");
-
 // `npm run plan -- --stack staging --json FILE`, run once: its report and its file serve two tests.
 let staging: Promise<{ code: number; out: string; file: string }> | undefined;
 function stagingPlan(): Promise<{ code: number; out: string; file: string }> {
@@ -73,19 +71,30 @@ describe("npm run plan", () => {
         assert.match(refused.err, /publishes no Garage key for trino/);
     });
 
-    it("exits 1 when a mandatory policy fails: prod judged with the default cluster domain", async () => {
-        const { code, out } = await capture(plan, [
-            "--stack",
-            "prod",
-            "--policy-config",
-            path.join(ROOT, "policies", "config", "dev.json"),
-        ]);
-        assert.equal(code, 1);
+    it("exits 1 when a mandatory policy fails; a --policy-config file tunes the pack and never moves the stack", async () => {
+        // prod fetching its JDBC driver from an in-cluster mirror the stack does not declare.
+        const mirror = "maven.artifacts.svc.prod.lakehouse.internal";
+        const driver = [
+            "--set",
+            `hiveMetastoreJdbcDriverUrl=http://${mirror}/maven2/org/postgresql/postgresql/42.7.4/postgresql-42.7.4.jar`,
+            "--set",
+            "hiveMetastoreJdbcDriverSha256=188976721ead8e8627eb6d8389d500dccc0c9bebd885268a3047180274a6031e",
+        ];
+        const flagged = await capture(plan, ["--stack", "prod", ...driver]);
+        assert.equal(flagged.code, 1);
         assert.match(
-            out,
-            /\[fqdn-resolves\] .*the cluster domain is "cluster\.local", not "prod\.lakehouse\.internal"/,
+            flagged.out,
+            /\[fqdn-resolves\] .*no Service maven in namespace artifacts is declared by the stack/,
         );
-        assert.match(out, /Result: \d+ mandatory violation\(s\)\./);
+        assert.match(flagged.out, /Result: 2 mandatory violation\(s\)\./);
+        // The team's tuning allows the mirror; the settings of another stack in the same file
+        // (dev's cluster domain and namespaces, as a stale per-stack file had) change nothing.
+        const file = tmp("pack-tuning.json");
+        const tuning = { allowedHosts: [mirror], clusterDomain: "cluster.local", namespaces: { trino: "trino" } };
+        fs.writeFileSync(file, JSON.stringify({ "fqdn-resolves": tuning, "cross-namespace-fqdn": tuning }));
+        const tuned = await capture(plan, ["--stack", "prod", ...driver, "--policy-config", file]);
+        assert.equal(tuned.code, 0, tuned.out);
+        assert.match(tuned.out, /Result: no mandatory violation\./);
     });
 
     it("writes the same as JSON in the documented format, secrets masked, and the file passes `check`", async () => {

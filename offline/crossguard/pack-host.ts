@@ -240,7 +240,12 @@ async function startEngine(logs: string[]): Promise<{ engine: grpc.Server; engin
     return { engine, enginePort };
 }
 
-/** The pack's environment as the CLI sets it: the stack's identity and config. */
+/**
+ * The pack's environment as the CLI sets it: the stack's identity. Not its config
+ * (PULUMI_CONFIG): one pack process here serves every stack of a run, so the stack's settings
+ * reach it as a config layer instead (offline/run-stack.ts `stackPolicyDoc`), which a unit test
+ * holds equal to what the pack reads from PULUMI_CONFIG under the CLI (tests/policies/stacks.test.ts).
+ */
 function packEnv(identity: StackIdentity): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = { ...process.env };
     const set = (k: string, v: string) => {
@@ -251,7 +256,7 @@ function packEnv(identity: StackIdentity): NodeJS.ProcessEnv {
                 env[`PULUMI_NODEJS_${k.slice(7)}`] = v;
         }
     };
-    if (Object.keys(identity.config).length > 0) set("PULUMI_CONFIG", JSON.stringify(identity.config));
+    delete env.PULUMI_CONFIG;
     set("PULUMI_ORGANIZATION", identity.organization);
     set("PULUMI_PROJECT", identity.project);
     set("PULUMI_STACK", identity.stack);

@@ -64,7 +64,7 @@ export async function benchRealEngine(say: (s: string) => void): Promise<RealEng
         // Each command once unmeasured (plugin caches, ts-node's first compile), then measured.
         await timed(["preview", ...inEmpty]);
         const emptyPreviewMs = await timed(["preview", ...inEmpty]);
-        const pack = ["--policy-pack", "policies", "--policy-pack-config", "policies/config/dev.json"];
+        const pack = ["--policy-pack", "policies"];
         await timed(["preview", ...pack, "--stack", fqn("dev")]);
         const previewMs = await timed(["preview", ...pack, "--stack", fqn("dev")]);
         const emptyUpMs = await timed(["up", "--yes", "--skip-preview", ...inEmpty]);

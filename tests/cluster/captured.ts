@@ -21,7 +21,7 @@ export const CAPTURED: Captured[] = [
         steps: [
             {
                 step: "preview with the policy pack",
-                command: "pulumi preview --policy-pack policies --policy-pack-config policies/config/dev.json",
+                command: "pulumi preview --policy-pack policies",
                 keep: ["Policies", "Resources"],
             },
             { step: "up", command: "pulumi up --yes --skip-preview", keep: ["Resources", "Duration"] },

@@ -243,41 +243,65 @@ export async function checkStateMatchesPlan(h: Harness, stack: string, plan: Pla
 }
 
 /**
- * The pack's verdicts agree: the real preview and the offline plan, both with a pack config that
- * names another cluster domain (so that every address is reported), report the same violations.
+ * The pack judges a stack from the stack itself (issue: a per-stack pack file went stale when a
+ * team moved a namespace): a copy of the stack whose file moves Trino to another namespace is
+ * judged by the real preview with no per-stack file, and the offline plan of the same stack file
+ * reports the same (policy, level, resource) verdicts: none with this cluster's pack tuning; and
+ * without it, where the stack names a host it does not declare (a real node's Maven mirror), the
+ * same violations under both.
  */
-export async function checkVerdictsAgree(h: Harness, stack: string): Promise<void> {
-    await h.report.check(`${stack}: the policy pack's verdicts under the CLI and offline are the same`, async () => {
-        const doc = JSON.parse(
-            fs.readFileSync(path.join(h.project, "policies", "config", `${stack}.json`), "utf8"),
-        ) as Record<string, Record<string, unknown>>;
-        for (const p of Object.values(doc)) if ("clusterDomain" in p) p.clusterDomain = "elsewhere.example";
-        const file = path.join(h.work, `pack-config-${stack}-elsewhere.json`);
-        fs.writeFileSync(file, JSON.stringify(doc, null, 2));
-        const { c, log } = await engine(
-            h,
-            stack,
-            "preview with a pack config of another domain",
-            ["preview", "--policy-pack", "policies", "--policy-pack-config", file],
-            { allowFailure: true },
-        );
-        const offline = await planStack(stack, {
-            project: loadProject(h.project),
-            policyConfig: { doc, source: file },
-        });
-        const key = (v: { policy: string; urn: string; enforcementLevel: string }) =>
-            `${v.enforcementLevel} ${v.policy} ${v.urn}`;
-        const real = new Set(log.violations.map(key));
-        const model = new Set(offline.policy.violations.map(key));
-        const onlyReal = [...real].filter((k) => !model.has(k));
-        const onlyModel = [...model].filter((k) => !real.has(k));
-        if (real.size === 0) throw new CheckFailed(`the CLI reported no violation (exit ${c.code})`);
-        if (onlyReal.length > 0 || onlyModel.length > 0)
-            throw new CheckFailed(
-                `only the CLI: ${onlyReal.join("; ") || "none"}\n  only offline: ${onlyModel.join("; ") || "none"}`,
-            );
-        return `${real.size} violations (${[...new Set(log.violations.map((v) => v.policy))].join(", ")}), the same (policy, level, resource) under both; the CLI exited ${c.code}`;
-    });
+export async function checkVerdictsAgree(h: Harness, stack: string, packConfig?: string): Promise<void> {
+    const moved = `${stack}-moved`;
+    await h.report.check(
+        `${stack}: a copy whose stack file moves Trino: the pack under the CLI (no per-stack file) and the offline plan give the same verdicts`,
+        async () => {
+            const trino = `${(await offlinePlan(h, stack)).config.namespaces.trino}-moved`;
+            await h.cli.must(["stack", "init", fqn(moved), "--copy-config-from", fqn(stack)]);
+            try {
+                await setConfig(h, moved, { trinoNamespace: trino });
+                const said: string[] = [];
+                for (const tuning of packConfig ? [packConfig, undefined] : [undefined]) {
+                    const { c, log } = await engine(
+                        h,
+                        moved,
+                        `preview with the pack${tuning ? " and this cluster's tuning" : ""}`,
+                        ["preview", "--policy-pack", "policies", ...(tuning ? ["--policy-pack-config", tuning] : [])],
+                        { allowFailure: true },
+                    );
+                    const offline = await planStack(moved, {
+                        project: loadProject(h.project),
+                        ...(tuning
+                            ? { policyConfig: { doc: JSON.parse(fs.readFileSync(tuning, "utf8")), source: tuning } }
+                            : {}),
+                    });
+                    if (offline.config.namespaces.trino !== trino)
+                        throw new CheckFailed(`the offline plan put Trino in ${offline.config.namespaces.trino}`);
+                    const key = (v: { policy: string; urn: string; enforcementLevel: string }) =>
+                        `${v.enforcementLevel} ${v.policy} ${v.urn}`;
+                    const real = new Set(log.violations.map(key));
+                    const model = new Set(offline.policy.violations.map(key));
+                    const onlyReal = [...real].filter((k) => !model.has(k));
+                    const onlyModel = [...model].filter((k) => !real.has(k));
+                    if (onlyReal.length > 0 || onlyModel.length > 0)
+                        throw new CheckFailed(
+                            `${tuning ? "with" : "without"} the tuning: only the CLI: ${onlyReal.join("; ") || "none"}\n  only offline: ${onlyModel.join("; ") || "none"}`,
+                        );
+                    // Tuned, the moved stack is clean; untuned, the undeclared host is reported.
+                    const want = tuning !== undefined || h.allowedHosts().length === 0 ? 0 : "some";
+                    if ((want === 0) !== (real.size === 0))
+                        throw new CheckFailed(
+                            `${tuning ? "with" : "without"} the tuning: ${real.size} violations under both (expected ${want}): ${log.violations.map((v) => `${v.policy}: ${v.message}`).join("; ")}`,
+                        );
+                    said.push(
+                        `${tuning ? "tuned" : "untuned"}: ${real.size} violations${real.size ? ` (${[...new Set(log.violations.map((v) => v.policy))].join(", ")})` : ""} under both, the CLI exited ${c.code}`,
+                    );
+                }
+                return `Trino in ${trino}; ${said.join("; ")}`;
+            } finally {
+                await h.cli.run(["stack", "rm", "--yes", "--force", fqn(moved)]);
+            }
+        },
+    );
 }
 
 /** `pulumi preview --expect-no-changes`: exit 0 and nothing to do. */
@@ -293,17 +317,21 @@ export async function expectNoChanges(h: Harness, stack: string, when: string): 
 
 // ---- the steps ----
 
-/** Step 1: the policy pack judges the real preview: exit 0, nothing mandatory, nothing advisory. */
-export async function previewWithPack(h: Harness, stack: string, packConfig: string): Promise<void> {
+/**
+ * Step 1: the policy pack judges the real preview: exit 0, nothing mandatory, nothing advisory.
+ * `packConfig` is a cluster's tuning (allowed hosts), never the stack's settings: the pack reads
+ * those from the stack.
+ */
+export async function previewWithPack(h: Harness, stack: string, packConfig?: string): Promise<void> {
+    const tuning = packConfig ? ["--policy-pack-config", packConfig] : [];
     await h.report.check(
-        `${stack}: pulumi preview --policy-pack policies --policy-pack-config ${packConfig}`,
+        `${stack}: pulumi preview --policy-pack policies${packConfig ? ` --policy-pack-config ${packConfig}` : ""}`,
         async () => {
             const { log } = await engine(h, stack, "preview with the policy pack", [
                 "preview",
                 "--policy-pack",
                 "policies",
-                "--policy-pack-config",
-                packConfig,
+                ...tuning,
             ]);
             if (log.violations.length > 0)
                 throw new CheckFailed(

@@ -71,13 +71,7 @@ export async function up(out: (s: string) => void, err: (s: string) => void): Pr
         }
     }
     const stack = ["--stack", fqn(STACK)];
-    if (
-        (await shown(
-            cli,
-            ["preview", "--policy-pack", "policies", "--policy-pack-config", `policies/config/${STACK}.json`, ...stack],
-            out,
-        )) !== 0
-    ) {
+    if ((await shown(cli, ["preview", "--policy-pack", "policies", ...stack], out)) !== 0) {
         err("pulumi preview failed (above)");
         return EXIT.failure;
     }

@@ -65,7 +65,7 @@ export async function splitStacks(h: Harness): Promise<void> {
     const namespaces = new Set<string>();
     const plans = new Map<string, Awaited<ReturnType<typeof offlinePlan>>>();
     for (const { stack } of SPLIT) {
-        await previewWithPack(h, stack, "policies/config/prod.json");
+        await previewWithPack(h, stack);
         const plan = await offlinePlan(h, stack);
         plans.set(stack, plan);
         for (const ns of namespacesOf(plan)) namespaces.add(ns);

@@ -276,10 +276,10 @@ export function renderedChart(name: string, children: Fixture[]): Fixture {
 }
 
 /**
- * Judges a stack run through the pack, as `pulumi preview --policy-pack policies
- * --policy-pack-config policies/config/<stack>.json` would: the engine's view of the run, the
- * stack's own settings, then `extra` (a partial config file) over them; `edit` changes the
- * resources first (to plant a mistake).
+ * Judges a stack run through the pack, as `pulumi preview --policy-pack policies` would: the
+ * engine's view of the run, the stack's own settings, then `extra` over them (a fixture's
+ * settings: unlike a file under the CLI, it may move the namespaces, to plant a mistake); `edit`
+ * changes the resources first (to plant a mistake).
  */
 export async function judgeRun(
     raw: StackRun,

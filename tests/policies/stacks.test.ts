@@ -1,9 +1,9 @@
 import { strict as assert } from "assert";
 import * as fc from "fast-check";
-import * as fs from "fs";
-import * as path from "path";
 import { PLATFORM_SERVICES as PROGRAM_SERVICES } from "../../components/addresses";
-import { renderPolicyConfig } from "../../offline/sync-config";
+import { platformConfigOf, policyConfigOf } from "../../offline/run-stack";
+import { loadProject, stackConfig } from "../../offline/stack-config";
+import { stackSettings } from "../../policies/lib/config";
 import { PLATFORM_SERVICES } from "../../policies/lib/platform";
 import { POLICIES } from "../../policies/policies";
 import { plannedStack, run } from "../helpers/stack";
@@ -218,10 +218,60 @@ describe("the pack itself", () => {
         for (const p of POLICIES) assert.ok(p.description.length > 40, p.name);
     });
 
-    for (const stack of ["dev", "staging", "prod"]) {
-        it(`policies/config/${stack}.json is the pack configuration of the ${stack} stack (run \`npm run sync-config\`)`, async () => {
-            const file = path.join(__dirname, "..", "..", "policies", "config", `${stack}.json`);
-            assert.equal(fs.readFileSync(file, "utf8"), await renderPolicyConfig(stack));
+    describe("the pack reads the stack's settings from the stack itself, as the program does", () => {
+        /** What the pack decides from a stack's config as the CLI hands it over (PULUMI_CONFIG). */
+        const packReads = (stack: string, overrides: Record<string, unknown> = {}) => {
+            const project = loadProject();
+            return stackSettings({
+                PULUMI_CONFIG: JSON.stringify(stackConfig(project, stack, overrides).config),
+                PULUMI_NODEJS_PROJECT: project.name,
+            });
+        };
+        /** What the program decides from the same config. */
+        const programReads = (stack: string, overrides: Record<string, unknown> = {}) => {
+            const { clusterDomain, namespaces, clientNamespaces } = policyConfigOf(platformConfigOf(stack, overrides));
+            return { clusterDomain, namespaces, clientNamespaces };
+        };
+
+        for (const stack of ["dev", "staging", "prod"])
+            it(`${stack}: the same cluster domain, namespaces and client namespaces`, () =>
+                assert.deepEqual(packReads(stack), programReads(stack)));
+
+        it("a stack file that moves Trino: the pack follows it with no file of its own", () => {
+            const moved = { "lakehouse-platform:trinoNamespace": "query-staging" };
+            assert.equal(packReads("staging", moved)?.namespaces.trino, "query-staging");
+            assert.deepEqual(packReads("staging", moved), programReads("staging", moved));
         });
-    }
+
+        it("any namespaces, cluster domain and client namespaces a stack may set", () => {
+            const label = fc.stringMatching(/^[a-z][a-z0-9-]{0,10}[a-z0-9]$/);
+            fc.assert(
+                fc.property(
+                    fc.uniqueArray(label, { minLength: 7, maxLength: 7 }),
+                    fc.array(label, { minLength: 1, maxLength: 3 }),
+                    fc.boolean(),
+                    (names, domain, clients) => {
+                        const [g, d, t, a, dg, c1, c2] = names;
+                        if ([g, d, t, a, dg].some((n) => n.startsWith("kube") || n === "default")) return;
+                        const overrides = {
+                            "lakehouse-platform:garageNamespace": g,
+                            "lakehouse-platform:databaseNamespace": d,
+                            "lakehouse-platform:trinoNamespace": t,
+                            "lakehouse-platform:airbyteNamespace": a,
+                            "lakehouse-platform:dagsterNamespace": dg,
+                            "lakehouse-platform:clusterDomain": domain.join("."),
+                            ...(clients ? { "lakehouse-platform:networkPolicyClientNamespaces": [c1, c2] } : {}),
+                        };
+                        assert.deepEqual(packReads("dev", overrides), programReads("dev", overrides));
+                    },
+                ),
+                { numRuns: 40 },
+            );
+        });
+
+        it("without a stack (offline, fixtures) it reads nothing, and the policy config decides", () => {
+            assert.equal(stackSettings({}), undefined);
+            assert.equal(stackSettings({ PULUMI_CONFIG: "{}" }), undefined, "no project: not this CLI's pack run");
+        });
+    });
 });
