@@ -83,6 +83,8 @@ export interface AirbyteArgs {
     credentialsRevision?: pulumi.Input<string>;
     /** Registry mirror every image of the chart (and every connector) is pulled through (`imageRegistryMirror`). */
     imageMirror?: string;
+    /** The namespace's registry Secret every pod of the chart and every connector pulls with (`imageRegistryUsername`). */
+    registrySecret?: string;
 }
 
 /**
@@ -112,6 +114,13 @@ export function airbyteValues(args: AirbyteArgs): Record<string, unknown> {
         global: {
             edition: "community",
             ...airbyteImageValues(args.imageMirror),
+            // The chart's pods, and the connectors' pods its workload launcher starts later.
+            ...(args.registrySecret
+                ? {
+                      imagePullSecrets: [{ name: args.registrySecret }],
+                      jobs: { kube: { mainContainerImagePullSecret: args.registrySecret } },
+                  }
+                : {}),
             storage: {
                 // Garage through the chart's S3-compatible mode: `s3` has no endpoint setting (AWS only).
                 type: "minio",

@@ -3,6 +3,8 @@
 // one key per chart (`trinoChart`, `airbyteChart`, `dagsterChart`) and handed to the Release as
 // Helm takes it: a repository URL with the chart's name and version, an `oci://` reference with the
 // version, or a local path (whose Chart.yaml must name the chart and its pinned version).
+import * as pulumi from "@pulumi/pulumi";
+import type { Login } from "./config";
 import * as fs from "fs";
 import * as path from "path";
 import { load } from "js-yaml";
@@ -36,6 +38,8 @@ export interface ChartSpec {
     name: ChartName;
     version: string;
     source: ChartSource;
+    /** The login to its https:// repository (`chartRepositoryUsername`); undefined: anonymous. */
+    login?: Login;
 }
 
 /** A host name or IP address with an optional port (`registry.corp:5000`, `10.0.0.5`, `[::1]:8443`). */
@@ -137,10 +141,18 @@ export function localChartProblem(
 }
 
 /** The Release's chart arguments: what Helm needs to find the chart at its version. */
-export function releaseChart(spec: ChartSpec): { chart: string; version: string; repositoryOpts?: { repo: string } } {
+export function releaseChart(spec: ChartSpec): {
+    chart: string;
+    version: string;
+    repositoryOpts?: { repo: string; username?: string; password?: pulumi.Input<string> };
+} {
     switch (spec.source.kind) {
-        case "repository":
-            return { chart: spec.name, version: spec.version, repositoryOpts: { repo: spec.source.url } };
+        case "repository": {
+            const login = spec.login
+                ? { username: spec.login.username, password: pulumi.secret(spec.login.password) }
+                : {};
+            return { chart: spec.name, version: spec.version, repositoryOpts: { repo: spec.source.url, ...login } };
+        }
         case "oci":
             return { chart: spec.source.reference, version: spec.version };
         case "local":

@@ -177,6 +177,30 @@ export const CONFIG_KEYS = {
         description:
             "Registry mirror every image is pulled from (host[:port][/path]): each image the platform deploys, its Jobs' and every image of the charts keep their repository path, tag and digest on it (docker.io/library/busybox:1.37 becomes <mirror>/library/busybox:1.37). Empty: each image from its own registry.",
     },
+    imageRegistryUsername: {
+        type: "string",
+        default: "",
+        description:
+            "Login to imageRegistryMirror, for a mirror that requires one: with imageRegistryPassword, every namespace of the platform gets a registry Secret and every pod the platform runs or launches (its own, the charts', Airbyte's connectors, Dagster's runs) pulls with it. Empty: pulls are anonymous.",
+    },
+    imageRegistryPassword: {
+        type: "string",
+        default: "",
+        description:
+            "Password or token of imageRegistryUsername; set it with `pulumi config set --secret` (refused otherwise). Kept in each namespace's registry Secret, never printed.",
+    },
+    chartRepositoryUsername: {
+        type: "string",
+        default: "",
+        description:
+            "Login to the chart repositories (https:// sources of trinoChart, airbyteChart, dagsterChart) that require one; with chartRepositoryPassword. Empty: anonymous.",
+    },
+    chartRepositoryPassword: {
+        type: "string",
+        default: "",
+        description:
+            "Password or token of chartRepositoryUsername; set it with `pulumi config set --secret` (refused otherwise). Never printed.",
+    },
     busyboxImage: {
         type: "string",
         default: "busybox:1.37.0-musl",

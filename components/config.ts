@@ -105,6 +105,10 @@ export interface PlatformConfig {
     images: { busybox: string; curl: string };
     /** Registry mirror every image is rewritten onto (`imageRegistryMirror`); undefined: none. */
     imageMirror?: string;
+    /** The login every pod pulls its images with (`imageRegistryUsername`), for the mirror's host; undefined: anonymous. */
+    registryLogin?: RegistryLogin;
+    /** The login to the charts' https:// repositories (`chartRepositoryUsername`); undefined: anonymous. */
+    chartLogin?: Login;
     garage: {
         image: string;
         replicas: number;
@@ -901,6 +905,88 @@ export interface ParseOptions {
     cwd?: string;
 }
 
+/** A user name and its password (a secret of the stack's config; never shown). */
+export interface Login {
+    username: string;
+    password: string;
+}
+
+/** A login to a registry: the host (`registry.corp:5000`) it is given to. */
+export interface RegistryLogin extends Login {
+    server: string;
+}
+
+/**
+ * One login (`<prefix>Username`, `<prefix>Password`): both or neither, the password set as a
+ * secret, the user name one Docker's and Helm's basic auth can carry (no colon, no space).
+ */
+function readLogin(r: ConfigReader, prefix: "imageRegistry" | "chartRepository"): Login | undefined {
+    const userKey = `${prefix}Username` as ConfigKeyName;
+    const passwordKey = `${prefix}Password` as ConfigKeyName;
+    const username = r.optionalString(userKey);
+    const password = r.optionalString(passwordKey);
+    if (username === undefined && password === undefined) return undefined;
+    if (username === undefined) {
+        r.problem(userKey, undefined, `the user name that goes with ${r.fullKey(passwordKey)}`);
+        return undefined;
+    }
+    if (/[:\s]/.test(username)) r.problem(userKey, username, "a user name without colons or spaces (basic auth's)");
+    if (password === undefined) {
+        r.problem(passwordKey, undefined, `the password of ${username}, set with \`pulumi config set --secret\``);
+        return undefined;
+    }
+    // Not shown even so: a password in clear in a stack file is still a password.
+    if (!r.isSecret(passwordKey))
+        r.problems.push({
+            key: r.fullKey(passwordKey),
+            value: password,
+            expected: `a secret: set it again with \`pulumi config set --secret ${passwordKey}\` (in clear in the stack file, it is a leaked one)`,
+            hidden: true,
+        });
+    return { username, password };
+}
+
+/**
+ * The registry login (for the mirror's host, the only registry the platform pulls from once it is
+ * set) and the chart repositories' login (for the https:// sources; Helm's OCI login is the one the
+ * Kubernetes provider's Release does not make: pulumi/pulumi-kubernetes#1914).
+ */
+function readLogins(
+    r: ConfigReader,
+    imageMirror: string | undefined,
+    charts: ChartSpec[],
+): Pick<PlatformConfig, "registryLogin" | "chartLogin"> {
+    const registry = readLogin(r, "imageRegistry");
+    if (registry && imageMirror === undefined)
+        r.problem(
+            "imageRegistryUsername",
+            registry.username,
+            `a login to ${r.fullKey("imageRegistryMirror")}, which is not set: set the mirror the login is for`,
+        );
+    const chart = readLogin(r, "chartRepository");
+    if (chart) {
+        const remote = charts.filter((c) => c.source.kind !== "local");
+        const oci = remote.filter((c) => c.source.kind === "oci");
+        if (remote.length === 0)
+            r.problem(
+                "chartRepositoryUsername",
+                chart.username,
+                "a login to the charts' repositories, but every chart comes from disk: unset it",
+            );
+        else if (oci.length > 0)
+            r.problem(
+                "chartRepositoryUsername",
+                chart.username,
+                `a login to https:// chart repositories; ${oci.map((c) => `${c.name}Chart`).join(", ")} is an OCI reference, and the Kubernetes provider's Helm Release does not log in to OCI registries (pulumi/pulumi-kubernetes#1914): run \`helm registry login\` where pulumi runs, or serve the charts from an https:// repository`,
+            );
+    }
+    return {
+        registryLogin:
+            registry && imageMirror !== undefined ? { ...registry, server: imageMirror.split("/")[0] } : undefined,
+        chartLogin: chart,
+    };
+}
+
 /**
  * Validates raw stack configuration (the project's keys without the `<project>:` prefix, values
  * as the Pulumi CLI passes them: strings, arrays as JSON) and returns the typed configuration.
@@ -917,26 +1003,42 @@ export function parsePlatformConfig(
     // Placeholders (`?? 0`, "") stand only where a problem was recorded, and then nothing is returned.
     const target = readTarget(r, stack);
     const topology = readTopology(r, project, stack);
+    const shared = readShared(r);
+    const [trino, airbyte, dagster] = [readTrino(r), readAirbyte(r), readDagster(r)];
     const config: PlatformConfig = {
         project,
         stack,
         ...target,
         ...topology,
         ...readNamespaces(r),
-        ...readShared(r),
+        ...shared,
+        ...readLogins(r, shared.imageMirror, [trino.chart, airbyte.chart, dagster.chart]),
         credentialGenerations: readRotation(r, topology),
         allowDataChanges: readAllowDataChanges(r),
         verifyWiring: r.boolean("verifyWiring"),
         wiringChecksSkip: readWiringChecksSkip(r),
         garage: readGarage(r),
         database: readDatabase(r),
-        trino: readTrino(r),
-        airbyte: readAirbyte(r),
-        dagster: readDagster(r),
+        trino,
+        airbyte,
+        dagster,
     };
     const problems = [...(options.earlier ?? []), ...unread, ...r.problems];
     if (problems.length > 0) throw new ConfigError(stack, problems);
-    return onMirror(config);
+    return onMirror(withChartLogin(config));
+}
+
+/** The chart repositories' login on every chart fetched from one (readLogins refused any other source). */
+function withChartLogin(cfg: PlatformConfig): PlatformConfig {
+    const login = cfg.chartLogin;
+    if (login === undefined) return cfg;
+    const on = (chart: ChartSpec): ChartSpec => (chart.source.kind === "repository" ? { ...chart, login } : chart);
+    return {
+        ...cfg,
+        trino: { ...cfg.trino, chart: on(cfg.trino.chart) },
+        airbyte: { ...cfg.airbyte, chart: on(cfg.airbyte.chart) },
+        dagster: { ...cfg.dagster, chart: on(cfg.dagster.chart) },
+    };
 }
 
 /**

@@ -83,6 +83,8 @@ export interface DagsterArgs {
     credentialsRevision?: pulumi.Input<string>;
     /** Registry mirror the chart's own images are pulled through (`imageRegistryMirror`). */
     imageMirror?: string;
+    /** The namespace's registry Secret every pod of the chart and every run pulls with (`imageRegistryUsername`). */
+    registrySecret?: string;
 }
 
 /** Where the migration Job's dagster.yaml lives, and the uid it runs as (the image's user is root). */
@@ -208,8 +210,11 @@ export function dagsterValues(args: DagsterArgs): Record<string, unknown> {
         postgresql?: { image: unknown };
         pipelineRun?: unknown;
     };
+    // The chart's pods and the run launcher's runs (its image_pull_secrets), and the code location's.
+    const pullSecrets = args.registrySecret ? { imagePullSecrets: [{ name: args.registrySecret }] } : {};
     return {
         global: { postgresqlSecretName: credentials.secretName },
+        ...pullSecrets,
         ...(mirrored.busybox ? { busybox: mirrored.busybox, pipelineRun: mirrored.pipelineRun } : {}),
         postgresql: {
             ...(mirrored.postgresql ?? {}),
@@ -253,6 +258,7 @@ export function dagsterValues(args: DagsterArgs): Record<string, unknown> {
         "dagster-user-deployments": {
             enabled: true,
             enableSubchart: true,
+            ...pullSecrets,
             deployments: [
                 {
                     name: "lakehouse",

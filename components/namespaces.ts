@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ComponentName } from "./config";
+import { ComponentName, RegistryLogin } from "./config";
 import { childOptions, KeepData } from "./k8s";
 import { platformLabels } from "./labels";
 
@@ -28,6 +28,21 @@ export interface NamespacesArgs {
      * get `protect` and `retainOnDelete` as configured.
      */
     keepData?: Partial<Record<ComponentName, KeepData>>;
+    /**
+     * The registry login every pod of the platform pulls with (`imageRegistryUsername`): a
+     * `kubernetes.io/dockerconfigjson` Secret named REGISTRY_SECRET in each namespace, which a
+     * namespace's name waits for, so that no pod starts before it can pull.
+     */
+    registryLogin?: RegistryLogin;
+}
+
+/** The registry Secret of each namespace (`imagePullSecrets` of every pod). */
+export const REGISTRY_SECRET = "lakehouse-registry-login";
+
+/** The `.dockerconfigjson` of a registry login, as `kubectl create secret docker-registry` writes it. */
+export function dockerConfigJson(login: RegistryLogin): string {
+    const auth = Buffer.from(`${login.username}:${login.password}`).toString("base64");
+    return JSON.stringify({ auths: { [login.server]: { username: login.username, password: login.password, auth } } });
 }
 
 /** Labels of a platform namespace: ownership, component, environment and Pod Security Admission. */
@@ -59,6 +74,23 @@ export class Namespaces extends pulumi.ComponentResource {
             );
             this.namespaces[component] = ns;
             this.names[component] = ns.metadata.name;
+            if (args.registryLogin) {
+                const login = new k8s.core.v1.Secret(
+                    `${name}-${component}-registry-login`,
+                    {
+                        metadata: {
+                            name: REGISTRY_SECRET,
+                            namespace: ns.metadata.name,
+                            labels: platformLabels(component, args.environment),
+                        },
+                        type: "kubernetes.io/dockerconfigjson",
+                        stringData: { ".dockerconfigjson": pulumi.secret(dockerConfigJson(args.registryLogin)) },
+                    },
+                    // Kept with the data: a retained workload pulls with it when its pods start again.
+                    childOptions(this, opts, { ...args.keepData?.[component] }),
+                );
+                this.names[component] = pulumi.all([ns.metadata.name, login.metadata.name]).apply(([n]) => n);
+            }
         }
         this.registerOutputs({ names: this.names });
     }

@@ -18,7 +18,7 @@ import { copySecret } from "./handoff";
 import { HiveMetastore } from "./hive-metastore";
 import { credentialLabels } from "./labels";
 import type { KeepData } from "./k8s";
-import { Namespaces } from "./namespaces";
+import { Namespaces, REGISTRY_SECRET } from "./namespaces";
 import { NetworkPolicies, OutsideEgress, outsideEgress } from "./network-policies";
 import { DatabaseConsumer, MetadataDatabase } from "./postgres";
 import { Trino } from "./trino";
@@ -111,6 +111,27 @@ export interface WiringCheckEntry {
     checks: string[];
 }
 
+/** The Kubernetes kinds whose pod template the program writes (spec.template.spec). */
+const POD_TEMPLATES = new Set([
+    "kubernetes:apps/v1:Deployment",
+    "kubernetes:apps/v1:StatefulSet",
+    "kubernetes:apps/v1:DaemonSet",
+    "kubernetes:batch/v1:Job",
+]);
+
+/**
+ * Every pod the program itself runs pulls with the registry login: one rule for all of them,
+ * present and future, applied to each workload as it is registered (the charts get the same
+ * Secret in their values). A test checks every pod template of the plan.
+ */
+const withRegistryLogin: pulumi.ResourceTransformation = ({ type, props, opts }) => {
+    if (!POD_TEMPLATES.has(type)) return undefined;
+    const spec = (props as { spec?: { template?: { spec?: Record<string, unknown> } } }).spec?.template?.spec;
+    if (spec === undefined) throw new Error(`internal error: a ${type} without spec.template.spec as a plain object`);
+    spec.imagePullSecrets = [{ name: REGISTRY_SECRET }];
+    return { props, opts };
+};
+
 /** What a consumer's pods carry so that a rotated credential rolls them: every credential it reads, with its generation. */
 function revisionOf(...delivered: Delivered<unknown>[]): string {
     return delivered.map((d) => d.revision).join(",");
@@ -163,7 +184,12 @@ export class LakehousePlatform extends pulumi.ComponentResource {
     private readonly sources: Partial<Record<ComponentName, ConnectionSource>> = {};
 
     constructor(name: string, args: LakehousePlatformArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("lakehouse:platform:LakehousePlatform", name, {}, opts);
+        super(
+            "lakehouse:platform:LakehousePlatform",
+            name,
+            {},
+            args.config.registryLogin ? pulumi.mergeOptions(opts, { transformations: [withRegistryLogin] }) : opts,
+        );
         this.cfg = args.config;
         this.upstream = args.upstream ?? NO_UPSTREAM;
         this.contracts = { ...this.upstream.components };
@@ -294,6 +320,7 @@ export class LakehousePlatform extends pulumi.ComponentResource {
                 namespaces: deployed,
                 environment: this.cfg.environment,
                 keepData: { garage: keepData, database: keepData },
+                registryLogin: this.cfg.registryLogin,
             },
             this.childOpts(),
         );
@@ -472,6 +499,7 @@ export class LakehousePlatform extends pulumi.ComponentResource {
                 environment: cfg.environment,
                 chart: cfg.trino.chart,
                 imageMirror: cfg.imageMirror,
+                registrySecret: cfg.registryLogin ? REGISTRY_SECRET : undefined,
                 workers: cfg.trino.workers,
                 coordinator: cfg.trino.coordinator,
                 worker: cfg.trino.worker,
@@ -504,6 +532,7 @@ export class LakehousePlatform extends pulumi.ComponentResource {
                 clusterDomain: cfg.clusterDomain,
                 chart: cfg.airbyte.chart,
                 imageMirror: cfg.imageMirror,
+                registrySecret: cfg.registryLogin ? REGISTRY_SECRET : undefined,
                 size: cfg.airbyte.size,
                 ...this.s3(),
                 storageBucket: cfg.buckets.airbyte,
@@ -545,6 +574,7 @@ export class LakehousePlatform extends pulumi.ComponentResource {
                 environment: cfg.environment,
                 chart: cfg.dagster.chart,
                 imageMirror: cfg.imageMirror,
+                registrySecret: cfg.registryLogin ? REGISTRY_SECRET : undefined,
                 size: cfg.dagster.size,
                 userCode: cfg.dagster.userCode,
                 database: {

@@ -49,6 +49,8 @@ export interface TrinoArgs {
     credentialsRevision?: pulumi.Input<string>;
     /** Registry mirror the chart's image is pulled through (`imageRegistryMirror`). */
     imageMirror?: string;
+    /** The namespace's registry Secret every pod of the chart pulls with (`imageRegistryUsername`); undefined: anonymous pulls. */
+    registrySecret?: string;
 }
 
 export { jvmBytes };
@@ -103,6 +105,7 @@ export function trinoValues(args: TrinoArgs): Record<string, unknown> {
     });
     return {
         ...trinoImageValues(args.imageMirror),
+        ...(args.registrySecret ? { imagePullSecrets: [{ name: args.registrySecret }] } : {}),
         server: {
             workers: args.workers,
             // Trino's node.environment allows lower-case letters, digits and '_'.
