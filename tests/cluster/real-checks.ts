@@ -5,6 +5,8 @@
 // does not name refused by the NetworkPolicies (kube-router) while a wired one succeeds; a dbt run
 // through Dagster writing Iceberg tables to Garage, read back through Trino; and, with one rule of
 // the wiring's NetworkPolicies removed, that edge's check failing and `pulumi up` naming the edge.
+import * as fs from "fs";
+import * as path from "path";
 import type { Plan } from "../../offline/plan";
 import { launchAndWait, eventsOf } from "../e2e/dagster";
 import { sleep } from "../e2e/procs";
@@ -119,6 +121,50 @@ async function checkPods(h: Harness, stack: string, namespaces: string[]): Promi
             if (notReady.length > 0) throw new CheckFailed(`not Ready: ${notReady.join(", ")}`);
             if (real.length === 0) throw new CheckFailed("no pod of the platform runs on the real node");
             return `${real.length} pods Ready on ${NODE_NAME}: ${real.join(", ")}; on the kwok node (Airbyte's images): ${kwok.length}`;
+        },
+    );
+}
+
+/** Resident memory (MiB) of a node cgroup (cgroup v1: total_rss of memory.stat, page cache left out). */
+function residentMib(cgroup: string): number | undefined {
+    const file = path.join("/sys/fs/cgroup/memory", cgroup, "memory.stat");
+    if (!fs.existsSync(file)) return undefined;
+    const rss = /^total_rss (\d+)$/m.exec(fs.readFileSync(file, "utf8"))?.[1];
+    return rss === undefined ? undefined : Math.round(Number(rss) / 2 ** 20);
+}
+
+/**
+ * What the platform costs on the node, measured after `pulumi up` (README, "What a laptop
+ * needs"): each pod's time from scheduled to Ready, and the resident memory of the pods
+ * (`kubepods`) and of the node's own processes (`lakehouse-node`: containerd, the kubelet,
+ * kube-proxy, CoreDNS, kube-router).
+ */
+async function recordCost(h: Harness, stack: string, namespaces: string[]): Promise<void> {
+    await h.report.check(
+        `${stack}: the platform on the node: each pod from scheduled to Ready, and memory`,
+        async () => {
+            const at = (p: KubeObject, type: string) =>
+                (p.status as { conditions?: { type: string; lastTransitionTime?: string }[] }).conditions?.find(
+                    (c) => c.type === type,
+                )?.lastTransitionTime;
+            const times: { id: string; s: number }[] = [];
+            for (const ns of namespaces)
+                for (const p of await h.kube.list("Pod", ns)) {
+                    const [scheduled, ready] = [at(p, "PodScheduled"), at(p, "Ready")];
+                    if ((p.spec as { nodeName?: string }).nodeName !== NODE_NAME || !scheduled || !ready) continue;
+                    if ((p.status as { phase?: string }).phase !== "Running") continue;
+                    times.push({
+                        id: `${ns}/${p.metadata.name}`,
+                        s: (Date.parse(ready) - Date.parse(scheduled)) / 1000,
+                    });
+                }
+            const [pods, node] = [residentMib("kubepods"), residentMib("lakehouse-node")];
+            if (times.length === 0 || pods === undefined)
+                throw new CheckFailed(
+                    `nothing to measure: ${times.length} Ready pods, kubepods memory ${pods ?? "unreadable"}`,
+                );
+            times.sort((a, b) => b.s - a.s);
+            return `resident memory: the platform's pods ${pods} MiB, the node's own processes ${node ?? "?"} MiB; scheduled → Ready (slowest first): ${times.map((t) => `${t.id} ${t.s.toFixed(0)} s`).join(", ")}`;
         },
     );
 }
@@ -360,6 +406,7 @@ export async function realNodeChecks(h: Harness, stack: string, plan: Plan, name
     const domain = (plan.config as { clusterDomain: string }).clusterDomain;
     await plantBeforeChecks(h, c);
     await checkPods(h, stack, namespaces);
+    await recordCost(h, stack, namespaces);
     await checkWiringLogs(h, stack, namespaces);
     await checkShortHost(h, stack, c, domain);
     await checkPolicies(h, stack, c, domain);
