@@ -14,7 +14,9 @@ import { checkFile } from "../offline/resources-file";
 import { PROJECT_DIR } from "../offline/stack-config";
 import { POLICIES } from "../policies/policies";
 import { projectWith } from "./helpers/commands";
-import { run } from "./helpers/stack";
+import { plannedStack, run } from "./helpers/stack";
+import { PLATFORM_SERVICES } from "../components/addresses";
+import { platformConfigOf } from "../offline/run-stack";
 
 const md = new MarkdownIt({ html: true });
 const rel = (file: string) => path.relative(PROJECT_DIR, file);
@@ -78,6 +80,30 @@ function rows(page: Page): { cell: string; section: string }[] {
 const firstCells = (page: Page) => rows(page).map((r) => r.cell);
 
 describe("the docs", () => {
+    it("getting-started's port-forward commands are dev's user-facing services as its outputs publish them", async () => {
+        const page = fs.readFileSync(path.join(PROJECT_DIR, "docs", "getting-started.md"), "utf8");
+        const block = /<!-- port-forward:dev -->\n```sh\n([\s\S]*?)```\n<!-- \/port-forward:dev -->/.exec(page)?.[1];
+        assert.ok(block, "the port-forward:dev block");
+        const shown = block
+            .trim()
+            .split("\n")
+            .map((l) => /--context (\S+) -n (\S+) port-forward svc\/(\S+) \d+:(\d+)/.exec(l)!.slice(1).join(" "));
+        // What dev's outputs say, for every service people open (userFacing).
+        const plan = await plannedStack("dev");
+        const components = plan.outputs.components as Record<
+            string,
+            { services: Record<string, { namespace: string; service: string; port: number }> }
+        >;
+        const context = platformConfigOf("dev").kubernetes.context;
+        const published = Object.values(PLATFORM_SERVICES)
+            .filter((s) => "userFacing" in s && s.userFacing)
+            .map((s) => {
+                const e = Object.values(components[s.component].services).find((x) => x.service === s.service)!;
+                return `${context} ${e.namespace} ${e.service} ${e.port}`;
+            });
+        assert.deepEqual(shown.sort(), published.sort());
+    });
+
     const all = pages().map(load);
     const byFile = new Map(all.map((p) => [p.file, p]));
 
