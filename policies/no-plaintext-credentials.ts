@@ -23,7 +23,7 @@ const HADOOP_CREDENTIAL_KEY = [
 
 /** Field names that name a Secret or a key in one, rather than hold a credential. */
 const REFERENCE_KEY =
-    /([a-z0-9](SecretKey|SecretName|SecretRef|KeyRef|SecretKeyName)|^(secretName|existingSecret|secretRef|secretKeyRef|secretKeyName))$|[_-]SECRET_NAME$/;
+    /([a-z0-9](SecretKey|SecretName|SecretRef|KeyRef|SecretKeyName|PullSecret)|^(secretName|existingSecret|secretRef|secretKeyRef|secretKeyName))$|[_-]SECRET_NAME$/;
 
 /**
  * Values that refer to a credential kept elsewhere: `${ENV:X}`, `${env.X}`, `$(X)`, `{{ ... }}`

@@ -124,6 +124,7 @@ describe("registry and chart repository logins", () => {
             const plan = await planOfRun(r.raw, cfg);
             const shown = JSON.stringify(plan);
             assert.ok(!shown.includes('"auths"'), "no registry credential in the plan");
+            assert.deepEqual(plan.policy.violations, [], "the pack passes the registry Secret and the pull secrets");
         });
     }
 

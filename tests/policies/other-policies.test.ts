@@ -131,6 +131,8 @@ describe("policy no-plaintext-credentials", () => {
                     userSecretKey: "username",
                 },
                 storage: { secretName: "airbyte-garage-credentials" },
+                // The registry Secret's name for the connectors' pods.
+                jobs: { kube: { mainContainerImagePullSecret: "lakehouse-registry-login" } },
             },
             auth: { existingSecret: "auth" },
             password: "",
