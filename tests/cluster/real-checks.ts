@@ -136,8 +136,8 @@ function residentMib(cgroup: string): number | undefined {
 /**
  * What the platform costs on the node, measured after `pulumi up` (README, "What a laptop
  * needs"): each pod's time from scheduled to Ready, and the resident memory of the pods
- * (`kubepods`) and of the node's own processes (`lakehouse-node`: containerd, the kubelet,
- * kube-proxy, CoreDNS, kube-router).
+ * (`kubepods`) and of the node's own processes (containerd and its shims, the kubelet,
+ * kube-proxy, CoreDNS, kube-router, the registry, the volume provisioner).
  */
 async function recordCost(h: Harness, stack: string, namespaces: string[]): Promise<void> {
     await h.report.check(
@@ -158,7 +158,7 @@ async function recordCost(h: Harness, stack: string, namespaces: string[]): Prom
                         s: (Date.parse(ready) - Date.parse(scheduled)) / 1000,
                     });
                 }
-            const [pods, node] = [residentMib("kubepods"), residentMib("lakehouse-node")];
+            const [pods, node] = [residentMib("kubepods"), h.realNode?.residentMib()];
             if (times.length === 0 || pods === undefined)
                 throw new CheckFailed(
                     `nothing to measure: ${times.length} Ready pods, kubepods memory ${pods ?? "unreadable"}`,

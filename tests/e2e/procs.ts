@@ -92,6 +92,13 @@ export function runInherit(
 export class Processes {
     private readonly children: { name: string; child: ChildProcess; log: string }[] = [];
 
+    /** The processes started and still running: name and pid. */
+    running(): { name: string; pid: number }[] {
+        return this.children
+            .filter((c) => c.child.pid !== undefined && c.child.exitCode === null && c.child.signalCode === null)
+            .map((c) => ({ name: c.name, pid: c.child.pid! }));
+    }
+
     private detached = false;
 
     constructor(private readonly logDir: string) {

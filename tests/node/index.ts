@@ -409,6 +409,34 @@ export class RealNode {
         this.keeper.unref();
     }
 
+    /**
+     * Resident memory (MiB, VmRSS) of the node's own processes: those it started (the registry,
+     * containerd, the kubelet, kube-proxy, CoreDNS, kube-router, the volume provisioner) and the
+     * containerd shims the pods run under. The pods' own memory is their cgroup's (kubepods).
+     */
+    residentMib(): number {
+        const rss = (pid: number) => {
+            try {
+                return Number(/^VmRSS:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+            } catch {
+                return 0; // gone meanwhile
+            }
+        };
+        const shims = fs
+            .readdirSync("/proc")
+            .filter((p) => /^\d+$/.test(p))
+            .filter((p) => {
+                try {
+                    return fs.readFileSync(`/proc/${p}/comm`, "utf8").startsWith("containerd-shim");
+                } catch {
+                    return false;
+                }
+            })
+            .map(Number);
+        const kb = [...this.procs.running().map((p) => p.pid), ...shims].reduce((sum, pid) => sum + rss(pid), 0);
+        return Math.round(kb / 1024);
+    }
+
     /** Pods the webhook sent to the kwok node, for the report. */
     simulated(): string[] {
         return this.webhook?.sentToKwok ?? [];
