@@ -107,8 +107,6 @@ export interface PlatformConfig {
     imageMirror?: string;
     /** The login every pod pulls its images with (`imageRegistryUsername`), for the mirror's host; undefined: anonymous. */
     registryLogin?: RegistryLogin;
-    /** The login to the charts' https:// repositories (`chartRepositoryUsername`); undefined: anonymous. */
-    chartLogin?: Login;
     garage: {
         image: string;
         replicas: number;
@@ -271,12 +269,13 @@ class ConfigReader {
         return this.raw[key];
     }
 
-    problem(key: ConfigKeyName, value: unknown, expected: string): void {
+    /** A problem of `key`; its value is not shown when the key is secret, or when `hide` says so. */
+    problem(key: ConfigKeyName, value: unknown, expected: string, hide = false): void {
         this.problems.push({
             key: this.fullKey(key),
             value,
             expected,
-            ...(this.isSecret(key) && value !== undefined ? { hidden: true } : {}),
+            ...((this.isSecret(key) || hide) && value !== undefined ? { hidden: true } : {}),
         });
     }
 
@@ -937,12 +936,12 @@ function readLogin(r: ConfigReader, prefix: "imageRegistry" | "chartRepository")
     }
     // Not shown even so: a password in clear in a stack file is still a password.
     if (!r.isSecret(passwordKey))
-        r.problems.push({
-            key: r.fullKey(passwordKey),
-            value: password,
-            expected: `a secret: set it again with \`pulumi config set --secret ${passwordKey}\` (in clear in the stack file, it is a leaked one)`,
-            hidden: true,
-        });
+        r.problem(
+            passwordKey,
+            password,
+            `a secret: set it again with \`pulumi config set --secret ${passwordKey}\` (in clear in the stack file, it is a leaked one)`,
+            true,
+        );
     return { username, password };
 }
 
@@ -955,7 +954,7 @@ function readLogins(
     r: ConfigReader,
     imageMirror: string | undefined,
     charts: ChartSpec[],
-): Pick<PlatformConfig, "registryLogin" | "chartLogin"> {
+): { registryLogin?: RegistryLogin; chartLogin?: Login } {
     const registry = readLogin(r, "imageRegistry");
     if (registry && imageMirror === undefined)
         r.problem(
@@ -1005,6 +1004,14 @@ export function parsePlatformConfig(
     const topology = readTopology(r, project, stack);
     const shared = readShared(r);
     const [trino, airbyte, dagster] = [readTrino(r), readAirbyte(r), readDagster(r)];
+    const { registryLogin, chartLogin } = readLogins(r, shared.imageMirror, [
+        trino.chart,
+        airbyte.chart,
+        dagster.chart,
+    ]);
+    // The chart repositories' login on every chart fetched from one (readLogins refused any other source).
+    const withLogin = (chart: ChartSpec): ChartSpec =>
+        chartLogin && chart.source.kind === "repository" ? { ...chart, login: chartLogin } : chart;
     const config: PlatformConfig = {
         project,
         stack,
@@ -1012,33 +1019,20 @@ export function parsePlatformConfig(
         ...topology,
         ...readNamespaces(r),
         ...shared,
-        ...readLogins(r, shared.imageMirror, [trino.chart, airbyte.chart, dagster.chart]),
+        registryLogin,
         credentialGenerations: readRotation(r, topology),
         allowDataChanges: readAllowDataChanges(r),
         verifyWiring: r.boolean("verifyWiring"),
         wiringChecksSkip: readWiringChecksSkip(r),
         garage: readGarage(r),
         database: readDatabase(r),
-        trino,
-        airbyte,
-        dagster,
+        trino: { ...trino, chart: withLogin(trino.chart) },
+        airbyte: { ...airbyte, chart: withLogin(airbyte.chart) },
+        dagster: { ...dagster, chart: withLogin(dagster.chart) },
     };
     const problems = [...(options.earlier ?? []), ...unread, ...r.problems];
     if (problems.length > 0) throw new ConfigError(stack, problems);
-    return onMirror(withChartLogin(config));
-}
-
-/** The chart repositories' login on every chart fetched from one (readLogins refused any other source). */
-function withChartLogin(cfg: PlatformConfig): PlatformConfig {
-    const login = cfg.chartLogin;
-    if (login === undefined) return cfg;
-    const on = (chart: ChartSpec): ChartSpec => (chart.source.kind === "repository" ? { ...chart, login } : chart);
-    return {
-        ...cfg,
-        trino: { ...cfg.trino, chart: on(cfg.trino.chart) },
-        airbyte: { ...cfg.airbyte, chart: on(cfg.airbyte.chart) },
-        dagster: { ...cfg.dagster, chart: on(cfg.dagster.chart) },
-    };
+    return onMirror(config);
 }
 
 /**
