@@ -15,6 +15,7 @@ import {
     mirrorImage,
     parseImageReference,
 } from "../policies/lib/rules";
+import { recordedVersions } from "../policies/lib/chart-values";
 import { ChartName, ChartSpec, isHostPort, localChartProblem, parseChartSource } from "./charts";
 import { CONFIG_KEYS, ConfigKey, ConfigKeyName } from "./config-schema";
 import { CREDENTIALS, Generations, parseGenerations } from "./credentials";
@@ -445,6 +446,24 @@ class ConfigReader {
         if (parsed.kind === "local" && this.problems.length === before) {
             const problem = localChartProblem(parsed, name, version, this.cwd);
             if (problem) this.problem(sourceKey, value, problem);
+        }
+        // The platform's values are checked against the value paths of the version they go to; a
+        // version without recorded paths would take them unchecked (the pack's chart-values-known
+        // says the same at preview).
+        const recorded = recordedVersions(name);
+        if (this.problems.length === before && !recorded.includes(version)) {
+            const unpack =
+                parsed.kind !== "local"
+                    ? `\`helm pull ${name} --repo ${value} --version ${version} --untar\`, then `
+                    : parsed.archive
+                      ? `\`tar -xzf ${value}\`, then `
+                      : "";
+            const dir = parsed.kind === "local" && !parsed.archive ? value : name;
+            this.problem(
+                versionKey,
+                version,
+                `a version whose value paths are recorded (${recorded.join(", ")}), so the platform's values are checked against what that version reads. To move to ${version}: ${unpack}\`npm run chart-keys -- ${dir}\`; review the plan and commit policies/chart-keys/${name}-${version}.json (docs/day-two.md, "Chart versions")`,
+            );
         }
         return { name, version, source: parsed };
     }

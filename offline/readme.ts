@@ -122,6 +122,10 @@ export function samples(): Record<string, Sample> {
                     "kubeconfg=~/.kube/lab",
                 ]),
         },
+        "chart-version-refused": {
+            command: "npm run plan -- --set trinoChartVersion=1.43.0 --set airbyteChartVersion=2.3.0",
+            run: () => capture(plan, ["--set", "trinoChartVersion=1.43.0", "--set", "airbyteChartVersion=2.3.0"]),
+        },
         "data-guard-refusal": {
             command:
                 "npm run plan -- --stack staging --set garageDataSize=30Gi --ref organization/lakehouse-platform/staging=deployed.json",

@@ -4,7 +4,7 @@ import { parseQuantity } from "../components/config";
 import { CREDENTIALS_REVISION } from "../components/k8s";
 import { isSecretPointer, isUnusedCredential } from "../policies/lib/rules";
 import { platformConfigOf } from "../offline/run-stack";
-import { checkValues, loadChartKeys } from "./helpers/chart-keys";
+import { checkValues, chartKeys } from "../policies/lib/chart-values";
 import { run, Run } from "./helpers/stack";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -158,7 +158,7 @@ describe("Airbyte", () => {
         // copied from the upstream chart (tests/fixtures/chart-keys/airbyte-2.2.0.json, `npm run chart-keys`).
         for (const stack of ["dev", "staging", "prod"]) {
             const rel = release(runs[stack]);
-            const report = checkValues(rel.values, loadChartKeys("airbyte", rel.version));
+            const report = checkValues(rel.values, chartKeys("airbyte", rel.version)!);
             assert.deepEqual(report.unknown, [], `${stack}: keys the chart never reads`);
             // The pod security contexts are read whole into the pod spec (their defaults set only
             // fsGroup): what is set there must be fields of a Kubernetes PodSecurityContext.

@@ -189,6 +189,12 @@ describe("platform config", () => {
         ["a heap of 0M", { trinoWorkerHeap: "0M" }, "trinoWorkerHeap", /at least 512M/],
         ["a CPU request in bytes", { garageCpuRequest: "100Mi" }, "garageCpuRequest", /CPU quantity such as 500m or 2/],
         [
+            "a chart version whose value paths are not recorded",
+            { trinoChartVersion: "1.43.0", airbyteChartVersion: "2.3.0" },
+            "trinoChartVersion",
+            /a version whose value paths are recorded \(1\.42\.2\).*helm pull trino --repo https:\/\/trinodb\.github\.io\/charts --version 1\.43\.0 --untar.*npm run chart-keys -- trino.*policies\/chart-keys\/trino-1\.43\.0\.json/,
+        ],
+        [
             "a local Dagster chart that does not exist",
             { dagsterChart: "./vendor/charts/dagster" },
             "dagsterChart",

@@ -1,12 +1,16 @@
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { load } from "js-yaml";
 
 const parseYaml = (text: string): any => load(text);
 import { dagsterSizing, grpcArgs } from "../components/dagster";
 import { S3_REGION } from "../components/garage";
 import { platformConfigOf } from "../offline/run-stack";
-import { checkValues, loadChartKeys } from "./helpers/chart-keys";
-import { run, Run } from "./helpers/stack";
+import { chartKeys, chartKeysDir, checkValues, readChartKeysFrom } from "../policies/lib/chart-values";
+import { recordChartKeys } from "../offline/chart-keys";
+import { run, Run, runFailing } from "./helpers/stack";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 
@@ -147,7 +151,7 @@ describe("Dagster", () => {
         // chart (tests/fixtures/chart-keys/dagster-1.9.4.json, `npm run chart-keys`).
         for (const stack of ["dev", "staging", "prod"]) {
             const rel = release(runs[stack]);
-            const report = checkValues(rel.values, loadChartKeys("dagster", rel.version));
+            const report = checkValues(rel.values, chartKeys("dagster", rel.version)!);
             assert.deepEqual(report.unknown, [], `${stack}: keys the chart never reads`);
             assert.deepEqual(report.unread, [], `${stack}: keys the defaults have but no template reads`);
         }
@@ -253,17 +257,33 @@ describe("Dagster", () => {
             job,
             "a new size does not run the migration again",
         );
-        const newer = await run("dev", {
+        // Another chart version is installed once its value paths are recorded (docs/day-two.md).
+        const upgrade = {
             overrides: {
                 "lakehouse-platform:dagsterChart": "https://charts.example.com/dagster",
                 "lakehouse-platform:dagsterChartVersion": "1.9.5",
                 "lakehouse-platform:dagsterUserCodeTag": "1.9.5",
             },
-        });
-        assert.equal(
-            newer.inputs(newer.one("kubernetes:batch/v1:Job", "dagster-migrate")).metadata.name,
-            "dagster-instance-migrate-1-9-5",
-        );
+        };
+        const refused = await runFailing("dev", upgrade);
+        assert.match(refused.message, /dagsterChartVersion.*1\.9\.5.*npm run chart-keys -- dagster/s);
+        const keysDir = fs.mkdtempSync(path.join(os.tmpdir(), "chart-keys-"));
+        fs.cpSync(chartKeysDir(), keysDir, { recursive: true });
+        const pulled = path.join(keysDir, "pulled", "dagster");
+        fs.cpSync(path.resolve(__dirname, "..", "charts", "dagster"), pulled, { recursive: true });
+        const chartYaml = path.join(pulled, "Chart.yaml");
+        fs.writeFileSync(chartYaml, fs.readFileSync(chartYaml, "utf8").replace(/^version: .*$/m, "version: 1.9.5"));
+        recordChartKeys(pulled, keysDir);
+        readChartKeysFrom(keysDir);
+        try {
+            const newer = await run("dev", upgrade);
+            assert.equal(
+                newer.inputs(newer.one("kubernetes:batch/v1:Job", "dagster-migrate")).metadata.name,
+                "dagster-instance-migrate-1-9-5",
+            );
+        } finally {
+            readChartKeysFrom(undefined);
+        }
     });
 
     it("waits for its database and Garage key, not for Trino or Airbyte to be up", () => {

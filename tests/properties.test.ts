@@ -5,6 +5,7 @@ import { strict as assert } from "assert";
 import { addressTable } from "../components/addresses";
 import { COMPONENTS, ComponentName, ConfigError } from "../components/config";
 import { platformConfigOf } from "../offline/run-stack";
+import { recordedVersions } from "../policies/lib/chart-values";
 
 const P = "lakehouse-platform";
 const RUNS = 60;
@@ -38,7 +39,7 @@ function validConfig(r: Rand): Record<string, unknown> {
         hiveMetastoreReplicas: int(r, 1, 5),
         garageDataSize: `${int(r, 1, 500)}${pick(r, ["Gi", "Ti"])}`,
         busyboxImage: `busybox:1.${int(r, 30, 37)}.${int(r, 0, 9)}`,
-        trinoChartVersion: pick(r, ["1.42.2", "1.41.0", "1.40.1"]),
+        trinoChartVersion: pick(r, recordedVersions("trino")),
         airbyteSize: pick(r, ["small", "medium", "large"]),
         networkPolicies: r() < 0.5,
         verifyWiring: r() < 0.5,

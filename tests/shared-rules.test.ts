@@ -36,15 +36,27 @@ const CHART_VERSIONS: [string, boolean][] = [
     ["v1.42.2", true],
 ];
 
-function configAccepts(key: string, value: string): boolean {
+/** What the config says of `key` = `value`: the valid form it expected, or undefined when it takes it. */
+function configProblem(key: string, value: string): string | undefined {
     try {
         platformConfigOf("dev", { [`${P}:${key}`]: value });
-        return true;
+        return undefined;
     } catch (e) {
-        if (e instanceof ConfigError) return !e.problems.some((p) => p.key.endsWith(`:${key}`));
+        if (e instanceof ConfigError) return e.problems.find((p) => p.key.endsWith(`:${key}`))?.expected;
         throw e;
     }
 }
+
+function configAccepts(key: string, value: string): boolean {
+    return configProblem(key, value) === undefined;
+}
+
+/** Chart versions, and whether their value paths are recorded (policies/chart-keys). */
+const RECORDED_VERSIONS: [string, boolean][] = [
+    ["1.42.2", true],
+    ["1.43.0", false],
+    ["1.42.1", false],
+];
 
 describe("shared rules: the stack config and the policy pack give the same verdict", () => {
     for (const [image, pinned] of IMAGES) {
@@ -56,7 +68,8 @@ describe("shared rules: the stack config and the policy pack give the same verdi
     }
     for (const [version, exact] of CHART_VERSIONS) {
         it(`chart version ${version}: ${exact ? "exact" : "refused"} on both sides`, async () => {
-            assert.equal(configAccepts("trinoChartVersion", version), exact, "config");
+            const problem = configProblem("trinoChartVersion", version) ?? "";
+            assert.equal(!problem.startsWith("an exact chart version"), exact, `config: ${problem}`);
             const release = {
                 type: T.release,
                 name: "trino",
@@ -64,6 +77,23 @@ describe("shared rules: the stack config and the policy pack give the same verdi
             };
             const found = await messages(policyNamed("chart-version-pinned"), [release]);
             assert.equal(found.length === 0, exact, `policy: ${found.join("; ")}`);
+        });
+    }
+    for (const [version, recorded] of RECORDED_VERSIONS) {
+        it(`chart version ${version}: ${recorded ? "recorded" : "unrecorded"} on both sides`, async () => {
+            const problem = configProblem("trinoChartVersion", version) ?? "";
+            assert.equal(
+                !problem.startsWith("a version whose value paths are recorded"),
+                recorded,
+                `config: ${problem}`,
+            );
+            const release = {
+                type: T.release,
+                name: "trino",
+                props: { chart: "trino", version, namespace: "trino", values: {} },
+            };
+            const found = await messages(policyNamed("chart-values-known"), [release]);
+            assert.equal(found.length === 0, recorded, `policy: ${found.join("; ")}`);
         });
     }
 });

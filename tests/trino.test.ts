@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import { parse as parseProperties } from "dot-properties";
 import { queryMemoryPerNodeMb, jvmBytes } from "../components/trino";
 import { platformConfigOf } from "../offline/run-stack";
-import { checkValues, loadChartKeys } from "./helpers/chart-keys";
+import { checkValues, chartKeys } from "../policies/lib/chart-values";
 import { run, Run } from "./helpers/stack";
 
 const CHART = "kubernetes:helm.sh/v3:Release";
@@ -77,7 +77,7 @@ describe("Trino", () => {
         // copied from the upstream chart (tests/fixtures/chart-keys/trino-1.42.2.json, `npm run chart-keys`).
         for (const stack of ["dev", "staging", "prod"]) {
             const chart = trinoRelease(runs[stack]);
-            const report = checkValues(chart.values, loadChartKeys("trino", chart.version));
+            const report = checkValues(chart.values, chartKeys("trino", chart.version)!);
             assert.deepEqual(report.unknown, [], `${stack}: keys the chart never reads`);
             assert.deepEqual(report.unread, [], `${stack}: keys the defaults have but no template reads`);
             // Read whole by the templates (toYaml or range): the catalogs and the security contexts.

@@ -1,7 +1,9 @@
 import { strict as assert } from "assert";
+import { chartValuesKnown } from "../../policies/chart-values-known";
 import { chartVersionPinned } from "../../policies/chart-version-pinned";
 import { componentNamespace } from "../../policies/component-namespace";
 import { configurationReadable } from "../../policies/configuration-readable";
+import { chartNameOf } from "../../policies/lib/chart-values";
 import { MAX_DEPTH, MAX_STRING } from "../../policies/lib/strings";
 import { imageTagPinned } from "../../policies/image-tag-pinned";
 import { noIpEndpoints } from "../../policies/no-ip-endpoints";
@@ -219,6 +221,47 @@ describe("policy chart-version-pinned (advisory)", () => {
         assert.match(found[0], /chart "airbyte" has version "\^2\.2\.0"/);
         assert.match(found[1], /chart "dagster" has version null/);
         assert.equal(chartVersionPinned.enforcementLevel, "advisory");
+    });
+});
+
+describe("policy chart-values-known (mandatory)", () => {
+    const release = (chart: string, version: string | undefined, values: Record<string, unknown>): Fixture => ({
+        type: T.release,
+        name: chartNameOf(chart),
+        props: { chart, version, namespace: "x", values },
+    });
+
+    it("flags a key the chart version neither defaults nor reads, and accepts the keys it knows", async () => {
+        const found = await messages(chartValuesKnown, [
+            release("trino", "1.42.2", { coordinator: { jvm: { maxHeapSize: "1G", maxHeap: "1G" } }, serve: {} }),
+            release("trino", "1.42.2", { coordinator: { jvm: { maxHeapSize: "1G" } }, catalogs: { mine: "x" } }),
+            release("charts/dagster", "1.9.4", { dagsterWebserver: { replicaCount: 2 } }),
+        ]);
+        assert.equal(found.length, 1);
+        assert.match(
+            found[0],
+            /"trino": values set 2 keys chart trino 1\.42\.2 neither defaults nor reads: coordinator\.jvm\.maxHeap, serve\. Helm ignores them/,
+        );
+        assert.equal(chartValuesKnown.enforcementLevel, "mandatory");
+    });
+
+    it("refuses a chart version whose value paths are not recorded, saying how to record them", async () => {
+        const found = await messages(chartValuesKnown, [
+            release("trino", "1.43.0", {}),
+            release("airbyte", "^2.2.0", {}), // chart-version-pinned's to report
+            release("./vendor/charts/dagster", undefined, {}),
+        ]);
+        assert.equal(found.length, 1);
+        assert.match(
+            found[0],
+            /no value paths are recorded for chart trino 1\.43\.0 \(recorded: 1\.42\.2\).*helm pull trino --repo <repository> --version 1\.43\.0 --untar.*npm run chart-keys -- trino.*policies\/chart-keys\/trino-1\.43\.0\.json/,
+        );
+    });
+
+    it("lists eight unknown keys and counts the rest", async () => {
+        const values = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`nonsense${i}`, true]));
+        const [found] = await messages(chartValuesKnown, [release("trino", "1.42.2", values)]);
+        assert.match(found, /11 keys [^:]*: (nonsense\d+, ){7}nonsense\d+ and 3 more\./);
     });
 });
 

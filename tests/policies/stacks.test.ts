@@ -213,6 +213,7 @@ describe("the pack itself", () => {
             "component-namespace": "mandatory",
             "network-policy-coverage": "mandatory",
             "chart-version-pinned": "advisory",
+            "chart-values-known": "mandatory",
             "image-tag-pinned": "advisory",
         });
         for (const p of POLICIES) assert.ok(p.description.length > 40, p.name);
