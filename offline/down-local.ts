@@ -2,4 +2,6 @@
 import { DOWN_USAGE } from "../tests/cluster/local-usage";
 import { loadsOnRun } from "./exit";
 
-export const main = loadsOnRun(DOWN_USAGE, async (_argv, out) => (await import("../tests/cluster/local")).down(out));
+export const main = loadsOnRun(DOWN_USAGE, async (_argv, out, err) =>
+    (await import("../tests/cluster/local")).down(out, err),
+);

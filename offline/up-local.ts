@@ -2,6 +2,6 @@
 import { UP_USAGE } from "../tests/cluster/local-usage";
 import { loadsOnRun } from "./exit";
 
-export const main = loadsOnRun(UP_USAGE, async (_argv, out, err) =>
-    (await import("../tests/cluster/local")).up(out, err),
+export const main = loadsOnRun(UP_USAGE, async (argv, out, err) =>
+    (await import("../tests/cluster/local")).up(argv, out, err),
 );

@@ -19,6 +19,12 @@ export interface PulumiOptions {
     passphrase: string;
     /** Extra environment for every command (e.g. the private /etc/hosts is not needed here). */
     env?: NodeJS.ProcessEnv;
+    /**
+     * Lets the CLI download the plugins a program needs, as a user's does (`npm run up:local` with
+     * the user's own CLI where no provider files are at hand). Off for the suites: they install
+     * each provider from its file and must not reach the network.
+     */
+    acquirePlugins?: boolean;
 }
 
 export interface Command {
@@ -68,7 +74,7 @@ export class PulumiCli {
             PULUMI_BACKEND_URL: `file://${this.backend}`,
             PULUMI_CONFIG_PASSPHRASE: this.opts.passphrase,
             PULUMI_SKIP_UPDATE_CHECK: "true",
-            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+            ...(this.opts.acquirePlugins ? {} : { PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true" }),
             PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
             PULUMI_SKIP_CONFIRMATIONS: "true",
             // `--event-log` (the engine's events, for the report) is a debug flag in 3.248.

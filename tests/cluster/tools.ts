@@ -143,6 +143,52 @@ export async function ensureHelm(say: (line: string) => void): Promise<string> {
  * unpacks the providers. `say` gets progress while a build runs.
  */
 export async function ensureTools(say: (line: string) => void): Promise<Tools> {
+    const { cache, bin } = await buildParts(say);
+    const versions = providerVersions();
+    const providers = [
+        await unpackProvider(cache, "kubernetes", versions.kubernetes),
+        await unpackProvider(cache, "random", versions.random),
+    ];
+    return {
+        cache,
+        bin,
+        languageHost: await unpackLanguageHost(cache),
+        stages: path.join(cache, "src", "kwok-stage"),
+        providers,
+    };
+}
+
+/** Whether the provider binaries are at hand (this machine's shared folder), so no download is needed. */
+export function providerFilesAtHand(): boolean {
+    return fs.existsSync(path.join(providerSource(), "SHA256SUMS"));
+}
+
+/** The providers from their files, when they are at hand; none otherwise (the CLI then downloads them). */
+export async function providersAtHand(): Promise<Provider[]> {
+    if (!providerFilesAtHand()) return [];
+    const versions = providerVersions();
+    const cache = cacheDir();
+    return [
+        await unpackProvider(cache, "kubernetes", versions.kubernetes),
+        await unpackProvider(cache, "random", versions.random),
+    ];
+}
+
+/** Whether the real language host is at hand (this machine's shared folder). */
+export function languageHostAtHand(): boolean {
+    return fs.existsSync(path.join(languageHostSource(), "SHA256SUMS"));
+}
+
+/**
+ * A control plane's parts alone (etcd, the Kubernetes binaries, kwok), built from the Go module
+ * proxy the first time: what `npm run up:local` needs beside a user's own Pulumi CLI.
+ */
+export async function ensureControlPlaneParts(say: (line: string) => void): Promise<{ bin: string; stages: string }> {
+    const { cache, bin } = await buildParts(say, ["etcd", "kube", "kwok"]);
+    return { bin, stages: path.join(cache, "src", "kwok-stage") };
+}
+
+async function buildParts(say: (line: string) => void, parts: string[] = []): Promise<{ cache: string; bin: string }> {
     const cache = cacheDir();
     const bin = path.join(cache, "bin");
     const src = path.join(PROJECT_DIR, "tests", "cluster", "build-tools.sh");
@@ -160,7 +206,7 @@ export async function ensureTools(say: (line: string) => void): Promise<Tools> {
         }
     })();
     try {
-        const r = await run("bash", [src, cache], { log, timeoutMs: 120 * 60_000 });
+        const r = await run("bash", [src, cache, ...parts], { log, timeoutMs: 120 * 60_000 });
         if (r.code !== 0)
             throw new Error(`building the real engine's parts failed (log ${log}):\n${r.output.slice(-3000)}`);
         const steps = r.stderr.split("\n").filter((l) => l.startsWith("[build-tools]"));
@@ -169,16 +215,5 @@ export async function ensureTools(say: (line: string) => void): Promise<Tools> {
         done = true;
         void ticker;
     }
-    const versions = providerVersions();
-    const providers = [
-        await unpackProvider(cache, "kubernetes", versions.kubernetes),
-        await unpackProvider(cache, "random", versions.random),
-    ];
-    return {
-        cache,
-        bin,
-        languageHost: await unpackLanguageHost(cache),
-        stages: path.join(cache, "src", "kwok-stage"),
-        providers,
-    };
+    return { cache, bin };
 }
