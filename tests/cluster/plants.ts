@@ -20,6 +20,11 @@ export const PLANTS = {
     "adopted-foreign": "the foreign-object fault (recover adopts it: exit 0 where 2 is expected)",
     /** Every update watch's Secret stream dropped once, a second after it starts (as a network drop would). */
     "missed-watch": "the day-two updates' 'no Secret or ConfigMap was ever absent' (continuity not proven)",
+    /** The kubelet's kubeconfig names a port the API server does not listen on: the node never registers. */
+    "unready-node":
+        "the node's start: 'not Ready after 180 s', with the kubelet's log and what to do; nothing left behind",
+    /** The curl image asks Debian for a package that does not exist (its cache key changes, so it is built). */
+    "broken-image": "the images' build: mmdebstrap's own error, its log and what to do, before any node starts",
 } as const;
 
 export type Plant = keyof typeof PLANTS;

@@ -11,6 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Cert, kubeconfigOf } from "../cluster/control-plane";
 import { Kube, KubeObject } from "../cluster/kube";
+import { planted } from "../cluster/plants";
 import { must, Processes, sleep, tail } from "../e2e/procs";
 import {
     containerdConfig,
@@ -120,9 +121,9 @@ export class RealNode {
         return this.file(`${user}.kubeconfig`, kubeconfigOf(this.o.pki, user, [user]), 0o600);
     }
 
-    private fail(step: string, component: string, what: string): never {
+    private fail(step: string, component: string, what: string, todo: string): never {
         throw new Error(
-            `the real node's ${step} failed: ${what}\n  ${component}'s log (${this.procs.logOf(component)}), its end:\n${tail(this.procs.read(component), 30)}`,
+            `the real node's ${step} failed: ${what}\n  ${component}'s log (${this.procs.logOf(component)}), its end:\n${tail(this.procs.read(component), 30)}\n  what to do: ${todo}`,
         );
     }
 
@@ -183,7 +184,13 @@ export class RealNode {
         this.procs.start("containerd", "containerd", ["--config", config, "--log-level", "warn"]);
         const deadline = Date.now() + 30_000;
         while (!fs.existsSync(d.socket)) {
-            if (Date.now() > deadline) this.fail("start", "containerd", "no socket after 30 s");
+            if (Date.now() > deadline)
+                this.fail(
+                    "start",
+                    "containerd",
+                    "no socket after 30 s",
+                    "its log's end (above) says why; containerd and runc are Debian's packages (apt-get install containerd runc), and the kernel must run containers (overlayfs, cgroups)",
+                );
             await sleep(200);
         }
     }
@@ -194,12 +201,17 @@ export class RealNode {
             "resolv.conf",
             "# the node's own resolver: none (pods use the cluster's DNS)\noptions ndots:1\n",
         );
+        const kubeconfig = this.kubeconfig("kubelet");
+        // Planted (unready-node): the kubelet's kubeconfig names a port the API server does not
+        // listen on, as a mistyped kubeconfig would; the node never registers.
+        if (planted("unready-node"))
+            fs.writeFileSync(kubeconfig, fs.readFileSync(kubeconfig, "utf8").replace(/:6443$/m, ":6444"));
         const config = this.file(
             "kubelet.yaml",
             kubeletConfig(
                 this.dirs,
                 {
-                    kubeconfig: this.kubeconfig("kubelet"),
+                    kubeconfig,
                     clientCa: p("ca.crt"),
                     tlsCert: p("kubelet-serving.crt"),
                     tlsKey: p("kubelet-serving.key"),
@@ -230,6 +242,7 @@ export class RealNode {
                     "registration",
                     "kubelet",
                     `node ${NODE_NAME} not Ready after 180 s (${ready?.message ?? "not registered"})`,
+                    `the kubelet's log's end (above) says why: "connection refused" or a certificate error is its kubeconfig (${path.join(this.o.dir, "kubelet.kubeconfig")}) not reaching the API server from the node's namespace; a runtime or cgroup error is containerd's or the kernel's (containerd's log: ${this.procs.logOf("containerd")}); "network plugin not ready" is the CNI configuration (${this.dirs.cniConf})`,
                 );
             await sleep(500);
         }

@@ -14,6 +14,7 @@ import { DBT_PROFILE } from "../../../components/dagster";
 import { must, run } from "../../e2e/procs";
 import { GARAGE_FEATURES, garageOptLevel, type Toolchain } from "../../e2e/install";
 import { PINS, dagsterLibraryVersion } from "../../e2e/versions";
+import { planted } from "../../cluster/plants";
 import { ImageConfig, writeLayout } from "./oci";
 
 const FILES = path.join(__dirname, "files");
@@ -212,11 +213,11 @@ export function imageSpecsButGarage(tc: Omit<Toolchain, "garage">): ImageSpec[] 
                 "Debian trixie (mmdebstrap) with curl and ca-certificates, the same user, entrypoint and CA bundle path",
             differs:
                 "curl 8.14.1 (Debian trixie's) for 8.11.1 and 8.12.1, on Debian with dash as sh instead of Alpine's busybox ash",
-            key: ["trixie curl ca-certificates"],
+            key: [`trixie curl ca-certificates${BROKEN_PACKAGE ? ` ${BROKEN_PACKAGE}` : ""}`],
             files: [file("curl-entrypoint.sh")],
             async build(work, log) {
                 const rootfs = await debian(path.join(work, "rootfs.tar"), log, "trixie", {
-                    include: ["curl", "ca-certificates"],
+                    include: ["curl", "ca-certificates", ...(BROKEN_PACKAGE ? [BROKEN_PACKAGE] : [])],
                     customize: [
                         'chroot "$1" groupadd -g 101 curl_group',
                         'chroot "$1" useradd -u 100 -g 101 -m -d /home/curl_user -s /bin/sh curl_user',
@@ -568,6 +569,9 @@ export function garageImageSpec(garage: Toolchain["garage"]): ImageSpec {
     };
 }
 
+/** Planted (broken-image): a package Debian does not have, so that a real build fails for real. */
+const BROKEN_PACKAGE = planted("broken-image") ? "lakehouse-planted-missing-package" : undefined;
+
 /** The image's OCI layout in the cache, built when its key is new; `say` tells what is built. */
 export async function buildImage(spec: ImageSpec, say: (line: string) => void): Promise<BuiltImage> {
     const cache = imageCacheDir();
@@ -596,7 +600,7 @@ export async function buildImage(spec: ImageSpec, say: (line: string) => void): 
         fs.rmSync(layout, { recursive: true, force: true });
         const tail = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n").slice(-20).join("\n") : "";
         throw new Error(
-            `building image ${spec.refs[0]} failed: ${e instanceof Error ? e.message : String(e)}\n  log ${log}:\n${tail}`,
+            `building image ${spec.refs[0]} failed: ${e instanceof Error ? e.message : String(e)}\n  log ${log}, its end:\n${tail}\n  what to do: the log's end names the step that failed. A download that failed (Debian, PyPI, Maven Central, crates.io) is retried by running again; a package or version the registry no longer serves is named there, and the image's spec (tests/node/images/index.ts) says what it is built from. Nothing of this image was cached; the images built before it were.`,
             { cause: e },
         );
     } finally {
