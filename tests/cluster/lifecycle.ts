@@ -248,17 +248,20 @@ export async function checkStateMatchesPlan(h: Harness, stack: string, plan: Pla
  * judged by the real preview with no per-stack file, and the offline plan of the same stack file
  * reports the same (policy, level, resource) verdicts: none with this cluster's pack tuning; and
  * without it, where the stack names a host it does not declare (a real node's Maven mirror), the
- * same violations under both.
+ * same violations under both. The copy enforces NetworkPolicies: that is where the pack's verdict
+ * depends on the namespaces it reads (network-policy-coverage), so a pack that misread them would
+ * disagree here; with them off, as in dev's file, a pack that ignored the stack's namespaces was
+ * seen passing this check.
  */
 export async function checkVerdictsAgree(h: Harness, stack: string, packConfig?: string): Promise<void> {
     const moved = `${stack}-moved`;
     await h.report.check(
-        `${stack}: a copy whose stack file moves Trino: the pack under the CLI (no per-stack file) and the offline plan give the same verdicts`,
+        `${stack}: a copy whose stack file moves Trino (NetworkPolicies on): the pack under the CLI (no per-stack file) and the offline plan give the same verdicts`,
         async () => {
             const trino = `${(await offlinePlan(h, stack)).config.namespaces.trino}-moved`;
             await h.cli.must(["stack", "init", fqn(moved), "--copy-config-from", fqn(stack)]);
             try {
-                await setConfig(h, moved, { trinoNamespace: trino });
+                await setConfig(h, moved, { trinoNamespace: trino, networkPolicies: "true" });
                 const said: string[] = [];
                 for (const tuning of packConfig ? [packConfig, undefined] : [undefined]) {
                     const { c, log } = await engine(
