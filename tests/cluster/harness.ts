@@ -64,7 +64,14 @@ export function copyProject(dest: string): void {
         encoding: "utf8",
     })
         .split("\0")
-        .filter((f) => f !== "" && !f.startsWith("node_modules/") && fs.existsSync(path.join(PROJECT_DIR, f)));
+        // node_modules is linked below, whether the checkout's is a folder or itself a link.
+        .filter(
+            (f) =>
+                f !== "" &&
+                f !== "node_modules" &&
+                !f.startsWith("node_modules/") &&
+                fs.existsSync(path.join(PROJECT_DIR, f)),
+        );
     for (const f of files) {
         fs.mkdirSync(path.dirname(path.join(dest, f)), { recursive: true });
         fs.copyFileSync(path.join(PROJECT_DIR, f), path.join(dest, f));
