@@ -69,8 +69,9 @@ export function readChartKeys(dir: string): ChartKeys {
         }
     };
     subchartDefaults(dir, "");
-    const templates = path.join(dir, "templates");
-    const templateReads = fs.existsSync(templates)
+    // A pulled chart has its templates; the reference data in ../shared has their reads listed instead.
+    const hasTemplates = fs.existsSync(path.join(dir, "templates"));
+    const templateReads = hasTemplates
         ? [...templateValueReads(dir, "")]
         : fs
               .readFileSync(path.join(dir, "template-keys.txt"), "utf8")
@@ -79,7 +80,7 @@ export function readChartKeys(dir: string): ChartKeys {
     return {
         chart: chart.name,
         version: chart.version,
-        source: fs.existsSync(templates)
+        source: hasTemplates
             ? `chart ${chart.name} ${chart.version}: key paths of its default values.yaml (and subcharts'), and the value paths its templates read`
             : `upstream chart ${chart.name} ${chart.version}: key paths of its default values.yaml (and subcharts'), and the value paths its templates read (reference data in ../shared/charts/${chart.name}/${chart.version})`,
         defaults: [...defaults].sort(),

@@ -64,14 +64,7 @@ export function copyProject(dest: string): void {
         encoding: "utf8",
     })
         .split("\0")
-        // node_modules is linked below, whether the checkout's is a folder or itself a link.
-        .filter(
-            (f) =>
-                f !== "" &&
-                f !== "node_modules" &&
-                !f.startsWith("node_modules/") &&
-                fs.existsSync(path.join(PROJECT_DIR, f)),
-        );
+        .filter((f) => f !== "" && !f.startsWith("node_modules/") && fs.existsSync(path.join(PROJECT_DIR, f)));
     for (const f of files) {
         fs.mkdirSync(path.dirname(path.join(dest, f)), { recursive: true });
         fs.copyFileSync(path.join(PROJECT_DIR, f), path.join(dest, f));

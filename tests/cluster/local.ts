@@ -63,6 +63,11 @@ export interface LocalSetup {
 
 export type ClusterChoice = "kind" | "loopback" | undefined;
 
+/** What the last up:local ran on, if it ran. */
+function readSetup(file: string): LocalSetup | undefined {
+    return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as LocalSetup) : undefined;
+}
+
 /**
  * The user's CLI wherever there is one, the one built here only on a machine that has its parts;
  * kind where it can run, unless the loopback control plane is asked for.
@@ -172,9 +177,7 @@ export async function up(argv: string[], out: (s: string) => void, err: (s: stri
         return EXIT.badInput;
     }
     // A deployment up:local already made keeps its cluster: the next run updates it.
-    const previous = fs.existsSync(setupFile)
-        ? (JSON.parse(fs.readFileSync(setupFile, "utf8")) as LocalSetup)
-        : undefined;
+    const previous = readSetup(setupFile);
     const chosen = chooseSetup(await probeMachine(), asked ?? previous?.cluster);
     if ("problem" in chosen) {
         err(`up:local: ${chosen.problem}`);
@@ -264,13 +267,13 @@ export async function up(argv: string[], out: (s: string) => void, err: (s: stri
 
 export async function down(out: (s: string) => void, err: (s: string) => void): Promise<number> {
     const { root, cluster: state, project, setup: setupFile } = localDirs();
-    if (!fs.existsSync(setupFile)) {
+    const setup = readSetup(setupFile);
+    if (!setup) {
         await ControlPlane.stopDetached(state);
         fs.rmSync(root, { recursive: true, force: true });
         out("nothing deployed by npm run up:local");
         return EXIT.ok;
     }
-    const setup = JSON.parse(fs.readFileSync(setupFile, "utf8")) as LocalSetup;
     const reachable =
         setup.cluster === "kind" ? (await kindClusters()).includes(KIND_CLUSTER) : await ControlPlane.running(state);
     if (reachable && fs.existsSync(path.join(root, "backend", ".pulumi"))) {

@@ -144,11 +144,7 @@ export async function ensureHelm(say: (line: string) => void): Promise<string> {
  */
 export async function ensureTools(say: (line: string) => void): Promise<Tools> {
     const { cache, bin } = await buildParts(say);
-    const versions = providerVersions();
-    const providers = [
-        await unpackProvider(cache, "kubernetes", versions.kubernetes),
-        await unpackProvider(cache, "random", versions.random),
-    ];
+    const providers = await unpackProviders(cache);
     return {
         cache,
         bin,
@@ -158,6 +154,15 @@ export async function ensureTools(say: (line: string) => void): Promise<Tools> {
     };
 }
 
+/** The program's providers (its @pulumi/kubernetes and @pulumi/random versions), unpacked and checked. */
+async function unpackProviders(cache: string): Promise<Provider[]> {
+    const versions = providerVersions();
+    return [
+        await unpackProvider(cache, "kubernetes", versions.kubernetes),
+        await unpackProvider(cache, "random", versions.random),
+    ];
+}
+
 /** Whether the provider binaries are at hand (this machine's shared folder), so no download is needed. */
 export function providerFilesAtHand(): boolean {
     return fs.existsSync(path.join(providerSource(), "SHA256SUMS"));
@@ -165,13 +170,7 @@ export function providerFilesAtHand(): boolean {
 
 /** The providers from their files, when they are at hand; none otherwise (the CLI then downloads them). */
 export async function providersAtHand(): Promise<Provider[]> {
-    if (!providerFilesAtHand()) return [];
-    const versions = providerVersions();
-    const cache = cacheDir();
-    return [
-        await unpackProvider(cache, "kubernetes", versions.kubernetes),
-        await unpackProvider(cache, "random", versions.random),
-    ];
+    return providerFilesAtHand() ? unpackProviders(cacheDir()) : [];
 }
 
 /** Whether the real language host is at hand (this machine's shared folder). */
