@@ -13,17 +13,14 @@ export = async () => {
     const upstream = await loadUpstream(config);
     const platform = new LakehousePlatform("lakehouse", { config, upstream });
     return {
-        // The contract (docs/outputs.md): what this stack deploys, for people and for other stacks.
-        contractVersion: platform.contract.contractVersion,
-        environment: platform.contract.environment,
-        clusterDomain: platform.contract.clusterDomain,
-        components: platform.contract.components,
-        // Views of the same, for reading: every service's address, the namespaces, the call graph.
-        addresses: platform.addresses,
-        namespaces: platform.namespaces,
-        wiring: platform.wiring,
-        // The checks `verifyWiring` runs after the components are ready, one per edge.
-        wiringChecks: platform.wiringCheckEntries,
+        // The contract (docs/outputs.md): what this stack deploys, for people and for other stacks,
+        // in its short form, because `pulumi up` prints every output. The views (every address, the
+        // namespaces, the call graph and its checks) are the platform component's outputs in the
+        // state, and the plan's.
+        contractVersion: platform.published.contractVersion,
+        environment: platform.published.environment,
+        clusterDomain: platform.published.clusterDomain,
+        components: platform.published.components,
         // What the data lives on (namespaces, volume sizes and class, buckets): the next run compares.
         dataSettings: dataSettingsOf(config),
     };

@@ -3,13 +3,23 @@
 // Addresses, namespaces and the names of credential Secrets, never a credential. Versioned: a field
 // is added without a version change; renaming or removing one, or changing its meaning, is a new
 // version, and a consumer refuses a contract version it was not written for.
+//
+// Inside the program a contract is the full form (ComponentContracts: every service as an
+// AddressEntry, every consumer's credentials). A stack publishes the short form (PublishedContracts,
+// version 2): each service as the one URL (or host:port) clients use, and credentials only for the
+// consumers another stack deploys. `pulumi up` prints every stack output, so the short form is
+// what keeps them on one screen; the reader turns it back into the full form through
+// addresses.ts, the one place that derives an address.
 import * as pulumi from "@pulumi/pulumi";
-import { AddressEntry } from "./addresses";
+import { AddressEntry, endpoint, PLATFORM_SERVICES, ServiceId, urlOf } from "./addresses";
 import { COMPONENTS, ComponentName } from "./config";
 import { DATABASE_LOGIN_CONSUMERS, GARAGE_KEY_CONSUMERS } from "./credentials";
 import type { DatabaseCredentials } from "./postgres";
 
-export const CONTRACT_VERSION = 1;
+/** The version this program publishes. */
+export const CONTRACT_VERSION = 2;
+/** The versions this program reads from another stack: 1 published every service as an AddressEntry. */
+export const READABLE_CONTRACT_VERSIONS: readonly number[] = [1, 2];
 
 /** Where a consumer's Garage key is: a Secret and the keys of its two fields. */
 export interface GarageCredentialsRef {
@@ -71,13 +81,102 @@ export interface ComponentContracts {
     dagster: DagsterContract;
 }
 
-/** The stack outputs every stack publishes (the contract part; `addresses` and `wiring` are views). */
+/** The contract in its full form, as the program and the LakehousePlatform component's outputs hold it. */
 export interface PlatformOutputs {
     contractVersion: number;
     environment: string;
     clusterDomain: string;
     /** The components this stack deploys. */
     components: Partial<ComponentContracts>;
+}
+
+/** A component's contract as a stack publishes it: each service as its URL (host:port for PostgreSQL). */
+export type PublishedContract<C extends ComponentName> = Omit<ComponentContracts[C], "services"> & {
+    services: Record<keyof ComponentContracts[C]["services"], string>;
+};
+
+export type PublishedContracts = { [C in ComponentName]: PublishedContract<C> };
+
+/** The stack outputs of the contract, as `pulumi stack output --json` shows them (version 2). */
+export interface PublishedOutputs {
+    contractVersion: number;
+    environment: string;
+    clusterDomain: string;
+    components: Partial<PublishedContracts>;
+}
+
+/** Each component's services in the contract, by the key it is published under. */
+export const CONTRACT_SERVICES: { [C in ComponentName]: Record<keyof ComponentContracts[C]["services"], ServiceId> } = {
+    garage: { s3: "garageS3" },
+    database: { postgres: "postgres", hiveMetastore: "hiveMetastore" },
+    trino: { coordinator: "trino" },
+    airbyte: { server: "airbyteServer" },
+    dagster: { webserver: "dagsterWebserver" },
+};
+
+/** The components each consumer of credentials belongs to (`trino` → trino, `hive-metastore` → database). */
+const CONSUMER_COMPONENT: Record<"garage" | "database", Record<string, ComponentName>> = {
+    garage: Object.fromEntries(GARAGE_KEY_CONSUMERS.map((c) => [c.name, c.component])),
+    database: Object.fromEntries(DATABASE_LOGIN_CONSUMERS.map((c) => [c.name, c.component])),
+};
+
+/**
+ * The short form a stack publishes: every service as the address clients use, and the credentials
+ * of the consumers this stack does not deploy (the only ones another stack reads; a consumer
+ * deployed here finds its Secret in its own namespace, docs/outputs.md).
+ */
+export function publishContract(full: PlatformOutputs, deployed: readonly ComponentName[]): PublishedOutputs {
+    const components: Record<string, unknown> = {};
+    for (const [name, contract] of Object.entries(full.components) as unknown as [
+        ComponentName,
+        Record<string, unknown>,
+    ][]) {
+        const services = contract.services as Record<string, AddressEntry>;
+        const short: Record<string, unknown> = {
+            ...contract,
+            services: Object.fromEntries(Object.entries(services).map(([k, e]) => [k, e.url])),
+        };
+        if (name === "garage" || name === "database") {
+            const credentials = contract.credentials as Record<string, unknown>;
+            short.credentials = Object.fromEntries(
+                Object.entries(credentials).filter(
+                    ([consumer]) => !deployed.includes(CONSUMER_COMPONENT[name][consumer]),
+                ),
+            );
+        }
+        components[name] = short;
+    }
+    return {
+        contractVersion: CONTRACT_VERSION,
+        environment: full.environment,
+        clusterDomain: full.clusterDomain,
+        components,
+    };
+}
+
+/**
+ * A published service address back into its AddressEntry: the host must be
+ * `<service>.<namespace>.svc.<clusterDomain>` in the component's namespace and the stack's domain,
+ * and the address must be the one addresses.ts derives from those parts; undefined otherwise.
+ */
+function serviceFromAddress(
+    id: ServiceId,
+    published: string,
+    namespace: string,
+    clusterDomain: string,
+): AddressEntry | undefined {
+    const spec = PLATFORM_SERVICES[id] as { scheme?: string };
+    const rest = spec.scheme === undefined ? published : published.replace(`${spec.scheme}://`, "");
+    const match = /^([^/:]+):(\d+)$/.exec(rest);
+    const suffix = `.${namespace}.svc.${clusterDomain}`;
+    if (!match || !match[1].endsWith(suffix)) return undefined;
+    const ep = endpoint(
+        { service: match[1].slice(0, -suffix.length), namespace, port: Number(match[2]) },
+        clusterDomain,
+    );
+    const url = spec.scheme === undefined ? ep.hostPort : urlOf(ep, spec.scheme);
+    if (url !== published || ep.service === "") return undefined;
+    return { ...ep, component: PLATFORM_SERVICES[id].component, url };
 }
 
 /** A referenced stack's outputs cannot serve this stack. */
@@ -89,16 +188,12 @@ export class ContractError extends pulumi.RunError {
 }
 
 /** What a consumer reads of each component: field paths below `components.<component>`. */
-const REQUIRED: Record<ComponentName, { strings: string[]; services: string[]; maps: string[] }> = {
-    garage: {
-        strings: ["namespace", "region", "buckets.lakehouse", "buckets.airbyte"],
-        services: ["s3"],
-        maps: ["credentials"],
-    },
-    database: { strings: ["namespace", "warehouse"], services: ["postgres", "hiveMetastore"], maps: ["credentials"] },
-    trino: { strings: ["namespace", "catalog"], services: ["coordinator"], maps: [] },
-    airbyte: { strings: ["namespace", "apiUrl"], services: ["server"], maps: [] },
-    dagster: { strings: ["namespace"], services: ["webserver"], maps: [] },
+const REQUIRED: Record<ComponentName, { strings: string[]; maps: string[] }> = {
+    garage: { strings: ["namespace", "region", "buckets.lakehouse", "buckets.airbyte"], maps: ["credentials"] },
+    database: { strings: ["namespace", "warehouse"], maps: ["credentials"] },
+    trino: { strings: ["namespace", "catalog"], maps: [] },
+    airbyte: { strings: ["namespace", "apiUrl"], maps: [] },
+    dagster: { strings: ["namespace"], maps: [] },
 };
 
 const SERVICE_FIELDS = {
@@ -133,24 +228,46 @@ export function setContract<C extends ComponentName>(
     table[component] = contract;
 }
 
-/** Whether a published contract has every field this version reads (each missing one added to `problems`). */
-function validContract<C extends ComponentName>(
+/**
+ * A published contract in its full form, or undefined when it lacks a field this program reads
+ * (each added to `problems`). Version 1 published every service as an AddressEntry; version 2
+ * publishes its address, which must be the one addresses.ts derives in the component's namespace
+ * and the stack's cluster domain.
+ */
+function fullContract<C extends ComponentName>(
     component: C,
     contract: unknown,
+    version: number,
+    clusterDomain: unknown,
     problems: string[],
-): contract is ComponentContracts[C] {
+): ComponentContracts[C] | undefined {
     const before = problems.length;
     const need = REQUIRED[component];
     const base = `components.${component}`;
     for (const path of need.strings) if (typeof at(contract, path) !== "string") problems.push(`"${base}.${path}"`);
     for (const path of need.maps) if (!isRecord(at(contract, path))) problems.push(`"${base}.${path}"`);
-    for (const svc of need.services) {
+    const services: Record<string, AddressEntry> = {};
+    for (const [svc, id] of Object.entries<ServiceId>(CONTRACT_SERVICES[component])) {
         const entry = at(contract, `services.${svc}`);
-        for (const [field, type] of Object.entries(SERVICE_FIELDS)) {
-            if (typeof at(entry, field) !== type) problems.push(`"${base}.services.${svc}.${field}"`);
+        if (version === 1) {
+            const missing = Object.entries(SERVICE_FIELDS).filter(([field, type]) => typeof at(entry, field) !== type);
+            for (const [field] of missing) problems.push(`"${base}.services.${svc}.${field}"`);
+            if (missing.length === 0) services[svc] = entry as AddressEntry;
+            continue;
         }
+        const namespace = at(contract, "namespace");
+        const full =
+            typeof entry === "string" && typeof namespace === "string" && typeof clusterDomain === "string"
+                ? serviceFromAddress(id, entry, namespace, clusterDomain)
+                : undefined;
+        if (full === undefined)
+            problems.push(
+                `"${base}.services.${svc}" (${JSON.stringify(entry)}, not the ${PLATFORM_SERVICES[id].description}'s address in namespace ${JSON.stringify(namespace)} and domain ${JSON.stringify(clusterDomain)})`,
+            );
+        else services[svc] = full;
     }
-    return problems.length === before;
+    if (problems.length > before) return undefined;
+    return { ...(contract as object), services } as unknown as ComponentContracts[C];
 }
 
 /**
@@ -173,9 +290,9 @@ export function readContract(
             `stack ${stack}'s output "contractVersion" is ${JSON.stringify(version)}, not a contract version (an integer)`,
         );
     }
-    if (version < CONTRACT_VERSION) {
+    if (version < Math.min(...READABLE_CONTRACT_VERSIONS)) {
         throw new ContractError(
-            `stack ${stack} publishes output contract version ${version}; this program reads version ${CONTRACT_VERSION}: update ${stack} to this version of lakehouse-platform and \`pulumi up\` it first`,
+            `stack ${stack} publishes output contract version ${version}; this program reads version ${READABLE_CONTRACT_VERSIONS.join(" or ")}: update ${stack} to this version of lakehouse-platform and \`pulumi up\` it first`,
         );
     }
     if (version > CONTRACT_VERSION) {
@@ -194,7 +311,8 @@ export function readContract(
         for (const [name, contract] of Object.entries(components)) {
             if (!(COMPONENTS as readonly string[]).includes(name)) continue;
             const component = name as ComponentName;
-            if (validContract(component, contract, problems)) setContract(found, component, contract);
+            const full = fullContract(component, contract, version, outputs.clusterDomain, problems);
+            if (full !== undefined) setContract(found, component, full);
         }
     }
     if (problems.length > 0) {

@@ -9,8 +9,11 @@ import {
     DatabaseCredentialsRef,
     GarageCredentialsRef,
     PlatformOutputs,
+    publishContract,
+    PublishedOutputs,
     upstreamCredentials,
 } from "./contract";
+import { PLATFORM_TYPE } from "../policies/lib/platform";
 import { Dagster } from "./dagster";
 import { ACCESS_KEY_ID, Garage, GarageConsumer, SECRET_ACCESS_KEY } from "./garage";
 import { credentialName, DATABASE_LOGIN_CONSUMERS, GARAGE_KEY_CONSUMERS, generationOf } from "./credentials";
@@ -152,8 +155,10 @@ export class LakehousePlatform extends pulumi.ComponentResource {
     public readonly namespaces: Partial<Record<ComponentName, pulumi.Output<string>>>;
     /** Address of every service the stack deploys. */
     public readonly addresses: Partial<Record<ServiceId, AddressEntry>>;
-    /** The output contract: what this stack deploys, for people and for stacks that build on it. */
+    /** The output contract in its full form (every service's AddressEntry, every consumer's credentials). */
     public readonly contract: PlatformOutputs;
+    /** The same as the stack publishes it (contract version 2, docs/outputs.md): short enough for one screen. */
+    public readonly published: PublishedOutputs;
     public readonly garage?: Garage;
     public readonly metadataDatabase?: MetadataDatabase;
     public readonly hiveMetastore?: HiveMetastore;
@@ -185,7 +190,7 @@ export class LakehousePlatform extends pulumi.ComponentResource {
 
     constructor(name: string, args: LakehousePlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super(
-            "lakehouse:platform:LakehousePlatform",
+            PLATFORM_TYPE,
             name,
             {},
             args.config.registryLogin ? pulumi.mergeOptions(opts, { transformations: [withRegistryLogin] }) : opts,
@@ -219,6 +224,9 @@ export class LakehousePlatform extends pulumi.ComponentResource {
             clusterDomain: this.cfg.clusterDomain,
             components: this.own,
         };
+        this.published = publishContract(this.contract, this.cfg.components);
+        // The views and the full contract stay in the state (`pulumi stack export`), not on the
+        // screen `pulumi up` prints: docs/outputs.md says where to read each.
         this.registerOutputs({
             namespaces: this.namespaces,
             addresses: this.addresses,

@@ -19,6 +19,7 @@ import {
     configOf,
     engineResources,
     packIdentity,
+    platformView,
     runStack,
     StackRun,
     stackPolicyDoc,
@@ -340,6 +341,8 @@ export async function planOfRun(
         new Set(run.resources.filter((r) => r.retainOnDelete).map((r) => r.urn)),
     );
     const outputs = maskSecrets(run.outputs);
+    // The call graph and its checks are the platform component's outputs (the stack outputs are the short contract).
+    const view = maskSecrets(platformView(run));
     return {
         format: PLAN_FORMAT,
         project: run.project.name,
@@ -356,8 +359,8 @@ export async function planOfRun(
         },
         resources,
         outputs,
-        wiring: (outputs.wiring as WiringEdge[] | undefined) ?? [],
-        wiringChecks: (outputs.wiringChecks as WiringCheckEntry[] | undefined) ?? [],
+        wiring: (view.wiring as WiringEdge[] | undefined) ?? [],
+        wiringChecks: (view.wiringChecks as WiringCheckEntry[] | undefined) ?? [],
         criticalPath: criticalPath(
             resources.filter((r) => r.registeredBy === "program"),
             isWiringCheck,
@@ -431,10 +434,8 @@ function renderOutputs(outputs: Record<string, unknown>): string[] {
     const secrets = [["issued by", "for", "Secret"]];
     const settings = [["component", "output", "value"]];
     for (const [component, contract] of Object.entries(components)) {
-        for (const [name, entry] of Object.entries(
-            (contract.services ?? {}) as Record<string, { namespace: string; url: string }>,
-        )) {
-            services.push([component, name, entry.namespace, entry.url]);
+        for (const [name, address] of Object.entries((contract.services ?? {}) as Record<string, string>)) {
+            services.push([component, name, String(contract.namespace), address]);
         }
         for (const [consumer, ref] of Object.entries(
             (contract.credentials ?? {}) as Record<string, { namespace: string; secretName: string }>,

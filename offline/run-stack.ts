@@ -3,6 +3,7 @@
 import * as path from "path";
 import { ConfigError, parsePlatformConfig, PlatformConfig, splitKeys } from "../components/config";
 import { PlatformPolicyConfig, StackSettings } from "../policies/lib/config";
+import { PLATFORM_TYPE } from "../policies/lib/platform";
 import { EngineResource, engineView, EngineViewOptions } from "./crossguard/engine-view";
 import { StackIdentity } from "./crossguard/pack-host";
 import { ClusterObject, RecordedResource, runProgram, RunResult, StackOutputs, STACK_TYPE } from "./engine";
@@ -55,6 +56,15 @@ export async function runStack(stack: string, options: StackRunOptions = {}): Pr
             (async () => ((await import(path.join(__dirname, "..", "index"))) as { default: Program }).default()),
     });
     return { ...result, stack, project, config };
+}
+
+/**
+ * The platform's view of a run: its component's outputs (the full contract, `addresses`,
+ * `namespaces`, `wiring`, `wiringChecks`), which the stack outputs leave off (docs/outputs.md).
+ */
+export function platformView(run: Pick<RunResult, "resources">): Record<string, unknown> {
+    const platform = run.resources.find((r) => r.type === PLATFORM_TYPE);
+    return platform?.outputs ?? {};
 }
 
 /** The resources of a run that the program registered (everything but the stack root). */

@@ -90,16 +90,17 @@ describe("the docs", () => {
             .map((l) => /--context (\S+) -n (\S+) port-forward svc\/(\S+) \d+:(\d+)/.exec(l)!.slice(1).join(" "));
         // What dev's outputs say, for every service people open (userFacing).
         const plan = await plannedStack("dev");
-        const components = plan.outputs.components as Record<
-            string,
-            { services: Record<string, { namespace: string; service: string; port: number }> }
-        >;
+        const components = plan.outputs.components as Record<string, { services: Record<string, string> }>;
         const context = platformConfigOf("dev").kubernetes.context;
+        // As a reader takes them from an address: http://<service>.<namespace>.svc.<domain>:<port>.
         const published = Object.values(PLATFORM_SERVICES)
             .filter((s) => "userFacing" in s && s.userFacing)
             .map((s) => {
-                const e = Object.values(components[s.component].services).find((x) => x.service === s.service)!;
-                return `${context} ${e.namespace} ${e.service} ${e.port}`;
+                const url = new URL(
+                    Object.values(components[s.component].services).find((a) => a.includes(`//${s.service}.`))!,
+                );
+                const [service, namespace] = url.hostname.split(".");
+                return `${context} ${namespace} ${service} ${url.port || "80"}`;
             });
         assert.deepEqual(shown.sort(), published.sort());
     });

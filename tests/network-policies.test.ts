@@ -36,7 +36,7 @@ function judge(r: Run, stack: string, overrides: Record<string, unknown> = {}): 
     }));
     const cfg = platformConfigOf(stack, overrides);
     const ns = cfg.namespaces;
-    const edges = (r.outputs.wiring as WiringEdge[]).map((e) => ({ from: ns[e.from], to: ns[e.to], port: e.port }));
+    const edges = (r.view.wiring as WiringEdge[]).map((e) => ({ from: ns[e.from], to: ns[e.to], port: e.port }));
     return { policies: parseNetworkPolicies(resources), labelsOf: namespaceLabels(resources), namespaces: ns, edges };
 }
 

@@ -35,24 +35,42 @@ describe("the program (index.ts) under mocks", () => {
                 }
             });
 
-            it("exports the namespaces and the address table", () => {
+            it("publishes every service at the address the platform's view derives, on one screen", () => {
                 const cfg = platformConfigOf(stack);
-                const out = runs[stack].outputs as {
+                const view = runs[stack].view as {
                     namespaces: Record<string, string>;
-                    addresses: Record<string, { host: string; namespace: string; url: string }>;
+                    addresses: Record<string, { host: string; namespace: string; url: string; component: string }>;
                 };
-                assert.deepEqual(out.namespaces, Object.fromEntries(cfg.components.map((c) => [c, cfg.namespaces[c]])));
+                assert.deepEqual(
+                    view.namespaces,
+                    Object.fromEntries(cfg.components.map((c) => [c, cfg.namespaces[c]])),
+                );
                 assert.equal(
-                    out.addresses.hiveMetastore.url,
+                    view.addresses.hiveMetastore.url,
                     `thrift://hive-metastore.${cfg.namespaces.database}.svc.${cfg.clusterDomain}:9083`,
                 );
-                for (const a of Object.values(out.addresses)) {
+                for (const a of Object.values(view.addresses)) {
                     assert.ok(
-                        Object.values(out.namespaces).includes(a.namespace),
+                        Object.values(view.namespaces).includes(a.namespace),
                         `${a.host} is outside the stack's namespaces`,
                     );
                     assert.ok(a.host.endsWith(`.svc.${cfg.clusterDomain}`), a.host);
                 }
+                // The stack outputs name each service once, by the address its clients use.
+                const components = runs[stack].outputs.components as Record<
+                    string,
+                    { namespace: string; services: Record<string, string> }
+                >;
+                const published = Object.values(components).flatMap((c) => Object.values(c.services));
+                assert.deepEqual(
+                    published.sort(),
+                    Object.values(view.addresses)
+                        .map((a) => a.url)
+                        .sort(),
+                );
+                // `pulumi up` prints every stack output, a line per value (as JSON indents them).
+                const lines = JSON.stringify(runs[stack].outputs, null, 4).split("\n").length;
+                assert.ok(lines <= 70, `the stack outputs take ${lines} lines, more than a screen`);
             });
 
             it("sends every Kubernetes resource through the explicit provider of the stack's cluster", () => {
@@ -116,7 +134,7 @@ describe("the program (index.ts) under mocks", () => {
                 .sort(),
             ["database-staging", "garage-staging"],
         );
-        assert.deepEqual(Object.keys((r.outputs as { addresses: object }).addresses).sort(), [
+        assert.deepEqual(Object.keys((r.view as { addresses: object }).addresses).sort(), [
             "garageS3",
             "hiveMetastore",
             "postgres",

@@ -173,7 +173,7 @@ describe("split stacks", () => {
         }
         const garage = (storage.outputs.components as any).garage;
         assert.deepEqual(Object.keys(storage.outputs.components as object).sort(), ["database", "garage"]);
-        assert.equal(garage.services.s3.url, "http://garage.garage.svc.cluster.local:3900");
+        assert.equal(garage.services.s3, "http://garage.garage.svc.cluster.local:3900");
         assert.deepEqual(garage.credentials.trino, {
             namespace: "garage",
             secretName: "trino-garage-credentials",
@@ -202,10 +202,8 @@ describe("split stacks", () => {
         )) {
             for (const [key, value] of Object.entries(contract)) {
                 if (key === "services") {
-                    for (const [name, entry] of Object.entries(value as Record<string, object>)) {
+                    for (const name of Object.keys(value as Record<string, string>))
                         mentioned(`${component}.services.${name}`);
-                        for (const field of Object.keys(entry)) mentioned(field);
-                    }
                 } else if (key === "credentials") {
                     mentioned(`${component}.credentials.<consumer>`);
                     for (const [consumer, ref] of Object.entries(value as Record<string, object>)) {
@@ -297,8 +295,18 @@ describe("split stacks", () => {
                 name,
             );
         }
-        const edges = (r: Run) => (r.outputs.wiring as WiringEdge[]).map((e) => JSON.stringify(e));
+        const edges = (r: Run) => (r.view.wiring as WiringEdge[]).map((e) => JSON.stringify(e));
         assert.deepEqual([storage, query, ingestion, orchestration].flatMap(edges).sort(), edges(single).sort());
+    });
+
+    it("a stack builds the same on an upstream last deployed with contract version 1 (every service in full)", async () => {
+        // What the storage stack published before version 2: the full form, which its platform component still holds.
+        const full = storage.view.contract as Record<string, unknown>;
+        const v1 = { ...full, contractVersion: 1 };
+        assert.equal(typeof (full.components as any).garage.services.s3, "object");
+        const onV1 = await run("dev", { overrides: SPLIT.query, stackReferences: { [STORAGE]: v1 }, cluster });
+        const objects = (r: Run) => r.resources.map((res) => JSON.stringify([res.type, res.name, r.inputs(res)]));
+        assert.deepEqual(objects(onV1), objects(query));
     });
 
     it("the policy pack passes every split stack, resolving addresses through the referenced outputs", async () => {
@@ -343,10 +351,20 @@ describe("split stacks", () => {
         });
 
         it("a referenced stack without a field of the contract", async () => {
-            const message = await failQuery(without("components.garage.services.s3.host"));
+            const message = await failQuery(without("components.garage.services.s3"));
             assert.match(
                 message,
-                /stack organization\/lakehouse-platform\/storage-dev .* lacks the output "components\.garage\.services\.s3\.host"/,
+                /stack organization\/lakehouse-platform\/storage-dev .* lacks the output "components\.garage\.services\.s3" \(undefined, not the Garage S3 API's address in namespace "garage" and domain "cluster\.local"\)/,
+            );
+        });
+
+        it("a referenced stack whose published address is not in its component's namespace and domain", async () => {
+            const moved = structuredClone(storage.outputs) as any;
+            moved.components.database.services.hiveMetastore =
+                "thrift://hive-metastore.elsewhere.svc.cluster.local:9083";
+            assert.match(
+                await failQuery(moved),
+                /lacks the output "components\.database\.services\.hiveMetastore" \("thrift:\/\/hive-metastore\.elsewhere\.svc\.cluster\.local:9083", not the Hive Metastore's address in namespace "database"/,
             );
         });
 
@@ -354,11 +372,11 @@ describe("split stacks", () => {
             assert.match(await failQuery(without("contractVersion")), /publishes no output "contractVersion"/);
             assert.match(
                 await failQuery({ ...storage.outputs, contractVersion: 0 }),
-                /publishes output contract version 0; this program reads version 1/,
+                /publishes output contract version 0; this program reads version 1 or 2/,
             );
             assert.match(
-                await failQuery({ ...storage.outputs, contractVersion: 2 }),
-                /contract version 2, newer than the version 1/,
+                await failQuery({ ...storage.outputs, contractVersion: 3 }),
+                /contract version 3, newer than the version 2/,
             );
         });
 
@@ -404,24 +422,24 @@ describe("split stacks", () => {
         const split = { storage, query, ingestion, orchestration };
         for (const [name, r] of Object.entries(split)) assertOneCheckPerEdge(r, name);
         assert.deepEqual(
-            (storage.outputs.wiringChecks as Entry[]).map((c) => c.id),
+            (storage.view.wiringChecks as Entry[]).map((c) => c.id),
             ["database-1"],
         );
         assert.deepEqual(
-            (query.outputs.wiringChecks as Entry[]).map((c) => c.id),
+            (query.view.wiringChecks as Entry[]).map((c) => c.id),
             ["trino-1", "trino-2"],
         );
         // What the query stack's checks reach is the storage stack's: they wait for Trino (which waits for its copied key).
         const trinoCheck = query.one("kubernetes:batch/v1:Job", "wiring-checks-trino");
         const waits = trinoCheck.dependencies.map((u) => `${query.byUrn(u)?.type} ${query.byUrn(u)?.name}`);
         assert.ok(waits.includes("kubernetes:helm.sh/v3:Release trino"), waits.join(", "));
-        const all = Object.values(split).flatMap((r) => r.outputs.wiringChecks as Entry[]);
+        const all = Object.values(split).flatMap((r) => r.view.wiringChecks as Entry[]);
         const key = (c: Entry) => `${c.id} ${c.from}→${c.to} ${c.address} ${c.job}`;
-        assert.deepEqual(all.map(key).sort(), (single.outputs.wiringChecks as Entry[]).map(key).sort());
+        assert.deepEqual(all.map(key).sort(), (single.view.wiringChecks as Entry[]).map(key).sort());
         // The same script text as the single stack's, namespace by namespace.
         for (const ns of ["database", "trino", "airbyte", "dagster"]) {
             const owner = Object.values(split).find((r) =>
-                (r.outputs.wiringChecks as Entry[]).some((c) => c.job.startsWith(`${ns}/`)),
+                (r.view.wiringChecks as Entry[]).some((c) => c.job.startsWith(`${ns}/`)),
             )!;
             assert.equal(scriptOf(owner, ns), scriptOf(single, ns), ns);
         }

@@ -50,7 +50,7 @@ describe("wiring checks (verifyWiring)", () => {
                 const ids = [...script.matchAll(/^want (\S+) /gm)].map((m) => m[1]);
                 assert.deepEqual(
                     ids,
-                    (r.outputs.wiringChecks as Entry[]).filter((c) => c.from === source).map((c) => c.id),
+                    (r.view.wiringChecks as Entry[]).filter((c) => c.from === source).map((c) => c.id),
                 );
             }
         });
@@ -119,7 +119,7 @@ describe("wiring checks (verifyWiring)", () => {
             const policies = parseNetworkPolicies(resources);
             const labelsOf = namespaceLabels(resources);
             const ns = platformConfigOf(stack).namespaces;
-            const edges = (r.outputs.wiring as WiringEdge[]).map((e) => ({
+            const edges = (r.view.wiring as WiringEdge[]).map((e) => ({
                 from: ns[e.from],
                 to: ns[e.to],
                 port: e.port,
@@ -183,7 +183,7 @@ describe("wiring checks (verifyWiring)", () => {
         const r = await run("staging", { overrides: { [`${P}:verifyWiring`]: false } });
         assert.equal(jobs(r).length, 0);
         assert.equal(r.ofType(T.configMap).filter((c) => r.inputs(c).metadata.name === WIRING_CHECK_NAME).length, 0);
-        assert.deepEqual(r.outputs.wiringChecks, []);
+        assert.deepEqual(r.view.wiringChecks, []);
         const plan = await planStack("staging", { overrides: { [`${P}:verifyWiring`]: false } });
         assert.match(renderPlan(plan), /Wiring checks: off \(verifyWiring is false\)/);
         assert.equal(plan.criticalPath.verifiedAfter, undefined);
@@ -191,9 +191,9 @@ describe("wiring checks (verifyWiring)", () => {
 
     it("leaves out the edges of wiringChecksSkip, and only those, keeping every other check's id; the plan says which", async () => {
         const skip = { [`${P}:wiringChecksSkip`]: ["dagster/airbyte"] };
-        const all = (await run("dev")).outputs.wiringChecks as Entry[];
+        const all = (await run("dev")).view.wiringChecks as Entry[];
         const r = await run("dev", { overrides: skip });
-        const left = r.outputs.wiringChecks as Entry[];
+        const left = r.view.wiringChecks as Entry[];
         assert.deepEqual(
             left.map((c) => c.id),
             all.filter((c) => !(c.from === "dagster" && c.to === "airbyte")).map((c) => c.id),

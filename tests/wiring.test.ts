@@ -18,7 +18,7 @@ describe("wiring", () => {
         it(`${stack}: every edge is a value the stack really configures, at the address it states`, async () => {
             const r = await run(stack);
             const cfg = platformConfigOf(stack);
-            const wiring = (r.outputs as { wiring: WiringEdge[] }).wiring;
+            const wiring = (r.view as { wiring: WiringEdge[] }).wiring;
             assert.ok(wiring.length >= 10);
             for (const edge of wiring) {
                 const value = valueAt(r, edge);
@@ -41,9 +41,7 @@ describe("wiring", () => {
 
     it("is the platform's call graph", async () => {
         const r = await run("dev");
-        const edges = new Set(
-            (r.outputs as { wiring: WiringEdge[] }).wiring.map((e) => `${e.from} → ${e.to}:${e.port}`),
-        );
+        const edges = new Set((r.view as { wiring: WiringEdge[] }).wiring.map((e) => `${e.from} → ${e.to}:${e.port}`));
         assert.deepEqual([...edges].sort(), [
             "airbyte → database:5432",
             "airbyte → garage:3900",

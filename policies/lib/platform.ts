@@ -48,6 +48,12 @@ export interface ServiceDecl {
  */
 export const UPSTREAM_STACKS_TYPE = "lakehouse:platform:UpstreamStacks";
 
+/**
+ * The platform's component. Its outputs hold what the stack outputs leave off to fit one screen:
+ * the full contract, every address, the namespaces, the wiring and its checks (docs/outputs.md).
+ */
+export const PLATFORM_TYPE = "lakehouse:platform:LakehousePlatform";
+
 /** The chart a Helm resource installs: `trino`, `repo/trino`, or a local path ending in the chart's name. */
 export function chartName(chart: unknown): string | undefined {
     if (typeof chart !== "string" || chart === "") return undefined;

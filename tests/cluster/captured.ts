@@ -24,7 +24,7 @@ export const CAPTURED: Captured[] = [
                 command: "pulumi preview --policy-pack policies",
                 keep: ["Policies", "Resources"],
             },
-            { step: "up", command: "pulumi up --yes --skip-preview", keep: ["Resources", "Duration"] },
+            { step: "up", command: "pulumi up --yes --skip-preview", keep: ["Outputs", "Resources", "Duration"] },
         ],
     },
 ];

@@ -2,7 +2,7 @@
 export const UP_USAGE = `usage: npm run up:local [-- --cluster kind|loopback]
 
 Deploys the dev stack on this machine with the real \`pulumi preview --policy-pack policies\` and
-\`pulumi up\`, and prints the stack outputs and the wiring. It uses the \`pulumi\` on your PATH (the
+\`pulumi up\`, and prints every service's address. It uses the \`pulumi\` on your PATH (the
 Pulumi CLI with its Node.js language host; the providers are downloaded by it, as always) and a
 file backend of its own in ~/.cache/lakehouse-platform-cluster/local (no \`pulumi login\`).
 

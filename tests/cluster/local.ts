@@ -244,14 +244,13 @@ export async function up(argv: string[], out: (s: string) => void, err: (s: stri
         err("pulumi up failed (above)");
         return EXIT.failure;
     }
-    const outputs = JSON.parse((await cli.must(["stack", "output", "--json", ...stack])).stdout) as {
-        addresses: Record<string, { url: string }>;
-        wiring: { from: string; to: string; address: string }[];
-    };
-    out("\nServices (pulumi stack output addresses):");
-    for (const [id, a] of Object.entries(outputs.addresses)) out(`  ${id.padEnd(18)} ${a.url}`);
-    out("\nWiring (pulumi stack output wiring):");
-    for (const w of outputs.wiring) out(`  ${w.from.padEnd(9)} → ${w.to.padEnd(9)} ${w.address}`);
+    const components = JSON.parse(
+        (await cli.must(["stack", "output", "components", "--json", ...stack])).stdout,
+    ) as Record<string, { services: Record<string, string> }>;
+    out("\nServices (pulumi stack output components; the wiring between them: npm run plan):");
+    for (const [component, c] of Object.entries(components))
+        for (const [name, address] of Object.entries(c.services))
+            out(`  ${`${component}.${name}`.padEnd(22)} ${address}`);
     const kubectl = kubeconfig ? `KUBECONFIG=${kubeconfig} kubectl` : `kubectl --context kind-${KIND_CLUSTER}`;
     const after =
         setup.cluster === "loopback"

@@ -38,12 +38,12 @@ export async function python(ctx: Context, script: string, request: unknown): Pr
 }
 
 export function wiring(ctx: Context): WiringEdge[] {
-    return ctx.p.output<WiringEdge[]>("wiring");
+    return ctx.p.detail<WiringEdge[]>("wiring");
 }
 
 /** The component whose namespace a consumer's Secret is in. */
 function componentOf(ctx: Context, namespace: string): string {
-    const ns = ctx.p.output<Record<string, string>>("namespaces");
+    const ns = ctx.p.detail<Record<string, string>>("namespaces");
     const found = Object.entries(ns).find(([, n]) => n === namespace);
     if (!found) throw new Error(`no component of this stack has namespace ${namespace}`);
     return found[0];
@@ -83,7 +83,7 @@ function consumersOfDatabase(
     string,
     { namespace: string; secretName: string; usernameKey: string; passwordKey: string; database: string; role: string }
 > {
-    return ctx.p.output("components.database.credentials");
+    return ctx.p.detail("components.database.credentials");
 }
 
 /** A Hadoop configuration file (hive-site.xml) as name → value. */
@@ -306,8 +306,8 @@ export async function checkGarage(ctx: Context, garage: GarageCluster): Promise<
 /** Each consumer's key on the real Garage: what it may read and write, and what it is refused. */
 async function checkGarageKeys(ctx: Context): Promise<void> {
     const { report, p } = ctx;
-    const credentials = p.output<Record<string, GarageCredential>>("components.garage.credentials");
-    const buckets = Object.values(p.output<Record<string, string>>("components.garage.buckets"));
+    const credentials = p.detail<Record<string, GarageCredential>>("components.garage.credentials");
+    const buckets = Object.values(p.detail<Record<string, string>>("components.garage.buckets"));
     if (credentials.airbyte) {
         await report.check(
             "s3 airbyte: every bucket its storage values name is one its key may write, with the Secret they name",
@@ -327,7 +327,7 @@ async function checkGarageKeys(ctx: Context): Promise<void> {
             },
         );
     }
-    const region = p.output<string>("components.garage.region");
+    const region = p.detail<string>("components.garage.region");
     for (const [consumer, c] of Object.entries(credentials)) {
         const component = componentOf(ctx, c.namespace);
         const edge = wiring(ctx).find((e) => e.from === component && e.service === "garageS3");
@@ -425,7 +425,7 @@ export interface Controls {
 
 export async function checkTrino(ctx: Context): Promise<{ trino: Trino; controls: Controls } | undefined> {
     const { report, p } = ctx;
-    const catalogName = p.output<string>("components.trino.catalog");
+    const catalogName = p.detail<string>("components.trino.catalog");
     const catalog = (p.helmValues("trino").catalogs as Record<string, string>)[catalogName];
     const controls = {
         shortname_metastore: shortNameCatalog(catalog, "hive.metastore.uri"),
@@ -547,13 +547,13 @@ async function checkWarehouseFiles(ctx: Context, schema: string): Promise<void> 
     await report.check(
         "garage: the table's data and metadata files are in the bucket, under the warehouse path",
         async () => {
-            const warehouse = p.output<string>("components.database.warehouse");
+            const warehouse = p.detail<string>("components.database.warehouse");
             const m = /^s3a?:\/\/([^/]+)\/(.*)$/.exec(warehouse)!;
-            const trinoKey = p.output<GarageCredential>("components.garage.credentials.trino");
+            const trinoKey = p.detail<GarageCredential>("components.garage.credentials.trino");
             const secret = p.secret(trinoKey.namespace, trinoKey.secretName);
             const [listing] = await python(ctx, "s3_access.py", {
-                endpoint: p.output<string>("components.garage.services.s3.url"),
-                region: p.output<string>("components.garage.region"),
+                endpoint: p.detail<string>("components.garage.services.s3.url"),
+                region: p.detail<string>("components.garage.region"),
                 accessKeyId: secret[trinoKey.accessKeyIdKey],
                 secretAccessKey: secret[trinoKey.secretAccessKeyKey],
                 probe: "unused",
@@ -591,7 +591,7 @@ async function checkMetastoreTable(ctx: Context, schema: string): Promise<void> 
 
 export async function checkDbt(ctx: Context): Promise<void> {
     const { report, p, work, tc } = ctx;
-    const ns = p.output<string>("components.dagster.namespace");
+    const ns = p.detail<string>("components.dagster.namespace");
     const profiles = p.configMap(ns, "dagster-dbt-profiles")["profiles.yml"];
     const parsed = loadYaml(profiles) as Record<
         string,
@@ -643,7 +643,7 @@ export async function checkDbt(ctx: Context): Promise<void> {
     await report.check(
         `dbt: the model's table ${out.database}.${out.schema}.order_totals holds the totals, read back through Trino`,
         async () => {
-            const service = p.output<{ host: string; port: number }>("components.trino.services.coordinator");
+            const service = p.detail<{ host: string; port: number }>("components.trino.services.coordinator");
             const [r] = await python(ctx, "trino_sql.py", {
                 host: service.host,
                 port: service.port,

@@ -107,7 +107,7 @@ function podProcess(
     extraPaths: string[] = [],
 ): PodProcess {
     const { p, names } = ctx;
-    const ns = p.output<string>("components.dagster.namespace");
+    const ns = p.detail<string>("components.dagster.namespace");
     const c = p.container(kind, ns, name, container);
     const pod = p.podSpec(kind, ns, name);
     const { env } = p.containerEnv(ns, c);
@@ -172,7 +172,7 @@ function podProcess(
 }
 
 export function clusterDomainOf(p: PlatformRun): string {
-    return p.output<{ host: string }>("components.trino.services.coordinator").host.split(".svc.")[1];
+    return p.detail<{ host: string }>("components.trino.services.coordinator").host.split(".svc.")[1];
 }
 
 // ---- GraphQL, as the UI asks ----
@@ -310,7 +310,7 @@ export async function checkDagster(ctx: Context, pg: Postgres): Promise<void> {
     }
     const dagster = tc.dagster;
     p.addRendered(rendered);
-    const ns = p.output<string>("components.dagster.namespace");
+    const ns = p.detail<string>("components.dagster.namespace");
     const domain = clusterDomainOf(p);
     const values = p.helmValues(RELEASE);
     report.substitute(
@@ -453,7 +453,7 @@ export async function checkDagster(ctx: Context, pg: Postgres): Promise<void> {
             cwd: daemon.root,
         });
         await procs.waitForPort("dagster-webserver", webChild, web.address!, web.port!, 180_000);
-        const webserver = p.output<{ host: string; port: number }>("components.dagster.services.webserver");
+        const webserver = p.detail<{ host: string; port: number }>("components.dagster.services.webserver");
         const url = `http://${webserver.host}:${webserver.port}/graphql`;
         report.substitute(
             "the code location's, webserver's and daemon's pods (bound to 0.0.0.0; DAGSTER_HOME, /dagster-workspace and /opt/dagster/dbt mounted)",
@@ -522,7 +522,7 @@ export async function checkDagster(ctx: Context, pg: Postgres): Promise<void> {
             },
         );
 
-        const trino = p.output<{ host: string; port: number }>("components.trino.services.coordinator");
+        const trino = p.detail<{ host: string; port: number }>("components.trino.services.coordinator");
         const profilesDoc = loadYaml(profilesMap) as Record<string, { outputs: Record<string, { schema: string }> }>;
         const schema = profilesDoc[profile].outputs[target].schema;
         let files: string[] = [];

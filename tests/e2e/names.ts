@@ -21,7 +21,7 @@ interface AddressEntry {
 
 /** The names of a stack: its services (outputs.addresses) and Garage's pods (`garage-<i>` behind the headless Service). */
 export function clusterNames(p: PlatformRun): string[] {
-    const services = Object.values(p.output<Record<string, AddressEntry>>("addresses"));
+    const services = Object.values(p.detail<Record<string, AddressEntry>>("addresses"));
     const names = services.map((s) => s.host);
     const s3 = services.find((s) => s.service === "garage");
     if (s3) {

@@ -3,7 +3,7 @@
 // which file goes where and which Secret key becomes which environment variable, the Helm values,
 // the outputs. The end-to-end suite takes all of it as it is; nothing here edits a file.
 import { unwrapSecrets } from "../../offline/engine";
-import { runStack, StackRun } from "../../offline/run-stack";
+import { platformView, runStack, StackRun } from "../../offline/run-stack";
 
 type Json = Record<string, unknown>;
 
@@ -37,6 +37,11 @@ export interface Container {
 /** One stack's program, run offline, as the files and values it would hand the cluster. */
 export class PlatformRun {
     readonly outputs: Json;
+    /**
+     * The platform component's outputs: the contract in full (every service with its host and
+     * port), `addresses`, `namespaces`, `wiring`, `wiringChecks`; the stack outputs are the short form.
+     */
+    readonly details: Json;
     readonly objects: K8sObject[];
 
     constructor(
@@ -45,6 +50,8 @@ export class PlatformRun {
         readonly overrides: Record<string, unknown> = {},
     ) {
         this.outputs = unwrapSecrets(run.outputs);
+        const view = unwrapSecrets(platformView(run)) as Json;
+        this.details = { ...(isMap(view.contract) ? view.contract : {}), ...view };
         this.objects = run.resources.flatMap((r) => {
             if (!r.custom || r.read || !r.type.startsWith("kubernetes:")) return [];
             const inputs = unwrapSecrets(r.inputs);
@@ -192,11 +199,11 @@ export class PlatformRun {
         return { env, fromSecrets: [...new Set(fromSecrets)] };
     }
 
-    /** An output by path (`components.garage.services.s3.host`). */
-    output<T = unknown>(path: string): T {
-        let v: unknown = this.outputs;
+    /** A detail of the platform's view by path (`components.garage.services.s3.host`, `wiringChecks`). */
+    detail<T = unknown>(path: string): T {
+        let v: unknown = this.details;
         for (const k of path.split(".")) v = isMap(v) ? v[k] : undefined;
-        if (v === undefined) throw new Error(`stack ${this.stack} has no output ${path}`);
+        if (v === undefined) throw new Error(`stack ${this.stack}'s platform has no output ${path}`);
         return v as T;
     }
 }

@@ -26,7 +26,7 @@ async function s3(
     if (!edge) throw new Error("the stack makes no S3 connection");
     const results = await python(ctx, "s3_access.py", {
         endpoint: edge.address.replace(/\/+$/, ""),
-        region: ctx.p.output<string>("components.garage.region"),
+        region: ctx.p.detail<string>("components.garage.region"),
         ...key,
         probe,
         ...(expect === "works" ? { allowed: c.buckets } : { refused: c.buckets }),
@@ -52,8 +52,8 @@ async function refusedLogin(pg: Postgres, login: PgLogin): Promise<string> {
 
 export async function checkRotation(ctx: Context, pg: Postgres, garage: GarageCluster): Promise<void> {
     const { report, p } = ctx;
-    const keys = p.output<Record<string, GarageCredential>>("components.garage.credentials");
-    const logins = p.output<Record<string, unknown>>("components.database.credentials");
+    const keys = p.detail<Record<string, GarageCredential>>("components.garage.credentials");
+    const logins = p.detail<Record<string, unknown>>("components.database.credentials");
     const keyConsumer = "trino" in keys ? "trino" : Object.keys(keys)[0];
     const loginConsumer = "airbyte" in logins ? "airbyte" : Object.keys(logins)[0];
     const rotated = [`garage-key/${keyConsumer}=2`, `database-login/${loginConsumer}=2`];
@@ -61,7 +61,7 @@ export async function checkRotation(ctx: Context, pg: Postgres, garage: GarageCl
     const ctx2: Context = { ...ctx, p: p2 };
     const c = keys[keyConsumer];
     const oldKey = keyOf(p, c);
-    const newKey = keyOf(p2, p2.output<Record<string, GarageCredential>>("components.garage.credentials")[keyConsumer]);
+    const newKey = keyOf(p2, p2.detail<Record<string, GarageCredential>>("components.garage.credentials")[keyConsumer]);
     const oldLogin = loginOf(ctx, loginConsumer);
     const newLogin = loginOf(ctx2, loginConsumer);
 
@@ -115,7 +115,7 @@ async function checkMismatchedSecret(
 ): Promise<void> {
     const { report } = ctx;
     const p3 = await rerun(ctx, [`garage-key/${keyConsumer}=3`, `database-login/${loginConsumer}=2`]);
-    const third = keyOf(p3, p3.output<Record<string, GarageCredential>>("components.garage.credentials")[keyConsumer]);
+    const third = keyOf(p3, p3.detail<Record<string, GarageCredential>>("components.garage.credentials")[keyConsumer]);
     await report.check(
         `rotation: a Garage holding ${keyConsumer}'s key with another secret than its Secret makes the bootstrap fail, naming ${keyConsumer}`,
         async () => {

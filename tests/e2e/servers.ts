@@ -50,14 +50,14 @@ export class Postgres {
     ) {}
 
     static namespace(p: PlatformRun): string {
-        return p.output<string>("components.database.namespace");
+        return p.detail<string>("components.database.namespace");
     }
 
     /** initdb and the server, as the official image's entrypoint does with the StatefulSet's env and args. */
     static async start(ctx: Context): Promise<Postgres> {
         const { p, tc, procs, work, report } = ctx;
         const ns = Postgres.namespace(p);
-        const service = p.output<{ host: string; port: number }>("components.database.services.postgres");
+        const service = p.detail<{ host: string; port: number }>("components.database.services.postgres");
         const container = p.container("StatefulSet", ns, "postgres", "postgres");
         const { env } = p.containerEnv(ns, container);
         const dir = path.join(work, "postgres");
@@ -209,7 +209,7 @@ export class GarageCluster {
     ) {}
 
     static namespace(p: PlatformRun): string {
-        return p.output<string>("components.garage.namespace");
+        return p.detail<string>("components.garage.namespace");
     }
 
     /** The StatefulSet's nodes, from garage.toml with only bind and data addresses substituted. */
@@ -220,7 +220,7 @@ export class GarageCluster {
         const container = p.container("StatefulSet", ns, "garage", "garage");
         const { env } = p.containerEnv(ns, container);
         const toml = p.configMap(ns, "garage-config")["garage.toml"];
-        const s3 = p.output<{ host: string; port: number }>("components.garage.services.s3");
+        const s3 = p.detail<{ host: string; port: number }>("components.garage.services.s3");
         const domain = s3.host.split(".svc.")[1];
         const nodes: GarageNode[] = [];
         for (let i = 0; i < replicas; i++) {
@@ -476,7 +476,7 @@ export class Metastore {
      */
     static async start(ctx: Context, name = "hive-metastore", address?: string): Promise<Metastore> {
         const { p, report, procs } = ctx;
-        const service = p.output<{ host: string; port: number }>("components.database.services.hiveMetastore");
+        const service = p.detail<{ host: string; port: number }>("components.database.services.hiveMetastore");
         const { dir, env } = Metastore.conf(ctx, name);
         if (env.IS_RESUME !== "true") {
             const r = await Metastore.schematoolRun(ctx, name, dir, env, "-initOrUpgradeSchema");
@@ -598,9 +598,9 @@ export class Trino {
     static async start(ctx: Context, extraCatalogs: Record<string, string> = {}): Promise<Trino> {
         const { p, tc, work, report, procs, names } = ctx;
         const values = p.helmValues("trino");
-        const ns = p.output<string>("components.trino.namespace");
-        const service = p.output<{ host: string; port: number }>("components.trino.services.coordinator");
-        const catalogName = p.output<string>("components.trino.catalog");
+        const ns = p.detail<string>("components.trino.namespace");
+        const service = p.detail<{ host: string; port: number }>("components.trino.services.coordinator");
+        const catalogName = p.detail<string>("components.trino.catalog");
         const address = addressOf(names, service.host);
         const dir = path.join(work, "trino");
         const etc = path.join(dir, "etc");

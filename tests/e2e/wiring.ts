@@ -47,7 +47,7 @@ function toolOf(script: string, id: string): string {
 
 export async function checkWiringScripts(ctx: Context, garage: GarageCluster): Promise<void> {
     const { p, report, work } = ctx;
-    const all = p.output<WiringCheckEntry[]>("wiringChecks");
+    const all = p.detail<WiringCheckEntry[]>("wiringChecks");
     if (all.length === 0) return;
     const byNs = new Map<string, Namespaced>();
     for (const c of all) {
@@ -138,8 +138,8 @@ async function missingGrant(ctx: Context, byNs: Map<string, Namespaced>, garage:
     const ns = [...byNs.values()].find((n) => n.checks.some((c) => c.from === "trino"));
     const check = ns?.checks.find((c) => c.from === "trino" && c.to === "garage");
     if (!ns || !check) return;
-    const bucket = p.output<string>("components.garage.buckets.lakehouse");
-    const ref = p.output<Json>("components.garage.credentials.trino");
+    const bucket = p.detail<string>("components.garage.buckets.lakehouse");
+    const ref = p.detail<Json>("components.garage.credentials.trino");
     const keyId = p.secret(String(ref.namespace), String(ref.secretName))[String(ref.accessKeyIdKey)];
     await ctx.report.check(
         `wiring checks: with trino's key denied on ${bucket}, ${check.id} fails naming the edge ${check.from} → ${check.to}; granted again, it passes`,

@@ -2,7 +2,14 @@
 // here, so there is one mock for the whole mocha process (see offline/engine.ts).
 import { isSecretValue, ProgramError, RecordedResource, unwrapSecrets } from "../../offline/engine";
 import { Plan, planOfRun } from "../../offline/plan";
-import { platformConfigOf, programResources, runStack, StackRun, StackRunOptions } from "../../offline/run-stack";
+import {
+    platformConfigOf,
+    platformView,
+    programResources,
+    runStack,
+    StackRun,
+    StackRunOptions,
+} from "../../offline/run-stack";
 import { shared } from "./shared";
 
 export { isSecretValue, unwrapSecrets };
@@ -14,6 +21,11 @@ export class Run {
 
     get outputs(): Record<string, unknown> {
         return unwrapSecrets(this.raw.outputs);
+    }
+
+    /** The platform component's outputs: the full contract, `addresses`, `namespaces`, `wiring`, `wiringChecks`. */
+    get view(): Record<string, unknown> {
+        return unwrapSecrets(platformView(this.raw));
     }
 
     /** Everything the program registered (not the stack root). */

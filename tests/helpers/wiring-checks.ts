@@ -17,8 +17,8 @@ export const scriptOf = (r: Run, namespace: string): string => {
 };
 
 export function assertOneCheckPerEdge(r: Run, label: string): void {
-    const wiring = r.outputs.wiring as WiringEdge[];
-    const checks = r.outputs.wiringChecks as Entry[];
+    const wiring = r.view.wiring as WiringEdge[];
+    const checks = r.view.wiringChecks as Entry[];
     assert.equal(checks.length, wiring.length, `${label}: one check per edge`);
     assert.deepEqual(
         checks.map((c) => `${c.from}→${c.to} ${c.address}`),
