@@ -52,9 +52,16 @@ export default tseslint.config(
     },
     { files: ["*.mjs"], ...tseslint.configs.disableTypeChecked },
     {
-        // Test fixtures that stand in for command-line tools, fixture packs, mocha's configuration and setup:
-        // plain CommonJS run by node.
-        files: ["tests/fixtures/**/*.js", "offline/bench-packs/**/*.js", ".mocharc.cjs", "tests/setup.cjs"],
+        // Test fixtures that stand in for command-line tools, fixture packs, mocha's configuration and setup,
+        // the program's entry and the build's freshness: plain CommonJS run by node.
+        files: [
+            "tests/fixtures/**/*.js",
+            "offline/bench-packs/**/*.js",
+            ".mocharc.cjs",
+            "tests/setup.cjs",
+            "program.js",
+            "offline/build-state.cjs",
+        ],
         ...tseslint.configs.disableTypeChecked,
         languageOptions: {
             ...tseslint.configs.disableTypeChecked.languageOptions,

@@ -3,46 +3,13 @@
 // JavaScript in .build/ spares each run the TypeScript compiler and the source-map stack traces
 // ts-node adds to every promise the SDK makes. Compiles first when a source is newer than the build.
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { utimesSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
+import buildState from "./build-state.cjs";
 
-const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const build = join(root, ".build");
-const stamp = join(build, ".stamp");
-const SOURCES = [
-    "index.ts",
-    "components",
-    "policies",
-    "offline",
-    "tests/e2e",
-    "tests/cluster",
-    "tests/node",
-    "tsconfig.json",
-    "tsconfig.build.json",
-    "package-lock.json",
-];
-
-/**
- * @param {string} path
- * @returns {number} the newest modification time of the TypeScript and JSON files at or below path
- */
-function newest(path) {
-    const s = statSync(path);
-    if (!s.isDirectory()) return path.endsWith(".ts") || path.endsWith(".json") ? s.mtimeMs : 0;
-    let t = 0;
-    for (const entry of readdirSync(path))
-        if (entry !== "node_modules" && entry !== "bin") t = Math.max(t, newest(join(path, entry)));
-    return t;
-}
-
-function stale() {
-    if (!existsSync(stamp)) return true;
-    const built = statSync(stamp).mtimeMs;
-    return SOURCES.some((s) => existsSync(join(root, s)) && newest(join(root, s)) > built);
-}
+const { root, build, stamp, stale } = buildState;
 
 // `--build` compiles whatever the state; `--build-if-stale` (the test suite's setup) only when a source is newer.
 const force = process.argv[2] === "--build";

@@ -15,7 +15,9 @@ export function renderPulumiYaml(): string {
     const project = {
         name: PROJECT_NAME,
         description: "An open-source lakehouse on Kubernetes that proves its own wiring",
-        runtime: { name: "nodejs", options: { typescript: true, packagemanager: "npm" } },
+        // JavaScript: package.json's `main` (program.js) runs the compiled program, or the
+        // TypeScript through ts-node when a source is newer than the build.
+        runtime: { name: "nodejs", options: { typescript: false, packagemanager: "npm" } },
         config: Object.fromEntries(
             Object.entries(CONFIG_KEYS).map(([key, k]) => [
                 key,

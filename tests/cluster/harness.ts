@@ -70,8 +70,10 @@ export function copyProject(dest: string): void {
         fs.copyFileSync(path.join(PROJECT_DIR, f), path.join(dest, f));
     }
     fs.symlinkSync(path.join(PROJECT_DIR, "node_modules"), path.join(dest, "node_modules"));
-    // The policy pack runs compiled (its package.json `main`): the build the checkout made.
+    // The policy pack runs compiled (its package.json `main`): the build the checkout made. So does
+    // the program (program.js), copied after its sources so the build is the newer, as in the checkout.
     fs.cpSync(path.join(PROJECT_DIR, "policies", "bin"), path.join(dest, "policies", "bin"), { recursive: true });
+    fs.cpSync(path.join(PROJECT_DIR, ".build"), path.join(dest, ".build"), { recursive: true });
 }
 
 /** The suite's versions: each part as its binary reports itself. */
