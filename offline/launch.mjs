@@ -43,8 +43,8 @@ if (!tool || !/^[\w-]+$/.test(tool)) {
     process.stderr.write("usage: node offline/launch.mjs <tool> [args...]\n");
     process.exit(2);
 }
-// Before any tool loads the Pulumi SDK (see offline/sdk-load.ts).
-createRequire(import.meta.url)(join(build, "offline", "sdk-load.js")).deferArborist();
+// Before any tool loads the Pulumi SDK (see policies/lib/sdk-load.ts).
+createRequire(import.meta.url)(join(build, "policies", "lib", "sdk-load.js")).deferArborist();
 const { main } = createRequire(import.meta.url)(join(build, "offline", `${tool}.js`));
 if (typeof main !== "function") {
     process.stderr.write(`offline/${tool}.ts exports no main(argv)\n`);

@@ -19,6 +19,11 @@ function project(): string {
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
     fs.writeFileSync(path.join(dir, "index.ts"), 'const form: string = "sources";\nexport = () => form;\n');
     fs.writeFileSync(path.join(dir, ".build", "index.js"), 'module.exports = () => "compiled";\n');
+    fs.mkdirSync(path.join(dir, ".build", "policies", "lib"), { recursive: true });
+    fs.copyFileSync(
+        path.join(ROOT, ".build", "policies", "lib", "sdk-load.js"),
+        path.join(dir, ".build", "policies", "lib", "sdk-load.js"),
+    );
     return dir;
 }
 
@@ -44,6 +49,24 @@ describe("the program's entry (program.js)", function () {
         const dir = project();
         stampNow(dir, 5);
         assert.equal(ran(dir), "compiled");
+    });
+
+    it("loads the SDK as the program uses it: without npm's Arborist, stack traces in V8's format", () => {
+        const dir = project();
+        stampNow(dir, 5);
+        fs.writeFileSync(
+            path.join(dir, ".build", "index.js"),
+            [
+                'require("@pulumi/pulumi");',
+                "const loaded = Object.keys(require.cache);",
+                "module.exports = () => JSON.stringify({",
+                '    pacote: loaded.some((f) => f.includes("/node_modules/pacote/")),',
+                '    format: typeof Error.prepareStackTrace,',
+                '    frame: /at .*index\\.js:\\d+:\\d+/.test(new Error().stack),',
+                "});",
+            ].join("\n"),
+        );
+        assert.deepEqual(JSON.parse(ran(dir)), { pacote: false, format: "undefined", frame: true });
     });
 
     it("runs the TypeScript sources when one is newer than the build, or there is no build", () => {

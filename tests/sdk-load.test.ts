@@ -1,8 +1,8 @@
-// The SDK as the offline tools and the tests load it (offline/sdk-load.ts): without npm's Arborist
+// The SDK as the offline tools and the tests load it (policies/lib/sdk-load.ts): without npm's Arborist
 // until something uses it, and then the real module.
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { arboristFile } from "../offline/sdk-load";
+import { arboristFile } from "../policies/lib/sdk-load";
 
 describe("the Pulumi SDK, loaded offline", () => {
     it("loads Arborist on first use only, and then the real module: closure serialization still finds it", () => {

@@ -10,8 +10,8 @@ const path = require("path");
 require.extensions[".ts"] = function firstTypeScriptFile(module, filename) {
     delete require.extensions[".ts"];
     require("ts-node/register/transpile-only");
-    // Before any test file loads the Pulumi SDK, as the offline tools do (see offline/sdk-load.ts).
-    require("../offline/sdk-load.ts").deferArborist();
+    // Before any test file loads the Pulumi SDK, as the offline tools do (see policies/lib/sdk-load.ts).
+    require("../policies/lib/sdk-load.ts").deferArborist();
     return require.extensions[".ts"](module, filename);
 };
 

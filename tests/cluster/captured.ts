@@ -1,10 +1,12 @@
 // The README's "Deploy for real" shows what the real CLI printed for dev's `pulumi preview` with the
-// pack and its `pulumi up`. Those samples cannot be rendered offline (npm run readme), so the
+// pack and its `pulumi up`, and docs/outputs.md the outputs `pulumi up` printed. Those samples cannot be rendered offline (npm run readme), so the
 // real-engine suite holds them: each run of dev compares the page's block with what the CLI printed
 // in that run, and `npm run test:cluster -- --write-docs` writes it.
 import * as fs from "fs";
+import * as path from "path";
 import { CheckFailed } from "../e2e/report";
 import { README } from "../../offline/readme";
+import { PROJECT_DIR } from "../../offline/stack-config";
 import type { Harness } from "./harness";
 
 /** A captured sample: the commands as a user types them (the suite adds --stack and --event-log). */
@@ -24,8 +26,14 @@ export const CAPTURED: Captured[] = [
                 command: "pulumi preview --policy-pack policies",
                 keep: ["Policies", "Resources"],
             },
-            { step: "up", command: "pulumi up --yes --skip-preview", keep: ["Outputs", "Resources", "Duration"] },
+            { step: "up", command: "pulumi up --yes --skip-preview", keep: ["Resources", "Duration"] },
         ],
+    },
+    {
+        // The stack outputs as `pulumi up` prints them at its end: one screen (docs/outputs.md).
+        name: "outputs-dev",
+        file: path.join(PROJECT_DIR, "docs", "outputs.md"),
+        steps: [{ step: "up", command: "pulumi up --yes --skip-preview", keep: ["Outputs", "Resources"] }],
     },
 ];
 

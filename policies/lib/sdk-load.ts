@@ -1,9 +1,10 @@
-// How the offline tools and the tests load the Pulumi SDK. @pulumi/pulumi 3.248 requires npm's
-// Arborist when it loads (with pacote, sigstore and npm's registry client behind it: about 0.3 s,
-// a third of loading the SDK), for `runtime.computeCodePaths`, which only closure serialization
-// calls (`runtime.serializeFunction`, function callbacks); this program never does. These
-// processes load Arborist when it is first used instead. The Pulumi CLI's own processes (the
-// language host, the policy pack) are not touched.
+// How this project's processes load the Pulumi SDK. @pulumi/pulumi 3.248 requires npm's Arborist
+// when it loads (with pacote, sigstore and npm's registry client behind it: about 0.4 s, a third
+// of loading the SDK), for `runtime.computeCodePaths`, which only closure serialization calls
+// (`runtime.serializeFunction`, function callbacks); neither the program nor the pack ever does.
+// The program (program.js), the policy pack (lib/lean-start.ts), the offline tools and the tests
+// load Arborist when it is first used instead: `pulumi preview --policy-pack` starts the pack and
+// then the program one after the other, so each saves its 0.4 s on every preview.
 import Module from "module";
 import * as path from "path";
 
