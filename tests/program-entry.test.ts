@@ -61,8 +61,8 @@ describe("the program's entry (program.js)", function () {
                 "const loaded = Object.keys(require.cache);",
                 "module.exports = () => JSON.stringify({",
                 '    pacote: loaded.some((f) => f.includes("/node_modules/pacote/")),',
-                '    format: typeof Error.prepareStackTrace,',
-                '    frame: /at .*index\\.js:\\d+:\\d+/.test(new Error().stack),',
+                "    format: typeof Error.prepareStackTrace,",
+                "    frame: /at .*index\\.js:\\d+:\\d+/.test(new Error().stack),",
                 "});",
             ].join("\n"),
         );

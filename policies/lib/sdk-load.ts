@@ -8,7 +8,7 @@
 import Module from "module";
 import * as path from "path";
 
-/** The file the SDK's `require("@npmcli/arborist")` resolves to, from the SDK's own folder. */
+/** The file the SDK's import of @npmcli/arborist resolves to, from the SDK's own folder. */
 export function arboristFile(): string {
     const codePaths = require.resolve("@pulumi/pulumi/runtime/closure/codePaths");
     return require.resolve("@npmcli/arborist", { paths: [path.dirname(codePaths)] });

@@ -2,6 +2,7 @@
 // spoken to over pulumirpc.Analyzer, configured with the CLI's rules, judged with the engine's.
 import { strict as assert } from "assert";
 import * as fs from "fs";
+import { builtinModules } from "module";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { customResource, EngineResource, secret } from "../../offline/crossguard/engine-view";
@@ -70,7 +71,7 @@ describe("the pack, started as the Pulumi CLI starts it", () => {
                         spec
                             .split("/")
                             .slice(0, spec.startsWith("@") ? 2 : 1)
-                            .join("/") in pkg.dependencies || ["fs", "path", "crypto"].includes(spec),
+                            .join("/") in pkg.dependencies || builtinModules.includes(spec.replace(/^node:/, "")),
                         `${f} requires ${spec}, which the pack does not declare`,
                     );
             }
