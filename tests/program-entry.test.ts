@@ -36,7 +36,9 @@ function stampNow(dir: string, secondsFromNow = 0): void {
 
 /** What the language host would get: the entry's export, called. */
 function ran(dir: string): string {
-    return execFileSync(process.execPath, ["-e", 'process.stdout.write(require("./program.js")())'], {
+    // The language host's runner installs source-map-support before it loads the program (cmd/run/index.js).
+    const script = 'require("source-map-support/register"); process.stdout.write(require("./program.js")())';
+    return execFileSync(process.execPath, ["-e", script], {
         cwd: dir,
         encoding: "utf8",
     });
