@@ -128,8 +128,12 @@ export function serviceEndpoint(id: ServiceId, namespace: string, clusterDomain:
 }
 
 export function addressEntry(id: ServiceId, namespace: string, clusterDomain: string): AddressEntry {
+    return entryAt(id, serviceEndpoint(id, namespace, clusterDomain));
+}
+
+/** The address table's row of service `id` at `ep`: its URL in the service's scheme, or host:port. */
+export function entryAt(id: ServiceId, ep: Endpoint): AddressEntry {
     const s: PlatformService = PLATFORM_SERVICES[id];
-    const ep = serviceEndpoint(id, namespace, clusterDomain);
     return { ...ep, component: s.component, url: s.scheme ? urlOf(ep, s.scheme) : ep.hostPort };
 }
 

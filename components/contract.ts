@@ -11,7 +11,7 @@
 // what keeps them on one screen; the reader turns it back into the full form through
 // addresses.ts, the one place that derives an address.
 import * as pulumi from "@pulumi/pulumi";
-import { AddressEntry, endpoint, PLATFORM_SERVICES, ServiceId, urlOf } from "./addresses";
+import { AddressEntry, endpoint, entryAt, PLATFORM_SERVICES, ServiceId } from "./addresses";
 import { COMPONENTS, ComponentName } from "./config";
 import { DATABASE_LOGIN_CONSUMERS, GARAGE_KEY_CONSUMERS } from "./credentials";
 import type { DatabaseCredentials } from "./postgres";
@@ -165,18 +165,13 @@ function serviceFromAddress(
     namespace: string,
     clusterDomain: string,
 ): AddressEntry | undefined {
-    const spec = PLATFORM_SERVICES[id] as { scheme?: string };
-    const rest = spec.scheme === undefined ? published : published.replace(`${spec.scheme}://`, "");
-    const match = /^([^/:]+):(\d+)$/.exec(rest);
+    const scheme = (PLATFORM_SERVICES[id] as { scheme?: string }).scheme;
+    const match = /^([^/:]+):(\d+)$/.exec(scheme === undefined ? published : published.replace(`${scheme}://`, ""));
     const suffix = `.${namespace}.svc.${clusterDomain}`;
-    if (!match || !match[1].endsWith(suffix)) return undefined;
-    const ep = endpoint(
-        { service: match[1].slice(0, -suffix.length), namespace, port: Number(match[2]) },
-        clusterDomain,
-    );
-    const url = spec.scheme === undefined ? ep.hostPort : urlOf(ep, spec.scheme);
-    if (url !== published || ep.service === "") return undefined;
-    return { ...ep, component: PLATFORM_SERVICES[id].component, url };
+    if (!match || match[1].length <= suffix.length || !match[1].endsWith(suffix)) return undefined;
+    const service = match[1].slice(0, -suffix.length);
+    const entry = entryAt(id, endpoint({ service, namespace, port: Number(match[2]) }, clusterDomain));
+    return entry.url === published ? entry : undefined;
 }
 
 /** A referenced stack's outputs cannot serve this stack. */

@@ -207,7 +207,7 @@ function spawnChild(mode: string, arg: string): ChildResult & { wallMs: number }
 
 // ---- the report ----
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
     const s = [...xs].sort((a, b) => a - b);
     return s[Math.floor(s.length / 2)];
 }

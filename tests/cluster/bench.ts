@@ -4,6 +4,7 @@
 // goes, resource by resource, from the engine's events, beside the offline critical path.
 import * as fs from "fs";
 import * as path from "path";
+import { median } from "../../offline/bench-run";
 import { criticalPath } from "../../offline/critical-path";
 import { isWiringCheck } from "../../offline/plan";
 import { PROJECT_DIR } from "../../offline/stack-config";
@@ -78,7 +79,6 @@ export async function benchRealEngine(say: (s: string) => void): Promise<RealEng
             withPack.push(await timed(["preview", ...pack, "--stack", fqn("dev")]));
             withoutPack.push(await timed(["preview", "--stack", fqn("dev")]));
         }
-        const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1];
         const previewMs = median(withPack);
         const previewNoPackMs = median(withoutPack);
         // Traced apart: tracing loads more into each process, so the totals above are untraced.
