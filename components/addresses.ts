@@ -71,6 +71,8 @@ export interface PlatformService {
     port: number;
     /** Scheme of the URL clients use; absent for raw TCP (PostgreSQL). */
     scheme?: string;
+    /** The port and scheme clients use instead when the service answers over TLS (Trino with `trinoAuthentication`). */
+    tls?: { port: number; scheme: string };
     /** People and tools outside the platform use it (a UI or API), so client namespaces may reach it. */
     userFacing?: boolean;
     description: string;
@@ -92,6 +94,7 @@ export const PLATFORM_SERVICES = {
         service: helmFullname(RELEASES.trino, "trino"),
         port: 8080,
         scheme: "http",
+        tls: { port: 8443, scheme: "https" },
         userFacing: true,
         description: "Trino coordinator",
     },
@@ -122,19 +125,28 @@ export interface AddressEntry extends Endpoint {
     url: string;
 }
 
-export function serviceEndpoint(id: ServiceId, namespace: string, clusterDomain: string): Endpoint {
-    const s = PLATFORM_SERVICES[id];
-    return endpoint({ service: s.service, namespace, port: s.port }, clusterDomain);
+/** The Service of `id` as clients reach it: on its TLS port when `tls` (and the service has one). */
+export function serviceEndpoint(id: ServiceId, namespace: string, clusterDomain: string, tls = false): Endpoint {
+    const s: PlatformService = PLATFORM_SERVICES[id];
+    const port = tls && s.tls ? s.tls.port : s.port;
+    return endpoint({ service: s.service, namespace, port }, clusterDomain);
 }
 
-export function addressEntry(id: ServiceId, namespace: string, clusterDomain: string): AddressEntry {
-    return entryAt(id, serviceEndpoint(id, namespace, clusterDomain));
+export function addressEntry(id: ServiceId, namespace: string, clusterDomain: string, tls = false): AddressEntry {
+    return entryAt(id, serviceEndpoint(id, namespace, clusterDomain, tls));
+}
+
+/** The scheme of service `id` on `port`: its TLS scheme on its TLS port. */
+export function schemeAt(id: ServiceId, port: number): string | undefined {
+    const s: PlatformService = PLATFORM_SERVICES[id];
+    return s.tls && port === s.tls.port ? s.tls.scheme : s.scheme;
 }
 
 /** The address table's row of service `id` at `ep`: its URL in the service's scheme, or host:port. */
 export function entryAt(id: ServiceId, ep: Endpoint): AddressEntry {
     const s: PlatformService = PLATFORM_SERVICES[id];
-    return { ...ep, component: s.component, url: s.scheme ? urlOf(ep, s.scheme) : ep.hostPort };
+    const scheme = schemeAt(id, ep.port);
+    return { ...ep, component: s.component, url: scheme ? urlOf(ep, scheme) : ep.hostPort };
 }
 
 /** The address table of the platform services whose component is in `components`. */
@@ -142,11 +154,13 @@ export function addressTable(
     namespaces: Record<ComponentName, string>,
     clusterDomain: string,
     components: readonly ComponentName[],
+    tls: readonly ServiceId[] = [],
 ): Partial<Record<ServiceId, AddressEntry>> {
     const table: Partial<Record<ServiceId, AddressEntry>> = {};
     for (const id of Object.keys(PLATFORM_SERVICES) as ServiceId[]) {
         const component = PLATFORM_SERVICES[id].component;
-        if (components.includes(component)) table[id] = addressEntry(id, namespaces[component], clusterDomain);
+        if (components.includes(component))
+            table[id] = addressEntry(id, namespaces[component], clusterDomain, tls.includes(id));
     }
     return table;
 }
@@ -188,6 +202,6 @@ export function wire(
 
 /** The URL of the service an edge reaches (`tcp://` for raw TCP), whatever form its address takes (a bare host, a URL with a path). */
 export function edgeUrl(edge: Pick<WiringEdge, "service" | "host" | "port">, path = ""): string {
-    const scheme: string | undefined = (PLATFORM_SERVICES[edge.service] as PlatformService).scheme;
+    const scheme = schemeAt(edge.service, edge.port);
     return urlOf({ hostPort: hostPortOf(edge.host, edge.port) }, scheme ?? "tcp", path);
 }

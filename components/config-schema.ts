@@ -309,6 +309,12 @@ export const CONFIG_KEYS = {
         default: false,
         description: "Keep the chart's tpch and tpcds demo catalogs.",
     },
+    trinoAuthentication: {
+        type: "boolean",
+        default: false,
+        description:
+            "Trino answers clients over HTTPS only (port 8443), with a certificate from the platform's CA, and runs a query only for a login: a generated token per consumer (admin, analyst, dbt) in a Secret of its namespace, access rules per login, and a generated secret for its internal communication (docs/security.md). Off by default in this release.",
+    },
     trinoCoordinatorHeap: {
         type: "string",
         default: "1536M",

@@ -165,8 +165,8 @@ function serviceFromAddress(
     namespace: string,
     clusterDomain: string,
 ): AddressEntry | undefined {
-    const scheme = (PLATFORM_SERVICES[id] as { scheme?: string }).scheme;
-    const match = /^([^/:]+):(\d+)$/.exec(scheme === undefined ? published : published.replace(`${scheme}://`, ""));
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//.exec(published)?.[1];
+    const match = /^([^/:]+):(\d+)$/.exec(scheme === undefined ? published : published.slice(scheme.length + 3));
     const suffix = `.${namespace}.svc.${clusterDomain}`;
     if (!match || match[1].length <= suffix.length || !match[1].endsWith(suffix)) return undefined;
     const service = match[1].slice(0, -suffix.length);

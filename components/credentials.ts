@@ -51,6 +51,17 @@ export const DATABASE_LOGIN_CONSUMERS: readonly (ConsumerSpec & {
     { name: "dagster", component: "dagster", database: "dagster", role: "dagster", passwordKey: "postgresql-password" },
 ];
 
+/**
+ * Who logs in to Trino (with `trinoAuthentication`), and what the access rules let each do in the
+ * Iceberg catalog: dbt writes its own schemas and reads the rest; an analyst reads; the admin, a
+ * person, does anything. Each login's Secret is in its holder's namespace.
+ */
+export const TRINO_LOGIN_CONSUMERS: readonly (ConsumerSpec & { access: "admin" | "writer" | "reader" })[] = [
+    { name: "admin", component: "trino", access: "admin" },
+    { name: "analyst", component: "trino", access: "reader" },
+    { name: "dbt", component: "dagster", access: "writer" },
+];
+
 /** Garage's own secrets: the admin API's bearer token and the secret its nodes share for RPC. */
 export const GARAGE_DAEMON_CREDENTIALS = ["garage-admin-token", "garage-rpc-secret"] as const;
 
@@ -58,12 +69,13 @@ export const GARAGE_DAEMON_CREDENTIALS = ["garage-admin-token", "garage-rpc-secr
 export const credentialName = {
     garageKey: (consumer: string) => `garage-key/${consumer}`,
     databaseLogin: (consumer: string) => `database-login/${consumer}`,
+    trinoLogin: (consumer: string) => `trino-login/${consumer}`,
 };
 
 /** Which component issues a credential: Garage issues keys and its own secrets, PostgreSQL logins. */
 export interface CredentialSpec {
     name: string;
-    issuer: "garage" | "database";
+    issuer: "garage" | "database" | "trino";
     /** The component that uses it (for a daemon secret, Garage itself). */
     holder: ComponentName;
 }
@@ -80,6 +92,11 @@ export const CREDENTIALS: readonly CredentialSpec[] = [
         holder: c.component,
     })),
     ...GARAGE_DAEMON_CREDENTIALS.map((name) => ({ name, issuer: "garage" as const, holder: "garage" as const })),
+    ...TRINO_LOGIN_CONSUMERS.map((c) => ({
+        name: credentialName.trinoLogin(c.name),
+        issuer: "trino" as const,
+        holder: c.component,
+    })),
 ];
 
 /** Generation of each credential the stack rotated; a credential not listed is at generation 1. */

@@ -31,6 +31,8 @@ import {
     RUN_CHECKSUM,
 } from "./k8s";
 import { platformLabels } from "./labels";
+import { LOGIN_KEYS } from "./trino-security";
+import { CA_DIR } from "./certificates";
 import { DatabaseCredentials } from "./postgres";
 import { PodSize, scaleSizes } from "./sizing";
 
@@ -61,6 +63,23 @@ export interface UserCode {
     module: string;
 }
 
+/** Trino as dbt reaches it. */
+export interface DagsterTrino {
+    service: Endpoint;
+    catalog: string;
+    /**
+     * With `trinoAuthentication`: dbt's login Secret (`username`, `password`) and the ConfigMap
+     * holding the CA that signed Trino's certificate, both in Dagster's namespace; dbt connects over
+     * HTTPS and verifies the certificate. Undefined: plain HTTP, no login.
+     */
+    login?: { secretName: string; caConfigMap: string };
+}
+
+/** dbt reads its Trino token from this variable (profiles.yml's env_var). */
+export const TRINO_TOKEN_ENV = "TRINO_TOKEN";
+/** ... and the CA file it verifies Trino's certificate with. */
+export const TRINO_CA_FILE_ENV = "TRINO_CA_FILE";
+
 export interface DagsterArgs {
     namespace: string;
     clusterDomain: string;
@@ -70,7 +89,7 @@ export interface DagsterArgs {
     size: SizeProfile;
     userCode: UserCode;
     database: { service: Endpoint; credentials: DatabaseCredentials };
-    trino: { service: Endpoint; catalog: string };
+    trino: DagsterTrino;
     /** Schema dbt builds its models in. */
     dbtSchema: string;
     s3: Address;
@@ -116,12 +135,21 @@ export function migrationInstanceYaml(database: { service: Endpoint; credentials
     );
 }
 
-/** dbt's `profiles.yml`: one target, named after the environment, on Trino's FQDN and port. */
-export function dbtProfiles(args: {
-    environment: string;
-    trino: { service: Endpoint; catalog: string };
-    schema: string;
-}): string {
+/**
+ * dbt's `profiles.yml`: one target, named after the environment, on Trino's FQDN and port; with a
+ * login, over HTTPS with the password from the environment and the platform's CA verified.
+ */
+export function dbtProfiles(args: { environment: string; trino: DagsterTrino; schema: string }): string {
+    const login = args.trino.login
+        ? {
+              // dbt-trino's jwt method is HTTPS only; the token is dbt's login.
+              method: "jwt",
+              user: "dbt",
+              jwt_token: `{{ env_var('${TRINO_TOKEN_ENV}') }}`,
+              // The CA's file, where the pod mounts it: dbt verifies Trino's certificate against it.
+              cert: `{{ env_var('${TRINO_CA_FILE_ENV}') }}`,
+          }
+        : { method: "none", user: "dbt", http_scheme: "http" };
     return dump(
         {
             [DBT_PROFILE]: {
@@ -129,11 +157,9 @@ export function dbtProfiles(args: {
                 outputs: {
                     [args.environment]: {
                         type: "trino",
-                        method: "none",
-                        user: "dbt",
                         host: args.trino.service.host,
                         port: args.trino.service.port,
-                        http_scheme: "http",
+                        ...login,
                         database: args.trino.catalog,
                         schema: args.schema,
                         threads: 4,
@@ -165,6 +191,18 @@ export function userCodeEnv(args: DagsterArgs): { name: string; value: string }[
         { name: "AIRBYTE_PORT", value: String(args.airbyte.service.port) },
         { name: "DBT_PROFILES_DIR", value: DBT_PROFILES_DIR },
         { name: "DBT_TARGET", value: args.environment },
+    ];
+}
+
+/** dbt's Trino token, from its login Secret (no value in the values or the plan). */
+function trinoLoginEnv(trino: DagsterTrino): Record<string, unknown>[] {
+    if (!trino.login) return [];
+    return [
+        {
+            name: TRINO_TOKEN_ENV,
+            valueFrom: { secretKeyRef: { name: trino.login.secretName, key: LOGIN_KEYS.token } },
+        },
+        { name: TRINO_CA_FILE_ENV, value: `${CA_DIR}/ca.crt` },
     ];
 }
 
@@ -268,10 +306,18 @@ export function dagsterValues(args: DagsterArgs): Record<string, unknown> {
                     port: CODE_LOCATION_PORT,
                     // Run pods inherit the env, Secrets and volumes below.
                     includeConfigInLaunchedRuns: { enabled: true },
-                    env: userCodeEnv(args),
+                    env: [...userCodeEnv(args), ...trinoLoginEnv(args.trino)],
                     envSecrets: [{ name: args.s3CredentialsSecret }],
-                    volumes: [{ name: "dbt-profiles", configMap: { name: DBT_PROFILES_CONFIGMAP } }],
-                    volumeMounts: [{ name: "dbt-profiles", mountPath: DBT_PROFILES_DIR, readOnly: true }],
+                    volumes: [
+                        { name: "dbt-profiles", configMap: { name: DBT_PROFILES_CONFIGMAP } },
+                        ...(args.trino.login
+                            ? [{ name: "ca", configMap: { name: args.trino.login.caConfigMap } }]
+                            : []),
+                    ],
+                    volumeMounts: [
+                        { name: "dbt-profiles", mountPath: DBT_PROFILES_DIR, readOnly: true },
+                        ...(args.trino.login ? [{ name: "ca", mountPath: CA_DIR, readOnly: true }] : []),
+                    ],
                     resources: sizing.codeLocation,
                     podSecurityContext: POD_SECURITY,
                     securityContext: CONTAINER_SECURITY,

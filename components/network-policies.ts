@@ -8,7 +8,7 @@
 // cannot know, so their egress stays open.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { PLATFORM_SERVICES, PlatformService, WiringEdge } from "./addresses";
+import { PLATFORM_SERVICES, PlatformService, ServiceId, WiringEdge } from "./addresses";
 import { ComponentName } from "./config";
 import { childOptions } from "./k8s";
 import { platformLabels } from "./labels";
@@ -76,6 +76,8 @@ export interface NetworkPoliciesArgs {
     egress: Partial<Record<ComponentName, OutsideEgress>>;
     /** Namespaces admitted to the user-facing services (an ingress controller's). */
     clientNamespaces: string[];
+    /** The services that answer clients on their TLS port (Trino with `trinoAuthentication`): clients are admitted there. */
+    tls?: ServiceId[];
 }
 
 function inNamespace(namespace: string): Input.NetworkPolicyPeer {
@@ -199,9 +201,9 @@ export class NetworkPolicies extends pulumi.ComponentResource {
         const args = this.args;
         if (args.clientNamespaces.length === 0) return;
         for (const component of args.components) {
-            const ports = (Object.values(PLATFORM_SERVICES) as PlatformService[])
-                .filter((s) => s.component === component && s.userFacing)
-                .map((s) => s.port);
+            const ports = (Object.entries(PLATFORM_SERVICES) as [ServiceId, PlatformService][])
+                .filter(([, s]) => s.component === component && s.userFacing)
+                .map(([id, s]) => (s.tls && args.tls?.includes(id) ? s.tls.port : s.port));
             if (ports.length === 0) continue;
             this.add(
                 `${component}-from-clients`,

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Address, AddressEntry, addressTable, Endpoint, ServiceId, WiringEdge } from "./addresses";
+import { Address, AddressEntry, addressTable, Endpoint, schemeAt, ServiceId, WiringEdge } from "./addresses";
 import { Airbyte } from "./airbyte";
 import { ComponentName, PlatformConfig } from "./config";
 import {
@@ -16,7 +16,13 @@ import {
 import { PLATFORM_TYPE } from "../policies/lib/platform";
 import { Dagster } from "./dagster";
 import { ACCESS_KEY_ID, Garage, GarageConsumer, SECRET_ACCESS_KEY } from "./garage";
-import { credentialName, DATABASE_LOGIN_CONSUMERS, GARAGE_KEY_CONSUMERS, generationOf } from "./credentials";
+import {
+    credentialName,
+    DATABASE_LOGIN_CONSUMERS,
+    GARAGE_KEY_CONSUMERS,
+    generationOf,
+    TRINO_LOGIN_CONSUMERS,
+} from "./credentials";
 import { copySecret } from "./handoff";
 import { HiveMetastore } from "./hive-metastore";
 import { credentialLabels } from "./labels";
@@ -24,7 +30,9 @@ import type { KeepData } from "./k8s";
 import { Namespaces, REGISTRY_SECRET } from "./namespaces";
 import { NetworkPolicies, OutsideEgress, outsideEgress } from "./network-policies";
 import { DatabaseConsumer, MetadataDatabase } from "./postgres";
-import { Trino } from "./trino";
+import { Trino, TrinoAuthentication } from "./trino";
+import { loginSecretName } from "./trino-security";
+import { TRUST_CONFIGMAP } from "./certificates";
 import { NO_UPSTREAM, Upstream, UpstreamStacks } from "./upstream";
 import { CheckSource, WIRING_CHECK_NAME, WiringCheckJobs } from "./wiring-check-jobs";
 import { checksBySource, WiringCheck, wiringChecks } from "./wiring-checks";
@@ -100,6 +108,7 @@ interface ConnectionSource {
     component: pulumi.Resource;
     garageKey?: GarageCredentialsRef;
     login?: DatabaseCredentialsRef;
+    trinoLogin?: { secretName: string; caConfigMap: string };
     revision: string;
 }
 
@@ -217,7 +226,12 @@ export class LakehousePlatform extends pulumi.ComponentResource {
         this.wiringCheckJobs = this.verifyWiring();
         this.wiringCheckEntries = this.checkEntries();
         this.namespaces = this.namespaceSet.names;
-        this.addresses = addressTable(this.cfg.namespaces, this.cfg.clusterDomain, this.cfg.components);
+        this.addresses = addressTable(
+            this.cfg.namespaces,
+            this.cfg.clusterDomain,
+            this.cfg.components,
+            this.tlsServices,
+        );
         this.contract = {
             contractVersion: CONTRACT_VERSION,
             environment: this.cfg.environment,
@@ -234,6 +248,11 @@ export class LakehousePlatform extends pulumi.ComponentResource {
             wiringChecks: this.wiringCheckEntries,
             contract: this.contract,
         });
+    }
+
+    /** The services this stack serves over TLS: their clients use the TLS port and scheme. */
+    private get tlsServices(): ServiceId[] {
+        return this.deploys("trino") && this.cfg.trino.authentication ? ["trino"] : [];
     }
 
     private deploys(c: ComponentName): boolean {
@@ -517,6 +536,7 @@ export class LakehousePlatform extends pulumi.ComponentResource {
                 ...this.s3(),
                 s3CredentialsSecret: key.ref.secretName,
                 credentialsRevision: revisionOf(key),
+                authentication: cfg.trino.authentication ? this.trinoAuthentication() : undefined,
             },
             this.childOpts([this.namespaceSet, ...key.dependsOn, ...(this.hiveMetastore ? [this.hiveMetastore] : [])]),
         );
@@ -527,6 +547,23 @@ export class LakehousePlatform extends pulumi.ComponentResource {
             catalog: trino.catalog,
         });
         return trino;
+    }
+
+    /** Who logs in to Trino, where each login's Secret goes, and who verifies its certificate. */
+    private trinoAuthentication(): TrinoAuthentication {
+        const cfg = this.cfg;
+        const holders = TRINO_LOGIN_CONSUMERS.filter((c) => this.deploys(c.component));
+        return {
+            dbtSchema: cfg.dagster.dbtSchema,
+            loginNamespaces: Object.fromEntries(holders.map((c) => [c.name, cfg.namespaces[c.component]])),
+            loginGenerations: Object.fromEntries(
+                TRINO_LOGIN_CONSUMERS.map((c) => [
+                    c.name,
+                    generationOf(cfg.credentialGenerations, credentialName.trinoLogin(c.name)),
+                ]),
+            ),
+            trustNamespaces: holders.map((c) => cfg.namespaces[c.component]),
+        };
     }
 
     private deployAirbyte(): Airbyte {
@@ -574,6 +611,17 @@ export class LakehousePlatform extends pulumi.ComponentResource {
         const login = this.databaseLogin("dagster", "dagster");
         const trino = this.contractOf("trino");
         const airbyte = this.contractOf("airbyte");
+        // Over HTTPS, dbt logs in with its Trino login and verifies the platform's CA.
+        const trinoLogin =
+            schemeAt("trino", trino.services.coordinator.port) === "https"
+                ? { secretName: loginSecretName("dbt"), caConfigMap: TRUST_CONFIGMAP }
+                : undefined;
+        // A rotated Trino login rolls the pods that read its token at start, as a rotated key does.
+        const dbtLogin = credentialName.trinoLogin("dbt");
+        const revision = [
+            revisionOf(key, login),
+            ...(trinoLogin ? [`${dbtLogin}=${generationOf(cfg.credentialGenerations, dbtLogin)}`] : []),
+        ].join(",");
         const dagster = new Dagster(
             "dagster",
             {
@@ -589,23 +637,24 @@ export class LakehousePlatform extends pulumi.ComponentResource {
                     service: endpointOf(this.contractOf("database").services.postgres),
                     credentials: login.ref,
                 },
-                trino: { service: endpointOf(trino.services.coordinator), catalog: trino.catalog },
+                trino: { service: endpointOf(trino.services.coordinator), catalog: trino.catalog, login: trinoLogin },
                 dbtSchema: cfg.dagster.dbtSchema,
                 ...this.s3(),
                 lakehouseBucket: cfg.buckets.lakehouse,
                 s3CredentialsSecret: key.ref.secretName,
                 airbyte: { service: endpointOf(airbyte.services.server), apiUrl: airbyte.apiUrl },
-                credentialsRevision: revisionOf(key, login),
+                credentialsRevision: revision,
             },
-            // Trino and Airbyte are only addresses to Dagster: it need not wait for them to be up.
-            this.childOpts([this.namespaceSet, ...key.dependsOn, ...login.dependsOn]),
+            // Trino and Airbyte are only addresses to Dagster: it need not wait for them to be up,
+            // only for what its pods mount of Trino's (its login, the CA).
+            this.childOpts([
+                this.namespaceSet,
+                ...key.dependsOn,
+                ...login.dependsOn,
+                ...(trinoLogin ? (this.trino?.clientCredentials ?? []) : []),
+            ]),
         );
-        this.sources.dagster = {
-            component: dagster,
-            garageKey: key.ref,
-            login: login.ref,
-            revision: revisionOf(key, login),
-        };
+        this.sources.dagster = { component: dagster, garageKey: key.ref, login: login.ref, trinoLogin, revision };
         this.publish("dagster", {
             namespace: cfg.namespaces.dagster,
             services: { webserver: published("dagster", dagster.webserverService, dagster.webserverUrl) },
@@ -636,6 +685,7 @@ export class LakehousePlatform extends pulumi.ComponentResource {
                 wiring: this.wiring,
                 egress,
                 clientNamespaces: cfg.network.clientNamespaces,
+                tls: this.tlsServices,
             },
             this.childOpts([this.namespaceSet]),
         );
@@ -682,6 +732,7 @@ export class LakehousePlatform extends pulumi.ComponentResource {
             sources[component] = {
                 garageKey: s.garageKey,
                 login: s.login,
+                trinoLogin: s.trinoLogin,
                 revision: s.revision,
                 dependsOn: [
                     ...new Set([

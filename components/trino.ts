@@ -8,7 +8,9 @@
 // `npm run plan`, and Helm's wait still holds Dagster's dbt runs until the coordinator is ready.
 // Imported from its module: `k8s.helm` would also load the deprecated helm.v3.Chart and its YAML machinery.
 import { Release as HelmRelease } from "@pulumi/kubernetes/helm/v3/release";
+import { Secret } from "@pulumi/kubernetes/core/v1/secret";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { stringify as toProperties } from "dot-properties";
 import { ChartImage, trinoImages, trinoImageValues } from "./chart-images";
 import { ChartSpec, releaseChart } from "./charts";
@@ -16,6 +18,24 @@ import { Address, Endpoint, RELEASES, serviceEndpoint, urlOf, wire, WiringEdge }
 import { jvmBytes } from "../policies/lib/rules";
 import { Resources } from "./config";
 import { childOptions, CREDENTIALS_REVISION } from "./k8s";
+import { Certificates } from "./certificates";
+import { generationKeepers, TRINO_LOGIN_CONSUMERS } from "./credentials";
+import { credentialLabels, platformLabels } from "./labels";
+import {
+    accessRules,
+    JWT_ISSUER,
+    keyId,
+    LOGIN_KEYS,
+    loginSecretName,
+    loginToken,
+    TRINO_HTTPS_PORT,
+    TRINO_INTERNAL_SECRET,
+    TRINO_INTERNAL_SECRET_ENV,
+    TRINO_JWT_DIR,
+    TRINO_JWT_SECRET,
+    TRINO_TLS_DIR,
+    TRINO_TLS_SECRET,
+} from "./trino-security";
 
 const TRINO_UID = 1000;
 
@@ -51,6 +71,29 @@ export interface TrinoArgs {
     imageMirror?: string;
     /** The namespace's registry Secret every pod of the chart pulls with (`imageRegistryUsername`); undefined: anonymous pulls. */
     registrySecret?: string;
+    /** HTTPS, a login (token) per consumer and access rules (`trinoAuthentication`); undefined: plain HTTP, any client as any user. */
+    authentication?: TrinoAuthentication;
+}
+
+export interface TrinoAuthentication {
+    /** dbt's schema (`dagsterDbtSchema`): the dbt login owns it and the schemas named after it. */
+    dbtSchema: string;
+    /**
+     * The namespace of each login's Secret (its holder's). A login whose holder this stack does not
+     * deploy is issued all the same: its Secret waits in Trino's namespace.
+     */
+    loginNamespaces: Record<string, string>;
+    /** Generation of each login (`credentialGenerations`, `trino-login/<name>`). */
+    loginGenerations: Record<string, number>;
+    /** Namespaces whose clients verify Trino's certificate: each gets the CA's ConfigMap. */
+    trustNamespaces: string[];
+}
+
+/** A login Trino issued: where its Secret (`username`, `token`) is. */
+export interface IssuedTrinoLogin {
+    name: string;
+    namespace: string;
+    secretName: string;
 }
 
 export { jvmBytes };
@@ -95,6 +138,43 @@ function nodeValues(size: TrinoNodeSize, credentialsRevision?: pulumi.Input<stri
     };
 }
 
+/**
+ * What `trinoAuthentication` adds to the values: HTTPS on 8443 with the platform's certificate
+ * (plain HTTP stays on 8080 for the probes and the workers, and authenticates nobody), Trino's JWT
+ * authenticator with one key per login (the token's `kid` names its file), the internal shared
+ * secret on every node, and the access rules.
+ */
+function authenticationValues(catalog: string, auth: TrinoAuthentication): Record<string, unknown> {
+    return {
+        https: { enabled: true, port: TRINO_HTTPS_PORT, keystore: { path: `${TRINO_TLS_DIR}/keystore.pem` } },
+        authenticationType: "JWT",
+        additionalConfigProperties: [
+            `internal-communication.shared-secret=\${ENV:${TRINO_INTERNAL_SECRET_ENV}}`,
+            `http-server.authentication.jwt.key-file=${TRINO_JWT_DIR}/\${KID}.key`,
+            `http-server.authentication.jwt.required-issuer=${JWT_ISSUER}`,
+        ],
+        coordinatorSecretMounts: [
+            { name: "tls", secretName: TRINO_TLS_SECRET, path: TRINO_TLS_DIR },
+            { name: "login-keys", secretName: TRINO_JWT_SECRET, path: TRINO_JWT_DIR },
+        ],
+        accessControl: {
+            type: "configmap",
+            // Trino reads the rules again this often: a changed rule needs no restart.
+            refreshPeriod: "60s",
+            configFile: "rules.json",
+            rules: { "rules.json": JSON.stringify(accessRules(catalog, auth.dbtSchema), null, 2) },
+        },
+    };
+}
+
+/** The coordinator's annotation naming the logins' key ids (not secret): a rotated login changes it. */
+const LOGIN_KEYS_REVISION = "lakehouse-platform/trino-login-keys";
+
+function loginKeyIds(args: TrinoArgs): string {
+    const gens = args.authentication?.loginGenerations ?? {};
+    return TRINO_LOGIN_CONSUMERS.map((c) => keyId(c.name, gens[c.name] ?? 1)).join(",");
+}
+
 /** Values for the trino/trino chart: every key is one the pinned chart version reads. */
 export function trinoValues(args: TrinoArgs): Record<string, unknown> {
     const catalogs: Record<string, string | null> = args.keepDemoCatalogs ? {} : { tpch: null, tpcds: null };
@@ -103,6 +183,8 @@ export function trinoValues(args: TrinoArgs): Record<string, unknown> {
         s3Endpoint: args.s3.url,
         s3Region: args.s3Region,
     });
+    const auth = args.authentication ? authenticationValues(args.catalogName, args.authentication) : undefined;
+    const coordinator = nodeValues(args.coordinator, args.credentialsRevision);
     return {
         ...trinoImageValues(args.imageMirror),
         ...(args.registrySecret ? { imagePullSecrets: [{ name: args.registrySecret }] } : {}),
@@ -110,13 +192,30 @@ export function trinoValues(args: TrinoArgs): Record<string, unknown> {
             workers: args.workers,
             // Trino's node.environment allows lower-case letters, digits and '_'.
             node: { environment: args.environment.replace(/-/g, "_") },
-            config: { query: { maxMemory: `${queryMemoryPerNodeMb(args.worker.heap) * args.workers}MB` } },
+            config: {
+                query: { maxMemory: `${queryMemoryPerNodeMb(args.worker.heap) * args.workers}MB` },
+                ...(auth ? { https: auth.https, authenticationType: auth.authenticationType } : {}),
+            },
         },
-        coordinator: nodeValues(args.coordinator, args.credentialsRevision),
+        coordinator: auth
+            ? {
+                  ...coordinator,
+                  secretMounts: auth.coordinatorSecretMounts,
+                  // Trino keeps a key once read: a rotated login restarts the coordinator, which drops the old key.
+                  annotations: { ...(coordinator.annotations ?? {}), [LOGIN_KEYS_REVISION]: loginKeyIds(args) },
+              }
+            : coordinator,
         worker: nodeValues(args.worker, args.credentialsRevision),
         catalogs,
-        // The catalog's ${ENV:...} references resolve from this Secret, on the coordinator and every worker.
-        envFrom: [{ secretRef: { name: args.s3CredentialsSecret } }],
+        ...(auth
+            ? { additionalConfigProperties: auth.additionalConfigProperties, accessControl: auth.accessControl }
+            : {}),
+        // The catalog's ${ENV:...} references resolve from this Secret, on the coordinator and every
+        // worker; with authentication, the internal shared secret from its own.
+        envFrom: [
+            { secretRef: { name: args.s3CredentialsSecret } },
+            ...(auth ? [{ secretRef: { name: TRINO_INTERNAL_SECRET } }] : []),
+        ],
         securityContext: {
             runAsUser: TRINO_UID,
             runAsGroup: TRINO_UID,
@@ -145,11 +244,18 @@ export class Trino extends pulumi.ComponentResource {
     /** The images the chart runs, as the cluster pulls them. */
     public readonly images: ChartImage[];
     public readonly release: HelmRelease;
+    /** Each login's Secret (with `trinoAuthentication`): `username` and `token`. */
+    public readonly logins: IssuedTrinoLogin[] = [];
+    /** The platform's CA and Trino's certificate (with `trinoAuthentication`). */
+    public readonly certificates?: Certificates;
+    /** What Trino's clients mount (the CA's ConfigMaps, their login Secrets): they start after these. */
+    public readonly clientCredentials: pulumi.Resource[] = [];
 
     constructor(name: string, args: TrinoArgs, opts?: pulumi.ComponentResourceOptions) {
         super("lakehouse:query:Trino", name, {}, opts);
-        this.coordinatorService = serviceEndpoint("trino", args.namespace, args.clusterDomain);
-        this.coordinatorUrl = urlOf(this.coordinatorService, "http");
+        const auth = args.authentication;
+        this.coordinatorService = serviceEndpoint("trino", args.namespace, args.clusterDomain, auth !== undefined);
+        this.coordinatorUrl = urlOf(this.coordinatorService, auth ? "https" : "http");
         this.catalog = args.catalogName;
         this.images = trinoImages(args.chart.version, args.imageMirror);
         const catalog = (property: string) => ({
@@ -161,6 +267,14 @@ export class Trino extends pulumi.ComponentResource {
             wire("trino", "hiveMetastore", args.metastore.service, args.metastore.url, catalog("hive.metastore.uri")),
             wire("trino", "garageS3", args.s3.service, args.s3.url, catalog("s3.endpoint")),
         ];
+
+        const secured: pulumi.Resource[] = [];
+        if (auth) {
+            this.certificates = this.issueCertificate(name, args, auth, opts);
+            const logins = this.issueLogins(name, args, auth, opts);
+            this.clientCredentials.push(this.certificates, ...logins);
+            secured.push(this.certificates, ...logins, this.internalSecret(name, args, opts));
+        }
 
         this.release = new HelmRelease(
             name,
@@ -174,7 +288,7 @@ export class Trino extends pulumi.ComponentResource {
                 timeout: 600,
                 maxHistory: 10,
             },
-            childOptions(this, opts),
+            childOptions(this, opts, { dependsOn: secured }),
         );
 
         this.registerOutputs({
@@ -183,6 +297,113 @@ export class Trino extends pulumi.ComponentResource {
             catalog: this.catalog,
             wiring: this.wiring,
             images: this.images,
+            logins: this.logins,
         });
+    }
+
+    /** The coordinator's certificate, for every name clients use, from the platform's CA. */
+    private issueCertificate(
+        name: string,
+        args: TrinoArgs,
+        auth: TrinoAuthentication,
+        opts?: pulumi.ComponentResourceOptions,
+    ): Certificates {
+        const ep = this.coordinatorService;
+        return new Certificates(
+            `${name}-certificates`,
+            {
+                namespace: args.namespace,
+                environment: args.environment,
+                caGeneration: 1,
+                servers: [
+                    {
+                        secretName: TRINO_TLS_SECRET,
+                        namespace: args.namespace,
+                        // The FQDN clients are given, then the names a pod of the namespace may use.
+                        dnsNames: [ep.host, `${ep.service}.${ep.namespace}.svc`, `${ep.service}.${ep.namespace}`],
+                        generation: 1,
+                    },
+                ],
+                trustNamespaces: [args.namespace, ...auth.trustNamespaces],
+            },
+            { parent: this, dependsOn: opts?.dependsOn },
+        );
+    }
+
+    /**
+     * One generated key per login, the login's token signed with it in a Secret of the holder's
+     * namespace, and the keys (never a token) in the Secret the coordinator mounts.
+     */
+    private issueLogins(
+        name: string,
+        args: TrinoArgs,
+        auth: TrinoAuthentication,
+        opts?: pulumi.ComponentResourceOptions,
+    ): Secret[] {
+        const keys: Record<string, pulumi.Output<string>> = {};
+        const secrets: Secret[] = [];
+        for (const consumer of TRINO_LOGIN_CONSUMERS) {
+            const generation = auth.loginGenerations[consumer.name] ?? 1;
+            const kid = keyId(consumer.name, generation);
+            const key = new random.RandomBytes(
+                `${name}-login-${consumer.name}-key`,
+                { length: 32, keepers: generationKeepers(generation) },
+                { parent: this },
+            );
+            keys[`${kid}.key`] = key.base64;
+            const token = key.base64.apply((k) => loginToken(consumer.name, kid, k));
+            const namespace = auth.loginNamespaces[consumer.name] ?? args.namespace;
+            const secretName = loginSecretName(consumer.name);
+            secrets.push(
+                new Secret(
+                    `${name}-login-${consumer.name}`,
+                    {
+                        metadata: {
+                            name: secretName,
+                            namespace,
+                            labels: credentialLabels("trino", consumer.component, args.environment),
+                        },
+                        type: "Opaque",
+                        stringData: { [LOGIN_KEYS.username]: consumer.name, [LOGIN_KEYS.token]: pulumi.secret(token) },
+                    },
+                    childOptions(this, opts),
+                ),
+            );
+            this.logins.push({ name: consumer.name, namespace, secretName });
+        }
+        secrets.push(
+            new Secret(
+                `${name}-login-keys`,
+                {
+                    metadata: {
+                        name: TRINO_JWT_SECRET,
+                        namespace: args.namespace,
+                        labels: platformLabels("trino", args.environment),
+                    },
+                    type: "Opaque",
+                    stringData: keys,
+                },
+                childOptions(this, opts),
+            ),
+        );
+        return secrets;
+    }
+
+    /** The secret the coordinator and the workers sign their requests to each other with. */
+    private internalSecret(name: string, args: TrinoArgs, opts?: pulumi.ComponentResourceOptions): Secret {
+        const secret = new random.RandomPassword(`${name}-internal`, { length: 64, special: false }, { parent: this });
+        return new Secret(
+            `${name}-internal`,
+            {
+                metadata: {
+                    name: TRINO_INTERNAL_SECRET,
+                    namespace: args.namespace,
+                    labels: platformLabels("trino", args.environment),
+                },
+                type: "Opaque",
+                stringData: { [TRINO_INTERNAL_SECRET_ENV]: secret.result },
+            },
+            childOptions(this, opts),
+        );
     }
 }

@@ -17,6 +17,8 @@ import {
     RUN_CHECKSUM,
 } from "./k8s";
 import { platformLabels } from "./labels";
+import { CA_DIR as CA_MOUNT } from "./certificates";
+import { LOGIN_KEYS } from "./trino-security";
 import { CHECK_ENV, checksBySource, CheckTool, renderWiringCheckScript, WiringCheck } from "./wiring-checks";
 
 import Input = k8s.types.input.core.v1;
@@ -38,6 +40,8 @@ export interface CheckSource {
     garageKey?: { secretName: string; accessKeyIdKey: string; secretAccessKeyKey: string };
     /** The component's PostgreSQL login, a Secret in its namespace. */
     login?: { secretName: string; passwordKey: string };
+    /** The component's Trino login and the ConfigMap of the CA that signed Trino's certificate, in its namespace. */
+    trinoLogin?: { secretName: string; caConfigMap: string };
     /** The credentials with their generations (`garage-key/trino=2`): a rotation runs the checks again. */
     revision: string;
     /** The component itself and the components its edges reach, when this stack deploys them. */
@@ -122,7 +126,12 @@ export class WiringCheckJobs extends pulumi.ComponentResource {
                             enableServiceLinks: false,
                             securityContext: restrictedPodSecurity(TOOL_USER.curl.uid, TOOL_USER.curl.gid),
                             containers,
-                            volumes: [{ name: "script", configMap: { name: configMap.metadata.name } }],
+                            volumes: [
+                                { name: "script", configMap: { name: configMap.metadata.name } },
+                                ...(source.trinoLogin
+                                    ? [{ name: "ca", configMap: { name: source.trinoLogin.caConfigMap } }]
+                                    : []),
+                            ],
                         },
                     },
                 },
@@ -152,6 +161,12 @@ export class WiringCheckJobs extends pulumi.ComponentResource {
         }
         if (tool === "psql" && source.login)
             env.push(envFromSecret(CHECK_ENV.pgPassword, source.login.secretName, source.login.passwordKey));
+        const trino = tool === "curl" ? source.trinoLogin : undefined;
+        if (trino) {
+            env.push(envFromSecret(CHECK_ENV.trinoUser, trino.secretName, LOGIN_KEYS.username));
+            env.push(envFromSecret(CHECK_ENV.trinoToken, trino.secretName, LOGIN_KEYS.token));
+            env.push({ name: CHECK_ENV.caFile, value: `${CA_MOUNT}/ca.crt` });
+        }
         const user = TOOL_USER[tool];
         return {
             name: tool,
@@ -161,7 +176,10 @@ export class WiringCheckJobs extends pulumi.ComponentResource {
             resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
             securityContext: { ...restrictedContainerSecurity(), runAsUser: user.uid, runAsGroup: user.gid },
             terminationMessagePolicy: "FallbackToLogsOnError",
-            volumeMounts: [{ name: "script", mountPath: MOUNT, readOnly: true }],
+            volumeMounts: [
+                { name: "script", mountPath: MOUNT, readOnly: true },
+                ...(trino ? [{ name: "ca", mountPath: CA_MOUNT, readOnly: true }] : []),
+            ],
         };
     }
 }

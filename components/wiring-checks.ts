@@ -4,9 +4,9 @@
 // the component. The script is POSIX sh for the two images the Jobs run: curl (busybox ash) and
 // PostgreSQL's (dash, for psql). Pure: no Pulumi here, so the plan, the tests and the end-to-end
 // suite use the very text the Jobs run.
-import { edgeUrl, hostPortOf, PLATFORM_SERVICES, PlatformService, ServiceId, WiringEdge } from "./addresses";
+import { edgeUrl, hostPortOf, PLATFORM_SERVICES, PlatformService, schemeAt, ServiceId, WiringEdge } from "./addresses";
 import type { ComponentName } from "./config";
-import { DATABASE_LOGIN_CONSUMERS, GARAGE_KEY_CONSUMERS } from "./credentials";
+import { DATABASE_LOGIN_CONSUMERS, GARAGE_KEY_CONSUMERS, TRINO_LOGIN_CONSUMERS } from "./credentials";
 
 /** The program in the check image that runs a check. */
 export type CheckTool = "curl" | "psql";
@@ -25,7 +25,11 @@ export type WiringCheck = CheckBase &
     (
         | { kind: "s3"; s3: { region: string; allowed: string[]; refused: string[] } }
         | { kind: "postgres"; login: { database: string; role: string } }
-        | { kind: "trino"; trino: { catalog: string } }
+        | {
+              kind: "trino";
+              /** `login`: the source's Trino login, over HTTPS with the platform's CA verified (`trinoAuthentication`). */
+              trino: { catalog: string; login?: string };
+          }
         | { kind: "tcp" }
         | { kind: "http"; http: { path: string } }
     );
@@ -94,6 +98,14 @@ function checkOf(edge: WiringEdge, id: string, ctx: CheckContext): WiringCheck {
         }
         case "trino": {
             const catalog = required(ctx.trinoCatalog, "Trino's catalog");
+            // Over HTTPS, Trino runs a query only for a login: the source's own.
+            const login =
+                schemeAt(edge.service, edge.port) === "https"
+                    ? required(
+                          TRINO_LOGIN_CONSUMERS.find((c) => c.component === edge.from),
+                          `the Trino login of ${edge.from}`,
+                      ).name
+                    : undefined;
             return {
                 id,
                 edge,
@@ -101,10 +113,13 @@ function checkOf(edge: WiringEdge, id: string, ctx: CheckContext): WiringCheck {
                 tool: "curl",
                 what: [
                     ...reach,
+                    ...(login ? ["the certificate verifies against the platform's CA"] : []),
                     "/v1/info says the coordinator has started",
-                    `a SELECT through catalog ${catalog} returns its schemas`,
+                    login
+                        ? `as ${login}, a SELECT through catalog ${catalog} returns its schemas`
+                        : `a SELECT through catalog ${catalog} returns its schemas`,
                 ],
-                trino: { catalog },
+                trino: login ? { catalog, login } : { catalog },
             };
         }
         case "hiveMetastore":
@@ -152,6 +167,9 @@ export const CHECK_ENV = {
     s3AccessKeyId: "S3_ACCESS_KEY_ID",
     s3SecretAccessKey: "S3_SECRET_ACCESS_KEY",
     pgPassword: "PGPASSWORD",
+    trinoUser: "TRINO_USER",
+    trinoToken: "TRINO_TOKEN",
+    caFile: "CA_FILE",
     terminationLog: "TERMINATION_LOG",
 } as const;
 
@@ -169,7 +187,7 @@ function invocation(c: WiringCheck): string {
         case "postgres":
             return `check_postgres ${label} ${host} ${c.edge.port} ${sh(c.login.database)} ${sh(c.login.role)}`;
         case "trino":
-            return `check_trino ${label} ${sh(edgeUrl(c.edge))} ${sh(c.trino.catalog)}`;
+            return `check_trino ${label} ${sh(edgeUrl(c.edge))} ${sh(c.trino.catalog)}${c.trino.login ? " login" : ""}`;
         case "tcp":
             return `check_tcp ${label} ${host} ${c.edge.port}`;
         case "http":
@@ -227,6 +245,9 @@ unreached() {
   case $RC in
     6) echo "$1 does not resolve (DNS)" ;;
     7) echo "$1:$2 refuses the connection (no pod serves the Service, or a NetworkPolicy rejects it)" ;;
+    35) echo "$1:$2 fails the TLS handshake (does it serve HTTPS?)" ;;
+    60) echo "$1:$2 presents a certificate that the platform's CA ($CA_FILE) does not verify" ;;
+    77) echo "the CA file $CA_FILE cannot be read (is the CA's ConfigMap mounted?)" ;;
     28) if connected "$CONN"; then echo "$1:$2 accepted the connection but gave no answer in time"; else echo "$1:$2 does not answer within $CT s (a NetworkPolicy or a firewall drops the packets, or no pod serves it)"; fi ;;
     *) echo "curl exit status $RC on the way to $1:$2" ;;
   esac
@@ -292,12 +313,23 @@ check_http() { # LABEL URL
   ok "$1" "resolves, answers; GET $2 is 200"
 }
 
-check_trino() { # LABEL URL CATALOG
-  h=$(host_of "$2"); p=$(port_of "$2")
-  request "$2/v1/info" || { fail "$1" "$(unreached "$h" "$p")"; return; }
+# trino_request CURL-ARGS...: as this namespace's Trino login over HTTPS, verifying the CA, when
+# LOGIN is set; anonymous otherwise.
+trino_request() {
+  if [ -n "$LOGIN" ]; then
+    REQ_INPUT="header = \"Authorization: Bearer $TRINO_TOKEN\""
+    request -K - --cacert "$CA_FILE" -H "X-Trino-User: $TRINO_USER" "$@"; rc=$?
+    REQ_INPUT=""
+    return $rc
+  fi
+  request -H 'X-Trino-User: lakehouse-wiring-check' "$@"
+}
+check_trino() { # LABEL URL CATALOG [login]
+  h=$(host_of "$2"); p=$(port_of "$2"); LOGIN=${"$"}{4:-}
+  trino_request "$2/v1/info" || { fail "$1" "$(unreached "$h" "$p")"; return; }
   [ "$STATUS" = 200 ] || { fail "$1" "GET /v1/info answers HTTP $STATUS"; return; }
   case "$BODY" in *'"starting":false'*) ;; *) fail "$1" "/v1/info says the coordinator is still starting"; return ;; esac
-  request -X POST -H 'X-Trino-User: lakehouse-wiring-check' --data-binary "SELECT count(*) FROM \"$3\".information_schema.schemata" "$2/v1/statement" || { fail "$1" "$(unreached "$h" "$p")"; return; }
+  trino_request -X POST --data-binary "SELECT count(*) FROM \"$3\".information_schema.schemata" "$2/v1/statement" || { fail "$1" "$(unreached "$h" "$p")"; return; }
   rows=""
   n=0
   while :; do
@@ -308,7 +340,7 @@ check_trino() { # LABEL URL CATALOG
     [ -n "$next" ] || break
     n=$((n + 1))
     [ $n -le 300 ] || { fail "$1" "the SELECT did not finish"; return; }
-    request "$next" || { fail "$1" "$(unreached "$h" "$p")"; return; }
+    trino_request "$next" || { fail "$1" "$(unreached "$h" "$p")"; return; }
   done
   [ -n "$rows" ] || { fail "$1" "the SELECT through catalog $3 returned no rows"; return; }
   ok "$1" "resolves, answers; /v1/info: started; catalog $3 lists $rows schemas"

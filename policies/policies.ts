@@ -11,6 +11,7 @@ import { imageTagPinned } from "./image-tag-pinned";
 import { networkPolicyCoverage } from "./network-policy-coverage";
 import { noIpEndpoints } from "./no-ip-endpoints";
 import { noPlaintextCredentials } from "./no-plaintext-credentials";
+import { trinoClientsAuthenticate } from "./trino-clients-authenticate";
 
 export const POLICY_PACK_NAME = "lakehouse-platform";
 
@@ -25,4 +26,5 @@ export const POLICIES: Policies = [
     chartVersionPinned,
     chartValuesKnown,
     imageTagPinned,
+    trinoClientsAuthenticate,
 ];

@@ -51,6 +51,15 @@ describe("platform config", () => {
         assert.equal(c.environment, "qa");
     });
 
+    it("refuses trinoAuthentication where Trino and Dagster are in different stacks, naming the key", () => {
+        const upstream = '["acme/lakehouse-platform/storage-prod"]';
+        const err = problemsOf({ components: '["trino"]', upstreamStacks: upstream, trinoAuthentication: "true" });
+        assert.equal(err.problems.length, 1);
+        assert.equal(err.problems[0].key, "lakehouse-platform:trinoAuthentication");
+        assert.match(err.problems[0].expected, /same stack \(this one deploys Trino without Dagster\)/);
+        assert.equal(parse({ trinoAuthentication: "true" }).trino.authentication, true);
+    });
+
     it("accepts a split stack: the components it needs come from its upstream stacks", () => {
         const query = parse({ components: '["trino"]', upstreamStacks: '["acme/lakehouse-platform/storage-prod"]' });
         assert.deepEqual(query.components, ["trino"]);

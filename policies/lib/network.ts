@@ -2,7 +2,7 @@
 // between namespaces: the raw material of `network-policy-coverage`.
 import { defaultPort } from "./hosts";
 import { PlatformPolicyConfig } from "./config";
-import { platformService } from "./platform";
+import { platformService, tlsServices } from "./platform";
 import { references } from "./references";
 import { dig, isMap, namespaceOf } from "./strings";
 
@@ -212,6 +212,7 @@ export function connectionSource(c: Connection): string {
  */
 export function connections(resources: ResourceLike[], config: PlatformPolicyConfig): Connection[] {
     const platform = new Set(Object.values(config.namespaces));
+    const tls = tlsServices(resources);
     const out: Connection[] = [];
     for (const r of resources) {
         const ns = namespaceOf(r.type, r.props);
@@ -220,7 +221,11 @@ export function connections(resources: ResourceLike[], config: PlatformPolicyCon
             if (form.form !== "fqdn" || form.namespace === ns || !platform.has(form.namespace)) continue;
             // A bare host (`TRINO_HOST`, `postgresqlHost`) is used on the Service's port.
             const explicit = ref.port ?? defaultPort(ref.scheme);
-            const ports = explicit !== undefined ? [explicit] : (platformService(form.service)?.ports ?? []);
+            const known = platformService(form.service);
+            // ... its TLS port when the stack serves it over TLS.
+            const tlsPort = tls.has(`${form.namespace}/${form.service}`) ? known?.tlsPort : undefined;
+            const ports =
+                explicit !== undefined ? [explicit] : tlsPort !== undefined ? [tlsPort] : (known?.ports ?? []);
             for (const port of ports)
                 out.push({ from: ns, to: form.namespace, port, type: r.type, name: r.name, path: found.path });
         }

@@ -12,6 +12,8 @@ export interface KnownService {
     name: string;
     component: Component;
     ports: number[];
+    /** The port clients use instead when the service answers over TLS (Trino with HTTPS enabled). */
+    tlsPort?: number;
 }
 
 /** Services another namespace reaches. */
@@ -20,7 +22,7 @@ export const PLATFORM_SERVICES: readonly KnownService[] = [
     { name: "garage-headless", component: "garage", ports: [3901, 3903] },
     { name: "postgres", component: "database", ports: [5432] },
     { name: "hive-metastore", component: "database", ports: [9083] },
-    { name: "trino", component: "trino", ports: [8080] },
+    { name: "trino", component: "trino", ports: [8080], tlsPort: 8443 },
     { name: "airbyte-airbyte-server-svc", component: "airbyte", ports: [8001] },
     { name: "dagster-dagster-webserver", component: "dagster", ports: [80] },
 ];
@@ -68,6 +70,31 @@ function num(v: unknown, fallback: number): number {
     return typeof v === "number" && Number.isInteger(v) ? v : fallback;
 }
 
+/** The HTTPS port of the trino chart's coordinator (`server.config.https`), when enabled. */
+function trinoHttpsPort(values: Record<string, unknown>): number | undefined {
+    const server = isMap(values.server) ? values.server : {};
+    const config = isMap(server.config) ? server.config : {};
+    const https = isMap(config.https) ? config.https : {};
+    return https.enabled === true ? num(https.port, 8443) : undefined;
+}
+
+/**
+ * The platform Services a Helm release serves over TLS (`<namespace>/<service>`): their clients
+ * use the TLS port.
+ */
+export function tlsServices(resources: readonly { type: string; name: string; props: unknown }[]): Set<string> {
+    const out = new Set<string>();
+    for (const r of resources) {
+        if (!r.type.startsWith("kubernetes:helm.sh/") || !isMap(r.props)) continue;
+        if (chartName(r.props.chart) !== "trino" || !isMap(r.props.values)) continue;
+        if (trinoHttpsPort(r.props.values) === undefined) continue;
+        const release = typeof r.props.name === "string" ? r.props.name : r.name;
+        const namespace = typeof r.props.namespace === "string" ? r.props.namespace : "default";
+        out.add(`${namespace}/${helmFullname(release, "trino")}`);
+    }
+    return out;
+}
+
 /**
  * The Services a known chart creates for a release, from the chart's templates (with the values
  * that name or number them).
@@ -91,7 +118,10 @@ export function chartServices(
         case "trino": {
             const full = helmFullname(release, "trino");
             const port = num(isMap(v.service) ? v.service.port : undefined, 8080);
-            return [decl(full, [port]), decl(`${full}-worker`, [port], true)];
+            // With HTTPS enabled, the coordinator's Service adds its HTTPS port (8443 by default).
+            const https = trinoHttpsPort(v);
+            const ports = https !== undefined ? [port, https] : [port];
+            return [decl(full, ports), decl(`${full}-worker`, [port], true)];
         }
         case "airbyte":
             return [

@@ -3,10 +3,15 @@
 // consumer's key and login, the metastore, Trino with the Iceberg catalog, dbt, and the short-name
 // controls that show the checks can fail.
 import * as fs from "fs";
+import * as http from "http";
+import * as https from "https";
 import * as path from "path";
+import { randomBytes } from "crypto";
+import { loginToken } from "../../components/trino-security";
 import { XMLParser } from "fast-xml-parser";
 import { load as loadYaml } from "js-yaml";
-import { Context, GarageCluster, Metastore, PgLogin, Postgres, Trino } from "./servers";
+import { caFile, Context, GarageCluster, Metastore, PgLogin, Postgres, Trino, trinoClient } from "./servers";
+import { CA_DIR, TRUST_CONFIGMAP } from "../../components/certificates";
 import { PROJECT_DIR } from "../../offline/stack-config";
 import { run, tail } from "./procs";
 
@@ -413,9 +418,9 @@ export function shortNameCatalog(catalog: string, property: "hive.metastore.uri"
 }
 
 /** Statements whose failure is a result, never a rejection (they run unawaited for a while). */
-function sql0(ctx: Context, t: Trino, catalog: string, statements: string[]): Promise<Json[]> {
-    return python(ctx, "trino_sql.py", { host: t.host, port: t.port, user: "e2e", catalog, statements }).catch(
-        (e: unknown) => statements.map(() => ({ ok: false, error: String(e), causes: [] })),
+function sql0(ctx: Context, catalog: string, statements: string[]): Promise<Json[]> {
+    return python(ctx, "trino_sql.py", { ...trinoClient(ctx), catalog, statements }).catch((e: unknown) =>
+        statements.map(() => ({ ok: false, error: String(e), causes: [] })),
     );
 }
 
@@ -447,8 +452,8 @@ export async function checkTrino(ctx: Context): Promise<{ trino: Trino; controls
     const t = trino!;
     // The negative controls run beside the other checks (each waits out a client's retries) and are judged last.
     const pending = {
-        metastore: sql0(ctx, t, catalogName, [`CREATE SCHEMA shortname_metastore.e2e_short`]),
-        s3: sql0(ctx, t, catalogName, [
+        metastore: sql0(ctx, catalogName, [`CREATE SCHEMA shortname_metastore.e2e_short`]),
+        s3: sql0(ctx, catalogName, [
             `CREATE SCHEMA IF NOT EXISTS shortname_s3.e2e_short_s3`,
             `CREATE TABLE shortname_s3.e2e_short_s3.t AS SELECT 1 AS x`,
         ]),
@@ -456,7 +461,7 @@ export async function checkTrino(ctx: Context): Promise<{ trino: Trino; controls
     const schema = "e2e";
     const table = `${catalogName}.${schema}.orders`;
     const sql = (statements: string[]) =>
-        python(ctx, "trino_sql.py", { host: t.host, port: t.port, user: "e2e", catalog: catalogName, statements });
+        python(ctx, "trino_sql.py", { ...trinoClient(ctx), catalog: catalogName, statements });
     const steps: [string, string, (r: Json) => string][] = [
         ["CREATE SCHEMA", `CREATE SCHEMA IF NOT EXISTS ${catalogName}.${schema}`, () => "created"],
         [
@@ -494,7 +499,137 @@ export async function checkTrino(ctx: Context): Promise<{ trino: Trino; controls
     });
     await checkWarehouseFiles(ctx, schema);
     await checkMetastoreTable(ctx, schema);
+    await checkTrinoAuthentication(ctx, t, table);
     return { trino: t, controls: { judge: () => judgeShortNames(ctx, pending, controls) } };
+}
+
+/** One request to Trino's statement API: its HTTP status, or the error that stopped it (a TLS failure). */
+function statement(
+    url: string,
+    options: { ca?: string; user?: string; token?: string },
+): Promise<{ status?: number; error?: string; body: string }> {
+    const target = new URL(url);
+    const headers: Record<string, string> = { "X-Trino-User": options.user ?? "e2e" };
+    if (options.token !== undefined) headers.Authorization = `Bearer ${options.token}`;
+    const client = target.protocol === "https:" ? https : http;
+    return new Promise((resolve) => {
+        const req = client.request(
+            target,
+            { method: "POST", headers, ...(options.ca ? { ca: options.ca } : {}), timeout: 30_000 },
+            (res) => {
+                let body = "";
+                res.setEncoding("utf8");
+                res.on("data", (d: string) => (body += d));
+                res.on("end", () => resolve({ status: res.statusCode, body }));
+            },
+        );
+        req.on("timeout", () => req.destroy(new Error("timed out")));
+        req.on("error", (e) => resolve({ error: e.message, body: "" }));
+        req.end("SELECT 1");
+    });
+}
+
+/**
+ * With `trinoAuthentication`: who Trino refuses, on the real server with the program's files. An
+ * anonymous query and a wrong password over HTTPS; any query over plain HTTP, with a login too; a
+ * client that verifies the certificate against another CA; the analyst's write. And who it admits:
+ * the analyst's read.
+ */
+async function checkTrinoAuthentication(ctx: Context, t: Trino, table: string): Promise<void> {
+    const admin = trinoClient(ctx);
+    if (admin.http_scheme !== "https" || admin.verify === undefined) return;
+    const { report, work } = ctx;
+    const ca = fs.readFileSync(admin.verify, "utf8");
+    const httpsUrl = `https://${admin.host}:${admin.port}/v1/statement`;
+    const httpUrl = `http://${t.host}:${t.port}/v1/statement`;
+    await report.check("trino: an anonymous query over HTTPS is refused (401)", async () => {
+        const r = await statement(httpsUrl, { ca });
+        if (r.status !== 401) throw new Error(`expected HTTP 401, got ${r.status ?? r.error}: ${r.body.slice(0, 200)}`);
+        return `${httpsUrl}: HTTP 401`;
+    });
+    await report.check(
+        "trino: a token signed with another key, or naming an unknown key, is refused (401)",
+        async () => {
+            const kid = JSON.parse(Buffer.from(String(admin.token).split(".")[0], "base64url").toString()) as {
+                kid: string;
+            };
+            const other = randomBytes(32).toString("base64");
+            const forged = await loginToken(admin.user, kid.kid, other);
+            const unknown = await loginToken(admin.user, `${kid.kid}0`, other);
+            const got: string[] = [];
+            for (const [what, token] of [
+                [`the admin's key id ${kid.kid} with another key`, forged],
+                [`an unknown key id ${kid.kid}0`, unknown],
+            ] as const) {
+                const r = await statement(httpsUrl, { ca, user: admin.user, token });
+                if (r.status !== 401)
+                    throw new Error(`${what}: expected HTTP 401, got ${r.status ?? r.error}: ${r.body.slice(0, 200)}`);
+                got.push(`${what}: HTTP 401`);
+            }
+            return got.join("; ");
+        },
+    );
+    await report.check("trino: a query over plain HTTP is refused, anonymous or with the admin's login", async () => {
+        const anonymous = await statement(httpUrl, {});
+        const login = await statement(httpUrl, { user: admin.user, token: admin.token });
+        for (const [who, r] of [
+            ["anonymous", anonymous],
+            ["the admin's login", login],
+        ] as const)
+            if (r.status === undefined || r.status < 400)
+                throw new Error(
+                    `${who} over ${httpUrl}: expected a refusal, got ${r.status ?? r.error}: ${r.body.slice(0, 200)}`,
+                );
+        return `${httpUrl}: anonymous HTTP ${anonymous.status}, with the admin's login HTTP ${login.status} (${login.body.trim().slice(0, 80)})`;
+    });
+    await report.check("trino: a client that verifies the certificate with another CA fails", async () => {
+        const dir = path.join(work, "other-ca");
+        fs.mkdirSync(dir, { recursive: true });
+        const r0 = await run("openssl", [
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=another CA",
+            "-keyout",
+            path.join(dir, "ca.key"),
+            "-out",
+            path.join(dir, "ca.crt"),
+        ]);
+        if (r0.code !== 0) throw new Error(`openssl: ${r0.output}`);
+        // The same client and login with the platform's CA first: the other CA alone must be what fails.
+        const [own] = await python(ctx, "trino_sql.py", { ...admin, catalog: t.catalog, statements: ["SELECT 1"] });
+        if (own.ok !== true) throw new Error(`with the platform's CA the query failed too: ${String(own.error)}`);
+        const [r] = await python(ctx, "trino_sql.py", {
+            ...admin,
+            verify: path.join(dir, "ca.crt"),
+            catalog: t.catalog,
+            statements: ["SELECT 1"],
+        });
+        if (r.ok === true) throw new Error("the query succeeded with another CA's certificate as the only trust");
+        if (!/CERTIFICATE_VERIFY_FAILED|certificate verify failed/i.test(String(r.error)))
+            throw new Error(`failed, but not on the certificate: ${String(r.error)}`);
+        const node = await statement(httpsUrl, { ca: fs.readFileSync(path.join(dir, "ca.crt"), "utf8") });
+        if (node.status !== undefined) throw new Error(`Node's client got HTTP ${node.status} with another CA`);
+        return `with the platform's CA: ${JSON.stringify(own.rows)}; with another, Python's client: ${String(r.error).slice(0, 120)}; Node's: ${node.error}`;
+    });
+    const analyst = trinoClient(ctx, "analyst");
+    await report.check("trino: the analyst's login reads the catalog and may not write to it", async () => {
+        const [read, write] = await python(ctx, "trino_sql.py", {
+            ...analyst,
+            catalog: t.catalog,
+            statements: [`SELECT count(*) FROM ${table}`, `INSERT INTO ${table} VALUES (9, 'analyst', 1.00)`],
+        });
+        if (read.ok !== true) throw new Error(`the read failed: ${String(read.error)}`);
+        if (write.ok === true) throw new Error("the analyst's INSERT succeeded");
+        if (!/Access Denied/i.test(String(write.error)))
+            throw new Error(`the INSERT failed, but not on access: ${String(write.error)}`);
+        return `SELECT: ${JSON.stringify(read.rows)}; INSERT: ${String(write.error).slice(0, 120)}`;
+    });
 }
 
 type Pending = { metastore: Promise<Json[]>; s3: Promise<Json[]> };
@@ -589,6 +724,30 @@ async function checkMetastoreTable(ctx: Context, schema: string): Promise<void> 
 
 // ---- dbt ----
 
+/**
+ * dbt's login as the code location gets it: its Trino password from the Secret its env names, and
+ * the CA file it mounts, here the same ConfigMap's ca.crt at a path of this machine.
+ */
+function dbtLoginEnv(ctx: Context, ns: string, dir: string): Record<string, string> {
+    const { p } = ctx;
+    const codeEnv = ((p.helmValues("dagster")["dagster-user-deployments"] as Json).deployments as Json[])[0]
+        .env as Json[];
+    const env: Record<string, string> = {};
+    for (const e of codeEnv) {
+        const ref = (e.valueFrom as Json | undefined)?.secretKeyRef as Json | undefined;
+        if (ref) env[String(e.name)] = p.secret(ns, String(ref.name))[String(ref.key)];
+        else if (e.value === `${CA_DIR}/ca.crt`) {
+            env[String(e.name)] = caFile(ctx, ns, dir);
+            ctx.report.substitute(
+                `the ${TRUST_CONFIGMAP} ConfigMap mounted at ${CA_DIR} in the code location`,
+                `${env[String(e.name)]}, the same ca.crt`,
+                "no pods to mount it in",
+            );
+        }
+    }
+    return env;
+}
+
 export async function checkDbt(ctx: Context): Promise<void> {
     const { report, p, work, tc } = ctx;
     const ns = p.detail<string>("components.dagster.namespace");
@@ -629,6 +788,7 @@ export async function checkDbt(ctx: Context): Promise<void> {
         DBT_TARGET: target,
         DBT_SEND_ANONYMOUS_USAGE_STATS: "false",
         DBT_USE_COLORS: "false",
+        ...dbtLoginEnv(ctx, ns, dir),
     };
     for (const [name, args] of [
         [`dbt debug --target ${target} with the program's profiles.yml`, ["debug", "--target", target]],
@@ -643,11 +803,8 @@ export async function checkDbt(ctx: Context): Promise<void> {
     await report.check(
         `dbt: the model's table ${out.database}.${out.schema}.order_totals holds the totals, read back through Trino`,
         async () => {
-            const service = p.detail<{ host: string; port: number }>("components.trino.services.coordinator");
             const [r] = await python(ctx, "trino_sql.py", {
-                host: service.host,
-                port: service.port,
-                user: "e2e",
+                ...trinoClient(ctx),
                 catalog: out.database,
                 statements: [`SELECT item, total FROM ${out.database}.${out.schema}.order_totals ORDER BY item`],
             });

@@ -13,7 +13,7 @@ import { python, PY } from "./checks";
 import { addressOf } from "./names";
 import { K8sObject, PlatformRun } from "./platform";
 import { must, run, sleep, tail } from "./procs";
-import { Context, Postgres } from "./servers";
+import { Context, Postgres, trinoClient } from "./servers";
 
 type Json = Record<string, unknown>;
 
@@ -29,17 +29,16 @@ const RENDERED = "dagster-rendered.json";
 // ---- the chart, rendered (outside: Helm may need building, and the names come from it) ----
 
 /**
- * `helm template` of the release's chart with the program's values, in the release's namespace:
- * the objects the Helm provider would install. Only a chart in this repository renders here (no
- * chart repository is reachable); another source is refused, naming it.
+ * `helm template` of a release's chart with the program's values, in the release's namespace: the
+ * objects the Helm provider would install. Only a chart in this repository renders here (no chart
+ * repository is reachable); another source is refused, naming it.
  */
-export async function renderDagster(p: PlatformRun, helm: string, work: string): Promise<K8sObject[]> {
-    const rel = p.release(RELEASE);
+export async function renderRelease(p: PlatformRun, release: string, helm: string, dir: string): Promise<K8sObject[]> {
+    const rel = p.release(release);
     const namespace = String(rel.namespace);
     const chart = String(rel.chart);
     if (rel.repositoryOpts !== undefined || /^(oci|https?):\/\//.test(chart))
-        throw new Error(`Dagster's chart comes from ${chart}: the suite renders only a chart in this repository`);
-    const dir = path.join(work, "dagster");
+        throw new Error(`${release}'s chart comes from ${chart}: the suite renders only a chart in this repository`);
     fs.mkdirSync(dir, { recursive: true });
     const values = path.join(dir, "values.json");
     fs.writeFileSync(values, JSON.stringify(rel.values ?? {}, null, 2));
@@ -53,7 +52,7 @@ export async function renderDagster(p: PlatformRun, helm: string, work: string):
         values,
     ]);
     fs.writeFileSync(path.join(dir, "rendered.yaml"), r.stdout);
-    const objects = loadAll(r.stdout)
+    return loadAll(r.stdout)
         .filter(isMap)
         .map((doc): K8sObject => {
             const meta = doc.metadata as Json;
@@ -65,6 +64,11 @@ export async function renderDagster(p: PlatformRun, helm: string, work: string):
                 inputs: doc,
             };
         });
+}
+
+/** Dagster's chart, rendered, and kept for the suite's second half. */
+export async function renderDagster(p: PlatformRun, helm: string, work: string): Promise<K8sObject[]> {
+    const objects = await renderRelease(p, RELEASE, helm, path.join(work, "dagster"));
     fs.writeFileSync(path.join(work, RENDERED), JSON.stringify(objects));
     return objects;
 }
@@ -522,7 +526,6 @@ export async function checkDagster(ctx: Context, pg: Postgres): Promise<void> {
             },
         );
 
-        const trino = p.detail<{ host: string; port: number }>("components.trino.services.coordinator");
         const profilesDoc = loadYaml(profilesMap) as Record<string, { outputs: Record<string, { schema: string }> }>;
         const schema = profilesDoc[profile].outputs[target].schema;
         let files: string[] = [];
@@ -530,9 +533,7 @@ export async function checkDagster(ctx: Context, pg: Postgres): Promise<void> {
             `dagster: the models are Iceberg tables in ${catalog}.${schema}, with the rows of the source`,
             async () => {
                 const results = await python(ctx, "trino_sql.py", {
-                    host: trino.host,
-                    port: trino.port,
-                    user: "e2e",
+                    ...trinoClient(ctx),
                     catalog,
                     statements: [
                         `SELECT item, total, orders FROM ${catalog}.${schema}.orders_by_item ORDER BY item`,

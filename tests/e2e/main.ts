@@ -17,11 +17,15 @@ import { PROJECT_DIR, StackFileError } from "../../offline/stack-config";
 import { checkDbt, checkGarage, checkMetastore, checkNames, checkPostgres, checkTrino } from "./checks";
 import { install, Toolchain, Wanted } from "./install";
 import { checkRotation } from "./rotation";
-import { checkDagster, clusterDomainOf, dagsterVersions, renderDagster, renderedNames } from "./dagster";
+import { checkDagster, clusterDomainOf, dagsterVersions, renderDagster, renderedNames, renderRelease } from "./dagster";
+import { CERTIFICATES_CHART } from "../../components/certificates";
+
+/** Where the certificates chart's rendering is kept between the suite's two halves. */
+const CERTIFICATES_RENDERED = "certificates-rendered.json";
 import { ensureHelm } from "../cluster/tools";
 import { checkWiringScripts } from "./wiring";
 import { allocate, clusterNames, writeHostsFile } from "./names";
-import { PlatformRun } from "./platform";
+import { K8sObject, PlatformRun } from "./platform";
 import { must, Processes, run, runInherit } from "./procs";
 import { CheckFailed, Report } from "./report";
 import { Context, GarageCluster, Postgres } from "./servers";
@@ -128,6 +132,16 @@ async function outside(args: Args, say: (s: string) => void): Promise<number> {
     fs.chmodSync(work, 0o711);
     // Dagster's chart, rendered with the program's values: its Services are names too.
     const rendered = tc.dagster ? await renderDagster(p, await ensureHelm(say), work) : [];
+    // The platform's certificates, issued by Helm as the install would (a new set per rendering).
+    if (p.hasRelease(CERTIFICATES_CHART.name)) {
+        const issued = await renderRelease(
+            p,
+            CERTIFICATES_CHART.name,
+            await ensureHelm(say),
+            path.join(work, "certificates"),
+        );
+        fs.writeFileSync(path.join(work, CERTIFICATES_RENDERED), JSON.stringify(issued));
+    }
     const names = allocate([...new Set([...clusterNames(p), ...renderedNames(rendered, clusterDomainOf(p))])]);
     const hosts = writeHostsFile(path.join(work, "hosts"), names);
     fs.writeFileSync(path.join(work, "toolchain.json"), JSON.stringify(tc, null, 2));
@@ -223,6 +237,25 @@ async function inside(args: Args, work: string, say: (s: string) => void): Promi
     const report = new Report(args.stack, args.overrides, say);
     const procs = new Processes(path.join(work, "logs"));
     const ctx: Context = { p, tc, names, procs, work, report };
+    // A pod has none of the machine's CA bundle variables; Python's requests would let them override
+    // the CA file a client names (its `verify`), so no check could tell a wrong CA from the right one.
+    const bundles = ["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"].filter((v) => process.env[v] !== undefined);
+    for (const v of bundles) delete process.env[v];
+    if (bundles.length > 0)
+        report.substitute(
+            `a pod's environment, with no ${bundles.join(" or ")}`,
+            `this machine's environment without ${bundles.join(" and ")}`,
+            "requests prefers them to the CA file a client is given",
+        );
+    const certificates = path.join(work, CERTIFICATES_RENDERED);
+    if (fs.existsSync(certificates)) {
+        p.addRendered(JSON.parse(fs.readFileSync(certificates, "utf8")) as K8sObject[]);
+        report.substitute(
+            "cert-manager-less issuance in the install: the certificates chart's lookup keeps what Helm issued before",
+            "helm template of the same chart with the program's values: Sprig's genCA and genSignedCert issue a new CA and certificate for this run",
+            "no cluster for lookup to read; the Secrets' keys are the ones Helm makes",
+        );
+    }
     report.substitute(
         "cluster DNS (CoreDNS: <service>.<namespace>.svc.<domain>)",
         `a private /etc/hosts in a mount namespace: ${names.size} names, each on its own loopback address`,

@@ -12,6 +12,8 @@ import { PlatformRun } from "./platform";
 import { must, Processes, run, RunResult, sleep, tail } from "./procs";
 import { Report } from "./report";
 import { PROJECT_DIR } from "../../offline/stack-config";
+import { TRUST_CONFIGMAP } from "../../components/certificates";
+import { LOGIN_KEYS, loginSecretName } from "../../components/trino-security";
 
 type Json = Record<string, unknown>;
 
@@ -568,10 +570,10 @@ function reportTrinoSubstitutions(
 }
 
 /** Polls `/v1/info` until Trino says it is no longer starting (two minutes at most). */
-async function finishedStarting(service: { host: string; port: number }): Promise<boolean> {
+async function finishedStarting(host: string, port: number): Promise<boolean> {
     for (let i = 0; i < 120; i++) {
         try {
-            const info = (await (await fetch(`http://${service.host}:${service.port}/v1/info`)).json()) as {
+            const info = (await (await fetch(`http://${host}:${port}/v1/info`)).json()) as {
                 starting: boolean;
             };
             if (!info.starting) return true;
@@ -583,17 +585,65 @@ async function finishedStarting(service: { host: string; port: number }): Promis
     return false;
 }
 
+/** What the Python client (py/trino_sql.py) connects with. */
+export interface TrinoClient {
+    host: string;
+    port: number;
+    user: string;
+    http_scheme: "http" | "https";
+    /** A login's token (JWT). */
+    token?: string;
+    /** The CA file the server's certificate must chain to. */
+    verify?: string;
+}
+
+/**
+ * How a client reaches the stack's Trino: with `trinoAuthentication`, over HTTPS at the published
+ * address as `login` (its password from its Secret), verifying the certificate with the CA's
+ * ConfigMap (rendered by the certificates chart); without, over HTTP as `user`.
+ */
+export function trinoClient(ctx: Context, login = "admin", user = "e2e"): TrinoClient {
+    const { p, work } = ctx;
+    const service = p.detail<{ host: string; port: number; url: string }>("components.trino.services.coordinator");
+    if (!service.url.startsWith("https://"))
+        return { host: service.host, port: service.port, user, http_scheme: "http" };
+    const found = p.objects.find((o) => o.type.endsWith(":Secret") && o.objectName === loginSecretName(login));
+    if (!found) throw new Error(`the program issues no Trino login ${login} (Secret ${loginSecretName(login)})`);
+    const secret = p.secret(found.namespace, found.objectName);
+    return {
+        host: service.host,
+        port: service.port,
+        user: secret[LOGIN_KEYS.username],
+        token: secret[LOGIN_KEYS.token],
+        http_scheme: "https",
+        verify: caFile(ctx, p.detail<string>("components.trino.namespace"), work),
+    };
+}
+
+/** The platform CA's certificate, from the ConfigMap in `namespace`, as a file clients verify with. */
+export function caFile(ctx: Context, namespace: string, dir: string): string {
+    const file = path.join(dir, `ca-${namespace}.crt`);
+    fs.writeFileSync(file, ctx.p.configMap(namespace, TRUST_CONFIGMAP)["ca.crt"]);
+    return file;
+}
+
 export class Trino {
     private constructor(
         readonly host: string,
+        /** Plain HTTP: /v1/info, and queries when Trino does not authenticate. */
         readonly port: number,
         readonly catalog: string,
+        /** With `trinoAuthentication`: the HTTPS port clients use. */
+        readonly httpsPort?: number,
     ) {}
 
     /**
      * One Trino node from the chart values: the catalogs from `values.catalogs` written unchanged
      * (null ones dropped, as the chart drops them), the environment from `values.envFrom`, the heap
-     * and query memory from the values. `extraCatalogs` are added beside them (the negative controls).
+     * and query memory from the values; with authentication, the properties the chart adds to
+     * config.properties (HTTPS, the authenticator and its key files, the internal shared secret),
+     * the Secrets the coordinator mounts, and access-control.properties with the rules.
+     * `extraCatalogs` are added beside them (the negative controls).
      */
     static async start(ctx: Context, extraCatalogs: Record<string, string> = {}): Promise<Trino> {
         const { p, tc, work, report, procs, names } = ctx;
@@ -610,21 +660,63 @@ export class Trino {
             if (text !== null) fs.writeFileSync(path.join(etc, "catalog", `${name}.properties`), text);
         }
         const server = values.server as Json;
+        const config = server.config as Json;
         const coordinator = values.coordinator as Json;
-        const query = ((server.config as Json).query as Json).maxMemory as string;
+        const query = (config.query as Json).maxMemory as string;
         const perNode = (((coordinator.config as Json).query as Json).maxMemoryPerNode as string) ?? "1GB";
-        fs.writeFileSync(
-            path.join(etc, "config.properties"),
-            [
-                `coordinator=true`,
-                `node-scheduler.include-coordinator=true`,
-                `http-server.http.port=${service.port}`,
-                `discovery.uri=http://${address}:${service.port}`,
-                `query.max-memory=${query}`,
-                `query.max-memory-per-node=${perNode}`,
-                "",
-            ].join("\n"),
-        );
+        const httpPort = Number(((values.service as Json | undefined)?.port as number | undefined) ?? 8080);
+        const https = config.https as { enabled?: boolean; port: number; keystore: { path: string } } | undefined;
+        const lines = [
+            `coordinator=true`,
+            `node-scheduler.include-coordinator=true`,
+            `http-server.http.port=${httpPort}`,
+            `discovery.uri=http://${address}:${httpPort}`,
+            `query.max-memory=${query}`,
+            `query.max-memory-per-node=${perNode}`,
+        ];
+        // The Secrets the coordinator mounts (values.coordinator.secretMounts), as files at a path
+        // of this machine; every property naming a mounted file is written with that path.
+        const mounts: [string, string][] = [];
+        for (const m of (coordinator.secretMounts as Json[] | undefined) ?? []) {
+            const local = path.join(dir, "mounts", String(m.name));
+            fs.mkdirSync(local, { recursive: true, mode: 0o700 });
+            for (const [file, text] of Object.entries(p.secret(ns, String(m.secretName))))
+                fs.writeFileSync(path.join(local, file), text, { mode: 0o600 });
+            mounts.push([String(m.path).replace(/\/$/, ""), local]);
+        }
+        const rooted = (v: string) => mounts.reduce((t, [at, local]) => t.split(`${at}/`).join(`${local}/`), v);
+        if (typeof config.authenticationType === "string" && config.authenticationType !== "")
+            lines.push(`http-server.authentication.type=${config.authenticationType}`);
+        for (const line of (values.additionalConfigProperties as string[] | undefined) ?? []) lines.push(rooted(line));
+        if (https?.enabled)
+            lines.push(
+                "http-server.https.enabled=true",
+                `http-server.https.port=${https.port}`,
+                `http-server.https.keystore.path=${rooted(https.keystore.path)}`,
+            );
+        if (mounts.length > 0)
+            report.substitute(
+                `the coordinator's Secret volumes (${mounts.map(([at]) => at).join(", ")})`,
+                `the same Secrets' files under ${path.join(dir, "mounts")}, and the properties that name them written with that path`,
+                "no pods to mount them in",
+            );
+        const access = values.accessControl as
+            { type: string; refreshPeriod?: string; configFile?: string; rules: Record<string, string> } | undefined;
+        if (access?.type === "configmap") {
+            const file = access.configFile ?? "rules.json";
+            fs.writeFileSync(path.join(etc, file), access.rules[file]);
+            fs.writeFileSync(
+                path.join(etc, "access-control.properties"),
+                [
+                    "access-control.name=file",
+                    ...(access.refreshPeriod ? [`security.refresh-period=${access.refreshPeriod}`] : []),
+                    `security.config-file=${path.join(etc, file)}`,
+                    "",
+                ].join("\n"),
+            );
+            lines.push(`access-control.config-files=${path.join(etc, "access-control.properties")}`);
+        }
+        fs.writeFileSync(path.join(etc, "config.properties"), [...lines, ""].join("\n"));
         reportTrinoSubstitutions(report, tc.trino.used, service, address);
         const env: Record<string, string> = {};
         for (const from of (values.envFrom as Json[] | undefined) ?? [])
@@ -653,9 +745,10 @@ export class Trino {
             [...jvm, "-cp", path.join(tc.trino.home, "lib", "*"), tc.trino.launcher],
             { cwd: dir, env: { ...process.env, ...env } },
         );
-        await procs.waitForPort("trino", child, address, service.port, 300_000);
+        await procs.waitForPort("trino", child, address, https?.enabled ? https.port : httpPort, 300_000);
         // Listening is not serving: wait for the server to finish starting.
-        if (await finishedStarting(service)) return new Trino(service.host, service.port, catalogName);
+        if (await finishedStarting(service.host, httpPort))
+            return new Trino(service.host, httpPort, catalogName, https?.enabled ? https.port : undefined);
         throw new Error(`Trino did not finish starting:\n${tail(procs.read("trino"))}`);
     }
 }

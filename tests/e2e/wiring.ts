@@ -9,7 +9,8 @@ import type { WiringCheckEntry } from "../../components/platform";
 import { WIRING_CHECK_NAME, WIRING_CHECK_SCRIPT } from "../../components/wiring-check-jobs";
 import { CHECK_ENV } from "../../components/wiring-checks";
 import { run, RunResult, tail } from "./procs";
-import { Context, GarageCluster } from "./servers";
+import { caFile, Context, GarageCluster } from "./servers";
+import { CA_DIR, TRUST_CONFIGMAP } from "../../components/certificates";
 
 type Json = Record<string, unknown>;
 
@@ -27,6 +28,8 @@ function runTool(ctx: Context, ns: Namespaced, tool: string, file: string, ids: 
     const { p, tc, work } = ctx;
     const container = p.container("Job", ns.namespace, WIRING_CHECK_NAME, tool);
     const { env } = p.containerEnv(ns.namespace, container);
+    // The CA file the Job mounts (its ConfigMap), at this machine's copy.
+    if (env[CHECK_ENV.caFile] !== undefined) env[CHECK_ENV.caFile] = caFile(ctx, ns.namespace, work);
     const shell: [string, string[]] = tool === "curl" ? [tc.busybox.bin, ["sh"]] : ["dash", []];
     return run(shell[0], [...shell[1], file, tool, ...ids], {
         env: {
@@ -73,6 +76,15 @@ export async function checkWiringScripts(ctx: Context, garage: GarageCluster): P
         "a file in the suite's work directory",
         "no kubelet",
     );
+    if (
+        all.some((c) => c.to === "trino" && c.address.length > 0) &&
+        p.has("ConfigMap", p.detail<string>("components.trino.namespace"), TRUST_CONFIGMAP)
+    )
+        report.substitute(
+            `${CHECK_ENV.caFile} at the Job's mount of the ${TRUST_CONFIGMAP} ConfigMap (${CA_DIR}/ca.crt)`,
+            "the same ConfigMap's ca.crt in the suite's work directory",
+            "no pods to mount it in",
+        );
     if (skipped.length > 0)
         report.substitute(
             `checks ${skipped.map((c) => `${c.id} (${c.from} → ${c.to})`).join(", ")}`,

@@ -8,6 +8,7 @@ import { MAX_DEPTH, MAX_STRING } from "../../policies/lib/strings";
 import { imageTagPinned } from "../../policies/image-tag-pinned";
 import { noIpEndpoints } from "../../policies/no-ip-endpoints";
 import { noPlaintextCredentials } from "../../policies/no-plaintext-credentials";
+import { targetProblems } from "../../policies/trino-clients-authenticate";
 import {
     configMap,
     deployment,
@@ -312,5 +313,15 @@ describe("policy configuration-readable", () => {
             /ConfigMap "long": data\["big\.txt"\] holds a string of 1,048,595 characters \(the policies read at most 1,048,576\)/,
         );
         assert.equal(configurationReadable.enforcementLevel, "mandatory");
+    });
+});
+
+describe("trino-clients-authenticate's reading of a dbt target", () => {
+    it("asks for a login, HTTPS where the method does not imply it, and verification", () => {
+        assert.deepEqual(targetProblems({ method: "jwt", jwt_token: "{{ env_var('T') }}", cert: "/ca.crt" }), []);
+        assert.deepEqual(targetProblems({ method: "jwt", http_scheme: "http", cert: "/ca.crt" }), []);
+        assert.equal(targetProblems({}).length, 1, "no method is method none");
+        assert.match(targetProblems({ method: "ldap", http_scheme: "http" }).join(), /http_scheme is "http"/);
+        assert.match(targetProblems({ method: "jwt", cert: false }).join(), /verification is off/);
     });
 });

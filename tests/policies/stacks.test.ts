@@ -70,6 +70,8 @@ describe("the policy pack on this project's stacks, through the CLI's protocol",
             assert.ok(known, `the policies do not know ${s.service}`);
             assert.equal(known.component, s.component);
             assert.ok(known.ports.includes(s.port));
+            const tls = (s as { tls?: { port: number } }).tls;
+            assert.equal(known.tlsPort, tls?.port, `${s.service}'s TLS port`);
         }
     });
 });
@@ -209,6 +211,7 @@ describe("the pack itself", () => {
             "fqdn-resolves": "mandatory",
             "no-ip-endpoints": "mandatory",
             "no-plaintext-credentials": "mandatory",
+            "trino-clients-authenticate": "mandatory",
             "configuration-readable": "mandatory",
             "component-namespace": "mandatory",
             "network-policy-coverage": "mandatory",

@@ -1,15 +1,27 @@
 """Statements run on Trino with its Python client, one after the other. Reads a JSON request on
 stdin and prints one JSON result per statement.
 
-request: {"host", "port", "user", "catalog", "statements": [sql...]}
+request: {"host", "port", "user", "catalog", "statements": [sql...]}, and for a login over HTTPS
+"token" (its JWT), "http_scheme": "https" and "verify" (the CA file the server's certificate must chain to).
 """
 import json
 import sys
 
 import trino
+import trino.auth
 
 req = json.load(sys.stdin)
-conn = trino.dbapi.connect(host=req["host"], port=req["port"], user=req["user"], catalog=req["catalog"], http_scheme="http", request_timeout=300)
+auth = trino.auth.JWTAuthentication(req["token"]) if req.get("token") is not None else None
+conn = trino.dbapi.connect(
+    host=req["host"],
+    port=req["port"],
+    user=req["user"],
+    catalog=req["catalog"],
+    http_scheme=req.get("http_scheme", "http"),
+    auth=auth,
+    verify=req.get("verify", True),
+    request_timeout=300,
+)
 for sql in req["statements"]:
     cur = conn.cursor()
     try:
