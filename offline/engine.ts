@@ -232,17 +232,22 @@ function computedState(
             const length = Number(plain.length ?? 16);
             return { result: fakeRandom(seed, length, plain.special === false ? ALNUM : `${ALNUM}-_`) };
         }
-        case "random:index/randomId:RandomId":
-        case "random:index/randomBytes:RandomBytes": {
-            const hex = fakeRandom(seed, 2 * Number(plain.byteLength ?? plain.length ?? 8), HEX);
+        case "random:index/randomId:RandomId": {
+            const hex = fakeRandom(seed, 2 * Number(plain.byteLength ?? 8), HEX);
             const base64 = Buffer.from(hex, "hex").toString("base64");
             return {
                 hex,
                 b64Std: base64,
                 b64Url: base64.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, ""),
-                base64,
                 dec: BigInt(`0x${hex}`).toString(),
             };
+        }
+        // The provider's RandomBytes has only these two, both secret (the SDK adds them to
+        // additionalSecretOutputs); RandomId's encodings are not secret, and a copy of the bytes in
+        // one of them would leave a key in the plan.
+        case "random:index/randomBytes:RandomBytes": {
+            const hex = fakeRandom(seed, 2 * Number(plain.length ?? 8), HEX);
+            return { hex, base64: Buffer.from(hex, "hex").toString("base64") };
         }
         case "pulumi:pulumi:StackReference": {
             const stackName = String(plain.name);

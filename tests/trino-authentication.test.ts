@@ -5,6 +5,7 @@ import { certificatesValues, CERTIFICATES_CHART, TRUST_CONFIGMAP } from "../comp
 import { renderWiringCheckScript, wiringChecks } from "../components/wiring-checks";
 import { accessRules, JWT_ISSUER, loginToken } from "../components/trino-security";
 import { platformConfigOf } from "../offline/run-stack";
+import { planOfRun } from "../offline/plan";
 import { checkValues, chartKeys } from "../policies/lib/chart-values";
 import { run, Run } from "./helpers/stack";
 
@@ -158,6 +159,23 @@ describe("Trino with trinoAuthentication", () => {
             [8443],
             `${cfg.namespaces.dagster} reaches Trino on its HTTPS port only`,
         );
+    });
+
+    it("keeps every token and key out of the plan, its JSON and the outputs", async () => {
+        const r = runs.dev;
+        const plan = JSON.stringify(
+            await planOfRun(r.raw, platformConfigOf("dev", { "lakehouse-platform:trinoAuthentication": true })),
+        );
+        const secrets = ["trino-login-admin", "trino-login-analyst", "trino-login-dbt", "trino-login-keys"].flatMap(
+            (name) => Object.values(secretNamed(r, name).stringData).map(String),
+        );
+        const values = secrets.filter((v) => v.length > 20);
+        assert.ok(values.length >= 6, "tokens and keys were generated");
+        for (const v of values) {
+            assert.ok(!plan.includes(v), "a token or key in the plan");
+            assert.ok(!JSON.stringify(r.outputs).includes(v), "a token or key in the outputs");
+        }
+        assert.doesNotMatch(plan, /PRIVATE KEY|eyJ[A-Za-z0-9_-]{10}/);
     });
 
     it("rotates one login by its generation: a new key and token for it alone, and the coordinator restarts", async () => {
