@@ -16,7 +16,9 @@ import type { Harness } from "./harness";
 import { Kube, KubeObject } from "./kube";
 import { engine, setConfig } from "./lifecycle";
 import { planted } from "./plants";
-import { trinoQuery } from "./trino-client";
+import { trinoQuery, trinoServer } from "./trino-client";
+import { TRUST_CONFIGMAP } from "../../components/certificates";
+import { TRINO_HTTPS_PORT } from "../../components/trino-security";
 
 type Components = Record<string, string>;
 
@@ -27,6 +29,8 @@ export async function runPod(
     name: string,
     script: string,
     timeoutMs = 120_000,
+    /** ConfigMaps of the namespace mounted read-only (the platform's CA for an HTTPS probe). */
+    configMaps: { name: string; mountPath: string }[] = [],
 ): Promise<{ exitCode: number; log: string; node: string }> {
     await kube.delete("Pod", name, ns);
     while (await kube.get("Pod", name, ns)) await sleep(200);
@@ -43,11 +47,13 @@ export async function runPod(
                     runAsGroup: 101,
                     seccompProfile: { type: "RuntimeDefault" },
                 },
+                volumes: configMaps.map((c) => ({ name: c.name, configMap: { name: c.name } })),
                 containers: [
                     {
                         name: "probe",
                         image: `${REGISTRY_ADDRESS}/curlimages/curl:8.11.1`,
                         command: ["sh", "-c", script],
+                        volumeMounts: configMaps.map((c) => ({ name: c.name, mountPath: c.mountPath, readOnly: true })),
                         securityContext: {
                             allowPrivilegeEscalation: false,
                             readOnlyRootFilesystem: true,
@@ -85,16 +91,16 @@ export async function runPod(
     }
 }
 
-const CURL = (url: string) =>
-    `curl -sS -m 5 -o /dev/null -w '%{http_code}' '${url}'; rc=$?; echo " exit $rc"; exit $rc`;
+const CURL = (url: string, args = "") =>
+    `curl -sS -m 5 ${args} -o /dev/null -w '%{http_code}' '${url}'; rc=$?; echo " exit $rc"; exit $rc`;
 
 /**
  * A new pod's NetworkPolicy rules are programmed a few seconds after it starts: first a connection
  * the wiring admits, tried until it succeeds (exit 90 if it never does, within 60 s), so that what
  * follows runs with the pod's rules in place and a refusal is the policy's, not the race's.
  */
-const AFTER_REACHING = (url: string, then: string) =>
-    `i=0; until curl -s -m 3 -o /dev/null '${url}'; do i=$((i+1)); [ $i -ge 30 ] && { echo "never reached ${url}"; exit 90; }; sleep 2; done; ${then}`;
+const AFTER_REACHING = (url: string, then: string, args = "") =>
+    `i=0; until curl -s -m 3 ${args} -o /dev/null '${url}'; do i=$((i+1)); [ $i -ge 30 ] && { echo "never reached ${url}"; exit 90; }; sleep 2; done; ${then}`;
 
 /** Every pod of the platform on the real node Ready (a Job's: completed); those on the kwok node listed. */
 async function checkPods(h: Harness, stack: string, namespaces: string[]): Promise<void> {
@@ -231,14 +237,28 @@ async function checkShortHost(h: Harness, stack: string, c: Components, domain: 
 
 /** A connection the wiring does not name is refused; the same connection from a namespace it names succeeds. */
 async function checkPolicies(h: Harness, stack: string, c: Components, domain: string): Promise<void> {
-    const url = `http://trino.${c.trino}.svc.${domain}:8080/v1/info`;
+    // Where Trino authenticates, clients reach it on its HTTPS port only: the wired probe verifies
+    // the platform's CA there (mounted as Dagster's pods mount it); the unwired one is refused first.
+    const tls = (await trinoServer(h.kube, c.trino)).tls !== undefined;
+    const url = tls
+        ? `https://trino.${c.trino}.svc.${domain}:${TRINO_HTTPS_PORT}/v1/info`
+        : `http://trino.${c.trino}.svc.${domain}:8080/v1/info`;
+    const ca = tls ? `--cacert /ca/ca.crt` : "";
+    const caMount = tls ? [{ name: TRUST_CONFIGMAP, mountPath: "/ca" }] : [];
     await h.report.check(
         `${stack}: the NetworkPolicies refuse a connection the wiring does not name (airbyte → trino) and admit a wired one (dagster → trino)`,
         async () => {
             // From Airbyte's namespace: its wired edge to Garage first (the pod's rules in place), then Trino, which it has no edge to.
             const garage = `http://garage.${c.garage}.svc.${domain}:3900/`;
             const unwired = await runPod(h.kube, c.airbyte, "probe-unwired", AFTER_REACHING(garage, CURL(url)));
-            const wired = await runPod(h.kube, c.dagster, "probe-wired", AFTER_REACHING(url, CURL(url)));
+            const wired = await runPod(
+                h.kube,
+                c.dagster,
+                "probe-wired",
+                AFTER_REACHING(url, CURL(url, ca), ca),
+                120_000,
+                caMount,
+            );
             if (unwired.exitCode === 90)
                 throw new CheckFailed(`from ${c.airbyte}: its wired edge to Garage never answered: ${unwired.log}`);
             if (unwired.exitCode !== 7 && unwired.exitCode !== 28)
@@ -266,7 +286,7 @@ async function checkDbtThroughDagster(h: Harness, stack: string, c: Components):
     await h.report.check(
         `${stack}: a Dagster run of dbt through Trino, in a pod of the Dagster namespace, makes Iceberg tables whose files are in Garage`,
         async () => {
-            const trino = await serviceUrl(h.kube, c.trino, "trino", 8080);
+            const trino = await trinoServer(h.kube, c.trino);
             const sql = (q: string) => trinoQuery(trino, "lakehouse-suite", q);
             await sql("CREATE SCHEMA IF NOT EXISTS lakehouse.raw");
             await sql("CREATE TABLE IF NOT EXISTS lakehouse.raw.orders (item varchar, amount integer)");

@@ -8,14 +8,13 @@ import * as http from "http";
 import * as path from "path";
 import { cacheDir as e2eCache } from "../e2e/install";
 import { run } from "../e2e/procs";
-import { CheckFailed } from "../e2e/report";
 import { RealNode, NETWORK, NODE_NAME, REGISTRY_ADDRESS } from "../node";
 import type { BuiltImage } from "../node/images";
 import type { Harness, PlatformProbe } from "./harness";
 import { planted } from "./plants";
 import { Kube, KubeObject } from "./kube";
 import { VERSIONS } from "./tools";
-import { trinoQuery } from "./trino-client";
+import { trinoQuery, trinoServer } from "./trino-client";
 
 /** The cluster's Maven mirror: a Service in a namespace of its own, served by the suite on the node. */
 export const MAVEN_MIRROR = { namespace: "artifacts", service: "maven", port: 8081 } as const;
@@ -125,8 +124,12 @@ export async function attachRealNode(h: Harness, run: RealNodeRun): Promise<void
         await node.stop();
         await previousStop();
     };
-    h.stackSettings = () => ({
+    h.stackSettings = (stack) => ({
         imageRegistryMirror: REGISTRY_ADDRESS,
+        // dev authenticates at Trino on the node (HTTPS with the platform's CA issued in the install,
+        // a token per login, dbt through Dagster logging in): what the end-to-end suite checks on the
+        // software alone, here with real pods, volumes and Services. The faults' staging keeps the default.
+        ...(stack === "dev" ? { trinoAuthentication: "true" } : {}),
         // The cluster enforces NetworkPolicies (kube-router): on, as a user of such a cluster sets it.
         networkPolicies: "true",
         // Airbyte's server is simulated (kwok): Dagster's check of it could only fail. Every other edge is checked.
@@ -228,14 +231,6 @@ function metastoreDirectoryLines(h: Harness): string[] {
         // no real node, or its logs not kept
     }
     return lines.slice(-12);
-}
-
-/** Trino's coordinator as the node reaches it (its Service's cluster address, through kube-proxy). */
-async function trinoServer(kube: Kube, ns: string): Promise<string> {
-    const svc = await kube.get("Service", "trino", ns);
-    const ip = (svc?.spec as { clusterIP?: string } | undefined)?.clusterIP;
-    if (!ip) throw new CheckFailed(`no Service trino in ${ns}`);
-    return `http://${ip}:8080`;
 }
 
 /**
