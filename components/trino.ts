@@ -148,11 +148,14 @@ function authenticationValues(catalog: string, auth: TrinoAuthentication): Recor
     return {
         https: { enabled: true, port: TRINO_HTTPS_PORT, keystore: { path: `${TRINO_TLS_DIR}/keystore.pem` } },
         authenticationType: "JWT",
-        additionalConfigProperties: [
-            `internal-communication.shared-secret=\${ENV:${TRINO_INTERNAL_SECRET_ENV}}`,
+        // On every node: the workers and the coordinator sign their requests to each other with it.
+        additionalConfigProperties: [`internal-communication.shared-secret=\${ENV:${TRINO_INTERNAL_SECRET_ENV}}`],
+        // The coordinator's alone: a worker authenticates no client, and refuses to start on
+        // authenticator properties it does not use (seen on the real node).
+        coordinatorExtraConfig: [
             `http-server.authentication.jwt.key-file=${TRINO_JWT_DIR}/\${KID}.key`,
             `http-server.authentication.jwt.required-issuer=${JWT_ISSUER}`,
-        ],
+        ].join("\n"),
         coordinatorSecretMounts: [
             { name: "tls", secretName: TRINO_TLS_SECRET, path: TRINO_TLS_DIR },
             { name: "login-keys", secretName: TRINO_JWT_SECRET, path: TRINO_JWT_DIR },
@@ -196,6 +199,7 @@ export function trinoValues(args: TrinoArgs): Record<string, unknown> {
                 query: { maxMemory: `${queryMemoryPerNodeMb(args.worker.heap) * args.workers}MB` },
                 ...(auth ? { https: auth.https, authenticationType: auth.authenticationType } : {}),
             },
+            ...(auth ? { coordinatorExtraConfig: auth.coordinatorExtraConfig } : {}),
         },
         coordinator: auth
             ? {

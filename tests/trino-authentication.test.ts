@@ -46,9 +46,12 @@ describe("Trino with trinoAuthentication", () => {
                 ]);
                 assert.deepEqual(v.additionalConfigProperties, [
                     "internal-communication.shared-secret=${ENV:TRINO_INTERNAL_SHARED_SECRET}",
-                    "http-server.authentication.jwt.key-file=/etc/trino/jwt/${KID}.key",
-                    `http-server.authentication.jwt.required-issuer=${JWT_ISSUER}`,
                 ]);
+                // The workers refuse to start on authenticator properties: the coordinator's alone.
+                assert.equal(
+                    v.server.coordinatorExtraConfig,
+                    `http-server.authentication.jwt.key-file=/etc/trino/jwt/\${KID}.key\nhttp-server.authentication.jwt.required-issuer=${JWT_ISSUER}`,
+                );
                 assert.equal(
                     v.coordinator.annotations["lakehouse-platform/trino-login-keys"],
                     "admin-1,analyst-1,dbt-1",

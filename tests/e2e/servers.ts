@@ -687,7 +687,10 @@ export class Trino {
         const rooted = (v: string) => mounts.reduce((t, [at, local]) => t.split(`${at}/`).join(`${local}/`), v);
         if (typeof config.authenticationType === "string" && config.authenticationType !== "")
             lines.push(`http-server.authentication.type=${config.authenticationType}`);
+        // The properties the chart writes into the coordinator's config.properties: every node's, then its own.
         for (const line of (values.additionalConfigProperties as string[] | undefined) ?? []) lines.push(rooted(line));
+        for (const line of String(server.coordinatorExtraConfig ?? "").split("\n"))
+            if (line.trim() !== "") lines.push(rooted(line));
         if (https?.enabled)
             lines.push(
                 "http-server.https.enabled=true",
