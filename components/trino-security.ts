@@ -30,6 +30,9 @@ export function loginSecretName(login: string): string {
     return `trino-login-${login}`;
 }
 
+/** Characters of a login's key: base64 text of 33 bytes, above the 256 bits HMAC-SHA256 asks for. */
+export const LOGIN_KEY_CHARS = 44;
+
 /** The key id of a login at a generation: Trino reads the key from `<kid>.key` (letters, digits, '-' and '_'). */
 export function keyId(login: string, generation: number): string {
     return `${login}-${generation}`;
@@ -41,6 +44,7 @@ export function keyId(login: string, generation: number): string {
  * change. It does not expire: it is a credential like a password, replaced by rotation.
  */
 export async function loginToken(login: string, kid: string, keyBase64: string): Promise<string> {
+    // The bytes Trino's key file decodes to (base64, as java.util.Base64's MIME decoder reads it).
     return new SignJWT({})
         .setProtectedHeader({ alg: "HS256", typ: "JWT", kid })
         .setIssuer(JWT_ISSUER)
