@@ -689,8 +689,8 @@ export class Trino {
             lines.push(`http-server.authentication.type=${config.authenticationType}`);
         // The properties the chart writes into the coordinator's config.properties: every node's, then its own.
         for (const line of (values.additionalConfigProperties as string[] | undefined) ?? []) lines.push(rooted(line));
-        for (const line of String(server.coordinatorExtraConfig ?? "").split("\n"))
-            if (line.trim() !== "") lines.push(rooted(line));
+        const extra = typeof server.coordinatorExtraConfig === "string" ? server.coordinatorExtraConfig : "";
+        for (const line of extra.split("\n")) if (line.trim() !== "") lines.push(rooted(line));
         if (https?.enabled)
             lines.push(
                 "http-server.https.enabled=true",
