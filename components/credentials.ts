@@ -62,6 +62,11 @@ export const TRINO_LOGIN_CONSUMERS: readonly (ConsumerSpec & { access: "admin" |
     { name: "dbt", component: "dagster", access: "writer" },
 ];
 
+/** The Trino login a component's clients use (Dagster's: `dbt`), or undefined when it has none. */
+export function trinoLoginOf(component: ComponentName): string | undefined {
+    return TRINO_LOGIN_CONSUMERS.find((c) => c.component === component)?.name;
+}
+
 /** Garage's own secrets: the admin API's bearer token and the secret its nodes share for RPC. */
 export const GARAGE_DAEMON_CREDENTIALS = ["garage-admin-token", "garage-rpc-secret"] as const;
 

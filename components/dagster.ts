@@ -68,11 +68,11 @@ export interface DagsterTrino {
     service: Endpoint;
     catalog: string;
     /**
-     * With `trinoAuthentication`: dbt's login Secret (`username`, `password`) and the ConfigMap
-     * holding the CA that signed Trino's certificate, both in Dagster's namespace; dbt connects over
-     * HTTPS and verifies the certificate. Undefined: plain HTTP, no login.
+     * With `trinoAuthentication`: dbt's login (its name, its Secret with `username` and `token`) and
+     * the ConfigMap holding the CA that signed Trino's certificate, both in Dagster's namespace; dbt
+     * connects over HTTPS and verifies the certificate. Undefined: plain HTTP, no login.
      */
-    login?: { secretName: string; caConfigMap: string };
+    login?: { user: string; secretName: string; caConfigMap: string };
 }
 
 /** dbt reads its Trino token from this variable (profiles.yml's env_var). */
@@ -137,14 +137,14 @@ export function migrationInstanceYaml(database: { service: Endpoint; credentials
 
 /**
  * dbt's `profiles.yml`: one target, named after the environment, on Trino's FQDN and port; with a
- * login, over HTTPS with the password from the environment and the platform's CA verified.
+ * login, over HTTPS with its token from the environment and the platform's CA verified.
  */
 export function dbtProfiles(args: { environment: string; trino: DagsterTrino; schema: string }): string {
     const login = args.trino.login
         ? {
               // dbt-trino's jwt method is HTTPS only; the token is dbt's login.
               method: "jwt",
-              user: "dbt",
+              user: args.trino.login.user,
               jwt_token: `{{ env_var('${TRINO_TOKEN_ENV}') }}`,
               // The CA's file, where the pod mounts it: dbt verifies Trino's certificate against it.
               cert: `{{ env_var('${TRINO_CA_FILE_ENV}') }}`,

@@ -22,6 +22,7 @@ import {
     GARAGE_KEY_CONSUMERS,
     generationOf,
     TRINO_LOGIN_CONSUMERS,
+    trinoLoginOf,
 } from "./credentials";
 import { copySecret } from "./handoff";
 import { HiveMetastore } from "./hive-metastore";
@@ -108,7 +109,7 @@ interface ConnectionSource {
     component: pulumi.Resource;
     garageKey?: GarageCredentialsRef;
     login?: DatabaseCredentialsRef;
-    trinoLogin?: { secretName: string; caConfigMap: string };
+    trinoLogin?: { user: string; secretName: string; caConfigMap: string };
     revision: string;
 }
 
@@ -611,16 +612,18 @@ export class LakehousePlatform extends pulumi.ComponentResource {
         const login = this.databaseLogin("dagster", "dagster");
         const trino = this.contractOf("trino");
         const airbyte = this.contractOf("airbyte");
-        // Over HTTPS, dbt logs in with its Trino login and verifies the platform's CA.
+        // Over HTTPS, dbt logs in with Dagster's Trino login and verifies the platform's CA.
+        const user = trinoLoginOf("dagster");
         const trinoLogin =
-            schemeAt("trino", trino.services.coordinator.port) === "https"
-                ? { secretName: loginSecretName("dbt"), caConfigMap: TRUST_CONFIGMAP }
+            user !== undefined && schemeAt("trino", trino.services.coordinator.port) === "https"
+                ? { user, secretName: loginSecretName(user), caConfigMap: TRUST_CONFIGMAP }
                 : undefined;
         // A rotated Trino login rolls the pods that read its token at start, as a rotated key does.
-        const dbtLogin = credentialName.trinoLogin("dbt");
+        const generationEntry = (credential: string) =>
+            `${credential}=${generationOf(cfg.credentialGenerations, credential)}`;
         const revision = [
             revisionOf(key, login),
-            ...(trinoLogin ? [`${dbtLogin}=${generationOf(cfg.credentialGenerations, dbtLogin)}`] : []),
+            ...(trinoLogin ? [generationEntry(credentialName.trinoLogin(trinoLogin.user))] : []),
         ].join(",");
         const dagster = new Dagster(
             "dagster",

@@ -6,7 +6,7 @@
 // suite use the very text the Jobs run.
 import { edgeUrl, hostPortOf, PLATFORM_SERVICES, PlatformService, schemeAt, ServiceId, WiringEdge } from "./addresses";
 import type { ComponentName } from "./config";
-import { DATABASE_LOGIN_CONSUMERS, GARAGE_KEY_CONSUMERS, TRINO_LOGIN_CONSUMERS } from "./credentials";
+import { DATABASE_LOGIN_CONSUMERS, GARAGE_KEY_CONSUMERS, trinoLoginOf } from "./credentials";
 
 /** The program in the check image that runs a check. */
 export type CheckTool = "curl" | "psql";
@@ -101,10 +101,7 @@ function checkOf(edge: WiringEdge, id: string, ctx: CheckContext): WiringCheck {
             // Over HTTPS, Trino runs a query only for a login: the source's own.
             const login =
                 schemeAt(edge.service, edge.port) === "https"
-                    ? required(
-                          TRINO_LOGIN_CONSUMERS.find((c) => c.component === edge.from),
-                          `the Trino login of ${edge.from}`,
-                      ).name
+                    ? required(trinoLoginOf(edge.from), `the Trino login of ${edge.from}`)
                     : undefined;
             return {
                 id,
