@@ -730,21 +730,25 @@ async function checkMetastoreTable(ctx: Context, schema: string): Promise<void> 
  */
 function dbtLoginEnv(ctx: Context, ns: string, dir: string): Record<string, string> {
     const { p } = ctx;
-    const codeEnv = ((p.helmValues("dagster")["dagster-user-deployments"] as Json).deployments as Json[])[0]
-        .env as Json[];
-    const env: Record<string, string> = {};
-    for (const e of codeEnv) {
-        const ref = (e.valueFrom as Json | undefined)?.secretKeyRef as Json | undefined;
-        if (ref) env[String(e.name)] = p.secret(ns, String(ref.name))[String(ref.key)];
-        else if (e.value === `${CA_DIR}/ca.crt`) {
-            env[String(e.name)] = caFile(ctx, ns, dir);
+    const deployment = ((p.helmValues("dagster")["dagster-user-deployments"] as Json).deployments as Json[])[0];
+    // Resolved as the kubelet resolves the code location's env; dbt takes what comes from Secrets.
+    const resolved = p.containerEnv(ns, {
+        name: String(deployment.name),
+        image: "",
+        command: [],
+        args: [],
+        spec: { env: deployment.env },
+    });
+    const env = Object.fromEntries(resolved.fromSecrets.map((k) => [k, resolved.env[k]]));
+    for (const [name, value] of Object.entries(resolved.env))
+        if (value === `${CA_DIR}/ca.crt`) {
+            env[name] = caFile(ctx, ns, dir);
             ctx.report.substitute(
                 `the ${TRUST_CONFIGMAP} ConfigMap mounted at ${CA_DIR} in the code location`,
-                `${env[String(e.name)]}, the same ca.crt`,
+                `${env[name]}, the same ca.crt`,
                 "no pods to mount it in",
             );
         }
-    }
     return env;
 }
 
