@@ -45,9 +45,14 @@ export function urlOf(ep: Pick<Endpoint, "hostPort">, scheme: string, path = "")
     return `${scheme}://${ep.hostPort}${suffix}`;
 }
 
-/** `jdbc:postgresql://host:port/database` */
-export function jdbcPostgresUrl(ep: Endpoint, database: string): string {
-    return urlOf(ep, "jdbc:postgresql", database);
+/** `jdbc:postgresql://host:port/database`, and `?name=value&...` with connection parameters (pgJDBC's, e.g. sslmode). */
+export function jdbcPostgresUrl(ep: Endpoint, database: string, params: Record<string, string> = {}): string {
+    const query = Object.entries(params).map(([k, v]) => {
+        // Written as they are (a path stays readable); a value that would need escaping is a bug here.
+        if (!/^[A-Za-z0-9._/-]+$/.test(`${k}${v}`)) throw new Error(`internal error: JDBC parameter ${k}=${v}`);
+        return `${k}=${v}`;
+    });
+    return urlOf(ep, "jdbc:postgresql", database) + (query.length === 0 ? "" : `?${query.join("&")}`);
 }
 
 /** The address of one pod of a StatefulSet behind its headless Service. */

@@ -8,6 +8,7 @@
 // in the stack's state, and cert-manager is not on every cluster.
 import { Release as HelmRelease } from "@pulumi/kubernetes/helm/v3/release";
 import * as pulumi from "@pulumi/pulumi";
+import type { Endpoint } from "./addresses";
 import { childOptions } from "./k8s";
 
 /** The local chart: a directory of this repository, relative to the project as charts/dagster is. */
@@ -32,6 +33,11 @@ export interface TlsServer {
     dnsNames: string[];
     /** A new number issues a new certificate (rotation). */
     generation: number;
+}
+
+/** The names a server's certificate carries: the FQDN clients are given, then the shorter names a pod of the namespace may use. */
+export function serverNames(ep: Pick<Endpoint, "host" | "service" | "namespace">): string[] {
+    return [ep.host, `${ep.service}.${ep.namespace}.svc`, `${ep.service}.${ep.namespace}`];
 }
 
 export interface CertificatesArgs {

@@ -257,6 +257,12 @@ export const CONFIG_KEYS = {
         default: 200,
         description: "PostgreSQL max_connections, shared by the metastore, Airbyte (with Temporal) and Dagster.",
     },
+    postgresTls: {
+        type: "boolean",
+        default: false,
+        description:
+            "PostgreSQL accepts connections over TLS only (hostssl, scram-sha-256), with a certificate from the platform's CA that every client verifies (sslmode=verify-full); Airbyte's role, whose chart cannot verify, is the one exception (docs/security.md). Off by default in this release.",
+    },
 
     hiveMetastoreImage: {
         type: "string",

@@ -117,7 +117,14 @@ export interface PlatformConfig {
         resources: Resources;
     };
     database: {
-        postgres: { image: string; storageSize: string; maxConnections: number; resources: Resources };
+        postgres: {
+            image: string;
+            storageSize: string;
+            maxConnections: number;
+            resources: Resources;
+            /** TLS only, with a certificate from the platform's CA, every client verifying it (`postgresTls`). */
+            tls: boolean;
+        };
         metastore: {
             image: string;
             replicas: number;
@@ -834,6 +841,7 @@ function readDatabase(r: ConfigReader): PlatformConfig["database"] {
             maxConnections:
                 r.integer("postgresMaxConnections", 20, 10_000, " (PostgreSQL reserves memory for each)") ?? 0,
             resources: r.resources("postgres"),
+            tls: r.boolean("postgresTls"),
         },
         metastore: {
             image: r.image("hiveMetastoreImage"),
@@ -1040,6 +1048,14 @@ export function parsePlatformConfig(
             true,
             `deploy Trino and Dagster in the same stack (this one deploys ${topology.components.includes("trino") ? "Trino without Dagster" : "Dagster without Trino"}): across split stacks dbt's login and the platform's CA do not reach Dagster yet; leave it false here`,
         );
+    // The CA reaches PostgreSQL's clients within one stack only, as dbt's Trino login does.
+    const database = readDatabase(r);
+    if (database.postgres.tls && topology.components.includes("database") !== topology.components.includes("dagster"))
+        r.problem(
+            "postgresTls",
+            true,
+            `deploy the database and Dagster in the same stack (this one deploys ${topology.components.includes("database") ? "the database without Dagster" : "Dagster without the database"}): across split stacks the platform's CA does not reach PostgreSQL's clients yet; leave it false here`,
+        );
     const withLogin = (chart: ChartSpec): ChartSpec =>
         chartLogin && chart.source.kind === "repository" ? { ...chart, login: chartLogin } : chart;
     const config: PlatformConfig = {
@@ -1055,7 +1071,7 @@ export function parsePlatformConfig(
         verifyWiring: r.boolean("verifyWiring"),
         wiringChecksSkip: readWiringChecksSkip(r),
         garage: readGarage(r),
-        database: readDatabase(r),
+        database,
         trino: { ...trino, chart: withLogin(trino.chart) },
         airbyte: { ...airbyte, chart: withLogin(airbyte.chart) },
         dagster: { ...dagster, chart: withLogin(dagster.chart) },

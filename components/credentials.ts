@@ -30,6 +30,8 @@ export const DATABASE_LOGIN_CONSUMERS: readonly (ConsumerSpec & {
     role: string;
     passwordKey: string;
     createDatabases?: boolean;
+    /** Its client verifies PostgreSQL's certificate with the platform's CA (`postgresTls`). */
+    verifiesTls: boolean;
 })[] = [
     {
         name: "hive-metastore",
@@ -37,8 +39,11 @@ export const DATABASE_LOGIN_CONSUMERS: readonly (ConsumerSpec & {
         database: "metastore",
         role: "metastore",
         passwordKey: "password",
+        verifiesTls: true,
     },
-    // Temporal, which Airbyte runs, creates its own two databases with Airbyte's role.
+    // Temporal, which Airbyte runs, creates its own two databases with Airbyte's role. Airbyte's
+    // chart (2.x) gives its server, workers and Temporal no TLS setting for the database: with
+    // postgresTls its role alone is admitted without TLS (docs/security.md).
     {
         name: "airbyte",
         component: "airbyte",
@@ -46,9 +51,17 @@ export const DATABASE_LOGIN_CONSUMERS: readonly (ConsumerSpec & {
         role: "airbyte",
         passwordKey: "password",
         createDatabases: true,
+        verifiesTls: false,
     },
     // The Dagster chart reads the password from the key `postgresql-password`.
-    { name: "dagster", component: "dagster", database: "dagster", role: "dagster", passwordKey: "postgresql-password" },
+    {
+        name: "dagster",
+        component: "dagster",
+        database: "dagster",
+        role: "dagster",
+        passwordKey: "postgresql-password",
+        verifiesTls: true,
+    },
 ];
 
 /**

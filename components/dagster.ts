@@ -33,7 +33,7 @@ import {
 import { platformLabels } from "./labels";
 import { LOGIN_KEYS } from "./trino-security";
 import { CA_DIR } from "./certificates";
-import { DatabaseCredentials } from "./postgres";
+import { DatabaseCredentials, PostgresClientTls } from "./postgres";
 import { PodSize, scaleSizes } from "./sizing";
 
 /** Where dbt finds `profiles.yml` in the code location and every run pod. */
@@ -88,7 +88,8 @@ export interface DagsterArgs {
     chart: ChartSpec;
     size: SizeProfile;
     userCode: UserCode;
-    database: { service: Endpoint; credentials: DatabaseCredentials };
+    /** Dagster's storage; with `tls` (postgresTls), every connection verifies the server with the CA its pods mount. */
+    database: DagsterDatabase;
     trino: DagsterTrino;
     /** Schema dbt builds its models in. */
     dbtSchema: string;
@@ -106,6 +107,35 @@ export interface DagsterArgs {
     registrySecret?: string;
 }
 
+/** Dagster's PostgreSQL: its Service, its login, and with `postgresTls` how its clients verify the server. */
+export interface DagsterDatabase {
+    service: Endpoint;
+    credentials: DatabaseCredentials;
+    tls?: PostgresClientTls;
+}
+
+/** libpq's connection parameters of Dagster's storage (its `params`): with TLS, verify the server against the CA. */
+function storageParams(database: DagsterDatabase): Record<string, string> {
+    return database.tls ? { sslmode: database.tls.sslmode, sslrootcert: database.tls.sslrootcert } : {};
+}
+
+/** The CA's ConfigMap Dagster's pods mount at CA_DIR (one file, whoever it verifies): for dbt's Trino, for PostgreSQL. */
+function caConfigMapOf(args: Pick<DagsterArgs, "database" | "trino">): string | undefined {
+    return args.trino.login?.caConfigMap ?? args.database.tls?.caConfigMap;
+}
+
+/** The CA volume and its mount, for every pod that verifies a server. */
+function caVolume(caConfigMap: string | undefined): {
+    volumes: k8s.types.input.core.v1.Volume[];
+    volumeMounts: k8s.types.input.core.v1.VolumeMount[];
+} {
+    if (caConfigMap === undefined) return { volumes: [], volumeMounts: [] };
+    return {
+        volumes: [{ name: "ca", configMap: { name: caConfigMap } }],
+        volumeMounts: [{ name: "ca", mountPath: CA_DIR, readOnly: true }],
+    };
+}
+
 /** Where the migration Job's dagster.yaml lives, and the uid it runs as (the image's user is root). */
 const DAGSTER_HOME = "/opt/dagster/dagster_home";
 const MIGRATE_UID = 1001;
@@ -115,7 +145,8 @@ const MIGRATE_UID = 1001;
  * (from the same values: host, port, database, user, and the password from the environment), and
  * no telemetry (the Job's root file system is read-only).
  */
-export function migrationInstanceYaml(database: { service: Endpoint; credentials: DatabaseCredentials }): string {
+export function migrationInstanceYaml(database: DagsterDatabase): string {
+    const params = storageParams(database);
     return dump(
         {
             storage: {
@@ -126,6 +157,7 @@ export function migrationInstanceYaml(database: { service: Endpoint; credentials
                         hostname: database.service.host,
                         db_name: database.credentials.database,
                         port: database.service.port,
+                        ...(Object.keys(params).length > 0 ? { params } : {}),
                     },
                 },
             },
@@ -239,6 +271,9 @@ export function dagsterValues(args: DagsterArgs): Record<string, unknown> {
     const sizing = dagsterSizing(args.size);
     const { service: endpoint, credentials } = args.database;
     const image = { ...dagsterImage(args.chart.version, args.imageMirror), pullPolicy: "IfNotPresent" };
+    const ca = caVolume(caConfigMapOf(args));
+    // The webserver and the daemon verify PostgreSQL (postgresTls); they reach no other TLS server.
+    const storageCa = args.database.tls ? ca : { volumes: [], volumeMounts: [] };
     const annotations =
         args.credentialsRevision !== undefined
             ? { annotations: { [CREDENTIALS_REVISION]: args.credentialsRevision } }
@@ -261,6 +296,8 @@ export function dagsterValues(args: DagsterArgs): Record<string, unknown> {
             postgresqlUsername: credentials.role,
             postgresqlDatabase: credentials.database,
             service: { port: endpoint.port },
+            // Every pod with the instance (webserver, daemon, runs) connects with these.
+            ...(args.database.tls ? { postgresqlParams: storageParams(args.database) } : {}),
         },
         // The password is in the platform's Secret (key `postgresql-password`); the chart must not make its own.
         generatePostgresqlPasswordSecret: false,
@@ -276,6 +313,7 @@ export function dagsterValues(args: DagsterArgs): Record<string, unknown> {
             env: [{ name: "AWS_REGION", value: args.s3Region }],
             resources: sizing.webserver,
             initContainerResources: sizing.init,
+            ...(storageCa.volumes.length > 0 ? storageCa : {}),
             podSecurityContext: POD_SECURITY,
             securityContext: CONTAINER_SECURITY,
         },
@@ -286,6 +324,7 @@ export function dagsterValues(args: DagsterArgs): Record<string, unknown> {
             env: [{ name: "AWS_REGION", value: args.s3Region }],
             resources: sizing.daemon,
             initContainerResources: sizing.init,
+            ...(storageCa.volumes.length > 0 ? storageCa : {}),
             podSecurityContext: POD_SECURITY,
             securityContext: CONTAINER_SECURITY,
         },
@@ -308,15 +347,10 @@ export function dagsterValues(args: DagsterArgs): Record<string, unknown> {
                     includeConfigInLaunchedRuns: { enabled: true },
                     env: [...userCodeEnv(args), ...trinoLoginEnv(args.trino)],
                     envSecrets: [{ name: args.s3CredentialsSecret }],
-                    volumes: [
-                        { name: "dbt-profiles", configMap: { name: DBT_PROFILES_CONFIGMAP } },
-                        ...(args.trino.login
-                            ? [{ name: "ca", configMap: { name: args.trino.login.caConfigMap } }]
-                            : []),
-                    ],
+                    volumes: [{ name: "dbt-profiles", configMap: { name: DBT_PROFILES_CONFIGMAP } }, ...ca.volumes],
                     volumeMounts: [
                         { name: "dbt-profiles", mountPath: DBT_PROFILES_DIR, readOnly: true },
-                        ...(args.trino.login ? [{ name: "ca", mountPath: CA_DIR, readOnly: true }] : []),
+                        ...ca.volumeMounts,
                     ],
                     resources: sizing.codeLocation,
                     podSecurityContext: POD_SECURITY,
@@ -420,6 +454,7 @@ export class Dagster extends pulumi.ComponentResource {
     private migrationJob(name: string, args: DagsterArgs, opts?: pulumi.ComponentResourceOptions): k8s.batch.v1.Job {
         const labels = platformLabels("dagster", args.environment);
         const instance = migrationInstanceYaml(args.database);
+        const migrationCa = caVolume(args.database.tls?.caConfigMap);
         const map = new k8s.core.v1.ConfigMap(
             `${name}-migrate-instance`,
             {
@@ -475,6 +510,7 @@ export class Dagster extends pulumi.ComponentResource {
                                             readOnly: true,
                                         },
                                         { name: "tmp", mountPath: "/tmp" },
+                                        ...migrationCa.volumeMounts,
                                     ],
                                 },
                             ],
@@ -482,6 +518,7 @@ export class Dagster extends pulumi.ComponentResource {
                                 { name: "home", emptyDir: { sizeLimit: "16Mi" } },
                                 { name: "instance", configMap: { name: map.metadata.name } },
                                 { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+                                ...migrationCa.volumes,
                             ],
                         },
                     },

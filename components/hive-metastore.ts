@@ -8,7 +8,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { XMLBuilder } from "fast-xml-parser";
 import { Address, Endpoint, serviceEndpoint, urlOf, wire, WiringEdge } from "./addresses";
 import { parseQuantity, Resources } from "./config";
-import { DatabaseCredentials } from "./postgres";
+import { CA_DIR } from "./certificates";
+import { DatabaseCredentials, PostgresClientTls } from "./postgres";
 import {
     checksum,
     CREDENTIALS_REVISION,
@@ -42,8 +43,11 @@ export interface HiveMetastoreArgs {
     bucket: string;
     /** The metastore's Garage Secret (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) in this namespace. */
     s3CredentialsSecret: string;
-    /** The metastore database: PostgreSQL's Service, its JDBC URL and the credentials Secret. */
-    database: { service: Endpoint; jdbcUrl: string; credentials: DatabaseCredentials };
+    /**
+     * The metastore database: PostgreSQL's Service, its JDBC URL and the credentials Secret; with
+     * `tls`, the URL verifies the server with the CA file the pods mount from its ConfigMap.
+     */
+    database: { service: Endpoint; jdbcUrl: string; credentials: DatabaseCredentials; tls?: PostgresClientTls };
     /** Where the init container downloads the PostgreSQL JDBC driver from; empty when the image has it. */
     jdbcDriverUrl: string;
     /** The URL is a secret (a private repository's credentials in it): the init container reads it from a Secret. */
@@ -213,6 +217,12 @@ export class HiveMetastore extends NamespacedComponent<HiveMetastoreArgs> {
             { name: "conf", mountPath: `${CONF_DIR}/hive-site.xml`, subPath: "hive-site.xml", readOnly: true },
         ];
         const volumes: k8s.types.input.core.v1.Volume[] = [{ name: "conf", configMap: { name: conf.metadata.name } }];
+        // The CA the JDBC URL's sslrootcert names (postgresTls), for the schema Job and the server alike.
+        const tls = args.database.tls;
+        if (tls) {
+            volumes.push({ name: "ca", configMap: { name: tls.caConfigMap } });
+            mounts.push({ name: "ca", mountPath: CA_DIR, readOnly: true });
+        }
         const sum = checksum(coreSite, hiveSite);
         if (args.jdbcDriverUrl === "") return { conf, initContainers: [], volumes, mounts, checksum: sum };
         return {

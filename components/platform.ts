@@ -1,6 +1,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Address, AddressEntry, addressTable, Endpoint, schemeAt, ServiceId, WiringEdge } from "./addresses";
+import {
+    Address,
+    AddressEntry,
+    addressTable,
+    Endpoint,
+    schemeAt,
+    serviceEndpoint,
+    ServiceId,
+    WiringEdge,
+} from "./addresses";
 import { Airbyte } from "./airbyte";
 import { ComponentName, PlatformConfig } from "./config";
 import {
@@ -30,10 +39,10 @@ import { credentialLabels } from "./labels";
 import type { KeepData } from "./k8s";
 import { Namespaces, REGISTRY_SECRET } from "./namespaces";
 import { NetworkPolicies, OutsideEgress, outsideEgress } from "./network-policies";
-import { DatabaseConsumer, MetadataDatabase } from "./postgres";
+import { DatabaseConsumer, MetadataDatabase, POSTGRES_TLS_SECRET, PostgresClientTls } from "./postgres";
 import { Trino, TrinoAuthentication } from "./trino";
-import { loginSecretName } from "./trino-security";
-import { TRUST_CONFIGMAP } from "./certificates";
+import { loginSecretName, TRINO_TLS_SECRET } from "./trino-security";
+import { Certificates, serverNames, TlsServer, TRUST_CONFIGMAP } from "./certificates";
 import { NO_UPSTREAM, Upstream, UpstreamStacks } from "./upstream";
 import { CheckSource, WIRING_CHECK_NAME, WiringCheckJobs } from "./wiring-check-jobs";
 import { checksBySource, WiringCheck, wiringChecks } from "./wiring-checks";
@@ -110,6 +119,8 @@ interface ConnectionSource {
     garageKey?: GarageCredentialsRef;
     login?: DatabaseCredentialsRef;
     trinoLogin?: { user: string; secretName: string; caConfigMap: string };
+    /** With `postgresTls`: how it verifies PostgreSQL. */
+    databaseTls?: PostgresClientTls;
     revision: string;
 }
 
@@ -169,6 +180,8 @@ export class LakehousePlatform extends pulumi.ComponentResource {
     public readonly contract: PlatformOutputs;
     /** The same as the stack publishes it (contract version 2, docs/outputs.md): short enough for one screen. */
     public readonly published: PublishedOutputs;
+    /** The platform's CA and its TLS servers' certificates (with `trinoAuthentication` or `postgresTls`). */
+    public readonly certificates?: Certificates;
     public readonly garage?: Garage;
     public readonly metadataDatabase?: MetadataDatabase;
     public readonly hiveMetastore?: HiveMetastore;
@@ -213,6 +226,7 @@ export class LakehousePlatform extends pulumi.ComponentResource {
         if (Object.keys(this.upstream.sources).length > 0)
             new UpstreamStacks("upstream", this.upstream, { parent: this });
         this.namespaceSet = this.deployNamespaces();
+        this.certificates = this.issueCertificates();
 
         if (this.deploys("garage")) this.garage = this.deployGarage();
         if (this.deploys("database")) [this.metadataDatabase, this.hiveMetastore] = this.deployDatabase();
@@ -254,6 +268,11 @@ export class LakehousePlatform extends pulumi.ComponentResource {
     /** The services this stack serves over TLS: their clients use the TLS port and scheme. */
     private get tlsServices(): ServiceId[] {
         return this.deploys("trino") && this.cfg.trino.authentication ? ["trino"] : [];
+    }
+
+    /** The certificates, for what mounts them or the CA when `uses` (it starts after they are issued). */
+    private issued(uses: boolean): pulumi.Resource[] {
+        return uses && this.certificates ? [this.certificates] : [];
     }
 
     private deploys(c: ComponentName): boolean {
@@ -461,9 +480,12 @@ export class LakehousePlatform extends pulumi.ComponentResource {
                 resources: cfg.database.postgres.resources,
                 maxConnections: cfg.database.postgres.maxConnections,
                 consumers: databaseConsumers(cfg),
+                tls: cfg.database.postgres.tls
+                    ? { secretName: POSTGRES_TLS_SECRET, caConfigMap: TRUST_CONFIGMAP }
+                    : undefined,
                 keepData: this.keepData,
             },
-            this.childOpts([this.namespaceSet]),
+            this.childOpts([this.namespaceSet, ...this.issued(cfg.database.postgres.tls)]),
         );
         // The metastore's login is local by construction: it is deployed with the database.
         const login: Delivered<DatabaseCredentialsRef> = {
@@ -488,6 +510,7 @@ export class LakehousePlatform extends pulumi.ComponentResource {
                     service: db.postgresService,
                     jdbcUrl: db.jdbcUrls["hive-metastore"],
                     credentials: login.ref,
+                    tls: db.clientTls,
                 },
                 jdbcDriverUrl: cfg.database.metastore.jdbcDriverUrl,
                 jdbcDriverUrlSecret: cfg.database.metastore.jdbcDriverUrlSecret,
@@ -539,7 +562,12 @@ export class LakehousePlatform extends pulumi.ComponentResource {
                 credentialsRevision: revisionOf(key),
                 authentication: cfg.trino.authentication ? this.trinoAuthentication() : undefined,
             },
-            this.childOpts([this.namespaceSet, ...key.dependsOn, ...(this.hiveMetastore ? [this.hiveMetastore] : [])]),
+            this.childOpts([
+                this.namespaceSet,
+                ...key.dependsOn,
+                ...(this.hiveMetastore ? [this.hiveMetastore] : []),
+                ...this.issued(cfg.trino.authentication),
+            ]),
         );
         this.sources.trino = { component: trino, garageKey: key.ref, revision: revisionOf(key) };
         this.publish("trino", {
@@ -563,8 +591,60 @@ export class LakehousePlatform extends pulumi.ComponentResource {
                     generationOf(cfg.credentialGenerations, credentialName.trinoLogin(c.name)),
                 ]),
             ),
-            trustNamespaces: holders.map((c) => cfg.namespaces[c.component]),
         };
+    }
+
+    /**
+     * One CA for the stack and a certificate per TLS server: Trino (`trinoAuthentication`) and
+     * PostgreSQL (`postgresTls`); the CA's ConfigMap goes to every namespace whose clients verify
+     * one. The release lives in Trino's namespace, where it was first issued, when the stack
+     * deploys Trino (moving it would issue a new CA), otherwise in the database's.
+     */
+    private issueCertificates(): Certificates | undefined {
+        const cfg = this.cfg;
+        const servers: TlsServer[] = [];
+        const trust: string[] = [];
+        if (this.deploys("trino") && cfg.trino.authentication) {
+            const ep = serviceEndpoint("trino", cfg.namespaces.trino, cfg.clusterDomain, true);
+            servers.push({
+                secretName: TRINO_TLS_SECRET,
+                namespace: ep.namespace,
+                dnsNames: serverNames(ep),
+                generation: 1,
+            });
+            const holders = TRINO_LOGIN_CONSUMERS.filter((c) => this.deploys(c.component));
+            trust.push(ep.namespace, ...holders.map((c) => cfg.namespaces[c.component]));
+        }
+        if (this.deploys("database") && cfg.database.postgres.tls) {
+            const ep = serviceEndpoint("postgres", cfg.namespaces.database, cfg.clusterDomain);
+            servers.push({
+                secretName: POSTGRES_TLS_SECRET,
+                namespace: ep.namespace,
+                dnsNames: serverNames(ep),
+                generation: 1,
+            });
+            // The init Job and the metastore beside the server, and every client that verifies it.
+            const verifying = databaseConsumers(cfg).filter((c) => c.verifiesTls);
+            trust.push(ep.namespace, ...verifying.map((c) => c.namespace));
+        }
+        if (servers.length === 0) return undefined;
+        return new Certificates(
+            "certificates",
+            {
+                namespace: this.deploys("trino") ? cfg.namespaces.trino : cfg.namespaces.database,
+                environment: cfg.environment,
+                caGeneration: 1,
+                servers,
+                trustNamespaces: trust,
+            },
+            {
+                ...this.childOpts([this.namespaceSet]),
+                // Issued inside the Trino component before PostgreSQL had TLS: the same release.
+                aliases: [
+                    { name: "trino-certificates", parent: pulumi.createUrn("trino", "lakehouse:query:Trino", this) },
+                ],
+            },
+        );
     }
 
     private deployAirbyte(): Airbyte {
@@ -639,6 +719,7 @@ export class LakehousePlatform extends pulumi.ComponentResource {
                 database: {
                     service: endpointOf(this.contractOf("database").services.postgres),
                     credentials: login.ref,
+                    tls: this.metadataDatabase?.clientTls,
                 },
                 trino: { service: endpointOf(trino.services.coordinator), catalog: trino.catalog, login: trinoLogin },
                 dbtSchema: cfg.dagster.dbtSchema,
@@ -655,9 +736,18 @@ export class LakehousePlatform extends pulumi.ComponentResource {
                 ...key.dependsOn,
                 ...login.dependsOn,
                 ...(trinoLogin ? (this.trino?.clientCredentials ?? []) : []),
+                // The CA's ConfigMap its pods mount.
+                ...this.issued(trinoLogin !== undefined || cfg.database.postgres.tls),
             ]),
         );
-        this.sources.dagster = { component: dagster, garageKey: key.ref, login: login.ref, trinoLogin, revision };
+        this.sources.dagster = {
+            component: dagster,
+            garageKey: key.ref,
+            login: login.ref,
+            trinoLogin,
+            databaseTls: this.metadataDatabase?.clientTls,
+            revision,
+        };
         this.publish("dagster", {
             namespace: cfg.namespaces.dagster,
             services: { webserver: published("dagster", dagster.webserverService, dagster.webserverUrl) },
@@ -736,6 +826,7 @@ export class LakehousePlatform extends pulumi.ComponentResource {
                 garageKey: s.garageKey,
                 login: s.login,
                 trinoLogin: s.trinoLogin,
+                databaseTls: s.databaseTls,
                 revision: s.revision,
                 dependsOn: [
                     ...new Set([

@@ -18,7 +18,6 @@ import { Address, Endpoint, RELEASES, serviceEndpoint, urlOf, wire, WiringEdge }
 import { jvmBytes } from "../policies/lib/rules";
 import { Resources } from "./config";
 import { childOptions, CREDENTIALS_REVISION } from "./k8s";
-import { Certificates } from "./certificates";
 import { generationKeepers, TRINO_LOGIN_CONSUMERS } from "./credentials";
 import { credentialLabels, platformLabels } from "./labels";
 import {
@@ -86,8 +85,6 @@ export interface TrinoAuthentication {
     loginNamespaces: Record<string, string>;
     /** Generation of each login (`credentialGenerations`, `trino-login/<name>`). */
     loginGenerations: Record<string, number>;
-    /** Namespaces whose clients verify Trino's certificate: each gets the CA's ConfigMap. */
-    trustNamespaces: string[];
 }
 
 /** A login Trino issued: where its Secret (`username`, `token`) is. */
@@ -251,9 +248,7 @@ export class Trino extends pulumi.ComponentResource {
     public readonly release: HelmRelease;
     /** Each login's Secret (with `trinoAuthentication`): `username` and `token`. */
     public readonly logins: IssuedTrinoLogin[] = [];
-    /** The platform's CA and Trino's certificate (with `trinoAuthentication`). */
-    public readonly certificates?: Certificates;
-    /** What Trino's clients mount (the CA's ConfigMaps, their login Secrets): they start after these. */
+    /** What Trino's clients mount of Trino's (their login Secrets): they start after these. */
     public readonly clientCredentials: pulumi.Resource[] = [];
 
     constructor(name: string, args: TrinoArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -275,10 +270,10 @@ export class Trino extends pulumi.ComponentResource {
 
         const secured: pulumi.Resource[] = [];
         if (auth) {
-            this.certificates = this.issueCertificate(name, args, auth, opts);
+            // The certificate (TRINO_TLS_SECRET) is the platform's Certificates': the component waits for it.
             const logins = this.issueLogins(name, args, auth, opts);
-            this.clientCredentials.push(this.certificates, ...logins);
-            secured.push(this.certificates, ...logins, this.internalSecret(name, args, opts));
+            this.clientCredentials.push(...logins);
+            secured.push(...logins, this.internalSecret(name, args, opts));
         }
 
         this.release = new HelmRelease(
@@ -304,35 +299,6 @@ export class Trino extends pulumi.ComponentResource {
             images: this.images,
             logins: this.logins,
         });
-    }
-
-    /** The coordinator's certificate, for every name clients use, from the platform's CA. */
-    private issueCertificate(
-        name: string,
-        args: TrinoArgs,
-        auth: TrinoAuthentication,
-        opts?: pulumi.ComponentResourceOptions,
-    ): Certificates {
-        const ep = this.coordinatorService;
-        return new Certificates(
-            `${name}-certificates`,
-            {
-                namespace: args.namespace,
-                environment: args.environment,
-                caGeneration: 1,
-                servers: [
-                    {
-                        secretName: TRINO_TLS_SECRET,
-                        namespace: args.namespace,
-                        // The FQDN clients are given, then the names a pod of the namespace may use.
-                        dnsNames: [ep.host, `${ep.service}.${ep.namespace}.svc`, `${ep.service}.${ep.namespace}`],
-                        generation: 1,
-                    },
-                ],
-                trustNamespaces: [args.namespace, ...auth.trustNamespaces],
-            },
-            { parent: this, dependsOn: opts?.dependsOn },
-        );
     }
 
     /**

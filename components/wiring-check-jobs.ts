@@ -34,6 +34,11 @@ const TOOL_USER: Record<CheckTool, { uid: number; gid: number }> = {
     psql: { uid: 999, gid: 999 },
 };
 
+/** The CA's ConfigMap a source's checks mount (one per namespace, whichever server they verify). */
+function caOf(source: CheckSource): string | undefined {
+    return source.trinoLogin?.caConfigMap ?? source.databaseTls?.caConfigMap;
+}
+
 /** A namespace that starts connections: the credentials its component reads, and what its checks wait for. */
 export interface CheckSource {
     /** The component's Garage key, a Secret in its namespace. */
@@ -42,6 +47,8 @@ export interface CheckSource {
     login?: { secretName: string; passwordKey: string };
     /** The component's Trino login and the ConfigMap of the CA that signed Trino's certificate, in its namespace. */
     trinoLogin?: { secretName: string; caConfigMap: string };
+    /** With `postgresTls`: how its PostgreSQL client verifies the server (the CA's ConfigMap in its namespace). */
+    databaseTls?: { sslmode: string; sslrootcert: string; caConfigMap: string };
     /** The credentials with their generations (`garage-key/trino=2`): a rotation runs the checks again. */
     revision: string;
     /** The component itself and the components its edges reach, when this stack deploys them. */
@@ -128,9 +135,7 @@ export class WiringCheckJobs extends pulumi.ComponentResource {
                             containers,
                             volumes: [
                                 { name: "script", configMap: { name: configMap.metadata.name } },
-                                ...(source.trinoLogin
-                                    ? [{ name: "ca", configMap: { name: source.trinoLogin.caConfigMap } }]
-                                    : []),
+                                ...(caOf(source) ? [{ name: "ca", configMap: { name: caOf(source) } }] : []),
                             ],
                         },
                     },
@@ -161,6 +166,13 @@ export class WiringCheckJobs extends pulumi.ComponentResource {
         }
         if (tool === "psql" && source.login)
             env.push(envFromSecret(CHECK_ENV.pgPassword, source.login.secretName, source.login.passwordKey));
+        // psql verifies PostgreSQL as the component's own client does (libpq reads these).
+        const database = tool === "psql" ? source.databaseTls : undefined;
+        if (database)
+            env.push(
+                { name: "PGSSLMODE", value: database.sslmode },
+                { name: "PGSSLROOTCERT", value: database.sslrootcert },
+            );
         const trino = tool === "curl" ? source.trinoLogin : undefined;
         if (trino) {
             env.push(envFromSecret(CHECK_ENV.trinoUser, trino.secretName, LOGIN_KEYS.username));
@@ -178,7 +190,7 @@ export class WiringCheckJobs extends pulumi.ComponentResource {
             terminationMessagePolicy: "FallbackToLogsOnError",
             volumeMounts: [
                 { name: "script", mountPath: MOUNT, readOnly: true },
-                ...(trino ? [{ name: "ca", mountPath: CA_MOUNT, readOnly: true }] : []),
+                ...(trino || database ? [{ name: "ca", mountPath: CA_MOUNT, readOnly: true }] : []),
             ],
         };
     }

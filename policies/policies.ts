@@ -11,6 +11,7 @@ import { imageTagPinned } from "./image-tag-pinned";
 import { networkPolicyCoverage } from "./network-policy-coverage";
 import { noIpEndpoints } from "./no-ip-endpoints";
 import { noPlaintextCredentials } from "./no-plaintext-credentials";
+import { postgresClientsVerify } from "./postgres-clients-verify";
 import { trinoClientsAuthenticate } from "./trino-clients-authenticate";
 
 export const POLICY_PACK_NAME = "lakehouse-platform";
@@ -27,4 +28,5 @@ export const POLICIES: Policies = [
     chartValuesKnown,
     imageTagPinned,
     trinoClientsAuthenticate,
+    postgresClientsVerify,
 ];

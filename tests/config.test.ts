@@ -60,6 +60,16 @@ describe("platform config", () => {
         assert.equal(parse({ trinoAuthentication: "true" }).trino.authentication, true);
     });
 
+    it("refuses postgresTls where the database and Dagster are in different stacks, naming the key", () => {
+        const upstream = '["acme/lakehouse-platform/storage-prod"]';
+        const err = problemsOf({ components: '["database"]', upstreamStacks: upstream, postgresTls: "true" });
+        assert.equal(err.problems.length, 1);
+        assert.equal(err.problems[0].key, "lakehouse-platform:postgresTls");
+        assert.match(err.problems[0].expected, /same stack \(this one deploys the database without Dagster\)/);
+        assert.equal(parse({ postgresTls: "true" }).database.postgres.tls, true);
+        assert.equal(parse({}).database.postgres.tls, false);
+    });
+
     it("accepts a split stack: the components it needs come from its upstream stacks", () => {
         const query = parse({ components: '["trino"]', upstreamStacks: '["acme/lakehouse-platform/storage-prod"]' });
         assert.deepEqual(query.components, ["trino"]);

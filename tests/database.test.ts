@@ -258,6 +258,7 @@ describe("metadata database and Hive Metastore", () => {
                         role: "ok",
                         passwordKey: "password",
                         generation: 1,
+                        verifiesTls: true,
                     },
                 ]),
             /not a plain identifier/,

@@ -131,7 +131,7 @@ describe("Trino with trinoAuthentication", () => {
 
             it("issues the CA and Trino's certificate in the install (Helm), for every name clients use, trusted where clients run", () => {
                 const cfg = platformConfigOf(stack);
-                const rel = runs[stack].inputs(runs[stack].one(RELEASE, "trino-certificates"));
+                const rel = runs[stack].inputs(runs[stack].one(RELEASE, "certificates"));
                 assert.equal(rel.chart, CERTIFICATES_CHART.path);
                 assert.equal(rel.namespace, cfg.namespaces.trino);
                 const host = `trino.${cfg.namespaces.trino}.svc.${cfg.clusterDomain}`;
@@ -214,7 +214,7 @@ describe("Trino with trinoAuthentication", () => {
         const v = trinoValues(r);
         assert.equal(v.server.config.https, undefined);
         assert.equal(v.auth, undefined);
-        assert.ok(!r.ofType(RELEASE).some((x) => x.name === "trino-certificates"));
+        assert.ok(!r.ofType(RELEASE).some((x) => x.name === "certificates"));
         const view = r.view as any;
         assert.match(view.contract.components.trino.services.coordinator.url, /^http:\/\/trino\..*:8080$/);
     });

@@ -31,6 +31,8 @@ export async function runPod(
     timeoutMs = 120_000,
     /** ConfigMaps of the namespace mounted read-only (the platform's CA for an HTTPS probe). */
     configMaps: { name: string; mountPath: string }[] = [],
+    /** The probe's image: curl's unless a probe needs another client (psql). */
+    image = `${REGISTRY_ADDRESS}/curlimages/curl:8.11.1`,
 ): Promise<{ exitCode: number; log: string; node: string }> {
     await kube.delete("Pod", name, ns);
     while (await kube.get("Pod", name, ns)) await sleep(200);
@@ -51,7 +53,7 @@ export async function runPod(
                 containers: [
                     {
                         name: "probe",
-                        image: `${REGISTRY_ADDRESS}/curlimages/curl:8.11.1`,
+                        image,
                         command: ["sh", "-c", script],
                         volumeMounts: configMaps.map((c) => ({ name: c.name, mountPath: c.mountPath, readOnly: true })),
                         securityContext: {
@@ -274,6 +276,43 @@ async function checkPolicies(h: Harness, stack: string, c: Components, domain: s
     );
 }
 
+/**
+ * With postgresTls, from Dagster's namespace (which the NetworkPolicies admit to PostgreSQL): a
+ * connection without TLS is refused by pg_hba.conf before any password is asked, and one that
+ * verifies the server's certificate for its FQDN against the mounted CA gets as far as the
+ * password (no password given: the TLS handshake and the verification passed).
+ */
+async function checkPostgresTls(h: Harness, stack: string, c: Components, domain: string): Promise<void> {
+    if (!(await h.kube.get("ConfigMap", "postgres-hba", c.database))) return;
+    await h.report.check(
+        `${stack}: PostgreSQL refuses a connection without TLS, and a client verifying the platform's CA gets to the password`,
+        async () => {
+            const server = await h.kube.get("StatefulSet", "postgres", c.database);
+            const image = (server?.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec
+                .containers[0].image;
+            const conn = `host=postgres.${c.database}.svc.${domain} port=5432 dbname=dagster user=dagster connect_timeout=5`;
+            // Tried until the pod's NetworkPolicy rules are in place (a timeout or a refusal is the race's).
+            const attempt = (mode: string) =>
+                `i=0; while :; do out=$(psql -X -w "${conn} ${mode}" -c 'SELECT 1' 2>&1); case "$out" in *"timeout expired"*|*"Connection refused"*) i=$((i+1)); [ $i -ge 30 ] && break; sleep 2; continue;; esac; break; done; echo "${mode.split(" ")[0]}: $out"`;
+            const probe = await runPod(
+                h.kube,
+                c.dagster,
+                "probe-postgres-tls",
+                `${attempt("sslmode=disable")}; ${attempt("sslmode=verify-full sslrootcert=/ca/ca.crt")}`,
+                180_000,
+                [{ name: TRUST_CONFIGMAP, mountPath: "/ca" }],
+                image,
+            );
+            const [plain, verified] = probe.log.split(/\n(?=sslmode=)/);
+            if (!/no pg_hba\.conf entry .*no encryption/s.test(plain ?? ""))
+                throw new CheckFailed(`without TLS: expected "no pg_hba.conf entry ... no encryption", got: ${plain}`);
+            if (!/no password supplied/.test(verified ?? ""))
+                throw new CheckFailed(`verifying the CA: expected to reach the password, got: ${verified}`);
+            return `${plain.replace(/\s+/g, " ").slice(0, 200)}; ${verified.replace(/\s+/g, " ").slice(0, 160)}`;
+        },
+    );
+}
+
 async function serviceUrl(kube: Kube, ns: string, name: string, port: number): Promise<string> {
     const svc = await kube.get("Service", name, ns);
     const ip = (svc?.spec as { clusterIP?: string } | undefined)?.clusterIP;
@@ -430,6 +469,7 @@ export async function realNodeChecks(h: Harness, stack: string, plan: Plan, name
     await checkWiringLogs(h, stack, namespaces);
     await checkShortHost(h, stack, c, domain);
     await checkPolicies(h, stack, c, domain);
+    await checkPostgresTls(h, stack, c, domain);
     await checkDbtThroughDagster(h, stack, c);
     await checkRemovedRule(h, stack, c);
 }

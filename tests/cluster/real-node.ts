@@ -129,7 +129,7 @@ export async function attachRealNode(h: Harness, run: RealNodeRun): Promise<void
         // dev authenticates at Trino on the node (HTTPS with the platform's CA issued in the install,
         // a token per login, dbt through Dagster logging in): what the end-to-end suite checks on the
         // software alone, here with real pods, volumes and Services. The faults' staging keeps the default.
-        ...(stack === "dev" ? { trinoAuthentication: "true" } : {}),
+        ...(stack === "dev" ? { trinoAuthentication: "true", postgresTls: "true" } : {}),
         // The cluster enforces NetworkPolicies (kube-router): on, as a user of such a cluster sets it.
         networkPolicies: "true",
         // Airbyte's server is simulated (kwok): Dagster's check of it could only fail. Every other edge is checked.

@@ -8,9 +8,20 @@ import * as https from "https";
 import * as path from "path";
 import { randomBytes } from "crypto";
 import { loginToken } from "../../components/trino-security";
+import { DATABASE_LOGIN_CONSUMERS } from "../../components/credentials";
 import { XMLParser } from "fast-xml-parser";
 import { load as loadYaml } from "js-yaml";
-import { caFile, Context, GarageCluster, Metastore, PgLogin, Postgres, Trino, trinoClient } from "./servers";
+import {
+    caFile,
+    Context,
+    GarageCluster,
+    Metastore,
+    PgLogin,
+    Postgres,
+    Trino,
+    trinoClient,
+    withLocalCa,
+} from "./servers";
 import { CA_DIR, TRUST_CONFIGMAP } from "../../components/certificates";
 import { PROJECT_DIR } from "../../offline/stack-config";
 import { run, tail } from "./procs";
@@ -118,10 +129,12 @@ export function loginOf(ctx: Context, consumer: string): PgLogin & { via: string
             const hiveSite = p.configMap(ns, "hive-metastore-conf")["hive-site.xml"];
             const props = hadoopProperties(hiveSite);
             const prop = (name: string): string | undefined => props[name];
-            const url = /^jdbc:postgresql:\/\/([^:/]+):(\d+)\/(\w+)$/.exec(
+            const url = /^jdbc:postgresql:\/\/([^:/]+):(\d+)\/(\w+)(?:\?(.*))?$/.exec(
                 prop("javax.jdo.option.ConnectionURL") ?? "",
             );
             if (!url) throw new Error("hive-site.xml has no jdbc:postgresql URL");
+            // pgJDBC's sslmode and sslrootcert are libpq's: the same parameters for psql.
+            const params = Object.fromEntries(new URLSearchParams(url[4] ?? ""));
             const passwordRef = /^\$\{env\.(\w+)\}$/.exec(prop("javax.jdo.option.ConnectionPassword") ?? "")?.[1];
             const env = p.containerEnv(ns, p.container("Deployment", ns, "hive-metastore", "metastore")).env;
             if (!passwordRef || env[passwordRef] === undefined)
@@ -132,6 +145,8 @@ export function loginOf(ctx: Context, consumer: string): PgLogin & { via: string
                 database: url[3],
                 user: prop("javax.jdo.option.ConnectionUserName") ?? "",
                 password: env[passwordRef],
+                sslmode: params.sslmode,
+                sslrootcert: params.sslrootcert && withLocalCa(ctx, ns, params.sslrootcert),
                 via: "hive-site.xml and the metastore's env",
             };
         }
@@ -151,8 +166,12 @@ export function loginOf(ctx: Context, consumer: string): PgLogin & { via: string
             const values = p.helmValues("dagster");
             const pgv = values.postgresql as Json;
             const secret = p.secret(c.namespace, String((values.global as Json).postgresqlSecretName));
+            // dagster-postgres hands postgresqlParams to libpq as they are.
+            const params = (pgv.postgresqlParams ?? {}) as Record<string, string>;
             // The chart reads the password from the key postgresql-password of global.postgresqlSecretName.
             return {
+                sslmode: params.sslmode,
+                sslrootcert: params.sslrootcert && withLocalCa(ctx, c.namespace, params.sslrootcert),
                 host: String(pgv.postgresqlHost),
                 port: Number((pgv.service as Json).port),
                 database: String(pgv.postgresqlDatabase),
@@ -164,6 +183,102 @@ export function loginOf(ctx: Context, consumer: string): PgLogin & { via: string
         default:
             throw new Error(`no reader of ${consumer}'s database settings`);
     }
+}
+
+/** A CA that is not the platform's (its certificate `<dir>/ca.crt`), made once per run. */
+async function anotherCa(work: string): Promise<string> {
+    const dir = path.join(work, "other-ca");
+    if (fs.existsSync(path.join(dir, "ca.crt"))) return dir;
+    fs.mkdirSync(dir, { recursive: true });
+    const r = await run("openssl", [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=another CA",
+        "-keyout",
+        path.join(dir, "ca.key"),
+        "-out",
+        path.join(dir, "ca.crt"),
+    ]);
+    if (r.code !== 0) throw new Error(`openssl: ${r.output}`);
+    return dir;
+}
+
+/**
+ * With postgresTls: the server refuses a connection without TLS (but for the roles named as
+ * exceptions), every client the platform configures verifies the server, and verifying with
+ * another CA fails.
+ */
+async function checkPostgresTls(ctx: Context, pg: Postgres, consumers: string[]): Promise<void> {
+    const { report, work } = ctx;
+    const logins = Object.fromEntries(consumers.map((c) => [c, loginOf(ctx, c)]));
+    const verifying = consumers.filter((c) => logins[c].sslmode === "verify-full");
+    const exempt = DATABASE_LOGIN_CONSUMERS.filter((c) => !c.verifiesTls).map((c) => c.name);
+    await report.check(
+        "postgres: every client verifies the server's certificate for its FQDN against the platform's CA, over TLS",
+        async () => {
+            const unverified = consumers.filter((c) => !verifying.includes(c) && !exempt.includes(c));
+            if (unverified.length > 0) throw new Error(`configured without verify-full: ${unverified.join(", ")}`);
+            if (pg.superuser.sslmode !== "verify-full") throw new Error("the init Job does not verify the server");
+            const seen: string[] = [];
+            for (const [name, login] of [
+                ["init Job (superuser)", pg.superuser] as const,
+                ...verifying.map((c) => [c, logins[c]] as const),
+            ]) {
+                const tls = await pg.query(
+                    login,
+                    "SELECT ssl || ' ' || version FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                );
+                if (!tls.startsWith("true ")) throw new Error(`${name}: connected without TLS (${tls})`);
+                seen.push(`${name} (${tls.slice(5)})`);
+            }
+            return `verify-full with the CA's ConfigMap: ${seen.join(", ")}`;
+        },
+    );
+    await report.check(
+        "postgres: refuses a connection without TLS, for the superuser and every verifying login",
+        async () => {
+            const refused: string[] = [];
+            for (const [name, login] of [
+                ["postgres", pg.superuser] as const,
+                ...verifying.map((c) => [c, logins[c]] as const),
+            ]) {
+                const r = await pg.psql({ ...login, sslmode: "disable", sslrootcert: undefined }, "SELECT 1");
+                if (r.code === 0) throw new Error(`${name} logged in without TLS`);
+                if (!/no pg_hba\.conf entry.*no encryption/s.test(r.output))
+                    throw new Error(`${name} refused, but not for the missing TLS: ${tail(r.output, 3)}`);
+                refused.push(name);
+            }
+            return `${refused.join(", ")}: "no pg_hba.conf entry ..., no encryption"`;
+        },
+    );
+    const probe = verifying.find((c) => c !== undefined);
+    if (probe)
+        await report.check(`postgres: ${probe}'s client, verifying with another CA, fails`, async () => {
+            const other = path.join(await anotherCa(work), "ca.crt");
+            const r = await pg.psql({ ...logins[probe], sslrootcert: other }, "SELECT 1");
+            if (r.code === 0) throw new Error("logged in with another CA's certificate as the only trust");
+            if (!/certificate verify failed/i.test(r.output))
+                throw new Error(`failed, but not on the certificate: ${tail(r.output, 3)}`);
+            return tail(r.output, 1);
+        });
+    for (const name of exempt.filter((c) => consumers.includes(c)))
+        await report.check(
+            `postgres: ${name}'s role, whose client cannot verify, is the one admitted without TLS (docs/security.md)`,
+            async () => {
+                const who = await pg.query(
+                    { ...logins[name], sslmode: "disable" },
+                    "SELECT current_user || ' ' || (SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid())",
+                );
+                if (who !== `${logins[name].user} false`) throw new Error(`got ${who}`);
+                return `${who.split(" ")[0]} logs in without TLS`;
+            },
+        );
 }
 
 export async function checkPostgres(ctx: Context, pg: Postgres): Promise<void> {
@@ -190,6 +305,7 @@ export async function checkPostgres(ctx: Context, pg: Postgres): Promise<void> {
     });
     const consumers = Object.keys(consumersOfDatabase(ctx));
     for (const consumer of consumers) await checkDatabaseLogin(ctx, pg, consumer, consumers);
+    if (ctx.p.has("ConfigMap", Postgres.namespace(ctx.p), "postgres-hba")) await checkPostgresTls(ctx, pg, consumers);
 }
 
 /** One consumer's login: into its own database, refused everywhere else, creating databases only if it must. */
@@ -583,24 +699,7 @@ async function checkTrinoAuthentication(ctx: Context, t: Trino, table: string): 
         return `${httpUrl}: anonymous HTTP ${anonymous.status}, with the admin's login HTTP ${login.status} (${login.body.trim().slice(0, 80)})`;
     });
     await report.check("trino: a client that verifies the certificate with another CA fails", async () => {
-        const dir = path.join(work, "other-ca");
-        fs.mkdirSync(dir, { recursive: true });
-        const r0 = await run("openssl", [
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=another CA",
-            "-keyout",
-            path.join(dir, "ca.key"),
-            "-out",
-            path.join(dir, "ca.crt"),
-        ]);
-        if (r0.code !== 0) throw new Error(`openssl: ${r0.output}`);
+        const dir = await anotherCa(work);
         // The same client and login with the platform's CA first: the other CA alone must be what fails.
         const [own] = await python(ctx, "trino_sql.py", { ...admin, catalog: t.catalog, statements: ["SELECT 1"] });
         if (own.ok !== true) throw new Error(`with the platform's CA the query failed too: ${String(own.error)}`);

@@ -100,8 +100,8 @@ interface PodProcess {
 /**
  * A workload's container, as the kubelet would start it, on this machine: its command and args,
  * its environment (the chart's ConfigMaps and the program's Secrets), its ConfigMap and emptyDir
- * volumes as directories under `<root>` at their mount paths, every container path the command or
- * the environment names rewritten to that directory, and `0.0.0.0` bound to its Service's address.
+ * volumes as directories under `<root>` at their mount paths, every container path the command,
+ * the environment or a mounted file names rewritten to that directory, and `0.0.0.0` bound to its Service's address.
  */
 function podProcess(
     ctx: Context,
@@ -119,6 +119,7 @@ function podProcess(
     fs.mkdirSync(root, { recursive: true });
     const volumes = new Map(((pod.volumes as Json[] | undefined) ?? []).map((v) => [String(v.name), v]));
     const mounts: string[] = [];
+    const files: [string, string][] = [];
     for (const m of (c.spec.volumeMounts as Json[] | undefined) ?? []) {
         const volume = volumes.get(String(m.name));
         const at = path.join(root, String(m.mountPath));
@@ -129,10 +130,10 @@ function podProcess(
                 // A file mounted by subPath lives in a directory of the image (DAGSTER_HOME): that directory too.
                 mounts.push(path.dirname(String(m.mountPath)));
                 fs.mkdirSync(path.dirname(at), { recursive: true });
-                fs.writeFileSync(at, data[m.subPath]);
+                files.push([at, data[m.subPath]]);
             } else {
                 fs.mkdirSync(at, { recursive: true });
-                for (const [file, text] of Object.entries(data)) fs.writeFileSync(path.join(at, file), text);
+                for (const [file, text] of Object.entries(data)) files.push([path.join(at, file), text]);
             }
         } else if (isMap(volume?.emptyDir)) {
             fs.mkdirSync(at, { recursive: true });
@@ -151,6 +152,8 @@ function podProcess(
     const pattern = new RegExp(`(^|[\\s"'=:,])(${escaped.join("|")})(?=/|$|[\\s"',;])`, "g");
     const rooted = (s: string) =>
         paths.length ? s.replace(pattern, (_, before: string, m: string) => `${before}${path.join(root, m)}`) : s;
+    // The mounted files too: a path one of them names (dagster.yaml's sslrootcert) is another mount's.
+    for (const [at, text] of files) fs.writeFileSync(at, rooted(text));
     const labels = ((p.object(kind, ns, name).inputs.spec as Json).template as Json).metadata as Json;
     const service = p.objects.find((o) => {
         if (!o.type.endsWith(":Service") || o.namespace !== ns) return false;

@@ -12,7 +12,7 @@ import { PlatformRun } from "./platform";
 import { must, Processes, run, RunResult, sleep, tail } from "./procs";
 import { Report } from "./report";
 import { PROJECT_DIR } from "../../offline/stack-config";
-import { TRUST_CONFIGMAP } from "../../components/certificates";
+import { CA_DIR, TRUST_CONFIGMAP } from "../../components/certificates";
 import { LOGIN_KEYS, loginSecretName } from "../../components/trino-security";
 
 type Json = Record<string, unknown>;
@@ -41,6 +41,10 @@ export interface PgLogin {
     user: string;
     password: string;
     database: string;
+    /** libpq's sslmode (`verify-full` with postgresTls), as the client's own configuration sets it; unset: libpq's default. */
+    sslmode?: string;
+    /** The CA file the client verifies with, at this machine's copy. */
+    sslrootcert?: string;
 }
 
 export class Postgres {
@@ -87,6 +91,33 @@ export class Postgres {
             `Debian's initdb with POSTGRES_PASSWORD and POSTGRES_INITDB_ARGS from the StatefulSet, and the line the entrypoint appends: host all all all scram-sha-256`,
             "no container runtime here; the same steps, with the program's values",
         );
+        // The Secret and ConfigMap the server mounts (postgresTls: its certificate, its pg_hba.conf),
+        // as files the postgres user owns; the settings that name them, with their paths here.
+        const pod = p.podSpec("StatefulSet", ns, "postgres");
+        const volumes = new Map(((pod.volumes as Json[] | undefined) ?? []).map((v) => [String(v.name), v]));
+        const mounted: [string, string][] = [];
+        for (const m of (container.spec.volumeMounts as Json[] | undefined) ?? []) {
+            const v = volumes.get(String(m.name));
+            const files = v?.secret
+                ? p.secret(ns, String((v.secret as Json).secretName))
+                : v?.configMap
+                  ? p.configMap(ns, String((v.configMap as Json).name))
+                  : undefined;
+            if (files === undefined) continue;
+            const local = path.join(dir, "mounts", String(m.name));
+            fs.mkdirSync(local, { recursive: true, mode: 0o700 });
+            for (const [file, text] of Object.entries(files))
+                fs.writeFileSync(path.join(local, file), text, { mode: 0o600 });
+            if (asRoot) await must("chown", ["-R", "postgres", path.join(dir, "mounts")]);
+            mounted.push([String(m.mountPath).replace(/\/$/, ""), local]);
+        }
+        const rooted = (a: string) => mounted.reduce((t, [at, local]) => t.split(`${at}/`).join(`${local}/`), a);
+        if (mounted.length > 0)
+            report.substitute(
+                `the server's Secret and ConfigMap volumes (${mounted.map(([at]) => at).join(", ")})`,
+                `the same objects' files under ${path.join(dir, "mounts")}, owned by postgres, mode 0600 (the kubelet's 0640 root:postgres is the other mode PostgreSQL accepts for a key), and the settings naming them written with that path`,
+                "no pods to mount them in",
+            );
         const address = addressOf(ctx.names, service.host);
         report.substitute(
             `PostgreSQL listening on the pod's address (${service.host}:${service.port} through the Service)`,
@@ -104,16 +135,20 @@ export class Postgres {
                 String(service.port),
                 "-c",
                 `unix_socket_directories=${dir}`,
-                ...container.args,
+                ...container.args.map(rooted),
             ]),
         );
         await procs.waitForPort("postgres", child, address, service.port, 60_000);
+        // The superuser connects as the init Job does (with postgresTls, verifying the server).
+        const initEnv = p.containerEnv(ns, p.container("Job", ns, "postgres-init", "init")).env;
         return new Postgres(ctx, service.host, service.port, {
             host: service.host,
             port: service.port,
             user: "postgres",
             password: env.POSTGRES_PASSWORD,
             database: "postgres",
+            sslmode: initEnv.PGSSLMODE,
+            sslrootcert: initEnv.PGSSLROOTCERT && withLocalCa(ctx, ns, initEnv.PGSSLROOTCERT),
         });
     }
 
@@ -137,7 +172,13 @@ export class Postgres {
                 ...extra,
             ],
             {
-                env: { ...process.env, PGPASSWORD: login.password, PGCONNECT_TIMEOUT: "10" },
+                env: {
+                    ...process.env,
+                    PGPASSWORD: login.password,
+                    PGCONNECT_TIMEOUT: "10",
+                    ...(login.sslmode ? { PGSSLMODE: login.sslmode } : {}),
+                    ...(login.sslrootcert ? { PGSSLROOTCERT: login.sslrootcert } : {}),
+                },
                 input: sql,
             },
         );
@@ -172,7 +213,9 @@ export class Postgres {
             "no pods: the Job's own command runs on this machine",
         );
         const command = job.command.map((a) => a.replace(/\/sql\//g, `${dir}/`));
-        return run(command[0], command.slice(1), { env: { ...process.env, ...env }, timeoutMs: 120_000 });
+        // The CA the Job mounts (postgresTls), at this machine's copy.
+        const local = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, withLocalCa(this.ctx, ns, v)]));
+        return run(command[0], command.slice(1), { env: { ...process.env, ...local }, timeoutMs: 120_000 });
     }
 }
 
@@ -408,7 +451,9 @@ export class Metastore {
         const dir = path.join(work, name, "conf");
         fs.mkdirSync(dir, { recursive: true });
         const files = p.configMap(ns, "hive-metastore-conf");
-        for (const f of ["core-site.xml", "hive-site.xml"]) fs.writeFileSync(path.join(dir, f), files[f]);
+        // The JDBC URL's CA file (postgresTls) at this machine's copy of the ConfigMap the pods mount.
+        for (const f of ["core-site.xml", "hive-site.xml"])
+            fs.writeFileSync(path.join(dir, f), withLocalCa(ctx, ns, files[f]));
         return { dir, env, container };
     }
 
@@ -618,6 +663,18 @@ export function trinoClient(ctx: Context, login = "admin", user = "e2e"): TrinoC
         http_scheme: "https",
         verify: caFile(ctx, p.detail<string>("components.trino.namespace"), work),
     };
+}
+
+/**
+ * A text naming the CA's file as a pod mounts it (`${CA_DIR}/ca.crt`, the CA's ConfigMap of
+ * `namespace`), with this machine's copy of the same file instead.
+ */
+export function withLocalCa(ctx: Context, namespace: string, text: string): string {
+    if (!text.includes(`${CA_DIR}/`)) return text;
+    const dir = path.join(ctx.work, "ca", namespace);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, "ca.crt"), ctx.p.configMap(namespace, TRUST_CONFIGMAP)["ca.crt"]);
+    return text.split(`${CA_DIR}/`).join(`${dir}/`);
 }
 
 /** The platform CA's certificate, from the ConfigMap in `namespace`, as a file clients verify with. */

@@ -9,7 +9,7 @@ import type { WiringCheckEntry } from "../../components/platform";
 import { WIRING_CHECK_NAME, WIRING_CHECK_SCRIPT } from "../../components/wiring-check-jobs";
 import { CHECK_ENV } from "../../components/wiring-checks";
 import { run, RunResult, tail } from "./procs";
-import { caFile, Context, GarageCluster } from "./servers";
+import { caFile, Context, GarageCluster, withLocalCa } from "./servers";
 import { CA_DIR, TRUST_CONFIGMAP } from "../../components/certificates";
 
 type Json = Record<string, unknown>;
@@ -30,6 +30,8 @@ function runTool(ctx: Context, ns: Namespaced, tool: string, file: string, ids: 
     const { env } = p.containerEnv(ns.namespace, container);
     // The CA file the Job mounts (its ConfigMap), at this machine's copy.
     if (env[CHECK_ENV.caFile] !== undefined) env[CHECK_ENV.caFile] = caFile(ctx, ns.namespace, work);
+    // psql's (postgresTls): PGSSLROOTCERT names the same mount.
+    if (env.PGSSLROOTCERT !== undefined) env.PGSSLROOTCERT = withLocalCa(ctx, ns.namespace, env.PGSSLROOTCERT);
     const shell: [string, string[]] = tool === "curl" ? [tc.busybox.bin, ["sh"]] : ["dash", []];
     return run(shell[0], [...shell[1], file, tool, ...ids], {
         env: {

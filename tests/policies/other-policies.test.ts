@@ -8,6 +8,7 @@ import { MAX_DEPTH, MAX_STRING } from "../../policies/lib/strings";
 import { imageTagPinned } from "../../policies/image-tag-pinned";
 import { noIpEndpoints } from "../../policies/no-ip-endpoints";
 import { noPlaintextCredentials } from "../../policies/no-plaintext-credentials";
+import { sslmodeProblem } from "../../policies/postgres-clients-verify";
 import { targetProblems } from "../../policies/trino-clients-authenticate";
 import {
     configMap,
@@ -323,5 +324,15 @@ describe("trino-clients-authenticate's reading of a dbt target", () => {
         assert.equal(targetProblems({}).length, 1, "no method is method none");
         assert.match(targetProblems({ method: "ldap", http_scheme: "http" }).join(), /http_scheme is "http"/);
         assert.match(targetProblems({ method: "jwt", cert: false }).join(), /verification is off/);
+    });
+});
+
+describe("postgres-clients-verify's reading of an sslmode", () => {
+    it("accepts verify-full alone: no sslmode, prefer, require and verify-ca each trust a server they do not check", () => {
+        assert.equal(sslmodeProblem("verify-full"), undefined);
+        assert.match(sslmodeProblem(undefined)!, /default \(prefer\)/);
+        for (const mode of ["disable", "allow", "prefer", "require"])
+            assert.match(sslmodeProblem(mode)!, /certificate is not verified/);
+        assert.match(sslmodeProblem("verify-ca")!, /name is not checked/);
     });
 });

@@ -19,6 +19,30 @@ describe("the policy pack on this project's stacks, through the CLI's protocol",
         });
     }
 
+    it("postgres-clients-verify: dev with postgresTls passes as the program writes it, and fails once a client stops verifying", async () => {
+        const r = await run("dev", { overrides: { "lakehouse-platform:postgresTls": true } });
+        assert.deepEqual((await judgeRun(r.raw)).violations, []);
+        const report = await judgeRun(r.raw, {
+            edit: (resources) =>
+                resources.map((x) => {
+                    if (x.name !== "hive-metastore-conf") return x;
+                    const weak = JSON.parse(
+                        JSON.stringify(x.inputs).replace("sslmode=verify-full", "sslmode=require"),
+                    ) as Record<string, unknown>;
+                    return { ...x, inputs: weak, outputs: weak };
+                }),
+        });
+        const found = mandatoryOf(report);
+        assert.deepEqual(
+            found.map((v) => v.policy),
+            ["postgres-clients-verify"],
+        );
+        assert.match(
+            found[0].message,
+            /hive-metastore-conf.*sslmode is "require": the server's certificate is not verified/,
+        );
+    });
+
     it("catches a wrong address the program could produce: Trino pointed at a metastore namespace that does not exist", async () => {
         const r = await run("staging", {
             overrides: { "lakehouse-platform:components": ["garage", "database", "trino"] },
@@ -212,6 +236,7 @@ describe("the pack itself", () => {
             "no-ip-endpoints": "mandatory",
             "no-plaintext-credentials": "mandatory",
             "trino-clients-authenticate": "mandatory",
+            "postgres-clients-verify": "mandatory",
             "configuration-readable": "mandatory",
             "component-namespace": "mandatory",
             "network-policy-coverage": "mandatory",
