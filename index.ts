@@ -23,5 +23,8 @@ export = async () => {
         components: platform.published.components,
         // What the data lives on (namespaces, volume sizes and class, buckets): the next run compares.
         dataSettings: dataSettingsOf(config),
+        // Airbyte's instance admin's password (also in its Secret, docs/outputs.md): a secret output,
+        // shown only by `pulumi stack output --show-secrets airbyteAdminPassword`.
+        ...(platform.airbyte ? { airbyteAdminPassword: platform.airbyte.instanceAdmin.password } : {}),
     };
 };

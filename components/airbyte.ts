@@ -5,7 +5,9 @@
 // behind Helm hooks, which `helm.v4.Chart` drops.
 // Imported from its module: `k8s.helm` would also load the deprecated helm.v3.Chart and its YAML machinery.
 import { Release as HelmRelease } from "@pulumi/kubernetes/helm/v3/release";
+import { Secret } from "@pulumi/kubernetes/core/v1";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { airbyteImages, airbyteImageValues, ChartImage } from "./chart-images";
 import { ChartSpec, releaseChart } from "./charts";
 import { Address, Endpoint, RELEASES, serviceEndpoint, urlOf, wire, WiringEdge } from "./addresses";
@@ -13,6 +15,8 @@ import type { SizeProfile } from "./config";
 import { PodSize, scaleSizes } from "./sizing";
 import { DatabaseCredentials } from "./postgres";
 import { childOptions, CREDENTIALS_REVISION, restrictedContainerSecurity } from "./k8s";
+import { generationKeepers } from "./credentials";
+import { credentialLabels } from "./labels";
 import { ACCESS_KEY_ID, SECRET_ACCESS_KEY } from "./garage";
 import { secretPointer, unusedCredential } from "../policies/lib/rules";
 
@@ -62,8 +66,31 @@ export function airbyteSizing(size: SizeProfile): Record<keyof typeof SMALL, Pod
     return scaleSizes(SMALL, size);
 }
 
+/**
+ * Airbyte's instance admin, generated here (auth on, the chart's default, kept on): its bootloader
+ * reads this Secret (`global.auth.secretName`) and keeps what it finds, so the login is the
+ * platform's, stable across updates, and rotated by its generation (`airbyte-admin`).
+ */
+export const AIRBYTE_ADMIN_SECRET = "airbyte-instance-admin";
+/** The keys the chart's bootloader reads from that Secret (the chart's defaults). */
+export const AIRBYTE_ADMIN_KEYS = {
+    password: "AB_INSTANCE_ADMIN_PASSWORD",
+    clientId: "AB_INSTANCE_ADMIN_CLIENT_ID",
+    clientSecret: "AB_INSTANCE_ADMIN_CLIENT_SECRET",
+    jwtSignature: "AB_JWT_SIGNATURE_SECRET",
+} as const;
+
+/** Where the instance admin's password is, and the password itself (a secret output). */
+export interface AirbyteInstanceAdmin {
+    namespace: string;
+    secretName: string;
+    passwordKey: string;
+    password: pulumi.Output<string>;
+}
+
 export interface AirbyteArgs {
     namespace: string;
+    environment: string;
     clusterDomain: string;
     /** Where the chart comes from, and its pinned version (`airbyteChart`, `airbyteChartVersion`). */
     chart: ChartSpec;
@@ -85,6 +112,8 @@ export interface AirbyteArgs {
     imageMirror?: string;
     /** The namespace's registry Secret every pod of the chart and every connector pulls with (`imageRegistryUsername`). */
     registrySecret?: string;
+    /** Generation of the instance admin's credentials (`credentialGenerations`, `airbyte-admin`). */
+    adminGeneration: number;
 }
 
 /**
@@ -162,6 +191,9 @@ export function airbyteValues(args: AirbyteArgs): Record<string, unknown> {
             workloads: { resources: Object.fromEntries(CONNECTOR_PODS.map((pod) => [pod, connector(pod)])) },
             // No usage tracking sent to Segment (api.segment.io): nothing an air-gapped cluster reaches.
             tracking: { enabled: false, strategy: "logging" },
+            // Every request to the server logs in (the chart's default, stated so no one flips it
+            // unseen); the instance admin's credentials are the platform's, from its Secret.
+            auth: { enabled: true, secretName: AIRBYTE_ADMIN_SECRET },
         },
         postgresql: { enabled: false },
         minio: { enabled: false },
@@ -217,6 +249,8 @@ export class Airbyte extends pulumi.ComponentResource {
     public readonly wiring: WiringEdge[];
     /** The images the chart runs and launches, as the cluster pulls them. */
     public readonly images: ChartImage[];
+    /** The instance admin the platform generated: where its password is, and the password (secret). */
+    public readonly instanceAdmin: AirbyteInstanceAdmin;
 
     constructor(name: string, args: AirbyteArgs, opts?: pulumi.ComponentResourceOptions) {
         super("lakehouse:ingestion:Airbyte", name, {}, opts);
@@ -250,6 +284,9 @@ export class Airbyte extends pulumi.ComponentResource {
             },
         };
 
+        const admin = this.issueInstanceAdmin(name, args, opts);
+        this.instanceAdmin = admin.ref;
+
         this.release = new HelmRelease(
             name,
             {
@@ -262,7 +299,7 @@ export class Airbyte extends pulumi.ComponentResource {
                 timeout: 900,
                 maxHistory: 10,
             },
-            childOptions(this, opts),
+            childOptions(this, opts, { dependsOn: [admin.secret] }),
         );
 
         this.registerOutputs({
@@ -272,6 +309,67 @@ export class Airbyte extends pulumi.ComponentResource {
             s3Destination: this.s3Destination,
             wiring: this.wiring,
             images: this.images,
+            instanceAdmin: this.instanceAdmin,
         });
+    }
+
+    /**
+     * The instance admin's password, its OAuth client and the JWT signature secret, each generated
+     * (replaced with a new generation), in the Secret the chart's bootloader reads.
+     */
+    private issueInstanceAdmin(
+        name: string,
+        args: AirbyteArgs,
+        opts?: pulumi.ComponentResourceOptions,
+    ): { secret: Secret; ref: AirbyteInstanceAdmin } {
+        const keepers = generationKeepers(args.adminGeneration);
+        const secretOf = (suffix: string, length: number) =>
+            new random.RandomPassword(`${name}-${suffix}`, { length, special: false, keepers }, { parent: this })
+                .result;
+        const password = secretOf("admin-password", 32);
+        // A UUID, as Airbyte makes its own: 32 hex digits from a RandomPassword (digits, and a-f as
+        // its "special" characters), whose result the state keeps secret (RandomUuid's it does not).
+        const clientId = new random.RandomPassword(
+            `${name}-admin-client-id`,
+            {
+                length: 32,
+                upper: false,
+                lower: false,
+                numeric: true,
+                special: true,
+                overrideSpecial: "abcdef",
+                keepers,
+            },
+            { parent: this },
+        ).result.apply(
+            (h) => `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`,
+        );
+        const secret = new Secret(
+            `${name}-instance-admin`,
+            {
+                metadata: {
+                    name: AIRBYTE_ADMIN_SECRET,
+                    namespace: args.namespace,
+                    labels: credentialLabels("airbyte", "airbyte", args.environment),
+                },
+                type: "Opaque",
+                stringData: {
+                    [AIRBYTE_ADMIN_KEYS.password]: password,
+                    [AIRBYTE_ADMIN_KEYS.clientId]: clientId,
+                    [AIRBYTE_ADMIN_KEYS.clientSecret]: secretOf("admin-client-secret", 32),
+                    [AIRBYTE_ADMIN_KEYS.jwtSignature]: secretOf("jwt-signature", 64),
+                },
+            },
+            childOptions(this, opts),
+        );
+        return {
+            secret,
+            ref: {
+                namespace: args.namespace,
+                secretName: AIRBYTE_ADMIN_SECRET,
+                passwordKey: AIRBYTE_ADMIN_KEYS.password,
+                password: pulumi.secret(password),
+            },
+        };
     }
 }

@@ -88,12 +88,14 @@ export const credentialName = {
     garageKey: (consumer: string) => `garage-key/${consumer}`,
     databaseLogin: (consumer: string) => `database-login/${consumer}`,
     trinoLogin: (consumer: string) => `trino-login/${consumer}`,
+    /** Airbyte's instance admin (its password, OAuth client and JWT signature secret). */
+    airbyteAdmin: "airbyte-admin",
 };
 
 /** Which component issues a credential: Garage issues keys and its own secrets, PostgreSQL logins. */
 export interface CredentialSpec {
     name: string;
-    issuer: "garage" | "database" | "trino";
+    issuer: "garage" | "database" | "trino" | "airbyte";
     /** The component that uses it (for a daemon secret, Garage itself). */
     holder: ComponentName;
 }
@@ -115,6 +117,7 @@ export const CREDENTIALS: readonly CredentialSpec[] = [
         issuer: "trino" as const,
         holder: c.component,
     })),
+    { name: credentialName.airbyteAdmin, issuer: "airbyte", holder: "airbyte" },
 ];
 
 /** Generation of each credential the stack rotated; a credential not listed is at generation 1. */

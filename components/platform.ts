@@ -651,11 +651,20 @@ export class LakehousePlatform extends pulumi.ComponentResource {
         const cfg = this.cfg;
         const key = this.garageKey("airbyte", "airbyte");
         const login = this.databaseLogin("airbyte", "airbyte");
+        // A rotated instance admin upgrades the release, so its bootloader copies the new values
+        // into Airbyte's own Secret (a value it is given wins over the one it holds), and rolls the
+        // server. Generation 1 adds nothing: stacks deployed before the admin existed do not roll.
+        const adminGeneration = generationOf(cfg.credentialGenerations, credentialName.airbyteAdmin);
+        const revision = [
+            revisionOf(key, login),
+            ...(adminGeneration > 1 ? [`${credentialName.airbyteAdmin}=${adminGeneration}`] : []),
+        ].join(",");
         const airbyte = new Airbyte(
             "airbyte",
             {
                 namespace: cfg.namespaces.airbyte,
                 clusterDomain: cfg.clusterDomain,
+                environment: cfg.environment,
                 chart: cfg.airbyte.chart,
                 imageMirror: cfg.imageMirror,
                 registrySecret: cfg.registryLogin ? REGISTRY_SECRET : undefined,
@@ -668,7 +677,8 @@ export class LakehousePlatform extends pulumi.ComponentResource {
                     service: endpointOf(this.contractOf("database").services.postgres),
                     credentials: login.ref,
                 },
-                credentialsRevision: revisionOf(key, login),
+                credentialsRevision: revision,
+                adminGeneration,
             },
             this.childOpts([this.namespaceSet, ...key.dependsOn, ...login.dependsOn]),
         );

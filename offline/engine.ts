@@ -175,7 +175,6 @@ function fakeRandom(seed: string, length: number, alphabet: string): string {
 }
 
 const HEX = "0123456789abcdef";
-const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /**
  * A Kubernetes object as the API returns it to a read: its id (`namespace/name`) and state, with a
@@ -230,7 +229,15 @@ function computedState(
         case "random:index/randomPassword:RandomPassword":
         case "random:index/randomString:RandomString": {
             const length = Number(plain.length ?? 16);
-            return { result: fakeRandom(seed, length, plain.special === false ? ALNUM : `${ALNUM}-_`) };
+            // The character classes the resource asks for (a class off is absent; overrideSpecial
+            // replaces the special characters), as the provider draws from them.
+            const classes = [
+                plain.upper === false ? "" : "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+                plain.lower === false ? "" : "abcdefghijklmnopqrstuvwxyz",
+                plain.numeric === false ? "" : "0123456789",
+                plain.special === false ? "" : typeof plain.overrideSpecial === "string" ? plain.overrideSpecial : "-_",
+            ].join("");
+            return { result: fakeRandom(seed, length, classes) };
         }
         case "random:index/randomId:RandomId": {
             const hex = fakeRandom(seed, 2 * Number(plain.byteLength ?? 8), HEX);

@@ -1,6 +1,7 @@
 // Every policy of the pack, as plain objects. The pack's entry (index.ts) only assembles them;
 // tests, the offline plan and `npm run check` use this list directly.
 import { Policies } from "@pulumi/policy";
+import { airbyteAuthOn } from "./airbyte-auth-on";
 import { chartValuesKnown } from "./chart-values-known";
 import { chartVersionPinned } from "./chart-version-pinned";
 import { componentNamespace } from "./component-namespace";
@@ -29,4 +30,5 @@ export const POLICIES: Policies = [
     imageTagPinned,
     trinoClientsAuthenticate,
     postgresClientsVerify,
+    airbyteAuthOn,
 ];

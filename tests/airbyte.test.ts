@@ -1,11 +1,17 @@
 import { strict as assert } from "assert";
-import { AIRBYTE_PODS, airbyteSizing, CONNECTOR_PODS } from "../components/airbyte";
+import {
+    AIRBYTE_ADMIN_KEYS,
+    AIRBYTE_ADMIN_SECRET,
+    AIRBYTE_PODS,
+    airbyteSizing,
+    CONNECTOR_PODS,
+} from "../components/airbyte";
 import { parseQuantity } from "../components/config";
 import { CREDENTIALS_REVISION } from "../components/k8s";
 import { isSecretPointer, isUnusedCredential } from "../policies/lib/rules";
 import { platformConfigOf } from "../offline/run-stack";
 import { checkValues, chartKeys } from "../policies/lib/chart-values";
-import { run, Run } from "./helpers/stack";
+import { isSecretValue, run, Run } from "./helpers/stack";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 
@@ -152,6 +158,46 @@ describe("Airbyte", () => {
             });
         });
     }
+
+    it("keeps Airbyte's auth on, with an instance admin the platform generates, read by the chart's bootloader from a Secret", () => {
+        const r = runs.dev;
+        const cfg = platformConfigOf("dev");
+        const values = release(r).values;
+        assert.deepEqual(values.global.auth, { enabled: true, secretName: AIRBYTE_ADMIN_SECRET });
+        const secrets = r
+            .ofType("kubernetes:core/v1:Secret")
+            .filter((s) => r.inputs(s).metadata.name === AIRBYTE_ADMIN_SECRET);
+        assert.equal(secrets.length, 1);
+        const secret = r.inputs(secrets[0]);
+        assert.equal(secret.metadata.namespace, cfg.namespaces.airbyte);
+        const data = secret.stringData as Record<string, string>;
+        assert.deepEqual(Object.keys(data).sort(), Object.values(AIRBYTE_ADMIN_KEYS).sort());
+        assert.match(data[AIRBYTE_ADMIN_KEYS.password], /^[A-Za-z0-9]{32}$/);
+        assert.match(data[AIRBYTE_ADMIN_KEYS.clientId], /^[0-9a-f-]{36}$/);
+        assert.match(data[AIRBYTE_ADMIN_KEYS.jwtSignature], /^[A-Za-z0-9]{64}$/);
+        // The password is the stack's secret output, and appears in no value of the chart.
+        assert.ok(isSecretValue(r.raw.outputs.airbyteAdminPassword), "a secret output");
+        assert.equal(r.outputs.airbyteAdminPassword, data[AIRBYTE_ADMIN_KEYS.password]);
+        for (const v of Object.values(data))
+            assert.ok(!JSON.stringify(values).includes(v), "no credential in the values");
+    });
+
+    it("issues a new instance admin with a new generation of airbyte-admin, and the same one otherwise", async () => {
+        const again = await run("dev", { overrides: { "lakehouse-platform:airbyteSize": "medium" } });
+        const rotated = await run("dev", {
+            overrides: { "lakehouse-platform:credentialGenerations": ["airbyte-admin=2"] },
+        });
+        const password = (r: Run) => r.outputs.airbyteAdminPassword;
+        assert.equal(password(again), password(runs.dev), "stable across an update (the offline engine's seeds)");
+        const keepers = (r: Run) =>
+            r.inputs(r.one("random:index/randomPassword:RandomPassword", "airbyte-admin-password")).keepers;
+        assert.equal(keepers(runs.dev), undefined);
+        assert.deepEqual(keepers(rotated), { generation: "2" });
+        // The release upgrades (its pods' revision), so Airbyte's bootloader copies the new values.
+        const revision = (r: Run) => release(r).values.airbyteBootloader.podAnnotations[CREDENTIALS_REVISION];
+        assert.match(revision(rotated), /,airbyte-admin=2$/);
+        assert.doesNotMatch(revision(runs.dev), /airbyte-admin/);
+    });
 
     it("sets only keys the pinned chart version reads", () => {
         // Key paths of airbyte 2.2.0's default values.yaml and of every value its templates read,

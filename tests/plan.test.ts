@@ -140,9 +140,12 @@ describe("npm run plan", () => {
         const text = fs.readFileSync(file, "utf8");
         assert.doesNotMatch(text, /GK[0-9a-f]{24}/);
         assert.doesNotMatch(text, /SCRAM-SHA-256\$/);
+        // Airbyte's admin password is a secret output: masked in the plan's JSON.
+        assert.equal(doc.outputs.airbyteAdminPassword, "[secret]");
         assert.equal(doc.wiring.length, 11);
         // The stack outputs are the short contract; the call graph is the plan's own field.
         assert.deepEqual(Object.keys(doc.outputs).sort(), [
+            "airbyteAdminPassword",
             "clusterDomain",
             "components",
             "contractVersion",

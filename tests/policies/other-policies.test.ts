@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import { airbyteAuthProblems } from "../../policies/airbyte-auth-on";
 import { chartValuesKnown } from "../../policies/chart-values-known";
 import { chartVersionPinned } from "../../policies/chart-version-pinned";
 import { componentNamespace } from "../../policies/component-namespace";
@@ -334,5 +335,19 @@ describe("postgres-clients-verify's reading of an sslmode", () => {
         for (const mode of ["disable", "allow", "prefer", "require"])
             assert.match(sslmodeProblem(mode)!, /certificate is not verified/);
         assert.match(sslmodeProblem("verify-ca")!, /name is not checked/);
+    });
+});
+
+describe("airbyte-auth-on's reading of an Airbyte release", () => {
+    it("asks for auth on and the instance admin from a Secret, never from the values", () => {
+        const ok = { global: { auth: { enabled: true, secretName: "airbyte-instance-admin" } } };
+        assert.deepEqual(airbyteAuthProblems(ok), []);
+        assert.match(
+            airbyteAuthProblems({ global: { auth: { ...ok.global.auth, enabled: "false" } } }).join(),
+            /enabled is false/,
+        );
+        assert.match(airbyteAuthProblems({ global: {} }).join(), /secretName is not set/);
+        const literal = { global: { auth: { ...ok.global.auth, instanceAdmin: { password: "airbyte123" } } } };
+        assert.match(airbyteAuthProblems(literal).join(), /instanceAdmin\.password is set in the values/);
     });
 });

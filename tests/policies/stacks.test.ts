@@ -237,6 +237,7 @@ describe("the pack itself", () => {
             "no-plaintext-credentials": "mandatory",
             "trino-clients-authenticate": "mandatory",
             "postgres-clients-verify": "mandatory",
+            "airbyte-auth-on": "mandatory",
             "configuration-readable": "mandatory",
             "component-namespace": "mandatory",
             "network-policy-coverage": "mandatory",
