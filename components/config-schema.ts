@@ -152,7 +152,7 @@ export const CONFIG_KEYS = {
         items: { type: "string" },
         default: [],
         description:
-            "Rotation: the generation of each rotated credential, as <credential>=<n> (garage-key/<consumer>, database-login/<consumer>, garage-admin-token, garage-rpc-secret, trino-login/<login>, airbyte-admin; unset means 1). Raising a number issues a new credential, moves its holders to it and retires the old one (docs/day-two.md, Rotating credentials).",
+            "Rotation: the generation of each rotated credential, as <credential>=<n> (garage-key/<consumer>, database-login/<consumer>, garage-admin-token, garage-rpc-secret, trino-login/<login>, airbyte-admin, tls/<server>; unset means 1). Raising a number issues a new credential, moves its holders to it and retires the old one (docs/day-two.md, Rotating credentials).",
     },
 
     garageNamespace: { type: "string", default: "garage", description: "Namespace of Garage (S3 object store)." },

@@ -90,7 +90,16 @@ export const credentialName = {
     trinoLogin: (consumer: string) => `trino-login/${consumer}`,
     /** Airbyte's instance admin (its password, OAuth client and JWT signature secret). */
     airbyteAdmin: "airbyte-admin",
+    /** A TLS server's certificate and key (`trino`, `postgres`), from the platform's CA. */
+    tls: (server: TlsServerName) => `tls/${server}`,
 };
+
+/** The platform's TLS servers, each with its certificate, and the component that serves it. */
+export const TLS_SERVERS = [
+    { name: "trino", component: "trino" },
+    { name: "postgres", component: "database" },
+] as const satisfies readonly ConsumerSpec[];
+export type TlsServerName = (typeof TLS_SERVERS)[number]["name"];
 
 /** Which component issues a credential: Garage issues keys and its own secrets, PostgreSQL logins. */
 export interface CredentialSpec {
@@ -118,6 +127,7 @@ export const CREDENTIALS: readonly CredentialSpec[] = [
         holder: c.component,
     })),
     { name: credentialName.airbyteAdmin, issuer: "airbyte", holder: "airbyte" },
+    ...TLS_SERVERS.map((t) => ({ name: credentialName.tls(t.name), issuer: t.component, holder: t.component })),
 ];
 
 /** Generation of each credential the stack rotated; a credential not listed is at generation 1. */

@@ -30,6 +30,7 @@ import {
     DATABASE_LOGIN_CONSUMERS,
     GARAGE_KEY_CONSUMERS,
     generationOf,
+    TlsServerName,
     TRINO_LOGIN_CONSUMERS,
     trinoLoginOf,
 } from "./credentials";
@@ -481,7 +482,11 @@ export class LakehousePlatform extends pulumi.ComponentResource {
                 maxConnections: cfg.database.postgres.maxConnections,
                 consumers: databaseConsumers(cfg),
                 tls: cfg.database.postgres.tls
-                    ? { secretName: POSTGRES_TLS_SECRET, caConfigMap: TRUST_CONFIGMAP }
+                    ? {
+                          secretName: POSTGRES_TLS_SECRET,
+                          caConfigMap: TRUST_CONFIGMAP,
+                          generation: generationOf(cfg.credentialGenerations, credentialName.tls("postgres")),
+                      }
                     : undefined,
                 keepData: this.keepData,
             },
@@ -604,13 +609,16 @@ export class LakehousePlatform extends pulumi.ComponentResource {
         const cfg = this.cfg;
         const servers: TlsServer[] = [];
         const trust: string[] = [];
+        // A new generation (`credentialGenerations` tls/<server>=n) issues the server a new certificate.
+        const tlsGeneration = (server: TlsServerName) =>
+            generationOf(cfg.credentialGenerations, credentialName.tls(server));
         if (this.deploys("trino") && cfg.trino.authentication) {
             const ep = serviceEndpoint("trino", cfg.namespaces.trino, cfg.clusterDomain, true);
             servers.push({
                 secretName: TRINO_TLS_SECRET,
                 namespace: ep.namespace,
                 dnsNames: serverNames(ep),
-                generation: 1,
+                generation: tlsGeneration("trino"),
             });
             const holders = TRINO_LOGIN_CONSUMERS.filter((c) => this.deploys(c.component));
             trust.push(ep.namespace, ...holders.map((c) => cfg.namespaces[c.component]));
@@ -621,7 +629,7 @@ export class LakehousePlatform extends pulumi.ComponentResource {
                 secretName: POSTGRES_TLS_SECRET,
                 namespace: ep.namespace,
                 dnsNames: serverNames(ep),
-                generation: 1,
+                generation: tlsGeneration("postgres"),
             });
             // The init Job and the metastore beside the server, and every client that verifies it.
             const verifying = databaseConsumers(cfg).filter((c) => c.verifiesTls);

@@ -59,6 +59,8 @@ export interface PostgresTls {
     secretName: string;
     /** The CA's ConfigMap (key `ca.crt`) in the database's namespace: the init Job verifies the server with it. */
     caConfigMap: string;
+    /** The certificate's generation (`credentialGenerations` tls/postgres): a new one runs the init Job, which reloads the server. */
+    generation: number;
 }
 
 /** How a client reaches the server with `postgresTls`: libpq's and pgJDBC's parameters, and the CA file they name. */
@@ -137,6 +139,28 @@ export function renderHba(consumers: Pick<DatabaseConsumer, "role" | "name" | "v
         "",
     ].join("\n");
 }
+
+/** Where the init Job mounts the certificate the server must serve (with `tls`). */
+const ISSUED_DIR = "/etc/postgresql/issued";
+
+const INIT = 'until pg_isready -q; do echo "waiting for $PGHOST"; sleep 2; done; exec psql -X -f /sql/init.sql';
+
+/**
+ * The init SQL, then, with TLS, the certificate: PostgreSQL reads its files at start and on a
+ * reload, and the kubelet updates a mounted Secret within a minute or two of its change, so the
+ * Job waits until the server's copy (read by the server itself) is the one this Job mounts, then
+ * reloads: open connections stay, new ones get the new certificate, and nothing restarts.
+ */
+const INIT_AND_RELOAD = [
+    'until pg_isready -q; do echo "waiting for $PGHOST"; sleep 2; done',
+    "psql -X -f /sql/init.sql || exit 1",
+    "i=0",
+    `until [ "$(psql -XAtq -c "SELECT pg_read_file(current_setting('ssl_cert_file'))")" = "$(cat ${ISSUED_DIR}/tls.crt)" ]; do`,
+    '  i=$((i+1)); [ $i -ge 150 ] && { echo "the certificate file of the server is still not the issued one after 300 s"; exit 1; }',
+    "  sleep 2",
+    "done",
+    'psql -XAtq -c "SELECT pg_reload_conf()" > /dev/null && echo "the server serves the issued certificate (reloaded)"',
+].join("\n");
 
 function envName(role: string): string {
     return `PG_VERIFIER_${role.toUpperCase()}`;
@@ -528,8 +552,11 @@ export class MetadataDatabase extends NamespacedComponent<MetadataDatabaseArgs> 
             { metadata: this.meta("postgres-init"), data: { "init.sql": sql } },
             this.child(),
         );
+        const served = this.args.tls;
         const runChecksum = pulumi.unsecret(
-            pulumi.all(deps.logins.map((l) => l.verifier)).apply((vs) => checksum(sql, ...vs)),
+            pulumi
+                .all(deps.logins.map((l) => l.verifier))
+                .apply((vs) => checksum(sql, ...vs, ...(served ? [`tls=${served.generation}`] : []))),
         );
         return new k8s.batch.v1.Job(
             `${name}-init`,
@@ -550,11 +577,7 @@ export class MetadataDatabase extends NamespacedComponent<MetadataDatabaseArgs> 
                                 {
                                     name: "init",
                                     image: this.args.image,
-                                    command: [
-                                        "sh",
-                                        "-c",
-                                        'until pg_isready -q; do echo "waiting for $PGHOST"; sleep 2; done; exec psql -X -f /sql/init.sql',
-                                    ],
+                                    command: ["sh", "-c", served ? INIT_AND_RELOAD : INIT],
                                     env: [
                                         { name: "PGHOST", value: this.postgresService.host },
                                         { name: "PGPORT", value: String(this.postgresService.port) },
@@ -578,12 +601,25 @@ export class MetadataDatabase extends NamespacedComponent<MetadataDatabaseArgs> 
                                     volumeMounts: [
                                         { name: "sql", mountPath: "/sql", readOnly: true },
                                         ...(tls ? [{ name: "ca", mountPath: CA_DIR, readOnly: true }] : []),
+                                        ...(served ? [{ name: "issued", mountPath: ISSUED_DIR, readOnly: true }] : []),
                                     ],
                                 },
                             ],
                             volumes: [
                                 { name: "sql", configMap: { name: sqlMap.metadata.name } },
                                 ...(tls ? [{ name: "ca", configMap: { name: tls.caConfigMap } }] : []),
+                                // The certificate alone (never its key): what the server must serve.
+                                ...(served
+                                    ? [
+                                          {
+                                              name: "issued",
+                                              secret: {
+                                                  secretName: served.secretName,
+                                                  items: [{ key: "tls.crt", path: "tls.crt" }],
+                                              },
+                                          },
+                                      ]
+                                    : []),
                             ],
                         },
                     },

@@ -166,6 +166,43 @@ describe("PostgreSQL with postgresTls", () => {
         );
     });
 
+    it("renews a certificate by its generation (tls/<server>) with no restart: PostgreSQL reloaded by the init Job, Trino reloading by itself", async () => {
+        const both = {
+            "lakehouse-platform:postgresTls": true,
+            "lakehouse-platform:trinoAuthentication": true,
+        };
+        const before = await run("dev", { overrides: both });
+        const after = await run("dev", {
+            overrides: { ...both, "lakehouse-platform:credentialGenerations": ["tls/postgres=2", "tls/trino=2"] },
+        });
+        const servers = (r: Run) =>
+            Object.fromEntries(
+                r.inputs(r.one(RELEASE, "certificates")).values.servers.map((s: Json) => [s.secretName, s.generation]),
+            );
+        assert.deepEqual(servers(before), { "trino-tls": 1, "postgres-tls": 1 });
+        assert.deepEqual(servers(after), { "trino-tls": 2, "postgres-tls": 2 });
+        // Neither server's pods change: nothing restarts.
+        assert.deepEqual(
+            podSpec(after, "apps/v1:StatefulSet", "postgres"),
+            podSpec(before, "apps/v1:StatefulSet", "postgres"),
+        );
+        const trino = (r: Run) => r.inputs(r.one(RELEASE, "trino")).values;
+        assert.deepEqual(trino(after), trino(before));
+        // The init Job runs again, waits for the server's copy of the certificate to be the new
+        // one, and reloads it; it mounts the certificate, never its key.
+        const job = (r: Run) => r.inputs(r.one("kubernetes:batch/v1:Job", "postgres-init")).spec.template;
+        assert.notEqual(
+            job(after).metadata.annotations["lakehouse-platform/run-checksum"],
+            job(before).metadata.annotations["lakehouse-platform/run-checksum"],
+        );
+        const issued = job(after).spec.volumes.find((v: Json) => v.name === "issued");
+        assert.deepEqual(issued.secret, { secretName: "postgres-tls", items: [{ key: "tls.crt", path: "tls.crt" }] });
+        assert.match(
+            job(after).spec.containers[0].command[2],
+            /pg_read_file\(current_setting\('ssl_cert_file'\)\)[\s\S]*pg_reload_conf\(\)/,
+        );
+    });
+
     it("admits without TLS only the roles whose clients cannot verify, each named", () => {
         const consumers = DATABASE_LOGIN_CONSUMERS.map((c) => ({ ...c }));
         const exempt = consumers.filter((c) => !c.verifiesTls).map((c) => c.role);

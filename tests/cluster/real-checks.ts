@@ -33,6 +33,8 @@ export async function runPod(
     configMaps: { name: string; mountPath: string }[] = [],
     /** The probe's image: curl's unless a probe needs another client (psql). */
     image = `${REGISTRY_ADDRESS}/curlimages/curl:8.11.1`,
+    /** Its environment (a login's password from the namespace's Secret). */
+    env: Record<string, unknown>[] = [],
 ): Promise<{ exitCode: number; log: string; node: string }> {
     await kube.delete("Pod", name, ns);
     while (await kube.get("Pod", name, ns)) await sleep(200);
@@ -55,6 +57,7 @@ export async function runPod(
                         name: "probe",
                         image,
                         command: ["sh", "-c", script],
+                        env,
                         volumeMounts: configMaps.map((c) => ({ name: c.name, mountPath: c.mountPath, readOnly: true })),
                         securityContext: {
                             allowPrivilegeEscalation: false,

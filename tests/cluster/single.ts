@@ -29,6 +29,7 @@ import { UpdateWatch } from "./watch";
 import { retainedObjects } from "./retained";
 import { checkCaptured } from "./captured";
 import { realNodeChecks } from "./real-checks";
+import { watchCertificateRotation } from "./cert-rotation";
 import { REGISTRY_ADDRESS } from "../node";
 import { POLICIES } from "../../policies/policies";
 
@@ -186,6 +187,27 @@ export async function singleStack(
         return `${checks.length} wiring-check Jobs completed: ${checks.map((c) => c.split("@")[0]).join(", ")}`;
     });
     await checkCredentials(h, stack, namespaces, credentials, { rotated: ["trino"], when: "after the rotation" });
+    // Where both Trino and PostgreSQL serve TLS on the node: their certificates renewed by
+    // generation, with queries running throughout (cert-rotation.ts).
+    if (h.node === "real" && (await h.kube.get("ConfigMap", "postgres-hba", plan.config.namespaces.database))) {
+        const c = plan.config.namespaces;
+        const watch = await watchCertificateRotation(h, c, (plan.config as { clusterDomain: string }).clusterDomain);
+        try {
+            await dayTwo(
+                h,
+                stack,
+                "renewal of Trino's and PostgreSQL's certificates",
+                { "credentialGenerations[1]": "tls/trino=2", "credentialGenerations[2]": "tls/postgres=2" },
+                namespaces,
+            );
+        } finally {
+            // Always: it stops the queries, also when the update failed.
+            await h.report.check(
+                `${stack}: certificate renewal: both servers present their new certificate, no query failed, nothing restarted`,
+                () => watch.finish(),
+            );
+        }
+    }
     // A real node pulls every image through its registry from the start; kwok pulls nothing, so any mirror name does.
     const mirror = h.node === "real" ? REGISTRY_ADDRESS : MIRROR;
     if (h.node === "kwok")

@@ -33,6 +33,21 @@ const RENDERED = "dagster-rendered.json";
  * objects the Helm provider would install. Only a chart in this repository renders here (no chart
  * repository is reachable); another source is refused, naming it.
  */
+/** Where the certificates chart's rendering is kept between the suite's two halves. */
+export const CERTIFICATES_RENDERED = "certificates-rendered.json";
+
+/**
+ * The certificates Helm issued for this run (the first half's rendering), beside the program's
+ * objects of `p`: the same ones for every run of the program in the suite (the rotation's second
+ * run too), as the chart's lookup keeps them in a cluster. False when the stack issues none.
+ */
+export function addIssuedCertificates(p: PlatformRun, work: string): boolean {
+    const file = path.join(work, CERTIFICATES_RENDERED);
+    if (!fs.existsSync(file)) return false;
+    p.addRendered(JSON.parse(fs.readFileSync(file, "utf8")) as K8sObject[]);
+    return true;
+}
+
 export async function renderRelease(p: PlatformRun, release: string, helm: string, dir: string): Promise<K8sObject[]> {
     const rel = p.release(release);
     const namespace = String(rel.namespace);

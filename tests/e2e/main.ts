@@ -17,15 +17,22 @@ import { PROJECT_DIR, StackFileError } from "../../offline/stack-config";
 import { checkDbt, checkGarage, checkMetastore, checkNames, checkPostgres, checkTrino } from "./checks";
 import { install, Toolchain, Wanted } from "./install";
 import { checkRotation } from "./rotation";
-import { checkDagster, clusterDomainOf, dagsterVersions, renderDagster, renderedNames, renderRelease } from "./dagster";
+import {
+    addIssuedCertificates,
+    CERTIFICATES_RENDERED,
+    checkDagster,
+    clusterDomainOf,
+    dagsterVersions,
+    renderDagster,
+    renderedNames,
+    renderRelease,
+} from "./dagster";
 import { CERTIFICATES_CHART } from "../../components/certificates";
 
-/** Where the certificates chart's rendering is kept between the suite's two halves. */
-const CERTIFICATES_RENDERED = "certificates-rendered.json";
 import { ensureHelm } from "../cluster/tools";
 import { checkWiringScripts } from "./wiring";
 import { allocate, clusterNames, writeHostsFile } from "./names";
-import { K8sObject, PlatformRun } from "./platform";
+import { PlatformRun } from "./platform";
 import { must, Processes, run, runInherit } from "./procs";
 import { CheckFailed, Report } from "./report";
 import { Context, GarageCluster, Postgres } from "./servers";
@@ -247,9 +254,7 @@ async function inside(args: Args, work: string, say: (s: string) => void): Promi
             `this machine's environment without ${bundles.join(" and ")}`,
             "requests prefers them to the CA file a client is given",
         );
-    const certificates = path.join(work, CERTIFICATES_RENDERED);
-    if (fs.existsSync(certificates)) {
-        p.addRendered(JSON.parse(fs.readFileSync(certificates, "utf8")) as K8sObject[]);
+    if (addIssuedCertificates(p, work)) {
         report.substitute(
             "cert-manager-less issuance in the install: the certificates chart's lookup keeps what Helm issued before",
             "helm template of the same chart with the program's values: Sprig's genCA and genSignedCert issue a new CA and certificate for this run",

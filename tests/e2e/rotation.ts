@@ -3,6 +3,7 @@
 // what a consumer sees at each step; then a Garage that holds another secret for a key the program
 // issues, which the bootstrap must refuse by the consumer's name.
 import { GarageCredential, loginOf, python, wiring } from "./checks";
+import { addIssuedCertificates } from "./dagster";
 import { PlatformRun } from "./platform";
 import { tail } from "./procs";
 import { Context, GarageCluster, PgLogin, Postgres } from "./servers";
@@ -10,8 +11,10 @@ import { Context, GarageCluster, PgLogin, Postgres } from "./servers";
 const GENERATIONS = "lakehouse-platform:credentialGenerations";
 
 /** The program run again with more generations over the suite's own overrides. */
-function rerun(ctx: Context, entries: string[]): Promise<PlatformRun> {
-    return PlatformRun.of(ctx.p.stack, { ...ctx.p.overrides, [GENERATIONS]: entries });
+async function rerun(ctx: Context, entries: string[]): Promise<PlatformRun> {
+    const p = await PlatformRun.of(ctx.p.stack, { ...ctx.p.overrides, [GENERATIONS]: entries });
+    addIssuedCertificates(p, ctx.work);
+    return p;
 }
 
 /** What one Garage key may do right now: every request served on its buckets, or refused as a key. */

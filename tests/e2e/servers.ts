@@ -8,7 +8,7 @@ import * as path from "path";
 import { parse as parseToml, stringify as toToml } from "smol-toml";
 import { Toolchain } from "./install";
 import { addressOf } from "./names";
-import { PlatformRun } from "./platform";
+import { Container, PlatformRun } from "./platform";
 import { must, Processes, run, RunResult, sleep, tail } from "./procs";
 import { Report } from "./report";
 import { PROJECT_DIR } from "../../offline/stack-config";
@@ -45,6 +45,34 @@ export interface PgLogin {
     sslmode?: string;
     /** The CA file the client verifies with, at this machine's copy. */
     sslrootcert?: string;
+}
+
+/**
+ * The Secret and ConfigMap volumes a container mounts (whole, or the `items` a volume names), as
+ * files under `dir` (mode 0600); each mount's path in the pod and its directory here.
+ */
+export function mountVolumes(
+    p: PlatformRun,
+    ns: string,
+    pod: Json,
+    container: Container,
+    dir: string,
+): [string, string][] {
+    const volumes = new Map(((pod.volumes as Json[] | undefined) ?? []).map((v) => [String(v.name), v]));
+    const mounted: [string, string][] = [];
+    for (const m of (container.spec.volumeMounts as Json[] | undefined) ?? []) {
+        const v = volumes.get(String(m.name));
+        const source = (v?.secret ?? v?.configMap) as Json | undefined;
+        if (source === undefined) continue;
+        const files = v?.secret ? p.secret(ns, String(source.secretName)) : p.configMap(ns, String(source.name));
+        const items = source.items as { key: string; path: string }[] | undefined;
+        const local = path.join(dir, String(m.name));
+        fs.mkdirSync(local, { recursive: true, mode: 0o700 });
+        for (const [key, file] of items ? items.map((i) => [i.key, i.path]) : Object.keys(files).map((k) => [k, k]))
+            fs.writeFileSync(path.join(local, file), files[key], { mode: 0o600 });
+        mounted.push([String(m.mountPath).replace(/\/$/, ""), local]);
+    }
+    return mounted;
 }
 
 export class Postgres {
@@ -93,24 +121,14 @@ export class Postgres {
         );
         // The Secret and ConfigMap the server mounts (postgresTls: its certificate, its pg_hba.conf),
         // as files the postgres user owns; the settings that name them, with their paths here.
-        const pod = p.podSpec("StatefulSet", ns, "postgres");
-        const volumes = new Map(((pod.volumes as Json[] | undefined) ?? []).map((v) => [String(v.name), v]));
-        const mounted: [string, string][] = [];
-        for (const m of (container.spec.volumeMounts as Json[] | undefined) ?? []) {
-            const v = volumes.get(String(m.name));
-            const files = v?.secret
-                ? p.secret(ns, String((v.secret as Json).secretName))
-                : v?.configMap
-                  ? p.configMap(ns, String((v.configMap as Json).name))
-                  : undefined;
-            if (files === undefined) continue;
-            const local = path.join(dir, "mounts", String(m.name));
-            fs.mkdirSync(local, { recursive: true, mode: 0o700 });
-            for (const [file, text] of Object.entries(files))
-                fs.writeFileSync(path.join(local, file), text, { mode: 0o600 });
-            if (asRoot) await must("chown", ["-R", "postgres", path.join(dir, "mounts")]);
-            mounted.push([String(m.mountPath).replace(/\/$/, ""), local]);
-        }
+        const mounted = mountVolumes(
+            p,
+            ns,
+            p.podSpec("StatefulSet", ns, "postgres"),
+            container,
+            path.join(dir, "mounts"),
+        );
+        if (asRoot && mounted.length > 0) await must("chown", ["-R", "postgres", path.join(dir, "mounts")]);
         const rooted = (a: string) => mounted.reduce((t, [at, local]) => t.split(`${at}/`).join(`${local}/`), a);
         if (mounted.length > 0)
             report.substitute(
@@ -205,16 +223,15 @@ export class Postgres {
         const job = p.container("Job", ns, "postgres-init", "init");
         const { env } = p.containerEnv(ns, job);
         const dir = path.join(this.ctx.work, "postgres-init");
-        fs.mkdirSync(dir, { recursive: true });
-        fs.writeFileSync(path.join(dir, "init.sql"), p.configMap(ns, "postgres-init")["init.sql"]);
+        const mounted = mountVolumes(p, ns, p.podSpec("Job", ns, "postgres-init"), job, dir);
+        const rooted = (a: string) => mounted.reduce((t, [at, local]) => t.split(`${at}/`).join(`${local}/`), a);
         this.ctx.report.substitute(
-            "the init Job's ConfigMap mounted at /sql",
-            `${dir}/init.sql (the same file), /sql in the command read as that directory`,
+            `the init Job's volumes (${mounted.map(([at]) => at).join(", ")})`,
+            `the same ConfigMaps' and Secrets' files under ${dir}, the paths in its command and environment read as those directories`,
             "no pods: the Job's own command runs on this machine",
         );
-        const command = job.command.map((a) => a.replace(/\/sql\//g, `${dir}/`));
-        // The CA the Job mounts (postgresTls), at this machine's copy.
-        const local = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, withLocalCa(this.ctx, ns, v)]));
+        const command = job.command.map(rooted);
+        const local = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, rooted(v)]));
         return run(command[0], command.slice(1), { env: { ...process.env, ...local }, timeoutMs: 120_000 });
     }
 }
