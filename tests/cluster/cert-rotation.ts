@@ -95,6 +95,7 @@ export async function watchCertificateRotation(
     const first: Record<string, string> = {};
     for (const [k, s] of Object.entries(servers)) first[k] = await presented(s.ip, s.port, s.name, ca, s.postgres);
     const changedAt: Record<string, number> = {};
+    const changedEpoch: Record<string, number> = {};
     const handshakeErrors: string[] = [];
     let stop = false;
 
@@ -118,7 +119,10 @@ export async function watchCertificateRotation(
             for (const [k, s] of Object.entries(servers))
                 try {
                     const now = await presented(s.ip, s.port, s.name, ca, s.postgres);
-                    if (now !== first[k] && changedAt[k] === undefined) changedAt[k] = at();
+                    if (now !== first[k] && changedAt[k] === undefined) {
+                        changedAt[k] = at();
+                        changedEpoch[k] = Math.floor(Date.now() / 1000);
+                    }
                 } catch (e) {
                     handshakeErrors.push(`${k} ${at()} s: ${String(e).slice(0, 200)}`);
                 }
@@ -136,7 +140,14 @@ export async function watchCertificateRotation(
         h.kube,
         c.dagster,
         "probe-cert-rotation",
-        `i=0; while [ $i -lt ${seconds} ]; do out=$(psql -X -w "${conn}" -Atqc 'SELECT 1' 2>&1) && echo "ok" || echo "failed $i: $out"; i=$((i+1)); sleep 1; done`,
+        // First until it reaches the server (a new pod's NetworkPolicy rules are programmed a few
+        // seconds after it starts: a refusal then is the race's), then a query a second, each
+        // line with the time, so the suite can tell the counted window covered the renewal.
+        [
+            `n=0; until psql -X -w "${conn}" -Atqc 'SELECT 1' > /dev/null 2>&1; do n=$((n+1)); [ $n -ge 30 ] && { echo "never reached"; exit 90; }; sleep 2; done`,
+            'echo "reached $(date +%s)"',
+            `i=0; while [ $i -lt ${seconds} ]; do out=$(psql -X -w "${conn}" -Atqc 'SELECT 1' 2>&1) && echo "ok $(date +%s)" || echo "failed $(date +%s): $out"; i=$((i+1)); sleep 1; done`,
+        ].join("; "),
         (seconds + 120) * 1000,
         [{ name: TRUST_CONFIGMAP, mountPath: "/ca" }],
         postgresImage,
@@ -156,8 +167,12 @@ export async function watchCertificateRotation(
             stop = true;
             await Promise.all([trinoLoop, watchLoop]);
             const pg = await pgLoop;
-            const lines = pg.log.split("\n").filter(Boolean);
+            const lines = pg.log.split("\n").filter((l) => /^(ok|failed) /.test(l));
             const pgFailed = lines.filter((l) => !l.startsWith("ok"));
+            // The counted queries began before PostgreSQL presented its new certificate and went on after it.
+            const reached = Number(/^reached (\d+)/m.exec(pg.log)?.[1] ?? NaN);
+            const last = Number(lines.at(-1)?.split(" ")[1] ?? NaN);
+            const covered = reached < changedEpoch.postgres && last > changedEpoch.postgres;
             const problems = [
                 ...Object.keys(servers)
                     .filter((k) => changedAt[k] === undefined)
@@ -169,6 +184,10 @@ export async function watchCertificateRotation(
             const podsAfter = await serverPods(h, c);
             if (podsAfter.join("|") !== podsBefore.join("|"))
                 problems.push(`a server restarted: before ${podsBefore.join(", ")}; after ${podsAfter.join(", ")}`);
+            if (changedEpoch.postgres !== undefined && !covered)
+                problems.push(
+                    `the PostgreSQL queries (from ${reached} to ${last}) did not span the renewal (${changedEpoch.postgres})`,
+                );
             if (pg.exitCode !== 0)
                 problems.push(`the PostgreSQL query pod ended with ${pg.exitCode}: ${pg.log.slice(-300)}`);
             if (problems.length > 0) throw new CheckFailed(problems.join("; "));
