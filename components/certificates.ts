@@ -6,6 +6,7 @@
 // from Helm straight into the cluster's Secrets: no key is ever an input, output or plan value of
 // Pulumi (the Release's state holds its values, never its manifest). @pulumi/tls would keep every key
 // in the stack's state, and cert-manager is not on every cluster.
+import type * as k8s from "@pulumi/kubernetes";
 import { Release as HelmRelease } from "@pulumi/kubernetes/helm/v3/release";
 import * as pulumi from "@pulumi/pulumi";
 import type { Endpoint } from "./addresses";
@@ -22,6 +23,21 @@ export const CERTIFICATES_CHART = {
 export const TRUST_CONFIGMAP = "lakehouse-ca";
 /** Where a client pod mounts that ConfigMap: its CA file is `${CA_DIR}/ca.crt`. */
 export const CA_DIR = "/etc/lakehouse/ca";
+/**
+ * The CA's ConfigMap as a pod mounts it (volume `ca` at CA_DIR), for every pod that verifies a
+ * server; none without a ConfigMap.
+ */
+export function caMount(configMap: string | undefined): {
+    volumes: k8s.types.input.core.v1.Volume[];
+    volumeMounts: k8s.types.input.core.v1.VolumeMount[];
+} {
+    if (configMap === undefined) return { volumes: [], volumeMounts: [] };
+    return {
+        volumes: [{ name: "ca", configMap: { name: configMap } }],
+        volumeMounts: [{ name: "ca", mountPath: CA_DIR, readOnly: true }],
+    };
+}
+
 /** The Secret of the CA itself (kubernetes.io/tls), in the release's namespace. */
 export const CA_SECRET = "lakehouse-ca";
 

@@ -32,8 +32,8 @@ import {
 } from "./k8s";
 import { platformLabels } from "./labels";
 import { LOGIN_KEYS } from "./trino-security";
-import { CA_DIR } from "./certificates";
-import { DatabaseCredentials, PostgresClientTls } from "./postgres";
+import { CA_DIR, caMount } from "./certificates";
+import { DatabaseCredentials, PostgresClientTls, tlsParams } from "./postgres";
 import { PodSize, scaleSizes } from "./sizing";
 
 /** Where dbt finds `profiles.yml` in the code location and every run pod. */
@@ -114,26 +114,9 @@ export interface DagsterDatabase {
     tls?: PostgresClientTls;
 }
 
-/** libpq's connection parameters of Dagster's storage (its `params`): with TLS, verify the server against the CA. */
-function storageParams(database: DagsterDatabase): Record<string, string> {
-    return database.tls ? { sslmode: database.tls.sslmode, sslrootcert: database.tls.sslrootcert } : {};
-}
-
 /** The CA's ConfigMap Dagster's pods mount at CA_DIR (one file, whoever it verifies): for dbt's Trino, for PostgreSQL. */
 function caConfigMapOf(args: Pick<DagsterArgs, "database" | "trino">): string | undefined {
     return args.trino.login?.caConfigMap ?? args.database.tls?.caConfigMap;
-}
-
-/** The CA volume and its mount, for every pod that verifies a server. */
-function caVolume(caConfigMap: string | undefined): {
-    volumes: k8s.types.input.core.v1.Volume[];
-    volumeMounts: k8s.types.input.core.v1.VolumeMount[];
-} {
-    if (caConfigMap === undefined) return { volumes: [], volumeMounts: [] };
-    return {
-        volumes: [{ name: "ca", configMap: { name: caConfigMap } }],
-        volumeMounts: [{ name: "ca", mountPath: CA_DIR, readOnly: true }],
-    };
 }
 
 /** Where the migration Job's dagster.yaml lives, and the uid it runs as (the image's user is root). */
@@ -146,7 +129,7 @@ const MIGRATE_UID = 1001;
  * no telemetry (the Job's root file system is read-only).
  */
 export function migrationInstanceYaml(database: DagsterDatabase): string {
-    const params = storageParams(database);
+    const params = tlsParams(database.tls);
     return dump(
         {
             storage: {
@@ -271,7 +254,7 @@ export function dagsterValues(args: DagsterArgs): Record<string, unknown> {
     const sizing = dagsterSizing(args.size);
     const { service: endpoint, credentials } = args.database;
     const image = { ...dagsterImage(args.chart.version, args.imageMirror), pullPolicy: "IfNotPresent" };
-    const ca = caVolume(caConfigMapOf(args));
+    const ca = caMount(caConfigMapOf(args));
     // The webserver and the daemon verify PostgreSQL (postgresTls); they reach no other TLS server.
     const storageCa = args.database.tls ? ca : { volumes: [], volumeMounts: [] };
     const annotations =
@@ -297,7 +280,7 @@ export function dagsterValues(args: DagsterArgs): Record<string, unknown> {
             postgresqlDatabase: credentials.database,
             service: { port: endpoint.port },
             // Every pod with the instance (webserver, daemon, runs) connects with these.
-            ...(args.database.tls ? { postgresqlParams: storageParams(args.database) } : {}),
+            ...(args.database.tls ? { postgresqlParams: tlsParams(args.database.tls) } : {}),
         },
         // The password is in the platform's Secret (key `postgresql-password`); the chart must not make its own.
         generatePostgresqlPasswordSecret: false,
@@ -454,7 +437,7 @@ export class Dagster extends pulumi.ComponentResource {
     private migrationJob(name: string, args: DagsterArgs, opts?: pulumi.ComponentResourceOptions): k8s.batch.v1.Job {
         const labels = platformLabels("dagster", args.environment);
         const instance = migrationInstanceYaml(args.database);
-        const migrationCa = caVolume(args.database.tls?.caConfigMap);
+        const migrationCa = caMount(args.database.tls?.caConfigMap);
         const map = new k8s.core.v1.ConfigMap(
             `${name}-migrate-instance`,
             {

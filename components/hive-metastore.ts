@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { XMLBuilder } from "fast-xml-parser";
 import { Address, Endpoint, serviceEndpoint, urlOf, wire, WiringEdge } from "./addresses";
 import { parseQuantity, Resources } from "./config";
-import { CA_DIR } from "./certificates";
+import { caMount } from "./certificates";
 import { DatabaseCredentials, PostgresClientTls } from "./postgres";
 import {
     checksum,
@@ -218,11 +218,9 @@ export class HiveMetastore extends NamespacedComponent<HiveMetastoreArgs> {
         ];
         const volumes: k8s.types.input.core.v1.Volume[] = [{ name: "conf", configMap: { name: conf.metadata.name } }];
         // The CA the JDBC URL's sslrootcert names (postgresTls), for the schema Job and the server alike.
-        const tls = args.database.tls;
-        if (tls) {
-            volumes.push({ name: "ca", configMap: { name: tls.caConfigMap } });
-            mounts.push({ name: "ca", mountPath: CA_DIR, readOnly: true });
-        }
+        const ca = caMount(args.database.tls?.caConfigMap);
+        volumes.push(...ca.volumes);
+        mounts.push(...ca.volumeMounts);
         const sum = checksum(coreSite, hiveSite);
         if (args.jdbcDriverUrl === "") return { conf, initContainers: [], volumes, mounts, checksum: sum };
         return {

@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { createHash, createHmac, pbkdf2Sync } from "crypto";
 import { Endpoint, jdbcPostgresUrl, serviceEndpoint } from "./addresses";
-import { CA_DIR } from "./certificates";
+import { CA_DIR, caMount } from "./certificates";
 import { Resources } from "./config";
 import { credentialName, generationKeepers } from "./credentials";
 import {
@@ -117,6 +117,16 @@ const HBA_CHECKSUM = "lakehouse-platform/hba-checksum";
 /** The parameters every client with `postgresTls` connects with (libpq's names; pgJDBC reads the same). */
 export function postgresClientTls(caConfigMap: string): PostgresClientTls {
     return { sslmode: "verify-full", sslrootcert: `${CA_DIR}/ca.crt`, caConfigMap };
+}
+
+/** A client's connection parameters (a JDBC URL's, dagster-postgres' `params`): none without TLS. */
+export function tlsParams(tls: PostgresClientTls | undefined): Record<string, string> {
+    return tls ? { sslmode: tls.sslmode, sslrootcert: tls.sslrootcert } : {};
+}
+
+/** The same as libpq's environment (psql in a Job): none without TLS. */
+export function tlsEnv(tls: PostgresClientTls | undefined): k8s.types.input.core.v1.EnvVar[] {
+    return Object.entries(tlsParams(tls)).map(([k, v]) => ({ name: `PG${k.toUpperCase()}`, value: v }));
 }
 
 /**
@@ -585,12 +595,7 @@ export class MetadataDatabase extends NamespacedComponent<MetadataDatabaseArgs> 
                                         { name: "PGDATABASE", value: "postgres" },
                                         envFromSecret("PGPASSWORD", deps.superuser.metadata.name, "password"),
                                         // With TLS, libpq verifies the server as every client does.
-                                        ...(tls
-                                            ? [
-                                                  { name: "PGSSLMODE", value: tls.sslmode },
-                                                  { name: "PGSSLROOTCERT", value: tls.sslrootcert },
-                                              ]
-                                            : []),
+                                        ...tlsEnv(tls),
                                     ],
                                     envFrom: [{ secretRef: { name: deps.verifiers.metadata.name } }],
                                     resources: {
@@ -600,14 +605,14 @@ export class MetadataDatabase extends NamespacedComponent<MetadataDatabaseArgs> 
                                     securityContext: restrictedContainerSecurity(),
                                     volumeMounts: [
                                         { name: "sql", mountPath: "/sql", readOnly: true },
-                                        ...(tls ? [{ name: "ca", mountPath: CA_DIR, readOnly: true }] : []),
+                                        ...caMount(tls?.caConfigMap).volumeMounts,
                                         ...(served ? [{ name: "issued", mountPath: ISSUED_DIR, readOnly: true }] : []),
                                     ],
                                 },
                             ],
                             volumes: [
                                 { name: "sql", configMap: { name: sqlMap.metadata.name } },
-                                ...(tls ? [{ name: "ca", configMap: { name: tls.caConfigMap } }] : []),
+                                ...caMount(tls?.caConfigMap).volumes,
                                 // The certificate alone (never its key): what the server must serve.
                                 ...(served
                                     ? [
@@ -660,11 +665,10 @@ export class MetadataDatabase extends NamespacedComponent<MetadataDatabaseArgs> 
                 generation: c.generation,
             };
             this.credentialRevisions[c.name] = `${credentialName.databaseLogin(c.name)}=${c.generation}`;
-            const tls = this.clientTls;
             this.jdbcUrls[c.name] = jdbcPostgresUrl(
                 this.postgresService,
                 c.database,
-                tls && c.verifiesTls ? { sslmode: tls.sslmode, sslrootcert: tls.sslrootcert } : {},
+                tlsParams(c.verifiesTls ? this.clientTls : undefined),
             );
         }
     }

@@ -17,7 +17,8 @@ import {
     RUN_CHECKSUM,
 } from "./k8s";
 import { platformLabels } from "./labels";
-import { CA_DIR as CA_MOUNT } from "./certificates";
+import { CA_DIR as CA_MOUNT, caMount } from "./certificates";
+import { PostgresClientTls, tlsEnv } from "./postgres";
 import { LOGIN_KEYS } from "./trino-security";
 import { CHECK_ENV, checksBySource, CheckTool, renderWiringCheckScript, WiringCheck } from "./wiring-checks";
 
@@ -48,7 +49,7 @@ export interface CheckSource {
     /** The component's Trino login and the ConfigMap of the CA that signed Trino's certificate, in its namespace. */
     trinoLogin?: { secretName: string; caConfigMap: string };
     /** With `postgresTls`: how its PostgreSQL client verifies the server (the CA's ConfigMap in its namespace). */
-    databaseTls?: { sslmode: string; sslrootcert: string; caConfigMap: string };
+    databaseTls?: PostgresClientTls;
     /** The credentials with their generations (`garage-key/trino=2`): a rotation runs the checks again. */
     revision: string;
     /** The component itself and the components its edges reach, when this stack deploys them. */
@@ -135,7 +136,7 @@ export class WiringCheckJobs extends pulumi.ComponentResource {
                             containers,
                             volumes: [
                                 { name: "script", configMap: { name: configMap.metadata.name } },
-                                ...(caOf(source) ? [{ name: "ca", configMap: { name: caOf(source) } }] : []),
+                                ...caMount(caOf(source)).volumes,
                             ],
                         },
                     },
@@ -168,11 +169,7 @@ export class WiringCheckJobs extends pulumi.ComponentResource {
             env.push(envFromSecret(CHECK_ENV.pgPassword, source.login.secretName, source.login.passwordKey));
         // psql verifies PostgreSQL as the component's own client does (libpq reads these).
         const database = tool === "psql" ? source.databaseTls : undefined;
-        if (database)
-            env.push(
-                { name: "PGSSLMODE", value: database.sslmode },
-                { name: "PGSSLROOTCERT", value: database.sslrootcert },
-            );
+        env.push(...tlsEnv(database));
         const trino = tool === "curl" ? source.trinoLogin : undefined;
         if (trino) {
             env.push(envFromSecret(CHECK_ENV.trinoUser, trino.secretName, LOGIN_KEYS.username));
@@ -190,7 +187,7 @@ export class WiringCheckJobs extends pulumi.ComponentResource {
             terminationMessagePolicy: "FallbackToLogsOnError",
             volumeMounts: [
                 { name: "script", mountPath: MOUNT, readOnly: true },
-                ...(trino || database ? [{ name: "ca", mountPath: CA_MOUNT, readOnly: true }] : []),
+                ...(trino || database ? caMount(caOf(source)).volumeMounts : []),
             ],
         };
     }

@@ -8,9 +8,10 @@ import * as tls from "tls";
 import { sleep } from "../e2e/procs";
 import { CheckFailed } from "../e2e/report";
 import type { Harness } from "./harness";
-import { runPod } from "./real-checks";
+import { dagsterPostgresClient, runPod } from "./real-checks";
 import { trinoQuery, trinoServer } from "./trino-client";
-import { TRUST_CONFIGMAP } from "../../components/certificates";
+import { serviceEndpoint } from "../../components/addresses";
+import { serverNames, TRUST_CONFIGMAP } from "../../components/certificates";
 import { TRINO_HTTPS_PORT } from "../../components/trino-security";
 
 type Components = Record<string, string>;
@@ -82,13 +83,14 @@ export async function watchCertificateRotation(
         trino: {
             ip: await clusterIp(h, "trino", c.trino),
             port: TRINO_HTTPS_PORT,
-            name: `trino.${c.trino}.svc`,
+            // The certificate's name for the Service within the cluster (as trinoServer verifies it).
+            name: serverNames(serviceEndpoint("trino", c.trino, domain))[1],
             postgres: false,
         },
         postgres: {
             ip: await clusterIp(h, "postgres", c.database),
-            port: 5432,
-            name: `postgres.${c.database}.svc`,
+            port: serviceEndpoint("postgres", c.database, domain).port,
+            name: serverNames(serviceEndpoint("postgres", c.database, domain))[1],
             postgres: true,
         },
     };
@@ -130,12 +132,8 @@ export async function watchCertificateRotation(
         }
     })();
     // PostgreSQL: a query a second as Dagster's login, from Dagster's namespace, verifying the CA.
-    const conn = `host=postgres.${c.database}.svc.${domain} port=5432 dbname=dagster user=dagster sslmode=verify-full sslrootcert=/ca/ca.crt connect_timeout=5`;
-    const postgresImage = (
-        (await h.kube.get("StatefulSet", "postgres", c.database))?.spec as {
-            template: { spec: { containers: { image: string }[] } };
-        }
-    ).template.spec.containers[0].image;
+    const client = await dagsterPostgresClient(h, c, domain);
+    const conn = `${client.conn} sslmode=verify-full sslrootcert=/ca/ca.crt`;
     const pgLoop = runPod(
         h.kube,
         c.dagster,
@@ -150,13 +148,8 @@ export async function watchCertificateRotation(
         ].join("; "),
         (seconds + 120) * 1000,
         [{ name: TRUST_CONFIGMAP, mountPath: "/ca" }],
-        postgresImage,
-        [
-            {
-                name: "PGPASSWORD",
-                valueFrom: { secretKeyRef: { name: "dagster-postgres-credentials", key: "postgresql-password" } },
-            },
-        ],
+        client.image,
+        client.env,
     );
 
     return {

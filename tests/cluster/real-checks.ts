@@ -19,6 +19,8 @@ import { planted } from "./plants";
 import { trinoQuery, trinoServer } from "./trino-client";
 import { TRUST_CONFIGMAP } from "../../components/certificates";
 import { TRINO_HTTPS_PORT } from "../../components/trino-security";
+import { serviceEndpoint } from "../../components/addresses";
+import { DATABASE_LOGIN_CONSUMERS } from "../../components/credentials";
 
 type Components = Record<string, string>;
 
@@ -280,6 +282,29 @@ async function checkPolicies(h: Harness, stack: string, c: Components, domain: s
 }
 
 /**
+ * Dagster's PostgreSQL client as a probe pod of Dagster's namespace runs it: the server's own
+ * image (its psql), libpq's connection string for Dagster's login at the Service's FQDN (from the
+ * program's address registry), and the login's password from its Secret in the pod's environment.
+ */
+export async function dagsterPostgresClient(
+    h: Harness,
+    c: Components,
+    domain: string,
+): Promise<{ image: string; conn: string; env: Record<string, unknown>[] }> {
+    const server = await h.kube.get("StatefulSet", "postgres", c.database);
+    const image = (server?.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec
+        .containers[0].image;
+    const ep = serviceEndpoint("postgres", c.database, domain);
+    const login = DATABASE_LOGIN_CONSUMERS.find((x) => x.name === "dagster")!;
+    const secret = { name: `${login.name}-postgres-credentials`, key: login.passwordKey };
+    return {
+        image,
+        conn: `host=${ep.host} port=${ep.port} dbname=${login.database} user=${login.role} connect_timeout=5`,
+        env: [{ name: "PGPASSWORD", valueFrom: { secretKeyRef: secret } }],
+    };
+}
+
+/**
  * With postgresTls, from Dagster's namespace (which the NetworkPolicies admit to PostgreSQL): a
  * connection without TLS is refused by pg_hba.conf before any password is asked, and one that
  * verifies the server's certificate for its FQDN against the mounted CA gets as far as the
@@ -290,10 +315,8 @@ async function checkPostgresTls(h: Harness, stack: string, c: Components, domain
     await h.report.check(
         `${stack}: PostgreSQL refuses a connection without TLS, and a client verifying the platform's CA gets to the password`,
         async () => {
-            const server = await h.kube.get("StatefulSet", "postgres", c.database);
-            const image = (server?.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec
-                .containers[0].image;
-            const conn = `host=postgres.${c.database}.svc.${domain} port=5432 dbname=dagster user=dagster connect_timeout=5`;
+            // No password given: the probe gets as far as the password, and no further.
+            const { image, conn } = await dagsterPostgresClient(h, c, domain);
             // Tried until the pod's NetworkPolicy rules are in place (a timeout or a refusal is the race's).
             const attempt = (mode: string) =>
                 `i=0; while :; do out=$(psql -X -w "${conn} ${mode}" -c 'SELECT 1' 2>&1); case "$out" in *"timeout expired"*|*"Connection refused"*) i=$((i+1)); [ $i -ge 30 ] && break; sleep 2; continue;; esac; break; done; echo "${mode.split(" ")[0]}: $out"`;

@@ -827,7 +827,7 @@ async function checkMetastoreTable(ctx: Context, schema: string): Promise<void> 
  * dbt's login as the code location gets it: its Trino password from the Secret its env names, and
  * the CA file it mounts, here the same ConfigMap's ca.crt at a path of this machine.
  */
-function dbtLoginEnv(ctx: Context, ns: string, dir: string): Record<string, string> {
+function dbtLoginEnv(ctx: Context, ns: string): Record<string, string> {
     const { p } = ctx;
     const deployment = ((p.helmValues("dagster")["dagster-user-deployments"] as Json).deployments as Json[])[0];
     // Resolved as the kubelet resolves the code location's env; dbt takes what comes from Secrets.
@@ -841,7 +841,7 @@ function dbtLoginEnv(ctx: Context, ns: string, dir: string): Record<string, stri
     const env = Object.fromEntries(resolved.fromSecrets.map((k) => [k, resolved.env[k]]));
     for (const [name, value] of Object.entries(resolved.env))
         if (value === `${CA_DIR}/ca.crt`) {
-            env[name] = caFile(ctx, ns, dir);
+            env[name] = caFile(ctx, ns);
             ctx.report.substitute(
                 `the ${TRUST_CONFIGMAP} ConfigMap mounted at ${CA_DIR} in the code location`,
                 `${env[name]}, the same ca.crt`,
@@ -891,7 +891,7 @@ export async function checkDbt(ctx: Context): Promise<void> {
         DBT_TARGET: target,
         DBT_SEND_ANONYMOUS_USAGE_STATS: "false",
         DBT_USE_COLORS: "false",
-        ...dbtLoginEnv(ctx, ns, dir),
+        ...dbtLoginEnv(ctx, ns),
     };
     for (const [name, args] of [
         [`dbt debug --target ${target} with the program's profiles.yml`, ["debug", "--target", target]],

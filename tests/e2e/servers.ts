@@ -665,7 +665,7 @@ export interface TrinoClient {
  * ConfigMap (rendered by the certificates chart); without, over HTTP as `user`.
  */
 export function trinoClient(ctx: Context, login = "admin", user = "e2e"): TrinoClient {
-    const { p, work } = ctx;
+    const { p } = ctx;
     const service = p.detail<{ host: string; port: number; url: string }>("components.trino.services.coordinator");
     if (!service.url.startsWith("https://"))
         return { host: service.host, port: service.port, user, http_scheme: "http" };
@@ -678,7 +678,7 @@ export function trinoClient(ctx: Context, login = "admin", user = "e2e"): TrinoC
         user: secret[LOGIN_KEYS.username],
         token: secret[LOGIN_KEYS.token],
         http_scheme: "https",
-        verify: caFile(ctx, p.detail<string>("components.trino.namespace"), work),
+        verify: caFile(ctx, p.detail<string>("components.trino.namespace")),
     };
 }
 
@@ -695,10 +695,8 @@ export function withLocalCa(ctx: Context, namespace: string, text: string): stri
 }
 
 /** The platform CA's certificate, from the ConfigMap in `namespace`, as a file clients verify with. */
-export function caFile(ctx: Context, namespace: string, dir: string): string {
-    const file = path.join(dir, `ca-${namespace}.crt`);
-    fs.writeFileSync(file, ctx.p.configMap(namespace, TRUST_CONFIGMAP)["ca.crt"]);
-    return file;
+export function caFile(ctx: Context, namespace: string): string {
+    return withLocalCa(ctx, namespace, `${CA_DIR}/ca.crt`);
 }
 
 export class Trino {

@@ -9,7 +9,7 @@ import type { WiringCheckEntry } from "../../components/platform";
 import { WIRING_CHECK_NAME, WIRING_CHECK_SCRIPT } from "../../components/wiring-check-jobs";
 import { CHECK_ENV } from "../../components/wiring-checks";
 import { run, RunResult, tail } from "./procs";
-import { caFile, Context, GarageCluster, withLocalCa } from "./servers";
+import { Context, GarageCluster, withLocalCa } from "./servers";
 import { CA_DIR, TRUST_CONFIGMAP } from "../../components/certificates";
 
 type Json = Record<string, unknown>;
@@ -28,10 +28,8 @@ function runTool(ctx: Context, ns: Namespaced, tool: string, file: string, ids: 
     const { p, tc, work } = ctx;
     const container = p.container("Job", ns.namespace, WIRING_CHECK_NAME, tool);
     const { env } = p.containerEnv(ns.namespace, container);
-    // The CA file the Job mounts (its ConfigMap), at this machine's copy.
-    if (env[CHECK_ENV.caFile] !== undefined) env[CHECK_ENV.caFile] = caFile(ctx, ns.namespace, work);
-    // psql's (postgresTls): PGSSLROOTCERT names the same mount.
-    if (env.PGSSLROOTCERT !== undefined) env.PGSSLROOTCERT = withLocalCa(ctx, ns.namespace, env.PGSSLROOTCERT);
+    // The CA file the Job mounts (its ConfigMap), curl's CA_FILE and psql's PGSSLROOTCERT: this machine's copy.
+    for (const [k, v] of Object.entries(env)) env[k] = withLocalCa(ctx, ns.namespace, v);
     const shell: [string, string[]] = tool === "curl" ? [tc.busybox.bin, ["sh"]] : ["dash", []];
     return run(shell[0], [...shell[1], file, tool, ...ids], {
         env: {
