@@ -55,6 +55,14 @@ export function jdbcPostgresUrl(ep: Endpoint, database: string, params: Record<s
     return urlOf(ep, "jdbc:postgresql", database) + (query.length === 0 ? "" : `?${query.join("&")}`);
 }
 
+/**
+ * Every name a Service answers to: its FQDN, the one clients are given, then the shorter forms a
+ * pod of its own namespace may use. A server's certificate carries them all.
+ */
+export function serviceNames(ep: Pick<Endpoint, "host" | "service" | "namespace">): string[] {
+    return [ep.host, `${ep.service}.${ep.namespace}.svc`, `${ep.service}.${ep.namespace}`];
+}
+
 /** The address of one pod of a StatefulSet behind its headless Service. */
 export function podEndpoint(pod: string, headless: ServiceRef, clusterDomain: string): Endpoint {
     return endpoint({ ...headless, service: `${pod}.${headless.service}` }, clusterDomain);

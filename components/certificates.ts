@@ -9,7 +9,6 @@
 import type * as k8s from "@pulumi/kubernetes";
 import { Release as HelmRelease } from "@pulumi/kubernetes/helm/v3/release";
 import * as pulumi from "@pulumi/pulumi";
-import type { Endpoint } from "./addresses";
 import { childOptions } from "./k8s";
 
 /** The local chart: a directory of this repository, relative to the project as charts/dagster is. */
@@ -49,11 +48,6 @@ export interface TlsServer {
     dnsNames: string[];
     /** A new number issues a new certificate (rotation). */
     generation: number;
-}
-
-/** The names a server's certificate carries: the FQDN clients are given, then the shorter names a pod of the namespace may use. */
-export function serverNames(ep: Pick<Endpoint, "host" | "service" | "namespace">): string[] {
-    return [ep.host, `${ep.service}.${ep.namespace}.svc`, `${ep.service}.${ep.namespace}`];
 }
 
 export interface CertificatesArgs {

@@ -8,6 +8,7 @@ import {
     schemeAt,
     serviceEndpoint,
     ServiceId,
+    serviceNames,
     WiringEdge,
 } from "./addresses";
 import { Airbyte } from "./airbyte";
@@ -43,7 +44,7 @@ import { NetworkPolicies, OutsideEgress, outsideEgress } from "./network-policie
 import { DatabaseConsumer, MetadataDatabase, POSTGRES_TLS_SECRET, PostgresClientTls } from "./postgres";
 import { Trino, TrinoAuthentication } from "./trino";
 import { loginSecretName, TRINO_TLS_SECRET } from "./trino-security";
-import { Certificates, serverNames, TlsServer, TRUST_CONFIGMAP } from "./certificates";
+import { Certificates, TlsServer, TRUST_CONFIGMAP } from "./certificates";
 import { NO_UPSTREAM, Upstream, UpstreamStacks } from "./upstream";
 import { CheckSource, WIRING_CHECK_NAME, WiringCheckJobs } from "./wiring-check-jobs";
 import { checksBySource, WiringCheck, wiringChecks } from "./wiring-checks";
@@ -617,7 +618,7 @@ export class LakehousePlatform extends pulumi.ComponentResource {
             servers.push({
                 secretName: TRINO_TLS_SECRET,
                 namespace: ep.namespace,
-                dnsNames: serverNames(ep),
+                dnsNames: serviceNames(ep),
                 generation: tlsGeneration("trino"),
             });
             const holders = TRINO_LOGIN_CONSUMERS.filter((c) => this.deploys(c.component));
@@ -628,7 +629,7 @@ export class LakehousePlatform extends pulumi.ComponentResource {
             servers.push({
                 secretName: POSTGRES_TLS_SECRET,
                 namespace: ep.namespace,
-                dnsNames: serverNames(ep),
+                dnsNames: serviceNames(ep),
                 generation: tlsGeneration("postgres"),
             });
             // The init Job and the metastore beside the server, and every client that verifies it.

@@ -10,8 +10,8 @@ import { CheckFailed } from "../e2e/report";
 import type { Harness } from "./harness";
 import { dagsterPostgresClient, runPod } from "./real-checks";
 import { trinoQuery, trinoServer } from "./trino-client";
-import { serviceEndpoint } from "../../components/addresses";
-import { serverNames, TRUST_CONFIGMAP } from "../../components/certificates";
+import { serviceEndpoint, serviceNames } from "../../components/addresses";
+import { TRUST_CONFIGMAP } from "../../components/certificates";
 import { TRINO_HTTPS_PORT } from "../../components/trino-security";
 
 type Components = Record<string, string>;
@@ -84,13 +84,13 @@ export async function watchCertificateRotation(
             ip: await clusterIp(h, "trino", c.trino),
             port: TRINO_HTTPS_PORT,
             // The certificate's name for the Service within the cluster (as trinoServer verifies it).
-            name: serverNames(serviceEndpoint("trino", c.trino, domain))[1],
+            name: serviceNames(serviceEndpoint("trino", c.trino, domain))[1],
             postgres: false,
         },
         postgres: {
             ip: await clusterIp(h, "postgres", c.database),
             port: serviceEndpoint("postgres", c.database, domain).port,
-            name: serverNames(serviceEndpoint("postgres", c.database, domain))[1],
+            name: serviceNames(serviceEndpoint("postgres", c.database, domain))[1],
             postgres: true,
         },
     };
