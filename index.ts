@@ -26,5 +26,7 @@ export = async () => {
         // Airbyte's instance admin's password (also in its Secret, docs/outputs.md): a secret output,
         // shown only by `pulumi stack output --show-secrets airbyteAdminPassword`.
         ...(platform.airbyte ? { airbyteAdminPassword: platform.airbyte.instanceAdmin.password } : {}),
+        // With dagsterLogin, the password of Dagster's admin (user `admin`) at the webserver's login, the same way.
+        ...(platform.dagster?.login ? { dagsterAdminPassword: platform.dagster.login.adminPassword } : {}),
     };
 };

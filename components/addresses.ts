@@ -86,6 +86,11 @@ export interface PlatformService {
     scheme?: string;
     /** The port and scheme clients use instead when the service answers over TLS (Trino with `trinoAuthentication`). */
     tls?: { port: number; scheme: string };
+    /**
+     * The Service, port and scheme clients use instead when the service is behind its login
+     * (Dagster's webserver with `dagsterLogin`: an authenticating proxy in its namespace).
+     */
+    login?: { service: string; port: number; scheme: string };
     /** People and tools outside the platform use it (a UI or API), so client namespaces may reach it. */
     userFacing?: boolean;
     description: string;
@@ -124,6 +129,8 @@ export const PLATFORM_SERVICES = {
         service: `${helmFullname(RELEASES.dagster, "dagster")}-dagster-webserver`,
         port: 80,
         scheme: "http",
+        // oauth2-proxy's default port: an unprivileged one, as its image runs as a user.
+        login: { service: "dagster-login", port: 4180, scheme: "http" },
         userFacing: true,
         description: "Dagster webserver",
     },
@@ -138,21 +145,44 @@ export interface AddressEntry extends Endpoint {
     url: string;
 }
 
-/** The Service of `id` as clients reach it: on its TLS port when `tls` (and the service has one). */
-export function serviceEndpoint(id: ServiceId, namespace: string, clusterDomain: string, tls = false): Endpoint {
+/** How clients enter a service: on its TLS port (`tls`), or through its login (`login`). */
+export interface EntryOptions {
+    tls?: boolean;
+    login?: boolean;
+}
+
+/**
+ * The Service of `id` as clients reach it: through its login when `login` (and it has one), on
+ * its TLS port when `tls` (and it has one), else itself.
+ */
+export function serviceEndpoint(
+    id: ServiceId,
+    namespace: string,
+    clusterDomain: string,
+    entry: EntryOptions = {},
+): Endpoint {
     const s: PlatformService = PLATFORM_SERVICES[id];
-    const port = tls && s.tls ? s.tls.port : s.port;
+    if (entry.login && s.login)
+        return endpoint({ service: s.login.service, namespace, port: s.login.port }, clusterDomain);
+    const port = entry.tls && s.tls ? s.tls.port : s.port;
     return endpoint({ service: s.service, namespace, port }, clusterDomain);
 }
 
-export function addressEntry(id: ServiceId, namespace: string, clusterDomain: string, tls = false): AddressEntry {
-    return entryAt(id, serviceEndpoint(id, namespace, clusterDomain, tls));
+export function addressEntry(
+    id: ServiceId,
+    namespace: string,
+    clusterDomain: string,
+    entry: EntryOptions = {},
+): AddressEntry {
+    return entryAt(id, serviceEndpoint(id, namespace, clusterDomain, entry));
 }
 
-/** The scheme of service `id` on `port`: its TLS scheme on its TLS port. */
+/** The scheme of service `id` on `port`: its TLS scheme on its TLS port, its login's on its login's. */
 export function schemeAt(id: ServiceId, port: number): string | undefined {
     const s: PlatformService = PLATFORM_SERVICES[id];
-    return s.tls && port === s.tls.port ? s.tls.scheme : s.scheme;
+    if (s.tls && port === s.tls.port) return s.tls.scheme;
+    if (s.login && port === s.login.port) return s.login.scheme;
+    return s.scheme;
 }
 
 /** The address table's row of service `id` at `ep`: its URL in the service's scheme, or host:port. */
@@ -168,12 +198,16 @@ export function addressTable(
     clusterDomain: string,
     components: readonly ComponentName[],
     tls: readonly ServiceId[] = [],
+    login: readonly ServiceId[] = [],
 ): Partial<Record<ServiceId, AddressEntry>> {
     const table: Partial<Record<ServiceId, AddressEntry>> = {};
     for (const id of Object.keys(PLATFORM_SERVICES) as ServiceId[]) {
         const component = PLATFORM_SERVICES[id].component;
         if (components.includes(component))
-            table[id] = addressEntry(id, namespaces[component], clusterDomain, tls.includes(id));
+            table[id] = addressEntry(id, namespaces[component], clusterDomain, {
+                tls: tls.includes(id),
+                login: login.includes(id),
+            });
     }
     return table;
 }

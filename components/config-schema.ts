@@ -152,7 +152,7 @@ export const CONFIG_KEYS = {
         items: { type: "string" },
         default: [],
         description:
-            "Rotation: the generation of each rotated credential, as <credential>=<n> (garage-key/<consumer>, database-login/<consumer>, garage-admin-token, garage-rpc-secret, trino-login/<login>, airbyte-admin, tls/<server>; unset means 1). Raising a number issues a new credential, moves its holders to it and retires the old one (docs/day-two.md, Rotating credentials).",
+            "Rotation: the generation of each rotated credential, as <credential>=<n> (garage-key/<consumer>, database-login/<consumer>, garage-admin-token, garage-rpc-secret, trino-login/<login>, airbyte-admin, dagster-login, tls/<server>; unset means 1). Raising a number issues a new credential, moves its holders to it and retires the old one (docs/day-two.md, Rotating credentials).",
     },
 
     garageNamespace: { type: "string", default: "garage", description: "Namespace of Garage (S3 object store)." },
@@ -392,6 +392,17 @@ export const CONFIG_KEYS = {
         default: "/example_project/example_repo/repo.py",
         description:
             "Python module the code location loads (--module-name), or a file ending in .py (--python-file); the default is the example image's repository.",
+    },
+    dagsterLogin: {
+        type: "boolean",
+        default: false,
+        description:
+            "Dagster's webserver behind a login: an authenticating proxy (oauth2-proxy) in Dagster's namespace, with a generated admin password (stack output dagsterAdminPassword, secret; rotated by credentialGenerations dagster-login=N) and cookie secret; clients (networkPolicyClientNamespaces) reach the proxy only. Off by default in this release (docs/security.md).",
+    },
+    dagsterLoginImage: {
+        type: "string",
+        default: "quay.io/oauth2-proxy/oauth2-proxy:v7.15.6",
+        description: "Image of the login in front of Dagster's webserver (oauth2-proxy 7.x), pinned by tag or digest.",
     },
     dbtSchema: {
         type: "string",

@@ -153,6 +153,8 @@ export interface PlatformConfig {
         size: SizeProfile;
         userCode: { image: string; tag: string; module: string };
         dbtSchema: string;
+        /** The webserver behind an authenticating proxy (`dagsterLogin`), and the proxy's image. */
+        login: { enabled: boolean; image: string };
     };
 }
 
@@ -920,6 +922,7 @@ function readDagster(r: ConfigReader): PlatformConfig["dagster"] {
             (s) => /^[a-z_][a-z0-9_]{0,62}$/.test(s),
             "a schema name: lower-case letters, digits and '_'",
         ),
+        login: { enabled: r.boolean("dagsterLogin"), image: r.image("dagsterLoginImage") },
     };
 }
 
@@ -1096,7 +1099,11 @@ function onMirror(cfg: PlatformConfig): PlatformConfig {
             postgres: { ...cfg.database.postgres, image: m(cfg.database.postgres.image) },
             metastore: { ...cfg.database.metastore, image: m(cfg.database.metastore.image) },
         },
-        dagster: { ...cfg.dagster, userCode: { ...cfg.dagster.userCode, image: m(cfg.dagster.userCode.image) } },
+        dagster: {
+            ...cfg.dagster,
+            userCode: { ...cfg.dagster.userCode, image: m(cfg.dagster.userCode.image) },
+            login: { ...cfg.dagster.login, image: m(cfg.dagster.login.image) },
+        },
     };
 }
 

@@ -90,6 +90,8 @@ export const credentialName = {
     trinoLogin: (consumer: string) => `trino-login/${consumer}`,
     /** Airbyte's instance admin (its password, OAuth client and JWT signature secret). */
     airbyteAdmin: "airbyte-admin",
+    /** The admin's login at Dagster's webserver (`dagsterLogin`): its password and the proxy's cookie secret. */
+    dagsterLogin: "dagster-login",
     /** A TLS server's certificate and key (`trino`, `postgres`), from the platform's CA. */
     tls: (server: TlsServerName) => `tls/${server}`,
 };
@@ -104,7 +106,7 @@ export type TlsServerName = (typeof TLS_SERVERS)[number]["name"];
 /** Which component issues a credential: Garage issues keys and its own secrets, PostgreSQL logins. */
 export interface CredentialSpec {
     name: string;
-    issuer: "garage" | "database" | "trino" | "airbyte";
+    issuer: "garage" | "database" | "trino" | "airbyte" | "dagster";
     /** The component that uses it (for a daemon secret, Garage itself). */
     holder: ComponentName;
 }
@@ -127,6 +129,7 @@ export const CREDENTIALS: readonly CredentialSpec[] = [
         holder: c.component,
     })),
     { name: credentialName.airbyteAdmin, issuer: "airbyte", holder: "airbyte" },
+    { name: credentialName.dagsterLogin, issuer: "dagster", holder: "dagster" },
     ...TLS_SERVERS.map((t) => ({ name: credentialName.tls(t.name), issuer: t.component, holder: t.component })),
 ];
 

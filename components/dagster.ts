@@ -35,6 +35,7 @@ import { LOGIN_KEYS } from "./trino-security";
 import { CA_DIR, caMount } from "./certificates";
 import { DatabaseCredentials, PostgresClientTls, tlsParams } from "./postgres";
 import { PodSize, scaleSizes } from "./sizing";
+import { DagsterLogin } from "./dagster-login";
 
 /** Where dbt finds `profiles.yml` in the code location and every run pod. */
 export const DBT_PROFILES_DIR = "/opt/dagster/dbt";
@@ -105,6 +106,11 @@ export interface DagsterArgs {
     imageMirror?: string;
     /** The namespace's registry Secret every pod of the chart and every run pulls with (`imageRegistryUsername`). */
     registrySecret?: string;
+    /**
+     * The webserver behind a login (`dagsterLogin`): the proxy's image and the generation of its
+     * secrets (`dagster-login`). Undefined: clients reach the webserver itself.
+     */
+    login?: { image: string; generation: number };
 }
 
 /** Dagster's PostgreSQL: its Service, its login, and with `postgresTls` how its clients verify the server. */
@@ -345,10 +351,16 @@ export function dagsterValues(args: DagsterArgs): Record<string, unknown> {
 }
 
 export class Dagster extends pulumi.ComponentResource {
-    /** The webserver Service the chart creates: `dagster-dagster-webserver.<ns>.svc.<domain>:80`. */
+    /**
+     * Where clients reach the webserver: the Service the chart creates
+     * (`dagster-dagster-webserver.<ns>.svc.<domain>:80`), or with a login its proxy's
+     * (`dagster-login.<ns>.svc.<domain>:4180`).
+     */
     public readonly webserverService: Endpoint;
-    /** `http://dagster-dagster-webserver.<ns>.svc.<domain>:80` */
+    /** `http://` and that address. */
     public readonly webserverUrl: string;
+    /** The webserver's login proxy, with `dagsterLogin`. */
+    public readonly login?: DagsterLogin;
     /** The connections Dagster (its code location and runs) makes to other components. */
     public readonly wiring: WiringEdge[];
     /** The dbt `profiles.yml` every run uses. */
@@ -359,8 +371,7 @@ export class Dagster extends pulumi.ComponentResource {
 
     constructor(name: string, args: DagsterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("lakehouse:orchestration:Dagster", name, {}, opts);
-        this.webserverService = serviceEndpoint("dagsterWebserver", args.namespace, args.clusterDomain);
-        this.webserverUrl = urlOf(this.webserverService, "http");
+        const webserver = serviceEndpoint("dagsterWebserver", args.namespace, args.clusterDomain);
         const release = (path: string) => ({ type: "kubernetes:helm.sh/v3:Release", name, path: `values.${path}` });
         const env = userCodeEnv(args);
         const codeEnv = (variable: string) =>
@@ -390,7 +401,10 @@ export class Dagster extends pulumi.ComponentResource {
             wire("dagster", "airbyteServer", args.airbyte.service, args.airbyte.apiUrl, codeEnv("AIRBYTE_API_URL")),
         ];
         this.dbtProfiles = dbtProfiles({ environment: args.environment, trino: args.trino, schema: args.dbtSchema });
-        this.images = dagsterImages(args.chart.version, args.userCode, args.imageMirror);
+        this.images = [
+            ...dagsterImages(args.chart.version, args.userCode, args.imageMirror),
+            ...(args.login ? [{ where: "the webserver's login (oauth2-proxy)", image: args.login.image }] : []),
+        ];
 
         const profiles = new k8s.core.v1.ConfigMap(
             `${name}-dbt-profiles`,
@@ -419,6 +433,24 @@ export class Dagster extends pulumi.ComponentResource {
             },
             childOptions(this, opts, { dependsOn: [profiles, migration] }),
         );
+        this.login = args.login
+            ? new DagsterLogin(
+                  `${name}-login`,
+                  {
+                      namespace: args.namespace,
+                      environment: args.environment,
+                      clusterDomain: args.clusterDomain,
+                      image: args.login.image,
+                      size: args.size,
+                      upstream: webserver,
+                      generation: args.login.generation,
+                      registrySecret: args.registrySecret,
+                  },
+                  { parent: this, dependsOn: opts?.dependsOn },
+              )
+            : undefined;
+        this.webserverService = this.login?.service ?? webserver;
+        this.webserverUrl = this.login?.url ?? urlOf(webserver, "http");
 
         this.registerOutputs({
             webserverService: this.webserverService,

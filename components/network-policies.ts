@@ -78,6 +78,8 @@ export interface NetworkPoliciesArgs {
     clientNamespaces: string[];
     /** The services that answer clients on their TLS port (Trino with `trinoAuthentication`): clients are admitted there. */
     tls?: ServiceId[];
+    /** The services clients reach through their login (Dagster's webserver with `dagsterLogin`): clients are admitted to the proxy's port, not the service's. */
+    login?: ServiceId[];
 }
 
 function inNamespace(namespace: string): Input.NetworkPolicyPeer {
@@ -203,7 +205,13 @@ export class NetworkPolicies extends pulumi.ComponentResource {
         for (const component of args.components) {
             const ports = (Object.entries(PLATFORM_SERVICES) as [ServiceId, PlatformService][])
                 .filter(([, s]) => s.component === component && s.userFacing)
-                .map(([id, s]) => (s.tls && args.tls?.includes(id) ? s.tls.port : s.port));
+                .map(([id, s]) =>
+                    s.login && args.login?.includes(id)
+                        ? s.login.port
+                        : s.tls && args.tls?.includes(id)
+                          ? s.tls.port
+                          : s.port,
+                );
             if (ports.length === 0) continue;
             this.add(
                 `${component}-from-clients`,

@@ -248,6 +248,7 @@ export class LakehousePlatform extends pulumi.ComponentResource {
             this.cfg.clusterDomain,
             this.cfg.components,
             this.tlsServices,
+            this.loginServices,
         );
         this.contract = {
             contractVersion: CONTRACT_VERSION,
@@ -270,6 +271,11 @@ export class LakehousePlatform extends pulumi.ComponentResource {
     /** The services this stack serves over TLS: their clients use the TLS port and scheme. */
     private get tlsServices(): ServiceId[] {
         return this.deploys("trino") && this.cfg.trino.authentication ? ["trino"] : [];
+    }
+
+    /** The services this stack puts behind a login: clients reach its proxy (addresses.ts, `login`). */
+    private get loginServices(): ServiceId[] {
+        return this.deploys("dagster") && this.cfg.dagster.login.enabled ? ["dagsterWebserver"] : [];
     }
 
     /** The certificates, for what mounts them or the CA when `uses` (it starts after they are issued). */
@@ -614,7 +620,7 @@ export class LakehousePlatform extends pulumi.ComponentResource {
         const tlsGeneration = (server: TlsServerName) =>
             generationOf(cfg.credentialGenerations, credentialName.tls(server));
         if (this.deploys("trino") && cfg.trino.authentication) {
-            const ep = serviceEndpoint("trino", cfg.namespaces.trino, cfg.clusterDomain, true);
+            const ep = serviceEndpoint("trino", cfg.namespaces.trino, cfg.clusterDomain, { tls: true });
             servers.push({
                 secretName: TRINO_TLS_SECRET,
                 namespace: ep.namespace,
@@ -747,6 +753,12 @@ export class LakehousePlatform extends pulumi.ComponentResource {
                 s3CredentialsSecret: key.ref.secretName,
                 airbyte: { service: endpointOf(airbyte.services.server), apiUrl: airbyte.apiUrl },
                 credentialsRevision: revision,
+                login: cfg.dagster.login.enabled
+                    ? {
+                          image: cfg.dagster.login.image,
+                          generation: generationOf(cfg.credentialGenerations, credentialName.dagsterLogin),
+                      }
+                    : undefined,
             },
             // Trino and Airbyte are only addresses to Dagster: it need not wait for them to be up,
             // only for what its pods mount of Trino's (its login, the CA).
@@ -798,6 +810,7 @@ export class LakehousePlatform extends pulumi.ComponentResource {
                 egress,
                 clientNamespaces: cfg.network.clientNamespaces,
                 tls: this.tlsServices,
+                login: this.loginServices,
             },
             this.childOpts([this.namespaceSet]),
         );

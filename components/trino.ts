@@ -254,7 +254,9 @@ export class Trino extends pulumi.ComponentResource {
     constructor(name: string, args: TrinoArgs, opts?: pulumi.ComponentResourceOptions) {
         super("lakehouse:query:Trino", name, {}, opts);
         const auth = args.authentication;
-        this.coordinatorService = serviceEndpoint("trino", args.namespace, args.clusterDomain, auth !== undefined);
+        this.coordinatorService = serviceEndpoint("trino", args.namespace, args.clusterDomain, {
+            tls: auth !== undefined,
+        });
         this.coordinatorUrl = urlOf(this.coordinatorService, auth ? "https" : "http");
         this.catalog = args.catalogName;
         this.images = trinoImages(args.chart.version, args.imageMirror);

@@ -10,6 +10,7 @@
 // the policy pack see the URNs `pulumi preview` shows.
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
+import bcrypt from "bcryptjs";
 
 const SIG = pulumi.runtime.specialSigKey;
 const SECRET_SIG = pulumi.runtime.specialSecretSig;
@@ -175,6 +176,17 @@ function fakeRandom(seed: string, length: number, alphabet: string): string {
 }
 
 const HEX = "0123456789abcdef";
+/** bcrypt's own base64 alphabet, which its salts are written in. */
+const BCRYPT_ALPHABET = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+/**
+ * The provider's `bcryptHash` of a RandomPassword: a real bcrypt hash of the result (an htpasswd
+ * file built from it verifies the password), with a salt drawn from the seed so a plan is the same
+ * every run. Cost 4, bcrypt's least, where the provider uses 10: twenty passwords at cost 10 would
+ * add a second to every plan, and a verifier accepts any cost.
+ */
+function fakeBcrypt(seed: string, password: string): string {
+    return bcrypt.hashSync(password, `$2a$04$${fakeRandom(`${seed}/bcrypt-salt`, 22, BCRYPT_ALPHABET)}`);
+}
 
 /**
  * A Kubernetes object as the API returns it to a read: its id (`namespace/name`) and state, with a
@@ -237,7 +249,10 @@ function computedState(
                 plain.numeric === false ? "" : "0123456789",
                 plain.special === false ? "" : typeof plain.overrideSpecial === "string" ? plain.overrideSpecial : "-_",
             ].join("");
-            return { result: fakeRandom(seed, length, classes) };
+            const result = fakeRandom(seed, length, classes);
+            return type === "random:index/randomPassword:RandomPassword"
+                ? { result, bcryptHash: fakeBcrypt(seed, result) }
+                : { result };
         }
         case "random:index/randomId:RandomId": {
             const hex = fakeRandom(seed, 2 * Number(plain.byteLength ?? 8), HEX);

@@ -16,7 +16,7 @@
 # Versions are the ones tests/cluster/versions.json pins; the suite reads the same file.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-cache="${1:?usage: build-tools.sh <cache-dir> [pulumi|etcd|kwok|kube|helm|coredns|kube-router|local-path-provisioner]...}"
+cache="${1:?usage: build-tools.sh <cache-dir> [pulumi|etcd|kwok|kube|helm|coredns|kube-router|local-path-provisioner|oauth2-proxy]...}"
 shift
 mkdir -p "$cache/bin" "$cache/src" "$cache/logs"
 cache="$(cd "$cache" && pwd)"
@@ -29,6 +29,7 @@ HELM_V="$(version helm)"
 COREDNS_V="$(version coredns)"
 KUBE_ROUTER_V="$(version kubeRouter)"
 LOCAL_PATH_V="$(version localPathProvisioner)"
+OAUTH2_PROXY_V="$(version oauth2Proxy)"
 export CGO_ENABLED=0 GOFLAGS=-mod=mod GOTOOLCHAIN=local
 step() { printf '[build-tools] %s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
@@ -160,8 +161,18 @@ build_local-path-provisioner() {
   stamp local-path-provisioner "$LOCAL_PATH_V"
 }
 
+# The login in front of Dagster's webserver (dagsterLogin): the end-to-end suite runs it, the real
+# node's image holds it. Static (CGO_ENABLED=0), as upstream's image (distroless static) has it.
+build_oauth2-proxy() {
+  if done_at oauth2-proxy "$OAUTH2_PROXY_V"; then return; fi
+  step "oauth2-proxy $OAUTH2_PROXY_V"
+  GOBIN="$cache/bin" go install -trimpath -ldflags "-s -w -X github.com/oauth2-proxy/oauth2-proxy/v7/pkg/version.VERSION=$OAUTH2_PROXY_V" \
+    "github.com/oauth2-proxy/oauth2-proxy/v7@$OAUTH2_PROXY_V"
+  stamp oauth2-proxy "$OAUTH2_PROXY_V"
+}
+
 targets=("$@")
-[[ ${#targets[@]} -eq 0 ]] && targets=(pulumi etcd kwok kube helm coredns kube-router local-path-provisioner)
+[[ ${#targets[@]} -eq 0 ]] && targets=(pulumi etcd kwok kube helm coredns kube-router local-path-provisioner oauth2-proxy)
 for t in "${targets[@]}"; do
   start=$(date +%s)
   "build_$t"

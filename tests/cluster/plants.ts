@@ -10,6 +10,8 @@ export const PLANTS = {
     "short-host": "the Dagster run of dbt through Trino (Trino cannot resolve the metastore)",
     /** The NetworkPolicy admitting Dagster's namespace into Trino's is deleted before the checks. */
     "removed-rule": "the NetworkPolicies check (the wired dagster → trino is refused) and the Dagster run",
+    /** A NetworkPolicy of the suite's admits the client namespace to Dagster's webserver port, past its login. */
+    "open-webserver": "Dagster's login from a client namespace (the webserver behind the login answers it)",
     /** Trino's Garage secret key replaced with a wrong one (its pods restarted to read it). */
     "wrong-credential": "the Dagster run of dbt through Trino (Garage refuses Trino's requests)",
     /** One of the rows written before each fault deleted right after it is written. */

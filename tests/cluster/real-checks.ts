@@ -19,8 +19,11 @@ import { planted } from "./plants";
 import { trinoQuery, trinoServer } from "./trino-client";
 import { TRUST_CONFIGMAP } from "../../components/certificates";
 import { TRINO_HTTPS_PORT } from "../../components/trino-security";
-import { serviceEndpoint } from "../../components/addresses";
+import { PLATFORM_SERVICES, serviceEndpoint } from "../../components/addresses";
 import { DATABASE_LOGIN_CONSUMERS } from "../../components/credentials";
+import { DAGSTER_ADMIN_SECRET } from "../../components/dagster-login";
+import { checkDagsterLogin, loginAt, type LoginProxy } from "../e2e/login";
+import type { GraphqlTarget } from "../e2e/dagster";
 
 type Components = Record<string, string>;
 
@@ -346,6 +349,55 @@ async function serviceUrl(kube: Kube, ns: string, name: string, port: number): P
     return `http://${ip}:${port}`;
 }
 
+/** The namespace the dev stack on the real node names in networkPolicyClientNamespaces (real-node.ts): a user's tools. */
+export const CLIENT_NAMESPACE = "lakehouse-clients";
+
+/** Dagster's login (dagsterLogin) at its Service's cluster IP, as the admin; undefined without one. */
+async function dagsterLogin(kube: Kube, ns: string): Promise<LoginProxy | undefined> {
+    const secret = await kube.get("Secret", DAGSTER_ADMIN_SECRET, ns);
+    if (!secret) return undefined;
+    const admin = Object.fromEntries(
+        Object.entries((secret.data ?? {}) as Record<string, string>).map(([k, v]) => [
+            k,
+            Buffer.from(v, "base64").toString("utf8"),
+        ]),
+    );
+    const port = PLATFORM_SERVICES.dagsterWebserver.login.port;
+    return loginAt(await serviceUrl(kube, ns, PLATFORM_SERVICES.dagsterWebserver.login.service, port), admin);
+}
+
+/**
+ * With dagsterLogin: the proxy's pod answers as the end-to-end suite's checks expect (no session,
+ * no Dagster; the admin's password, Dagster), and the NetworkPolicies admit a client namespace to
+ * the login and not to the webserver behind it.
+ */
+async function checkDagsterLoginOnNode(h: Harness, stack: string, c: Components, domain: string): Promise<void> {
+    const login = await dagsterLogin(h.kube, c.dagster);
+    if (!login) return;
+    await checkDagsterLogin(h.report, login);
+    await h.report.check(
+        `${stack}: from a client namespace (networkPolicyClientNamespaces) Dagster's login answers and the webserver behind it is refused`,
+        async () => {
+            const { login: entry } = PLATFORM_SERVICES.dagsterWebserver;
+            const proxy = `http://${entry.service}.${c.dagster}.svc.${domain}:${entry.port}/ping`;
+            const webserver = `http://${serviceEndpoint("dagsterWebserver", c.dagster, domain).hostPort}/server_info`;
+            const probe = await runPod(
+                h.kube,
+                CLIENT_NAMESPACE,
+                "probe-client",
+                AFTER_REACHING(proxy, CURL(webserver)),
+            );
+            if (probe.exitCode === 90)
+                throw new CheckFailed(`from ${CLIENT_NAMESPACE}: the login never answered: ${probe.log}`);
+            if (probe.exitCode !== 7 && probe.exitCode !== 28)
+                throw new CheckFailed(
+                    `from ${CLIENT_NAMESPACE}: ${webserver} should be refused (curl exit 7) or dropped (28), got exit ${probe.exitCode}: ${probe.log}`,
+                );
+            return `from ${CLIENT_NAMESPACE}: ${proxy} answered; ${webserver}: curl exit ${probe.exitCode} (${probe.log.split("\n").filter(Boolean).pop()})`;
+        },
+    );
+}
+
 /** A Dagster run of the code location's dbt assets: its pod in the Dagster namespace, the tables in Trino, their files in Garage. */
 async function checkDbtThroughDagster(h: Harness, stack: string, c: Components): Promise<void> {
     await h.report.check(
@@ -361,7 +413,11 @@ async function checkDbtThroughDagster(h: Harness, stack: string, c: Components):
             )["profiles.yml"];
             const schema = /schema:\s*(\S+)/.exec(profiles)?.[1];
             if (!schema) throw new CheckFailed(`no schema in the dbt profile:\n${profiles}`);
-            const graphqlUrl = `${await serviceUrl(h.kube, c.dagster, "dagster-dagster-webserver", 80)}/graphql`;
+            // Behind its login (dagsterLogin), through the proxy as the admin, as a user launches it.
+            const login = await dagsterLogin(h.kube, c.dagster);
+            const graphqlUrl: GraphqlTarget = login
+                ? { url: `${login.url}/graphql`, authorization: login.authorization }
+                : `${await serviceUrl(h.kube, c.dagster, "dagster-dagster-webserver", 80)}/graphql`;
             const started = Date.now();
             const run = await launchAndWait(graphqlUrl);
             if (run.status !== "SUCCESS") {
@@ -471,6 +527,27 @@ async function plantBeforeChecks(h: Harness, c: Components): Promise<void> {
         await h.kube.delete("NetworkPolicy", "lakehouse-from-dagster", c.trino);
         h.say(`planted removed-rule: ${c.trino}/lakehouse-from-dagster deleted`);
     }
+    if (planted("open-webserver")) {
+        // What a hand-written rule for an ingress would do: admit the clients to the webserver itself.
+        await h.kube.apply({
+            apiVersion: "networking.k8s.io/v1",
+            kind: "NetworkPolicy",
+            metadata: { name: "planted-open-webserver", namespace: c.dagster },
+            spec: {
+                podSelector: {},
+                policyTypes: ["Ingress"],
+                ingress: [
+                    {
+                        from: [
+                            { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": CLIENT_NAMESPACE } } },
+                        ],
+                        ports: [{ protocol: "TCP", port: PLATFORM_SERVICES.dagsterWebserver.port }],
+                    },
+                ],
+            },
+        });
+        h.say(`planted open-webserver: ${c.dagster}/planted-open-webserver admits ${CLIENT_NAMESPACE} to port 80`);
+    }
     if (planted("wrong-credential")) {
         const secret = await h.kube.get("Secret", "trino-garage-credentials", c.trino);
         if (!secret) throw new CheckFailed("plant wrong-credential: no Secret trino-garage-credentials");
@@ -496,6 +573,7 @@ export async function realNodeChecks(h: Harness, stack: string, plan: Plan, name
     await checkShortHost(h, stack, c, domain);
     await checkPolicies(h, stack, c, domain);
     await checkPostgresTls(h, stack, c, domain);
+    await checkDagsterLoginOnNode(h, stack, c, domain);
     await checkDbtThroughDagster(h, stack, c);
     await checkRemovedRule(h, stack, c);
 }

@@ -15,6 +15,7 @@ import { planted } from "./plants";
 import { Kube, KubeObject } from "./kube";
 import { VERSIONS } from "./tools";
 import { trinoQuery, trinoServer } from "./trino-client";
+import { CLIENT_NAMESPACE } from "./real-checks";
 
 /** The cluster's Maven mirror: a Service in a namespace of its own, served by the suite on the node. */
 export const MAVEN_MIRROR = { namespace: "artifacts", service: "maven", port: 8081 } as const;
@@ -94,6 +95,8 @@ export async function attachRealNode(h: Harness, run: RealNodeRun): Promise<void
     const mirror = mavenMirror();
     await new Promise<void>((resolve) => mirror.listen(MAVEN_MIRROR.port, NETWORK.nodeIp, resolve));
     await h.kube.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: MAVEN_MIRROR.namespace } });
+    // A user's tools (networkPolicyClientNamespaces of dev): the probe of Dagster's login runs there.
+    await h.kube.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: CLIENT_NAMESPACE } });
     await h.kube.apply({
         apiVersion: "v1",
         kind: "Service",
@@ -129,7 +132,15 @@ export async function attachRealNode(h: Harness, run: RealNodeRun): Promise<void
         // dev authenticates at Trino on the node (HTTPS with the platform's CA issued in the install,
         // a token per login, dbt through Dagster logging in): what the end-to-end suite checks on the
         // software alone, here with real pods, volumes and Services. The faults' staging keeps the default.
-        ...(stack === "dev" ? { trinoAuthentication: "true", postgresTls: "true" } : {}),
+        // Its Dagster webserver is behind its login, which a client namespace reaches and the webserver's port not.
+        ...(stack === "dev"
+            ? {
+                  trinoAuthentication: "true",
+                  postgresTls: "true",
+                  dagsterLogin: "true",
+                  "networkPolicyClientNamespaces[0]": CLIENT_NAMESPACE,
+              }
+            : {}),
         // The cluster enforces NetworkPolicies (kube-router): on, as a user of such a cluster sets it.
         networkPolicies: "true",
         // Airbyte's server is simulated (kwok): Dagster's check of it could only fail. Every other edge is checked.

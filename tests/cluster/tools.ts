@@ -121,21 +121,26 @@ async function unpackProvider(cache: string, name: Provider["name"], version: st
 }
 
 /**
- * Helm alone (the end-to-end suite renders Dagster's chart with it): built into the same cache
- * the first time, found there afterwards.
+ * One tool the end-to-end suite runs outside the cluster (Helm renders Dagster's chart,
+ * oauth2-proxy is Dagster's login): built into the same cache the first time, found there afterwards.
  */
-export async function ensureHelm(say: (line: string) => void): Promise<string> {
+export async function ensureTool(tool: "helm" | "oauth2-proxy", say: (line: string) => void): Promise<string> {
     const cache = cacheDir();
-    const helm = path.join(cache, "bin", "helm");
-    const log = path.join(cache, "logs", "build-helm.log");
+    const bin = path.join(cache, "bin", tool);
+    const log = path.join(cache, "logs", `build-${tool}.log`);
     fs.mkdirSync(path.dirname(log), { recursive: true });
-    if (!fs.existsSync(helm)) say(`building Helm ${VERSIONS.helm} from the Go module proxy (first run; log ${log})`);
-    const r = await run("bash", [path.join(PROJECT_DIR, "tests", "cluster", "build-tools.sh"), cache, "helm"], {
+    if (!fs.existsSync(bin)) say(`building ${tool} from the Go module proxy (first run; log ${log})`);
+    const r = await run("bash", [path.join(PROJECT_DIR, "tests", "cluster", "build-tools.sh"), cache, tool], {
         log,
         timeoutMs: 60 * 60_000,
     });
-    if (r.code !== 0) throw new Error(`building Helm failed (log ${log}):\n${r.output.slice(-3000)}`);
-    return helm;
+    if (r.code !== 0) throw new Error(`building ${tool} failed (log ${log}):\n${r.output.slice(-3000)}`);
+    return bin;
+}
+
+/** Helm, for the end-to-end suite (ensureTool). */
+export function ensureHelm(say: (line: string) => void): Promise<string> {
+    return ensureTool("helm", say);
 }
 
 /**

@@ -14,6 +14,7 @@ import { addressOf } from "./names";
 import { K8sObject, PlatformRun } from "./platform";
 import { must, run, sleep, tail } from "./procs";
 import { Context, Postgres, trinoClient } from "./servers";
+import { checkDagsterLogin, startDagsterLogin } from "./login";
 
 type Json = Record<string, unknown>;
 
@@ -199,10 +200,14 @@ export function clusterDomainOf(p: PlatformRun): string {
 
 // ---- GraphQL, as the UI asks ----
 
-async function graphql(url: string, query: string, variables: Json = {}): Promise<Json> {
+/** The webserver's GraphQL endpoint, and the login it asks for when it is behind one (dagsterLogin). */
+export type GraphqlTarget = string | { url: string; authorization?: string };
+
+async function graphql(target: GraphqlTarget, query: string, variables: Json = {}): Promise<Json> {
+    const { url, authorization } = typeof target === "string" ? { url: target, authorization: undefined } : target;
     const res = await fetch(url, {
         method: "POST",
-        headers: { "Content-Type": "application/json" },
+        headers: { "Content-Type": "application/json", ...(authorization ? { Authorization: authorization } : {}) },
         body: JSON.stringify({ query, variables }),
         signal: AbortSignal.timeout(60_000),
     });
@@ -263,7 +268,10 @@ interface RunEvent {
 }
 
 /** Launches the job as the UI's "Materialize all" does, and waits for a terminal status. */
-export async function launchAndWait(url: string, runConfigData: Json = {}): Promise<{ runId: string; status: string }> {
+export async function launchAndWait(
+    url: GraphqlTarget,
+    runConfigData: Json = {},
+): Promise<{ runId: string; status: string }> {
     const launched = (
         await graphql(url, LAUNCH, {
             params: {
@@ -284,7 +292,7 @@ export async function launchAndWait(url: string, runConfigData: Json = {}): Prom
     }
 }
 
-export async function eventsOf(url: string, runId: string): Promise<RunEvent[]> {
+export async function eventsOf(url: GraphqlTarget, runId: string): Promise<RunEvent[]> {
     const logs = (await graphql(url, EVENTS, { runId })).logsForRun as Json;
     if (logs.__typename !== "EventConnection") throw new Error(`logsForRun: ${JSON.stringify(logs)}`);
     return logs.events as RunEvent[];
@@ -453,7 +461,8 @@ export async function checkDagster(ctx: Context, pg: Postgres): Promise<void> {
     try {
         await serveAndCheck();
     } finally {
-        for (const name of ["dagster-daemon", "dagster-webserver", "dagster-code-location"]) await procs.stop(name);
+        for (const name of ["dagster-login", "dagster-daemon", "dagster-webserver", "dagster-code-location"])
+            await procs.stop(name);
     }
 
     async function serveAndCheck(): Promise<void> {
@@ -476,7 +485,12 @@ export async function checkDagster(ctx: Context, pg: Postgres): Promise<void> {
         });
         await procs.waitForPort("dagster-webserver", webChild, web.address!, web.port!, 180_000);
         const webserver = p.detail<{ host: string; port: number }>("components.dagster.services.webserver");
-        const url = `http://${webserver.host}:${webserver.port}/graphql`;
+        // Behind its login (dagsterLogin), every request below goes through the proxy as the admin.
+        const login = await startDagsterLogin(ctx);
+        if (login) await checkDagsterLogin(ctx.report, login);
+        const url: GraphqlTarget = login
+            ? { url: `${login.url}/graphql`, authorization: login.authorization }
+            : `http://${webserver.host}:${webserver.port}/graphql`;
         report.substitute(
             "the code location's, webserver's and daemon's pods (bound to 0.0.0.0; DAGSTER_HOME, /dagster-workspace and /opt/dagster/dbt mounted)",
             `processes with the Deployments' commands and env, bound to their Services' loopback addresses; the mounts are directories under ${path.join(work, "dagster", "pods")} holding the same ConfigMaps`,

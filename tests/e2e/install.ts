@@ -31,6 +31,8 @@ export interface Toolchain {
     python: Installed & { bin: string; dbt: string };
     /** Dagster at the chart's version, with the libraries its instance and the code location load (absent when the stack has no Dagster). */
     dagster?: Installed & { bin: string; python: string; dbt: string; packages: string[] };
+    /** oauth2-proxy, Dagster's login (dagsterLogin), built from the Go module proxy when the stack has the login. */
+    oauth2Proxy?: { bin: string; used: string };
 }
 
 export interface Wanted {

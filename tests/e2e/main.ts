@@ -29,7 +29,7 @@ import {
 } from "./dagster";
 import { CERTIFICATES_CHART } from "../../components/certificates";
 
-import { ensureHelm } from "../cluster/tools";
+import { ensureHelm, ensureTool, VERSIONS } from "../cluster/tools";
 import { checkWiringScripts } from "./wiring";
 import { allocate, clusterNames, writeHostsFile } from "./names";
 import { PlatformRun } from "./platform";
@@ -130,6 +130,10 @@ async function outside(args: Args, say: (s: string) => void): Promise<number> {
     const p = await PlatformRun.of(args.stack, args.overrides);
     say(`program run offline: ${p.run.resources.length} resources`);
     const tc = await install(wantedOf(p), say);
+    // Dagster's login (dagsterLogin): the proxy the Deployment runs.
+    const dagsterNs = p.hasRelease("dagster") ? p.detail<string>("components.dagster.namespace") : undefined;
+    if (dagsterNs !== undefined && p.has("Deployment", dagsterNs, "dagster-login"))
+        tc.oauth2Proxy = { bin: await ensureTool("oauth2-proxy", say), used: VERSIONS.oauth2Proxy.replace(/^v/, "") };
     if (args.installOnly) {
         say(`installed into ${tc.cache}; --install-only: nothing run`);
         return EXIT.ok;

@@ -15,6 +15,7 @@ import { must, run } from "../../e2e/procs";
 import { GARAGE_FEATURES, garageOptLevel, type Toolchain } from "../../e2e/install";
 import { PINS, dagsterLibraryVersion } from "../../e2e/versions";
 import { planted } from "../../cluster/plants";
+import { ensureTool, VERSIONS } from "../../cluster/tools";
 import { ImageConfig, writeLayout } from "./oci";
 
 const FILES = path.join(__dirname, "files");
@@ -412,6 +413,27 @@ export function imageSpecsButGarage(tc: Omit<Toolchain, "garage">): ImageSpec[] 
                         cmd: ["/usr/lib/trino/bin/run-trino"],
                         exposedPorts: ["8080/tcp"],
                     },
+                };
+            },
+        },
+        {
+            id: "oauth2-proxy",
+            refs: [`oauth2-proxy/oauth2-proxy:${VERSIONS.oauth2Proxy}`],
+            upstream: `quay.io/oauth2-proxy/oauth2-proxy:${VERSIONS.oauth2Proxy} (distroless static, a static /bin/oauth2-proxy, user 65532, ENTRYPOINT /bin/oauth2-proxy)`,
+            builtFrom: `oauth2-proxy ${VERSIONS.oauth2Proxy} from the Go module proxy (tests/cluster/build-tools.sh, CGO off: static, as upstream's), on scratch with the same path, user and entrypoint`,
+            differs: "no CA bundle or time zone data (distroless has them): the platform's login talks to no HTTPS server",
+            key: [`oauth2-proxy ${VERSIONS.oauth2Proxy} static`],
+            files: [],
+            async build(work, log) {
+                const bin = await ensureTool("oauth2-proxy", (line) => fs.appendFileSync(log, `${line}\n`));
+                const root = path.join(work, "root");
+                await scratchRoot(root, { "bin/oauth2-proxy": bin }, [
+                    "root:x:0:0:root:/root:/sbin/nologin",
+                    "nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin",
+                ]);
+                return {
+                    layers: [await tarDir(root, path.join(work, "layer.tar"))],
+                    config: { user: "65532:65532", entrypoint: ["/bin/oauth2-proxy"] },
                 };
             },
         },
