@@ -421,7 +421,8 @@ export function imageSpecsButGarage(tc: Omit<Toolchain, "garage">): ImageSpec[] 
             refs: [`oauth2-proxy/oauth2-proxy:${VERSIONS.oauth2Proxy}`],
             upstream: `quay.io/oauth2-proxy/oauth2-proxy:${VERSIONS.oauth2Proxy} (distroless static, a static /bin/oauth2-proxy, user 65532, ENTRYPOINT /bin/oauth2-proxy)`,
             builtFrom: `oauth2-proxy ${VERSIONS.oauth2Proxy} from the Go module proxy (tests/cluster/build-tools.sh, CGO off: static, as upstream's), on scratch with the same path, user and entrypoint`,
-            differs: "no CA bundle or time zone data (distroless has them): the platform's login talks to no HTTPS server",
+            differs:
+                "no CA bundle or time zone data (distroless has them): the platform's login talks to no HTTPS server",
             key: [`oauth2-proxy ${VERSIONS.oauth2Proxy} static`],
             files: [],
             async build(work, log) {
