@@ -9,6 +9,7 @@ import { configurationReadable } from "./configuration-readable";
 import { crossNamespaceFqdn } from "./cross-namespace-fqdn";
 import { fqdnResolves } from "./fqdn-resolves";
 import { imageTagPinned } from "./image-tag-pinned";
+import { loginProxyClosed } from "./login-proxy-closed";
 import { networkPolicyCoverage } from "./network-policy-coverage";
 import { noIpEndpoints } from "./no-ip-endpoints";
 import { noPlaintextCredentials } from "./no-plaintext-credentials";
@@ -31,4 +32,5 @@ export const POLICIES: Policies = [
     trinoClientsAuthenticate,
     postgresClientsVerify,
     airbyteAuthOn,
+    loginProxyClosed,
 ];

@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
 import { airbyteAuthProblems } from "../../policies/airbyte-auth-on";
+import { isLoginProxyImage, loginProxyProblems } from "../../policies/login-proxy-closed";
 import { chartValuesKnown } from "../../policies/chart-values-known";
 import { chartVersionPinned } from "../../policies/chart-version-pinned";
 import { componentNamespace } from "../../policies/component-namespace";
@@ -349,5 +350,41 @@ describe("airbyte-auth-on's reading of an Airbyte release", () => {
         assert.match(airbyteAuthProblems({ global: {} }).join(), /secretName is not set/);
         const literal = { global: { auth: { ...ok.global.auth, instanceAdmin: { password: "airbyte123" } } } };
         assert.match(airbyteAuthProblems(literal).join(), /instanceAdmin\.password is set in the values/);
+    });
+});
+
+describe("login-proxy-closed's reading of a login proxy", () => {
+    const ok = {
+        name: "oauth2-proxy",
+        image: "quay.io/oauth2-proxy/oauth2-proxy:v7.15.6",
+        args: ["--http-address=0.0.0.0:4180", "--upstream=http://web.dagster.svc.cluster.local:80/"],
+        env: [
+            {
+                name: "OAUTH2_PROXY_COOKIE_SECRET",
+                valueFrom: { secretKeyRef: { name: "dagster-login", key: "cookie-secret" } },
+            },
+        ],
+    };
+    it("knows the oauth2-proxy image on any registry or mirror, and nothing else", () => {
+        assert.ok(isLoginProxyImage(ok.image));
+        assert.ok(isLoginProxyImage("127.0.10.1:5000/oauth2-proxy/oauth2-proxy:v7.15.6"));
+        assert.ok(!isLoginProxyImage("docker.io/dagster/dagster-celery-k8s:1.9.4"));
+        assert.ok(!isLoginProxyImage("example.com/not-oauth2-proxy:1"));
+    });
+    it("asks for the secrets from a Secret and every route behind the login", () => {
+        assert.deepEqual(loginProxyProblems(ok), []);
+        assert.match(
+            loginProxyProblems({ ...ok, args: [...ok.args, "--cookie-secret=x"] }).join(),
+            /--cookie-secret is on the command line/,
+        );
+        assert.match(
+            loginProxyProblems({ ...ok, env: [{ name: "OAUTH2_PROXY_CLIENT_SECRET", value: "x" }] }).join(),
+            /OAUTH2_PROXY_CLIENT_SECRET has a literal value/,
+        );
+        for (const flag of ["--skip-auth-route=^/graphql", "--skip-auth-regex", "--trusted-ip=0.0.0.0/0"])
+            assert.match(
+                loginProxyProblems({ ...ok, command: ["/bin/oauth2-proxy", flag] }).join(),
+                /lets requests past the login/,
+            );
     });
 });

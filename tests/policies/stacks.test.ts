@@ -238,6 +238,7 @@ describe("the pack itself", () => {
             "trino-clients-authenticate": "mandatory",
             "postgres-clients-verify": "mandatory",
             "airbyte-auth-on": "mandatory",
+            "login-proxy-closed": "mandatory",
             "configuration-readable": "mandatory",
             "component-namespace": "mandatory",
             "network-policy-coverage": "mandatory",
