@@ -129,46 +129,39 @@ build_kube() {
   done
 }
 
+# A binary `go install` makes of <package>@<version>, into the cache once per version.
+go_install() { # <name> <version> <package> [extra ldflags]
+  if done_at "$1" "$2"; then return; fi
+  step "$1 $2"
+  GOBIN="$cache/bin" go install -trimpath -ldflags "-s -w${4:+ $4}" "$3@$2"
+  stamp "$1" "$2"
+}
+
 build_helm() {
-  if done_at helm "$HELM_V"; then return; fi
-  step "helm $HELM_V"
-  GOBIN="$cache/bin" go install -trimpath -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_V" "helm.sh/helm/v3/cmd/helm@$HELM_V"
-  stamp helm "$HELM_V"
+  go_install helm "$HELM_V" helm.sh/helm/v3/cmd/helm "-X helm.sh/helm/v3/internal/version.version=$HELM_V"
 }
 
 build_coredns() {
-  if done_at coredns "$COREDNS_V"; then return; fi
-  step "coredns $COREDNS_V"
-  GOBIN="$cache/bin" go install -trimpath -ldflags "-s -w" "github.com/coredns/coredns@$COREDNS_V"
-  stamp coredns "$COREDNS_V"
+  go_install coredns "$COREDNS_V" github.com/coredns/coredns
 }
 
 # Only its NetworkPolicy firewall is used (the real node's enforcer); v2.1.0 is the one version the
 # proxy serves.
 build_kube-router() {
-  if done_at kube-router "$KUBE_ROUTER_V"; then return; fi
-  step "kube-router $KUBE_ROUTER_V"
-  GOBIN="$cache/bin" go install -trimpath -ldflags "-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KUBE_ROUTER_V" \
-    "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@$KUBE_ROUTER_V"
-  stamp kube-router "$KUBE_ROUTER_V"
+  go_install kube-router "$KUBE_ROUTER_V" github.com/cloudnativelabs/kube-router/v2/cmd/kube-router \
+    "-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KUBE_ROUTER_V"
 }
 
 # The real node's volumes: the provisioner kind ships (local-path-provisioner), out of the cluster.
 build_local-path-provisioner() {
-  if done_at local-path-provisioner "$LOCAL_PATH_V"; then return; fi
-  step "local-path-provisioner $LOCAL_PATH_V"
-  GOBIN="$cache/bin" go install -trimpath -ldflags "-s -w" "github.com/rancher/local-path-provisioner@$LOCAL_PATH_V"
-  stamp local-path-provisioner "$LOCAL_PATH_V"
+  go_install local-path-provisioner "$LOCAL_PATH_V" github.com/rancher/local-path-provisioner
 }
 
 # The login in front of Dagster's webserver (dagsterLogin): the end-to-end suite runs it, the real
 # node's image holds it. Static (CGO_ENABLED=0), as upstream's image (distroless static) has it.
 build_oauth2-proxy() {
-  if done_at oauth2-proxy "$OAUTH2_PROXY_V"; then return; fi
-  step "oauth2-proxy $OAUTH2_PROXY_V"
-  GOBIN="$cache/bin" go install -trimpath -ldflags "-s -w -X github.com/oauth2-proxy/oauth2-proxy/v7/pkg/version.VERSION=$OAUTH2_PROXY_V" \
-    "github.com/oauth2-proxy/oauth2-proxy/v7@$OAUTH2_PROXY_V"
-  stamp oauth2-proxy "$OAUTH2_PROXY_V"
+  go_install oauth2-proxy "$OAUTH2_PROXY_V" github.com/oauth2-proxy/oauth2-proxy/v7 \
+    "-X github.com/oauth2-proxy/oauth2-proxy/v7/pkg/version.VERSION=$OAUTH2_PROXY_V"
 }
 
 targets=("$@")
