@@ -5,7 +5,7 @@
 import { createHash, createHmac, pbkdf2Sync } from "crypto";
 import { CheckFailed } from "../e2e/report";
 import type { Harness } from "./harness";
-import { Kube } from "./kube";
+import { Kube, secretData } from "./kube";
 
 export type Snapshot = Map<string, Record<string, string>>;
 
@@ -16,13 +16,7 @@ export async function credentialSnapshot(kube: Kube, namespaces: string[]): Prom
         for (const s of await kube.list("Secret", ns)) {
             const type = s.type as string;
             if (type === "helm.sh/release.v1" || type === "kubernetes.io/service-account-token") continue;
-            const data = Object.fromEntries(
-                Object.entries((s.data as Record<string, string>) ?? {}).map(([k, v]) => [
-                    k,
-                    Buffer.from(v, "base64").toString("utf8"),
-                ]),
-            );
-            out.set(`${ns}/${s.metadata.name}`, data);
+            out.set(`${ns}/${s.metadata.name}`, secretData(s));
         }
     }
     return out;

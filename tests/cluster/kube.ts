@@ -92,6 +92,16 @@ function credentialsOf(kubeconfig: string): Credentials {
     };
 }
 
+/** A Secret's data, decoded from base64 as a pod reads it. */
+export function secretData(secret: KubeObject): Record<string, string> {
+    return Object.fromEntries(
+        Object.entries((secret.data as Record<string, string> | undefined) ?? {}).map(([k, v]) => [
+            k,
+            Buffer.from(v, "base64").toString("utf8"),
+        ]),
+    );
+}
+
 export class ApiError extends Error {
     constructor(
         readonly status: number,

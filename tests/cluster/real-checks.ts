@@ -13,7 +13,7 @@ import { sleep } from "../e2e/procs";
 import { CheckFailed } from "../e2e/report";
 import { NODE_NAME, REGISTRY_ADDRESS } from "../node";
 import type { Harness } from "./harness";
-import { Kube, KubeObject } from "./kube";
+import { Kube, KubeObject, secretData } from "./kube";
 import { engine, setConfig } from "./lifecycle";
 import { planted } from "./plants";
 import { trinoQuery, trinoServer } from "./trino-client";
@@ -356,14 +356,8 @@ export const CLIENT_NAMESPACE = "lakehouse-clients";
 async function dagsterLogin(kube: Kube, ns: string): Promise<LoginProxy | undefined> {
     const secret = await kube.get("Secret", DAGSTER_ADMIN_SECRET, ns);
     if (!secret) return undefined;
-    const admin = Object.fromEntries(
-        Object.entries((secret.data ?? {}) as Record<string, string>).map(([k, v]) => [
-            k,
-            Buffer.from(v, "base64").toString("utf8"),
-        ]),
-    );
-    const port = PLATFORM_SERVICES.dagsterWebserver.login.port;
-    return loginAt(await serviceUrl(kube, ns, PLATFORM_SERVICES.dagsterWebserver.login.service, port), admin);
+    const { service, port } = PLATFORM_SERVICES.dagsterWebserver.login;
+    return loginAt(await serviceUrl(kube, ns, service, port), secretData(secret));
 }
 
 /**

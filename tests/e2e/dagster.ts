@@ -14,7 +14,7 @@ import { addressOf } from "./names";
 import { K8sObject, PlatformRun } from "./platform";
 import { must, run, sleep, tail } from "./procs";
 import { Context, Postgres, trinoClient } from "./servers";
-import { checkDagsterLogin, startDagsterLogin } from "./login";
+import { checkDagsterLogin, DEPLOYMENT as LOGIN_PROCESS, startDagsterLogin } from "./login";
 
 type Json = Record<string, unknown>;
 
@@ -461,7 +461,7 @@ export async function checkDagster(ctx: Context, pg: Postgres): Promise<void> {
     try {
         await serveAndCheck();
     } finally {
-        for (const name of ["dagster-login", "dagster-daemon", "dagster-webserver", "dagster-code-location"])
+        for (const name of [LOGIN_PROCESS, "dagster-daemon", "dagster-webserver", "dagster-code-location"])
             await procs.stop(name);
     }
 

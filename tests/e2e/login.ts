@@ -4,10 +4,18 @@
 // user's: no session, no Dagster; the admin's password, a session and Dagster's answer.
 import * as path from "path";
 import { DAGSTER_ADMIN_SECRET, DAGSTER_LOGIN_KEYS, LOGIN_PREFIX } from "../../components/dagster-login";
+import { PLATFORM_SERVICES } from "../../components/addresses";
+import type { PlatformRun } from "./platform";
 import type { Report } from "./report";
 import { mountVolumes, type Context } from "./servers";
 
-const DEPLOYMENT = "dagster-login";
+/** The login's Deployment (and the suite's process of it): named as its Service, by the address registry. */
+export const DEPLOYMENT = PLATFORM_SERVICES.dagsterWebserver.login.service;
+
+/** Whether the stack puts Dagster's webserver behind its login (dagsterLogin). */
+export function hasDagsterLogin(p: PlatformRun): boolean {
+    return p.hasRelease("dagster") && p.has("Deployment", p.detail<string>("components.dagster.namespace"), DEPLOYMENT);
+}
 
 /** Where the suite reaches Dagster through its login, and the admin's login as a header. */
 export interface LoginProxy {
@@ -21,8 +29,8 @@ export interface LoginProxy {
 /** The login's process, with the Deployment's args and env; undefined when the stack has no login. */
 export async function startDagsterLogin(ctx: Context): Promise<LoginProxy | undefined> {
     const { p, tc, procs, work, report, names } = ctx;
+    if (!hasDagsterLogin(p)) return undefined;
     const ns = p.detail<string>("components.dagster.namespace");
-    if (!p.has("Deployment", ns, DEPLOYMENT)) return undefined;
     if (!tc.oauth2Proxy) throw new Error("the stack has Dagster's login, and no oauth2-proxy was built for it");
     const c = p.container("Deployment", ns, DEPLOYMENT, "oauth2-proxy");
     const mounts = mountVolumes(p, ns, p.podSpec("Deployment", ns, DEPLOYMENT), c, path.join(work, DEPLOYMENT));

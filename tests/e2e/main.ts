@@ -30,6 +30,7 @@ import {
 import { CERTIFICATES_CHART } from "../../components/certificates";
 
 import { ensureHelm, ensureTool, VERSIONS } from "../cluster/tools";
+import { hasDagsterLogin } from "./login";
 import { checkWiringScripts } from "./wiring";
 import { allocate, clusterNames, writeHostsFile } from "./names";
 import { PlatformRun } from "./platform";
@@ -131,8 +132,7 @@ async function outside(args: Args, say: (s: string) => void): Promise<number> {
     say(`program run offline: ${p.run.resources.length} resources`);
     const tc = await install(wantedOf(p), say);
     // Dagster's login (dagsterLogin): the proxy the Deployment runs.
-    const dagsterNs = p.hasRelease("dagster") ? p.detail<string>("components.dagster.namespace") : undefined;
-    if (dagsterNs !== undefined && p.has("Deployment", dagsterNs, "dagster-login"))
+    if (hasDagsterLogin(p))
         tc.oauth2Proxy = { bin: await ensureTool("oauth2-proxy", say), used: VERSIONS.oauth2Proxy.replace(/^v/, "") };
     if (args.installOnly) {
         say(`installed into ${tc.cache}; --install-only: nothing run`);
