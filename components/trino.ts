@@ -168,14 +168,6 @@ function authenticationValues(catalog: string, auth: TrinoAuthentication): Recor
     };
 }
 
-/** The coordinator's annotation naming the logins' key ids (not secret): a rotated login changes it. */
-const LOGIN_KEYS_REVISION = "lakehouse-platform/trino-login-keys";
-
-function loginKeyIds(args: TrinoArgs): string {
-    const gens = args.authentication?.loginGenerations ?? {};
-    return TRINO_LOGIN_CONSUMERS.map((c) => keyId(c.name, gens[c.name] ?? 1)).join(",");
-}
-
 /** Values for the trino/trino chart: every key is one the pinned chart version reads. */
 export function trinoValues(args: TrinoArgs): Record<string, unknown> {
     const catalogs: Record<string, string | null> = args.keepDemoCatalogs ? {} : { tpch: null, tpcds: null };
@@ -199,14 +191,9 @@ export function trinoValues(args: TrinoArgs): Record<string, unknown> {
             },
             ...(auth ? { coordinatorExtraConfig: auth.coordinatorExtraConfig } : {}),
         },
-        coordinator: auth
-            ? {
-                  ...coordinator,
-                  secretMounts: auth.coordinatorSecretMounts,
-                  // Trino keeps a key once read: a rotated login restarts the coordinator, which drops the old key.
-                  annotations: { ...(coordinator.annotations ?? {}), [LOGIN_KEYS_REVISION]: loginKeyIds(args) },
-              }
-            : coordinator,
+        // No annotation follows the logins: a rotated login restarts nothing (issueLogins says why
+        // the coordinator already has the new key).
+        coordinator: auth ? { ...coordinator, secretMounts: auth.coordinatorSecretMounts } : coordinator,
         worker: nodeValues(args.worker, args.credentialsRevision),
         catalogs,
         ...(auth
@@ -304,8 +291,16 @@ export class Trino extends pulumi.ComponentResource {
     }
 
     /**
-     * One generated key per login, the login's token signed with it in a Secret of the holder's
-     * namespace, and the keys (never a token) in the Secret the coordinator mounts.
+     * One generated key per login and generation, the login's token signed with the current one in
+     * a Secret of the holder's namespace, and the keys (never a token) in the Secret the
+     * coordinator mounts: the current generation's and the next one's. Why the next: Trino reads a
+     * key file the first time a token names it and keeps it until it restarts, and the kubelet
+     * puts a changed Secret into the coordinator's volume a minute or two after the update. A key
+     * published only with the rotation would leave every consumer that rolls onto the new token
+     * within that minute refused; published one generation ahead, it has long been in the volume
+     * when the first token names it, so a rotation by one fails no query and restarts nothing. The
+     * previous generation's file leaves the Secret; Trino keeps that key, if a token used it,
+     * until the coordinator restarts (docs/security.md: how to refuse the old token at once).
      */
     private issueLogins(
         name: string,
@@ -318,15 +313,11 @@ export class Trino extends pulumi.ComponentResource {
         for (const consumer of TRINO_LOGIN_CONSUMERS) {
             const generation = auth.loginGenerations[consumer.name] ?? 1;
             const kid = keyId(consumer.name, generation);
-            // 44 characters of the base64 alphabet: a base64 text of 33 bytes, as Trino reads a key
-            // file. A RandomPassword: the real engine kept RandomBytes' value in clear in the state
-            // (the suite's "no secret in clear" check found every key there).
-            const key = new random.RandomPassword(
-                `${name}-login-${consumer.name}-key`,
-                { length: LOGIN_KEY_CHARS, special: false, keepers: generationKeepers(generation) },
-                { parent: this },
-            );
+            const key = this.loginKey(name, consumer.name, generation);
             keys[`${kid}.key`] = pulumi.secret(key.result);
+            keys[`${keyId(consumer.name, generation + 1)}.key`] = pulumi.secret(
+                this.loginKey(name, consumer.name, generation + 1).result,
+            );
             const token = pulumi.secret(key.result.apply((k) => loginToken(consumer.name, kid, k)));
             const namespace = auth.loginNamespaces[consumer.name] ?? args.namespace;
             const secretName = loginSecretName(consumer.name);
@@ -363,6 +354,23 @@ export class Trino extends pulumi.ComponentResource {
             ),
         );
         return secrets;
+    }
+
+    /**
+     * A login's key at a generation, in one of two slots by the generation's parity: the slot of
+     * the next generation keeps its value when the login rotates to it (its keepers name that
+     * generation already), and the slot of the generation before is replaced by the one after.
+     * 44 characters of the base64 alphabet: a base64 text of 33 bytes, as Trino reads a key file.
+     * A RandomPassword: the real engine kept RandomBytes' value in clear in the state (the suite's
+     * "no secret in clear" check found every key there).
+     */
+    private loginKey(name: string, login: string, generation: number): random.RandomPassword {
+        const slot = generation % 2 === 1 ? "key" : "key-even";
+        return new random.RandomPassword(
+            `${name}-login-${login}-${slot}`,
+            { length: LOGIN_KEY_CHARS, special: false, keepers: generationKeepers(generation) },
+            { parent: this },
+        );
     }
 
     /** The secret the coordinator and the workers sign their requests to each other with. */

@@ -469,7 +469,7 @@ async function checkRemovedRule(h: Harness, stack: string, c: Components): Promi
 }
 
 /** Trino's pods deleted and their successors Ready: they read a changed ConfigMap or Secret. */
-async function restartTrino(h: Harness, ns: string): Promise<void> {
+export async function restartTrino(h: Harness, ns: string): Promise<void> {
     const trino = (p: KubeObject) => p.metadata.labels?.["app.kubernetes.io/name"] === "trino";
     const old = new Set((await h.kube.list("Pod", ns)).filter(trino).map((p) => p.metadata.uid));
     for (const p of (await h.kube.list("Pod", ns)).filter(trino)) await h.kube.delete("Pod", p.metadata.name, ns);
@@ -482,7 +482,7 @@ async function restartTrino(h: Harness, ns: string): Promise<void> {
                 (c) => c.type === "Ready" && c.status === "True",
             );
         if (fresh.length === old.size && fresh.every(ready) && pods.length === fresh.length) return;
-        if (Date.now() > deadline) throw new CheckFailed(`plant: Trino's pods not Ready again after 5 min`);
+        if (Date.now() > deadline) throw new CheckFailed(`Trino's pods not Ready again 5 min after their deletion`);
         await sleep(2000);
     }
 }

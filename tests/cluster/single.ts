@@ -30,6 +30,7 @@ import { retainedObjects } from "./retained";
 import { checkCaptured } from "./captured";
 import { realNodeChecks } from "./real-checks";
 import { watchCertificateRotation } from "./cert-rotation";
+import { watchLoginRotation } from "./login-rotation";
 import { REGISTRY_ADDRESS } from "../node";
 import { POLICIES } from "../../policies/policies";
 
@@ -188,25 +189,48 @@ export async function singleStack(
     });
     await checkCredentials(h, stack, namespaces, credentials, { rotated: ["trino"], when: "after the rotation" });
     // Where both Trino and PostgreSQL serve TLS on the node: their certificates renewed by
-    // generation, with queries running throughout (cert-rotation.ts).
+    // generation, and dbt's Trino login rotated in the same update, with queries running
+    // throughout (cert-rotation.ts, login-rotation.ts).
     if (h.node === "real" && (await h.kube.get("ConfigMap", "postgres-hba", plan.config.namespaces.database))) {
         const c = plan.config.namespaces;
+        const what = "renewal of Trino's and PostgreSQL's certificates and rotation of dbt's Trino login";
         const watch = await watchCertificateRotation(h, c, (plan.config as { clusterDomain: string }).clusterDomain);
+        const login = await watchLoginRotation(h, c, "dbt");
+        let update: UpdateWatch | undefined;
         try {
-            await dayTwo(
+            update = await dayTwo(
                 h,
                 stack,
-                "renewal of Trino's and PostgreSQL's certificates",
-                { "credentialGenerations[1]": "tls/trino=2", "credentialGenerations[2]": "tls/postgres=2" },
+                what,
+                {
+                    "credentialGenerations[1]": "tls/trino=2",
+                    "credentialGenerations[2]": "tls/postgres=2",
+                    "credentialGenerations[3]": "trino-login/dbt=2",
+                },
                 namespaces,
             );
         } finally {
-            // Always: it stops the queries, also when the update failed.
+            // Always: they stop the queries, also when the update failed.
             await h.report.check(
                 `${stack}: certificate renewal: both servers present their new certificate, no query failed, nothing restarted`,
                 () => watch.finish(),
             );
+            await h.report.check(
+                `${stack}: rotation of dbt's Trino login: no query failed with the old token or the new, no Trino pod restarted`,
+                () => login.finish(),
+            );
         }
+        await h.report.check(`${stack}: ${what}: Dagster's wiring check ran again, with dbt's new token`, () => {
+            const ran = [...(update?.jobsCompleted ?? [])].filter((j) =>
+                j.startsWith(`${c.dagster}/lakehouse-wiring-check@`),
+            );
+            if (ran.length === 0)
+                throw new CheckFailed(`no wiring-check Job completed in ${c.dagster} during the update`);
+            return `${ran.length} wiring-check Job completed in ${c.dagster} (dagster → trino as dbt)`;
+        });
+        await h.report.check(`${stack}: after Trino restarts, dbt's old token is refused and its new one queries`, () =>
+            login.oldTokenAfterRestart(),
+        );
     }
     // A real node pulls every image through its registry from the start; kwok pulls nothing, so any mirror name does.
     const mirror = h.node === "real" ? REGISTRY_ADDRESS : MIRROR;
