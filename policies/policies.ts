@@ -14,6 +14,7 @@ import { networkPolicyCoverage } from "./network-policy-coverage";
 import { noIpEndpoints } from "./no-ip-endpoints";
 import { noPlaintextCredentials } from "./no-plaintext-credentials";
 import { postgresClientsVerify } from "./postgres-clients-verify";
+import { serversUseTls } from "./servers-use-tls";
 import { trinoClientsAuthenticate } from "./trino-clients-authenticate";
 
 export const POLICY_PACK_NAME = "lakehouse-platform";
@@ -33,4 +34,5 @@ export const POLICIES: Policies = [
     postgresClientsVerify,
     airbyteAuthOn,
     loginProxyClosed,
+    serversUseTls,
 ];

@@ -1,6 +1,6 @@
 import { StackValidationPolicy } from "@pulumi/policy";
 import { resourceLabel } from "./lib/report";
-import { chartName } from "./lib/platform";
+import { chartName, isPostgresImage, postgresSslOn } from "./lib/platform";
 import { containersOf, HELM_TYPES, isMap } from "./lib/strings";
 
 type Resource = { type: string; name: string; props: unknown; urn: string };
@@ -11,11 +11,9 @@ const VERIFYING = "verify-full";
 /** A PostgreSQL server of the stack that requires TLS: a workload container of a postgres image started with `ssl=on`. */
 function tlsServers(resources: readonly Resource[]): Resource[] {
     return resources.filter((r) =>
-        containersOf(r.type, r.props).some(({ container }) => {
-            const image = typeof container.image === "string" ? container.image : "";
-            const args = Array.isArray(container.args) ? container.args : [];
-            return /(^|\/)postgres(:|@|$)/.test(image) && args.includes("ssl=on");
-        }),
+        containersOf(r.type, r.props).some(
+            ({ container }) => isPostgresImage(container.image) && postgresSslOn(container),
+        ),
     );
 }
 

@@ -71,7 +71,7 @@ function num(v: unknown, fallback: number): number {
 }
 
 /** The HTTPS port of the trino chart's coordinator (`server.config.https`), when enabled. */
-function trinoHttpsPort(values: Record<string, unknown>): number | undefined {
+export function trinoHttpsPort(values: Record<string, unknown>): number | undefined {
     const server = isMap(values.server) ? values.server : {};
     const config = isMap(server.config) ? server.config : {};
     const https = isMap(config.https) ? config.https : {};
@@ -181,4 +181,23 @@ export function hostForm(host: string): HostForm {
 
 export function fqdn(service: string, namespace: string, domain: string, pod?: string): string {
     return `${pod ? `${pod}.` : ""}${service}.${namespace}.svc.${domain}`;
+}
+
+/** A container of a PostgreSQL image (any registry or mirror, any tag): a server, or a client's psql. */
+export function isPostgresImage(image: unknown): boolean {
+    return typeof image === "string" && /(^|\/)postgres(:|@|$)/.test(image);
+}
+
+/**
+ * A PostgreSQL container that serves: it declares the port it listens on (a wiring check's or an
+ * init Job's psql, the image's other use, declares none).
+ */
+export function isPostgresServer(container: Record<string, unknown>): boolean {
+    return isPostgresImage(container.image) && Array.isArray(container.ports) && container.ports.length > 0;
+}
+
+/** PostgreSQL started with TLS on (`-c ssl=on` among its arguments, as the platform starts it). */
+export function postgresSslOn(container: Record<string, unknown>): boolean {
+    const args = Array.isArray(container.args) ? container.args : [];
+    return args.some((a) => typeof a === "string" && /^ssl=(on|true|yes|1)$/i.test(a));
 }

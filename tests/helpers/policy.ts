@@ -309,3 +309,12 @@ export async function judgeRun(
 export function mandatoryOf(report: Report): Diagnostic[] {
     return report.violations.filter((v) => v.enforcementLevel === "mandatory");
 }
+
+/**
+ * What the pack reports beyond the advisories a stack on the platform's TLS defaults gets by
+ * design (`servers-use-tls`: Trino without HTTPS, PostgreSQL without `ssl=on`): what the tests of
+ * a stack ask to be empty. tests/policies/stacks.test.ts checks those advisories themselves.
+ */
+export function beyondTlsAdvisories<V extends { policy: string; enforcementLevel: string }>(violations: V[]): V[] {
+    return violations.filter((v) => !(v.policy === "servers-use-tls" && v.enforcementLevel === "advisory"));
+}

@@ -11,6 +11,7 @@ import { imageTagPinned } from "../../policies/image-tag-pinned";
 import { noIpEndpoints } from "../../policies/no-ip-endpoints";
 import { noPlaintextCredentials } from "../../policies/no-plaintext-credentials";
 import { sslmodeProblem } from "../../policies/postgres-clients-verify";
+import { postgresTlsProblem, trinoTlsProblem } from "../../policies/servers-use-tls";
 import { targetProblems } from "../../policies/trino-clients-authenticate";
 import {
     configMap,
@@ -386,5 +387,28 @@ describe("login-proxy-closed's reading of a login proxy", () => {
                 loginProxyProblems({ ...ok, command: ["/bin/oauth2-proxy", flag] }).join(),
                 /lets requests past the login/,
             );
+    });
+});
+
+describe("servers-use-tls's reading of a server", () => {
+    it("asks Trino for HTTPS: enabled, not merely configured", () => {
+        const https = { enabled: true, port: 8443, keystore: { path: "/etc/trino/tls/keystore.pem" } };
+        assert.equal(trinoTlsProblem({ server: { config: { https } } }), undefined);
+        assert.match(trinoTlsProblem({})!, /plain HTTP/);
+        assert.match(trinoTlsProblem({ server: { config: { https: { ...https, enabled: false } } } })!, /plain HTTP/);
+    });
+    it("asks a PostgreSQL server for ssl=on, and leaves its clients' psql alone", () => {
+        const server = {
+            name: "postgres",
+            image: "registry.example.com/library/postgres:17.6",
+            args: ["-c", "ssl=on"],
+            ports: [{ containerPort: 5432 }],
+        };
+        assert.equal(postgresTlsProblem(server), undefined);
+        assert.match(postgresTlsProblem({ ...server, args: ["-c", "max_connections=100"] })!, /without TLS/);
+        assert.match(postgresTlsProblem({ ...server, args: ["-c", "ssl=off"] })!, /without TLS/);
+        // A wiring check's psql (no port) and a server of another image are not PostgreSQL servers.
+        assert.equal(postgresTlsProblem({ ...server, args: [], ports: undefined }), undefined);
+        assert.equal(postgresTlsProblem({ ...server, image: "postgres-exporter:1.0", args: [] }), undefined);
     });
 });

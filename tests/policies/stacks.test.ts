@@ -7,21 +7,37 @@ import { stackSettings } from "../../policies/lib/config";
 import { PLATFORM_SERVICES } from "../../policies/lib/platform";
 import { POLICIES } from "../../policies/policies";
 import { plannedStack, run } from "../helpers/stack";
-import { judgeRun, mandatoryOf, runPack, T } from "../helpers/policy";
+import { beyondTlsAdvisories, judgeRun, mandatoryOf, runPack, T } from "../helpers/policy";
 
 describe("the policy pack on this project's stacks, through the CLI's protocol", () => {
     for (const stack of ["dev", "staging", "prod"]) {
-        it(`${stack}: no mandatory violation and no advisory, in an update and in a first preview (unknowns)`, async () => {
+        it(`${stack}: no mandatory violation, and no advisory but servers-use-tls's for the servers its settings leave without TLS, in an update and in a first preview (unknowns)`, async () => {
+            const cfg = platformConfigOf(stack);
+            const withoutTls = [
+                ...(cfg.trino.authentication ? [] : ['kubernetes:helm.sh/v3:Release "trino"']),
+                ...(cfg.database.postgres.tls ? [] : ['kubernetes:apps/v1:StatefulSet "postgres"']),
+            ];
+            const named = (vs: { policy: string; message: string }[]) =>
+                vs
+                    .filter((v) => v.policy === "servers-use-tls")
+                    .map((v) => withoutTls.find((s) => v.message.includes(s)) ?? v.message)
+                    .sort();
             // The update is the stack's plan (`npm run plan`, shared with the other tests that read it).
-            assert.deepEqual((await plannedStack(stack)).policy.violations, [], stack);
-            const preview = await judgeRun((await run(stack, { preview: true })).raw);
-            assert.deepEqual(preview.violations, [], `${stack} (preview)`);
+            const update = (await plannedStack(stack)).policy.violations;
+            const preview = (await judgeRun((await run(stack, { preview: true })).raw)).violations;
+            for (const [what, vs] of [
+                [stack, update],
+                [`${stack} (preview)`, preview],
+            ] as const) {
+                assert.deepEqual(beyondTlsAdvisories(vs), [], what);
+                assert.deepEqual(named(vs), [...withoutTls].sort(), what);
+            }
         });
     }
 
     it("postgres-clients-verify: dev with postgresTls passes as the program writes it, and fails once a client stops verifying", async () => {
         const r = await run("dev", { overrides: { "lakehouse-platform:postgresTls": true } });
-        assert.deepEqual((await judgeRun(r.raw)).violations, []);
+        assert.deepEqual(beyondTlsAdvisories((await judgeRun(r.raw)).violations), []);
         const report = await judgeRun(r.raw, {
             edit: (resources) =>
                 resources.map((x) => {
@@ -239,6 +255,7 @@ describe("the pack itself", () => {
             "postgres-clients-verify": "mandatory",
             "airbyte-auth-on": "mandatory",
             "login-proxy-closed": "mandatory",
+            "servers-use-tls": "advisory",
             "configuration-readable": "mandatory",
             "component-namespace": "mandatory",
             "network-policy-coverage": "mandatory",
