@@ -95,7 +95,7 @@ export function samples(): Record<string, Sample> {
         "plan-dev": { command: "npm run plan", run: () => capture(plan, []) },
         "plan-dev-abridged": {
             command: "npm run plan",
-            run: async () => abridge(await capture(plan, []), ["lakehouse-platform", "Policies", "Result"]),
+            run: async () => abridge(await capture(plan, []), ["lakehouse-platform", "Result"]),
         },
         "plan-mirror-images": {
             command: "npm run plan -- --stack prod --set imageRegistryMirror=registry.example.com/lakehouse",
