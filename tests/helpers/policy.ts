@@ -10,6 +10,7 @@ import { Diagnostic, Remediation } from "../../offline/crossguard/judge";
 import { STACK_TYPE, unwrapSecrets } from "../../offline/engine";
 import { DEFAULT_CONFIG, PlatformPolicyConfig } from "../../policies/lib/config";
 import { POLICIES } from "../../policies/policies";
+import { serversUseTls } from "../../policies/servers-use-tls";
 
 export { secret };
 
@@ -316,5 +317,5 @@ export function mandatoryOf(report: Report): Diagnostic[] {
  * a stack ask to be empty. tests/policies/stacks.test.ts checks those advisories themselves.
  */
 export function beyondTlsAdvisories<V extends { policy: string; enforcementLevel: string }>(violations: V[]): V[] {
-    return violations.filter((v) => !(v.policy === "servers-use-tls" && v.enforcementLevel === "advisory"));
+    return violations.filter((v) => !(v.policy === serversUseTls.name && v.enforcementLevel === "advisory"));
 }

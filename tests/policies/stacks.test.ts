@@ -6,6 +6,7 @@ import { loadProject, stackConfig } from "../../offline/stack-config";
 import { stackSettings } from "../../policies/lib/config";
 import { PLATFORM_SERVICES } from "../../policies/lib/platform";
 import { POLICIES } from "../../policies/policies";
+import { serversUseTls } from "../../policies/servers-use-tls";
 import { plannedStack, run } from "../helpers/stack";
 import { beyondTlsAdvisories, judgeRun, mandatoryOf, runPack, T } from "../helpers/policy";
 
@@ -19,7 +20,7 @@ describe("the policy pack on this project's stacks, through the CLI's protocol",
             ];
             const named = (vs: { policy: string; message: string }[]) =>
                 vs
-                    .filter((v) => v.policy === "servers-use-tls")
+                    .filter((v) => v.policy === serversUseTls.name)
                     .map((v) => withoutTls.find((s) => v.message.includes(s)) ?? v.message)
                     .sort();
             // The update is the stack's plan (`npm run plan`, shared with the other tests that read it).
